@@ -1,0 +1,26 @@
+"""fenxiao: the Chalice app. It wires blueprints, middleware and schedules; it holds no logic."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, Cron
+
+from chalicelib.api import admin, catalog, dev, openapi, referrals, users
+from chalicelib.api.errors import normalise_chalice_error
+from chalicelib.entrypoints import observe_request, run_scheduled
+
+app = Chalice(app_name="fenxiao", configure_logs=False)
+
+for blueprint in (users.bp, referrals.bp, catalog.bp, admin.bp, dev.bp, openapi.bp):
+    app.register_blueprint(blueprint)
+
+
+@app.middleware("http")
+def observe(event: Any, get_response: Any) -> Any:
+    return normalise_chalice_error(observe_request(event, get_response))
+
+
+# Schedules: EventBridge cron is UTC; 16:05 UTC is 00:05 in Asia/Shanghai.
+@app.schedule(Cron(5, 16, "*", "*", "?", "*"), name="evaluate_tiers")
+def evaluate_tiers(event: Any) -> dict[str, Any]:
+    return run_scheduled("evaluate_tiers", event)

@@ -1,0 +1,1 @@
+"""HTTP entry points: Chalice blueprints. A handler parses, calls one service and renders."""

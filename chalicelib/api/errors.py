@@ -1,0 +1,60 @@
+"""The one mapping from domain errors to HTTP (API.md "Errors")."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.domain.errors import DomainError, Kind
+
+STATUS = {
+    Kind.BAD_REQUEST: 400,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.TOO_LARGE: 413,
+    Kind.INVALID: 422,
+    Kind.UNAVAILABLE: 503,
+}
+
+# Chalice answers some requests itself (unknown method, wrong content type, crashes); their
+# bodies are rewritten into ours so that every error a client sees has the same shape.
+CHALICE_CODES = {
+    "BadRequestError": "BAD_REQUEST",
+    "UnauthorizedError": "UNAUTHENTICATED",
+    "ForbiddenError": "FORBIDDEN",
+    "NotFoundError": "NOT_FOUND",
+    "MethodNotAllowedError": "METHOD_NOT_ALLOWED",
+    "UnsupportedMediaType": "UNSUPPORTED_MEDIA_TYPE",
+    "RequestTimeoutError": "REQUEST_TIMEOUT",
+    "TooManyRequestsError": "TOO_MANY_REQUESTS",
+    "InternalServerError": "INTERNAL_ERROR",
+}
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False, separators=(",", ":")), status_code=status,
+                    headers={**JSON_HEADERS, **(headers or {})})
+
+
+def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **details}}
+
+
+def error_response(exc: DomainError) -> Response:
+    headers = {"Retry-After": "1"} if exc.kind is Kind.UNAVAILABLE else None
+    return json_response(error_body(exc.code, exc.message, **exc.details), STATUS[exc.kind], headers)
+
+
+def normalise_chalice_error(response: Response) -> Response:
+    """Rewrite Chalice's own ``{"Code", "Message"}`` error bodies into ours."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code = CHALICE_CODES.get(str(body["Code"]), "ERROR")
+        message = "an internal error occurred" if response.status_code >= 500 else str(body.get("Message", ""))
+        return json_response(error_body(code, message), response.status_code)
+    return response

@@ -1,0 +1,138 @@
+"""The route decorator: every endpoint declares its auth, body, query and answer models once.
+
+The same declarations validate requests, shape answers and generate ``/v1/openapi.json``, so
+the documented contract cannot drift from what the code does.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.api.errors import error_response, json_response
+from chalicelib.domain.errors import (
+    BodyTooLarge,
+    DomainError,
+    Forbidden,
+    MalformedJson,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
+from chalicelib.services.deps import Deps, default_deps
+from chalicelib.services.sessions import Caller, verify_token
+
+Auth = Literal["public", "user", "admin", "simulator"]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    method: str
+    name: str
+    auth: Auth
+    summary: str
+    tag: str
+    status: int = 200
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    errors: tuple[str, ...] = ()
+    idempotent_key: bool = False
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class Call:
+    """What a handler gets: the authenticated caller, the validated inputs and the adapters."""
+
+    caller: Caller | None
+    params: dict[str, str]
+    deps: Deps
+    body: Any = None
+    query: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> str:
+        assert self.caller is not None
+        return self.caller.user_id
+
+
+Handler = Callable[[Call], BaseModel | Response]
+
+
+def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "user", summary: str, tag: str,
+             status: int = 200, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+             response: type[BaseModel] | None = None, errors: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        spec = RouteSpec(path, method, handler.__name__, auth, summary, tag, status, body, query, response, errors)
+        ROUTES.append(spec)
+
+        @functools.wraps(handler)
+        def view(**params: str) -> Response:
+            try:
+                result = handler(_call(bp, spec, params))
+            except DomainError as exc:
+                return error_response(exc)
+            if isinstance(result, Response):
+                return result
+            return json_response(result.model_dump(mode="json"), spec.status)
+
+        bp.route(path, methods=[method], content_types=["application/json", "text/plain"])(view)
+        return handler
+
+    return register
+
+
+def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
+    request = bp.current_request
+    deps = default_deps()
+    if spec.auth == "simulator" and not deps.settings.simulator:
+        raise NotFound("no such route")
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    caller = None if spec.auth in ("public", "simulator") else _authenticate(headers, deps)
+    if spec.auth == "admin" and not (caller and caller.is_admin):
+        raise Forbidden("this needs an admin")
+    call = Call(caller, params, deps, headers=headers)
+    if spec.body is not None:
+        call.body = parse_body(request.raw_body, spec.body, deps.settings.max_body_bytes)
+    if spec.query is not None:
+        call.query = _validate(spec.query, dict(request.query_params or {}))
+    return call
+
+
+def _authenticate(headers: dict[str, str], deps: Deps) -> Caller:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("log in first: send Authorization: Bearer <token>")
+    return verify_token(token.strip(), deps.settings, deps.clock())
+
+
+def parse_body(raw: bytes | str, model: type[BaseModel], max_bytes: int) -> BaseModel:
+    data = raw.encode() if isinstance(raw, str) else (raw or b"")
+    if len(data) > max_bytes:
+        raise BodyTooLarge(f"the body is over {max_bytes} bytes", max_bytes=max_bytes)
+    try:
+        value = json.loads(data) if data.strip() else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedJson("the body is not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise ValidationFailed("the body must be a JSON object")
+    return _validate(model, value)
+
+
+def _validate(model: type[BaseModel], value: dict[str, Any]) -> BaseModel:
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        fields = [{"field": ".".join(str(p) for p in e["loc"]) or "(body)", "problem": e["msg"]}
+                  for e in exc.errors(include_url=False, include_input=False)]
+        raise ValidationFailed("the request is invalid", fields=fields) from exc

@@ -1,0 +1,106 @@
+"""``GET /v1/openapi.json``: the contract, generated from the route declarations and models."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from chalice import Blueprint
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.api.errors import json_response
+from chalicelib.api.http import ROUTES, RouteSpec
+from chalicelib.api.schemas import ErrorAnswer
+from chalicelib.services.deps import default_deps
+
+bp = Blueprint(__name__)
+
+REF = "#/components/schemas/{model}"
+COMMON_ERRORS = {
+    "400": "Malformed request (MALFORMED_JSON, INVALID_CURSOR)",
+    "401": "No valid session token (UNAUTHENTICATED)",
+    "403": "Not allowed (FORBIDDEN)",
+    "413": "Body over the maximum (BODY_TOO_LARGE)",
+    "422": "Invalid input (VALIDATION_FAILED)",
+    "503": "Contention or an upstream failure; retry (TRY_AGAIN)",
+}
+
+
+def build_document(include_simulator: bool) -> dict[str, Any]:
+    routes = [r for r in ROUTES if include_simulator or r.auth != "simulator"]
+    models = {m for r in routes for m in (r.body, r.response) if m is not None} | {ErrorAnswer}
+    _, schema = models_json_schema([(m, "validation" if _is_request(m, routes) else "serialization")
+                                    for m in sorted(models, key=lambda m: m.__name__)], ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    paths.setdefault("/v1/openapi.json", {})["get"] = {
+        "operationId": "openapi", "summary": "This document", "tags": ["docs"], "security": [],
+        "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "fenxiao", "version": "1", "description": "HTTP contract of the fenxiao distribution mall (API.md)."},
+        "paths": paths,
+        "components": {
+            "schemas": schema.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def _is_request(model: type[BaseModel], routes: list[RouteSpec]) -> bool:
+    return any(r.body is model for r in routes)
+
+
+def _operation(route: RouteSpec) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": route.name, "summary": route.summary, "tags": [route.tag],
+                          "parameters": _parameters(route)}
+    if route.auth in ("public", "simulator"):
+        op["security"] = []
+    if route.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": REF.format(model=route.body.__name__)}}}}
+    answer: dict[str, Any] = {"description": "Success"}
+    if route.response is not None:
+        answer["content"] = {"application/json": {"schema": {"$ref": REF.format(model=route.response.__name__)}}}
+    responses: dict[str, Any] = {str(route.status): answer}
+    error = {"application/json": {"schema": {"$ref": REF.format(model="ErrorAnswer")}}}
+    for status, text in COMMON_ERRORS.items():
+        if status == "401" and route.auth in ("public", "simulator"):
+            continue
+        responses[status] = {"description": text, "content": error}
+    for status in ("404", "409"):
+        responses[status] = {"description": "Refused by the state of things", "content": error}
+    op["responses"] = responses
+    if route.errors:
+        op["x-error-codes"] = list(route.errors)
+    return op
+
+
+def _parameters(route: RouteSpec) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in re.findall(r"{(\w+)}", route.path)
+    ]
+    if route.query is not None:
+        schema = route.query.model_json_schema()
+        for name, prop in schema.get("properties", {}).items():
+            prop = {k: v for k, v in prop.items() if k not in ("title", "default")}
+            if "anyOf" in prop:  # X | None: a query parameter is simply left out
+                prop = next(p for p in prop["anyOf"] if p.get("type") != "null")
+            params.append({"name": name, "in": "query", "required": name in schema.get("required", []),
+                           "schema": prop})
+    return params
+
+
+@lru_cache(maxsize=2)
+def _document(include_simulator: bool) -> dict[str, Any]:
+    return build_document(include_simulator)
+
+
+@bp.route("/v1/openapi.json", methods=["GET"])
+def openapi() -> Any:
+    return json_response(_document(default_deps().settings.simulator))

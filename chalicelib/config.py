@@ -1,0 +1,155 @@
+"""Settings, read once from the environment.
+
+Two kinds of setting live here:
+
+* deployment settings (mode, table names, secrets), one environment variable each;
+* business rules (binding policy, tiers, invitation ladder), whose defaults are the numbers of
+  DOMAIN.md. An operator overrides any of them with a JSON document in ``FENXIAO_RULES``
+  (merged over the defaults); the rules are validated when they are loaded, so a bad
+  configuration fails at start-up, not in the middle of a request.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.domain.binding import BindableUsers, BindingDuration, BindingPolicy, PromoterPolicy
+from chalicelib.domain.invitations import InvitationLadder, Milestone
+from chalicelib.domain.tiers import Tier, TierRule, TierRules
+
+
+class Mode(StrEnum):
+    SIMULATOR = "simulator"  # WeChat simulated, dev routes on: the local default
+    LIVE = "live"  # real WeChat APIs, dev routes absent
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BindingRules(_Frozen):
+    promoters: PromoterPolicy = PromoterPolicy.EVERYONE
+    promoter_min_spent_fen: int = Field(default=0, ge=0)
+    bindable: BindableUsers = BindableUsers.NEW_ONLY
+    duration: BindingDuration = BindingDuration.PERMANENT
+    duration_days: int = Field(default=30, ge=1, le=3650)
+
+    def policy(self) -> BindingPolicy:
+        return BindingPolicy(
+            promoters=self.promoters,
+            promoter_min_spent_fen=self.promoter_min_spent_fen,
+            bindable=self.bindable,
+            duration=self.duration,
+            duration_days=self.duration_days,
+        )
+
+
+class TierRuleConfig(_Frozen):
+    tier: Tier
+    min_direct: int = Field(default=0, ge=0)
+    min_team: int = Field(default=0, ge=0)
+    min_month_sales_fen: int = Field(default=0, ge=0)
+    uplift_bp: int = Field(default=0, ge=0, le=10_000)
+
+
+def _default_tiers() -> list[TierRuleConfig]:
+    return [
+        TierRuleConfig(tier=Tier.SENIOR, min_direct=10, min_month_sales_fen=500_000, uplift_bp=500),
+        TierRuleConfig(tier=Tier.PARTNER, min_team=50, min_month_sales_fen=10_000_000, uplift_bp=1_000),
+    ]
+
+
+class Rules(_Frozen):
+    """The operator's business rules, defaults from DOMAIN.md §1."""
+
+    binding: BindingRules = BindingRules()
+    tiers: list[TierRuleConfig] = Field(default_factory=_default_tiers)
+    # "never": a tier once reached is kept; "month_end": re-evaluated on last month's figures
+    tier_downgrade: str = Field(default="month_end", pattern="^(never|month_end)$")
+    invitation_ladder: list[Milestone] = Field(
+        default_factory=lambda: [Milestone(invitees=10, reward="gift_pack"),
+                                 Milestone(invitees=50, reward="cash", cash_fen=5_000)]
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Rules:
+        self.tier_rules()  # raises on an inconsistent ladder
+        self.ladder()
+        return self
+
+    def tier_rules(self) -> TierRules:
+        return TierRules(
+            tuple(TierRule(r.tier, r.min_direct, r.min_team, r.min_month_sales_fen, r.uplift_bp) for r in self.tiers),
+            downgrade=self.tier_downgrade,
+        )
+
+    def ladder(self) -> InvitationLadder:
+        return InvitationLadder(tuple(self.invitation_ladder))
+
+
+class Settings(_Frozen):
+    mode: Mode = Mode.SIMULATOR
+    stage: str = "dev"
+    region: str = "cn-north-1"
+    users_table: str = "fenxiao-dev-users"
+    products_table: str = "fenxiao-dev-products"
+    jwt_secret: str = Field(min_length=32)
+    token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    admin_openids: frozenset[str] = frozenset({"dev:admin"})
+    wechat_app_id: str = "wx-simulator"
+    wechat_app_secret: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    rules: Rules = Rules()
+
+    @model_validator(mode="after")
+    def _live_needs_secrets(self) -> Settings:
+        if self.mode is Mode.LIVE and not self.wechat_app_secret:
+            raise ValueError("WECHAT_APP_SECRET is required in live mode")
+        return self
+
+    @property
+    def simulator(self) -> bool:
+        return self.mode is Mode.SIMULATOR
+
+
+_ENV = {
+    "mode": "FENXIAO_MODE",
+    "stage": "FENXIAO_STAGE",
+    "region": "AWS_DEFAULT_REGION",
+    "users_table": "USERS_TABLE",
+    "products_table": "PRODUCTS_TABLE",
+    "jwt_secret": "JWT_SECRET",
+    "token_ttl_seconds": "TOKEN_TTL_SECONDS",
+    "wechat_app_id": "WECHAT_APP_ID",
+    "wechat_app_secret": "WECHAT_APP_SECRET",
+    "wechat_api_base": "WECHAT_API_BASE",
+    "max_body_bytes": "MAX_BODY_BYTES",
+}
+
+# A throw-away key for simulator mode when none is configured: tokens die with the process.
+_SIMULATOR_JWT_SECRET = secrets.token_urlsafe(48)
+
+
+def settings_from_env(env: Mapping[str, str]) -> Settings:
+    """Build and validate settings from an environment mapping."""
+    raw: dict[str, Any] = {field: env[var] for field, var in _ENV.items() if env.get(var)}
+    if "ADMIN_OPENIDS" in env:
+        raw["admin_openids"] = frozenset(o.strip() for o in env["ADMIN_OPENIDS"].split(",") if o.strip())
+    if env.get("FENXIAO_RULES"):
+        raw["rules"] = json.loads(env["FENXIAO_RULES"])
+    if "jwt_secret" not in raw and raw.get("mode", Mode.SIMULATOR.value) == Mode.SIMULATOR.value:
+        raw["jwt_secret"] = _SIMULATOR_JWT_SECRET
+    return Settings.model_validate(raw)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return settings_from_env(os.environ)

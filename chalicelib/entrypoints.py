@@ -1,0 +1,38 @@
+"""What every entry point does around its work: correlation id, logs, metrics, tracing."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.observability import flush_metrics, logger, metrics, traced
+
+
+def observe_request(request: Any, get_response: Any) -> Any:
+    """Middleware body for HTTP: correlation id from API Gateway's request id, a latency-free
+    request metric by status class, and metrics flushed at the end."""
+    context = getattr(request, "context", None) or {}
+    log = logger()
+    log.set_correlation_id(context.get("requestId"))
+    route = context.get("resourcePath", request.path if hasattr(request, "path") else "?")
+    with traced(f"## {request.method} {route}"):
+        response = get_response(request)
+    status_class = f"{response.status_code // 100}xx"
+    metrics().add_metric(name=f"api_{status_class}", unit="Count", value=1)
+    level = log.error if response.status_code >= 500 else log.info
+    level("request", extra={"method": request.method, "route": route, "status": response.status_code})
+    flush_metrics()
+    return response
+
+
+def run_scheduled(job: str, event: Any) -> dict[str, Any]:
+    from chalicelib.domain.clock import system_clock
+    from chalicelib.jobs import run_job
+    from chalicelib.services.deps import default_deps
+
+    log = logger()
+    raw: dict[str, Any] = event.to_dict() if hasattr(event, "to_dict") else {}
+    log.set_correlation_id(raw.get("id"))
+    try:
+        with traced(f"## job {job}"):
+            return run_job(job, system_clock(), default_deps())
+    finally:
+        flush_metrics()

@@ -1,0 +1,35 @@
+"""Scheduled entry points. Each job is ``run(now, deps) -> summary``; ``app.py`` schedules them
+and ``POST /v1/dev/jobs/{job}`` runs them as of any instant in simulator mode."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from chalicelib.services.deps import Deps
+
+Job = Callable[[datetime, Deps], dict[str, Any]]
+
+
+def _evaluate_tiers(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.tiers import evaluate_tiers
+
+    return asdict(evaluate_tiers(now, deps))
+
+
+JOBS: dict[str, Job] = {
+    "evaluate_tiers": _evaluate_tiers,
+}
+
+
+def run_job(name: str, now: datetime, deps: Deps) -> dict[str, Any]:
+    """Run one job with logging and metrics around it."""
+    from chalicelib.observability import logger, metrics
+
+    log = logger()
+    log.info("job started", extra={"job": name, "as_of": now.isoformat()})
+    summary = JOBS[name](now, deps)
+    metrics().add_metric(name=f"{name}_runs", unit="Count", value=1)
+    log.info("job finished", extra={"job": name, "summary": summary})
+    return summary

@@ -1,0 +1,57 @@
+"""The adapters a service runs with, built lazily so that importing the app stays cheap."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from chalicelib.config import Settings, get_settings
+from chalicelib.domain.clock import Clock, system_clock
+
+if TYPE_CHECKING:
+    from chalicelib.store.products import ProductStore
+    from chalicelib.store.users import UserStore
+    from chalicelib.wechat.login import LoginClient
+
+
+@dataclass
+class Deps:
+    settings: Settings = field(default_factory=get_settings)
+    clock: Clock = system_clock
+
+    @cached_property
+    def users(self) -> UserStore:
+        from chalicelib.store.users import UserStore
+
+        return UserStore()
+
+    @cached_property
+    def products(self) -> ProductStore:
+        from chalicelib.store.products import ProductStore
+
+        return ProductStore()
+
+    @cached_property
+    def wechat_login(self) -> LoginClient:
+        from chalicelib.wechat.login import RealLogin, SimulatorLogin
+
+        if self.settings.simulator:
+            return SimulatorLogin()
+        return RealLogin(self.settings.wechat_app_id, self.settings.wechat_app_secret, self.settings.wechat_api_base)
+
+
+_default: Deps | None = None
+
+
+def default_deps() -> Deps:
+    """The process-wide adapters (one per Lambda container)."""
+    global _default
+    if _default is None:
+        _default = Deps()
+    return _default
+
+
+def set_default_deps(deps: Deps | None) -> None:
+    """Tests and the dev server swap the adapters here."""
+    global _default
+    _default = deps

@@ -1,0 +1,91 @@
+"""Binding a user to the distributor whose invitation they followed, and the team view."""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from chalicelib.domain.binding import (
+    BindingPlan,
+    Member,
+    chain_ids,
+    check_fits_one_transaction,
+    needs_ancestor_walk,
+    next_ancestor_to_read,
+    plan_binding,
+)
+from chalicelib.domain.clock import business_month
+from chalicelib.domain.errors import ConcurrentUpdate, InviteCodeNotFound, NotFound, Unavailable
+from chalicelib.domain.invite_codes import looks_like_invite_code, normalise_invite_code
+from chalicelib.domain.tiers import Tier
+from chalicelib.domain.users import User
+from chalicelib.services.deps import Deps
+
+MAX_ATTEMPTS = 10
+
+
+def bind(user_id: str, invite_code: str, deps: Deps) -> BindingPlan:
+    """Bind the user under the owner of ``invite_code``, exactly once under concurrency.
+
+    Each attempt reads, decides through the domain and commits one conditional transaction;
+    when a concurrent change invalidates what was read, it reads again and decides again (so a
+    lost race ends in the loser's proper refusal, e.g. ALREADY_BOUND)."""
+    code = normalise_invite_code(invite_code)
+    if not looks_like_invite_code(code):
+        raise InviteCodeNotFound("no distributor has this invite code")
+    policy = deps.settings.rules.binding.policy()
+    for attempt in range(MAX_ATTEMPTS):
+        me, inviter = deps.users.get_with_invite(user_id, code)
+        if me is None:
+            raise NotFound("no such user; log in again")
+        now = deps.clock()
+        chain = _climb(me.member, inviter.member, deps) if inviter else []
+        plan = plan_binding(me.member, inviter.member if inviter else None, chain, policy, now)
+        if plan.unchanged:
+            return plan
+        children = deps.users.direct_downline_ids(user_id) if me.member.direct_count else []
+        if len(children) == me.member.direct_count:  # else the index lags a fresh binding
+            check_fits_one_transaction(plan, chain, len(children))
+            try:
+                deps.users.commit_binding(plan, me.member, chain, children, now)
+                return plan
+            except ConcurrentUpdate:
+                pass
+        time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+    raise Unavailable("too many concurrent changes to this part of the tree; retry")
+
+
+def _climb(me: Member, inviter: Member, deps: Deps) -> list[Member]:
+    """The inviter and, when a loop is possible, its ancestors up to the root, two levels a read."""
+    chain = [inviter]
+    if not needs_ancestor_walk(me):
+        return chain
+    while me.user_id not in chain_ids(chain):
+        next_id = next_ancestor_to_read(chain)
+        ancestor = deps.users.get_member(next_id) if next_id else None
+        if ancestor is None:
+            break
+        chain.append(ancestor)
+    return chain
+
+
+@dataclass(frozen=True)
+class TeamView:
+    user: User
+    month: str
+    month_sales_fen: int
+    next_tier: tuple[Tier, dict[str, int]] | None
+    direct: list[User]
+    next_cursor: str | None
+
+
+def team(user_id: str, limit: int, cursor: str | None, deps: Deps) -> TeamView:
+    """The distributor's counters, progress to the next tier and a page of direct invitees."""
+    user = deps.users.get(user_id)
+    if user is None:
+        raise NotFound("no such user; log in again")
+    month = business_month(deps.clock())
+    direct, next_cursor = deps.users.direct_downline(user_id, limit, cursor)
+    stats = user.tier_stats(month)
+    return TeamView(user, month, stats.month_sales_fen,
+                    deps.settings.rules.tier_rules().next_tier(user.tier, stats), direct, next_cursor)

@@ -1,0 +1,49 @@
+"""Tier evaluation and the invitation ladder (scheduled daily as ``evaluate_tiers``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.domain.clock import business_month, previous_month
+from chalicelib.domain.shards import SHARDS
+from chalicelib.domain.users import User
+from chalicelib.services.deps import Deps
+
+
+@dataclass
+class TierRun:
+    evaluated: int = 0
+    upgraded: int = 0
+    downgraded: int = 0
+    milestones_recorded: int = 0
+    changes: list[dict[str, str]] = field(default_factory=list)
+
+
+def evaluate_tiers(now: datetime, deps: Deps) -> TierRun:
+    """Re-decide every distributor's tier and record invitation milestones reached.
+
+    Idempotent: run twice or late, it decides the same tiers and records each milestone once."""
+    run = TierRun()
+    for shard in SHARDS:
+        for user in deps.users.distributors(shard):
+            evaluate_one(user, now, deps, run)
+    return run
+
+
+def evaluate_one(user: User, now: datetime, deps: Deps, run: TierRun) -> None:
+    rules = deps.settings.rules.tier_rules()
+    month = business_month(now)
+    new_month = user.tier_month != month
+    last_month = user.tier_stats(previous_month(month)) if new_month else None
+    tier = rules.evaluate(user.tier, user.tier_stats(month), last_month)
+    run.evaluated += 1
+    if (tier != user.tier or new_month) and deps.users.set_tier(user.user_id, tier, month, expected=user.tier):
+        if tier.rank > user.tier.rank:
+            run.upgraded += 1
+        elif tier.rank < user.tier.rank:
+            run.downgraded += 1
+        if tier != user.tier:
+            run.changes.append({"user_id": user.user_id, "from": user.tier.value, "to": tier.value})
+    for milestone in deps.settings.rules.ladder().reached(user.qualified_invitees):
+        if deps.users.record_milestone(user.user_id, milestone, now):
+            run.milestones_recorded += 1

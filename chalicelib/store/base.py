@@ -1,0 +1,77 @@
+"""What every store module shares: model defaults, cursors and transaction failures."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from typing import Any
+
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.models import Model
+
+from chalicelib.config import get_settings
+from chalicelib.domain.errors import ConcurrentUpdate, Kind, error
+
+InvalidCursor = error("INVALID_CURSOR", Kind.BAD_REQUEST, "The pagination cursor is not one we issued.")
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or get_settings().region
+
+
+class BaseMeta:
+    billing_mode = "PAY_PER_REQUEST"
+    region = region()
+    max_retry_attempts = 3
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error) as exc:
+        raise InvalidCursor("the cursor is not one we issued") from exc
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise InvalidCursor("the cursor is not one we issued")
+    return value
+
+
+class TransactionFailed(ConcurrentUpdate):
+    """A transaction was cancelled; ``reasons`` holds one code per item ('None' where fine)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("the change conflicted with another one; retry")
+        self.reasons = reasons
+
+    @property
+    def conflict(self) -> bool:
+        """Cancelled by a concurrent transaction rather than by a condition."""
+        return "ConditionalCheckFailed" not in self.reasons
+
+    def failed_at(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+
+def transaction_failure(exc: TransactWriteError) -> TransactionFailed:
+    reasons = [(r.code if r is not None else "None") for r in (exc.cancellation_reasons or [])]
+    return TransactionFailed(reasons or ["Unknown"])
+
+
+def condition_failed(exc: PynamoDBException) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def all_models() -> list[type[Model]]:
+    from chalicelib.store.products import ProductItem
+    from chalicelib.store.users import UserItem
+
+    return [UserItem, ProductItem]

@@ -1,0 +1,88 @@
+"""The catalogue: products, listed by category or all together (a small, hot-read table)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import get_settings
+from chalicelib.domain.catalog import GroupBuy, Product
+from chalicelib.store.base import BaseMeta, condition_failed, decode_cursor, encode_cursor
+
+CATALOG = "all"
+
+
+class ByCategory(GlobalSecondaryIndex["ProductItem"]):
+    class Meta:
+        index_name = "by_category"
+        projection = AllProjection()
+
+    category = UnicodeAttribute(hash_key=True)
+    product_id = UnicodeAttribute(range_key=True)
+
+
+class Listing(GlobalSecondaryIndex["ProductItem"]):
+    class Meta:
+        index_name = "listing"
+        projection = AllProjection()
+
+    catalog = UnicodeAttribute(hash_key=True)
+    product_id = UnicodeAttribute(range_key=True)
+
+
+class ProductItem(Model):
+    class Meta(BaseMeta):
+        table_name = get_settings().products_table
+
+    product_id = UnicodeAttribute(hash_key=True)
+    catalog = UnicodeAttribute(default=CATALOG)
+    name = UnicodeAttribute()
+    category = UnicodeAttribute()
+    cost_fen = NumberAttribute()
+    price_fen = NumberAttribute()
+    stock = NumberAttribute()
+    level1_rate_bp = NumberAttribute()
+    level2_rate_bp = NumberAttribute()
+    group_size = NumberAttribute(null=True)
+    group_discount_bp = NumberAttribute(null=True)
+    group_ttl_hours = NumberAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+    by_category = ByCategory()
+    listing = Listing()
+
+
+def to_product(item: ProductItem) -> Product:
+    group = None
+    if item.group_size:
+        group = GroupBuy(int(item.group_size), int(item.group_discount_bp or 0), int(item.group_ttl_hours or 24))
+    return Product(item.product_id, item.name, item.category, int(item.cost_fen), int(item.price_fen),
+                   int(item.stock), int(item.level1_rate_bp), int(item.level2_rate_bp), group)
+
+
+class ProductStore:
+    def put_if_absent(self, product: Product, now: datetime) -> bool:
+        item = ProductItem(product.product_id, name=product.name, category=product.category,
+                           cost_fen=product.cost_fen, price_fen=product.price_fen, stock=product.stock,
+                           level1_rate_bp=product.level1_rate_bp, level2_rate_bp=product.level2_rate_bp,
+                           created_at=now)
+        if product.group_buy:
+            item.group_size = product.group_buy.size
+            item.group_discount_bp = product.group_buy.discount_bp
+            item.group_ttl_hours = product.group_buy.ttl_hours
+        try:
+            item.save(condition=ProductItem.product_id.does_not_exist())
+        except PutError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def list(self, category: str | None, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
+        index = ProductItem.by_category if category else ProductItem.listing
+        page = index.query(category or CATALOG, limit=limit, last_evaluated_key=decode_cursor(cursor))
+        products = [to_product(item) for item in page]
+        return products, encode_cursor(page.last_evaluated_key)

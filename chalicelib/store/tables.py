@@ -1,0 +1,55 @@
+"""Every table, from the models: created here for local stacks, turned into CloudFormation by
+infra/. One source of truth for keys, indexes, TTL and billing.
+
+``python -m chalicelib.store.tables`` creates the missing tables on the configured endpoint.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.models import Model
+
+from chalicelib.store.base import all_models
+
+
+def table_spec(model: type[Model]) -> dict[str, Any]:
+    """The CreateTable arguments of a model, in DynamoDB's own (CloudFormation-compatible) names."""
+    schema = model._get_schema()
+    spec: dict[str, Any] = {
+        "TableName": model.Meta.table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": list(schema["attribute_definitions"]),
+        "KeySchema": _hash_first(schema["key_schema"]),
+    }
+    if schema["global_secondary_indexes"]:
+        spec["GlobalSecondaryIndexes"] = [
+            {"IndexName": g["index_name"], "KeySchema": _hash_first(g["key_schema"]), "Projection": g["projection"]}
+            for g in schema["global_secondary_indexes"]
+        ]
+    return spec
+
+
+def _hash_first(keys: Any) -> list[dict[str, str]]:
+    return sorted(({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in keys),
+                  key=lambda k: k["KeyType"] != "HASH")
+
+
+def ensure_tables() -> list[str]:
+    """Create every missing table and wait until it is active. Returns the names created."""
+    created = []
+    for model in all_models():
+        if not model.exists():
+            model.create_table(wait=True)
+            created.append(model.Meta.table_name)
+    return created
+
+
+def reset_connections() -> None:
+    """Forget cached clients (after the endpoint changed, e.g. in tests)."""
+    for model in all_models():
+        model._connection = None
+
+
+if __name__ == "__main__":
+    names = ensure_tables()
+    print("created tables: " + (", ".join(names) if names else "none (all present)"))

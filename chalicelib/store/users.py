@@ -1,0 +1,361 @@
+"""The user aggregate: profiles, invite-code claims and invitation milestones, in one table.
+
+Items (``pk``, ``sk``):
+* ``(user_id, "profile")``: the user, with parent and grandparent and the tree counters;
+* ``("invite#CODE", "invite")``: a claimed invite code and its owner (codes are unique);
+* ``(user_id, "milestone#0010")``: an invitation milestone reached (recorded once).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.config import get_settings
+from chalicelib.domain.binding import BindingPlan, Member
+from chalicelib.domain.clock import iso
+from chalicelib.domain.invitations import Milestone
+from chalicelib.domain.shards import shard_of
+from chalicelib.domain.tiers import Tier
+from chalicelib.domain.users import MonthSales, Shop, User
+from chalicelib.store.base import BaseMeta, condition_failed, decode_cursor, encode_cursor, transaction_failure
+
+PROFILE = "profile"
+INVITE = "invite"
+
+
+def user_id_for(openid: str) -> str:
+    """A stable user id derived from the openid: login needs no lookup table."""
+    return "u" + hashlib.sha256(openid.encode()).hexdigest()[:20]
+
+
+class ByParent(GlobalSecondaryIndex["UserItem"]):
+    class Meta:
+        index_name = "by_parent"
+        projection = AllProjection()
+
+    parent_id = UnicodeAttribute(hash_key=True)
+    bound_at = UnicodeAttribute(range_key=True)
+
+
+class Distributors(GlobalSecondaryIndex["UserItem"]):
+    """Sparse: only distributors carry ``dist_shard``; 16 shards keep partitions cool."""
+
+    class Meta:
+        index_name = "distributors"
+        projection = AllProjection()
+
+    dist_shard = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class UserItem(Model):
+    class Meta(BaseMeta):
+        table_name = get_settings().users_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    # profile
+    openid = UnicodeAttribute(null=True)
+    nickname = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    last_login_at = UTCDateTimeAttribute(null=True)
+    # shop
+    invite_code = UnicodeAttribute(null=True)
+    shop_name = UnicodeAttribute(null=True)
+    shop_opened_at = UTCDateTimeAttribute(null=True)
+    dist_shard = UnicodeAttribute(null=True)
+    promoter_granted = BooleanAttribute(null=True)
+    # tree
+    parent_id = UnicodeAttribute(null=True)
+    grandparent_id = UnicodeAttribute(null=True)
+    bound_at = UnicodeAttribute(null=True)
+    bound_until = UTCDateTimeAttribute(null=True)
+    grandparent_until = UTCDateTimeAttribute(null=True)
+    direct_count = NumberAttribute(null=True)
+    team_count = NumberAttribute(null=True)
+    # purchases and performance
+    paid_order_count = NumberAttribute(null=True)
+    spent_fen = NumberAttribute(null=True)
+    sales_month = UnicodeAttribute(null=True)
+    month_sales_fen = NumberAttribute(null=True)
+    previous_month_sales_fen = NumberAttribute(null=True)
+    qualified_invitees = NumberAttribute(null=True)
+    tier = UnicodeAttribute(null=True)
+    tier_month = UnicodeAttribute(null=True)
+    real_name_verified = BooleanAttribute(null=True)
+    # invite claims and milestones
+    owner_id = UnicodeAttribute(null=True)
+    reward = UnicodeAttribute(null=True)
+    cash_fen = NumberAttribute(null=True)
+    reached_at = UTCDateTimeAttribute(null=True)
+
+    by_parent = ByParent()
+    distributors = Distributors()
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def to_member(item: UserItem) -> Member:
+    return Member(
+        user_id=item.pk,
+        parent_id=item.parent_id,
+        grandparent_id=item.grandparent_id,
+        bound_until=item.bound_until,
+        grandparent_until=item.grandparent_until,
+        is_distributor=item.invite_code is not None,
+        promoter_granted=bool(item.promoter_granted),
+        paid_order_count=_int(item.paid_order_count),
+        spent_fen=_int(item.spent_fen),
+        direct_count=_int(item.direct_count),
+        team_count=_int(item.team_count),
+    )
+
+
+def to_user(item: UserItem) -> User:
+    shop = Shop(item.shop_name, item.shop_opened_at) if item.shop_name and item.shop_opened_at else None
+    return User(
+        user_id=item.pk,
+        openid=item.openid or "",
+        nickname=item.nickname or "",
+        created_at=item.created_at or datetime.min,
+        member=to_member(item),
+        bound_at=datetime.fromisoformat(item.bound_at) if item.bound_at else None,
+        invite_code=item.invite_code,
+        shop=shop,
+        tier=Tier(item.tier or Tier.REGULAR.value),
+        tier_month=item.tier_month,
+        sales=MonthSales(item.sales_month, _int(item.month_sales_fen), _int(item.previous_month_sales_fen)),
+        qualified_invitees=_int(item.qualified_invitees),
+        real_name_verified=bool(item.real_name_verified),
+    )
+
+
+def _equals_or_absent(attr: Any, value: Any) -> Condition:
+    return attr.does_not_exist() if value is None else attr == value
+
+
+def _set_or_remove(attr: Any, value: Any) -> Any:
+    return attr.remove() if value is None else attr.set(value)
+
+
+class UserStore:
+    """Repository of the user aggregate."""
+
+    def login(self, openid: str, nickname: str, now: datetime) -> tuple[User, bool]:
+        """Create the user on first login or touch them; one UpdateItem. Returns (user, created)."""
+        user_id = user_id_for(openid)
+        old = UserItem._get_connection().update_item(
+            user_id, PROFILE,
+            actions=[
+                UserItem.openid.set(openid),
+                UserItem.nickname.set(UserItem.nickname | nickname),
+                UserItem.created_at.set(UserItem.created_at | now),
+                UserItem.last_login_at.set(now),
+            ],
+            return_values="ALL_OLD",
+        )
+        if not old.get("Attributes"):
+            return User(user_id=user_id, openid=openid, nickname=nickname, created_at=now,
+                        member=Member(user_id)), True
+        return to_user(UserItem.from_raw_data(old["Attributes"])), False
+
+    def get(self, user_id: str) -> User | None:
+        item = self._get_item(user_id)
+        return to_user(item) if item else None
+
+    def get_member(self, user_id: str) -> Member | None:
+        item = self._get_item(user_id)
+        return to_member(item) if item else None
+
+    def _get_item(self, user_id: str) -> UserItem | None:
+        try:
+            return UserItem.get(user_id, PROFILE, consistent_read=True)
+        except UserItem.DoesNotExist:
+            return None
+
+    def get_with_invite(self, user_id: str, invite_code: str) -> tuple[User | None, User | None]:
+        """The user and the owner of an invite code: one batch read for the code, one get for
+        its owner (their profile carries the owner's own upline)."""
+        items = {(i.pk, i.sk): i for i in UserItem.batch_get(
+            [(user_id, PROFILE), (f"invite#{invite_code}", INVITE)], consistent_read=True)}
+        me = items.get((user_id, PROFILE))
+        claim = items.get((f"invite#{invite_code}", INVITE))
+        owner = None
+        if claim is not None and claim.owner_id:
+            owner = me if claim.owner_id == user_id else self._get_item(claim.owner_id)
+        return (to_user(me) if me else None), (to_user(owner) if owner else None)
+
+    def open_shop(self, user_id: str, shop_name: str, invite_code: str, now: datetime) -> str | None:
+        """Make the user a distributor with a fresh invite code, in one transaction.
+
+        Returns None on success, "already" if the user already has a shop, "code_taken" if the
+        invite code is claimed (the caller draws another)."""
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(UserItem(user_id, PROFILE), actions=[
+                    UserItem.invite_code.set(invite_code),
+                    UserItem.shop_name.set(shop_name),
+                    UserItem.shop_opened_at.set(now),
+                    UserItem.dist_shard.set(shard_of(user_id)),
+                    UserItem.tier.set(UserItem.tier | Tier.REGULAR.value),
+                ], condition=UserItem.created_at.exists() & UserItem.invite_code.does_not_exist())
+                tx.save(UserItem(f"invite#{invite_code}", INVITE, owner_id=user_id, reached_at=now),
+                        condition=UserItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            failure = transaction_failure(exc)
+            if failure.failed_at(0):
+                return "already"
+            if failure.failed_at(1):
+                return "code_taken"
+            raise failure from exc
+        return None
+
+    def grant_promoter(self, user_id: str) -> bool:
+        try:
+            UserItem(user_id, PROFILE).update(actions=[UserItem.promoter_granted.set(True)],
+                                              condition=UserItem.created_at.exists())
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def direct_downline(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
+        page = UserItem.by_parent.query(user_id, limit=limit, last_evaluated_key=decode_cursor(cursor),
+                                        scan_index_forward=False)
+        users = [to_user(item) for item in page]
+        return users, encode_cursor(page.last_evaluated_key)
+
+    def direct_downline_ids(self, user_id: str) -> list[str]:
+        return [item.pk for item in UserItem.by_parent.query(user_id, attributes_to_get=["pk", "sk"])]
+
+    def commit_binding(self, plan: BindingPlan, me: Member, chain: Sequence[Member], children: Sequence[str],
+                       now: datetime) -> None:
+        """Write a binding in one transaction, conditioned on everything the decision read:
+        the user's own links and counts, every ancestor's links, each moved child's parent.
+        Raises TransactionFailed when anything changed meanwhile (the caller re-decides)."""
+        chain_by_id = {m.user_id: m for m in chain}
+        with_updates: set[str] = set()
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(UserItem(me.user_id, PROFILE), actions=[
+                    UserItem.parent_id.set(plan.parent_id),
+                    _set_or_remove(UserItem.grandparent_id, plan.grandparent_id),
+                    UserItem.bound_at.set(iso(now)),
+                    _set_or_remove(UserItem.bound_until, plan.bound_until),
+                    _set_or_remove(UserItem.grandparent_until, plan.grandparent_until),
+                ], condition=_links_unchanged(me) & _counts_unchanged(me))
+                for user_id, (direct, team) in plan.counter_deltas.items():
+                    with_updates.add(user_id)
+                    condition = UserItem.created_at.exists()
+                    if user_id == plan.parent_id:
+                        condition &= UserItem.invite_code.exists()
+                    if user_id in chain_by_id:
+                        condition &= _links_unchanged(chain_by_id[user_id])
+                    tx.update(UserItem(user_id, PROFILE), actions=_counter_actions(direct, team), condition=condition)
+                for member in chain:
+                    if member.user_id not in with_updates:
+                        tx.condition_check(UserItem, member.user_id, PROFILE, condition=_links_unchanged(member))
+                for child_id in children:
+                    tx.update(UserItem(child_id, PROFILE), actions=[
+                        UserItem.grandparent_id.set(plan.parent_id),
+                        _set_or_remove(UserItem.grandparent_until, plan.bound_until),
+                    ], condition=UserItem.parent_id == me.user_id)
+        except TransactWriteError as exc:
+            raise transaction_failure(exc) from exc
+
+    def distributors(self, shard: str) -> Iterator[User]:
+        for item in UserItem.distributors.query(shard):
+            yield to_user(item)
+
+    def set_tier(self, user_id: str, tier: Tier, month: str, expected: Tier) -> bool:
+        """Record a tier decision, unless another evaluation changed it meanwhile."""
+        condition = UserItem.tier == expected.value
+        if expected is Tier.REGULAR:
+            condition |= UserItem.tier.does_not_exist()
+        try:
+            UserItem(user_id, PROFILE).update(
+                actions=[UserItem.tier.set(tier.value), UserItem.tier_month.set(month)], condition=condition)
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def record_milestone(self, user_id: str, milestone: Milestone, now: datetime) -> bool:
+        """Record a reached milestone once; False when it was recorded before."""
+        item = UserItem(user_id, f"milestone#{milestone.invitees:04d}", reward=milestone.reward,
+                        cash_fen=milestone.cash_fen, reached_at=now)
+        try:
+            item.save(condition=UserItem.pk.does_not_exist())
+        except PutError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def milestones(self, user_id: str) -> list[dict[str, Any]]:
+        return [{"invitees": int(i.sk.split("#")[1]), "reward": i.reward, "cash_fen": _int(i.cash_fen),
+                 "reached_at": i.reached_at}
+                for i in UserItem.query(user_id, UserItem.sk.startswith("milestone#"))]
+
+    # Facts the order path reports (used now by tests and the demo; by checkout later).
+    def record_paid_order(self, user_id: str, amount_fen: int) -> None:
+        UserItem(user_id, PROFILE).update(actions=[UserItem.paid_order_count.add(1), UserItem.spent_fen.add(amount_fen)],
+                                          condition=UserItem.created_at.exists())
+
+    def add_month_sales(self, user_id: str, month: str, fen: int) -> None:
+        """Add referred sales to a month, rolling the counter over when the month is new."""
+        item = self._get_item(user_id)
+        if item is None:
+            return
+        if item.sales_month == month:
+            item.update(actions=[UserItem.month_sales_fen.add(fen)], condition=UserItem.sales_month == month)
+        else:
+            previous = _int(item.month_sales_fen) if item.sales_month else 0
+            item.update(actions=[UserItem.sales_month.set(month), UserItem.month_sales_fen.set(fen),
+                                 UserItem.previous_month_sales_fen.set(previous)],
+                        condition=_equals_or_absent(UserItem.sales_month, item.sales_month))
+
+    def add_qualified_invitee(self, user_id: str) -> None:
+        UserItem(user_id, PROFILE).update(actions=[UserItem.qualified_invitees.add(1)],
+                                          condition=UserItem.created_at.exists())
+
+
+def _links_unchanged(member: Member) -> Condition:
+    return (UserItem.created_at.exists()
+            & _equals_or_absent(UserItem.parent_id, member.parent_id)
+            & _equals_or_absent(UserItem.grandparent_id, member.grandparent_id))
+
+
+def _counts_unchanged(member: Member) -> Condition:
+    direct = UserItem.direct_count.does_not_exist() | (UserItem.direct_count == member.direct_count) \
+        if member.direct_count == 0 else UserItem.direct_count == member.direct_count
+    paid = UserItem.paid_order_count.does_not_exist() | (UserItem.paid_order_count == member.paid_order_count) \
+        if member.paid_order_count == 0 else UserItem.paid_order_count == member.paid_order_count
+    return direct & paid
+
+
+def _counter_actions(direct: int, team: int) -> list[Any]:
+    actions = []
+    if direct:
+        actions.append(UserItem.direct_count.add(direct))
+    if team:
+        actions.append(UserItem.team_count.add(team))
+    return actions
+
+
+def _connection() -> Connection:
+    return UserItem._get_connection().connection

@@ -1,0 +1,1 @@
+"""Adapters to WeChat: each port has the real client and a simulator speaking the same protocol."""

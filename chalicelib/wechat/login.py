@@ -1,0 +1,84 @@
+"""``wx.login()`` codes exchanged for an openid (``jscode2session``).
+
+Two implementations of one port: ``RealLogin`` calls WeChat's API; ``SimulatorLogin`` accepts
+``dev:<name>`` codes, so a local demo logs in the same user every time.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import urllib3
+
+from chalicelib.domain.errors import Unavailable, WechatLoginFailed
+
+
+@dataclass(frozen=True)
+class WechatIdentity:
+    openid: str
+    unionid: str | None = None
+    nickname: str | None = None  # only the simulator knows one
+
+
+class LoginClient(Protocol):
+    def exchange(self, code: str) -> WechatIdentity:
+        """Exchange a ``wx.login()`` code; raises WechatLoginFailed for a refused code."""
+
+
+_DEV_CODE = re.compile(r"^dev:([A-Za-z0-9_.\-]{1,32})$")
+
+
+class SimulatorLogin:
+    """``dev:<name>`` logs in the user whose openid is ``dev:<name>``; anything else is refused."""
+
+    def exchange(self, code: str) -> WechatIdentity:
+        match = _DEV_CODE.match(code)
+        if not match:
+            raise WechatLoginFailed("simulator login codes look like dev:<name>")
+        return WechatIdentity(openid=code, nickname=match.group(1))
+
+
+class RealLogin:
+    """``GET /sns/jscode2session`` (mini-program login)."""
+
+    def __init__(self, app_id: str, app_secret: str, api_base: str = "https://api.weixin.qq.com",
+                 timeout_seconds: float = 3.0, http: urllib3.PoolManager | None = None) -> None:
+        self._app_id = app_id
+        self._app_secret = app_secret
+        self._url = api_base.rstrip("/") + "/sns/jscode2session"
+        self._timeout = urllib3.Timeout(total=timeout_seconds)
+        self._http = http or urllib3.PoolManager(retries=urllib3.Retry(total=1, backoff_factor=0.1))
+
+    def exchange(self, code: str) -> WechatIdentity:
+        fields = {"appid": self._app_id, "secret": self._app_secret, "js_code": code,
+                  "grant_type": "authorization_code"}
+        try:
+            response = self._http.request("GET", self._url, fields=fields, timeout=self._timeout)
+        except urllib3.exceptions.HTTPError as exc:
+            raise Unavailable("WeChat login is unreachable; retry") from exc
+        if response.status >= 500:
+            raise Unavailable("WeChat login answered an error; retry", wechat_status=response.status)
+        try:
+            answer = json.loads(response.data)
+        except ValueError as exc:
+            raise Unavailable("WeChat login answered something unreadable; retry") from exc
+        return _identity(answer)
+
+
+# errcode -1 is "system busy": worth a retry; every other errcode refuses the code itself
+# (40029 invalid code, 40163 code used, 45011 rate limited, 40226 risky user, ...).
+_BUSY = -1
+
+
+def _identity(answer: object) -> WechatIdentity:
+    if not isinstance(answer, dict):
+        raise Unavailable("WeChat login answered something unreadable; retry")
+    errcode = answer.get("errcode", 0)
+    if errcode == _BUSY:
+        raise Unavailable("WeChat is busy; retry", wechat_errcode=errcode)
+    if errcode or not answer.get("openid"):
+        raise WechatLoginFailed(f"WeChat refused the login code: {answer.get('errmsg', 'no openid')}",
+                                wechat_errcode=errcode)
+    return WechatIdentity(openid=str(answer["openid"]), unionid=answer.get("unionid"))
