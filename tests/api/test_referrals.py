@@ -32,7 +32,7 @@ def test_refused_bindings_have_their_contract_codes_and_change_nothing(api, deps
     }[case]
     if case in ("already", "cycle"):
         api.call("POST", "/v1/referrals/bind", {"invite_code": alice_code}, bob_token)
-        _, dave, dave_code = api.distributor("dave")
+        _, _dave, dave_code = api.distributor("dave")
         if case == "already":
             invite = dave_code
     if case == "paid":
@@ -44,7 +44,7 @@ def test_refused_bindings_have_their_contract_codes_and_change_nothing(api, deps
 
 
 def test_team_view_matches_the_contract_and_paginates(api):
-    alice_token, alice, code = api.distributor("alice")
+    alice_token, _alice, code = api.distributor("alice")
     for name in ("b", "c", "d"):
         token, _ = api.login(name)
         api.call("POST", "/v1/referrals/bind", {"invite_code": code}, token)

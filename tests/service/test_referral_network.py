@@ -1,6 +1,8 @@
 """Use cases of the referral network against moto-backed tables."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from chalicelib.config import BindingRules, Rules
@@ -127,7 +129,7 @@ def test_a_binding_that_would_close_a_loop_deep_in_the_tree_is_refused(deps):
     # a ← b ← c ← d ← e: binding a under e would make a loop four levels down
     names = ["a", "b", "c", "d", "e"]
     people = {n: distributor(deps, n) for n in names}
-    for upper, lower in zip(names, names[1:], strict=False):
+    for upper, lower in itertools.pairwise(names):
         referrals.bind(people[lower][0], people[upper][1], deps)
     with pytest.raises(ReferralCycle):
         referrals.bind(people["a"][0], people["e"][1], deps)
