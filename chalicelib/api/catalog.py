@@ -1,21 +1,23 @@
 """The catalogue as a distributor sees it."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, endpoint
-from chalicelib.api.schemas import ProductOut, ProductQuery, ProductsAnswer
+from chalicelib.api.http import schemas as s
 from chalicelib.services import catalog
 
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/v1/products", tag="catalog", query=ProductQuery, response=ProductsAnswer,
+@endpoint(bp, "/v1/products", tag="catalog", query="ProductQuery", response="ProductsAnswer",
           summary="Products by category, with the commission the caller would earn", errors=("INVALID_CURSOR",))
-def products(call: Call) -> ProductsAnswer:
+def products(call: Call) -> Any:
     page = catalog.list_products(call.user_id, call.query.category, call.query.limit, call.query.next, call.deps)
-    items = [ProductOut(product_id=p.product_id, name=p.name, category=p.category, price_fen=p.price_fen,
+    items = [s.ProductOut(product_id=p.product_id, name=p.name, category=p.category, price_fen=p.price_fen,
                         group_price_fen=p.group_price_fen, stock=p.stock,
                         commission_preview_fen=p.commission_preview_fen(page.uplift_bp))
              for p in page.products]
-    return ProductsAnswer(items=items, next=page.next_cursor)
+    return s.ProductsAnswer(items=items, next=page.next_cursor)

@@ -9,10 +9,9 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.errors import error_response, json_response
 from chalicelib.domain.errors import (
@@ -24,8 +23,14 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from chalicelib.lazy import lazy_module
 from chalicelib.services.deps import Deps, default_deps
 from chalicelib.services.sessions import Caller, verify_token
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+schemas = lazy_module("chalicelib.api.schemas")
 
 Auth = Literal["public", "user", "admin", "simulator"]
 
@@ -39,11 +44,22 @@ class RouteSpec:
     summary: str
     tag: str
     status: int = 200
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    response: type[BaseModel] | None = None
+    body_name: str | None = None  # models of chalicelib/api/schemas.py, by name (loaded lazily)
+    query_name: str | None = None
+    response_name: str | None = None
     errors: tuple[str, ...] = ()
-    idempotent_key: bool = False
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        return getattr(schemas, self.body_name) if self.body_name else None
+
+    @property
+    def query(self) -> type[BaseModel] | None:
+        return getattr(schemas, self.query_name) if self.query_name else None
+
+    @property
+    def response(self) -> type[BaseModel] | None:
+        return getattr(schemas, self.response_name) if self.response_name else None
 
 
 ROUTES: list[RouteSpec] = []
@@ -66,12 +82,12 @@ class Call:
         return self.caller.user_id
 
 
-Handler = Callable[[Call], BaseModel | Response]
+Handler = Callable[[Call], Any]
 
 
 def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "user", summary: str, tag: str,
-             status: int = 200, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-             response: type[BaseModel] | None = None, errors: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+             status: int = 200, body: str | None = None, query: str | None = None,
+             response: str | None = None, errors: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         spec = RouteSpec(path, method, handler.__name__, auth, summary, tag, status, body, query, response, errors)
         ROUTES.append(spec)
@@ -130,6 +146,8 @@ def parse_body(raw: bytes | str, model: type[BaseModel], max_bytes: int) -> Base
 
 
 def _validate(model: type[BaseModel], value: dict[str, Any]) -> BaseModel:
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(value)
     except ValidationError as exc:

@@ -6,12 +6,9 @@ from functools import lru_cache
 from typing import Any
 
 from chalice import Blueprint
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.errors import json_response
 from chalicelib.api.http import ROUTES, RouteSpec
-from chalicelib.api.schemas import ErrorAnswer
 from chalicelib.services.deps import default_deps
 
 bp = Blueprint(__name__)
@@ -28,6 +25,10 @@ COMMON_ERRORS = {
 
 
 def build_document(include_simulator: bool) -> dict[str, Any]:
+    from pydantic.json_schema import models_json_schema
+
+    from chalicelib.api.schemas import ErrorAnswer
+
     routes = [r for r in ROUTES if include_simulator or r.auth != "simulator"]
     models = {m for r in routes for m in (r.body, r.response) if m is not None} | {ErrorAnswer}
     _, schema = models_json_schema([(m, "validation" if _is_request(m, routes) else "serialization")
@@ -51,7 +52,7 @@ def build_document(include_simulator: bool) -> dict[str, Any]:
     }
 
 
-def _is_request(model: type[BaseModel], routes: list[RouteSpec]) -> bool:
+def _is_request(model: Any, routes: list[RouteSpec]) -> bool:
     return any(r.body is model for r in routes)
 
 

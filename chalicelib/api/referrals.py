@@ -1,34 +1,36 @@
 """The referral network: binding and the team view."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, endpoint
-from chalicelib.api.schemas import BindAnswer, BindBody, DirectMemberOut, NextTierOut, PageQuery, TeamAnswer
+from chalicelib.api.http import schemas as s
 from chalicelib.domain.clock import iso
 from chalicelib.services import referrals
 
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/v1/referrals/bind", "POST", tag="referrals", body=BindBody, response=BindAnswer,
+@endpoint(bp, "/v1/referrals/bind", "POST", tag="referrals", body="BindBody", response="BindAnswer",
           summary="Bind the caller to the distributor who invited them",
           errors=("INVITE_CODE_NOT_FOUND", "ALREADY_BOUND", "NOT_A_NEW_USER", "SELF_REFERRAL", "REFERRAL_CYCLE",
                   "TEAM_TOO_LARGE"))
-def bind(call: Call) -> BindAnswer:
+def bind(call: Call) -> Any:
     plan = referrals.bind(call.user_id, call.body.invite_code, call.deps)
-    return BindAnswer(parent_id=plan.parent_id, grandparent_id=plan.grandparent_id)
+    return s.BindAnswer(parent_id=plan.parent_id, grandparent_id=plan.grandparent_id)
 
 
-@endpoint(bp, "/v1/me/team", tag="referrals", query=PageQuery, response=TeamAnswer,
+@endpoint(bp, "/v1/me/team", tag="referrals", query="PageQuery", response="TeamAnswer",
           summary="The caller's team: counters, progress to the next tier, direct invitees (paginated)",
           errors=("INVALID_CURSOR",))
-def team(call: Call) -> TeamAnswer:
+def team(call: Call) -> Any:
     view = referrals.team(call.user_id, call.query.limit, call.query.next, call.deps)
-    next_tier = NextTierOut(tier=view.next_tier[0].value, needs=view.next_tier[1]) if view.next_tier else None
-    direct = [DirectMemberOut(user_id=u.user_id, nickname=u.nickname, bound_at=iso(u.bound_at) if u.bound_at else None,
+    next_tier = s.NextTierOut(tier=view.next_tier[0].value, needs=view.next_tier[1]) if view.next_tier else None
+    direct = [s.DirectMemberOut(user_id=u.user_id, nickname=u.nickname, bound_at=iso(u.bound_at) if u.bound_at else None,
                               month_sales_fen=u.sales.of(view.month), direct_count=u.member.direct_count)
               for u in view.direct]
-    return TeamAnswer(tier=view.user.tier.value, direct_count=view.user.member.direct_count,
+    return s.TeamAnswer(tier=view.user.tier.value, direct_count=view.user.member.direct_count,
                       team_count=view.user.member.team_count, month_sales_fen=view.month_sales_fen,
                       next_tier=next_tier, direct=direct, next=view.next_cursor)

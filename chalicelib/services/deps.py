@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from chalicelib.config import Settings, get_settings
 from chalicelib.domain.clock import Clock, system_clock
 
 if TYPE_CHECKING:
+    from chalicelib.config import Settings
     from chalicelib.store.products import ProductStore
     from chalicelib.store.users import UserStore
     from chalicelib.wechat.login import LoginClient
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Deps:
-    settings: Settings = field(default_factory=get_settings)
+    settings: Settings = field(default_factory=lambda: _settings())
     clock: Clock = system_clock
 
     @cached_property
@@ -38,6 +38,12 @@ class Deps:
         if self.settings.simulator:
             return SimulatorLogin()
         return RealLogin(self.settings.wechat_app_id, self.settings.wechat_app_secret, self.settings.wechat_api_base)
+
+
+def _settings() -> Settings:
+    from chalicelib.config import get_settings
+
+    return get_settings()
 
 
 _default: Deps | None = None

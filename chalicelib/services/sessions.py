@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from chalicelib.config import Settings
 from chalicelib.domain.errors import Unauthenticated
+
+if TYPE_CHECKING:
+    from chalicelib.config import Settings
 
 ISSUER = "fenxiao"
 ALGORITHM = "HS256"
