@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 ISSUER = "fenxiao"
 ALGORITHM = "HS256"
+CLOCK_SKEW_SECONDS = 60  # tolerated difference between the clocks of two Lambda hosts
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,14 @@ def verify_token(token: str, settings: Settings, now: datetime) -> Caller:
 
     try:
         claims = jwt.decode(token, settings.jwt_secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                            options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False})
+                            options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False, "verify_iat": False})
     except jwt.PyJWTError as exc:
         raise Unauthenticated("the session token is invalid") from exc
+    # Times are judged by our injected clock, not PyJWT's wall clock.
     if not isinstance(claims.get("exp"), int) or claims["exp"] <= now.timestamp():
         raise Unauthenticated("the session token has expired; log in again")
+    if not isinstance(claims.get("iat"), int) or claims["iat"] > now.timestamp() + CLOCK_SKEW_SECONDS:
+        raise Unauthenticated("the session token is not valid yet")
     if claims.get("role") not in ("user", "admin") or not isinstance(claims["sub"], str):
         raise Unauthenticated("the session token is invalid")
     return Caller(claims["sub"], claims["role"])

@@ -34,7 +34,7 @@ class SimulatorLogin:
     """``dev:<name>`` logs in the user whose openid is ``dev:<name>``; anything else is refused."""
 
     def exchange(self, code: str) -> WechatIdentity:
-        match = _DEV_CODE.match(code)
+        match = _DEV_CODE.fullmatch(code)
         if not match:
             raise WechatLoginFailed("simulator login codes look like dev:<name>")
         return WechatIdentity(openid=code, nickname=match.group(1))

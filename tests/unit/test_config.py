@@ -1,0 +1,89 @@
+"""Settings from the environment (chalicelib/config.py): DOMAIN.md defaults, validated overrides."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from chalicelib.config import Mode, settings_from_env
+from chalicelib.domain.binding import BindableUsers, BindingDuration, BindingPolicy, PromoterPolicy
+from chalicelib.domain.invitations import Milestone
+from chalicelib.domain.tiers import Tier
+
+SECRET = "k" * 32
+
+
+def rules(override: object) -> dict[str, str]:
+    return {"JWT_SECRET": SECRET, "FENXIAO_RULES": json.dumps(override)}
+
+
+def test_the_default_rules_are_those_of_the_domain():
+    settings = settings_from_env({})
+    assert settings.mode is Mode.SIMULATOR and settings.simulator
+    assert settings.rules.binding.policy() == BindingPolicy(
+        PromoterPolicy.EVERYONE, 0, BindableUsers.NEW_ONLY, BindingDuration.PERMANENT, 30)
+    tiers = settings.rules.tier_rules()
+    senior, partner = tiers.rules
+    assert (senior.tier, senior.min_direct, senior.min_month_sales_fen, senior.uplift_bp) == (Tier.SENIOR, 10, 500_000, 500)
+    assert (partner.tier, partner.min_team, partner.min_month_sales_fen, partner.uplift_bp) == (
+        Tier.PARTNER, 50, 10_000_000, 1_000)
+    assert tiers.downgrade == "month_end"
+    assert settings.rules.ladder().milestones == (Milestone(10, "gift_pack"), Milestone(50, "cash", 5_000))
+
+
+def test_simulator_mode_without_a_jwt_secret_makes_a_throwaway_one():
+    assert len(settings_from_env({}).jwt_secret) >= 32
+
+
+def test_admin_openids_are_a_comma_separated_list():
+    assert settings_from_env({"ADMIN_OPENIDS": " a, b,,c "}).admin_openids == {"a", "b", "c"}
+    assert settings_from_env({"ADMIN_OPENIDS": ""}).admin_openids == frozenset()
+    assert settings_from_env({}).admin_openids == {"dev:admin"}
+
+
+def test_plain_settings_are_read_from_their_variables():
+    settings = settings_from_env({"JWT_SECRET": SECRET, "TOKEN_TTL_SECONDS": "3600", "USERS_TABLE": "users-x"})
+    assert (settings.jwt_secret, settings.token_ttl_seconds, settings.users_table) == (SECRET, 3600, "users-x")
+
+
+def test_a_rules_override_changes_only_what_it_names():
+    settings = settings_from_env(rules({"binding": {"duration": "days", "duration_days": 7}}))
+    policy = settings.rules.binding.policy()
+    assert (policy.duration, policy.duration_days, policy.bindable) == (BindingDuration.DAYS, 7, BindableUsers.NEW_ONLY)
+    assert settings.rules.tier_rules().rules[0].min_direct == 10
+
+
+@pytest.mark.parametrize("override", [
+    {"tier_downgrade": "sometimes"},
+    {"unknown_rule": 1},
+    {"binding": {"duration": "forever"}},
+    {"binding": {"duration_days": 0}},
+    {"tiers": [{"tier": "regular"}]},
+    {"tiers": [{"tier": "senior", "uplift_bp": 1_000}, {"tier": "partner", "uplift_bp": 500}]},
+    {"invitation_ladder": [{"invitees": 10, "reward": "cash", "cash_fen": 0}]},
+], ids=["unknown-downgrade", "unknown-key", "unknown-duration", "zero-days", "regular-tier-named", "decreasing-uplift",
+        "cash-without-amount"])
+def test_an_invalid_rules_override_fails_at_start_up(override):
+    with pytest.raises(ValidationError):
+        settings_from_env(rules(override))
+
+
+def test_live_mode_without_the_wechat_app_secret_is_refused():
+    with pytest.raises(ValidationError, match="WECHAT_APP_SECRET"):
+        settings_from_env({"FENXIAO_MODE": "live", "JWT_SECRET": SECRET})
+
+
+def test_live_mode_with_its_secrets_runs_without_the_simulator():
+    settings = settings_from_env({"FENXIAO_MODE": "live", "JWT_SECRET": SECRET, "WECHAT_APP_SECRET": "s"})
+    assert settings.mode is Mode.LIVE and not settings.simulator
+
+
+def test_live_mode_gets_no_throwaway_jwt_secret():
+    with pytest.raises(ValidationError):
+        settings_from_env({"FENXIAO_MODE": "live", "WECHAT_APP_SECRET": "s"})
+
+
+def test_a_jwt_secret_shorter_than_32_characters_is_refused():
+    with pytest.raises(ValidationError):
+        settings_from_env({"JWT_SECRET": "k" * 31})
