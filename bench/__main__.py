@@ -1,0 +1,129 @@
+"""``python -m bench`` (``make bench``): DynamoDB calls per request, throughput and cold start.
+
+Prints plain-text tables and writes ``bench/results/latest.json``. Figures are measurements, not
+checks: nothing here fails on a slow figure (a broken request does fail).
+See docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.env import REPO_ROOT, apply_in_process
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"cpus": os.cpu_count(), "cpu": cpu, "platform": platform.platform(),
+            "python": platform.python_version()}
+
+
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def run_dynamodb_part(args: argparse.Namespace) -> dict[str, Any]:
+    """Start DynamoDB Local, point the app at it, and measure requests through the app."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from scripts import dynamodb_local
+
+    _log("starting DynamoDB Local")
+    with dynamodb_local.start() as db:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.endpoint
+        from chalice.test import Client
+
+        import app
+        from bench import api as scenarios
+        from bench.meter import DynamoMeter
+        from chalicelib.services.demo import seed_demo
+        from chalicelib.services.deps import Deps, set_default_deps
+        from chalicelib.store.base import all_models
+        from chalicelib.store.tables import ensure_tables, reset_connections
+
+        reset_connections()
+        ensure_tables()
+        models = all_models()
+        meter = DynamoMeter()
+        clients = meter.attach_models(models)
+        seed_demo(Deps())
+        set_default_deps(Deps())
+        _log(f"{db.backend} at {db.endpoint}; {clients} distinct botocore clients hooked; running requests")
+        # The app logs (INFO) and prints EMF metrics on stdout, as in Lambda: keep that work, drop the text.
+        # The Powertools Logger binds to the stdout of its first use, which happens inside this block.
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \
+                Client(app.app, stage_name="test", project_dir=str(REPO_ROOT)) as client:
+            http = scenarios.Api(client.http)
+            http.products(http.login("warm-up"))  # first-use costs (lazy imports, first clients) stay out
+            tree = scenarios.build_tree(http)
+            results = scenarios.run_scenarios(http, meter, tree, args.repeats)
+            _log(f"throughput: {args.n} logins, {args.n} binds")
+            throughput = scenarios.run_throughput(http, meter, tree, args.n)
+        meter.check_hooked(models)
+        set_default_deps(None)
+        return {"backend": db.backend, "botocore_clients": clients, "requests": results, "throughput": throughput}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="fresh processes per cold-start figure (default 7)")
+    parser.add_argument("--repeats", type=int, default=5, help="repetitions of each request scenario (default 5)")
+    parser.add_argument("-n", type=int, default=200, help="requests per throughput figure (default 200)")
+    parser.add_argument("--skip-coldstart", action="store_true")
+    parser.add_argument("--skip-dynamodb", action="store_true", help="skip the request and throughput parts")
+    args = parser.parse_args(argv)
+
+    apply_in_process()
+    started = time.perf_counter()
+    output: dict[str, Any] = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                              "machine": _machine()}
+    from bench import report
+
+    # Cold start first, while no DynamoDB Local competes for the two cores.
+    if not args.skip_coldstart:
+        from bench import coldstart
+
+        _log(f"cold start: {args.runs} runs per figure")
+        output["coldstart"] = coldstart.run_all(args.runs)
+    if not args.skip_dynamodb:
+        output.update(run_dynamodb_part(args))
+    output["bench_seconds"] = time.perf_counter() - started
+
+    machine = output["machine"]
+    print(f"fenxiao bench, {output['date']}, {machine['cpus']} CPUs ({machine['cpu']}), Python {machine['python']}")
+    if "requests" in output:
+        backend = output["backend"]
+        if backend != "dynamodb-local":
+            print(f"WARNING: ran on {backend}, not DynamoDB Local: capacity figures are not DynamoDB's")
+        print()
+        print(report.api_section(output["requests"], backend))
+        print()
+        print(report.throughput_section(output["throughput"], backend))
+    if "coldstart" in output:
+        print()
+        print(report.coldstart_section(output["coldstart"]))
+    print()
+    print(f"bench took {output['bench_seconds']:.0f} s; results in {RESULTS.relative_to(REPO_ROOT)}")
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(output, indent=2, ensure_ascii=False, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""DynamoDB round trips and consumed capacity per request, and single-thread throughput.
+
+Every request goes through the real app (``chalice.test.Client``: routing, JWT, validation,
+services, store, PynamoDB, botocore) against DynamoDB Local; ``bench.meter`` counts what
+reaches DynamoDB.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.meter import DynamoMeter, Snapshot
+from chalicelib.services.demo import ADMIN_INVITE_CODE
+
+REPEATS = 5  # each scenario runs this many times, on fresh actors; counts must agree
+INVITEES_FOR_WALK = 3  # direct invitees of the user who binds in "bind: user with invitees"
+TEAM_SIZE = 20  # direct invitees in the team view (one page at the default limit of 20)
+THROUGHPUT_N = 200
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """The fewest round trips the data model allows for a request, and why."""
+
+    calls: dict[str, int]
+    why: str
+
+    def describe(self) -> str:
+        return ", ".join(f"{name}×{n}" for name, n in sorted(self.calls.items()))
+
+
+MIN_LOGIN = Minimum({"UpdateItem": 1},
+                    "an upsert keyed by hash(openid) with ReturnValues=ALL_OLD creates or touches the user and "
+                    "tells which")
+MIN_OPEN_SHOP = Minimum({"TransactWriteItems": 1},
+                        "profile update (conditions: user exists, no shop yet, promoter policy) + invite-code claim "
+                        "put; the caller already knows everything the answer shows")
+MIN_BIND = Minimum({"BatchGetItem": 1, "GetItem": 1, "TransactWriteItems": 1},
+                   "me + the code's claim in one batch, then its owner (the claim holds only the owner id) for "
+                   "the owner's parent, then one conditional transaction")
+MIN_BIND_WALK = Minimum({"BatchGetItem": 1, "GetItem": 2, "Query": 1, "TransactWriteItems": 1},
+                        "as bind, + 1 GetItem per two levels above the inviter's grandparent (loop check; inviter at "
+                        "depth 2 -> the root) + 1 by_parent Query for the invitees whose grandparent moves")
+MIN_TEAM = Minimum({"GetItem": 1, "Query": 1}, "the caller's counters, then one page of the by_parent index")
+MIN_PRODUCTS = Minimum({"GetItem": 1, "Query": 1},
+                       "the caller's tier (commission preview), then one page of the listing index")
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+class Api:
+    """The handful of requests the bench makes, through chalice's test client."""
+
+    def __init__(self, http: Any) -> None:
+        self._http = http
+
+    def call(self, method: str, path: str, token: str | None = None, body: Any = None,
+             expect: int = 200) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else b""
+        response = self._http.request(method, path, headers=headers, body=data)
+        if response.status_code != expect:
+            raise BenchError(f"{method} {path} answered {response.status_code}: {response.body[:300]!r}")
+        return response.json_body
+
+    def login(self, name: str) -> str:
+        return str(self.call("POST", "/v1/auth/login", body={"code": f"dev:{name}"})["token"])
+
+    def open_shop(self, token: str, shop_name: str) -> str:
+        return str(self.call("POST", "/v1/me/distributor", token, {"shop_name": shop_name}, expect=201)["invite_code"])
+
+    def bind(self, token: str, invite_code: str) -> None:
+        self.call("POST", "/v1/referrals/bind", token, {"invite_code": invite_code})
+
+    def team(self, token: str) -> Any:
+        return self.call("GET", "/v1/me/team", token)
+
+    def products(self, token: str) -> Any:
+        return self.call("GET", "/v1/products", token)
+
+
+@dataclass
+class Tree:
+    """Distributors the scenarios bind under: root (the demo admin's shop) <- A <- B."""
+
+    root_code: str
+    code_a: str  # depth 1
+    code_b: str  # depth 2
+
+
+def build_tree(api: Api) -> Tree:
+    a = api.login("tree-a")
+    code_a = api.open_shop(a, "A shop")
+    api.bind(a, ADMIN_INVITE_CODE)
+    b = api.login("tree-b")
+    code_b = api.open_shop(b, "B shop")
+    api.bind(b, code_a)
+    return Tree(ADMIN_INVITE_CODE, code_a, code_b)
+
+
+Request = Callable[[], Any]
+Prepare = Callable[[Api, Tree, int], Request]  # sets up actors for repetition i, returns the request
+
+
+def _login_new(api: Api, tree: Tree, i: int) -> Request:
+    return lambda: api.login(f"new-{i}")
+
+
+def _login_returning(api: Api, tree: Tree, i: int) -> Request:
+    api.login(f"back-{i}")
+    return lambda: api.login(f"back-{i}")
+
+
+def _login_distributor(api: Api, tree: Tree, i: int) -> Request:
+    """A returning user who has a shop and a parent: their profile is in both GSIs."""
+    token = api.login(f"dist-{i}")
+    api.open_shop(token, f"Dist {i}")
+    api.bind(token, tree.code_a)
+    return lambda: api.login(f"dist-{i}")
+
+
+def _open_shop(api: Api, tree: Tree, i: int) -> Request:
+    token = api.login(f"shop-{i}")
+    return lambda: api.open_shop(token, f"Shop {i}")
+
+
+def _bind_to(code: Callable[[Tree], str], who: str) -> Prepare:
+    def prepare(api: Api, tree: Tree, i: int) -> Request:
+        token = api.login(f"{who}-{i}")
+        return lambda: api.bind(token, code(tree))
+    return prepare
+
+
+def _bind_with_invitees(api: Api, tree: Tree, i: int) -> Request:
+    token = api.login(f"walk-{i}")
+    own_code = api.open_shop(token, f"Walk {i}")
+    for j in range(INVITEES_FOR_WALK):
+        api.bind(api.login(f"walk-{i}-kid-{j}"), own_code)
+    return lambda: api.bind(token, tree.code_b)
+
+
+def _team_view(api: Api, tree: Tree, i: int) -> Request:
+    token = api.login(f"team-{i}")
+    own_code = api.open_shop(token, f"Team {i}")
+    for j in range(TEAM_SIZE):
+        api.bind(api.login(f"team-{i}-m-{j}"), own_code)
+
+    def request() -> Any:
+        answer = api.team(token)
+        if len(answer["direct"]) != TEAM_SIZE:
+            raise BenchError(f"team view listed {len(answer['direct'])} invitees, expected {TEAM_SIZE}")
+        return answer
+    return request
+
+
+def _product_list(api: Api, tree: Tree, i: int) -> Request:
+    token = api.login(f"shopper-{i}")
+    return lambda: api.products(token)
+
+
+SCENARIOS: list[tuple[str, str, Prepare, Minimum]] = [
+    ("login_new", "login: new user", _login_new, MIN_LOGIN),
+    ("login_returning", "login: returning user", _login_returning, MIN_LOGIN),
+    ("login_distributor", "login: returning bound distributor", _login_distributor, MIN_LOGIN),
+    ("open_shop", "open shop", _open_shop, MIN_OPEN_SHOP),
+    ("bind_root", "bind: inviter at the root", _bind_to(lambda t: t.root_code, "bind-root"), MIN_BIND),
+    ("bind_depth2", "bind: inviter two levels deep", _bind_to(lambda t: t.code_b, "bind-deep"), MIN_BIND),
+    ("bind_with_invitees", f"bind: user with {INVITEES_FOR_WALK} invitees, inviter depth 2", _bind_with_invitees,
+     MIN_BIND_WALK),
+    ("team_view", f"team view ({TEAM_SIZE} direct invitees)", _team_view, MIN_TEAM),
+    ("product_list", "product list", _product_list, MIN_PRODUCTS),
+]
+
+
+def _same(snapshots: list[Snapshot]) -> bool:
+    first = snapshots[0]
+    return all(s.calls == first.calls and s.items == first.items and s.rcu == first.rcu and s.wcu == first.wcu
+               and s.index_wcu == first.index_wcu
+               for s in snapshots[1:])
+
+
+def run_scenarios(api: Api, meter: DynamoMeter, tree: Tree, repeats: int = REPEATS) -> list[dict[str, Any]]:
+    results = []
+    for key, label, prepare, minimum in SCENARIOS:
+        snapshots, millis = [], []
+        for i in range(repeats):
+            request = prepare(api, tree, i)
+            meter.reset()
+            started = time.perf_counter()
+            request()
+            millis.append((time.perf_counter() - started) * 1000)
+            snapshots.append(meter.take())
+        snap = snapshots[0]
+        results.append({
+            "key": key, "label": label, "calls": dict(snap.calls), "items": dict(snap.items),
+            "described": snap.describe_calls(), "round_trips": snap.round_trips, "rcu": snap.rcu, "wcu": snap.wcu,
+            "index_rcu": snap.index_rcu, "index_wcu": snap.index_wcu, "http_attempts": snap.attempts, "errors": dict(snap.errors),
+            "consistent_over_repeats": _same(snapshots), "repeats": repeats,
+            "all_round_trips": [s.round_trips for s in snapshots],
+            "median_ms": statistics.median(millis),
+            "minimum": minimum.calls, "minimum_described": minimum.describe(), "minimum_why": minimum.why,
+            "minimum_round_trips": sum(minimum.calls.values()),
+            "extra_round_trips": snap.round_trips - sum(minimum.calls.values()),
+        })
+    return results
+
+
+def run_throughput(api: Api, meter: DynamoMeter, tree: Tree, n: int = THROUGHPUT_N) -> dict[str, Any]:
+    """n logins of new users, then the same n users bind under distributor A (depth 1), one at a time."""
+    tokens: list[str] = []
+    meter.reset()
+    started = time.perf_counter()
+    for i in range(n):
+        tokens.append(api.login(f"tp-{i}"))
+    login_seconds = time.perf_counter() - started
+    login_snap = meter.take()
+
+    started = time.perf_counter()
+    for token in tokens:
+        api.bind(token, tree.code_a)
+    bind_seconds = time.perf_counter() - started
+    bind_snap = meter.take()
+    return {"n": n, "login": _rate(n, login_seconds, login_snap), "bind": _rate(n, bind_seconds, bind_snap)}
+
+
+def _rate(n: int, seconds: float, snap: Snapshot) -> dict[str, Any]:
+    return {"seconds": seconds, "per_second": n / seconds, "mean_ms": seconds / n * 1000,
+            "round_trips_per_request": snap.round_trips / n, "calls": dict(snap.calls),
+            "share_in_dynamodb": snap.seconds_in_calls / seconds if seconds else 0.0,
+            "errors": dict(snap.errors)}
