@@ -36,9 +36,9 @@ class Minimum:
 MIN_LOGIN = Minimum({"UpdateItem": 1},
                     "an upsert keyed by hash(openid) with ReturnValues=ALL_OLD creates or touches the user and "
                     "tells which")
-MIN_OPEN_SHOP = Minimum({"TransactWriteItems": 1},
-                        "profile update (conditions: user exists, no shop yet, promoter policy) + invite-code claim "
-                        "put; the caller already knows everything the answer shows")
+MIN_OPEN_SHOP = Minimum({"GetItem": 1, "TransactWriteItems": 1},
+                        "the profile, for the domain's promoter-policy decision (kept out of condition expressions), "
+                        "then profile update + invite-code claim in one transaction; the answer needs no re-read")
 MIN_BIND = Minimum({"BatchGetItem": 1, "GetItem": 1, "TransactWriteItems": 1},
                    "me + the code's claim in one batch, then its owner (the claim holds only the owner id) for "
                    "the owner's parent, then one conditional transaction")

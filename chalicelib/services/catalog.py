@@ -18,7 +18,7 @@ class CatalogPage:
 def list_products(user_id: str, category: str | None, limit: int, cursor: str | None, deps: Deps) -> CatalogPage:
     """A page of products; the commission preview uses the caller's tier (regular for a
     shopper, i.e. what they would earn once they open a shop)."""
-    user = deps.users.get(user_id)
+    user = deps.users.get(user_id, consistent=False)
     tier = user.tier if user and user.invite_code else Tier.REGULAR
     products, next_cursor = deps.products.list(category, limit, cursor)
     return CatalogPage(products, deps.settings.rules.tier_rules().uplift_bp(tier), next_cursor)

@@ -81,7 +81,7 @@ class TeamView:
 
 def team(user_id: str, limit: int, cursor: str | None, deps: Deps) -> TeamView:
     """The distributor's counters, progress to the next tier and a page of direct invitees."""
-    user = deps.users.get(user_id)
+    user = deps.users.get(user_id, consistent=False)
     if user is None:
         raise NotFound("no such user; log in again")
     month = business_month(deps.clock())

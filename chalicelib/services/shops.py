@@ -1,11 +1,13 @@
 """One-click shop opening (一键开店) and the user's own profile."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chalicelib.domain import moderation
 from chalicelib.domain.binding import check_may_promote
 from chalicelib.domain.errors import AlreadyDistributor, ContentBlocked, NotFound, Unavailable
 from chalicelib.domain.invite_codes import new_invite_code
-from chalicelib.domain.users import User
+from chalicelib.domain.users import Shop, User
 from chalicelib.services.deps import Deps
 
 CODE_ATTEMPTS = 5
@@ -33,11 +35,13 @@ def open_shop(user_id: str, shop_name: str, deps: Deps) -> User:
     check_may_promote(user.member, deps.settings.rules.binding.policy())
     check_publishable(shop_name)
     for _ in range(CODE_ATTEMPTS):
-        outcome = deps.users.open_shop(user_id, shop_name, new_invite_code(), deps.clock())
+        code, now = new_invite_code(), deps.clock()
+        outcome = deps.users.open_shop(user_id, shop_name, code, now)
         if outcome == "already":
             raise AlreadyDistributor("you already have a shop")
         if outcome is None:
-            return profile(user_id, deps)
+            return replace(user, invite_code=code, shop=Shop(shop_name, now),
+                           member=replace(user.member, is_distributor=True))
     raise Unavailable("could not draw a free invite code; retry")
 
 

@@ -16,7 +16,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -38,10 +38,17 @@ def user_id_for(openid: str) -> str:
     return "u" + hashlib.sha256(openid.encode()).hexdigest()[:20]
 
 
+# Indexes copy only what their readers use, so that a write of anything else (a login's
+# last_login_at, a purchase counter) costs no index write.
+SALES = ["sales_month", "month_sales_fen", "previous_month_sales_fen"]
+
+
 class ByParent(GlobalSecondaryIndex["UserItem"]):
+    """A distributor's direct invitees, newest first (the team view)."""
+
     class Meta:
         index_name = "by_parent"
-        projection = AllProjection()
+        projection = IncludeProjection(["nickname", "direct_count", *SALES])
 
     parent_id = UnicodeAttribute(hash_key=True)
     bound_at = UnicodeAttribute(range_key=True)
@@ -52,7 +59,8 @@ class Distributors(GlobalSecondaryIndex["UserItem"]):
 
     class Meta:
         index_name = "distributors"
-        projection = AllProjection()
+        projection = IncludeProjection(["invite_code", "tier", "tier_month", "direct_count", "team_count",
+                                        "qualified_invitees", *SALES])
 
     dist_shard = UnicodeAttribute(hash_key=True)
     pk = UnicodeAttribute(range_key=True)
@@ -171,17 +179,18 @@ class UserStore:
                         member=Member(user_id)), True
         return to_user(UserItem.from_raw_data(old["Attributes"])), False
 
-    def get(self, user_id: str) -> User | None:
-        item = self._get_item(user_id)
+    def get(self, user_id: str, consistent: bool = True) -> User | None:
+        """A user; ``consistent=False`` (half the cost) for views that may lag a write by a moment."""
+        item = self._get_item(user_id, consistent)
         return to_user(item) if item else None
 
     def get_member(self, user_id: str) -> Member | None:
         item = self._get_item(user_id)
         return to_member(item) if item else None
 
-    def _get_item(self, user_id: str) -> UserItem | None:
+    def _get_item(self, user_id: str, consistent: bool = True) -> UserItem | None:
         try:
-            return UserItem.get(user_id, PROFILE, consistent_read=True)
+            return UserItem.get(user_id, PROFILE, consistent_read=consistent)
         except UserItem.DoesNotExist:
             return None
 
