@@ -1,0 +1,158 @@
+"""Package a stage for CloudFormation: ``python -m infra.package [--stage prod] [--out out/]``.
+
+1. reads the stage from ``.chalice/config.json`` (environment, tracing);
+2. builds, in a throw-away directory, a copy of what ships (``app.py``, ``chalicelib/``,
+   ``requirements.txt``), the functions' IAM policy ``.chalice/policy-<stage>.json`` and a merge
+   template with every table, all generated from the models (nothing generated is committed);
+3. runs ``chalice package --merge-template`` there and writes ``sam.json`` and
+   ``deployment.zip`` to the output directory;
+4. lints ``sam.json`` with cfn-lint for the target region and exits non-zero on errors
+   (``--strict``: on warnings too).
+
+The result deploys with ``aws cloudformation package`` + ``deploy`` (see docs/deploy.md). No AWS
+call is made here; pip fetches the Lambda (manylinux) wheels of requirements.txt.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from infra.template import fix_log_group_refs, lambda_policy, merge_template, stage_config, table_resources
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_FILES = ("app.py", "requirements.txt")
+SHIPPED_DIRS = ("chalicelib", "vendor")
+DEFAULT_REGION = "cn-north-1"
+# Neither chalice nor cfn-lint can be run with ``-m``: call their console entry points in this
+# interpreter (the venv's), whatever scripts are or are not on PATH.
+CHALICE = "import sys; from chalice.cli import main; sys.exit(main())"
+CFN_LINT = "import sys; from cfnlint.runner import main; sys.exit(main())"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m infra.package", description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="prod", help="chalice stage (default: prod)")
+    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output directory (default: out/)")
+    parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION")
+                        or DEFAULT_REGION, help="target region, for chalice and cfn-lint (default: $AWS_DEFAULT_REGION "
+                        f"or {DEFAULT_REGION})")
+    parser.add_argument("--strict", action="store_true", help="fail on cfn-lint warnings too")
+    parser.add_argument("--allow-simulator", action="store_true",
+                        help="package a stage whose FENXIAO_MODE is not live (its dev routes log anyone in)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show chalice's output")
+    return parser.parse_args(argv)
+
+
+def copy_project(build: Path) -> None:
+    """What chalice packages, and nothing else (no caches, tests or venv)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+    for name in SHIPPED_FILES:
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, build / name)
+    for name in SHIPPED_DIRS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, build / name, ignore=ignore)
+    (build / ".chalice").mkdir()
+    shutil.copy2(ROOT / ".chalice" / "config.json", build / ".chalice" / "config.json")
+
+
+def write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
+
+
+def run(code: str, args: list[str], region: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AWS_DEFAULT_REGION": region}
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=False)
+
+
+def check_settings(env: dict[str, str]) -> None:
+    """Validate the stage's settings as the functions will at start-up (business rules included),
+    with every dynamic reference standing in for a well-formed secret. Raises ValueError."""
+    from chalicelib.config import settings_from_env
+
+    settings_from_env({k: ("resolved-" + "x" * 40 if v.startswith("{{resolve:") else v) for k, v in env.items()})
+
+
+def package(args: argparse.Namespace) -> tuple[int, str]:
+    """Build sam.json and deployment.zip into args.out. Returns (exit code, summary)."""
+    from chalicelib.store.base import all_models
+
+    config_from_disk = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    config = stage_config(config_from_disk, args.stage)
+    env = config.environment_variables
+    if env.get("FENXIAO_MODE") != "live" and not args.allow_simulator:
+        return 2, f"stage {args.stage!r} runs FENXIAO_MODE={env.get('FENXIAO_MODE')!r}; pass --allow-simulator to package it"
+    if config.autogen_policy is not False:
+        return 2, f"stage {args.stage!r} must set autogen_policy: false (infra/ writes the policy)"
+    check_settings(env)
+    tables = table_resources(all_models(), env, args.stage)
+
+    with tempfile.TemporaryDirectory(prefix="fenxiao-package-") as tmp:
+        build, chalice_out = Path(tmp) / "project", Path(tmp) / "package"
+        build.mkdir()
+        copy_project(build)
+        policy_file = config.iam_policy_file or f"policy-{args.stage}.json"
+        write_json(build / ".chalice" / policy_file, lambda_policy(tables, xray=bool(config.xray_enabled)))
+        write_json(Path(tmp) / "merge-template.json", merge_template(tables))
+        done = run(CHALICE, ["--project-dir", str(build), "package", "--stage", args.stage,
+                             "--merge-template", str(Path(tmp) / "merge-template.json"), str(chalice_out)],
+                   args.region, build)
+        if args.verbose or done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
+        if done.returncode != 0:
+            return 1, f"chalice package failed (exit {done.returncode})"
+        template = json.loads((chalice_out / "sam.json").read_text())
+        fix_log_group_refs(template)
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_json(args.out / "sam.json", template)
+        shutil.copy2(chalice_out / "deployment.zip", args.out / "deployment.zip")
+
+    functions = sorted(k for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function")
+    size_mb = (args.out / "deployment.zip").stat().st_size / 1e6
+    return 0, (f"{len(tables)} tables, functions {', '.join(functions)}, "
+               f"deployment.zip {size_mb:.1f} MB -> {args.out / 'sam.json'}")
+
+
+def lint(sam: Path, region: str, strict: bool) -> tuple[int, str]:
+    """cfn-lint the template; (exit code, counts). cfn-lint's exit status is a bit mask:
+    2 errors, 4 warnings, 8 informational; anything else means it could not lint."""
+    done = run(CFN_LINT, ["--regions", region, "--format", "parseable", "--", str(sam)], region, ROOT)
+    findings = [line for line in done.stdout.splitlines() if line.strip()]
+    for line in findings:
+        print(line)
+    rules = [line.split(":")[5] if line.count(":") >= 6 else "E?" for line in findings]
+    errors = sum(r.startswith("E") for r in rules)
+    warnings = sum(r.startswith("W") for r in rules)
+    failed = done.returncode & ~(4 | 8) or (strict and done.returncode & 4)
+    if done.returncode & ~(2 | 4 | 8):
+        sys.stderr.write(done.stderr)
+    return (1 if failed else 0), f"cfn-lint {region}: {errors} errors, {warnings} warnings"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    try:
+        code, summary = package(args)
+    except ValueError as exc:  # an unknown stage, a table no setting names, invalid settings
+        code, summary = 2, " ".join(str(exc).split())
+    if code != 0:
+        print(f"package {args.stage}: FAILED: {summary}")
+        return code
+    lint_code, lint_summary = lint(args.out / "sam.json", args.region, args.strict)
+    status = "ok" if lint_code == 0 else "FAILED"
+    print(f"package {args.stage}: {status}: {summary}; {lint_summary} ({time.monotonic() - started:.0f} s)")
+    return lint_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""What infra/ adds to Chalice's template, built from one source of truth each:
+
+* the tables: keys and indexes from the PynamoDB models (``chalicelib.store.tables.table_spec``),
+  names from the stage's environment variables in ``.chalice/config.json``;
+* the Lambda role's policy: exactly those tables and their indexes, logs, and X-Ray where the
+  stage traces.
+
+Pure functions over dicts: no files, no subprocesses (``infra.package`` does those).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.config import Config
+from pynamodb.attributes import TTLAttribute
+from pynamodb.models import Model
+
+API_HANDLER = "api_handler"
+PROTECTED_STAGES = frozenset({"prod"})  # tables that refuse DeleteTable even by hand
+
+# What the store does (pynamodb: get/put/update/delete, query, batch, transactions, condition
+# checks, describe). Transactions have no IAM actions of their own: TransactWriteItems and
+# TransactGetItems are authorised item by item through these.
+DYNAMODB_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+)
+LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+
+
+def stage_config(config_from_disk: dict[str, Any], stage: str, function_name: str = API_HANDLER) -> Config:
+    """Chalice's own view of a stage (so chaining and per-function overrides mean what they
+    mean to ``chalice package``)."""
+    if stage not in config_from_disk.get("stages", {}):
+        raise ValueError(f"stage {stage!r} is not in .chalice/config.json")
+    return Config(chalice_stage=stage, function_name=function_name, config_from_disk=config_from_disk)
+
+
+def ttl_attribute(model: type[Model]) -> str | None:
+    """The attribute DynamoDB expires items by: ``Meta.ttl_attribute`` (a Python or a DynamoDB
+    attribute name) if the model sets one, else the model's ``TTLAttribute`` if it declares one."""
+    attributes = model.get_attributes()
+    named = getattr(model.Meta, "ttl_attribute", None)
+    if named:
+        attribute = attributes.get(named)
+        return attribute.attr_name if attribute is not None else str(named)
+    declared = [a.attr_name for a in attributes.values() if isinstance(a, TTLAttribute)]
+    return declared[0] if declared else None
+
+
+def table_env_vars() -> dict[str, str]:
+    """Settings field → environment variable, for every table setting (``*_table``)."""
+    from chalicelib.config import _ENV
+
+    return {field: var for field, var in _ENV.items() if field.endswith("_table")}
+
+
+def logical_id(env_var: str) -> str:
+    """USERS_TABLE → UsersTable."""
+    return "".join(part.capitalize() for part in env_var.split("_"))
+
+
+def model_env_var(model: type[Model]) -> str:
+    """The environment variable that names a model's table (matched through the settings the
+    model's ``Meta.table_name`` was read from)."""
+    from chalicelib.config import get_settings
+
+    settings = get_settings()
+    matches = [var for field, var in table_env_vars().items() if getattr(settings, field) == model.Meta.table_name]
+    if len(matches) != 1:
+        raise ValueError(f"{model.__name__}: no single *_TABLE setting names table {model.Meta.table_name!r}")
+    return matches[0]
+
+
+def table_resource(spec: dict[str, Any], table_name: str, ttl: str | None, protect: bool) -> dict[str, Any]:
+    """One AWS::DynamoDB::Table from a ``table_spec``: on demand, encrypted, point-in-time
+    recovery on, kept when the stack goes or the table would be replaced."""
+    properties = {key: value for key, value in spec.items() if key != "TableName"}
+    properties.update({
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    })
+    if ttl:
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
+    if protect:
+        properties["DeletionProtectionEnabled"] = True
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": properties,
+    }
+
+
+def table_resources(models: list[type[Model]], env: dict[str, str], stage: str) -> dict[str, dict[str, Any]]:
+    """Every model's table, named as the stage's environment names it."""
+    from chalicelib.store.tables import table_spec
+
+    resources = {}
+    for model in models:
+        var = model_env_var(model)
+        if not env.get(var):
+            raise ValueError(f"stage {stage!r} sets no {var} (the table of {model.__name__})")
+        resources[logical_id(var)] = table_resource(table_spec(model), env[var], ttl_attribute(model),
+                                                    protect=stage in PROTECTED_STAGES)
+    return resources
+
+
+def lambda_policy(tables: dict[str, dict[str, Any]], xray: bool) -> dict[str, Any]:
+    """The functions' IAM policy: the tables (and their indexes) of this template only."""
+    table_arns: list[Any] = []
+    for name, table in tables.items():
+        table_arns.append({"Fn::GetAtt": [name, "Arn"]})
+        properties = table["Properties"]
+        if properties.get("GlobalSecondaryIndexes") or properties.get("LocalSecondaryIndexes"):
+            table_arns.append({"Fn::Sub": "${" + name + ".Arn}/index/*"})
+    log_groups = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*"
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Tables", "Effect": "Allow", "Action": list(DYNAMODB_ACTIONS), "Resource": table_arns},
+        {"Sid": "Logs", "Effect": "Allow", "Action": list(LOG_ACTIONS),
+         "Resource": [{"Fn::Sub": log_groups}, {"Fn::Sub": log_groups + ":*"}]},
+    ]
+    if xray:
+        statements.append({"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def merge_template(tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The template ``chalice package --merge-template`` deep-merges over its own."""
+    outputs = {f"{name}Name": {"Value": {"Ref": name}} for name in tables}
+    return {"Resources": dict(tables), "Outputs": outputs}
+
+
+def fix_log_group_refs(template: dict[str, Any]) -> list[str]:
+    """Point chalice's log groups at functions that exist. With ``log_retention_in_days`` chalice
+    names the API function "ApiHandler" in its log group but "APIHandler" in the template
+    (aws/chalice#2079). Returns the log groups fixed; a no-op once chalice gets it right."""
+    resources = template.get("Resources", {})
+    fixed = []
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::Logs::LogGroup":
+            continue
+        sub = resource.get("Properties", {}).get("LogGroupName", {})
+        target = sub.get("Fn::Sub", "").removeprefix("/aws/lambda/${").removesuffix("}") if isinstance(sub, dict) else ""
+        if target and target not in resources:
+            actual = next((r for r in resources if r.lower() == target.lower()), None)
+            if actual is not None:
+                resource["Properties"]["LogGroupName"] = {"Fn::Sub": "/aws/lambda/${" + actual + "}"}
+                fixed.append(name)
+    return fixed

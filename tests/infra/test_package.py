@@ -1,0 +1,182 @@
+"""The CloudFormation package: `python -m infra.package --stage prod` builds a template that
+cfn-lint passes, with every model's table, the functions, their settings and their permissions."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.config import Settings
+from chalicelib.store.base import all_models
+from chalicelib.store.tables import table_spec
+from infra.template import fix_log_group_refs, model_env_var, table_env_vars, table_resource, ttl_attribute
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
+PROD_ENV: dict[str, str] = CONFIG["stages"]["prod"]["environment_variables"]
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("package")
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out), "--region", "cn-north-1",
+         "--strict"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    return done, out
+
+
+@pytest.fixture(scope="module")
+def template(packaged: tuple[subprocess.CompletedProcess[str], Path]) -> dict[str, Any]:
+    done, out = packaged
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((out / "sam.json").read_text())
+
+
+def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_prod_package_passes_cfn_lint_without_errors_or_warnings(packaged: Any) -> None:
+    done, out = packaged
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cfn-lint cn-north-1: 0 errors, 0 warnings" in done.stdout
+    assert (out / "deployment.zip").stat().st_size > 1_000_000  # the dependencies are in it
+
+
+@pytest.mark.parametrize("model", all_models(), ids=lambda m: m.__name__)
+def test_every_model_table_is_there_with_the_models_keys_and_pitr(template: dict[str, Any], model: type[Model]) -> None:
+    spec = table_spec(model)
+    name = PROD_ENV[model_env_var(model)]
+    tables = {r["Properties"]["TableName"]: r for r in resources_of_type(template, "AWS::DynamoDB::Table").values()}
+    table = tables[name]
+    props = table["Properties"]
+    assert props["KeySchema"] == spec["KeySchema"]
+    assert sorted(props["AttributeDefinitions"], key=str) == sorted(spec["AttributeDefinitions"], key=str)
+    assert props.get("GlobalSecondaryIndexes") == spec.get("GlobalSecondaryIndexes")
+    assert props.get("LocalSecondaryIndexes") == spec.get("LocalSecondaryIndexes")
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_the_template_has_no_table_the_models_do_not_declare(template: dict[str, Any]) -> None:
+    names = {r["Properties"]["TableName"] for r in resources_of_type(template, "AWS::DynamoDB::Table").values()}
+    assert names == {PROD_ENV[model_env_var(m)] for m in all_models()}
+
+
+def test_api_and_scheduled_functions_exist_and_name_the_tables(template: dict[str, Any]) -> None:
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    api, tiers = functions["APIHandler"]["Properties"], functions["EvaluateTiers"]["Properties"]
+    assert api["Handler"] == "app.app" and api["Timeout"] == 30 and api["MemorySize"] == 512
+    assert tiers["Handler"] == "app.evaluate_tiers" and tiers["Timeout"] == 300
+    assert [e["Type"] for e in tiers["Events"].values()] == ["Schedule"]
+    tables = resources_of_type(template, "AWS::DynamoDB::Table")
+    for props in (api, tiers):
+        env = props["Environment"]["Variables"]
+        for model in all_models():
+            var = model_env_var(model)
+            assert env[var] in {t["Properties"]["TableName"] for t in tables.values()}
+
+
+def test_prod_runs_live_and_traced_with_secrets_from_secrets_manager(template: dict[str, Any]) -> None:
+    for props in (r["Properties"] for r in resources_of_type(template, "AWS::Serverless::Function").values()):
+        env = props["Environment"]["Variables"]
+        assert env["FENXIAO_MODE"] == "live" and env["FENXIAO_STAGE"] == "prod"
+        for secret in ("JWT_SECRET", "WECHAT_APP_ID", "WECHAT_APP_SECRET"):
+            assert env[secret] == f"{{{{resolve:secretsmanager:fenxiao/prod:SecretString:{secret}}}}}"
+        assert props["Tracing"] == "Active"
+
+
+def test_the_functions_may_use_these_tables_and_their_indexes_and_nothing_else(template: dict[str, Any]) -> None:
+    tables = sorted(resources_of_type(template, "AWS::DynamoDB::Table"))
+    expected = [r for t in tables for r in ({"Fn::GetAtt": [t, "Arn"]}, {"Fn::Sub": "${" + t + ".Arn}/index/*"})]
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    for function in functions.values():
+        role = template["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
+        [policy] = role["Properties"]["Policies"]
+        statements = policy["PolicyDocument"]["Statement"]
+        dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
+        assert len(dynamodb) == 1
+        assert sorted(dynamodb[0]["Resource"], key=str) == sorted(expected, key=str)
+        assert "dynamodb:Scan" not in dynamodb[0]["Action"]
+        assert any("xray:PutTraceSegments" in s["Action"] for s in statements)
+
+
+def test_dev_table_names_are_the_settings_defaults() -> None:
+    dev = CONFIG["stages"]["dev"]["environment_variables"]
+    for field, var in table_env_vars().items():
+        assert dev[var] == Settings.model_fields[field].default, var
+    assert dev["FENXIAO_MODE"] == "simulator"
+
+
+def test_dev_and_test_stages_run_without_aws() -> None:
+    dev = CONFIG["stages"]["dev"]["environment_variables"]
+    assert not [v for v in dev.values() if "{{resolve:" in v]  # chalice local cannot resolve them
+    # chalice.test.Client applies the stage's variables: the test stage leaves the tests' own alone
+    assert "environment_variables" not in CONFIG["stages"]["test"]
+    assert "environment_variables" not in CONFIG
+
+
+class MetaTTL(Model):
+    class Meta:
+        table_name = "meta-ttl"
+        ttl_attribute = "expires_at"
+
+    pk = UnicodeAttribute(hash_key=True)
+    expires_at = NumberAttribute(attr_name="exp", null=True)
+
+
+class DeclaredTTL(Model):
+    class Meta:
+        table_name = "declared-ttl"
+
+    pk = UnicodeAttribute(hash_key=True)
+    expires = TTLAttribute(null=True)
+
+
+class NoTTL(Model):
+    class Meta:
+        table_name = "no-ttl"
+
+    pk = UnicodeAttribute(hash_key=True)
+
+
+def test_a_model_gets_a_ttl_from_its_meta_or_its_ttl_attribute() -> None:
+    assert ttl_attribute(MetaTTL) == "exp"
+    assert ttl_attribute(DeclaredTTL) == "expires"
+    assert ttl_attribute(NoTTL) is None
+    with_ttl = table_resource(table_spec(MetaTTL), "t", ttl_attribute(MetaTTL), protect=False)
+    assert with_ttl["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "exp", "Enabled": True}
+    assert "TimeToLiveSpecification" not in table_resource(table_spec(NoTTL), "t", None, protect=False)["Properties"]
+
+
+def test_a_log_group_pointing_at_a_misnamed_function_is_repointed() -> None:
+    template: dict[str, Any] = {"Resources": {
+        "APIHandler": {"Type": "AWS::Serverless::Function"},
+        "ApiHandlerLogGroup": {"Type": "AWS::Logs::LogGroup",
+                               "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${ApiHandler}"}}},
+        "Jobs": {"Type": "AWS::Serverless::Function"},
+        "JobsLogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${Jobs}"}}},
+    }}
+    assert fix_log_group_refs(template) == ["ApiHandlerLogGroup"]
+    assert template["Resources"]["ApiHandlerLogGroup"]["Properties"]["LogGroupName"] == {
+        "Fn::Sub": "/aws/lambda/${APIHandler}"}
+
+
+def test_packaging_refuses_settings_the_functions_would_refuse_at_start_up() -> None:
+    from infra.package import check_settings
+
+    env = {**PROD_ENV}
+    check_settings(env)
+    with pytest.raises(ValueError, match="tier_downgrade"):
+        check_settings({**env, "FENXIAO_RULES": '{"tier_downgrade": "sometimes"}'})
+    with pytest.raises(ValueError):
+        check_settings({**env, "TOKEN_TTL_SECONDS": "soon"})
