@@ -1,8 +1,6 @@
 """Binding a user to the distributor whose invitation they followed, and the team view."""
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 
 from chalicelib.domain.binding import (
@@ -20,6 +18,7 @@ from chalicelib.domain.invite_codes import looks_like_invite_code, normalise_inv
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import User
 from chalicelib.services.deps import Deps
+from chalicelib.services.retry import backoff
 
 MAX_ATTEMPTS = 10
 
@@ -51,7 +50,7 @@ def bind(user_id: str, invite_code: str, deps: Deps) -> BindingPlan:
                 return plan
             except ConcurrentUpdate:
                 pass
-        time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+        backoff(attempt)
     raise Unavailable("too many concurrent changes to this part of the tree; retry")
 
 

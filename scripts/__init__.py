@@ -1,0 +1,1 @@
+"""Developer scripts: the local stack (DynamoDB Local, moto fallback, `make dev`)."""
