@@ -1,6 +1,7 @@
 """What every entry point does around its work: correlation id, logs, metrics, tracing."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from chalicelib.observability import flush_metrics, logger, metrics, traced
@@ -10,8 +11,9 @@ def observe_request(request: Any, get_response: Any) -> Any:
     """Middleware body for HTTP: correlation id from API Gateway's request id, a latency-free
     request metric by status class, and metrics flushed at the end."""
     context = getattr(request, "context", None) or {}
+    request_id = context.get("requestId") or uuid.uuid4().hex  # chalice local has none
     log = logger()
-    log.set_correlation_id(context.get("requestId"))
+    log.set_correlation_id(request_id)
     route = context.get("resourcePath", request.path if hasattr(request, "path") else "?")
     with traced(f"## {request.method} {route}"):
         response = get_response(request)
@@ -20,6 +22,7 @@ def observe_request(request: Any, get_response: Any) -> Any:
     level = log.error if response.status_code >= 500 else log.info
     level("request", extra={"method": request.method, "route": route, "status": response.status_code})
     flush_metrics()
+    response.headers["X-Request-Id"] = request_id
     return response
 
 

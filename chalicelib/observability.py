@@ -3,6 +3,7 @@ lazily: the Tracer alone costs about a second of cold start, so it exists only w
 from __future__ import annotations
 
 import os
+import sys
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -13,11 +14,21 @@ SERVICE = "fenxiao"
 NAMESPACE = "Fenxiao"
 
 
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is now (the logger outlives test captures)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 @lru_cache(maxsize=1)
 def logger() -> Logger:
     from aws_lambda_powertools import Logger
 
-    return Logger(service=SERVICE)
+    return Logger(service=SERVICE, stream=_CurrentStdout())  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1)
