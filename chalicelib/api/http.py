@@ -30,7 +30,8 @@ from chalicelib.services.sessions import Caller, verify_token
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-schemas = lazy_module("chalicelib.api.schemas")
+SCHEMAS = "chalicelib.api.schemas"
+schemas = lazy_module(SCHEMAS)
 
 Auth = Literal["public", "user", "admin", "simulator"]
 
@@ -44,22 +45,26 @@ class RouteSpec:
     summary: str
     tag: str
     status: int = 200
-    body_name: str | None = None  # models of chalicelib/api/schemas.py, by name (loaded lazily)
+    body_name: str | None = None  # model names in ``models`` (a module path), loaded lazily
     query_name: str | None = None
     response_name: str | None = None
     errors: tuple[str, ...] = ()
+    models: str = SCHEMAS
+
+    def _model(self, name: str | None) -> type[BaseModel] | None:
+        return getattr(lazy_module(self.models), name) if name else None
 
     @property
     def body(self) -> type[BaseModel] | None:
-        return getattr(schemas, self.body_name) if self.body_name else None
+        return self._model(self.body_name)
 
     @property
     def query(self) -> type[BaseModel] | None:
-        return getattr(schemas, self.query_name) if self.query_name else None
+        return self._model(self.query_name)
 
     @property
     def response(self) -> type[BaseModel] | None:
-        return getattr(schemas, self.response_name) if self.response_name else None
+        return self._model(self.response_name)
 
 
 ROUTES: list[RouteSpec] = []
@@ -87,9 +92,14 @@ Handler = Callable[[Call], Any]
 
 def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "user", summary: str, tag: str,
              status: int = 200, body: str | None = None, query: str | None = None,
-             response: str | None = None, errors: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+             response: str | None = None, errors: tuple[str, ...] = (),
+             models: str = SCHEMAS) -> Callable[[Handler], Handler]:
+    """Declare a route. ``body``, ``query`` and ``response`` name pydantic models of the module
+    ``models`` (an area's own schemas module; default ``chalicelib.api.schemas``)."""
+
     def register(handler: Handler) -> Handler:
-        spec = RouteSpec(path, method, handler.__name__, auth, summary, tag, status, body, query, response, errors)
+        spec = RouteSpec(path, method, handler.__name__, auth, summary, tag, status, body, query, response, errors,
+                         models)
         ROUTES.append(spec)
 
         @functools.wraps(handler)

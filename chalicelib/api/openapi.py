@@ -31,6 +31,10 @@ def build_document(include_simulator: bool) -> dict[str, Any]:
 
     routes = [r for r in ROUTES if include_simulator or r.auth != "simulator"]
     models = {m for r in routes for m in (r.body, r.response) if m is not None} | {ErrorAnswer}
+    names = [m.__name__ for m in models]
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:
+        raise ValueError(f"two schema modules define models named {sorted(duplicated)}: rename one")
     _, schema = models_json_schema([(m, "validation" if _is_request(m, routes) else "serialization")
                                     for m in sorted(models, key=lambda m: m.__name__)], ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
