@@ -1,0 +1,228 @@
+"""WeChat Pay API v3 for a mini-program merchant (直连商户, JSAPI): the port, the real client, and
+the notification verifier. The simulator speaking the same protocol is in ``pay_simulator``.
+
+Every call is idempotent by the merchant's own numbers (``out_trade_no``, ``out_refund_no``): the
+client never invents one, so a caller that gets ``Unavailable`` retries the same call with the
+same numbers. ``docs/wechat-pay.md`` has the decisions.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import urllib3
+
+from chalicelib.domain.errors import Kind, Unavailable, error
+from chalicelib.wechat.pay_crypto import (
+    InvalidSignature,
+    build_authorization,
+    check_signed_message,
+    decrypt_resource,
+    lines,
+    new_nonce,
+    sign_message,
+)
+from chalicelib.wechat.pay_results import Notification, PaymentResult, RefundOutcome, RefundResult, text_field
+
+__all__ = ["InvalidSignature", "Notification", "PayClient", "PayConfig", "PayRejected", "PaymentResult",
+           "RealPayClient", "RefundOutcome", "RefundResult", "request_payment_params", "verify_notification"]
+
+PayRejected = error("PAY_REJECTED", Kind.CONFLICT, "WeChat Pay refused the request (details.wechat_code says why).")
+
+API_BASE = "https://api.mch.weixin.qq.com"
+_BEIJING = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class PayConfig:
+    app_id: str
+    mch_id: str
+    apiv3_key: str = field(repr=False)  # 32 characters
+    merchant_serial: str  # serial number of the merchant API certificate
+    merchant_private_key_pem: str = field(repr=False)
+    platform_public_key_pem: str  # the WeChat Pay public key (or a platform certificate PEM)
+    platform_key_id: str  # "PUB_KEY_ID_…" (or that certificate's serial): the only Wechatpay-Serial accepted
+    notify_url: str
+    api_base: str = API_BASE
+    max_skew_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        if len(self.apiv3_key.encode("utf-8")) != 32:
+            raise ValueError("the WeChat Pay APIv3 key is 32 bytes")
+        if not (self.app_id and self.mch_id and self.merchant_serial and self.platform_key_id):
+            raise ValueError("app_id, mch_id, merchant_serial and platform_key_id are required")
+
+
+def verify_notification(headers: Mapping[str, str], raw_body: bytes, now: datetime, config: PayConfig) -> Notification:
+    """Verify a notification over its RAW body and decrypt its resource; anything wrong is InvalidSignature.
+
+    ``headers`` may use any case. Nothing in the body is trusted before the signature verifies.
+    """
+    check_signed_message(headers, raw_body, now_ts=now.timestamp(), public_key_pem=config.platform_public_key_pem,
+                         key_id=config.platform_key_id, max_skew_seconds=config.max_skew_seconds)
+    try:
+        envelope = json.loads(raw_body)
+        if not isinstance(envelope, dict):
+            raise ValueError("not an object")
+        notification_id, event_type = text_field(envelope, "id"), text_field(envelope, "event_type")
+        create_time = text_field(envelope, "create_time", required=False) or ""
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InvalidSignature(f"notification body is malformed: {exc}") from exc
+    try:
+        resource = json.loads(decrypt_resource(config.apiv3_key, envelope.get("resource")))
+    except ValueError as exc:
+        raise InvalidSignature("notification resource is not JSON") from exc
+    if not isinstance(resource, dict):
+        raise InvalidSignature("notification resource is not an object")
+    return Notification(id=notification_id or "", event_type=event_type or "", resource=resource, create_time=create_time)
+
+
+def request_payment_params(config: PayConfig, prepay_id: str, now: datetime, nonce: str) -> dict[str, str]:
+    """The object the mini-program passes to ``wx.requestPayment`` (exactly these six keys)."""
+    timestamp, package = str(int(now.timestamp())), f"prepay_id={prepay_id}"
+    pay_sign = sign_message(config.merchant_private_key_pem, lines(config.app_id, timestamp, nonce, package))
+    return {"appId": config.app_id, "timeStamp": timestamp, "nonceStr": nonce, "package": package,
+            "signType": "RSA", "paySign": pay_sign}
+
+
+def _rfc3339(moment: datetime) -> str:
+    """Beijing time to the second, as WeChat Pay writes it: ``2026-11-10T12:30:00+08:00``."""
+    if moment.tzinfo is None:
+        raise ValueError("expires_at must be timezone-aware")
+    return moment.astimezone(_BEIJING).replace(microsecond=0).isoformat()
+
+
+class PayClient(Protocol):
+    config: PayConfig  # what the notify handler verifies with, and the ids a notification must carry
+
+    def prepay(self, out_trade_no: str, description: str, amount_fen: int, payer_openid: str,
+               expires_at: datetime) -> str:
+        """The prepay_id; the same arguments again give a usable prepay_id for the same order."""
+
+    def payment_params(self, prepay_id: str) -> dict[str, str]:
+        """The signed ``wx.requestPayment`` parameters."""
+
+    def refund(self, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int,
+               reason: str) -> RefundOutcome:
+        """Ask for a refund; the same ``out_refund_no`` again is the same refund."""
+
+    def query(self, out_trade_no: str) -> PaymentResult | None:
+        """The transaction, or None if WeChat Pay has no such order."""
+
+    def close(self, out_trade_no: str) -> None:
+        """Close an unpaid order; closing one that is closed or unknown is not an error."""
+
+
+class RealPayClient:
+    """Calls ``api.mch.weixin.qq.com``: signs every request, verifies every 2xx answer."""
+
+    def __init__(self, config: PayConfig, *, clock: Callable[[], datetime] | None = None,
+                 timeout_seconds: float = 5.0, http: urllib3.PoolManager | None = None) -> None:
+        self.config = config
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._base = config.api_base.rstrip("/")
+        self._timeout = urllib3.Timeout(total=timeout_seconds)
+        # One retry only where the request never left (connect errors); the caller retries the rest.
+        self._http = http or urllib3.PoolManager(retries=urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0))
+
+    def prepay(self, out_trade_no: str, description: str, amount_fen: int, payer_openid: str,
+               expires_at: datetime) -> str:
+        c = self.config
+        body = {"appid": c.app_id, "mchid": c.mch_id, "description": description, "out_trade_no": out_trade_no,
+                "time_expire": _rfc3339(expires_at), "notify_url": c.notify_url,
+                "amount": {"total": amount_fen, "currency": "CNY"}, "payer": {"openid": payer_openid}}
+        answer = self._call("POST", "/v3/pay/transactions/jsapi", body)
+        prepay_id = answer.get("prepay_id") if isinstance(answer, dict) else None
+        if not isinstance(prepay_id, str) or not prepay_id:
+            raise Unavailable("WeChat Pay answered without a prepay_id; retry")
+        return prepay_id
+
+    def payment_params(self, prepay_id: str) -> dict[str, str]:
+        return request_payment_params(self.config, prepay_id, self._clock(), new_nonce())
+
+    def refund(self, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int,
+               reason: str) -> RefundOutcome:
+        body = {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no, "reason": reason,
+                "notify_url": self.config.notify_url,
+                "amount": {"refund": refund_fen, "total": total_fen, "currency": "CNY"}}
+        answer = self._call("POST", "/v3/refund/domestic/refunds", body)
+        status = answer.get("status") if isinstance(answer, dict) else None
+        refund_id = answer.get("refund_id") if isinstance(answer, dict) else None
+        if not (isinstance(status, str) and isinstance(refund_id, str) and status and refund_id):
+            raise Unavailable("WeChat Pay answered a refund without status or refund_id; retry")
+        return RefundOutcome(status=status, refund_id=refund_id)
+
+    def query(self, out_trade_no: str) -> PaymentResult | None:
+        path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}?mchid={quote(self.config.mch_id)}"
+        try:
+            answer = self._call("GET", path, None)
+        except PayRejected as refused:
+            if refused.details.get("wechat_code") == "ORDER_NOT_EXIST":
+                return None
+            raise
+        try:
+            return PaymentResult.parse(answer if isinstance(answer, dict) else {})
+        except (ValueError, TypeError) as exc:
+            raise Unavailable("WeChat Pay answered an unreadable transaction; retry") from exc
+
+    def close(self, out_trade_no: str) -> None:
+        try:
+            self._call("POST", f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no, safe='')}/close",
+                       {"mchid": self.config.mch_id})
+        except PayRejected as refused:
+            if refused.details.get("wechat_code") not in ("ORDER_CLOSED", "ORDER_NOT_EXIST"):
+                raise
+
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None) -> Any:
+        c = self.config
+        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        now = self._clock()
+        headers = {"Accept": "application/json", "User-Agent": "fenxiao-wechatpay/1",
+                   "Authorization": build_authorization(method, path, body, mch_id=c.mch_id, serial_no=c.merchant_serial,
+                                                        private_key_pem=c.merchant_private_key_pem,
+                                                        timestamp=int(now.timestamp()), nonce=new_nonce())}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self._http.request(method, self._base + path, body=body or None, headers=headers,
+                                          timeout=self._timeout)
+        except urllib3.exceptions.HTTPError as exc:
+            raise Unavailable("WeChat Pay is unreachable; retry") from exc
+        if response.status >= 500 or response.status == 429:
+            raise Unavailable("WeChat Pay answered an error; retry", wechat_status=response.status)
+        if response.status >= 300:
+            raise _refusal(response.status, response.data)
+        try:
+            check_signed_message(response.headers, response.data, now_ts=self._clock().timestamp(),
+                                 public_key_pem=c.platform_public_key_pem, key_id=c.platform_key_id,
+                                 max_skew_seconds=c.max_skew_seconds)
+        except InvalidSignature as exc:
+            _log_unverified(path, exc)
+            raise Unavailable("WeChat Pay's answer did not verify; retry", reason="unverified_response") from exc
+        if not response.data:
+            return None
+        try:
+            return json.loads(response.data)
+        except ValueError as exc:
+            raise Unavailable("WeChat Pay answered something unreadable; retry") from exc
+
+
+def _refusal(status: int, data: bytes) -> Exception:
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        answer = None
+    code = answer.get("code") if isinstance(answer, dict) else None
+    message = answer.get("message") if isinstance(answer, dict) else None
+    return PayRejected(f"WeChat Pay refused: {message or code or status}", wechat_code=code or f"HTTP_{status}",
+                       wechat_status=status)
+
+
+def _log_unverified(path: str, exc: Exception) -> None:
+    from chalicelib.observability import logger
+
+    logger().error("wechat pay answer failed verification", extra={"path": path.split("?")[0], "reason": str(exc)})
