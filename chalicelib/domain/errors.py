@@ -58,6 +58,15 @@ SelfReferral = error("SELF_REFERRAL", Kind.INVALID, "A user cannot bind to thems
 ReferralCycle = error("REFERRAL_CYCLE", Kind.INVALID, "The binding would make a loop in the referral tree.")
 TeamTooLarge = error("TEAM_TOO_LARGE", Kind.CONFLICT, "The user's downline is too large to move in one binding.")
 
+# Content: moderation, the review queue, the material library (docs/moderation.md)
+TextTooLong = error("TEXT_TOO_LONG", Kind.INVALID, "A text is longer than its documented maximum.")
+InvalidLexicon = error("INVALID_LEXICON", Kind.INVALID, "A lexicon entry is malformed, duplicated or over a limit.")
+LexiconChanged = error("LEXICON_CHANGED", Kind.CONFLICT, "The lexicon changed since the version the edit was based on.")
+ReviewNotFound = error("REVIEW_NOT_FOUND", Kind.NOT_FOUND, "No such item in the review queue.")
+AlreadyDecided = error("ALREADY_DECIDED", Kind.CONFLICT, "The review item was approved or rejected already.")
+MaterialNotFound = error("MATERIAL_NOT_FOUND", Kind.NOT_FOUND, "No published material has this id.")
+NotADistributor = error("NOT_A_DISTRIBUTOR", Kind.FORBIDDEN, "Only distributors (users with a shop) may do this.")
+
 
 class ConcurrentUpdate(DomainError):
     """A conditional write lost to a concurrent change; the use case reads again and re-decides."""

@@ -1,11 +1,42 @@
-"""Content moderation hook. A plain blocklist for now; the moderation issue replaces the matcher.
+"""The sensitive-word engine: Aho-Corasick over a versioned lexicon (DOMAIN.md §6).
 
-Every text the mall publishes (shop names first) passes ``check_text`` before it is stored.
+A lexicon is a list of entries (word, category, verdict, suggestion). ``Matcher`` compiles it
+once into one automaton over the words' normalised forms (textnorm.py); a check normalises the
+text, runs the automaton over it once (time linear in the text, whatever the lexicon's size),
+maps each hit back to its span in the original text and decides:
+
+* ``block`` if any hit is a block word, else ``review`` if any is a review word, else ``pass``;
+* hits inside an ``allow`` phrase (第一次, 最好在) do not count;
+* ``suggested_text``: each hit replaced by its suggestion (躺赚 → 分享奖励); a block word
+  without one is removed; a review word without one is kept.
+
+``check_text`` keeps the old entry point: the default lexicon (lexicon_default.py). Pure: the
+stored lexicon versions and WeChat's second stage live in services/moderation.py.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from typing import Any
+
+from chalicelib.domain.errors import InvalidLexicon, TextTooLong
+from chalicelib.domain.lexicon_default import DEFAULT_ENTRIES
+from chalicelib.domain.textnorm import normalise, normalise_word
+
+MAX_CHECK_CHARS = 5_000  # POST /v1/moderation/check
+MAX_TITLE_CHARS = 60  # material titles
+MAX_MATERIAL_CHARS = 2_000  # material text
+MAX_ENTRIES = 20_000
+MAX_WORD_CHARS = 32
+MAX_SUGGESTION_CHARS = 32
+MAX_HITS_SHOWN = 100  # the verdict counts every hit; answers list the first hundred
+CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+# Words split into look-alike components to dodge filters (赚 → 贝兼) are matched as variants.
+SPLIT_FORMS = {"赚": ("贝兼",), "躺": ("身尚",), "赞": ("先先贝",)}
 
 
 class Verdict(StrEnum):
@@ -14,41 +45,193 @@ class Verdict(StrEnum):
     BLOCK = "block"
 
 
+_SEVERITY = {Verdict.PASS: 0, Verdict.REVIEW: 1, Verdict.BLOCK: 2}
+
+# WeChat msgSecCheck v2 ``result.suggest`` → our verdict.
+WECHAT_VERDICT = {"pass": Verdict.PASS, "review": Verdict.REVIEW, "risky": Verdict.BLOCK}
+
+
+def worst(*verdicts: Verdict) -> Verdict:
+    return max(verdicts, key=_SEVERITY.__getitem__, default=Verdict.PASS)
+
+
+@dataclass(frozen=True)
+class Entry:
+    word: str
+    category: str
+    verdict: str  # "block" | "review" | "allow"
+    suggestion: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"word": self.word, "category": self.category, "verdict": self.verdict, "suggestion": self.suggestion}
+
+
 @dataclass(frozen=True)
 class Hit:
-    word: str
-    start: int
+    word: str  # the lexicon's word
+    start: int  # span in the original text, in Unicode code points
     end: int
     category: str
     suggestion: str | None = None
+    verdict: Verdict = Verdict.BLOCK
+    matched: str = ""  # the original text of the span (躺 * 赚)
 
     def as_dict(self) -> dict[str, object]:
         return {"word": self.word, "start": self.start, "end": self.end, "category": self.category,
-                "suggestion": self.suggestion}
+                "suggestion": self.suggestion, "verdict": self.verdict.value, "matched": self.matched}
 
 
 @dataclass(frozen=True)
 class Moderation:
     verdict: Verdict
     hits: tuple[Hit, ...] = ()
+    suggested_text: str = ""
 
 
-BLOCKLIST: dict[str, tuple[str, str | None]] = {
-    "躺赚": ("income_promise", "分享奖励"),
-    "月入百万": ("income_promise", None),
-    "稳赚不赔": ("income_promise", None),
-    "拉人头": ("pyramid", None),
-    "发展下线": ("pyramid", None),
-    "入门费": ("pyramid", None),
-}
+def check_length(text: str, limit: int, field: str = "text") -> None:
+    if len(text) > limit:
+        raise TextTooLong(f"{field} is over {limit} characters", field=field, max_chars=limit, chars=len(text))
+
+
+def parse_entries(rows: Iterable[Mapping[str, Any]]) -> tuple[Entry, ...]:
+    """Validated entries; InvalidLexicon names the first bad one (and its index)."""
+    entries: list[Entry] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        entry = _entry(index, row)
+        key = normalise_word(entry.word)
+        if key in seen:
+            raise InvalidLexicon(f"entry {index}: {entry.word!r} duplicates entry {seen[key]}", index=index)
+        seen[key] = index
+        entries.append(entry)
+    if len(entries) > MAX_ENTRIES:
+        raise InvalidLexicon(f"a lexicon holds at most {MAX_ENTRIES} entries", max_entries=MAX_ENTRIES)
+    return tuple(entries)
+
+
+def _entry(index: int, row: Mapping[str, Any]) -> Entry:
+    word, category, verdict, suggestion = (row.get(k) for k in ("word", "category", "verdict", "suggestion"))
+    problem = None
+    if not isinstance(word, str) or not normalise_word(word) or len(word) > MAX_WORD_CHARS:
+        problem = f"word must have 1 to {MAX_WORD_CHARS} characters, with a letter or digit"
+    elif not isinstance(category, str) or not CATEGORY.match(category):
+        problem = "category must be lower_snake_case"
+    elif verdict not in ("block", "review", "allow"):
+        problem = "verdict must be block, review or allow"
+    elif suggestion is not None and (not isinstance(suggestion, str) or len(suggestion) > MAX_SUGGESTION_CHARS):
+        problem = f"suggestion must be a text of at most {MAX_SUGGESTION_CHARS} characters"
+    if problem:
+        raise InvalidLexicon(f"entry {index}: {problem}", index=index)
+    assert isinstance(word, str) and isinstance(category, str) and isinstance(verdict, str)
+    return Entry(word, category, verdict, suggestion or None)
+
+
+def default_entries() -> tuple[Entry, ...]:
+    return tuple(Entry(w, c, v, s) for w, c, v, s in DEFAULT_ENTRIES)
+
+
+def _variants(key: str) -> list[str]:
+    forms = [key]
+    for char, splits in SPLIT_FORMS.items():
+        if char in key:
+            forms += [form.replace(char, split) for form in forms for split in splits]
+    return forms[:8]
+
+
+class Matcher:
+    """One compiled lexicon version. Build once, check many times (thread-safe for reading)."""
+
+    def __init__(self, entries: Iterable[Entry], version: int = 1) -> None:
+        import ahocorasick
+
+        self.version = version
+        self.entries = tuple(entries)
+        self._automaton = ahocorasick.Automaton()
+        for index, entry in enumerate(self.entries):
+            for key in _variants(normalise_word(entry.word)):
+                if key not in self._automaton:
+                    self._automaton.add_word(key, (index, len(key)))
+        if len(self._automaton):
+            self._automaton.make_automaton()
+
+    def check(self, text: str) -> Moderation:
+        hits = self.hits(text)
+        verdict = worst(*(h.verdict for h in hits))
+        return Moderation(verdict, hits[:MAX_HITS_SHOWN], self.suggest(text, hits) if hits else text)
+
+    def hits(self, text: str) -> tuple[Hit, ...]:
+        if not len(self._automaton):
+            return ()
+        norm, origin = normalise(text)
+        found: list[tuple[int, int, Entry]] = []
+        for last, (index, length) in self._automaton.iter(norm):
+            found.append((last + 1 - length, last + 1, self.entries[index]))
+        allowed = _allowed_spans(found, len(norm))
+        hits = []
+        for start, end, entry in found:
+            if entry.verdict == "allow" or (allowed and allowed[start] >= end):
+                continue
+            o_start, o_end = origin[start], origin[end - 1] + 1
+            hits.append(Hit(entry.word, o_start, o_end, entry.category, entry.suggestion, Verdict(entry.verdict),
+                            text[o_start:o_end]))
+        hits.sort(key=lambda h: (h.start, -h.end))
+        return tuple(hits)
+
+    def suggest(self, text: str, hits: tuple[Hit, ...], rounds: int = 3) -> str:
+        """The text with every hit's suggestion applied (re-checked: a replacement may expose
+        another hit; at most ``rounds`` passes)."""
+        for _ in range(rounds):
+            replaced = _apply(text, hits)
+            if replaced == text:
+                break
+            text, hits = replaced, self.hits(replaced)
+        return text
+
+
+def _allowed_spans(found: list[tuple[int, int, Entry]], length: int) -> list[int]:
+    """For each position, the furthest end of an allowed phrase starting at or before it."""
+    ends = [0] * length
+    any_allowed = False
+    for start, end, entry in found:
+        if entry.verdict == "allow":
+            ends[start] = max(ends[start], end)
+            any_allowed = True
+    if not any_allowed:
+        return []
+    reach = 0
+    for i in range(length):
+        reach = max(reach, ends[i])
+        ends[i] = reach
+    return ends
+
+
+def _apply(text: str, hits: Iterable[Hit]) -> str:
+    parts, cursor = [], 0
+    for hit in hits:  # sorted by start, longest first: the longest of overlapping hits wins
+        if hit.start < cursor:
+            continue
+        replacement = hit.suggestion if hit.suggestion is not None else (
+            "" if hit.verdict is Verdict.BLOCK else None)
+        if replacement is None:
+            continue
+        parts += [text[cursor:hit.start], replacement]
+        cursor = hit.end
+    return "".join(parts) + text[cursor:] if parts else text
+
+
+@cache
+def default_matcher() -> Matcher:
+    return Matcher(default_entries(), version=1)
 
 
 def check_text(text: str) -> Moderation:
-    hits = []
-    for word, (category, suggestion) in BLOCKLIST.items():
-        start = text.find(word)
-        while start != -1:
-            hits.append(Hit(word, start, start + len(word), category, suggestion))
-            start = text.find(word, start + 1)
-    hits.sort(key=lambda h: h.start)
-    return Moderation(Verdict.BLOCK if hits else Verdict.PASS, tuple(hits))
+    """Check a text against the default lexicon (the stored current version: services/moderation.py)."""
+    return default_matcher().check(text)
+
+
+def with_second_stage(result: Moderation, wechat_suggest: str | None) -> Moderation:
+    """Combine our verdict with WeChat's ``suggest`` (pass / review / risky)."""
+    if wechat_suggest is None:
+        return result
+    verdict = worst(result.verdict, WECHAT_VERDICT.get(wechat_suggest, Verdict.REVIEW))
+    return Moderation(verdict, result.hits, result.suggested_text)

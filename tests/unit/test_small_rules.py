@@ -111,7 +111,8 @@ def test_earn_lying_down_is_blocked_with_its_position_and_a_suggested_wording():
     result = check_text("加入我们躺赚")
     assert result.verdict is Verdict.BLOCK
     assert [h.as_dict() for h in result.hits] == [
-        {"word": "躺赚", "start": 4, "end": 6, "category": "income_promise", "suggestion": "分享奖励"}]
+        {"word": "躺赚", "start": 4, "end": 6, "category": "income_promise", "suggestion": "分享奖励",
+         "verdict": "block", "matched": "躺赚"}]
 
 
 def test_every_forbidden_phrase_is_reported_in_order_of_position():
