@@ -5,13 +5,13 @@ from typing import Any
 
 from chalice import Chalice, Cron
 
-from chalicelib.api import admin, catalog, dev, openapi, referrals, users
+from chalicelib.api import admin, catalog, content, dev, openapi, referrals, users
 from chalicelib.api.errors import normalise_chalice_error
 from chalicelib.entrypoints import observe_request, run_scheduled
 
 app = Chalice(app_name="fenxiao", configure_logs=False)
 
-for blueprint in (users.bp, referrals.bp, catalog.bp, admin.bp, dev.bp, openapi.bp):
+for blueprint in (users.bp, referrals.bp, catalog.bp, content.bp, admin.bp, dev.bp, openapi.bp):
     app.register_blueprint(blueprint)
 
 

@@ -107,6 +107,10 @@ class Settings(_Frozen):
     wechat_app_secret: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com"
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    content_table: str = "fenxiao-dev-content"  # lexicon versions, materials, the review queue
+    lexicon_refresh_seconds: float = Field(default=10.0, ge=0, le=3600)  # 0: read the version on every check
+    invite_link_template: str = Field(default="/pages/index/index?invite_code={invite_code}&material_id={material_id}",
+                                      pattern=r"\{invite_code\}")
     rules: Rules = Rules()
 
     @model_validator(mode="after")
@@ -132,6 +136,9 @@ _ENV = {
     "wechat_app_secret": "WECHAT_APP_SECRET",
     "wechat_api_base": "WECHAT_API_BASE",
     "max_body_bytes": "MAX_BODY_BYTES",
+    "content_table": "CONTENT_TABLE",
+    "lexicon_refresh_seconds": "LEXICON_REFRESH_SECONDS",
+    "invite_link_template": "INVITE_LINK_TEMPLATE",
 }
 
 # A throw-away key for simulator mode when none is configured: tokens die with the process.

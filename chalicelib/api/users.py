@@ -27,11 +27,18 @@ def me(call: Call) -> Any:
     return s.UserOut.of(user, role_of(user.openid, call.deps.settings))
 
 
-@endpoint(bp, "/v1/me/distributor", "POST", tag="users", status=201, body="OpenShopBody", response="OpenShopAnswer",
-          summary="Open a shop in one click: become a distributor with an invite code",
+@endpoint(bp, "/v1/me/distributor", "POST", tag="users", status=201, body="OpenShopBody", response="OpenShopResult",
+          models="chalicelib.api.content_schemas",
+          summary="Open a shop in one click: become a distributor with an invite code (a name held for review "
+                  "shows a placeholder until approved)",
           errors=("CONTENT_BLOCKED", "ALREADY_DISTRIBUTOR", "NOT_ALLOWED_TO_PROMOTE"))
 def open_shop(call: Call) -> Any:
-    user = shops.open_shop(call.user_id, call.body.shop_name, call.deps)
+    from chalicelib.api import content_schemas as c
+
+    opened = shops.open_shop_moderated(call.user_id, call.body.shop_name, call.deps)
+    user = opened.user
     assert user.invite_code and user.shop
-    return s.OpenShopAnswer(invite_code=user.invite_code, shop=s.ShopOut(name=user.shop.name,
-                                                                    opened_at=iso(user.shop.opened_at)))
+    review = c.NameReviewOut(review_id=opened.name_review_id, requested_name=opened.requested_name,
+                             status="pending") if opened.name_review_id else None
+    return c.OpenShopResult(invite_code=user.invite_code, name_review=review,
+                            shop=s.ShopOut(name=user.shop.name, opened_at=iso(user.shop.opened_at)))

@@ -9,9 +9,12 @@ from chalicelib.domain.clock import Clock, system_clock
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
+    from chalicelib.services.moderation import LexiconCache
+    from chalicelib.store.content import ContentStore
     from chalicelib.store.products import ProductStore
     from chalicelib.store.users import UserStore
     from chalicelib.wechat.login import LoginClient
+    from chalicelib.wechat.security import ContentSecurity
 
 
 @dataclass
@@ -38,6 +41,27 @@ class Deps:
         if self.settings.simulator:
             return SimulatorLogin()
         return RealLogin(self.settings.wechat_app_id, self.settings.wechat_app_secret, self.settings.wechat_api_base)
+
+    @cached_property
+    def content(self) -> ContentStore:
+        from chalicelib.store.content import ContentStore
+
+        return ContentStore()
+
+    @cached_property
+    def content_security(self) -> ContentSecurity:
+        from chalicelib.wechat.security import RealContentSecurity, SimulatorContentSecurity
+
+        if self.settings.simulator:
+            return SimulatorContentSecurity()
+        return RealContentSecurity(self.settings.wechat_app_id, self.settings.wechat_app_secret,
+                                   self.settings.wechat_api_base)
+
+    @cached_property
+    def lexicon_cache(self) -> LexiconCache:
+        from chalicelib.services.moderation import LexiconCache
+
+        return LexiconCache()
 
 
 def _settings() -> Settings:

@@ -1,15 +1,19 @@
 """One-click shop opening (一键开店) and the user's own profile."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from chalicelib.domain import moderation
 from chalicelib.domain.binding import check_may_promote
 from chalicelib.domain.errors import AlreadyDistributor, ConcurrentUpdate, ContentBlocked, NotFound, Unavailable
 from chalicelib.domain.invite_codes import new_invite_code
+from chalicelib.domain.materials import ReviewKind, placeholder_shop_name
 from chalicelib.domain.users import Shop, User
 from chalicelib.services.deps import Deps
+from chalicelib.services.moderation import Outcome, PublishContext, hold
+from chalicelib.services.moderation import check_publishable as check_publishable_two_stage
 from chalicelib.services.retry import backoff
+from chalicelib.wechat.security import SCENE_PROFILE
 
 ATTEMPTS = 8
 
@@ -22,31 +26,52 @@ def profile(user_id: str, deps: Deps) -> User:
 
 
 def check_publishable(text: str) -> None:
-    """Every published text passes moderation first; blocked wording is refused with its hits."""
+    """The lexicon alone, with the default lexicon (kept for callers of the first version).
+    Publishing code calls ``services.moderation.check_publishable``: stored lexicon + WeChat."""
     result = moderation.check_text(text)
     if result.verdict is moderation.Verdict.BLOCK:
         raise ContentBlocked("the text contains forbidden wording", hits=[h.as_dict() for h in result.hits])
 
 
+@dataclass(frozen=True)
+class ShopOpened:
+    user: User
+    name_review_id: str | None = None  # the chosen name waits for review; the shop shows a placeholder
+    requested_name: str = ""
+
+
 def open_shop(user_id: str, shop_name: str, deps: Deps) -> User:
+    return open_shop_moderated(user_id, shop_name, deps).user
+
+
+def open_shop_moderated(user_id: str, shop_name: str, deps: Deps) -> ShopOpened:
     """Make the user a distributor with a unique invite code, if the operator's rules allow.
 
+    The name passes both moderation stages (scene "profile"): blocked → CONTENT_BLOCKED and no
+    shop; held for review → the shop opens at once (one-click: the invite code works now) under
+    a placeholder name, and the chosen name replaces it when an admin approves it.
     Opened from several devices at once, exactly one call opens the shop; the others read again
     and answer ALREADY_DISTRIBUTOR."""
-    check_publishable(shop_name)
+    outcome: Outcome | None = None
+    context = PublishContext(ReviewKind.SHOP_NAME, user_id, user_id, scene=SCENE_PROFILE)
     for attempt in range(ATTEMPTS):
         user = profile(user_id, deps)
+        if outcome is None:
+            context = replace(context, openid=user.openid or None)
+            outcome = check_publishable_two_stage(shop_name, deps, context)
         if user.invite_code:
             raise AlreadyDistributor("you already have a shop", invite_code=user.invite_code)
         check_may_promote(user.member, deps.settings.rules.binding.policy())
         code, now = new_invite_code(), deps.clock()
+        name = placeholder_shop_name(code) if outcome.held else shop_name
         try:
-            outcome = deps.users.open_shop(user_id, shop_name, code, now)
+            result = deps.users.open_shop(user_id, name, code, now)
         except ConcurrentUpdate:
-            outcome = "conflict"
-        if outcome is None:
-            return replace(user, invite_code=code, shop=Shop(shop_name, now),
-                           member=replace(user.member, is_distributor=True))
+            result = "conflict"
+        if result is None:
+            review_id = hold(shop_name, context, outcome, deps) if outcome.held else None
+            opened = replace(user, invite_code=code, shop=Shop(name, now), member=replace(user.member, is_distributor=True))
+            return ShopOpened(opened, review_id, shop_name)
         backoff(attempt)  # lost a race, or the drawn code was taken: read again, draw again
     raise Unavailable("too many concurrent changes; retry")
 

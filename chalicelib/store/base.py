@@ -71,7 +71,8 @@ def condition_failed(exc: PynamoDBException) -> bool:
 
 
 def all_models() -> list[type[Model]]:
+    from chalicelib.store.content import ContentItem
     from chalicelib.store.products import ProductItem
     from chalicelib.store.users import UserItem
 
-    return [UserItem, ProductItem]
+    return [UserItem, ProductItem, ContentItem]
