@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=200, help="requests per throughput figure (default 200)")
     parser.add_argument("--skip-coldstart", action="store_true")
     parser.add_argument("--skip-dynamodb", action="store_true", help="skip the request and throughput parts")
+    parser.add_argument("--skip-moderation", action="store_true", help="skip the moderation matcher part")
     args = parser.parse_args(argv)
 
     apply_in_process()
@@ -100,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
 
         _log(f"cold start: {args.runs} runs per figure")
         output["coldstart"] = coldstart.run_all(args.runs)
+    if not args.skip_moderation:
+        from bench import moderation
+
+        _log("moderation matcher: build time and checks per second, 1k/10k words x 500/5,000 characters")
+        output["moderation"] = moderation.run()
     if not args.skip_dynamodb:
         output.update(run_dynamodb_part(args))
     output["bench_seconds"] = time.perf_counter() - started
@@ -114,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         print(report.api_section(output["requests"], backend))
         print()
         print(report.throughput_section(output["throughput"], backend))
+    if "moderation" in output:
+        from bench import moderation
+
+        print()
+        print(moderation.section(output["moderation"]))
     if "coldstart" in output:
         print()
         print(report.coldstart_section(output["coldstart"]))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from itertools import compress
 
 SEPARATOR = "\x00"  # stands for a dropped character until the compaction step
 
@@ -80,13 +81,23 @@ def fold(text: str) -> str:
     return text.translate(table())
 
 
+def compact(folded: str) -> str:
+    """The folded text without its dropped characters: what the automaton reads."""
+    return folded.replace(SEPARATOR, "") if SEPARATOR in folded else folded
+
+
+def origins(folded: str) -> list[int]:
+    """For each character of ``compact(folded)``, its index in the original text (computed
+    only when there is a hit to map back)."""
+    if SEPARATOR not in folded:
+        return list(range(len(folded)))
+    return list(compress(range(len(folded)), map(SEPARATOR.__ne__, folded)))
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
     """The text the matcher sees, and the original index of each of its characters."""
     folded = fold(text)
-    if SEPARATOR not in folded:
-        return folded, list(range(len(text)))
-    origin = [i for i, char in enumerate(folded) if char != SEPARATOR]
-    return folded.replace(SEPARATOR, ""), origin
+    return compact(folded), origins(folded)
 
 
 def normalise_word(word: str) -> str:

@@ -18,10 +18,9 @@ from chalicelib.domain.materials import (
     resolve_week,
     share_payload,
 )
-from chalicelib.domain.moderation import MAX_MATERIAL_CHARS, MAX_TITLE_CHARS, check_length
+from chalicelib.domain.moderation import MAX_MATERIAL_CHARS, MAX_TITLE_CHARS, SCENE_SOCIAL, check_length
 from chalicelib.services import moderation
 from chalicelib.services.deps import Deps
-from chalicelib.wechat.security import SCENE_SOCIAL
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.materials import Review, ReviewKind, ReviewStatus
 from chalicelib.domain.moderation import (
+    SCENE_SOCIAL,
     WECHAT_VERDICT,
     Entry,
     Hit,
@@ -41,7 +42,6 @@ from chalicelib.domain.moderation import (
 )
 from chalicelib.services.deps import Deps
 from chalicelib.services.retry import backoff
-from chalicelib.wechat.security import SCENE_SOCIAL
 
 ATTEMPTS = 5
 

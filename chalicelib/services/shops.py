@@ -8,12 +8,12 @@ from chalicelib.domain.binding import check_may_promote
 from chalicelib.domain.errors import AlreadyDistributor, ConcurrentUpdate, ContentBlocked, NotFound, Unavailable
 from chalicelib.domain.invite_codes import new_invite_code
 from chalicelib.domain.materials import ReviewKind, placeholder_shop_name
+from chalicelib.domain.moderation import SCENE_PROFILE
 from chalicelib.domain.users import Shop, User
 from chalicelib.services.deps import Deps
 from chalicelib.services.moderation import Outcome, PublishContext, hold
 from chalicelib.services.moderation import check_publishable as check_publishable_two_stage
 from chalicelib.services.retry import backoff
-from chalicelib.wechat.security import SCENE_PROFILE
 
 ATTEMPTS = 8
 

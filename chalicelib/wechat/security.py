@@ -22,10 +22,8 @@ from typing import Any, Protocol
 import urllib3
 
 from chalicelib.domain.errors import Unavailable
+from chalicelib.domain.moderation import SCENE_PROFILE, SCENE_SOCIAL  # noqa: F401 (scenes of the port)
 
-# scene: 1 profile (资料), 2 comment, 3 forum, 4 social log (社交日志, i.e. Moments-like posts)
-SCENE_PROFILE = 1
-SCENE_SOCIAL = 4
 MAX_CONTENT_CHARS = 2_500  # WeChat's limit per call; longer texts are checked in pieces
 
 _TOKEN_INVALID = {40001, 42001, 40014}
