@@ -14,6 +14,11 @@ Access patterns (pattern → table → key / index → operation):
 | all distributors (tier evaluation)       | users | GSI distributors: dist_shard (16), pk    | Query per shard, paginated |
 | a distributor's milestones               | users | pk=user_id, sk begins_with "milestone#"  | conditional PutItem (once) |
 | list products by category                | products | GSI by_category: category, product_id | Query, paginated |
+| current lexicon version (≤ 1 per 10 s)   | content | pk="lexicon", sk="current"            | GetItem (eventually consistent) |
+| save a lexicon version                   | content | version item + current                   | TransactWrite, conditioned on the base version |
+| a week's materials, newest first         | content | GSI by_week: week, published_key         | Query, paginated |
+| pending reviews, oldest first            | content | GSI queue (sparse): "pending", created_key | Query, paginated |
+| decide a review exactly once             | content (+ users) | review + material or shop name | TransactWrite, conditioned on pending |
 
 Table names come from settings (environment); ``tables.py`` lists every model, creates missing
 tables locally and is the source infra/ generates CloudFormation from.
