@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice, Cron
+from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import admin, catalog, content, dev, openapi, referrals, users
+from chalicelib.api import admin, catalog, content, dev, openapi, orders, payments, referrals, users
 from chalicelib.api.errors import normalise_chalice_error
 from chalicelib.entrypoints import observe_request, run_scheduled
 
 app = Chalice(app_name="fenxiao", configure_logs=False)
 
-for blueprint in (users.bp, referrals.bp, catalog.bp, content.bp, admin.bp, dev.bp, openapi.bp):
+for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, payments.bp, content.bp, admin.bp, dev.bp,
+                  openapi.bp):
     app.register_blueprint(blueprint)
 
 
@@ -24,3 +25,13 @@ def observe(event: Any, get_response: Any) -> Any:
 @app.schedule(Cron(5, 16, "*", "*", "?", "*"), name="evaluate_tiers")
 def evaluate_tiers(event: Any) -> dict[str, Any]:
     return run_scheduled("evaluate_tiers", event)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="cancel_unpaid")
+def cancel_unpaid(event: Any) -> dict[str, Any]:
+    return run_scheduled("cancel_unpaid", event)
+
+
+@app.schedule(Cron(20, 16, "*", "*", "?", "*"), name="auto_confirm")
+def auto_confirm(event: Any) -> dict[str, Any]:
+    return run_scheduled("auto_confirm", event)

@@ -107,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         _log("moderation matcher: build time and checks per second, 1k/10k words x 500/5,000 characters")
         output["moderation"] = moderation.run()
     if not args.skip_dynamodb:
+        from bench import moto_checkout
+
+        _log(f"checkout throughput against moto: {args.n} per thread count")
+        output["moto_checkout"] = moto_checkout.run(args.n)
         output.update(run_dynamodb_part(args))
     output["bench_seconds"] = time.perf_counter() - started
 
@@ -120,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         print(report.api_section(output["requests"], backend))
         print()
         print(report.throughput_section(output["throughput"], backend))
+    if "moto_checkout" in output:
+        from bench import moto_checkout
+
+        print()
+        print(moto_checkout.section(output["moto_checkout"]))
     if "moderation" in output:
         from bench import moderation
 

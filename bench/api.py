@@ -45,6 +45,12 @@ MIN_BIND = Minimum({"BatchGetItem": 1, "GetItem": 1, "TransactWriteItems": 1},
 MIN_BIND_WALK = Minimum({"BatchGetItem": 1, "GetItem": 2, "Query": 1, "TransactWriteItems": 1},
                         "as bind, + 1 GetItem per two levels above the inviter's grandparent (loop check; inviter at "
                         "depth 2 -> the root) + 1 by_parent Query for the invitees whose grandparent moves")
+MIN_CHECKOUT = Minimum({"BatchGetItem": 1, "TransactWriteItems": 1},
+                       "buyer (both upline levels on their item) + products + the Idempotency-Key claim in one "
+                       "batch across tables, then order + key claim + stock reservations in one transaction")
+MIN_NOTIFY = Minimum({"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1},
+                     "the order (names level 1 and 2), then the buyer and level 1 (tier uplift, month counter) in "
+                     "one batch, then order + commissions + wallets + entries + counters in one transaction")
 MIN_TEAM = Minimum({"GetItem": 1, "Query": 1}, "the caller's counters, then one page of the by_parent index")
 MIN_PRODUCTS = Minimum({"GetItem": 1, "Query": 1},
                        "the caller's tier (commission preview), then one page of the listing index")
@@ -82,6 +88,21 @@ class Api:
 
     def team(self, token: str) -> Any:
         return self.call("GET", "/v1/me/team", token)
+
+    def order(self, token: str, product_id: str, key: str) -> Any:
+        body = {"items": [{"product_id": product_id, "quantity": 1}],
+                "address": {"name": "bench", "phone": "13800000000", "detail": "bench"}}
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        response = self._http.request("POST", "/v1/orders", headers=headers, body=json.dumps(body).encode())
+        if response.status_code != 201:
+            raise BenchError(f"POST /v1/orders answered {response.status_code}: {response.body[:300]!r}")
+        return response.json_body
+
+    def notify(self, headers: dict[str, str], body: bytes) -> Any:
+        response = self._http.request("POST", "/v1/wechat/pay/notify", headers=headers, body=body)
+        if response.status_code != 200:
+            raise BenchError(f"notify answered {response.status_code}: {response.body[:300]!r}")
+        return response.json_body
 
     def products(self, token: str) -> Any:
         return self.call("GET", "/v1/products", token)
@@ -161,6 +182,27 @@ def _team_view(api: Api, tree: Tree, i: int) -> Request:
     return request
 
 
+BENCH_PRODUCT = "p-mask"  # from the demo catalogue (stock 1,000)
+
+
+def _checkout(api: Api, tree: Tree, i: int) -> Request:
+    token = api.login(f"buyer-{i}")
+    api.bind(token, tree.code_b)
+    return lambda: api.order(token, BENCH_PRODUCT, f"bench-checkout-{i}")
+
+
+def _notify(api: Api, tree: Tree, i: int) -> Request:
+    from chalicelib.services.deps import default_deps
+
+    token = api.login(f"payer-{i}")
+    api.bind(token, tree.code_b)
+    placed = api.order(token, BENCH_PRODUCT, f"bench-notify-{i}")
+    deps = default_deps()
+    headers, body = deps.pay.build_payment_notification(  # type: ignore[attr-defined]
+        placed["order_id"], deps.clock(), amount_fen=placed["amount_fen"])
+    return lambda: api.notify(dict(headers), body)
+
+
 def _product_list(api: Api, tree: Tree, i: int) -> Request:
     token = api.login(f"shopper-{i}")
     return lambda: api.products(token)
@@ -176,6 +218,8 @@ SCENARIOS: list[tuple[str, str, Prepare, Minimum]] = [
     ("bind_with_invitees", f"bind: user with {INVITEES_FOR_WALK} invitees, inviter depth 2", _bind_with_invitees,
      MIN_BIND_WALK),
     ("team_view", f"team view ({TEAM_SIZE} direct invitees)", _team_view, MIN_TEAM),
+    ("checkout", "checkout: bound buyer, one line", _checkout, MIN_CHECKOUT),
+    ("notify", "payment notification (2 payees)", _notify, MIN_NOTIFY),
     ("product_list", "product list", _product_list, MIN_PRODUCTS),
 ]
 

@@ -66,10 +66,40 @@ def _default_tiers() -> list[TierRuleConfig]:
     ]
 
 
+class CategoryRates(_Frozen):
+    level1_rate_bp: int = Field(ge=0, le=10_000)
+    level2_rate_bp: int = Field(ge=0, le=10_000)
+
+
+class CommissionRules(_Frozen):
+    """DOMAIN.md §2: a product's (or its category's) level-1 rate is what a regular distributor
+    earns; tiers add an uplift; level 2 has its own rate; partners get a team bonus."""
+
+    category_rates: dict[str, CategoryRates] = Field(default_factory=lambda: {
+        "beauty": CategoryRates(level1_rate_bp=2_000, level2_rate_bp=500),
+        "food": CategoryRates(level1_rate_bp=1_600, level2_rate_bp=500),
+        "appliance": CategoryRates(level1_rate_bp=1_000, level2_rate_bp=500),
+    })
+    default_rates: CategoryRates = CategoryRates(level1_rate_bp=1_000, level2_rate_bp=500)
+    team_bonus_bp: int = Field(default=300, ge=0, le=10_000)
+    self_purchase: bool = False  # a distributor's own purchase pays them level 1
+
+    def rates_for(self, category: str) -> CategoryRates:
+        return self.category_rates.get(category, self.default_rates)
+
+
+class OrderRules(_Frozen):
+    payment_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    auto_confirm_days: int = Field(default=7, ge=1, le=60)
+    settlement_hold_days: int = Field(default=3, ge=0, le=180)
+
+
 class Rules(_Frozen):
     """The operator's business rules, defaults from DOMAIN.md §1."""
 
     binding: BindingRules = BindingRules()
+    commission: CommissionRules = CommissionRules()
+    orders: OrderRules = OrderRules()
     tiers: list[TierRuleConfig] = Field(default_factory=_default_tiers)
     # "never": a tier once reached is kept; "month_end": re-evaluated on last month's figures
     tier_downgrade: str = Field(default="month_end", pattern="^(never|month_end)$")
@@ -100,6 +130,8 @@ class Settings(_Frozen):
     region: str = "cn-north-1"
     users_table: str = "fenxiao-dev-users"
     products_table: str = "fenxiao-dev-products"
+    orders_table: str = "fenxiao-dev-orders"
+    ledger_table: str = "fenxiao-dev-ledger"
     jwt_secret: str = Field(min_length=32)
     token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     admin_openids: frozenset[str] = frozenset({"dev:admin"})
@@ -111,12 +143,28 @@ class Settings(_Frozen):
     lexicon_refresh_seconds: float = Field(default=10.0, ge=0, le=3600)  # 0: read the version on every check
     invite_link_template: str = Field(default="/pages/index/index?invite_code={invite_code}&material_id={material_id}",
                                       pattern=r"\{invite_code\}")
+    # WeChat Pay API v3 (required in live mode; in simulator mode any given here are honoured,
+    # the rest are throw-away keys generated at start)
+    wechat_pay_mch_id: str = ""
+    wechat_pay_apiv3_key: str = ""
+    wechat_pay_merchant_serial: str = ""
+    wechat_pay_merchant_private_key: str = ""
+    wechat_pay_platform_public_key: str = ""
+    wechat_pay_platform_key_id: str = ""
+    wechat_pay_simulator_platform_private_key: str = ""
+    wechat_pay_api_base: str = "https://api.mch.weixin.qq.com"
+    wechat_pay_notify_url: str = "https://example.invalid/v1/wechat/pay/notify"
     rules: Rules = Rules()
 
     @model_validator(mode="after")
     def _live_needs_secrets(self) -> Settings:
         if self.mode is Mode.LIVE and not self.wechat_app_secret:
             raise ValueError("WECHAT_APP_SECRET is required in live mode")
+        pay = ("mch_id", "apiv3_key", "merchant_serial", "merchant_private_key", "platform_public_key",
+               "platform_key_id", "notify_url")
+        missing = [f"WECHAT_PAY_{name.upper()}" for name in pay if not getattr(self, f"wechat_pay_{name}")]
+        if self.mode is Mode.LIVE and missing:
+            raise ValueError(f"live mode needs {', '.join(missing)}")
         return self
 
     @property
@@ -130,6 +178,8 @@ _ENV = {
     "region": "AWS_DEFAULT_REGION",
     "users_table": "USERS_TABLE",
     "products_table": "PRODUCTS_TABLE",
+    "orders_table": "ORDERS_TABLE",
+    "ledger_table": "LEDGER_TABLE",
     "jwt_secret": "JWT_SECRET",
     "token_ttl_seconds": "TOKEN_TTL_SECONDS",
     "wechat_app_id": "WECHAT_APP_ID",
@@ -139,6 +189,9 @@ _ENV = {
     "content_table": "CONTENT_TABLE",
     "lexicon_refresh_seconds": "LEXICON_REFRESH_SECONDS",
     "invite_link_template": "INVITE_LINK_TEMPLATE",
+    **{f"wechat_pay_{name}": f"WECHAT_PAY_{name.upper()}" for name in (
+        "mch_id", "apiv3_key", "merchant_serial", "merchant_private_key", "platform_public_key", "platform_key_id",
+        "simulator_platform_private_key", "api_base", "notify_url")},
 }
 
 # A throw-away key for simulator mode when none is configured: tokens die with the process.

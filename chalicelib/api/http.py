@@ -80,6 +80,7 @@ class Call:
     body: Any = None
     query: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw_body: bytes = b""
 
     @property
     def user_id(self) -> str:
@@ -127,7 +128,10 @@ def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
     caller = None if spec.auth in ("public", "simulator") else _authenticate(headers, deps)
     if spec.auth == "admin" and not (caller and caller.is_admin):
         raise Forbidden("this needs an admin")
-    call = Call(caller, params, deps, headers=headers)
+    raw = request.raw_body or b""
+    call = Call(caller, params, deps, headers=headers, raw_body=raw.encode() if isinstance(raw, str) else raw)
+    if len(call.raw_body) > deps.settings.max_body_bytes:
+        raise BodyTooLarge(f"the body is over {deps.settings.max_body_bytes} bytes")
     if spec.body is not None:
         call.body = parse_body(request.raw_body, spec.body, deps.settings.max_body_bytes)
     if spec.query is not None:

@@ -45,6 +45,7 @@ class User:
     tier_month: str | None = None
     sales: MonthSales = MonthSales()
     qualified_invitees: int = 0
+    qualified_at: datetime | None = None  # first completed order: counted for their inviter
     real_name_verified: bool = False
 
     def tier_stats(self, month: str) -> TierStats:

@@ -18,8 +18,22 @@ def _evaluate_tiers(now: datetime, deps: Deps) -> dict[str, Any]:
     return asdict(evaluate_tiers(now, deps))
 
 
+def _cancel_unpaid(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.orders import cancel_unpaid
+
+    return cancel_unpaid(now, deps)
+
+
+def _auto_confirm(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.orders import auto_confirm
+
+    return auto_confirm(now, deps)
+
+
 JOBS: dict[str, Job] = {
     "evaluate_tiers": _evaluate_tiers,
+    "cancel_unpaid": _cancel_unpaid,
+    "auto_confirm": _auto_confirm,
 }
 
 

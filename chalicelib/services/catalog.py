@@ -1,9 +1,12 @@
 """The catalogue as a distributor sees it: with the commission they would earn."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from chalicelib.domain.catalog import Product
+from chalicelib.domain.catalog import GroupBuy, Product
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.orders import check_margin
 from chalicelib.domain.tiers import Tier
 from chalicelib.services.deps import Deps
 
@@ -22,3 +25,40 @@ def list_products(user_id: str, category: str | None, limit: int, cursor: str | 
     tier = user.tier if user and user.invite_code else Tier.REGULAR
     products, next_cursor = deps.products.list(category, limit, cursor)
     return CatalogPage(products, deps.settings.rules.tier_rules().uplift_bp(tier), next_cursor)
+
+
+def _checked(product: Product, deps: Deps) -> Product:
+    rules = deps.settings.rules
+    top_uplift = max((r.uplift_bp for r in rules.tier_rules().rules), default=0)
+    check_margin(product, top_uplift, rules.commission.team_bonus_bp)
+    return product
+
+
+def create_product(fields: dict[str, Any], deps: Deps) -> Product:
+    """Admin: a new product; rates default to its category's. Refused when its largest possible
+    payout (partner level 1 + level 2 + team bonus) exceeds its margin at its lowest price."""
+    import secrets
+
+    rates = deps.settings.rules.commission.rates_for(fields["category"])
+    group = fields.get("group_buy")
+    product = _checked(Product(
+        product_id=f"p{secrets.token_hex(6)}", name=fields["name"], category=fields["category"],
+        cost_fen=fields["cost_fen"], price_fen=fields["price_fen"], stock=fields["stock"],
+        level1_rate_bp=fields.get("level1_rate_bp", rates.level1_rate_bp),
+        level2_rate_bp=fields.get("level2_rate_bp", rates.level2_rate_bp),
+        group_buy=GroupBuy(**group) if group else None), deps)
+    deps.products.put_if_absent(product, deps.clock())
+    return product
+
+
+def update_product(product_id: str, changes: dict[str, Any], deps: Deps) -> Product:
+    """Admin: edit a product's fields; the margin rule applies to the result."""
+    current = deps.products.get(product_id)
+    if current is None:
+        raise NotFound("no such product")
+    if "group_buy" in changes:
+        group = changes.pop("group_buy")
+        changes["group_buy"] = GroupBuy(**group) if group else None
+    product = _checked(replace(current, **changes), deps)
+    deps.products.replace(product, deps.clock())
+    return product

@@ -11,9 +11,12 @@ if TYPE_CHECKING:
     from chalicelib.config import Settings
     from chalicelib.services.moderation import LexiconCache
     from chalicelib.store.content import ContentStore
+    from chalicelib.store.ledger import LedgerStore
+    from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
     from chalicelib.store.users import UserStore
     from chalicelib.wechat.login import LoginClient
+    from chalicelib.wechat.pay import PayClient
     from chalicelib.wechat.security import ContentSecurity
 
 
@@ -33,6 +36,24 @@ class Deps:
         from chalicelib.store.products import ProductStore
 
         return ProductStore()
+
+    @cached_property
+    def orders(self) -> OrderStore:
+        from chalicelib.store.orders import OrderStore
+
+        return OrderStore()
+
+    @cached_property
+    def ledger(self) -> LedgerStore:
+        from chalicelib.store.ledger import LedgerStore
+
+        return LedgerStore()
+
+    @cached_property
+    def pay(self) -> PayClient:
+        from chalicelib.services.payments import pay_client
+
+        return pay_client(self.settings)
 
     @cached_property
     def wechat_login(self) -> LoginClient:

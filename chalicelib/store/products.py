@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError
@@ -64,6 +65,24 @@ def to_product(item: ProductItem) -> Product:
 
 
 class ProductStore:
+    def get(self, product_id: str) -> Product | None:
+        try:
+            return to_product(ProductItem.get(product_id, consistent_read=True))
+        except ProductItem.DoesNotExist:
+            return None
+
+    def replace(self, product: Product, now: datetime) -> None:
+        """Write an edited product, keeping its stock as it is now (checkouts move it)."""
+        actions: list[Any] = [ProductItem.name.set(product.name), ProductItem.category.set(product.category),
+                   ProductItem.cost_fen.set(product.cost_fen), ProductItem.price_fen.set(product.price_fen),
+                   ProductItem.level1_rate_bp.set(product.level1_rate_bp),
+                   ProductItem.level2_rate_bp.set(product.level2_rate_bp)]
+        group = product.group_buy
+        actions += [ProductItem.group_size.set(group.size), ProductItem.group_discount_bp.set(group.discount_bp),
+                    ProductItem.group_ttl_hours.set(group.ttl_hours)] if group else \
+            [ProductItem.group_size.remove(), ProductItem.group_discount_bp.remove(), ProductItem.group_ttl_hours.remove()]
+        ProductItem(product.product_id).update(actions=actions, condition=ProductItem.product_id.exists())
+
     def put_if_absent(self, product: Product, now: datetime) -> bool:
         item = ProductItem(product.product_id, name=product.name, category=product.category,
                            cost_fen=product.cost_fen, price_fen=product.price_fen, stock=product.stock,

@@ -98,6 +98,7 @@ class UserItem(Model):
     month_sales_fen = NumberAttribute(null=True)
     previous_month_sales_fen = NumberAttribute(null=True)
     qualified_invitees = NumberAttribute(null=True)
+    qualified_at = UTCDateTimeAttribute(null=True)  # first completed order: counts for the inviter
     tier = UnicodeAttribute(null=True)
     tier_month = UnicodeAttribute(null=True)
     real_name_verified = BooleanAttribute(null=True)
@@ -146,6 +147,7 @@ def to_user(item: UserItem) -> User:
         tier_month=item.tier_month,
         sales=MonthSales(item.sales_month, _int(item.month_sales_fen), _int(item.previous_month_sales_fen)),
         qualified_invitees=_int(item.qualified_invitees),
+        qualified_at=item.qualified_at,
         real_name_verified=bool(item.real_name_verified),
     )
 
@@ -183,6 +185,11 @@ class UserStore:
         """A user; ``consistent=False`` (half the cost) for views that may lag a write by a moment."""
         item = self._get_item(user_id, consistent)
         return to_user(item) if item else None
+
+    def get_many(self, user_ids: list[str]) -> dict[str, User]:
+        """Several users in one consistent BatchGetItem."""
+        keys = [(user_id, PROFILE) for user_id in dict.fromkeys(user_ids)]
+        return {item.pk: to_user(item) for item in UserItem.batch_get(keys, consistent_read=True)} if keys else {}
 
     def get_member(self, user_id: str) -> Member | None:
         item = self._get_item(user_id)

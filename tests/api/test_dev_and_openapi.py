@@ -19,7 +19,7 @@ def test_dev_jobs_refuse_unknown_jobs_and_naive_times(api):
 
 
 def test_dev_routes_do_not_exist_outside_simulator_mode(api, deps):
-    deps.settings = deps.settings.model_copy(update={"mode": Mode.LIVE, "wechat_app_secret": "s"})
+    deps.settings = deps.settings.model_copy(update={"mode": Mode.LIVE, "wechat_app_secret": "s"})  # no validation
     status, body = api.call("POST", "/v1/dev/jobs/evaluate_tiers", {})
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
 

@@ -1,0 +1,194 @@
+"""Orders: a closed set of statuses with one transition map, pricing and commission shares.
+
+Money is integer fen; rates are basis points; every share is floored to the fen and the
+remainder stays with the platform (``catalog.share_of``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from chalicelib.domain.binding import Upline
+from chalicelib.domain.catalog import Product, share_of
+from chalicelib.domain.clock import SHANGHAI, business_date
+from chalicelib.domain.errors import DomainError, Kind, error
+
+MAX_LINES = 20
+MAX_QUANTITY = 99
+
+InvalidOrder = error("INVALID_ORDER", Kind.INVALID, "The order's lines are not acceptable.")
+ProductNotFound = error("PRODUCT_NOT_FOUND", Kind.INVALID, "A line names a product that does not exist.")
+OutOfStock = error("OUT_OF_STOCK", Kind.CONFLICT, "Not enough stock for a line.")
+OrderNotFound = error("ORDER_NOT_FOUND", Kind.NOT_FOUND, "No such order (or not yours).")
+IdempotencyKeyReused = error("IDEMPOTENCY_KEY_REUSED", Kind.CONFLICT, "The key was used with another body.")
+IdempotencyKeyMissing = error("IDEMPOTENCY_KEY_REQUIRED", Kind.BAD_REQUEST, "Send an Idempotency-Key header.")
+CommissionExceedsMargin = error("COMMISSION_EXCEEDS_MARGIN", Kind.INVALID,
+                                "The largest possible payout exceeds the product's margin.")
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.REFUNDED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED, OrderStatus.REFUNDED}),
+    OrderStatus.COMPLETED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
+}
+
+
+class WrongOrderStatus(DomainError):
+    code = "WRONG_ORDER_STATUS"
+    kind = Kind.CONFLICT
+
+
+def check_transition(current: OrderStatus, target: OrderStatus) -> None:
+    """Raise unless ``current → target`` is an allowed transition."""
+    if target not in TRANSITIONS[current]:
+        raise WrongOrderStatus(f"an order that is {current.value} cannot become {target.value}",
+                               status=current.value)
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: str
+    name: str
+    quantity: int
+    unit_price_fen: int
+    unit_cost_fen: int
+    level1_rate_bp: int
+    level2_rate_bp: int
+
+    @property
+    def paid_fen(self) -> int:
+        return self.unit_price_fen * self.quantity
+
+    @property
+    def cost_fen(self) -> int:
+        return self.unit_cost_fen * self.quantity
+
+
+def price_lines(wanted: list[tuple[str, int]], products: dict[str, Product]) -> list[Line]:
+    """The order's lines at today's prices; refuses bad quantities and unknown products."""
+    if not 1 <= len(wanted) <= MAX_LINES:
+        raise InvalidOrder(f"an order has 1 to {MAX_LINES} lines")
+    ids = [product_id for product_id, _ in wanted]
+    if len(set(ids)) != len(ids):
+        raise InvalidOrder("each product appears on one line only")
+    lines = []
+    for index, (product_id, quantity) in enumerate(wanted):
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise InvalidOrder(f"quantities are 1 to {MAX_QUANTITY}", line=index)
+        product = products.get(product_id)
+        if product is None:
+            raise ProductNotFound("no such product", line=index, product_id=product_id)
+        if product.stock < quantity:
+            raise OutOfStock("not enough stock", line=index, product_id=product_id, available=product.stock)
+        lines.append(Line(product.product_id, product.name, quantity, product.price_fen, product.cost_fen,
+                          product.level1_rate_bp, product.level2_rate_bp))
+    return lines
+
+
+@dataclass(frozen=True)
+class Share:
+    """One commission entry: who, which level, how much."""
+
+    user_id: str
+    level: int
+    amount_fen: int
+
+
+def commission_shares(lines: list[Line], upline: Upline, level1_uplift_bp: int) -> list[Share]:
+    """Level 1 earns each line's rate plus their tier uplift, level 2 the line's level-2 rate,
+    on what was paid for the line, floored per line. Never a third level: only ``upline``."""
+    shares = []
+    if upline.level1:
+        amount = sum(share_of(line.paid_fen, line.level1_rate_bp + level1_uplift_bp) for line in lines)
+        shares.append(Share(upline.level1, 1, amount))
+    if upline.level1 and upline.level2:
+        amount = sum(share_of(line.paid_fen, line.level2_rate_bp) for line in lines)
+        shares.append(Share(upline.level2, 2, amount))
+    return [s for s in shares if s.amount_fen > 0]
+
+
+def payout_upline(buyer: Upline, buyer_id: str, buyer_is_distributor: bool, self_purchase: bool) -> Upline:
+    """Who an order pays. With self-purchase commission on, a distributor buying earns level 1
+    and their parent level 2; otherwise the buyer's own upline."""
+    if self_purchase and buyer_is_distributor:
+        return Upline(buyer_id, buyer.level1)
+    return buyer
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Where an order's money goes: paid = cost + commissions + platform profit."""
+
+    paid_fen: int
+    cost_fen: int
+    commission_fen: int
+
+    @property
+    def platform_profit_fen(self) -> int:
+        return self.paid_fen - self.cost_fen - self.commission_fen
+
+
+def breakdown(lines: list[Line], shares: list[Share]) -> Breakdown:
+    return Breakdown(sum(line.paid_fen for line in lines), sum(line.cost_fen for line in lines),
+                     sum(s.amount_fen for s in shares))
+
+
+def largest_payout_fen(price_fen: int, level1_rate_bp: int, level2_rate_bp: int, top_uplift_bp: int,
+                       team_bonus_bp: int) -> int:
+    """The most one unit can ever pay out: partner level 1 + level 2 + team bonus."""
+    return share_of(price_fen, level1_rate_bp + top_uplift_bp) + share_of(price_fen, level2_rate_bp) \
+        + share_of(price_fen, team_bonus_bp)
+
+
+def check_margin(product: Product, top_uplift_bp: int, team_bonus_bp: int) -> None:
+    """Refuse a product whose largest payout exceeds its margin, at its lowest selling price."""
+    prices = [product.price_fen] + ([product.group_price_fen] if product.group_price_fen is not None else [])
+    for price in prices:
+        payout = largest_payout_fen(price, product.level1_rate_bp, product.level2_rate_bp, top_uplift_bp,
+                                    team_bonus_bp)
+        if payout > price - product.cost_fen:
+            raise CommissionExceedsMargin("the largest possible payout exceeds the margin",
+                                          price_fen=price, margin_fen=price - product.cost_fen,
+                                          largest_payout_fen=payout)
+
+
+def available_on(completed_at: datetime, hold_days: int) -> datetime:
+    """T+N: commission of an order completed on Shanghai day D becomes available at the start of
+    day D+N (Shanghai)."""
+    day: date = business_date(completed_at) + timedelta(days=hold_days)
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    buyer_id: str
+    status: OrderStatus
+    lines: list[Line]
+    amount_fen: int
+    created_at: datetime
+    pay_deadline: datetime
+    upline: Upline = field(default_factory=Upline)
+    kind: str = "normal"
+    paid_at: datetime | None = None
+    shipped_at: datetime | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    refunded_at: datetime | None = None
+    transaction_id: str | None = None
+    carrier: str | None = None
+    tracking_no: str | None = None
+    commissions: list[Share] = field(default_factory=list)

@@ -1,0 +1,236 @@
+"""The money path: checkout, payment, shipping, completion, refund and the order jobs."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.clock import business_date, business_month
+from chalicelib.domain.errors import ConcurrentUpdate, Kind, Unavailable, error
+from chalicelib.domain.orders import (
+    IdempotencyKeyReused,
+    Order,
+    OrderNotFound,
+    OrderStatus,
+    OutOfStock,
+    available_on,
+    check_transition,
+    commission_shares,
+    payout_upline,
+    price_lines,
+)
+from chalicelib.services.deps import Deps
+from chalicelib.services.retry import backoff
+from chalicelib.services.sessions import Caller
+
+ATTEMPTS = 8
+RefundFailed = error("REFUND_FAILED", Kind.CONFLICT, "WeChat Pay answered the refund as abnormal or closed.")
+
+
+@dataclass(frozen=True)
+class Checkout:
+    order: Order
+    payment: dict[str, str]
+    replayed: bool = False
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def new_order_id(now: datetime) -> str:
+    """Time-ordered, unguessable, a valid WeChat ``out_trade_no`` (≤ 32 chars)."""
+    return f"o{now:%Y%m%d%H%M%S}{secrets.token_hex(6)}"
+
+
+def place_order(buyer_id: str, wanted: list[tuple[str, int]], body: dict[str, Any], key: str, deps: Deps,
+                kind: str = "normal") -> Checkout:
+    """Create an order: price it, record its payees (level 1 and 2 now), reserve stock in one
+    transaction with the Idempotency-Key claim, then prepay with WeChat Pay.
+
+    DynamoDB round trips: one batched read (buyer, products, key claim) and one transaction."""
+    digest = request_hash(body)
+    rules = deps.settings.rules
+    for attempt in range(ATTEMPTS):
+        buyer, products, claim = deps.orders.checkout_reads(buyer_id, [p for p, _ in wanted], key)
+        if claim is not None:
+            return _replay(buyer_id, claim, digest, deps)
+        if buyer is None:
+            raise OrderNotFound("no such user; log in again")
+        lines = price_lines(wanted, products)
+        now = deps.clock()
+        upline = payout_upline(buyer.member.upline(now), buyer_id, buyer.invite_code is not None,
+                               rules.commission.self_purchase)
+        order = Order(new_order_id(now), buyer_id, OrderStatus.PENDING_PAYMENT, lines,
+                      sum(line.paid_fen for line in lines), now,
+                      now + timedelta(minutes=rules.orders.payment_minutes), upline, kind)
+        try:
+            deps.orders.create(order, (key, digest), _address(body))
+        except ConcurrentUpdate as failure:
+            reasons = getattr(failure, "reasons", [])
+            short = [i for i, reason in enumerate(reasons[2:]) if reason == "ConditionalCheckFailed"]
+            if short:
+                line = lines[short[0]]
+                raise OutOfStock("not enough stock", line=short[0], product_id=line.product_id) from failure
+            backoff(attempt)  # the key was claimed meanwhile, or a conflict: read again
+            continue
+        return Checkout(order, _payment(order, buyer.openid, deps))
+    raise Unavailable("too many concurrent changes; retry")
+
+
+def _address(body: dict[str, Any]) -> dict[str, Any]:
+    return dict(body.get("address") or {})
+
+
+def _replay(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> Checkout:
+    claimed_hash, order_id = claim
+    if claimed_hash != digest:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with another body")
+    order = deps.orders.get(order_id)
+    assert order is not None
+    buyer = deps.users.get(buyer_id)
+    payment = _payment(order, buyer.openid if buyer else "", deps) \
+        if order.status is OrderStatus.PENDING_PAYMENT else {}
+    return Checkout(order, payment, replayed=True)
+
+
+def _payment(order: Order, openid: str, deps: Deps) -> dict[str, str]:
+    """Prepay (idempotent per order id at WeChat) and the signed ``wx.requestPayment`` params."""
+    names = ", ".join(line.name for line in order.lines)
+    prepay_id = deps.pay.prepay(order.order_id, names[:120], order.amount_fen, openid, order.pay_deadline)
+    return deps.pay.payment_params(prepay_id)
+
+
+def get_order(order_id: str, caller: Caller, deps: Deps) -> Order:
+    """An order, for its buyer or an admin; anyone else is told it does not exist."""
+    order = deps.orders.get(order_id)
+    if order is None or (order.buyer_id != caller.user_id and not caller.is_admin):
+        raise OrderNotFound("no such order")
+    return order
+
+
+def my_orders(buyer_id: str, limit: int, cursor: str | None, deps: Deps) -> tuple[list[Order], str | None]:
+    """The buyer's orders, newest first."""
+    return deps.orders.by_buyer(buyer_id, limit, cursor)
+
+
+def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
+    order = deps.orders.get(order_id)
+    if order is None:
+        raise OrderNotFound("no such order")
+    check_transition(order.status, OrderStatus.SHIPPED)
+    now = deps.clock()
+    deps.orders.ship(order, carrier, tracking_no, now, now + timedelta(days=deps.settings.rules.orders.auto_confirm_days))
+    return _reload(order_id, deps)
+
+
+def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
+    """Receipt confirmed (by the buyer, or by the auto-confirm job when ``caller`` is None):
+    completed, and its commissions start the T+N settlement clock."""
+    for attempt in range(ATTEMPTS):
+        order = deps.orders.get(order_id)
+        if order is None or (caller is not None and order.buyer_id != caller.user_id):
+            raise OrderNotFound("no such order")
+        check_transition(order.status, OrderStatus.COMPLETED)
+        now = deps.clock()
+        buyer = deps.users.get(order.buyer_id)
+        inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None else None
+        try:
+            deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days),
+                                 inviter)
+            return _reload(order_id, deps)
+        except ConcurrentUpdate:
+            backoff(attempt)
+    raise Unavailable("too many concurrent changes; retry")
+
+
+def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
+    """Refund through WeChat Pay (one refund number per order: a retry never refunds twice), then
+    return unshipped stock and reverse or claw back the order's commissions."""
+    order = get_order(order_id, caller, deps)
+    check_transition(order.status, OrderStatus.REFUNDED)
+    outcome = deps.pay.refund(order.order_id, f"{order.order_id}R", order.amount_fen, order.amount_fen, reason)
+    if outcome.status not in ("SUCCESS", "PROCESSING"):
+        raise RefundFailed("WeChat Pay did not accept the refund; nothing changed", wechat_status=outcome.status)
+    for attempt in range(ATTEMPTS):
+        order = get_order(order_id, caller, deps)
+        if order.status is OrderStatus.REFUNDED:
+            return order
+        check_transition(order.status, OrderStatus.REFUNDED)
+        payees = [(s.user_id, s.level) for s in order.commissions]
+        statuses = {(c.user_id, c.level): c.status for c in deps.ledger.commissions_of_order(order_id, payees)}
+        level1 = deps.users.get(order.upline.level1) if order.upline.level1 else None
+        assert order.paid_at is not None
+        try:
+            deps.orders.refund(order, statuses, deps.clock(), order.status is OrderStatus.PAID,
+                               level1.sales.month if level1 else None, business_month(order.paid_at))
+            return _reload(order_id, deps)
+        except ConcurrentUpdate:
+            backoff(attempt)
+    raise Unavailable("too many concurrent changes; retry")
+
+
+def _reload(order_id: str, deps: Deps) -> Order:
+    order = deps.orders.get(order_id)
+    assert order is not None
+    return order
+
+
+def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
+    """Mark an order paid with its commissions, once. False when it was not awaiting payment."""
+    for attempt in range(ATTEMPTS):
+        current = order if attempt == 0 else deps.orders.get(order.order_id)
+        if current is None or current.status is not OrderStatus.PENDING_PAYMENT:
+            return False
+        now = deps.clock()
+        people = deps.users.get_many([current.buyer_id] + ([current.upline.level1] if current.upline.level1 else []))
+        level1 = people.get(current.upline.level1) if current.upline.level1 else None
+        buyer = people.get(current.buyer_id)
+        tiers = deps.settings.rules.tier_rules()
+        uplift = tiers.uplift_bp(level1.tier) if level1 else 0
+        shares = commission_shares(current.lines, current.upline, uplift)
+        try:
+            deps.orders.mark_paid(current, shares, transaction_id, now,
+                                  buyer.member.paid_order_count if buyer else 0,
+                                  level1.sales.month if level1 else None, business_month(now))
+            return True
+        except ConcurrentUpdate:
+            backoff(attempt)
+    raise Unavailable("too many concurrent changes; retry")
+
+
+def cancel_unpaid(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str, int]:
+    """Job: cancel orders unpaid past their deadline and return their stock. Finds them through
+    the sparse ``unpaid`` index, day by day; run twice or late, each is cancelled once."""
+    cancelled = 0
+    today = business_date(now)
+    for offset in range(lookback_days, -1, -1):
+        for order_id in deps.orders.due_unpaid((today - timedelta(days=offset)).isoformat(), now):
+            order = deps.orders.get(order_id)
+            if order is None or order.status is not OrderStatus.PENDING_PAYMENT:
+                continue
+            try:
+                deps.orders.cancel(order, now)
+            except ConcurrentUpdate:
+                continue  # paid or cancelled meanwhile
+            deps.pay.close(order_id)
+            cancelled += 1
+    return {"cancelled": cancelled}
+
+
+def auto_confirm(now: datetime, deps: Deps, lookback_days: int = 30) -> dict[str, int]:
+    """Job: complete shipped orders whose confirmation is due (N days after shipping)."""
+    confirmed = 0
+    today = business_date(now)
+    for offset in range(lookback_days, -1, -1):
+        for order_id in deps.orders.due_confirmation((today - timedelta(days=offset)).isoformat(), now):
+            order = deps.orders.get(order_id)
+            if order is None or order.status is not OrderStatus.SHIPPED:
+                continue
+            confirm(order_id, None, deps)
+            confirmed += 1
+    return {"confirmed": confirmed}
+

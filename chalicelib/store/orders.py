@@ -1,0 +1,370 @@
+"""Orders and the transactions of the money path (checkout, payment, completion, refund,
+cancellation). Each state change is one conditional TransactWriteItems across the orders,
+products, users and ledger tables, so retries and concurrent callers never move money or stock
+twice.
+
+Items: ``order_id`` (the order) and ``"idem#<buyer>#<key>"`` (an Idempotency-Key claim).
+Sparse indexes keyed by due day find work without scanning: ``unpaid`` (orders awaiting payment,
+by their deadline) and ``to_confirm`` (shipped orders, by their auto-confirmation time).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.config import get_settings
+from chalicelib.domain.binding import Upline
+from chalicelib.domain.catalog import Product
+from chalicelib.domain.clock import business_date, iso, previous_month
+from chalicelib.domain.orders import Line, Order, OrderStatus, Share
+from chalicelib.domain.users import User
+from chalicelib.store.base import BaseMeta, decode_cursor, encode_cursor, transaction_failure
+from chalicelib.store.ledger import WALLET, CommissionStatus, LedgerItem, bucket_attr, commission_key, entry_key
+from chalicelib.store.products import ProductItem, to_product
+from chalicelib.store.users import PROFILE, UserItem, to_user
+
+
+class ByBuyer(GlobalSecondaryIndex["OrderItem"]):
+    class Meta:
+        index_name = "by_buyer"
+        projection = AllProjection()
+
+    buyer_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class Unpaid(GlobalSecondaryIndex["OrderItem"]):
+    """Sparse: only orders awaiting payment carry ``unpaid_day`` (their deadline's Shanghai day)."""
+
+    class Meta:
+        index_name = "unpaid"
+        projection = KeysOnlyProjection()
+
+    unpaid_day = UnicodeAttribute(hash_key=True)
+    pay_deadline_key = UnicodeAttribute(range_key=True)
+
+
+class ToConfirm(GlobalSecondaryIndex["OrderItem"]):
+    """Sparse: only shipped orders carry ``confirm_day`` (their auto-confirmation's day)."""
+
+    class Meta:
+        index_name = "to_confirm"
+        projection = KeysOnlyProjection()
+
+    confirm_day = UnicodeAttribute(hash_key=True)
+    confirm_due_key = UnicodeAttribute(range_key=True)
+
+
+class OrderItem(Model):
+    class Meta(BaseMeta):
+        table_name = get_settings().orders_table
+
+    order_id = UnicodeAttribute(hash_key=True)
+    buyer_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    lines_json = UnicodeAttribute(null=True)
+    address_json = UnicodeAttribute(null=True)
+    amount_fen = NumberAttribute(null=True)
+    level1_id = UnicodeAttribute(null=True)
+    level2_id = UnicodeAttribute(null=True)
+    commissions_json = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    created_key = UnicodeAttribute(null=True)
+    pay_deadline = UTCDateTimeAttribute(null=True)
+    unpaid_day = UnicodeAttribute(null=True)
+    pay_deadline_key = UnicodeAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
+    transaction_id = UnicodeAttribute(null=True)
+    shipped_at = UTCDateTimeAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)
+    tracking_no = UnicodeAttribute(null=True)
+    confirm_day = UnicodeAttribute(null=True)
+    confirm_due_key = UnicodeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+    cancelled_at = UTCDateTimeAttribute(null=True)
+    refunded_at = UTCDateTimeAttribute(null=True)
+    # idempotency claims
+    request_hash = UnicodeAttribute(null=True)
+    claimed_order_id = UnicodeAttribute(null=True)
+
+    by_buyer = ByBuyer()
+    unpaid = Unpaid()
+    to_confirm = ToConfirm()
+
+
+def _lines(item: OrderItem) -> list[Line]:
+    return [Line(**line) for line in json.loads(item.lines_json or "[]")]
+
+
+def _shares(item: OrderItem) -> list[Share]:
+    return [Share(**share) for share in json.loads(item.commissions_json or "[]")]
+
+
+def to_order(item: OrderItem) -> Order:
+    assert item.created_at and item.pay_deadline and item.buyer_id and item.status
+    return Order(
+        order_id=item.order_id, buyer_id=item.buyer_id, status=OrderStatus(item.status), lines=_lines(item),
+        amount_fen=int(item.amount_fen or 0), created_at=item.created_at, pay_deadline=item.pay_deadline,
+        upline=Upline(item.level1_id, item.level2_id), kind=item.kind or "normal", paid_at=item.paid_at,
+        shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
+        refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
+        tracking_no=item.tracking_no, commissions=_shares(item),
+    )
+
+
+def idem_key(buyer_id: str, key: str) -> str:
+    return f"idem#{buyer_id}#{key}"
+
+
+def _connection() -> Connection:
+    return OrderItem._get_connection().connection
+
+
+def _status_is(status: OrderStatus) -> Condition:
+    return OrderItem.status == status.value
+
+
+class OrderStore:
+    """Repository of orders, and the transactions that move stock and money with them."""
+
+    def checkout_reads(self, buyer_id: str, product_ids: list[str], key: str | None
+                       ) -> tuple[User | None, dict[str, Product], tuple[str, str] | None]:
+        """The buyer, the products and the idempotency claim in one BatchGetItem across tables."""
+        request: dict[str, Any] = {
+            UserItem.Meta.table_name: {"Keys": [{"pk": {"S": buyer_id}, "sk": {"S": PROFILE}}], "ConsistentRead": True},
+            ProductItem.Meta.table_name: {"Keys": [{"product_id": {"S": p}} for p in product_ids], "ConsistentRead": True},
+        }
+        if key:
+            request[OrderItem.Meta.table_name] = {"Keys": [{"order_id": {"S": idem_key(buyer_id, key)}}],
+                                                  "ConsistentRead": True}
+        found: dict[str, list[dict[str, Any]]] = {name: [] for name in request}
+        client = _connection().client
+        for _ in range(10):
+            answer = client.batch_get_item(RequestItems=request)
+            for name, items in answer.get("Responses", {}).items():
+                found[name] += items
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        users = [to_user(UserItem.from_raw_data(i)) for i in found[UserItem.Meta.table_name]]
+        products = [to_product(ProductItem.from_raw_data(i)) for i in found[ProductItem.Meta.table_name]]
+        claims = [OrderItem.from_raw_data(i) for i in found.get(OrderItem.Meta.table_name, [])]
+        claim = (claims[0].request_hash or "", claims[0].claimed_order_id or "") if claims else None
+        return (users[0] if users else None), {p.product_id: p for p in products}, claim
+
+    def get(self, order_id: str) -> Order | None:
+        try:
+            item = OrderItem.get(order_id, consistent_read=True)
+        except OrderItem.DoesNotExist:
+            return None
+        return to_order(item) if item.status else None
+
+    def claim(self, buyer_id: str, key: str) -> tuple[str, str] | None:
+        """The (request hash, order id) an Idempotency-Key was first used with, if any."""
+        try:
+            item = OrderItem.get(idem_key(buyer_id, key), consistent_read=True)
+        except OrderItem.DoesNotExist:
+            return None
+        return item.request_hash or "", item.claimed_order_id or ""
+
+    def by_buyer(self, buyer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        page = OrderItem.by_buyer.query(buyer_id, limit=limit, last_evaluated_key=decode_cursor(cursor),
+                                        scan_index_forward=False)
+        return [to_order(item) for item in page], encode_cursor(page.last_evaluated_key)
+
+    def create(self, order: Order, idempotency: tuple[str, str] | None, address: dict[str, Any]) -> None:
+        """Create the order, claim the idempotency key and reserve every line's stock, at once.
+        Raises TransactionFailed; ``reasons`` tell which item refused (0 order, 1 key, then lines)."""
+        item = OrderItem(
+            order.order_id, buyer_id=order.buyer_id, status=order.status.value, kind=order.kind,
+            lines_json=json.dumps([line.__dict__ for line in order.lines]), amount_fen=order.amount_fen,
+            level1_id=order.upline.level1, level2_id=order.upline.level2, created_at=order.created_at,
+            created_key=f"{iso(order.created_at)}#{order.order_id}", pay_deadline=order.pay_deadline,
+            unpaid_day=business_date(order.pay_deadline).isoformat(),
+            pay_deadline_key=f"{iso(order.pay_deadline)}#{order.order_id}",
+            address_json=json.dumps(address, ensure_ascii=False))
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(item, condition=OrderItem.order_id.does_not_exist())
+                if idempotency:
+                    key, request_hash = idempotency
+                    tx.save(OrderItem(idem_key(order.buyer_id, key), request_hash=request_hash,
+                                      claimed_order_id=order.order_id, created_at=order.created_at),
+                            condition=OrderItem.order_id.does_not_exist())
+                for line in order.lines:
+                    tx.update(ProductItem(line.product_id), actions=[ProductItem.stock.add(-line.quantity)],
+                              condition=ProductItem.stock >= line.quantity)
+        except TransactWriteError as exc:
+            raise transaction_failure(exc) from exc
+
+    def mark_paid(self, order: Order, shares: list[Share], transaction_id: str, now: datetime,
+                  buyer_paid_orders: int, level1_sales_month: str | None, month: str) -> None:
+        """Paid: the order's status, its commission entries with the payees' pending balances,
+        the buyer's purchase counters and level 1's monthly referred sales, in one transaction.
+        Conditioned on the order still awaiting payment: a replayed notification changes nothing."""
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(OrderItem(order.order_id), actions=[
+                    OrderItem.status.set(OrderStatus.PAID.value), OrderItem.paid_at.set(now),
+                    OrderItem.transaction_id.set(transaction_id),
+                    OrderItem.commissions_json.set(json.dumps([s.__dict__ for s in shares])),
+                    OrderItem.unpaid_day.remove(), OrderItem.pay_deadline_key.remove(),
+                ], condition=_status_is(OrderStatus.PENDING_PAYMENT))
+                for share in shares:
+                    _move(tx, share, order.order_id, "accrual", None, "pending", now,
+                          new_status=CommissionStatus.PENDING)
+                buyer_actions: list[Any] = [UserItem.paid_order_count.add(1), UserItem.spent_fen.add(order.amount_fen)]
+                buyer_condition = _count_is(UserItem.paid_order_count, buyer_paid_orders)
+                level1 = order.upline.level1
+                if level1:
+                    sales = _add_sales(level1_sales_month, month, order.amount_fen)
+                    if level1 == order.buyer_id:  # self-purchase: one item, one update
+                        buyer_actions += sales
+                        buyer_condition &= _sales_month_is(level1_sales_month)
+                    else:
+                        tx.update(UserItem(level1, PROFILE), actions=sales,
+                                  condition=_sales_month_is(level1_sales_month))
+                tx.update(UserItem(order.buyer_id, PROFILE), actions=buyer_actions, condition=buyer_condition)
+        except TransactWriteError as exc:
+            raise transaction_failure(exc) from exc
+
+    def cancel(self, order: Order, now: datetime) -> None:
+        """Unpaid past its deadline: cancelled, and its stock returns; once."""
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(OrderItem(order.order_id), actions=[
+                    OrderItem.status.set(OrderStatus.CANCELLED.value), OrderItem.cancelled_at.set(now),
+                    OrderItem.unpaid_day.remove(), OrderItem.pay_deadline_key.remove(),
+                ], condition=_status_is(OrderStatus.PENDING_PAYMENT))
+                for line in order.lines:
+                    tx.update(ProductItem(line.product_id), actions=[ProductItem.stock.add(line.quantity)])
+        except TransactWriteError as exc:
+            raise transaction_failure(exc) from exc
+
+    def ship(self, order: Order, carrier: str, tracking_no: str, now: datetime, confirm_due: datetime) -> None:
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(OrderItem(order.order_id), actions=[
+                    OrderItem.status.set(OrderStatus.SHIPPED.value), OrderItem.shipped_at.set(now),
+                    OrderItem.carrier.set(carrier), OrderItem.tracking_no.set(tracking_no),
+                    OrderItem.confirm_day.set(business_date(confirm_due).isoformat()),
+                    OrderItem.confirm_due_key.set(f"{iso(confirm_due)}#{order.order_id}"),
+                ], condition=_status_is(OrderStatus.PAID))
+        except TransactWriteError as exc:
+            raise transaction_failure(exc) from exc
+
+    def complete(self, order: Order, now: datetime, available_at: datetime, inviter_id: str | None) -> None:
+        """Completed: commissions move from pending to frozen (the T+N clock starts); the buyer's
+        first completed order qualifies them for their inviter's invitation ladder."""
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(OrderItem(order.order_id), actions=[
+                    OrderItem.status.set(OrderStatus.COMPLETED.value), OrderItem.completed_at.set(now),
+                    OrderItem.confirm_day.remove(), OrderItem.confirm_due_key.remove(),
+                ], condition=_status_is(OrderStatus.SHIPPED))
+                for share in order.commissions:
+                    _move(tx, share, order.order_id, "completion", "pending", "frozen", now,
+                          new_status=CommissionStatus.FROZEN, expected=CommissionStatus.PENDING,
+                          available_at=available_at)
+                if inviter_id:
+                    tx.update(UserItem(inviter_id, PROFILE), actions=[UserItem.qualified_invitees.add(1)],
+                              condition=UserItem.created_at.exists())
+                    tx.update(UserItem(order.buyer_id, PROFILE), actions=[UserItem.qualified_at.set(now)],
+                              condition=UserItem.qualified_at.does_not_exist())
+        except TransactWriteError as exc:
+            raise transaction_failure(exc) from exc
+
+    def refund(self, order: Order, statuses: dict[tuple[str, int], CommissionStatus], now: datetime,
+               return_stock: bool, level1_sales_month: str | None, paid_month: str) -> None:
+        """Refunded: stock back where unshipped; commission not yet settled reversed, commission
+        already settled clawed back from the available balance (which may go negative)."""
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(OrderItem(order.order_id), actions=[
+                    OrderItem.status.set(OrderStatus.REFUNDED.value), OrderItem.refunded_at.set(now),
+                    OrderItem.confirm_day.remove(), OrderItem.confirm_due_key.remove(),
+                ], condition=_status_is(order.status))
+                if return_stock:
+                    for line in order.lines:
+                        tx.update(ProductItem(line.product_id), actions=[ProductItem.stock.add(line.quantity)])
+                for share in order.commissions:
+                    status = statuses[(share.user_id, share.level)]
+                    if status is CommissionStatus.AVAILABLE:
+                        _move(tx, share, order.order_id, "clawback", "available", None, now,
+                              new_status=CommissionStatus.CLAWED_BACK, expected=status)
+                    elif status in (CommissionStatus.PENDING, CommissionStatus.FROZEN):
+                        _move(tx, share, order.order_id, "reversal", status.value, None, now,
+                              new_status=CommissionStatus.REVERSED, expected=status)
+                if order.upline.level1 and level1_sales_month in (paid_month, _next_month(paid_month)):
+                    attr = UserItem.month_sales_fen if level1_sales_month == paid_month \
+                        else UserItem.previous_month_sales_fen
+                    tx.update(UserItem(order.upline.level1, PROFILE), actions=[attr.add(-order.amount_fen)],
+                              condition=_sales_month_is(level1_sales_month))
+        except TransactWriteError as exc:
+            raise transaction_failure(exc) from exc
+
+    def due_unpaid(self, day: str, now: datetime) -> Iterator[str]:
+        for item in OrderItem.unpaid.query(day, OrderItem.pay_deadline_key <= f"{iso(now)}#~"):
+            yield item.order_id
+
+    def due_confirmation(self, day: str, now: datetime) -> Iterator[str]:
+        for item in OrderItem.to_confirm.query(day, OrderItem.confirm_due_key <= f"{iso(now)}#~"):
+            yield item.order_id
+
+
+def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str | None, target: str | None,
+          now: datetime, new_status: CommissionStatus, expected: CommissionStatus | None = None,
+          available_at: datetime | None = None) -> None:
+    """One commission movement: its status, the wallet balances and the entry explaining it."""
+    commission = LedgerItem(share.user_id, commission_key(order_id, share.level))
+    if expected is None:
+        commission = LedgerItem(share.user_id, commission_key(order_id, share.level), order_id=order_id,
+                                level=share.level, amount_fen=share.amount_fen, status=new_status.value, at=now)
+        tx.save(commission, condition=LedgerItem.sk.does_not_exist())
+    else:
+        actions: list[Any] = [LedgerItem.status.set(new_status.value)]
+        if available_at is not None:
+            actions.append(LedgerItem.available_at.set(available_at))
+        tx.update(commission, actions=actions, condition=LedgerItem.status == expected.value)
+    balance: list[Any] = []
+    if source:
+        balance.append(bucket_attr(source).add(-share.amount_fen))
+    if target:
+        balance.append(bucket_attr(target).add(share.amount_fen))
+    tx.update(LedgerItem(share.user_id, WALLET), actions=balance)
+    tx.save(LedgerItem(share.user_id, entry_key(order_id, share.level, kind), order_id=order_id, level=share.level,
+                       amount_fen=share.amount_fen, kind=kind, at=now, status=f"{source or '-'}>{target or '-'}"),
+            condition=LedgerItem.sk.does_not_exist())
+
+
+def _count_is(attr: NumberAttribute, value: int) -> Condition:
+    return (attr.does_not_exist() | (attr == 0)) if value == 0 else (attr == value)
+
+
+def _sales_month_is(month: str | None) -> Condition:
+    return UserItem.sales_month.does_not_exist() if month is None else UserItem.sales_month == month
+
+
+def _next_month(month: str) -> str:
+    year, mon = (int(p) for p in month.split("-"))
+    return f"{year + 1}-01" if mon == 12 else f"{year}-{mon + 1:02d}"
+
+
+def _add_sales(observed: str | None, month: str, fen: int) -> list[Any]:
+    """Add referred sales to ``month``, rolling the two monthly counters over when it is new."""
+    if observed == month:
+        return [UserItem.month_sales_fen.add(fen)]
+    previous = UserItem.previous_month_sales_fen.set(UserItem.month_sales_fen) \
+        if observed == previous_month(month) else UserItem.previous_month_sales_fen.set(0)
+    return [UserItem.sales_month.set(month), UserItem.month_sales_fen.set(fen), previous]
