@@ -67,14 +67,16 @@ class AdminProductOut(_Out):
     level2_rate_bp: int
     group_buy: GroupBuyOut | None
     platform_profit_fen: int
+    listed: bool  # false while its copy waits in the review queue (review_id)
+    review_id: str | None
 
     @classmethod
-    def of(cls, p: Product) -> AdminProductOut:
+    def of(cls, p: Product, review_id: str | None = None) -> AdminProductOut:
         group = GroupBuyOut(**p.group_buy.__dict__) if p.group_buy else None
         return cls(product_id=p.product_id, name=p.name, category=p.category, cost_fen=p.cost_fen,
                    price_fen=p.price_fen, group_price_fen=p.group_price_fen, stock=p.stock,
                    level1_rate_bp=p.level1_rate_bp, level2_rate_bp=p.level2_rate_bp, group_buy=group,
-                   platform_profit_fen=p.platform_profit_fen)
+                   platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id)
 
 
 class LineIn(_In):

@@ -18,20 +18,22 @@ KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
 @endpoint(bp, "/v1/admin/products", "POST", auth="admin", tag="catalog", status=201, models=M, body="ProductBody",
-          response="AdminProductOut", summary="Create a product (rates default to its category's)",
-          errors=("COMMISSION_EXCEEDS_MARGIN",))
+          response="AdminProductOut",
+          summary="Create a product (rates default to its category's; copy held for review leaves it unlisted)",
+          errors=("COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED"))
 def create_product(call: Call) -> Any:
     fields = call.body.model_dump(exclude_none=True)
-    return s.AdminProductOut.of(catalog.create_product(fields, call.deps))
+    return s.AdminProductOut.of(*catalog.create_product(fields, call.user_id, call.deps))
 
 
 @endpoint(bp, "/v1/admin/products/{product_id}", "PATCH", auth="admin", tag="catalog", models=M, body="ProductPatch",
-          response="AdminProductOut", summary="Edit a product", errors=("NOT_FOUND", "COMMISSION_EXCEEDS_MARGIN"))
+          response="AdminProductOut", summary="Edit a product",
+          errors=("NOT_FOUND", "COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED"))
 def edit_product(call: Call) -> Any:
     changes = call.body.model_dump(exclude_unset=True)
     if any(value is None for key, value in changes.items() if key != "group_buy"):
         raise ValidationFailed("only group_buy can be cleared with null")
-    return s.AdminProductOut.of(catalog.update_product(call.params["product_id"], changes, call.deps))
+    return s.AdminProductOut.of(*catalog.update_product(call.params["product_id"], changes, call.user_id, call.deps))
 
 
 @endpoint(bp, "/v1/orders", "POST", tag="orders", status=201, models=M, body="OrderBody", response="CheckoutAnswer",

@@ -34,6 +34,7 @@ class Product:
     level1_rate_bp: int
     level2_rate_bp: int
     group_buy: GroupBuy | None = None
+    listed: bool = True  # False while its copy waits in the review queue: not shown, not sold
 
     @property
     def group_price_fen(self) -> int | None:

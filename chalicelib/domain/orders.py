@@ -89,7 +89,7 @@ def price_lines(wanted: list[tuple[str, int]], products: dict[str, Product]) -> 
         if not 1 <= quantity <= MAX_QUANTITY:
             raise InvalidOrder(f"quantities are 1 to {MAX_QUANTITY}", line=index)
         product = products.get(product_id)
-        if product is None:
+        if product is None or not product.listed:
             raise ProductNotFound("no such product", line=index, product_id=product_id)
         if product.stock < quantity:
             raise OutOfStock("not enough stock", line=index, product_id=product_id, available=product.stock)

@@ -6,8 +6,10 @@ from typing import Any
 
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.materials import Review, ReviewKind
 from chalicelib.domain.orders import check_margin
 from chalicelib.domain.tiers import Tier
+from chalicelib.services import moderation
 from chalicelib.services.deps import Deps
 
 
@@ -34,9 +36,11 @@ def _checked(product: Product, deps: Deps) -> Product:
     return product
 
 
-def create_product(fields: dict[str, Any], deps: Deps) -> Product:
+def create_product(fields: dict[str, Any], admin_id: str, deps: Deps) -> tuple[Product, str | None]:
     """Admin: a new product; rates default to its category's. Refused when its largest possible
-    payout (partner level 1 + level 2 + team bonus) exceeds its margin at its lowest price."""
+    payout (partner level 1 + level 2 + team bonus) exceeds its margin at its lowest price, or
+    when its copy is blocked; copy held for review leaves it unlisted until approved.
+    Returns the product and the review id when held."""
     import secrets
 
     rates = deps.settings.rules.commission.rates_for(fields["category"])
@@ -47,12 +51,18 @@ def create_product(fields: dict[str, Any], deps: Deps) -> Product:
         level1_rate_bp=fields.get("level1_rate_bp", rates.level1_rate_bp),
         level2_rate_bp=fields.get("level2_rate_bp", rates.level2_rate_bp),
         group_buy=GroupBuy(**group) if group else None), deps)
+    context = moderation.PublishContext(ReviewKind.PRODUCT, product.product_id, admin_id)
+    outcome = moderation.check_publishable(product.name, deps, context)
+    product = replace(product, listed=not outcome.held)
     deps.products.put_if_absent(product, deps.clock())
-    return product
+    review_id = moderation.hold(product.name, context, outcome, deps) if outcome.held else None
+    return product, review_id
 
 
-def update_product(product_id: str, changes: dict[str, Any], deps: Deps) -> Product:
-    """Admin: edit a product's fields; the margin rule applies to the result."""
+def update_product(product_id: str, changes: dict[str, Any], admin_id: str,
+                   deps: Deps) -> tuple[Product, str | None]:
+    """Admin: edit a product's fields; the margin rule applies to the result, and a new name
+    passes moderation (held: the product is unlisted until approved)."""
     current = deps.products.get(product_id)
     if current is None:
         raise NotFound("no such product")
@@ -60,5 +70,21 @@ def update_product(product_id: str, changes: dict[str, Any], deps: Deps) -> Prod
         group = changes.pop("group_buy")
         changes["group_buy"] = GroupBuy(**group) if group else None
     product = _checked(replace(current, **changes), deps)
+    review_id = None
+    if "name" in changes and changes["name"] != current.name:
+        context = moderation.PublishContext(ReviewKind.PRODUCT, product_id, admin_id)
+        outcome = moderation.check_publishable(product.name, deps, context)
+        if outcome.held:
+            product = replace(product, listed=False)
+            review_id = moderation.hold(product.name, context, outcome, deps)
     deps.products.replace(product, deps.clock())
-    return product
+    return product, review_id
+
+
+def on_review(review: Review, approved: bool, deps: Deps) -> None:
+    """After an admin decides on held product copy: approved lists the product."""
+    if approved:
+        deps.products.set_listed(review.ref, True)
+
+
+moderation.register_publisher(ReviewKind.PRODUCT, on_review)

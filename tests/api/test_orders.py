@@ -204,3 +204,19 @@ def test_another_users_order_is_404(api, admin, shop):
         assert status == 404 and answer["error"]["code"] == "ORDER_NOT_FOUND"
     assert api.call("GET", f"/v1/orders/{oid}", token=admin)[0] == 200
     assert json.dumps(api.call("GET", "/v1/me/orders", token=other)[1]["items"]) == "[]"
+
+
+def test_product_copy_is_moderated_blocked_refused_and_held_unlisted_until_approved(api, admin, shop):
+    status, body = api.call("POST", "/v1/admin/products", {"name": "躺赚面膜", "category": "beauty", "cost_fen": 1_000,
+                                                           "price_fen": 5_000, "stock": 5}, admin)
+    assert status == 422 and body["error"]["code"] == "CONTENT_BLOCKED"
+    held = product(api, admin, name="全网最好的面膜")
+    assert held["listed"] is False and held["review_id"]
+    shown = {p["product_id"] for p in api.call("GET", "/v1/products?limit=100", token=shop["buyer"])[1]["items"]}
+    assert held["product_id"] not in shown
+    refused = order(api, shop["buyer"], [{"product_id": held["product_id"], "quantity": 1}])
+    assert refused[1]["error"]["code"] == "PRODUCT_NOT_FOUND"
+    assert api.call("POST", f"/v1/admin/reviews/{held['review_id']}/approve", {}, admin)[0] == 200
+    shown = {p["product_id"] for p in api.call("GET", "/v1/products?category=beauty", token=shop["buyer"])[1]["items"]}
+    assert held["product_id"] in shown
+    assert order(api, shop["buyer"], [{"product_id": held["product_id"], "quantity": 1}])[0] == 201
