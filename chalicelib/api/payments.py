@@ -6,10 +6,13 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, endpoint, lazy_module
+from chalicelib.domain.errors import Kind, error
 from chalicelib.domain.orders import OrderNotFound
 from chalicelib.services import payments
 
 bp = Blueprint(__name__)
+CannotSign = error("SIMULATOR_CANNOT_SIGN", Kind.CONFLICT,
+                   "A real platform public key is configured without its private key: the outside party signs.")
 M = "chalicelib.api.order_schemas"
 s = lazy_module(M)
 
@@ -24,13 +27,19 @@ def pay_notify(call: Call) -> Any:
 
 @endpoint(bp, "/v1/dev/pay/{order_id}", "POST", auth="simulator", tag="simulator", models=M, response="DevPayAnswer",
           summary="Play WeChat Pay: a signed, encrypted payment notification delivered to the real handler",
-          errors=("ORDER_NOT_FOUND",))
+          errors=("ORDER_NOT_FOUND", "SIMULATOR_CANNOT_SIGN"))
 def dev_pay(call: Call) -> Any:
     order = call.deps.orders.get(call.params["order_id"])
     if order is None:
         raise OrderNotFound("no such order")
+    from chalicelib.wechat.pay_simulator import SimulatorCannotSign
+
     buyer = call.deps.users.get(order.buyer_id)
-    headers, body = call.deps.pay.build_payment_notification(  # type: ignore[attr-defined]
-        order.order_id, call.deps.clock(), amount_fen=order.amount_fen, payer_openid=buyer.openid if buyer else None)
+    try:
+        headers, body = call.deps.pay.build_payment_notification(  # type: ignore[attr-defined]
+            order.order_id, call.deps.clock(), amount_fen=order.amount_fen,
+            payer_openid=buyer.openid if buyer else None)
+    except SimulatorCannotSign as exc:
+        raise CannotSign(str(exc)) from exc
     outcome = payments.handle_notification(headers, body, call.deps)
     return s.DevPayAnswer(status=outcome.outcome, notification={"headers": headers, "body": body.decode()})

@@ -220,3 +220,30 @@ def test_product_copy_is_moderated_blocked_refused_and_held_unlisted_until_appro
     shown = {p["product_id"] for p in api.call("GET", "/v1/products?category=beauty", token=shop["buyer"])[1]["items"]}
     assert held["product_id"] in shown
     assert order(api, shop["buyer"], [{"product_id": held["product_id"], "quantity": 1}])[0] == 201
+
+
+def test_real_pay_keys_in_the_settings_are_honoured_so_an_outside_party_signs_notifications(api, admin, shop, deps,
+                                                                                           clock):
+    from chalicelib.wechat.pay_crypto import generate_rsa_key, public_key_of
+    from chalicelib.wechat.pay_simulator import PaySimulator, simulator_config
+
+    private, key_id, apiv3 = generate_rsa_key(), "PUB_KEY_ID_0114" + "7" * 24, "k" * 32
+    real = {"wechat_pay_mch_id": "1900000109", "wechat_pay_apiv3_key": apiv3,
+            "wechat_pay_platform_public_key": public_key_of(private), "wechat_pay_platform_key_id": key_id}
+    ours_before = deps.pay
+    deps.settings = deps.settings.model_copy(update=real)
+    deps.__dict__.pop("pay", None)  # the client is rebuilt from the new settings
+    pid = product(api, admin)["product_id"]
+    placed = order(api, shop["buyer"], [{"product_id": pid, "quantity": 1}])[1]
+    status, body = api.call("POST", f"/v1/dev/pay/{placed['order_id']}")
+    assert status == 409 and body["error"]["code"] == "SIMULATOR_CANNOT_SIGN"
+    forged_with_throwaway_key = ours_before.build_payment_notification(placed["order_id"], clock(),
+                                                                       amount_fen=placed["amount_fen"])
+    assert api.call("POST", "/v1/wechat/pay/notify", raw=forged_with_throwaway_key[1].decode(),
+                    headers=dict(forged_with_throwaway_key[0]))[0] == 401
+    outsider = PaySimulator(*simulator_config(deps.settings.wechat_app_id, mch_id="1900000109", apiv3_key=apiv3,
+                                              platform_public_key_pem=public_key_of(private), platform_key_id=key_id,
+                                              platform_private_key_pem=private))
+    headers, raw = outsider.build_payment_notification(placed["order_id"], clock(), amount_fen=placed["amount_fen"])
+    assert api.call("POST", "/v1/wechat/pay/notify", raw=raw.decode(), headers=dict(headers))[0] == 200
+    assert api.call("GET", f"/v1/orders/{placed['order_id']}", token=shop["buyer"])[1]["status"] == "paid"
