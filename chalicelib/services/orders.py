@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.clock import business_date, business_month
-from chalicelib.domain.errors import ConcurrentUpdate, Kind, Unavailable, error
+from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, Unavailable, error
 from chalicelib.domain.orders import (
     IdempotencyKeyReused,
     Order,
@@ -216,9 +216,18 @@ def cancel_unpaid(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str
                 deps.orders.cancel(order, now)
             except ConcurrentUpdate:
                 continue  # paid or cancelled meanwhile
-            deps.pay.close(order_id)
             cancelled += 1
+            try:
+                deps.pay.close(order_id)  # best effort: a late payment is refunded by the notification
+            except DomainError as exc:
+                _log_skip("close", order_id, exc)
     return {"cancelled": cancelled}
+
+
+def _log_skip(step: str, order_id: str, exc: DomainError) -> None:
+    from chalicelib.observability import logger
+
+    logger().warning("order skipped", extra={"step": step, "order_id": order_id, "code": exc.code})
 
 
 def auto_confirm(now: datetime, deps: Deps, lookback_days: int = 30) -> dict[str, int]:
@@ -230,7 +239,11 @@ def auto_confirm(now: datetime, deps: Deps, lookback_days: int = 30) -> dict[str
             order = deps.orders.get(order_id)
             if order is None or order.status is not OrderStatus.SHIPPED:
                 continue
-            confirm(order_id, None, deps)
+            try:
+                confirm(order_id, None, deps)
+            except DomainError as exc:  # refunded meanwhile, or contention: the next run sees it again
+                _log_skip("auto_confirm", order_id, exc)
+                continue
             confirmed += 1
     return {"confirmed": confirmed}
 
