@@ -13,7 +13,15 @@ Access patterns (pattern → table → key / index → operation):
 | list a distributor's direct downline     | users | GSI by_parent: parent_id, bound_at       | Query, paginated |
 | all distributors (tier evaluation)       | users | GSI distributors: dist_shard (16), pk    | Query per shard, paginated |
 | a distributor's milestones               | users | pk=user_id, sk begins_with "milestone#"  | conditional PutItem (once) |
-| list products by category                | products | GSI by_category: category, product_id | Query, paginated |
+| list listed products (all / by category) | products | GSI listing: catalog / by_category: shelf (sparse: listed only), product_id | Query, paginated |
+| checkout reads                           | users + products + orders | buyer profile, product ids, "idem#<buyer>#<key>" | BatchGetItem across tables, 1 call |
+| place an order                           | orders + products | order, key claim, stock `>= q` per line | TransactWriteItems |
+| a buyer's orders, newest first           | orders | GSI by_buyer: buyer_id, created_key     | Query, paginated |
+| pay (notification)                       | orders, ledger, users | order `= pending_payment`; commission, wallet, entry per payee; buyer and level-1 counters | GetItem + BatchGetItem + TransactWriteItems |
+| unpaid orders past their deadline        | orders | GSI unpaid (sparse): unpaid_day, pay_deadline_key | Query per day (job) |
+| shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day, confirm_due_key | Query per day (job) |
+| complete / refund / cancel               | orders, ledger, products, users | conditioned on the observed status | TransactWriteItems |
+| wallet, commissions of a user            | ledger | pk=user_id, sk="wallet" / begins_with "commission#" | GetItem / Query |
 | current lexicon version (≤ 1 per 10 s)   | content | pk="lexicon", sk="current"            | GetItem (eventually consistent) |
 | save a lexicon version                   | content | version item + current                   | TransactWrite, conditioned on the base version |
 | a week's materials, newest first         | content | GSI by_week: week, published_key         | Query, paginated |
