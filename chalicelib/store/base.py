@@ -5,9 +5,11 @@ import base64
 import binascii
 import json
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBException, QueryError, TransactWriteError
+from pynamodb.indexes import Index
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
@@ -43,6 +45,45 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         raise InvalidCursor("the cursor is not one we issued")
     return value
+
+
+T = TypeVar("T")
+
+
+def paginate(source: Any, hash_key: str, cursor: str | None, convert: Callable[[Any], T],
+             **kwargs: Any) -> tuple[list[T], str | None]:
+    """One page of ``source.query(hash_key, ...)`` (a model or an index) starting at ``cursor``,
+    and the cursor of the next page.
+
+    A cursor is checked against the key schema it must fit (the table's keys, plus the index's):
+    a cursor of another list is bad input (INVALID_CURSOR), never a request DynamoDB refuses."""
+    start = decode_cursor(cursor)
+    if start is not None and not _fits(start, _key_names(source)):
+        raise InvalidCursor("the cursor does not belong to this list")
+    page = source.query(hash_key, last_evaluated_key=start, **kwargs)
+    try:
+        items = [convert(item) for item in page]
+    except QueryError as exc:
+        if cursor and exc.cause_response_code == "ValidationException":
+            raise InvalidCursor("the cursor does not belong to this list") from exc
+        raise
+    return items, encode_cursor(page.last_evaluated_key)
+
+
+def _key_names(source: Any) -> set[str]:
+    """The attributes of a start key: the table's key, and an index's own key when querying one."""
+    if isinstance(source, Index):
+        model, own = source._model, source.Meta.attributes.values()
+    else:
+        model, own = source, []
+    keys = list(model.get_attributes().values()) + list(own)
+    return {a.attr_name for a in keys if a.is_hash_key or a.is_range_key}
+
+
+def _fits(start: dict[str, Any], names: set[str]) -> bool:
+    return set(start) == names and all(
+        len(v) == 1 and next(iter(v)) in ("S", "N", "B") and isinstance(next(iter(v.values())), str)
+        for v in start.values())
 
 
 class TransactionFailed(ConcurrentUpdate):

@@ -31,7 +31,7 @@ from chalicelib.config import get_settings
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import AlreadyDecided, InvalidLexicon, LexiconChanged
 from chalicelib.domain.materials import Material, MaterialStatus, Review, ReviewKind, ReviewStatus, week_of
-from chalicelib.store.base import BaseMeta, decode_cursor, encode_cursor, transaction_failure
+from chalicelib.store.base import BaseMeta, paginate, transaction_failure
 
 LEXICON, CURRENT = "lexicon", "current"
 MATERIAL, REVIEW = "material", "review"
@@ -192,9 +192,7 @@ class ContentStore:
             return None
 
     def materials_of_week(self, week: str, limit: int, cursor: str | None) -> tuple[list[Material], str | None]:
-        page = ContentItem.by_week.query(week, limit=limit, last_evaluated_key=decode_cursor(cursor),
-                                         scan_index_forward=False)
-        return [to_material(i) for i in page], encode_cursor(page.last_evaluated_key)
+        return paginate(ContentItem.by_week, week, cursor, to_material, limit=limit, scan_index_forward=False)
 
     # review queue ------------------------------------------------------------------------
     def put_review(self, review: Review) -> None:
@@ -207,8 +205,7 @@ class ContentStore:
             return None
 
     def pending_reviews(self, limit: int, cursor: str | None) -> tuple[list[Review], str | None]:
-        page = ContentItem.pending.query(PENDING, limit=limit, last_evaluated_key=decode_cursor(cursor))
-        return [to_review(i) for i in page], encode_cursor(page.last_evaluated_key)
+        return paginate(ContentItem.pending, PENDING, cursor, to_review, limit=limit)
 
     def decide(self, review: Review, approve: bool, by: str, now: datetime) -> None:
         """Record the decision and its effect in one transaction, exactly once: AlreadyDecided

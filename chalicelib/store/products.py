@@ -12,7 +12,7 @@ from pynamodb.models import Model
 
 from chalicelib.config import get_settings
 from chalicelib.domain.catalog import GroupBuy, Product
-from chalicelib.store.base import BaseMeta, condition_failed, decode_cursor, encode_cursor
+from chalicelib.store.base import BaseMeta, condition_failed, paginate
 
 CATALOG = "all"
 
@@ -122,6 +122,4 @@ class ProductStore:
 
     def list(self, category: str | None, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
         index = ProductItem.by_category if category else ProductItem.listing
-        page = index.query(category or CATALOG, limit=limit, last_evaluated_key=decode_cursor(cursor))
-        products = [to_product(item) for item in page]
-        return products, encode_cursor(page.last_evaluated_key)
+        return paginate(index, category or CATALOG, cursor, to_product, limit=limit)

@@ -27,7 +27,7 @@ from chalicelib.domain.invitations import Milestone
 from chalicelib.domain.shards import shard_of
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import MonthSales, Shop, User
-from chalicelib.store.base import BaseMeta, condition_failed, decode_cursor, encode_cursor, transaction_failure
+from chalicelib.store.base import BaseMeta, condition_failed, paginate, transaction_failure
 
 PROFILE = "profile"
 INVITE = "invite"
@@ -249,10 +249,7 @@ class UserStore:
         return True
 
     def direct_downline(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
-        page = UserItem.by_parent.query(user_id, limit=limit, last_evaluated_key=decode_cursor(cursor),
-                                        scan_index_forward=False)
-        users = [to_user(item) for item in page]
-        return users, encode_cursor(page.last_evaluated_key)
+        return paginate(UserItem.by_parent, user_id, cursor, to_user, limit=limit, scan_index_forward=False)
 
     def direct_downline_ids(self, user_id: str) -> list[str]:
         return [item.pk for item in UserItem.by_parent.query(user_id, attributes_to_get=["pk", "sk"])]
