@@ -74,8 +74,10 @@ def _operation(route: RouteSpec) -> dict[str, Any]:
     responses: dict[str, Any] = {str(route.status): answer}
     error = {"application/json": {"schema": {"$ref": REF.format(model="ErrorAnswer")}}}
     for status, text in COMMON_ERRORS.items():
-        if status == "401" and route.auth in ("public", "simulator"):
+        if status == "401" and route.auth == "simulator":
             continue
+        if status == "401" and route.auth == "public":  # refused credentials, not a missing token
+            text = "Credentials refused (WECHAT_LOGIN_FAILED, INVALID_SIGNATURE)"
         responses[status] = {"description": text, "content": error}
     for status in ("404", "409"):
         responses[status] = {"description": "Refused by the state of things", "content": error}
