@@ -5,14 +5,14 @@ from typing import Any
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import admin, catalog, content, dev, openapi, orders, payments, referrals, users
+from chalicelib.api import admin, catalog, content, dev, groups, openapi, orders, payments, referrals, users
 from chalicelib.api.errors import normalise_chalice_error
 from chalicelib.entrypoints import observe_request, run_scheduled
 
 app = Chalice(app_name="fenxiao", configure_logs=False)
 
-for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, payments.bp, content.bp, admin.bp, dev.bp,
-                  openapi.bp):
+for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
+                  dev.bp, openapi.bp):
     app.register_blueprint(blueprint)
 
 
@@ -30,6 +30,11 @@ def evaluate_tiers(event: Any) -> dict[str, Any]:
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="cancel_unpaid")
 def cancel_unpaid(event: Any) -> dict[str, Any]:
     return run_scheduled("cancel_unpaid", event)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="expire_groups")
+def expire_groups(event: Any) -> dict[str, Any]:
+    return run_scheduled("expire_groups", event)
 
 
 @app.schedule(Cron(20, 16, "*", "*", "?", "*"), name="auto_confirm")

@@ -192,3 +192,4 @@ class Order:
     carrier: str | None = None
     tracking_no: str | None = None
     commissions: list[Share] = field(default_factory=list)
+    group_id: str | None = None  # a group-buy order's group (docs/groups.md)

@@ -30,10 +30,17 @@ def _auto_confirm(now: datetime, deps: Deps) -> dict[str, Any]:
     return auto_confirm(now, deps)
 
 
+def _expire_groups(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.groups import expire_groups
+
+    return expire_groups(now, deps)
+
+
 JOBS: dict[str, Job] = {
     "evaluate_tiers": _evaluate_tiers,
     "cancel_unpaid": _cancel_unpaid,
     "auto_confirm": _auto_confirm,
+    "expire_groups": _expire_groups,
 }
 
 

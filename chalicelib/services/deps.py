@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from chalicelib.config import Settings
     from chalicelib.services.moderation import LexiconCache
     from chalicelib.store.content import ContentStore
+    from chalicelib.store.groups import GroupStore
     from chalicelib.store.ledger import LedgerStore
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
@@ -48,6 +49,12 @@ class Deps:
         from chalicelib.store.ledger import LedgerStore
 
         return LedgerStore()
+
+    @cached_property
+    def groups(self) -> GroupStore:
+        from chalicelib.store.groups import GroupStore
+
+        return GroupStore()
 
     @cached_property
     def pay(self) -> PayClient:

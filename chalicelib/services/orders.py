@@ -122,6 +122,10 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
     if order is None:
         raise OrderNotFound("no such order")
     check_transition(order.status, OrderStatus.SHIPPED)
+    if order.group_id:
+        from chalicelib.services.groups import check_complete
+
+        check_complete(order, deps)
     now = deps.clock()
     deps.orders.ship(order, carrier, tracking_no, now, now + timedelta(days=deps.settings.rules.orders.auto_confirm_days))
     return _reload(order_id, deps)
@@ -152,11 +156,22 @@ def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
     return unshipped stock and reverse or claw back the order's commissions."""
     order = get_order(order_id, caller, deps)
     check_transition(order.status, OrderStatus.REFUNDED)
+    if order.group_id:
+        from chalicelib.services.groups import check_complete
+
+        check_complete(order, deps)
+    return refund_order(order_id, reason, deps)
+
+
+def refund_order(order_id: str, reason: str, deps: Deps) -> Order:
+    """The refund itself, for whoever may ask (a buyer or an admin above, or a failed group)."""
+    order = _reload(order_id, deps)
+    check_transition(order.status, OrderStatus.REFUNDED)
     outcome = deps.pay.refund(order.order_id, f"{order.order_id}R", order.amount_fen, order.amount_fen, reason)
     if outcome.status not in ("SUCCESS", "PROCESSING"):
         raise RefundFailed("WeChat Pay did not accept the refund; nothing changed", wechat_status=outcome.status)
     for attempt in range(ATTEMPTS):
-        order = get_order(order_id, caller, deps)
+        order = _reload(order_id, deps)
         if order.status is OrderStatus.REFUNDED:
             return order
         check_transition(order.status, OrderStatus.REFUNDED)
@@ -180,7 +195,8 @@ def _reload(order_id: str, deps: Deps) -> Order:
 
 
 def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
-    """Mark an order paid with its commissions, once. False when it was not awaiting payment."""
+    """Mark an order paid with its commissions, once. False when it was not awaiting payment.
+    A group order's seat is paid in the same transaction (SeatLost when it is no longer its)."""
     for attempt in range(ATTEMPTS):
         current = order if attempt == 0 else deps.orders.get(order.order_id)
         if current is None or current.status is not OrderStatus.PENDING_PAYMENT:
@@ -192,10 +208,15 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
         tiers = deps.settings.rules.tier_rules()
         uplift = tiers.uplift_bp(level1.tier) if level1 else 0
         shares = commission_shares(current.lines, current.upline, uplift)
+        seat = None
+        if current.group_id:
+            from chalicelib.services.groups import seat_payment
+
+            seat = seat_payment(current, deps)
         try:
             deps.orders.mark_paid(current, shares, transaction_id, now,
                                   buyer.member.paid_order_count if buyer else 0,
-                                  level1.sales.month if level1 else None, business_month(now))
+                                  level1.sales.month if level1 else None, business_month(now), extra=seat)
             return True
         except ConcurrentUpdate:
             backoff(attempt)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import Kind, error
-from chalicelib.domain.orders import OrderStatus
+from chalicelib.domain.groups import SeatLost
+from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.services.deps import Deps
 
 if TYPE_CHECKING:
@@ -78,9 +79,19 @@ def handle_notification(headers: Mapping[str, str], raw_body: bytes, deps: Deps)
             or (result.app_id and result.app_id != config.app_id):
         raise AmountMismatch("the notification does not match the order", order_id=order.order_id)
     if order.status is OrderStatus.CANCELLED:
-        deps.pay.refund(order.order_id, f"{order.order_id}L", order.amount_fen, order.amount_fen,
-                        "订单已超时取消 order cancelled before payment")
-        return NotificationOutcome(order.order_id, "refunded_late")
-    if record_payment(order, result.transaction_id or "", deps):
-        return NotificationOutcome(order.order_id, "paid")
-    return NotificationOutcome(order.order_id, "already_paid")
+        return _refund_late(order, deps)
+    try:
+        paid = record_payment(order, result.transaction_id or "", deps)
+    except SeatLost:  # a group seat released or a group closed before the money came
+        from chalicelib.services.groups import give_up_seat
+
+        give_up_seat(order, deps)
+        return _refund_late(order, deps)
+    return NotificationOutcome(order.order_id, "paid" if paid else "already_paid")
+
+
+def _refund_late(order: Order, deps: Deps) -> NotificationOutcome:
+    """Money for an order that can no longer be paid goes back (one refund number per order)."""
+    deps.pay.refund(order.order_id, f"{order.order_id}L", order.amount_fen, order.amount_fen,
+                    "订单已超时取消 order cancelled before payment")
+    return NotificationOutcome(order.order_id, "refunded_late")

@@ -10,11 +10,11 @@ by their deadline) and ``to_confirm`` (shipped orders, by their auto-confirmatio
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -65,6 +65,22 @@ class ToConfirm(GlobalSecondaryIndex["OrderItem"]):
     confirm_due_key = UnicodeAttribute(range_key=True)
 
 
+class GroupsDue(GlobalSecondaryIndex["OrderItem"]):
+    """Sparse: only open groups (and failed ones not yet wound up) carry ``group_day``, their
+    deadline's Shanghai day (docs/groups.md)."""
+
+    class Meta:
+        index_name = "groups_due"
+        projection = KeysOnlyProjection()
+
+    group_day = UnicodeAttribute(hash_key=True)
+    group_due_key = UnicodeAttribute(range_key=True)
+
+
+# A transaction fragment another aggregate adds to an order's transaction (group seats).
+TxPart = Callable[[TransactWrite], None]
+
+
 class OrderItem(Model):
     class Meta(BaseMeta):
         table_name = get_settings().orders_table
@@ -97,10 +113,23 @@ class OrderItem(Model):
     # idempotency claims
     request_hash = UnicodeAttribute(null=True)
     claimed_order_id = UnicodeAttribute(null=True)
+    # group-buy (store/groups.py): a group order's group, and the group item "group#<id>"
+    group_id = UnicodeAttribute(null=True)
+    group_status = UnicodeAttribute(null=True)
+    product_id = UnicodeAttribute(null=True)
+    leader_id = UnicodeAttribute(null=True)
+    group_size = NumberAttribute(null=True)
+    held_count = NumberAttribute(null=True)
+    paid_count = NumberAttribute(null=True)
+    seats: MapAttribute[str, Any] = MapAttribute(null=True)  # user id → {"order_id", "state"}
+    expires_at = UTCDateTimeAttribute(null=True)
+    group_day = UnicodeAttribute(null=True)
+    group_due_key = UnicodeAttribute(null=True)
 
     by_buyer = ByBuyer()
     unpaid = Unpaid()
     to_confirm = ToConfirm()
+    groups_due = GroupsDue()
 
 
 def _lines(item: OrderItem) -> list[Line]:
@@ -119,7 +148,7 @@ def to_order(item: OrderItem) -> Order:
         upline=Upline(item.level1_id, item.level2_id), kind=item.kind or "normal", paid_at=item.paid_at,
         shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
-        tracking_no=item.tracking_no, commissions=_shares(item),
+        tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
     )
 
 
@@ -183,8 +212,10 @@ class OrderStore:
                                         scan_index_forward=False)
         return [to_order(item) for item in page], encode_cursor(page.last_evaluated_key)
 
-    def create(self, order: Order, idempotency: tuple[str, str] | None, address: dict[str, Any]) -> None:
-        """Create the order, claim the idempotency key and reserve every line's stock, at once.
+    def create(self, order: Order, idempotency: tuple[str, str] | None, address: dict[str, Any],
+               extra: TxPart | None = None) -> None:
+        """Create the order, claim the idempotency key and reserve every line's stock, at once
+        (with ``extra``: a group's seat, after the lines).
         Raises TransactionFailed; ``reasons`` tell which item refused (0 order, 1 key, then lines)."""
         item = OrderItem(
             order.order_id, buyer_id=order.buyer_id, status=order.status.value, kind=order.kind,
@@ -193,7 +224,7 @@ class OrderStore:
             created_key=f"{iso(order.created_at)}#{order.order_id}", pay_deadline=order.pay_deadline,
             unpaid_day=business_date(order.pay_deadline).isoformat(),
             pay_deadline_key=f"{iso(order.pay_deadline)}#{order.order_id}",
-            address_json=json.dumps(address, ensure_ascii=False))
+            address_json=json.dumps(address, ensure_ascii=False), group_id=order.group_id)
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(item, condition=OrderItem.order_id.does_not_exist())
@@ -205,13 +236,17 @@ class OrderStore:
                 for line in order.lines:
                     tx.update(ProductItem(line.product_id), actions=[ProductItem.stock.add(-line.quantity)],
                               condition=ProductItem.stock >= line.quantity)
+                if extra:
+                    extra(tx)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
     def mark_paid(self, order: Order, shares: list[Share], transaction_id: str, now: datetime,
-                  buyer_paid_orders: int, level1_sales_month: str | None, month: str) -> None:
+                  buyer_paid_orders: int, level1_sales_month: str | None, month: str,
+                  extra: TxPart | None = None) -> None:
         """Paid: the order's status, its commission entries with the payees' pending balances,
-        the buyer's purchase counters and level 1's monthly referred sales, in one transaction.
+        the buyer's purchase counters and level 1's monthly referred sales, in one transaction
+        (with ``extra``: a group order's seat, item 1).
         Conditioned on the order still awaiting payment: a replayed notification changes nothing."""
         try:
             with TransactWrite(connection=_connection()) as tx:
@@ -221,6 +256,8 @@ class OrderStore:
                     OrderItem.commissions_json.set(json.dumps([s.__dict__ for s in shares])),
                     OrderItem.unpaid_day.remove(), OrderItem.pay_deadline_key.remove(),
                 ], condition=_status_is(OrderStatus.PENDING_PAYMENT))
+                if extra:
+                    extra(tx)
                 for share in shares:
                     _move(tx, share, order.order_id, "accrual", None, "pending", now,
                           new_status=CommissionStatus.PENDING)
@@ -240,7 +277,8 @@ class OrderStore:
             raise transaction_failure(exc) from exc
 
     def cancel(self, order: Order, now: datetime) -> None:
-        """Unpaid past its deadline: cancelled, and its stock returns; once."""
+        """Unpaid past its deadline: cancelled, and its stock returns (and a group order's seat is
+        released); once."""
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
@@ -249,6 +287,10 @@ class OrderStore:
                 ], condition=_status_is(OrderStatus.PENDING_PAYMENT))
                 for line in order.lines:
                     tx.update(ProductItem(line.product_id), actions=[ProductItem.stock.add(line.quantity)])
+                if order.group_id:
+                    from chalicelib.store.groups import release_seat
+
+                    release_seat(tx, order)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 

@@ -1,0 +1,225 @@
+"""Group-buy (拼团): open a group, join it, pay a seat, and fail the groups that did not fill.
+
+A group order is an order like any other (same payment, commission and refund transactions);
+its seat changes in the same transaction as the order (store/groups.py). See docs/groups.md.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.clock import business_date
+from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Unavailable
+from chalicelib.domain.groups import (
+    Group,
+    GroupNotComplete,
+    GroupNotFound,
+    GroupStatus,
+    SeatLost,
+    SeatState,
+    expiry,
+    group_settings,
+)
+from chalicelib.domain.orders import Line, Order, OrderNotFound, OrderStatus, OutOfStock, payout_upline
+from chalicelib.domain.users import User
+from chalicelib.services.deps import Deps
+from chalicelib.services.orders import (
+    ATTEMPTS,
+    _log_skip,
+    _payment,
+    _replay,
+    new_order_id,
+    refund_order,
+    request_hash,
+)
+from chalicelib.services.retry import backoff
+from chalicelib.store.orders import TxPart
+
+STOCK_ITEM = 2  # in the order's transaction: 0 order, 1 key claim, 2 the line's stock, 3 the group
+
+
+@dataclass(frozen=True)
+class GroupCheckout:
+    order: Order
+    group: Group
+    payment: dict[str, str]
+    replayed: bool = False
+
+
+def new_group_id(now: datetime) -> str:
+    return f"g{now:%Y%m%d%H%M%S}{secrets.token_hex(6)}"
+
+
+def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, deps: Deps) -> GroupCheckout:
+    """Open a group of the product's size and create the leader's order at the group price; the
+    group, the leader's seat, the order, the key claim and one unit of stock in one transaction.
+
+    DynamoDB round trips: one batched read (buyer, product, key claim) and one transaction."""
+    digest = request_hash({"open_group": product_id, **body})
+    for attempt in range(ATTEMPTS):
+        buyer, product, _, claim = deps.groups.reads(buyer_id, key, product_id=product_id)
+        if claim is not None:
+            return _replayed(buyer_id, claim, digest, deps)
+        settings = group_settings(product)
+        assert product is not None and product.group_price_fen is not None
+        if buyer is None:
+            raise OrderNotFound("no such user; log in again")
+        if product.stock < 1:
+            raise OutOfStock("not enough stock", product_id=product_id, available=product.stock)
+        now = deps.clock()
+        line = Line(product.product_id, product.name, 1, product.group_price_fen, product.cost_fen,
+                    product.level1_rate_bp, product.level2_rate_bp)
+        group = Group(new_group_id(now), product.product_id, buyer_id, settings.size, GroupStatus.OPEN, now,
+                      expiry(now, settings), line)
+        order = _group_order(buyer, line, group.group_id, now, deps)
+        from chalicelib.store.groups import open_group as open_part
+
+        if _created(order, (key, digest), body, open_part(group, order.order_id), deps, attempt):
+            return GroupCheckout(order, group, _payment(order, buyer.openid, deps))
+    raise Unavailable("too many concurrent changes; retry")
+
+
+def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, deps: Deps) -> GroupCheckout:
+    """Take a seat in an open group: the member's order, the key claim, one unit of stock and the
+    seat (conditioned on a free seat, the group open and the caller not a member) at once.
+
+    DynamoDB round trips: one batched read (buyer, group, key claim) and one transaction."""
+    digest = request_hash({"join_group": group_id, **body})
+    for attempt in range(ATTEMPTS):
+        buyer, _, group, claim = deps.groups.reads(buyer_id, key, group_id=group_id)
+        if claim is not None:
+            return _replayed(buyer_id, claim, digest, deps)
+        if group is None:
+            raise GroupNotFound("no such group")
+        now = deps.clock()
+        group.check_joinable(buyer_id, now)
+        if buyer is None:
+            raise OrderNotFound("no such user; log in again")
+        assert group.line is not None
+        order = _group_order(buyer, group.line, group_id, now, deps)
+        from chalicelib.store.groups import take_seat
+
+        if _created(order, (key, digest), body, take_seat(group_id, buyer_id, order.order_id, now), deps, attempt):
+            return GroupCheckout(order, group, _payment(order, buyer.openid, deps))
+    raise Unavailable("too many concurrent changes; retry")
+
+
+def _group_order(buyer: User, line: Line, group_id: str, now: datetime, deps: Deps) -> Order:
+    rules = deps.settings.rules
+    upline = payout_upline(buyer.member.upline(now), buyer.user_id, buyer.invite_code is not None,
+                           rules.commission.self_purchase)
+    return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, [line], line.paid_fen, now,
+                 now + timedelta(minutes=rules.orders.payment_minutes), upline, "group", group_id=group_id)
+
+
+def _created(order: Order, idempotency: tuple[str, str], body: dict[str, Any], seat: TxPart, deps: Deps,
+             attempt: int) -> bool:
+    """Create the order with its seat; False (after a pause) when a condition or a concurrent
+    change refused it and the caller should read again and re-decide."""
+    try:
+        deps.orders.create(order, idempotency, dict(body.get("address") or {}), extra=seat)
+    except ConcurrentUpdate as failure:
+        reasons = getattr(failure, "reasons", [])
+        if len(reasons) > STOCK_ITEM and reasons[STOCK_ITEM] == "ConditionalCheckFailed":
+            raise OutOfStock("not enough stock", product_id=order.lines[0].product_id) from failure
+        backoff(attempt)  # the seat, the group or the key changed meanwhile: read again
+        return False
+    return True
+
+
+def _replayed(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> GroupCheckout:
+    first = _replay(buyer_id, claim, digest, deps)
+    group = deps.groups.get(first.order.group_id or "")
+    assert group is not None
+    return GroupCheckout(first.order, group, first.payment, replayed=True)
+
+
+def get_group(group_id: str, deps: Deps) -> Group:
+    group = deps.groups.get(group_id)
+    if group is None:
+        raise GroupNotFound("no such group")
+    return group
+
+
+def seat_payment(order: Order, deps: Deps) -> TxPart:
+    """The part of a group order's payment transaction that pays its seat (and completes the group
+    when it is the last one). Raises SeatLost when the seat is no longer the order's."""
+    from chalicelib.store.groups import pay_seat
+
+    group = deps.groups.get(order.group_id or "")
+    if group is None or not group.owns_seat(order.buyer_id, order.order_id):
+        raise SeatLost(order.order_id)
+    return pay_seat(order, group.paid_count, group.completes_with_one_more_payment())
+
+
+def give_up_seat(order: Order, deps: Deps) -> None:
+    """A payment came for a seat that is no longer the order's: the order is cancelled (stock back,
+    seat released) if still unpaid; the caller refunds the payment."""
+    current = deps.orders.get(order.order_id)
+    if current is not None and current.status is OrderStatus.PENDING_PAYMENT:
+        try:
+            deps.orders.cancel(current, deps.clock())
+        except ConcurrentUpdate:
+            pass  # cancelled by the job meanwhile, or it will be at its deadline
+
+
+def check_complete(order: Order, deps: Deps) -> None:
+    """A group order ships, and is refunded on request, only once its group is complete (a failed
+    group refunds its paid members itself)."""
+    if order.group_id:
+        group = deps.groups.get(order.group_id)
+        if group is not None and group.status is GroupStatus.OPEN:
+            raise GroupNotComplete("the group is still open", group_id=order.group_id)
+
+
+def expire_groups(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str, int]:
+    """Job: fail the open groups past their deadline; refund every paid member through WeChat Pay
+    (their commission is reversed, stock returns) and cancel every unpaid one. Finds them through
+    the sparse ``groups_due`` index; run twice or late, nothing changes twice."""
+    summary = {"failed": 0, "refunded": 0, "cancelled": 0}
+    today = business_date(now)
+    for offset in range(lookback_days, -1, -1):
+        for group_id in deps.groups.due((today - timedelta(days=offset)).isoformat(), now):
+            group = deps.groups.get(group_id)
+            if group is None or not (group.is_due(now) or group.status is GroupStatus.FAILED):
+                continue
+            if group.status is GroupStatus.OPEN:
+                if not deps.groups.fail(group_id):
+                    continue  # completed meanwhile
+                summary["failed"] += 1
+            try:
+                refunded, cancelled = _wind_up(group_id, now, deps)
+            except DomainError as exc:  # a refund refused or contention: the next run sees it again
+                _log_skip("expire_group", group_id, exc)
+                continue
+            summary["refunded"] += refunded
+            summary["cancelled"] += cancelled
+    return summary
+
+
+def _wind_up(group_id: str, now: datetime, deps: Deps) -> tuple[int, int]:
+    """Refund the paid members of a failed group, cancel the unpaid ones, then take it off the
+    due index. Safe to repeat: refunded and cancelled orders are skipped."""
+    refunded = cancelled = 0
+    group = get_group(group_id, deps)
+    for _, seat in group.members():
+        order = deps.orders.get(seat.order_id)
+        if order is None:
+            continue
+        if order.status is OrderStatus.PAID:
+            refund_order(order.order_id, "拼团失败 group failed", deps)
+            refunded += 1
+        elif order.status is OrderStatus.PENDING_PAYMENT and seat.state is SeatState.HELD:
+            try:
+                deps.orders.cancel(order, now)
+            except ConcurrentUpdate:
+                continue
+            cancelled += 1
+            try:
+                deps.pay.close(order.order_id)  # best effort: a late payment is refunded by the notification
+            except DomainError as exc:
+                _log_skip("close", order.order_id, exc)
+    deps.groups.wound_up(group_id)
+    return refunded, cancelled
