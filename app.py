@@ -5,14 +5,14 @@ from typing import Any
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import admin, catalog, content, dev, groups, openapi, orders, payments, referrals, users
+from chalicelib.api import admin, catalog, content, dev, groups, openapi, orders, payments, referrals, users, wallet
 from chalicelib.api.errors import normalise_chalice_error
 from chalicelib.entrypoints import observe_request, run_scheduled
 
 app = Chalice(app_name="fenxiao", configure_logs=False)
 
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
-                  dev.bp, openapi.bp):
+                  dev.bp, wallet.bp, openapi.bp):
     app.register_blueprint(blueprint)
 
 
@@ -40,3 +40,15 @@ def expire_groups(event: Any) -> dict[str, Any]:
 @app.schedule(Cron(20, 16, "*", "*", "?", "*"), name="auto_confirm")
 def auto_confirm(event: Any) -> dict[str, Any]:
     return run_scheduled("auto_confirm", event)
+
+
+# 00:10 Shanghai: after midnight, so the day's T+N commissions are due.
+@app.schedule(Cron(10, 16, "*", "*", "?", "*"), name="settle_commissions")
+def settle_commissions(event: Any) -> dict[str, Any]:
+    return run_scheduled("settle_commissions", event)
+
+
+# 00:40 Shanghai: after settlement, over the wallets touched yesterday and today.
+@app.schedule(Cron(40, 16, "*", "*", "?", "*"), name="reconcile_wallets")
+def reconcile_wallets(event: Any) -> dict[str, Any]:
+    return run_scheduled("reconcile_wallets", event)

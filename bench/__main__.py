@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per cold-start figure (default 7)")
     parser.add_argument("--repeats", type=int, default=5, help="repetitions of each request scenario (default 5)")
     parser.add_argument("-n", type=int, default=200, help="requests per throughput figure (default 200)")
+    parser.add_argument("--settle", type=int, default=10_000, help="commissions the settlement figure settles")
     parser.add_argument("--skip-coldstart", action="store_true")
     parser.add_argument("--skip-dynamodb", action="store_true", help="skip the request and throughput parts")
     parser.add_argument("--skip-moderation", action="store_true", help="skip the moderation matcher part")
@@ -111,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _log(f"checkout throughput against moto: {args.n} per thread count")
         output["moto_checkout"] = moto_checkout.run(args.n)
+        from bench import settlement
+
+        _log(f"settlement against moto: {args.settle:,} frozen commissions")
+        output["settlement"] = settlement.run(args.settle)
         output.update(run_dynamodb_part(args))
     output["bench_seconds"] = time.perf_counter() - started
 
@@ -129,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(moto_checkout.section(output["moto_checkout"]))
+    if "settlement" in output:
+        from bench import settlement
+
+        print()
+        print(settlement.section(output["settlement"]))
     if "moderation" in output:
         from bench import moderation
 

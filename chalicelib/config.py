@@ -133,6 +133,7 @@ class Settings(_Frozen):
     orders_table: str = "fenxiao-dev-orders"
     ledger_table: str = "fenxiao-dev-ledger"
     jwt_secret: str = Field(min_length=32)
+    id_hash_key: str = Field(min_length=32)  # HMAC key of resident ID numbers (only their hash is stored)
     token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     admin_openids: frozenset[str] = frozenset({"dev:admin"})
     wechat_app_id: str = "wx-simulator"
@@ -181,6 +182,7 @@ _ENV = {
     "orders_table": "ORDERS_TABLE",
     "ledger_table": "LEDGER_TABLE",
     "jwt_secret": "JWT_SECRET",
+    "id_hash_key": "ID_HASH_KEY",
     "token_ttl_seconds": "TOKEN_TTL_SECONDS",
     "wechat_app_id": "WECHAT_APP_ID",
     "wechat_app_secret": "WECHAT_APP_SECRET",
@@ -196,6 +198,7 @@ _ENV = {
 
 # A throw-away key for simulator mode when none is configured: tokens die with the process.
 _SIMULATOR_JWT_SECRET = secrets.token_urlsafe(48)
+_SIMULATOR_ID_HASH_KEY = secrets.token_urlsafe(48)
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -207,6 +210,8 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         raw["rules"] = json.loads(env["FENXIAO_RULES"])
     if "jwt_secret" not in raw and raw.get("mode", Mode.SIMULATOR.value) == Mode.SIMULATOR.value:
         raw["jwt_secret"] = _SIMULATOR_JWT_SECRET
+    if "id_hash_key" not in raw and raw.get("mode", Mode.SIMULATOR.value) == Mode.SIMULATOR.value:
+        raw["id_hash_key"] = _SIMULATOR_ID_HASH_KEY
     return Settings.model_validate(raw)
 
 

@@ -30,6 +30,18 @@ def _auto_confirm(now: datetime, deps: Deps) -> dict[str, Any]:
     return auto_confirm(now, deps)
 
 
+def _settle_commissions(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.settlement import settle_commissions
+
+    return settle_commissions(now, deps)
+
+
+def _reconcile_wallets(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.settlement import reconcile_wallets
+
+    return reconcile_wallets(now, deps)
+
+
 def _expire_groups(now: datetime, deps: Deps) -> dict[str, Any]:
     from chalicelib.services.groups import expire_groups
 
@@ -41,6 +53,8 @@ JOBS: dict[str, Job] = {
     "cancel_unpaid": _cancel_unpaid,
     "auto_confirm": _auto_confirm,
     "expire_groups": _expire_groups,
+    "settle_commissions": _settle_commissions,
+    "reconcile_wallets": _reconcile_wallets,
 }
 
 

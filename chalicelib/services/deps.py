@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from chalicelib.services.moderation import LexiconCache
     from chalicelib.store.content import ContentStore
     from chalicelib.store.groups import GroupStore
-    from chalicelib.store.ledger import LedgerStore
+    from chalicelib.store.ledger import LedgerStore, SettlementStore
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
     from chalicelib.store.users import UserStore
@@ -49,6 +49,12 @@ class Deps:
         from chalicelib.store.ledger import LedgerStore
 
         return LedgerStore()
+
+    @cached_property
+    def settlement(self) -> SettlementStore:
+        from chalicelib.store.ledger import SettlementStore
+
+        return SettlementStore()
 
     @cached_property
     def groups(self) -> GroupStore:

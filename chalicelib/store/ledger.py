@@ -8,19 +8,32 @@ Items (``pk`` = user id, ``sk``):
   from what caused it, so writing it twice is impossible (the put is conditional).
 
 Balances change only inside transactions together with the entry that explains them
-(``store/orders.py`` composes them).
+(``store/orders.py`` composes them; settlement is composed here).
+
+Sparse indexes keyed by a Shanghai day find the jobs' work without scanning:
+* ``settle_due``: frozen commissions carry ``settle_day`` (the day of their ``available_at``) and
+  ``settle_key`` (``<available_at>#<user>#<order>#<level>``) from completion until settled,
+  reversed or clawed back; the settlement job queries one day at a time;
+* ``touched``: every movement sets the wallet's ``touched_day`` to the day it happened (keys only:
+  the index is written once per wallet per day, not per movement); reconciliation queries it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
-from chalicelib.store.base import BaseMeta, decode_cursor, encode_cursor
+from chalicelib.domain.clock import business_date, iso
+from chalicelib.store.base import BaseMeta, TransactionFailed, decode_cursor, encode_cursor, transaction_failure
 
 WALLET = "wallet"
 BUCKETS = ("pending", "frozen", "available", "withdrawing", "withdrawn")
@@ -32,6 +45,28 @@ class CommissionStatus(StrEnum):
     AVAILABLE = "available"  # settled: withdrawable
     REVERSED = "reversed"  # refunded before settlement
     CLAWED_BACK = "clawed_back"  # refunded after settlement: taken back from the balance
+
+
+class SettleDue(GlobalSecondaryIndex["LedgerItem"]):
+    """Sparse: only frozen commissions carry ``settle_day``."""
+
+    class Meta:
+        index_name = "settle_due"
+        projection = IncludeProjection(["order_id", "level", "amount_fen"])
+
+    settle_day = UnicodeAttribute(hash_key=True)
+    settle_key = UnicodeAttribute(range_key=True)
+
+
+class Touched(GlobalSecondaryIndex["LedgerItem"]):
+    """Sparse: only wallets carry ``touched_day`` (the Shanghai day of their last movement)."""
+
+    class Meta:
+        index_name = "touched"
+        projection = KeysOnlyProjection()
+
+    touched_day = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
 
 
 class LedgerItem(Model):
@@ -54,6 +89,12 @@ class LedgerItem(Model):
     kind = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute(null=True)
     available_at = UTCDateTimeAttribute(null=True)
+    settle_day = UnicodeAttribute(null=True)
+    settle_key = UnicodeAttribute(null=True)
+    touched_day = UnicodeAttribute(null=True)
+
+    settle_due = SettleDue()
+    touched = Touched()
 
 
 def commission_key(order_id: str, level: int) -> str:
@@ -62,6 +103,27 @@ def commission_key(order_id: str, level: int) -> str:
 
 def entry_key(order_id: str, level: int, kind: str) -> str:
     return f"entry#{order_id}#{level}#{kind}"
+
+
+def settle_keys(user_id: str, order_id: str, level: int, available_at: datetime) -> tuple[str, str]:
+    """``settle_day`` and ``settle_key`` of a frozen commission."""
+    return business_date(available_at).isoformat(), f"{iso(available_at)}#{user_id}#{order_id}#{level}"
+
+
+def settle_index(user_id: str, order_id: str, level: int, available_at: datetime) -> list[Any]:
+    """The update actions that list a frozen commission in ``settle_due``."""
+    day, key = settle_keys(user_id, order_id, level, available_at)
+    return [LedgerItem.settle_day.set(day), LedgerItem.settle_key.set(key)]
+
+
+def unlist_settlement() -> list[Any]:
+    """The update actions that take a commission out of ``settle_due`` (settled, reversed, clawed back)."""
+    return [LedgerItem.settle_day.remove(), LedgerItem.settle_key.remove()]
+
+
+def touch(now: datetime) -> Any:
+    """The wallet update action that lists the wallet in ``touched`` for the day of ``now``."""
+    return LedgerItem.touched_day.set(business_date(now).isoformat())
 
 
 def bucket_attr(bucket: str) -> NumberAttribute:
@@ -109,3 +171,73 @@ class LedgerStore:
     def entries(self, user_id: str) -> list[dict[str, object]]:
         return [{"sk": i.sk, "kind": i.kind, "amount_fen": int(i.amount_fen or 0), "order_id": i.order_id}
                 for i in LedgerItem.query(user_id, LedgerItem.sk.startswith("entry#"))]
+
+
+# Settlement and reconciliation ---------------------------------------------------------------
+
+TRANSACTION_ITEMS = 100  # DynamoDB's limit of items per TransactWriteItems
+
+
+@dataclass(frozen=True)
+class DueCommission:
+    """A frozen commission listed in ``settle_due``."""
+
+    user_id: str
+    order_id: str
+    level: int
+    amount_fen: int
+
+
+def items_for(batch: list[DueCommission]) -> int:
+    """Items a settlement transaction of ``batch`` writes: commission and entry each, one wallet per user."""
+    return 2 * len(batch) + len({c.user_id for c in batch})
+
+
+def refused_in(exc: TransactionFailed, batch: list[DueCommission]) -> set[int]:
+    """Positions in ``batch`` whose commission or entry refused the settlement transaction (the
+    entry of ``batch[i]`` is put ``i``; its commission is update ``len(batch) + i``)."""
+    n = len(batch)
+    return {i for i in range(n) if exc.failed_at(i) or exc.failed_at(n + i)}
+
+
+class SettlementStore:
+    """The settlement transaction and the reads of the settlement and reconciliation jobs."""
+
+    def due(self, day: str, now: datetime) -> Iterator[DueCommission]:
+        """Frozen commissions of ``day`` whose available_at has come (eventually consistent)."""
+        for item in LedgerItem.settle_due.query(day, LedgerItem.settle_key <= f"{iso(now)}#~"):
+            yield DueCommission(item.pk, item.order_id or "", int(item.level or 0), int(item.amount_fen or 0))
+
+    def settle(self, batch: list[DueCommission], now: datetime) -> None:
+        """Frozen → available for every commission of ``batch``, at once: each commission
+        (conditioned on frozen) with its ``settlement`` entry (conditioned on absent), and each
+        user's wallet once with the batch's sum. Raises TransactionFailed, whose ``reasons`` follow
+        PynamoDB's order (puts, then updates): see :func:`refused_in`."""
+        assert items_for(batch) <= TRANSACTION_ITEMS
+        per_user: dict[str, int] = {}
+        try:
+            with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
+                for c in batch:
+                    tx.update(LedgerItem(c.user_id, commission_key(c.order_id, c.level)),
+                              actions=[LedgerItem.status.set(CommissionStatus.AVAILABLE.value), *unlist_settlement()],
+                              condition=LedgerItem.status == CommissionStatus.FROZEN.value)
+                    tx.save(LedgerItem(c.user_id, entry_key(c.order_id, c.level, "settlement"), order_id=c.order_id,
+                                       level=c.level, amount_fen=c.amount_fen, kind="settlement", at=now,
+                                       status="frozen>available"),
+                            condition=LedgerItem.sk.does_not_exist())
+                    per_user[c.user_id] = per_user.get(c.user_id, 0) + c.amount_fen
+                for user_id, fen in per_user.items():
+                    tx.update(LedgerItem(user_id, WALLET), actions=[
+                        LedgerItem.frozen_fen.add(-fen), LedgerItem.available_fen.add(fen), touch(now)])
+        except TransactWriteError as exc:
+            raise transaction_failure(exc) from exc
+
+    def touched_wallets(self, day: str) -> Iterator[str]:
+        for item in LedgerItem.touched.query(day):
+            yield item.pk
+
+    def entry_movements(self, user_id: str) -> Iterator[tuple[str, int]]:
+        """Every ledger entry of a user as (``"source>target"``, fen), read consistently."""
+        for item in LedgerItem.query(user_id, LedgerItem.sk.startswith("entry#"), consistent_read=True,
+                                     attributes_to_get=["sk", "status", "amount_fen"]):
+            yield item.status or "->-", int(item.amount_fen or 0)

@@ -29,7 +29,17 @@ from chalicelib.domain.clock import business_date, iso, previous_month
 from chalicelib.domain.orders import Line, Order, OrderStatus, Share
 from chalicelib.domain.users import User
 from chalicelib.store.base import BaseMeta, decode_cursor, encode_cursor, transaction_failure
-from chalicelib.store.ledger import WALLET, CommissionStatus, LedgerItem, bucket_attr, commission_key, entry_key
+from chalicelib.store.ledger import (
+    WALLET,
+    CommissionStatus,
+    LedgerItem,
+    bucket_attr,
+    commission_key,
+    entry_key,
+    settle_index,
+    touch,
+    unlist_settlement,
+)
 from chalicelib.store.products import ProductItem, to_product
 from chalicelib.store.users import PROFILE, UserItem, to_user
 
@@ -376,10 +386,13 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
         tx.save(commission, condition=LedgerItem.sk.does_not_exist())
     else:
         actions: list[Any] = [LedgerItem.status.set(new_status.value)]
-        if available_at is not None:
+        if available_at is not None:  # frozen: listed for settlement on its day
             actions.append(LedgerItem.available_at.set(available_at))
+            actions += settle_index(share.user_id, order_id, share.level, available_at)
+        else:
+            actions += unlist_settlement()
         tx.update(commission, actions=actions, condition=LedgerItem.status == expected.value)
-    balance: list[Any] = []
+    balance: list[Any] = [touch(now)]
     if source:
         balance.append(bucket_attr(source).add(-share.amount_fen))
     if target:

@@ -102,6 +102,10 @@ class UserItem(Model):
     tier = UnicodeAttribute(null=True)
     tier_month = UnicodeAttribute(null=True)
     real_name_verified = BooleanAttribute(null=True)
+    real_name = UnicodeAttribute(null=True)  # for the transfer's encrypted user_name
+    id_number_hash = UnicodeAttribute(null=True)  # HMAC-SHA256 under ID_HASH_KEY; never the number
+    id_number_masked = UnicodeAttribute(null=True)
+    real_name_at = UTCDateTimeAttribute(null=True)
     # invite claims and milestones
     owner_id = UnicodeAttribute(null=True)
     reward = UnicodeAttribute(null=True)
@@ -242,6 +246,22 @@ class UserStore:
         try:
             UserItem(user_id, PROFILE).update(actions=[UserItem.promoter_granted.set(True)],
                                               condition=UserItem.created_at.exists())
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def verify_real_name(self, user_id: str, name: str, id_hash: str, masked: str, now: datetime) -> bool:
+        """Record a verified real name (the ID number only as a keyed hash and masked). False when
+        the user verified another ID number before: a verified identity is not replaced."""
+        try:
+            UserItem(user_id, PROFILE).update(
+                actions=[UserItem.real_name_verified.set(True), UserItem.real_name.set(name),
+                         UserItem.id_number_hash.set(id_hash), UserItem.id_number_masked.set(masked),
+                         UserItem.real_name_at.set(UserItem.real_name_at | now)],
+                condition=UserItem.created_at.exists()
+                & (UserItem.id_number_hash.does_not_exist() | (UserItem.id_number_hash == id_hash)))
         except UpdateError as exc:
             if condition_failed(exc):
                 return False

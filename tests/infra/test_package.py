@@ -90,7 +90,7 @@ def test_prod_runs_live_and_traced_with_secrets_from_secrets_manager(template: d
     for props in (r["Properties"] for r in resources_of_type(template, "AWS::Serverless::Function").values()):
         env = props["Environment"]["Variables"]
         assert env["FENXIAO_MODE"] == "live" and env["FENXIAO_STAGE"] == "prod"
-        for secret in ("JWT_SECRET", "WECHAT_APP_ID", "WECHAT_APP_SECRET"):
+        for secret in ("JWT_SECRET", "ID_HASH_KEY", "WECHAT_APP_ID", "WECHAT_APP_SECRET"):
             assert env[secret] == f"{{{{resolve:secretsmanager:fenxiao/prod:SecretString:{secret}}}}}"
         assert props["Tracing"] == "Active"
 

@@ -71,7 +71,7 @@ def test_an_invalid_rules_override_fails_at_start_up(override):
 
 def test_live_mode_without_the_wechat_app_secret_is_refused():
     with pytest.raises(ValidationError, match="WECHAT_APP_SECRET"):
-        settings_from_env({"FENXIAO_MODE": "live", "JWT_SECRET": SECRET})
+        settings_from_env({"FENXIAO_MODE": "live", "JWT_SECRET": SECRET, "ID_HASH_KEY": SECRET})
 
 
 PAY = {f"WECHAT_PAY_{name}": "x" for name in ("MCH_ID", "APIV3_KEY", "MERCHANT_SERIAL", "MERCHANT_PRIVATE_KEY",
@@ -79,14 +79,20 @@ PAY = {f"WECHAT_PAY_{name}": "x" for name in ("MCH_ID", "APIV3_KEY", "MERCHANT_S
 
 
 def test_live_mode_with_its_secrets_runs_without_the_simulator():
-    settings = settings_from_env({"FENXIAO_MODE": "live", "JWT_SECRET": SECRET, "WECHAT_APP_SECRET": "s", **PAY})
+    settings = settings_from_env({"FENXIAO_MODE": "live", "JWT_SECRET": SECRET, "ID_HASH_KEY": SECRET,
+                                  "WECHAT_APP_SECRET": "s", **PAY})
     assert settings.mode is Mode.LIVE and not settings.simulator
+
+
+def test_live_mode_gets_no_throwaway_id_hash_key():
+    with pytest.raises(ValidationError, match="id_hash_key"):
+        settings_from_env({"FENXIAO_MODE": "live", "JWT_SECRET": SECRET, "WECHAT_APP_SECRET": "s", **PAY})
 
 
 def test_live_mode_refuses_to_start_without_its_wechat_pay_keys():
     with pytest.raises(ValidationError, match="WECHAT_PAY_APIV3_KEY"):
-        settings_from_env({"FENXIAO_MODE": "live", "JWT_SECRET": SECRET, "WECHAT_APP_SECRET": "s",
-                           **{k: v for k, v in PAY.items() if k != "WECHAT_PAY_APIV3_KEY"}})
+        settings_from_env({"FENXIAO_MODE": "live", "JWT_SECRET": SECRET, "ID_HASH_KEY": SECRET,
+                           "WECHAT_APP_SECRET": "s", **{k: v for k, v in PAY.items() if k != "WECHAT_PAY_APIV3_KEY"}})
 
 
 def test_live_mode_gets_no_throwaway_jwt_secret():

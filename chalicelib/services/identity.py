@@ -1,0 +1,33 @@
+"""Real-name verification (DOMAIN.md §6: withdrawals need it). The ID number is checked, then
+kept only as a keyed hash (to recognise the same number again) and a masked form (to show)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from chalicelib.domain.clock import business_date
+from chalicelib.domain.errors import Kind, ValidationFailed, error
+from chalicelib.domain.identity import IdNumber, parse_id_number, valid_name
+from chalicelib.services.deps import Deps
+
+RealNameAlreadyVerified = error("REAL_NAME_ALREADY_VERIFIED", Kind.CONFLICT,
+                                "The user verified another ID number before; it cannot be replaced here.")
+
+
+def id_number_hash(number: str, key: str) -> str:
+    """HMAC-SHA256 of the normalised number: without the key, the hash cannot be brute-forced
+    over the small space of valid ID numbers."""
+    return hmac.new(key.encode(), number.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_real_name(user_id: str, name: str, id_number: str, deps: Deps) -> IdNumber:
+    """Check a name and resident ID number and record the user as verified. Submitting the same
+    number again is fine (the name may be corrected); another number is refused."""
+    if not valid_name(name):
+        raise ValidationFailed("a name is 2 to 30 characters", field="name")
+    now = deps.clock()
+    parsed = parse_id_number(id_number, business_date(now))
+    digest = id_number_hash(parsed.number, deps.settings.id_hash_key)
+    if not deps.users.verify_real_name(user_id, name.strip(), digest, parsed.masked, now):
+        raise RealNameAlreadyVerified("a different ID number is already verified for this user")
+    return parsed
