@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bench.settlement import seed_frozen
-from chalicelib.services import settlement
+from chalicelib.services import orders, payments, referrals, settlement, shops
 from chalicelib.services.deps import Deps
+from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem
+from tests.race.test_checkout_races import buy, login, new_product
 from tests.race.test_referral_races import race
 
 pytestmark = pytest.mark.race
@@ -71,3 +75,40 @@ def _shanghai_day(at: datetime) -> str:
     from chalicelib.domain.clock import business_date
 
     return business_date(at).isoformat()
+
+
+def test_settlement_racing_refunds_ends_reversed_or_clawed_back_and_wallets_add_up(deps):
+    """Ten completed orders, each refunded while the settlement job runs: every commission ends
+    reversed (refund first) or clawed back (settlement first), never settled after a reversal,
+    and the wallet equals the sum of its entries."""
+    seller = login(deps, "s")
+    code = shops.open_shop(seller, "shop", deps).invite_code
+    assert code
+    product_id = new_product(deps, stock=10)
+    refunds = []
+    for _ in range(10):
+        buyer = login(deps, "b")
+        referrals.bind(buyer, code, deps)
+        order = buy(deps, buyer, product_id).order
+        headers, body = deps.pay.build_payment_notification(order.order_id, deps.clock(),  # type: ignore[attr-defined]
+                                                            amount_fen=order.amount_fen)
+        payments.handle_notification(headers, body, deps)
+        orders.ship(order.order_id, "SF", "SF123456", deps)
+        orders.confirm(order.order_id, Caller(buyer, "user"), deps)
+        refunds.append((buyer, order.order_id))
+    due = deps.clock() + timedelta(days=3, hours=1)
+    calls: list[Callable[[], Any]] = [lambda: settlement.settle_commissions(due, Deps(), lookback_days=5)]
+
+    def refund(i: int, buyer: str, order_id: str) -> str:
+        time.sleep(0.04 * i)  # spread the refunds over the job's run: some before, some after it
+        return orders.refund(order_id, Caller(buyer, "user"), "退", deps).status.value
+
+    calls += [lambda i=i, b=b, o=o: refund(i, b, o) for i, (b, o) in enumerate(refunds)]
+    outcomes = race(calls)
+    assert outcomes[1:] == ["refunded"] * 10, outcomes
+    statuses = [c.status.value for _, o in refunds for c in deps.ledger.commissions_of_order(o, [(seller, 1)])]
+    assert len(statuses) == 10 and set(statuses) <= {"reversed", "clawed_back"}
+    assert settlement.wallet_differences(seller, deps) == {}
+    assert deps.ledger.wallet(seller) == {"pending": 0, "frozen": 0, "available": 0, "withdrawing": 0,
+                                          "withdrawn": 0}
+    assert settlement.settle_commissions(due, deps, lookback_days=5)["settled"] == 0
