@@ -22,6 +22,11 @@ Access patterns (pattern → table → key / index → operation):
 | shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day, confirm_due_key | Query per day (job) |
 | complete / refund / cancel               | orders, ledger, products, users | conditioned on the observed status | TransactWriteItems |
 | wallet, commissions of a user            | ledger | pk=user_id, sk="wallet" / begins_with "commission#" | GetItem / Query |
+| frozen commissions due on a day (settle) | ledger | GSI settle_due (sparse): settle_day, settle_key | Query per day (job) |
+| settle a batch (≤ 100 items)             | ledger | commission `= frozen` + settlement entry (absent) each, one wallet per user | TransactWriteItems |
+| wallets touched on a day (reconcile)     | ledger | GSI touched (sparse, keys only): touched_day, pk | Query per day (job) |
+| a wallet's entries (reconcile)           | ledger | pk=user_id, sk begins_with "entry#" | Query (consistent), paginated |
+| verify a real name                       | users | pk=user_id, sk="profile"; no other ID-number hash | UpdateItem (conditional) |
 | current lexicon version (≤ 1 per 10 s)   | content | pk="lexicon", sk="current"            | GetItem (eventually consistent) |
 | save a lexicon version                   | content | version item + current                   | TransactWrite, conditioned on the base version |
 | a week's materials, newest first         | content | GSI by_week: week, published_key         | Query, paginated |
