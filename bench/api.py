@@ -51,6 +51,14 @@ MIN_CHECKOUT = Minimum({"BatchGetItem": 1, "TransactWriteItems": 1},
 MIN_NOTIFY = Minimum({"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1},
                      "the order (names level 1 and 2), then the buyer and level 1 (tier uplift, month counter) in "
                      "one batch, then order + commissions + wallets + entries + counters in one transaction")
+MIN_GROUP_JOIN = Minimum({"BatchGetItem": 1, "TransactWriteItems": 1},
+                         "buyer + the group (its seats, and the line its members buy: no product read) + the "
+                         "Idempotency-Key claim in one batch across tables, then order + key claim + stock + seat "
+                         "(conditioned on a free seat, the group open, the caller not a member) in one transaction")
+MIN_GROUP_COMPLETE = Minimum({"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1},
+                             "the order (names its group and payees), then buyer + level 1 + the group in one "
+                             "batch across tables, then order + seat + the group's completion + commissions + "
+                             "wallets + entries + counters in one transaction")
 MIN_TEAM = Minimum({"GetItem": 1, "Query": 1}, "the caller's counters, then one page of the by_parent index")
 MIN_PRODUCTS = Minimum({"GetItem": 1, "Query": 1},
                        "the caller's tier (commission preview), then one page of the listing index")
@@ -102,6 +110,14 @@ class Api:
         response = self._http.request("POST", "/v1/wechat/pay/notify", headers=headers, body=body)
         if response.status_code != 200:
             raise BenchError(f"notify answered {response.status_code}: {response.body[:300]!r}")
+        return response.json_body
+
+    def keyed(self, token: str, path: str, body: Any, key: str) -> Any:
+        """A POST with an Idempotency-Key that must answer 201."""
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        response = self._http.request("POST", path, headers=headers, body=json.dumps(body).encode())
+        if response.status_code != 201:
+            raise BenchError(f"POST {path} answered {response.status_code}: {response.body[:300]!r}")
         return response.json_body
 
     def products(self, token: str) -> Any:
@@ -203,6 +219,45 @@ def _notify(api: Api, tree: Tree, i: int) -> Request:
     return lambda: api.notify(dict(headers), body)
 
 
+def _paid(api: Api, placed: Any) -> Request:
+    from chalicelib.services.deps import default_deps
+
+    deps = default_deps()
+    headers, body = deps.pay.build_payment_notification(  # type: ignore[attr-defined]
+        placed["order_id"], deps.clock(), amount_fen=placed["amount_fen"])
+    return lambda: api.notify(dict(headers), body)
+
+
+def _open_group(api: Api, tree: Tree, who: str) -> str:
+    leader = api.login(f"{who}-leader")
+    api.bind(leader, tree.code_b)
+    return str(api.keyed(leader, "/v1/groups", {"product_id": BENCH_PRODUCT}, f"{who}-open")["group_id"])
+
+
+def _group_join(api: Api, tree: Tree, i: int) -> Request:
+    group_id = _open_group(api, tree, f"gj-{i}")
+    token = api.login(f"gj-{i}-member")
+    api.bind(token, tree.code_b)
+    return lambda: api.keyed(token, f"/v1/groups/{group_id}/join", {}, f"gj-{i}-join")
+
+
+def _group_complete(api: Api, tree: Tree, i: int) -> Request:
+    """The payment that fills a 3-person group's last seat (the other two paid already)."""
+    group_id = _open_group(api, tree, f"gc-{i}")
+    placed = []
+    for m in range(2):
+        token = api.login(f"gc-{i}-m{m}")
+        api.bind(token, tree.code_b)
+        placed.append(api.keyed(token, f"/v1/groups/{group_id}/join", {}, f"gc-{i}-m{m}"))
+    from chalicelib.services.deps import default_deps
+
+    deps = default_deps()
+    leader_order = deps.groups.get(group_id).members()[0][1].order_id  # type: ignore[union-attr]
+    for order in [{"order_id": leader_order, "amount_fen": placed[0]["amount_fen"]}, placed[0]]:
+        _paid(api, order)()
+    return _paid(api, placed[1])  # tests/race/test_group_races.py shows it completes the group
+
+
 def _product_list(api: Api, tree: Tree, i: int) -> Request:
     token = api.login(f"shopper-{i}")
     return lambda: api.products(token)
@@ -221,6 +276,9 @@ SCENARIOS: list[tuple[str, str, Prepare, Minimum]] = [
     ("checkout", "checkout: bound buyer, one line", _checkout, MIN_CHECKOUT),
     ("notify", "payment notification (2 payees)", _notify, MIN_NOTIFY),
     ("product_list", "product list", _product_list, MIN_PRODUCTS),
+    ("group_join", "group-buy: join (bound member)", _group_join, MIN_GROUP_JOIN),
+    ("group_complete", "group-buy: the payment that completes a group (2 payees)", _group_complete,
+     MIN_GROUP_COMPLETE),
 ]
 
 

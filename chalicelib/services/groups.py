@@ -143,15 +143,16 @@ def get_group(group_id: str, deps: Deps) -> Group:
     return group
 
 
-def seat_payment(order: Order, deps: Deps) -> TxPart:
-    """The part of a group order's payment transaction that pays its seat (and completes the group
-    when it is the last one). Raises SeatLost when the seat is no longer the order's."""
+def seat_payment(order: Order, people: list[str], deps: Deps) -> tuple[dict[str, User], TxPart]:
+    """``people`` (the payment's buyer and level 1) read with the group in one batch, and the part
+    of the payment transaction that pays the seat (and completes the group when it is the last
+    one). Raises SeatLost when the seat is no longer the order's."""
     from chalicelib.store.groups import pay_seat
 
-    group = deps.groups.get(order.group_id or "")
+    users, group = deps.groups.payment_reads(people, order.group_id or "")
     if group is None or not group.owns_seat(order.buyer_id, order.order_id):
         raise SeatLost(order.order_id)
-    return pay_seat(order, group.paid_count, group.completes_with_one_more_payment())
+    return users, pay_seat(order, group.paid_count, group.completes_with_one_more_payment())
 
 
 def give_up_seat(order: Order, deps: Deps) -> None:

@@ -202,17 +202,19 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
         if current is None or current.status is not OrderStatus.PENDING_PAYMENT:
             return False
         now = deps.clock()
-        people = deps.users.get_many([current.buyer_id] + ([current.upline.level1] if current.upline.level1 else []))
+        ids = [current.buyer_id] + ([current.upline.level1] if current.upline.level1 else [])
+        seat = None
+        if current.group_id:  # the group rides in the same batch
+            from chalicelib.services.groups import seat_payment
+
+            people, seat = seat_payment(current, ids, deps)
+        else:
+            people = deps.users.get_many(ids)
         level1 = people.get(current.upline.level1) if current.upline.level1 else None
         buyer = people.get(current.buyer_id)
         tiers = deps.settings.rules.tier_rules()
         uplift = tiers.uplift_bp(level1.tier) if level1 else 0
         shares = commission_shares(current.lines, current.upline, uplift)
-        seat = None
-        if current.group_id:
-            from chalicelib.services.groups import seat_payment
-
-            seat = seat_payment(current, deps)
         try:
             deps.orders.mark_paid(current, shares, transaction_id, now,
                                   buyer.member.paid_order_count if buyer else 0,

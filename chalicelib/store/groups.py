@@ -149,6 +149,17 @@ class GroupStore:
                 claim = (item.request_hash or "", item.claimed_order_id or "")
         return (users[0] if users else None), (products[0] if products else None), group, claim
 
+    def payment_reads(self, user_ids: list[str], group_id: str) -> tuple[dict[str, User], Group | None]:
+        """A payment's people (buyer, level 1) and the order's group, in one BatchGetItem."""
+        found = _batch_get({
+            UserItem.Meta.table_name: {"Keys": [{"pk": {"S": u}, "sk": {"S": PROFILE}} for u in dict.fromkeys(user_ids)],
+                                       "ConsistentRead": True},
+            OrderItem.Meta.table_name: {"Keys": [{"order_id": {"S": group_key(group_id)}}], "ConsistentRead": True},
+        })
+        users = [to_user(UserItem.from_raw_data(i)) for i in found[UserItem.Meta.table_name]]
+        groups = [to_group(OrderItem.from_raw_data(i)) for i in found[OrderItem.Meta.table_name]]
+        return {u.user_id: u for u in users}, (groups[0] if groups else None)
+
     def fail(self, group_id: str) -> bool:
         """Open → failed, once; it stays in ``groups_due`` until :meth:`wound_up`. False when it was
         not open (complete, or failed already)."""
