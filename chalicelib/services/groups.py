@@ -73,7 +73,7 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
                     product.level1_rate_bp, product.level2_rate_bp)
         group = Group(new_group_id(now), product.product_id, buyer_id, settings.size, GroupStatus.OPEN, now,
                       expiry(now, settings), line)
-        order = _group_order(buyer, line, group.group_id, now, deps)
+        order = _group_order(buyer, group, now, deps)
         from chalicelib.store.groups import open_group as open_part
 
         if _created(order, (key, digest), body, open_part(group, order.order_id), deps, attempt):
@@ -97,8 +97,7 @@ def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, dep
         group.check_joinable(buyer_id, now)
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
-        assert group.line is not None
-        order = _group_order(buyer, group.line, group_id, now, deps)
+        order = _group_order(buyer, group, now, deps)
         from chalicelib.store.groups import take_seat
 
         if _created(order, (key, digest), body, take_seat(group_id, buyer_id, order.order_id, now), deps, attempt):
@@ -106,12 +105,16 @@ def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, dep
     raise Unavailable("too many concurrent changes; retry")
 
 
-def _group_order(buyer: User, line: Line, group_id: str, now: datetime, deps: Deps) -> Order:
+def _group_order(buyer: User, group: Group, now: datetime, deps: Deps) -> Order:
+    """A member's order: the group's line; payable until its usual deadline or the group's, whichever
+    comes first (WeChat refuses a payment after it), so no seat is paid after the group expired."""
     rules = deps.settings.rules
+    assert group.line is not None
     upline = payout_upline(buyer.member.upline(now), buyer.user_id, buyer.invite_code is not None,
                            rules.commission.self_purchase)
-    return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, [line], line.paid_fen, now,
-                 now + timedelta(minutes=rules.orders.payment_minutes), upline, "group", group_id=group_id)
+    deadline = min(now + timedelta(minutes=rules.orders.payment_minutes), group.expires_at)
+    return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, [group.line], group.line.paid_fen,
+                 now, deadline, upline, "group", group_id=group.group_id)
 
 
 def _created(order: Order, idempotency: tuple[str, str], body: dict[str, Any], seat: TxPart, deps: Deps,

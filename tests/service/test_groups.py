@@ -137,6 +137,7 @@ def test_an_expired_group_fails_refunds_its_paid_members_and_returns_stock_once(
     assert deps.ledger.wallet(seller)["pending"] == 560
     clock.advance(hours=23, minutes=50)
     unpaid = join(deps, b, gid).order  # joins ten minutes before the deadline
+    assert unpaid.pay_deadline == opened.group.expires_at  # payable until the group's deadline, not 15 minutes
     assert groups.expire_groups(clock(), deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
     clock.advance(minutes=10)
     assert groups.expire_groups(clock(), deps) == {"failed": 1, "refunded": 2, "cancelled": 1}
