@@ -5,6 +5,7 @@ infra/. One source of truth for keys, indexes, TTL and billing.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pynamodb.models import Model
@@ -41,7 +42,38 @@ def ensure_tables() -> list[str]:
         if not model.exists():
             model.create_table(wait=True)
             created.append(model.Meta.table_name)
+        else:
+            add_missing_indexes(model)
     return created
+
+
+def add_missing_indexes(model: type[Model]) -> list[str]:
+    """A table that exists already (a local database kept across ``make dev`` runs) gets the
+    global secondary indexes its model gained since, one at a time; returns their names."""
+    spec = table_spec(model)
+    client = model._get_connection().connection.client
+    described = client.describe_table(TableName=spec["TableName"])["Table"]
+    present = {index["IndexName"] for index in described.get("GlobalSecondaryIndexes", [])}
+    added = []
+    for index in spec.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in present:
+            continue
+        keys = {key["AttributeName"] for key in index["KeySchema"]}
+        client.update_table(TableName=spec["TableName"], GlobalSecondaryIndexUpdates=[{"Create": index}],
+                            AttributeDefinitions=[a for a in spec["AttributeDefinitions"] if a["AttributeName"] in keys])
+        _wait_active(client, spec["TableName"], index["IndexName"])
+        added.append(index["IndexName"])
+    return added
+
+
+def _wait_active(client: Any, table: str, index: str) -> None:
+    for _ in range(600):
+        described = client.describe_table(TableName=table)["Table"]
+        statuses = {i["IndexName"]: i.get("IndexStatus") for i in described.get("GlobalSecondaryIndexes", [])}
+        if statuses.get(index) == "ACTIVE" and described.get("TableStatus") == "ACTIVE":
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"index {index} of {table} did not become active")
 
 
 def reset_connections() -> None:
