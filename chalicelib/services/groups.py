@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Unavailable
@@ -35,7 +35,9 @@ from chalicelib.services.orders import (
     request_hash,
 )
 from chalicelib.services.retry import backoff
-from chalicelib.store.orders import TxPart
+
+if TYPE_CHECKING:
+    from chalicelib.store.orders import TxPart
 
 STOCK_ITEM = 2  # in the order's transaction: 0 order, 1 key claim, 2 the line's stock, 3 the group
 
