@@ -33,7 +33,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.clock import business_date, iso
-from chalicelib.store.base import BaseMeta, TransactionFailed, decode_cursor, encode_cursor, transaction_failure
+from chalicelib.store.base import BaseMeta, TransactionFailed, paginate, transaction_failure
 
 WALLET = "wallet"
 BUCKETS = ("pending", "frozen", "available", "withdrawing", "withdrawn")
@@ -162,11 +162,10 @@ class LedgerStore:
 
     def commissions(self, user_id: str, status: CommissionStatus | None, limit: int,
                     cursor: str | None) -> tuple[list[Commission], str | None]:
-        page = LedgerItem.query(user_id, LedgerItem.sk.startswith("commission#"),
-                                filter_condition=(LedgerItem.status == status.value) if status else None,
-                                limit=limit, last_evaluated_key=decode_cursor(cursor), scan_index_forward=False)
-        items = [to_commission(item) for item in page]
-        return items, encode_cursor(page.last_evaluated_key)
+        return paginate(LedgerItem, user_id, cursor, to_commission,
+                        range_key_condition=LedgerItem.sk.startswith("commission#"),
+                        filter_condition=(LedgerItem.status == status.value) if status else None,
+                        limit=limit, scan_index_forward=False)
 
     def entries(self, user_id: str) -> list[dict[str, object]]:
         return [{"sk": i.sk, "kind": i.kind, "amount_fen": int(i.amount_fen or 0), "order_id": i.order_id}

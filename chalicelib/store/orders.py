@@ -28,7 +28,7 @@ from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
 from chalicelib.domain.orders import Line, Order, OrderStatus, Share
 from chalicelib.domain.users import User
-from chalicelib.store.base import BaseMeta, decode_cursor, encode_cursor, transaction_failure
+from chalicelib.store.base import BaseMeta, paginate, transaction_failure
 from chalicelib.store.ledger import (
     WALLET,
     CommissionStatus,
@@ -218,9 +218,7 @@ class OrderStore:
         return item.request_hash or "", item.claimed_order_id or ""
 
     def by_buyer(self, buyer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-        page = OrderItem.by_buyer.query(buyer_id, limit=limit, last_evaluated_key=decode_cursor(cursor),
-                                        scan_index_forward=False)
-        return [to_order(item) for item in page], encode_cursor(page.last_evaluated_key)
+        return paginate(OrderItem.by_buyer, buyer_id, cursor, to_order, limit=limit, scan_index_forward=False)
 
     def create(self, order: Order, idempotency: tuple[str, str] | None, address: dict[str, Any],
                extra: TxPart | None = None) -> None:

@@ -33,8 +33,8 @@ def cursor(key: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("path", ["/v1/me/team", "/v1/products", "/v1/products?category=food",
-                                  "/v1/materials", "/v1/admin/reviews"])
+@pytest.mark.parametrize("path", ["/v1/me/team", "/v1/products", "/v1/products?category=food", "/v1/me/orders",
+                                  "/v1/me/commissions", "/v1/materials", "/v1/admin/reviews"])
 def test_a_cursor_of_another_list_is_400_invalid_cursor(api, path):
     token, _ = api.login("admin")
     api.call("POST", "/v1/me/distributor", {"shop_name": f"shop {uuid.uuid4().hex[:6]}"}, token)
