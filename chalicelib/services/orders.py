@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -225,25 +226,32 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
     raise Unavailable("too many concurrent changes; retry")
 
 
+def _due(find: Callable[[str, datetime], Iterable[str]], status: OrderStatus, now: datetime, lookback_days: int,
+         deps: Deps) -> Iterator[Order]:
+    """Orders a sparse due-day index lists as due by ``now``, oldest day first, still in ``status``.
+    Looking back over several days lets a late run find what an earlier one missed."""
+    today = business_date(now)
+    for offset in range(lookback_days, -1, -1):
+        for order_id in find((today - timedelta(days=offset)).isoformat(), now):
+            order = deps.orders.get(order_id)
+            if order is not None and order.status is status:
+                yield order
+
+
 def cancel_unpaid(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str, int]:
     """Job: cancel orders unpaid past their deadline and return their stock. Finds them through
     the sparse ``unpaid`` index, day by day; run twice or late, each is cancelled once."""
     cancelled = 0
-    today = business_date(now)
-    for offset in range(lookback_days, -1, -1):
-        for order_id in deps.orders.due_unpaid((today - timedelta(days=offset)).isoformat(), now):
-            order = deps.orders.get(order_id)
-            if order is None or order.status is not OrderStatus.PENDING_PAYMENT:
-                continue
-            try:
-                deps.orders.cancel(order, now)
-            except ConcurrentUpdate:
-                continue  # paid or cancelled meanwhile
-            cancelled += 1
-            try:
-                deps.pay.close(order_id)  # best effort: a late payment is refunded by the notification
-            except DomainError as exc:
-                _log_skip("close", order_id, exc)
+    for order in _due(deps.orders.due_unpaid, OrderStatus.PENDING_PAYMENT, now, lookback_days, deps):
+        try:
+            deps.orders.cancel(order, now)
+        except ConcurrentUpdate:
+            continue  # paid or cancelled meanwhile
+        cancelled += 1
+        try:
+            deps.pay.close(order.order_id)  # best effort: a late payment is refunded by the notification
+        except DomainError as exc:
+            _log_skip("close", order.order_id, exc)
     return {"cancelled": cancelled}
 
 
@@ -256,17 +264,12 @@ def _log_skip(step: str, order_id: str, exc: DomainError) -> None:
 def auto_confirm(now: datetime, deps: Deps, lookback_days: int = 30) -> dict[str, int]:
     """Job: complete shipped orders whose confirmation is due (N days after shipping)."""
     confirmed = 0
-    today = business_date(now)
-    for offset in range(lookback_days, -1, -1):
-        for order_id in deps.orders.due_confirmation((today - timedelta(days=offset)).isoformat(), now):
-            order = deps.orders.get(order_id)
-            if order is None or order.status is not OrderStatus.SHIPPED:
-                continue
-            try:
-                confirm(order_id, None, deps)
-            except DomainError as exc:  # refunded meanwhile, or contention: the next run sees it again
-                _log_skip("auto_confirm", order_id, exc)
-                continue
-            confirmed += 1
+    for order in _due(deps.orders.due_confirmation, OrderStatus.SHIPPED, now, lookback_days, deps):
+        try:
+            confirm(order.order_id, None, deps)
+        except DomainError as exc:  # refunded meanwhile, or contention: the next run sees it again
+            _log_skip("auto_confirm", order.order_id, exc)
+            continue
+        confirmed += 1
     return {"confirmed": confirmed}
 
