@@ -10,7 +10,7 @@ import pytest
 from chalicelib.domain.catalog import Product
 from chalicelib.services import auth, orders, payments, referrals, shops
 from chalicelib.services.deps import Deps
-from tests.race.test_referral_races import race
+from tests.race.concurrency import race
 
 pytestmark = pytest.mark.race
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from chalicelib.domain.errors import DomainError
 from chalicelib.domain.materials import MaterialStatus
 from chalicelib.services import auth, materials, moderation, shops
 from chalicelib.services.deps import Deps
+from tests.race.concurrency import race
 
 pytestmark = pytest.mark.race
 
@@ -25,21 +22,6 @@ def deps(local_env: Any) -> Deps:
 
     ensure_tables()
     return Deps()
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls at once (released together by a barrier); each result or DomainError code."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except DomainError as exc:
-            return exc.code
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def admins(deps: Deps, n: int) -> list[str]:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from chalicelib.domain.errors import DomainError
 from chalicelib.services import auth, referrals, shops
 from chalicelib.services.deps import Deps
+from tests.race.concurrency import race
 
 pytestmark = pytest.mark.race
 
@@ -39,21 +36,6 @@ def distributor(deps: Deps) -> tuple[str, str]:
     code = shops.open_shop(user_id, "shop", deps).invite_code
     assert code
     return user_id, code
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls at once (released together by a barrier); each result or DomainError code."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except DomainError as exc:
-            return exc.code
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_ten_concurrent_binds_of_one_user_to_ten_inviters_bind_exactly_once(deps):

@@ -15,8 +15,8 @@ from chalicelib.services import orders, payments, referrals, settlement, shops
 from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem
+from tests.race.concurrency import race
 from tests.race.test_checkout_races import buy, login, new_product
-from tests.race.test_referral_races import race
 
 pytestmark = pytest.mark.race
 

@@ -1,0 +1,24 @@
+"""Running calls at the same moment, for the race tests."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from chalicelib.domain.errors import DomainError
+
+
+def race(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls at once (released together by a barrier); each result or DomainError code."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> Any:
+        barrier.wait()
+        try:
+            return call()
+        except DomainError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
