@@ -52,3 +52,10 @@ def settle_commissions(event: Any) -> dict[str, Any]:
 @app.schedule(Cron(40, 16, "*", "*", "?", "*"), name="reconcile_wallets")
 def reconcile_wallets(event: Any) -> dict[str, Any]:
     return run_scheduled("reconcile_wallets", event)
+
+
+# 00:30 Shanghai daily: pays partners the team bonus of the month that ended, once (runs after
+# the 1st see the month marked paid and stop; a missed 1st is caught up the next day).
+@app.schedule(Cron(30, 16, "*", "*", "?", "*"), name="team_bonus")
+def team_bonus(event: Any) -> dict[str, Any]:
+    return run_scheduled("team_bonus", event)

@@ -48,6 +48,12 @@ def _expire_groups(now: datetime, deps: Deps) -> dict[str, Any]:
     return expire_groups(now, deps)
 
 
+def _team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.rewards import team_bonus
+
+    return team_bonus(now, deps)
+
+
 JOBS: dict[str, Job] = {
     "evaluate_tiers": _evaluate_tiers,
     "cancel_unpaid": _cancel_unpaid,
@@ -55,6 +61,7 @@ JOBS: dict[str, Job] = {
     "expire_groups": _expire_groups,
     "settle_commissions": _settle_commissions,
     "reconcile_wallets": _reconcile_wallets,
+    "team_bonus": _team_bonus,
 }
 
 

@@ -16,6 +16,7 @@ class TierRun:
     upgraded: int = 0
     downgraded: int = 0
     milestones_recorded: int = 0
+    cash_credited: int = 0
     changes: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -47,3 +48,7 @@ def evaluate_one(user: User, now: datetime, deps: Deps, run: TierRun) -> None:
     for milestone in deps.settings.rules.ladder().reached(user.qualified_invitees):
         if deps.users.record_milestone(user.user_id, milestone, now):
             run.milestones_recorded += 1
+    if any(m.cash_fen for m in deps.settings.rules.ladder().reached(user.qualified_invitees)):
+        from chalicelib.services.rewards import credit_milestones
+
+        run.cash_credited += credit_milestones(user.user_id, now, deps)

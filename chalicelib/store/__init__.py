@@ -26,6 +26,9 @@ Access patterns (pattern → table → key / index → operation):
 | settle a batch (≤ 100 items)             | ledger | commission `= frozen` + settlement entry (absent) each, one wallet per user | TransactWriteItems |
 | wallets touched on a day (reconcile)     | ledger | GSI touched (sparse, keys only): touched_day, pk | Query per day (job) |
 | a wallet's entries (reconcile)           | ledger | pk=user_id, sk begins_with "entry#" | Query (consistent), paginated |
+| credit a cash milestone (once)           | users, ledger | milestone `credited_at` absent + reward entry (absent) + wallet | Query + TransactWriteItems |
+| team sales of a month                    | ledger | pk=user_id, sk="teamsales#YYYY-MM" (ADD in pay/refund) | in their TransactWriteItems |
+| pay a team bonus (once per month)        | ledger | teamsales `paid_at` absent + entry (absent) + wallet | GetItem + TransactWriteItems |
 | verify a real name                       | users | pk=user_id, sk="profile"; no other ID-number hash | UpdateItem (conditional) |
 | current lexicon version (≤ 1 per 10 s)   | content | pk="lexicon", sk="current"            | GetItem (eventually consistent) |
 | save a lexicon version                   | content | version item + current                   | TransactWrite, conditioned on the base version |

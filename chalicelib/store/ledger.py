@@ -5,7 +5,10 @@ Items (``pk`` = user id, ``sk``):
   ``available``, ``withdrawing``, ``withdrawn``, in fen;
 * ``"commission#<order_id>#<level>"``: one commission with its status;
 * ``"entry#<order_id>#<level>#<kind>"``: a ledger entry, one per movement; its key is derived
-  from what caused it, so writing it twice is impossible (the put is conditional).
+  from what caused it, so writing it twice is impossible (the put is conditional); rewards use
+  ``entry#milestone#<NNNN>#0#reward`` and ``entry#teambonus#<YYYY-MM>#0#team_bonus``;
+* ``"teamsales#<YYYY-MM>"``: the month's team sales (``amount_fen``, moved by payments and
+  refunds) and, once the team bonus is paid, ``paid_at`` and ``bonus_fen``.
 
 Balances change only inside transactions together with the entry that explains them
 (``store/orders.py`` composes them; settlement is composed here).
@@ -92,6 +95,9 @@ class LedgerItem(Model):
     settle_day = UnicodeAttribute(null=True)
     settle_key = UnicodeAttribute(null=True)
     touched_day = UnicodeAttribute(null=True)
+    # team sales of a month (``amount_fen``), and its team bonus once paid
+    paid_at = UTCDateTimeAttribute(null=True)
+    bonus_fen = NumberAttribute(null=True)
 
     settle_due = SettleDue()
     touched = Touched()
@@ -103,6 +109,11 @@ def commission_key(order_id: str, level: int) -> str:
 
 def entry_key(order_id: str, level: int, kind: str) -> str:
     return f"entry#{order_id}#{level}#{kind}"
+
+
+def team_sales_key(month: str) -> str:
+    """A user's team sales of a month: paid minus refunded value of orders whose level 1 or 2 they are."""
+    return f"teamsales#{month}"
 
 
 def settle_keys(user_id: str, order_id: str, level: int, available_at: datetime) -> tuple[str, str]:

@@ -37,6 +37,7 @@ from chalicelib.store.ledger import (
     commission_key,
     entry_key,
     settle_index,
+    team_sales_key,
     touch,
     unlist_settlement,
 )
@@ -281,6 +282,7 @@ class OrderStore:
                         tx.update(UserItem(level1, PROFILE), actions=sales,
                                   condition=_sales_month_is(level1_sales_month))
                 tx.update(UserItem(order.buyer_id, PROFILE), actions=buyer_actions, condition=buyer_condition)
+                _team_sales(tx, order, month, order.amount_fen)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
@@ -361,6 +363,7 @@ class OrderStore:
                         else UserItem.previous_month_sales_fen
                     tx.update(UserItem(order.upline.level1, PROFILE), actions=[attr.add(-order.amount_fen)],
                               condition=_sales_month_is(level1_sales_month))
+                _team_sales(tx, order, paid_month, -order.amount_fen)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
@@ -399,6 +402,12 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
     tx.save(LedgerItem(share.user_id, entry_key(order_id, share.level, kind), order_id=order_id, level=share.level,
                        amount_fen=share.amount_fen, kind=kind, at=now, status=f"{source or '-'}>{target or '-'}"),
             condition=LedgerItem.sk.does_not_exist())
+
+
+def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int) -> None:
+    """Level 1's and level 2's team sales of ``month`` (the team bonus's base) move by ``fen``."""
+    for user_id in {u for u in (order.upline.level1, order.upline.level2) if u}:
+        tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)])
 
 
 def _count_is(attr: NumberAttribute, value: int) -> Condition:

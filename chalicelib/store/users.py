@@ -3,7 +3,8 @@
 Items (``pk``, ``sk``):
 * ``(user_id, "profile")``: the user, with parent and grandparent and the tree counters;
 * ``("invite#CODE", "invite")``: a claimed invite code and its owner (codes are unique);
-* ``(user_id, "milestone#0010")``: an invitation milestone reached (recorded once).
+* ``(user_id, "milestone#0010")``: an invitation milestone reached (recorded once); a cash
+  milestone gets ``credited_at`` when its cash reaches the wallet (``store/rewards.py``).
 """
 from __future__ import annotations
 
@@ -111,6 +112,7 @@ class UserItem(Model):
     reward = UnicodeAttribute(null=True)
     cash_fen = NumberAttribute(null=True)
     reached_at = UTCDateTimeAttribute(null=True)
+    credited_at = UTCDateTimeAttribute(null=True)  # a cash milestone paid into the wallet
 
     by_parent = ByParent()
     distributors = Distributors()
@@ -341,7 +343,7 @@ class UserStore:
 
     def milestones(self, user_id: str) -> list[dict[str, Any]]:
         return [{"invitees": int(i.sk.split("#")[1]), "reward": i.reward, "cash_fen": _int(i.cash_fen),
-                 "reached_at": i.reached_at}
+                 "reached_at": i.reached_at, "credited_at": i.credited_at}
                 for i in UserItem.query(user_id, UserItem.sk.startswith("milestone#"))]
 
     # Facts the order path reports (used now by tests and the demo; by checkout later).
