@@ -11,8 +11,8 @@ from chalicelib.domain.tiers import Tier
 from chalicelib.services import rewards, settlement, shops
 from chalicelib.services.deps import Deps
 from chalicelib.store.ledger import LedgerItem, team_sales_key
+from tests.race.concurrency import race
 from tests.race.test_checkout_races import login
-from tests.race.test_referral_races import race
 
 pytestmark = pytest.mark.race
 
