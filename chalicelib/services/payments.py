@@ -87,7 +87,14 @@ def handle_notification(headers: Mapping[str, str], raw_body: bytes, deps: Deps)
 
         give_up_seat(order, deps)
         return _refund_late(order, deps)
-    return NotificationOutcome(order.order_id, "paid" if paid else "already_paid")
+    if paid:
+        return NotificationOutcome(order.order_id, "paid")
+    # Not recorded: paid by a duplicate of this notification, or cancelled by the job between
+    # our read and our write. The money of a cancelled order goes back (refunds are idempotent).
+    now = deps.orders.get(order.order_id)
+    if now is not None and now.status is OrderStatus.CANCELLED:
+        return _refund_late(now, deps)
+    return NotificationOutcome(order.order_id, "already_paid")
 
 
 def _refund_late(order: Order, deps: Deps) -> NotificationOutcome:

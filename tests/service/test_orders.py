@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -97,3 +98,24 @@ def test_a_refund_wechat_pay_refuses_changes_nothing(deps, product):
     with pytest.raises(orders.RefundFailed):
         orders.refund(order_id, Caller(buyer, "user"), "x", deps)
     assert deps.orders.get(order_id).status.value == "paid"
+
+
+def test_a_payment_that_loses_the_race_to_the_cancellation_job_is_refunded(deps, clock, product):
+    buyer = login(deps, "buyer")
+    body = {"items": [{"product_id": product, "quantity": 1}], "address": ADDRESS}
+    order = orders.place_order(buyer, [(product, 1)], body, uuid.uuid4().hex, deps).order
+    headers, raw = deps.pay.build_payment_notification(order.order_id, clock(), amount_fen=order.amount_fen)
+    real_get, read = deps.orders.get, []
+
+    def get_then_cancel(order_id):  # the job cancels right after the notification read "pending"
+        found = real_get(order_id)
+        if not read:
+            read.append(found)
+            orders.cancel_unpaid(order.pay_deadline + timedelta(minutes=1), deps)
+        return found
+
+    deps.orders.get = get_then_cancel
+    assert payments.handle_notification(headers, raw, deps).outcome == "refunded_late"
+    deps.orders.get = real_get
+    assert deps.orders.get(order.order_id).status.value == "cancelled"
+    assert deps.products.get(product).stock == 50
