@@ -22,3 +22,12 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
 
     with ThreadPoolExecutor(len(calls)) as pool:
         return list(pool.map(run, calls))
+
+
+def login(deps: Any, prefix: str) -> str:
+    """A new user (a fresh ``dev:`` code) logged in; their user id."""
+    import uuid
+
+    from chalicelib.services import auth
+
+    return str(auth.login(f"dev:{prefix}{uuid.uuid4().hex[:8]}", deps).user.user_id)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from chalicelib.services.deps import Deps
 from chalicelib.store.tables import reset_connections
 from scripts.dynamodb_local import LocalDynamo
 from scripts.dynamodb_local import start as start_dynamodb_local
@@ -45,3 +46,12 @@ def local_env(
     reset_connections()
     yield dynamodb_local
     reset_connections()
+
+
+@pytest.fixture
+def deps(local_env: LocalDynamo) -> Deps:
+    """The app's adapters over DynamoDB Local, with every table present."""
+    from chalicelib.store.tables import ensure_tables
+
+    ensure_tables()
+    return Deps()

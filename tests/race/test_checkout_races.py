@@ -8,25 +8,13 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.catalog import Product
-from chalicelib.services import auth, orders, payments, referrals, shops
+from chalicelib.services import orders, payments, referrals, shops
 from chalicelib.services.deps import Deps
-from tests.race.concurrency import race
+from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race
 
 ADDRESS = {"name": "买家", "phone": "13800000000", "detail": "北京"}
-
-
-@pytest.fixture
-def deps(local_env: Any) -> Deps:
-    from chalicelib.store.tables import ensure_tables
-
-    ensure_tables()
-    return Deps()
-
-
-def login(deps: Deps, prefix: str) -> str:
-    return auth.login(f"dev:{prefix}{uuid.uuid4().hex[:8]}", deps).user.user_id
 
 
 def new_product(deps: Deps, stock: int) -> str:

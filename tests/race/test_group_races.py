@@ -3,28 +3,15 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Any
 
 import pytest
 
 from chalicelib.domain.catalog import GroupBuy, Product
-from chalicelib.services import auth, groups, payments
+from chalicelib.services import groups, payments
 from chalicelib.services.deps import Deps
-from tests.race.concurrency import race
+from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race
-
-
-@pytest.fixture
-def deps(local_env: Any) -> Deps:
-    from chalicelib.store.tables import ensure_tables
-
-    ensure_tables()
-    return Deps()
-
-
-def login(deps: Deps, prefix: str) -> str:
-    return auth.login(f"dev:{prefix}{uuid.uuid4().hex[:8]}", deps).user.user_id
 
 
 def new_product(deps: Deps, stock: int) -> str:

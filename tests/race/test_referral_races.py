@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Any
 
 import pytest
 
@@ -13,14 +12,6 @@ from chalicelib.services.deps import Deps
 from tests.race.concurrency import race
 
 pytestmark = pytest.mark.race
-
-
-@pytest.fixture
-def deps(local_env: Any) -> Deps:
-    from chalicelib.store.tables import ensure_tables
-
-    ensure_tables()
-    return Deps()
 
 
 def name(prefix: str) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -11,18 +10,9 @@ from chalicelib.domain.tiers import Tier
 from chalicelib.services import rewards, settlement, shops
 from chalicelib.services.deps import Deps
 from chalicelib.store.ledger import LedgerItem, team_sales_key
-from tests.race.concurrency import race
-from tests.race.test_checkout_races import login
+from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race
-
-
-@pytest.fixture
-def deps(local_env: Any) -> Deps:
-    from chalicelib.store.tables import ensure_tables
-
-    ensure_tables()
-    return Deps()
 
 
 def test_two_team_bonus_runs_at_once_pay_each_partner_exactly_once(deps):

@@ -15,18 +15,10 @@ from chalicelib.services import orders, payments, referrals, settlement, shops
 from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem
-from tests.race.concurrency import race
-from tests.race.test_checkout_races import buy, login, new_product
+from tests.race.concurrency import login, race
+from tests.race.test_checkout_races import buy, new_product
 
 pytestmark = pytest.mark.race
-
-
-@pytest.fixture
-def deps(local_env: Any) -> Deps:
-    from chalicelib.store.tables import ensure_tables
-
-    ensure_tables()
-    return Deps()
 
 
 def a_day_of_our_own() -> datetime:
