@@ -7,13 +7,14 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from chalicelib.domain.errors import Unavailable, WechatLoginFailed
 from chalicelib.wechat.login import RealLogin, SimulatorLogin, WechatIdentity
+from tests.unit.loopback import serve_on_loopback
 
 # SimulatorLogin
 
@@ -69,15 +70,9 @@ def wechat() -> Iterator[FakeWechat]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    fake.base = f"http://127.0.0.1:{server.server_port}"
-    yield fake
-    fake.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_on_loopback(Handler, before_stop=fake.release.set) as base:
+        fake.base = base
+        yield fake
 
 
 def test_a_valid_code_is_exchanged_for_the_openid_and_unionid(wechat):

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from chalicelib.domain.errors import Unavailable
 from chalicelib.wechat.pay import InvalidSignature, PayConfig, PayRejected, RealPayClient, RefundOutcome
 from chalicelib.wechat.pay_crypto import generate_rsa_key, lines, public_key_of, sign_headers, verify_signature
 from chalicelib.wechat.pay_simulator import simulator_config
+from tests.unit.loopback import serve_on_loopback
 
 SHANGHAI = timezone(timedelta(hours=8))
 EXPIRES = datetime(2026, 11, 10, 12, 30, tzinfo=SHANGHAI)
@@ -133,15 +134,9 @@ def pay(keys) -> Iterator[FakePay]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    fake.base = f"http://127.0.0.1:{server.server_port}"
-    yield fake
-    fake.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_on_loopback(Handler, before_stop=fake.release.set) as base:
+        fake.base = base
+        yield fake
 
 
 # Calls that succeed

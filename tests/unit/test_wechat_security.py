@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,6 +14,7 @@ import pytest
 
 from chalicelib.domain.errors import Unavailable
 from chalicelib.wechat.security import RealContentSecurity, SecResult, SimulatorContentSecurity
+from tests.unit.loopback import serve_on_loopback
 
 # The simulator
 
@@ -81,14 +81,9 @@ def wechat() -> Iterator[FakeWechat]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    fake.base = f"http://127.0.0.1:{server.server_port}"
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_on_loopback(Handler) as base:
+        fake.base = base
+        yield fake
 
 
 def test_a_check_gets_a_stable_token_then_posts_version_2_with_scene_and_openid(wechat):
