@@ -5,7 +5,6 @@ Two implementations of one port: ``RealLogin`` calls WeChat's API; ``SimulatorLo
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -13,6 +12,7 @@ from typing import Protocol
 import urllib3
 
 from chalicelib.domain.errors import Unavailable, WechatLoginFailed
+from chalicelib.wechat.http import call_json
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,7 @@ class RealLogin:
     def exchange(self, code: str) -> WechatIdentity:
         fields = {"appid": self._app_id, "secret": self._app_secret, "js_code": code,
                   "grant_type": "authorization_code"}
-        try:
-            response = self._http.request("GET", self._url, fields=fields, timeout=self._timeout)
-        except urllib3.exceptions.HTTPError as exc:
-            raise Unavailable("WeChat login is unreachable; retry") from exc
-        if response.status >= 500:
-            raise Unavailable("WeChat login answered an error; retry", wechat_status=response.status)
-        try:
-            answer = json.loads(response.data)
-        except ValueError as exc:
-            raise Unavailable("WeChat login answered something unreadable; retry") from exc
-        return _identity(answer)
+        return _identity(call_json(self._http, "GET", self._url, self._timeout, "WeChat login", fields=fields))
 
 
 # errcode -1 is "system busy": worth a retry; every other errcode refuses the code itself

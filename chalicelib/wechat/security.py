@@ -23,6 +23,7 @@ import urllib3
 
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.moderation import SCENE_PROFILE, SCENE_SOCIAL  # noqa: F401 (scenes of the port)
+from chalicelib.wechat.http import call_json
 
 MAX_CONTENT_CHARS = 2_500  # WeChat's limit per call; longer texts are checked in pieces
 
@@ -111,20 +112,8 @@ class RealContentSecurity:
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         data = json.dumps(body, ensure_ascii=False).encode()
-        try:
-            response = self._http.request("POST", self._base + path, body=data, timeout=self._timeout,
-                                          headers={"Content-Type": "application/json"})
-        except urllib3.exceptions.HTTPError as exc:
-            raise Unavailable("WeChat content security is unreachable; retry") from exc
-        if response.status >= 500:
-            raise Unavailable("WeChat answered an error; retry", wechat_status=response.status)
-        try:
-            answer = json.loads(response.data)
-        except ValueError as exc:
-            raise Unavailable("WeChat answered something unreadable; retry") from exc
-        if not isinstance(answer, dict):
-            raise Unavailable("WeChat answered something unreadable; retry")
-        return answer
+        return call_json(self._http, "POST", self._base + path, self._timeout, "WeChat content security",
+                         body=data, headers={"Content-Type": "application/json"})
 
 
 def _result(answer: dict[str, Any]) -> SecResult:
