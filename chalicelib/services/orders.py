@@ -161,18 +161,20 @@ def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
         from chalicelib.services.groups import check_complete
 
         check_complete(order, deps)
-    return refund_order(order_id, reason, deps)
+    return refund_order(order_id, reason, deps, order)
 
 
-def refund_order(order_id: str, reason: str, deps: Deps) -> Order:
-    """The refund itself, for whoever may ask (a buyer or an admin above, or a failed group)."""
-    order = _reload(order_id, deps)
+def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = None) -> Order:
+    """The refund itself, for whoever may ask (a buyer or an admin above, or a failed group).
+    ``order`` is the order as the caller just read it, if it did."""
+    order = order or _reload(order_id, deps)
     check_transition(order.status, OrderStatus.REFUNDED)
     outcome = deps.pay.refund(order.order_id, f"{order.order_id}R", order.amount_fen, order.amount_fen, reason)
     if outcome.status not in ("SUCCESS", "PROCESSING"):
         raise RefundFailed("WeChat Pay did not accept the refund; nothing changed", wechat_status=outcome.status)
     for attempt in range(ATTEMPTS):
-        order = _reload(order_id, deps)
+        if attempt:  # the transaction is conditioned on the status read; a lost race reads again
+            order = _reload(order_id, deps)
         if order.status is OrderStatus.REFUNDED:
             return order
         check_transition(order.status, OrderStatus.REFUNDED)
