@@ -155,6 +155,11 @@ class Settings(_Frozen):
     wechat_pay_simulator_platform_private_key: str = ""
     wechat_pay_api_base: str = "https://api.mch.weixin.qq.com"
     wechat_pay_notify_url: str = "https://example.invalid/v1/wechat/pay/notify"
+    # WeChat Pay merchant transfer (商家转账) for withdrawals; docs/wechat-pay.md "Merchant transfer"
+    wechat_transfer_scene_id: str = Field(default="1005", pattern="^(1000|1005)$")  # 佣金报酬 / 现金营销
+    wechat_transfer_report_title: str = Field(default="推广员", min_length=1, max_length=32)  # 岗位类型 / 活动名称
+    wechat_transfer_perception: str = ""  # user_recv_perception; empty: the scene's default (劳务报酬)
+    wechat_transfer_notify_url: str = ""  # empty: no MCHTRANSFER.BILL.FINISHED notification, poll instead
     rules: Rules = Rules()
 
     @model_validator(mode="after")
@@ -194,6 +199,8 @@ _ENV = {
     **{f"wechat_pay_{name}": f"WECHAT_PAY_{name.upper()}" for name in (
         "mch_id", "apiv3_key", "merchant_serial", "merchant_private_key", "platform_public_key", "platform_key_id",
         "simulator_platform_private_key", "api_base", "notify_url")},
+    **{f"wechat_transfer_{name}": f"WECHAT_TRANSFER_{name.upper()}" for name in (
+        "scene_id", "report_title", "perception", "notify_url")},
 }
 
 # A throw-away key for simulator mode when none is configured: tokens die with the process.

@@ -1,0 +1,233 @@
+"""WeChat Pay merchant transfer (商家转账, the 2025 "user confirmation" mode): the port, the real
+client, and the notification verifier. The simulator is in ``transfer_simulator``.
+
+A withdrawal is paid by one bill whose number, ``out_bill_no``, the caller derives from the
+withdrawal and never changes: WeChat Pay answers a create with a number it knows with the bill it
+already has, so a retry after ``Unavailable`` (or after ``TRANSFER_REJECTED`` NOT_ENOUGH, once the
+merchant balance is topped up) can never pay twice. A new number for the same withdrawal could.
+Requests are signed and answers verified exactly as for payments (``pay_crypto``); the payee's
+real name travels RSA-OAEP encrypted under the WeChat Pay public key. docs/wechat-pay.md
+"Merchant transfer" has the decisions and the sources.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import urllib3
+
+from chalicelib.domain.errors import Kind, Unavailable, error
+from chalicelib.wechat.pay import PayConfig, verify_notification
+from chalicelib.wechat.pay_crypto import (
+    InvalidSignature,
+    build_authorization,
+    check_signed_message,
+    encrypt_sensitive,
+    new_nonce,
+)
+from chalicelib.wechat.transfer_results import TransferBill, TransferState
+
+__all__ = ["BILLS_PATH", "NAME_REQUIRED_FROM_FEN", "TRANSFER_EVENT", "RealTransferClient", "TransferBill",
+           "TransferClient", "TransferRejected", "TransferScene", "TransferState", "check_out_bill_no",
+           "verify_transfer_notification"]
+
+TransferRejected = error("TRANSFER_REJECTED", Kind.CONFLICT,
+                         "WeChat Pay refused the merchant transfer (details.wechat_code says why, e.g. NOT_ENOUGH).")
+
+BILLS_PATH = "/v3/fund-app/mch-transfer/transfer-bills"
+TRANSFER_EVENT = "MCHTRANSFER.BILL.FINISHED"
+NAME_REQUIRED_FROM_FEN = 200_000  # 2,000 yuan: from here on WeChat Pay requires user_name
+_OUT_BILL_NO = re.compile(r"[0-9A-Za-z]{1,32}")
+_TEXT_LIMIT = 32  # transfer_remark and info_content: at most 32 characters
+
+
+def check_out_bill_no(out_bill_no: str) -> str:
+    """WeChat Pay accepts 1–32 ASCII letters and digits only (no "-" or "_"); ValueError otherwise."""
+    if not _OUT_BILL_NO.fullmatch(out_bill_no):
+        raise ValueError(f"out_bill_no must be 1-32 letters and digits: {out_bill_no[:40]!r}")
+    return out_bill_no
+
+
+@dataclass(frozen=True)
+class _SceneReport:
+    perception: str  # user_recv_perception shown to the user by default
+    title_type: str  # info_type of the first report line (its content is a setting)
+    detail_type: str  # info_type of the second report line (its content is the bill's remark)
+
+
+# What each supported transfer scene must report (transfer_scene_report_infos), per WeChat Pay's
+# scene pages: 1005 佣金报酬 → 岗位类型 + 报酬说明; 1000 现金营销 → 活动名称 + 奖励说明.
+SCENE_REPORTS = {
+    "1005": _SceneReport(perception="劳务报酬", title_type="岗位类型", detail_type="报酬说明"),
+    "1000": _SceneReport(perception="现金奖励", title_type="活动名称", detail_type="奖励说明"),
+}
+
+
+@dataclass(frozen=True)
+class TransferScene:
+    """The merchant's transfer scene and what every bill declares with it (settings)."""
+
+    scene_id: str = "1005"
+    report_title: str = "推广员"  # 岗位类型 (1005) or 活动名称 (1000)
+    notify_url: str = ""  # empty: no notification, the final state is polled
+    perception: str = ""  # empty: the scene's default (劳务报酬 for 1005)
+
+    def __post_init__(self) -> None:
+        if self.scene_id not in SCENE_REPORTS:
+            raise ValueError(f"transfer scene {self.scene_id!r} is not supported (one of {sorted(SCENE_REPORTS)})")
+        if not 1 <= len(self.report_title) <= _TEXT_LIMIT:
+            raise ValueError("the transfer report title is 1-32 characters")
+
+    def fields(self, remark: str) -> dict[str, Any]:
+        """The scene's part of a create request."""
+        report = SCENE_REPORTS[self.scene_id]
+        fields: dict[str, Any] = {
+            "transfer_scene_id": self.scene_id, "user_recv_perception": self.perception or report.perception,
+            "transfer_scene_report_infos": [{"info_type": report.title_type, "info_content": self.report_title},
+                                            {"info_type": report.detail_type, "info_content": remark}]}
+        if self.notify_url:
+            fields["notify_url"] = self.notify_url
+        return fields
+
+
+class TransferClient(Protocol):
+    """Pays a user's WeChat balance; every call is idempotent by ``out_bill_no``."""
+
+    def create_bill(self, out_bill_no: str, openid: str, amount_fen: int, remark: str,
+                    user_name: str | None) -> TransferBill:
+        """Create the bill, or get the one this number already names. ``user_name`` in clear (the
+        client encrypts it); required by WeChat Pay from NAME_REQUIRED_FROM_FEN on."""
+
+    def query_bill(self, out_bill_no: str) -> TransferBill | None:
+        """The bill, or None if WeChat Pay has none with this number."""
+
+    def cancel_bill(self, out_bill_no: str) -> TransferBill:
+        """Ask to cancel a bill the user has not confirmed (CANCELING, then CANCELLED)."""
+
+
+def verify_transfer_notification(headers: Mapping[str, str], raw_body: bytes, now: datetime,
+                                 config: PayConfig) -> TransferBill:
+    """Verify a ``MCHTRANSFER.BILL.FINISHED`` notification (signature over the RAW body, freshness,
+    AES-256-GCM resource: the payment notification's checks) and return its bill.
+
+    InvalidSignature for anything forged, stale or malformed, for another event type, and for a
+    bill of another merchant. The bill's state is final (SUCCESS, FAIL or CANCELLED); the caller
+    still matches the bill with its own withdrawal (number and amount).
+    """
+    notification = verify_notification(headers, raw_body, now, config)
+    if notification.event_type != TRANSFER_EVENT:
+        raise InvalidSignature(f"not a transfer notification: {notification.event_type[:40]!r}")
+    mch_id = notification.resource.get("mchid")
+    if mch_id is not None and mch_id != config.mch_id:
+        raise InvalidSignature("transfer notification for another merchant")
+    return TransferBill.from_resource(notification.resource)
+
+
+class RealTransferClient:
+    """Calls ``api.mch.weixin.qq.com``: signs every request, verifies every 2xx answer.
+
+    Unreachable, timeout, 5xx and 429 → ``Unavailable`` (retry the same call); a 2xx that does not
+    verify → ``Unavailable(reason="unverified_response")``; any other 4xx → ``TransferRejected``
+    with ``wechat_code`` and ``wechat_status``; the query of an unknown number → None.
+    """
+
+    def __init__(self, config: PayConfig, scene: TransferScene, *, clock: Callable[[], datetime] | None = None,
+                 timeout_seconds: float = 5.0, http: urllib3.PoolManager | None = None) -> None:
+        self.config = config
+        self.scene = scene
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._base = config.api_base.rstrip("/")
+        self._timeout = urllib3.Timeout(total=timeout_seconds)
+        # One retry only where the request never left (connect errors); the caller retries the rest.
+        self._http = http or urllib3.PoolManager(retries=urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0))
+
+    def create_bill(self, out_bill_no: str, openid: str, amount_fen: int, remark: str,
+                    user_name: str | None) -> TransferBill:
+        remark = remark[:_TEXT_LIMIT]
+        body: dict[str, Any] = {"appid": self.config.app_id, "out_bill_no": check_out_bill_no(out_bill_no),
+                                "openid": openid, "transfer_amount": amount_fen, "transfer_remark": remark,
+                                **self.scene.fields(remark)}
+        headers: dict[str, str] = {}
+        if user_name:
+            body["user_name"] = encrypt_sensitive(self.config.platform_public_key_pem, user_name)
+            headers["Wechatpay-Serial"] = self.config.platform_key_id
+        return self._bill(out_bill_no, self._call("POST", BILLS_PATH, body, headers))
+
+    def query_bill(self, out_bill_no: str) -> TransferBill | None:
+        try:
+            answer = self._call("GET", _bill_path(out_bill_no), None)
+        except TransferRejected as refused:
+            if refused.details.get("wechat_code") == "NOT_FOUND":
+                return None
+            raise
+        return self._bill(out_bill_no, answer)
+
+    def cancel_bill(self, out_bill_no: str) -> TransferBill:
+        return self._bill(out_bill_no, self._call("POST", _bill_path(out_bill_no) + "/cancel", None))
+
+    def _bill(self, out_bill_no: str, answer: Any) -> TransferBill:
+        """The answer as a bill; one that is unreadable or names another bill is Unavailable."""
+        try:
+            bill = TransferBill.parse(answer if isinstance(answer, dict) else {})
+        except (ValueError, TypeError) as exc:
+            raise Unavailable("WeChat Pay answered an unreadable transfer bill; retry") from exc
+        if bill.out_bill_no != out_bill_no:
+            raise Unavailable("WeChat Pay answered with another transfer bill; retry")
+        return bill
+
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None,
+              extra_headers: Mapping[str, str] | None = None) -> Any:
+        c = self.config
+        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {"Accept": "application/json", "User-Agent": "fenxiao-wechatpay/1", **(extra_headers or {}),
+                   "Authorization": build_authorization(method, path, body, mch_id=c.mch_id, serial_no=c.merchant_serial,
+                                                        private_key_pem=c.merchant_private_key_pem,
+                                                        timestamp=int(self._clock().timestamp()), nonce=new_nonce())}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self._http.request(method, self._base + path, body=body or None, headers=headers,
+                                          timeout=self._timeout)
+        except urllib3.exceptions.HTTPError as exc:
+            raise Unavailable("WeChat Pay is unreachable; retry") from exc
+        if response.status >= 500 or response.status == 429:
+            raise Unavailable("WeChat Pay answered an error; retry", wechat_status=response.status)
+        if response.status >= 300:
+            raise _refusal(response.status, response.data)
+        try:
+            check_signed_message(response.headers, response.data, now_ts=self._clock().timestamp(),
+                                 public_key_pem=c.platform_public_key_pem, key_id=c.platform_key_id,
+                                 max_skew_seconds=c.max_skew_seconds)
+        except InvalidSignature as exc:
+            _log_unverified(path, exc)
+            raise Unavailable("WeChat Pay's answer did not verify; retry", reason="unverified_response") from exc
+        try:
+            return json.loads(response.data)
+        except ValueError as exc:
+            raise Unavailable("WeChat Pay answered something unreadable; retry") from exc
+
+
+def _bill_path(out_bill_no: str) -> str:
+    return f"{BILLS_PATH}/out-bill-no/{quote(check_out_bill_no(out_bill_no), safe='')}"
+
+
+def _refusal(status: int, data: bytes) -> Exception:
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        answer = None
+    code = answer.get("code") if isinstance(answer, dict) else None
+    message = answer.get("message") if isinstance(answer, dict) else None
+    return TransferRejected(f"WeChat Pay refused the transfer: {message or code or status}",
+                            wechat_code=code or f"HTTP_{status}", wechat_status=status)
+
+
+def _log_unverified(path: str, exc: Exception) -> None:
+    from chalicelib.observability import logger
+
+    logger().error("wechat pay transfer answer failed verification", extra={"path": path, "reason": str(exc)})
