@@ -10,6 +10,7 @@ from chalicelib.domain.clock import Clock, system_clock
 if TYPE_CHECKING:
     from chalicelib.config import Settings
     from chalicelib.services.moderation import LexiconCache
+    from chalicelib.store.analytics import AnalyticsStore
     from chalicelib.store.content import ContentStore
     from chalicelib.store.groups import GroupStore
     from chalicelib.store.ledger import LedgerStore, SettlementStore
@@ -75,6 +76,12 @@ class Deps:
         if self.settings.simulator:
             return SimulatorLogin()
         return RealLogin(self.settings.wechat_app_id, self.settings.wechat_app_secret, self.settings.wechat_api_base)
+
+    @cached_property
+    def analytics(self) -> AnalyticsStore:
+        from chalicelib.store.analytics import AnalyticsStore
+
+        return AnalyticsStore()
 
     @cached_property
     def content(self) -> ContentStore:

@@ -112,10 +112,11 @@ def condition_failed(exc: PynamoDBException) -> bool:
 
 
 def all_models() -> list[type[Model]]:
+    from chalicelib.store.analytics import AnalyticsItem
     from chalicelib.store.content import ContentItem
     from chalicelib.store.ledger import LedgerItem
     from chalicelib.store.orders import OrderItem
     from chalicelib.store.products import ProductItem
     from chalicelib.store.users import UserItem
 
-    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem]
+    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem]

@@ -1,0 +1,381 @@
+"""Analytics: per-day aggregates updated as things happen, the stored daily rows, and the items of
+experiments and recommendations, in one table (setting ``analytics_table``, env ``ANALYTICS_TABLE``).
+
+One generic model, ``AnalyticsItem(pk, sk)``, with ``expires_at`` as the table's TTL attribute.
+Key prefixes (``pk`` / ``sk``), each owned by one module:
+
+=============================  ===================  ===============================================
+pk                             sk                   what (owner)
+=============================  ===================  ===============================================
+``day#YYYY-MM-DD``             ``s#0`` … ``s#7``    the day's counters, sharded 8 ways (ADD only)
+``pday#YYYY-MM-DD``            ``p#<product>#<s>``  a product's counters of the day (``views``,
+                                                    ``units``), sharded 4 ways
+``basket#YYYY-MM-DD``          ``<order_id>``       a paid order's products and buyer (TTL 120 d)
+``fact#<kind>#<id>``           ``fact``             a fact counted once (TTL 90 d)
+``evt#<event_id>``             ``evt``              an event counted once (TTL 3 d)
+``uv#<user_id>``               ``YYYY-MM-DD``       the user visited that day (TTL 3 d)
+``sess#<session_id>``          ``YYYY-MM-DD``       page views of a session on that day (TTL 3 d)
+``u#<user_id>``                ``buyer``            registration and recent payment days (versioned)
+``u#<user_id>``                ``dist``             a distributor's last active day and months
+``metrics``                    ``day#YYYY-MM-DD``   the row ``compute_metrics`` stored for a day
+``exp#…``                      (C's choice)         experiments (store/experiments.py)
+``rec#…``                      (C's choice)         recommendations (store/recommendations.py)
+=============================  ===================  ===============================================
+
+Experiments and recommendations import ``AnalyticsItem`` and use its generic attributes
+(``n``, ``score``, ``ref``, ``data`` JSON, ``expires_at``) under their own prefixes.
+
+Exactly once: every fact and event is counted in one TransactWriteItems together with the put of
+its marker (``fact#…`` / ``evt#…``, conditioned on absence), so a replay cancels the whole
+transaction and counts nothing; the cancellation reasons say which markers existed. Distinct
+counts (visitors, paying users, active distributors, sessions) come from per-entity items read
+first and conditioned on what was read (``uv#`` absent; ``u#`` items carry a version ``v``).
+Hot items stay uncontended: counters land on a random shard of the day.
+
+Public reads (the daily job, the dashboard, recommendations):
+
+* ``day_counts(days)``: each day's counters, shards summed; a fixed key set per day (BatchGetItem),
+  so the cost does not depend on how much happened;
+* ``product_day_counts(day)``: ``{product_id: ProductDay(views, units)}`` (Query ``pday#day``);
+* ``baskets(day)``: the paid orders of a day as ``Basket(order_id, buyer_id, items)``, for
+  "bought together" (Query ``basket#day``, paginated);
+* ``rows(from_day, to_day)``: the stored daily rows (Query ``metrics`` between two days).
+"""
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.config import get_settings
+from chalicelib.store.base import BaseMeta, TransactionFailed, transaction_failure
+
+DAY_SHARDS = 8
+PRODUCT_SHARDS = 4
+EVENT_TTL = timedelta(days=3)
+FACT_TTL = timedelta(days=90)
+BASKET_TTL = timedelta(days=120)
+ROWS = "metrics"
+
+# Counters of a day (``day#`` items) and of a product's day (``pday#`` items).
+DAY_COUNTERS = (
+    "page_views", "product_views", "shares", "sessions", "bounced", "visitors", "new_users", "bindings",
+    "orders", "paid_fen", "paid_cost_fen", "paying_users", "repeat_buyers", "refunds", "refunded_fen",
+    "refunded_cost_fen", "shipped", "completed", "completed_on_time", "commission_accrued_fen",
+    "commission_settled_fen", "withdrawn_fen", "withdrawals", "active_distributors", "dist_month_first",
+    "dist_retained", "nuc0", "nuc1", "nuc2", "nuc3", "nuc4", "nuc5", "nuc6",
+)
+PRODUCT_COUNTERS = ("views", "units")
+# Attributes of the versioned per-entity items (``uv#``, ``sess#``, ``u#``).
+STATE_FIELDS = ("pages", "registered_day", "first_paid_day", "pay_day", "pay_n", "prev_pay_day", "active_day",
+                "active_month", "prev_active_month")
+
+
+class AnalyticsItem(Model):
+    class Meta(BaseMeta):
+        table_name = get_settings().analytics_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    expires_at = TTLAttribute(null=True)
+    v = NumberAttribute(null=True)  # version of a per-entity item
+    # generic, for experiments and recommendations
+    n = NumberAttribute(null=True)
+    score = NumberAttribute(null=True)
+    ref = UnicodeAttribute(null=True)
+    data = UnicodeAttribute(null=True)  # JSON
+    # day counters
+    page_views = NumberAttribute(null=True)
+    product_views = NumberAttribute(null=True)
+    shares = NumberAttribute(null=True)
+    sessions = NumberAttribute(null=True)
+    bounced = NumberAttribute(null=True)  # sessions with exactly one page view
+    visitors = NumberAttribute(null=True)
+    new_users = NumberAttribute(null=True)
+    bindings = NumberAttribute(null=True)
+    orders = NumberAttribute(null=True)
+    paid_fen = NumberAttribute(null=True)
+    paid_cost_fen = NumberAttribute(null=True)
+    paying_users = NumberAttribute(null=True)
+    repeat_buyers = NumberAttribute(null=True)  # paying users with ≥ 2 paid orders in 30 days
+    refunds = NumberAttribute(null=True)
+    refunded_fen = NumberAttribute(null=True)
+    refunded_cost_fen = NumberAttribute(null=True)
+    shipped = NumberAttribute(null=True)
+    completed = NumberAttribute(null=True)
+    completed_on_time = NumberAttribute(null=True)
+    commission_accrued_fen = NumberAttribute(null=True)
+    commission_settled_fen = NumberAttribute(null=True)
+    withdrawn_fen = NumberAttribute(null=True)
+    withdrawals = NumberAttribute(null=True)
+    active_distributors = NumberAttribute(null=True)
+    dist_month_first = NumberAttribute(null=True)  # distributors whose first activity of the month was today
+    dist_retained = NumberAttribute(null=True)  # ... of those, active the month before
+    nuc0 = NumberAttribute(null=True)  # first payments today by users registered k days before (k = 0..6)
+    nuc1 = NumberAttribute(null=True)
+    nuc2 = NumberAttribute(null=True)
+    nuc3 = NumberAttribute(null=True)
+    nuc4 = NumberAttribute(null=True)
+    nuc5 = NumberAttribute(null=True)
+    nuc6 = NumberAttribute(null=True)
+    # product counters
+    views = NumberAttribute(null=True)
+    units = NumberAttribute(null=True)
+    # per-entity state
+    pages = NumberAttribute(null=True)
+    registered_day = UnicodeAttribute(null=True)
+    first_paid_day = UnicodeAttribute(null=True)
+    pay_day = UnicodeAttribute(null=True)
+    pay_n = NumberAttribute(null=True)
+    prev_pay_day = UnicodeAttribute(null=True)
+    active_day = UnicodeAttribute(null=True)
+    active_month = UnicodeAttribute(null=True)
+    prev_active_month = UnicodeAttribute(null=True)
+
+
+Key = tuple[str, str]
+
+
+def day_key(day: date, shard: int) -> Key:
+    return f"day#{day.isoformat()}", f"s#{shard}"
+
+
+def product_key(day: date, product_id: str, shard: int) -> Key:
+    return f"pday#{day.isoformat()}", f"p#{product_id}#{shard}"
+
+
+def fact_key(kind: str, fact_id: str) -> Key:
+    return f"fact#{kind}#{fact_id}", "fact"
+
+
+def event_key(event_id: str) -> Key:
+    return f"evt#{event_id}", "evt"
+
+
+def visit_key(user_id: str, day: date) -> Key:
+    return f"uv#{user_id}", day.isoformat()
+
+
+def session_key(session_id: str, day: date) -> Key:
+    return f"sess#{session_id}", day.isoformat()
+
+
+def buyer_key(user_id: str) -> Key:
+    return f"u#{user_id}", "buyer"
+
+
+def distributor_key(user_id: str) -> Key:
+    return f"u#{user_id}", "dist"
+
+
+@dataclass(frozen=True)
+class ProductDay:
+    views: int = 0
+    units: int = 0
+
+
+@dataclass(frozen=True)
+class Basket:
+    order_id: str
+    buyer_id: str
+    items: tuple[tuple[str, int], ...]  # (product_id, quantity)
+
+
+@dataclass(frozen=True)
+class State:
+    """A per-entity item as read: its version (0: absent) and attributes."""
+
+    key: Key
+    v: int = 0
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str) -> Any:
+        return self.fields.get(name)
+
+
+@dataclass
+class Tally:
+    """What one write adds: day counters per day, product counters per (day, product)."""
+
+    days: dict[date, dict[str, int]] = field(default_factory=dict)
+    products: dict[tuple[date, str], dict[str, int]] = field(default_factory=dict)
+
+    def add(self, day: date, name: str, n: int = 1) -> None:
+        if name not in DAY_COUNTERS:
+            raise ValueError(f"no day counter {name!r}")
+        if n:
+            counts = self.days.setdefault(day, {})
+            counts[name] = counts.get(name, 0) + n
+
+    def add_product(self, day: date, product_id: str, name: str, n: int = 1) -> None:
+        if name not in PRODUCT_COUNTERS:
+            raise ValueError(f"no product counter {name!r}")
+        if n:
+            counts = self.products.setdefault((day, product_id), {})
+            counts[name] = counts.get(name, 0) + n
+
+    def items(self) -> int:
+        return len(self.days) + len(self.products)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """Set ``fields`` on a per-entity item, conditioned on the version that was read."""
+
+    seen: State
+    fields: dict[str, Any]
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Write:
+    """One atomic write: markers put only if absent, state changes, counters, extra puts."""
+
+    markers: tuple[tuple[Key, datetime], ...] = ()  # (key, expires_at)
+    changes: tuple[StateChange, ...] = ()
+    tally: Tally = field(default_factory=Tally)
+    puts: tuple[AnalyticsItem, ...] = ()
+
+    def size(self) -> int:
+        return len(self.markers) + len(self.changes) + self.tally.items() + len(self.puts)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a write was cancelled: markers already present (by index), state read stale, or a
+    concurrent transaction (retry the same write)."""
+
+    duplicates: frozenset[int]
+    stale: bool
+    conflict: bool
+
+
+MAX_TRANSACTION_ITEMS = 100
+
+
+class AnalyticsStore:
+    def states(self, keys: Sequence[Key]) -> dict[Key, State]:
+        """The per-entity items, read consistently in one BatchGetItem per 100 keys; absent ones
+        come back as version 0."""
+        found = {key: State(key) for key in keys}
+        for raw in _batch_get(list(dict.fromkeys(keys)), consistent=True):
+            item = AnalyticsItem.from_raw_data(raw)
+            fields = {name: getattr(item, name) for name in STATE_FIELDS if getattr(item, name) is not None}
+            found[(item.pk, item.sk)] = State((item.pk, item.sk), int(item.v or 0), fields)
+        return found
+
+    def write(self, write: Write) -> Refused | None:
+        """Apply a write in one transaction; None when done, else why it was refused (nothing
+        changed then)."""
+        if not 0 < write.size() <= MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a write touches 1 to {MAX_TRANSACTION_ITEMS} items, not {write.size()}")
+        try:
+            with TransactWrite(connection=AnalyticsItem._get_connection().connection) as tx:
+                for key, expires in write.markers:
+                    tx.save(AnalyticsItem(*key, expires_at=expires), condition=AnalyticsItem.pk.does_not_exist())
+                for change in write.changes:
+                    _change(tx, change)
+                _tally(tx, write.tally)
+                for item in write.puts:
+                    tx.save(item)
+        except TransactWriteError as exc:
+            return _refused(transaction_failure(exc), len(write.markers), len(write.changes))
+        return None
+
+    def day_counts(self, days: Sequence[date]) -> dict[date, dict[str, int]]:
+        """Each day's counters, its shards summed (every counter present, 0 when nothing happened)."""
+        totals = {day: dict.fromkeys(DAY_COUNTERS, 0) for day in days}
+        keys = [day_key(day, shard) for day in days for shard in range(DAY_SHARDS)]
+        for raw in _batch_get(keys, consistent=False):
+            item = AnalyticsItem.from_raw_data(raw)
+            counts = totals[date.fromisoformat(item.pk.split("#", 1)[1])]
+            for name in DAY_COUNTERS:
+                counts[name] += int(getattr(item, name) or 0)
+        return totals
+
+    def product_day_counts(self, day: date) -> dict[str, ProductDay]:
+        """Views and units sold per product on a day (only products with any)."""
+        sums: dict[str, list[int]] = {}
+        for item in AnalyticsItem.query(f"pday#{day.isoformat()}"):
+            product_id = item.sk.split("#")[1]
+            counts = sums.setdefault(product_id, [0, 0])
+            counts[0] += int(item.views or 0)
+            counts[1] += int(item.units or 0)
+        return {p: ProductDay(views, units) for p, (views, units) in sums.items()}
+
+    def baskets(self, day: date) -> Iterator[Basket]:
+        """The orders paid on a day with their products (for "bought together")."""
+        for item in AnalyticsItem.query(f"basket#{day.isoformat()}"):
+            data = json.loads(item.data or "{}")
+            yield Basket(item.sk, data.get("buyer_id", ""), tuple((p, int(q)) for p, q in data.get("items", [])))
+
+    def save_row(self, day: date, row: dict[str, Any]) -> None:
+        AnalyticsItem(ROWS, f"day#{day.isoformat()}", data=json.dumps(row, separators=(",", ":"))).save()
+
+    def rows(self, from_day: date, to_day: date) -> list[dict[str, Any]]:
+        """The stored rows of the days in [from_day, to_day], oldest first (days never computed
+        are absent)."""
+        between = AnalyticsItem.sk.between(f"day#{from_day.isoformat()}", f"day#{to_day.isoformat()}")
+        return [json.loads(item.data or "{}") for item in AnalyticsItem.query(ROWS, between)]
+
+
+def basket_item(day: date, order_id: str, buyer_id: str, items: Sequence[tuple[str, int]],
+                now: datetime) -> AnalyticsItem:
+    data = json.dumps({"buyer_id": buyer_id, "items": [list(i) for i in items]}, separators=(",", ":"))
+    return AnalyticsItem(f"basket#{day.isoformat()}", order_id, data=data, expires_at=now + BASKET_TTL)
+
+
+def _change(tx: TransactWrite, change: StateChange) -> None:
+    seen = change.seen
+    actions: list[Any] = [AnalyticsItem.v.set(seen.v + 1)]
+    for name, value in change.fields.items():
+        if name not in STATE_FIELDS:
+            raise ValueError(f"no state field {name!r}")
+        attribute = getattr(AnalyticsItem, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    if change.expires_at is not None:
+        actions.append(AnalyticsItem.expires_at.set(change.expires_at))
+    condition = AnalyticsItem.pk.does_not_exist() if seen.v == 0 else AnalyticsItem.v == seen.v
+    tx.update(AnalyticsItem(*seen.key), actions=actions, condition=condition)
+
+
+def _tally(tx: TransactWrite, tally: Tally) -> None:
+    for day, counts in tally.days.items():
+        actions = [getattr(AnalyticsItem, name).add(n) for name, n in counts.items()]
+        tx.update(AnalyticsItem(*day_key(day, random.randrange(DAY_SHARDS))), actions=actions)
+    for (day, product_id), counts in tally.products.items():
+        actions = [getattr(AnalyticsItem, name).add(n) for name, n in counts.items()]
+        tx.update(AnalyticsItem(*product_key(day, product_id, random.randrange(PRODUCT_SHARDS))), actions=actions)
+
+
+def _refused(failure: TransactionFailed, markers: int, changes: int) -> Refused:
+    duplicates = frozenset(i for i in range(markers) if failure.failed_at(i))
+    stale = any(failure.failed_at(markers + i) for i in range(changes))
+    return Refused(duplicates, stale, failure.conflict)
+
+
+def _batch_get(keys: list[Key], consistent: bool) -> list[dict[str, Any]]:
+    """Raw items of ``keys`` (BatchGetItem, 100 keys a call, unprocessed keys retried)."""
+    client = AnalyticsItem._get_connection().connection.client
+    table = AnalyticsItem.Meta.table_name
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in
+                                                    keys[start:start + 100]], "ConsistentRead": consistent}}
+        for _ in range(10):
+            answer = client.batch_get_item(RequestItems=request)
+            found += answer.get("Responses", {}).get(table, [])
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise TransactionFailed(["Throttled"])
+    return found
