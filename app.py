@@ -5,14 +5,27 @@ from typing import Any
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import admin, catalog, content, dev, groups, openapi, orders, payments, referrals, users, wallet
+from chalicelib.api import (
+    admin,
+    catalog,
+    content,
+    dashboard,
+    dev,
+    groups,
+    openapi,
+    orders,
+    payments,
+    referrals,
+    users,
+    wallet,
+)
 from chalicelib.api.errors import normalise_chalice_error
 from chalicelib.entrypoints import observe_request, run_scheduled
 
 app = Chalice(app_name="fenxiao", configure_logs=False)
 
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
-                  dev.bp, wallet.bp, openapi.bp):
+                  dev.bp, wallet.bp, dashboard.bp, openapi.bp):
     app.register_blueprint(blueprint)
 
 

@@ -71,6 +71,8 @@ def _operation(route: RouteSpec) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": "Success"}
     if route.response is not None:
         answer["content"] = {"application/json": {"schema": {"$ref": REF.format(model=route.response.__name__)}}}
+    elif route.produces != "application/json":
+        answer["content"] = {route.produces: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(route.status): answer}
     error = {"application/json": {"schema": {"$ref": REF.format(model="ErrorAnswer")}}}
     for status, text in COMMON_ERRORS.items():
