@@ -72,3 +72,10 @@ def reconcile_wallets(event: Any) -> dict[str, Any]:
 @app.schedule(Cron(30, 16, "*", "*", "?", "*"), name="team_bonus")
 def team_bonus(event: Any) -> dict[str, Any]:
     return run_scheduled("team_bonus", event)
+
+
+# Withdrawals waiting for WeChat Pay's merchant transfer: asked for their bill's state (the
+# notification usually comes first), and bills whose creation never arrived are created again.
+@app.schedule(Rate(10, unit=Rate.MINUTES), name="poll_transfers")
+def poll_transfers(event: Any) -> dict[str, Any]:
+    return run_scheduled("poll_transfers", event)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chalicelib.domain.binding import BindableUsers, BindingDuration, BindingPolicy, PromoterPolicy
 from chalicelib.domain.invitations import InvitationLadder, Milestone
 from chalicelib.domain.tiers import Tier, TierRule, TierRules
+from chalicelib.domain.withdrawals import WithdrawalLimits
 
 
 class Mode(StrEnum):
@@ -94,12 +95,25 @@ class OrderRules(_Frozen):
     settlement_hold_days: int = Field(default=3, ge=0, le=180)
 
 
+class WithdrawalRules(_Frozen):
+    """Withdrawal limits (DOMAIN.md gives none: these defaults are ours, docs/wallet.md)."""
+
+    minimum_fen: int = Field(default=100, ge=1)  # 1 yuan
+    daily_count: int = Field(default=3, ge=1, le=100)
+    daily_amount_fen: int = Field(default=500_000, ge=1)  # 5,000 yuan
+    review_above_fen: int = Field(default=50_000, ge=0)  # above 500 yuan the operator approves
+
+    def limits(self) -> WithdrawalLimits:
+        return WithdrawalLimits(self.minimum_fen, self.daily_count, self.daily_amount_fen, self.review_above_fen)
+
+
 class Rules(_Frozen):
     """The operator's business rules, defaults from DOMAIN.md §1."""
 
     binding: BindingRules = BindingRules()
     commission: CommissionRules = CommissionRules()
     orders: OrderRules = OrderRules()
+    withdrawals: WithdrawalRules = WithdrawalRules()
     tiers: list[TierRuleConfig] = Field(default_factory=_default_tiers)
     # "never": a tier once reached is kept; "month_end": re-evaluated on last month's figures
     tier_downgrade: str = Field(default="month_end", pattern="^(never|month_end)$")

@@ -47,6 +47,7 @@ class User:
     qualified_invitees: int = 0
     qualified_at: datetime | None = None  # first completed order: counted for their inviter
     real_name_verified: bool = False
+    real_name: str | None = field(default=None, repr=False)  # only for the transfer's encrypted user_name
 
     def tier_stats(self, month: str) -> TierStats:
         return TierStats(self.member.direct_count, self.member.team_count, self.sales.of(month))

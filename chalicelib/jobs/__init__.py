@@ -54,6 +54,12 @@ def _team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
     return team_bonus(now, deps)
 
 
+def _poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.withdrawals import poll_transfers
+
+    return poll_transfers(now, deps)
+
+
 JOBS: dict[str, Job] = {
     "evaluate_tiers": _evaluate_tiers,
     "cancel_unpaid": _cancel_unpaid,
@@ -62,6 +68,7 @@ JOBS: dict[str, Job] = {
     "settle_commissions": _settle_commissions,
     "reconcile_wallets": _reconcile_wallets,
     "team_bonus": _team_bonus,
+    "poll_transfers": _poll_transfers,
 }
 
 

@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
     from chalicelib.store.users import UserStore
+    from chalicelib.store.withdrawals import WithdrawalStore
     from chalicelib.wechat.login import LoginClient
     from chalicelib.wechat.pay import PayClient
     from chalicelib.wechat.security import ContentSecurity
+    from chalicelib.wechat.transfer import TransferClient
 
 
 @dataclass
@@ -68,6 +70,18 @@ class Deps:
         from chalicelib.services.payments import pay_client
 
         return pay_client(self.settings)
+
+    @cached_property
+    def withdrawals(self) -> WithdrawalStore:
+        from chalicelib.store.withdrawals import WithdrawalStore
+
+        return WithdrawalStore()
+
+    @cached_property
+    def transfers(self) -> TransferClient:
+        from chalicelib.services.transfers import transfer_client
+
+        return transfer_client(self.settings)
 
     @cached_property
     def wechat_login(self) -> LoginClient:

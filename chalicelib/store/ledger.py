@@ -8,7 +8,12 @@ Items (``pk`` = user id, ``sk``):
   from what caused it, so writing it twice is impossible (the put is conditional); rewards use
   ``entry#milestone#<NNNN>#0#reward`` and ``entry#teambonus#<YYYY-MM>#0#team_bonus``;
 * ``"teamsales#<YYYY-MM>"``: the month's team sales (``amount_fen``, moved by payments and
-  refunds) and, once the team bonus is paid, ``paid_at`` and ``bonus_fen``.
+  refunds) and, once the team bonus is paid, ``paid_at`` and ``bonus_fen``;
+* ``"wdday#<YYYY-MM-DD>"``: the user's withdrawals of a Shanghai day (``wd_count``, ``amount_fen``),
+  checked against the daily limits inside the withdrawal's transaction.
+
+Withdrawals are items of their own (``pk`` = ``"wd#<withdrawal_id>"``, ``sk`` = ``"withdrawal"``),
+so that the operator and WeChat's notifications find them by id alone (store/withdrawals.py).
 
 Balances change only inside transactions together with the entry that explains them
 (``store/orders.py`` composes them; settlement is composed here).
@@ -30,7 +35,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -72,6 +77,29 @@ class Touched(GlobalSecondaryIndex["LedgerItem"]):
     pk = UnicodeAttribute(range_key=True)
 
 
+class WithdrawalsOfUser(GlobalSecondaryIndex["LedgerItem"]):
+    """A user's withdrawals, newest last (``wd_key`` = ``<requested_at>#<withdrawal_id>``)."""
+
+    class Meta:
+        index_name = "withdrawals_of_user"
+        projection = AllProjection()
+
+    wd_user = UnicodeAttribute(hash_key=True)
+    wd_key = UnicodeAttribute(range_key=True)
+
+
+class OpenWithdrawals(GlobalSecondaryIndex["LedgerItem"]):
+    """Sparse: withdrawals not yet final carry ``wd_open`` = ``reviewing`` (the operator's review
+    queue) or ``in_flight`` (waiting for WeChat Pay: the polling job's work)."""
+
+    class Meta:
+        index_name = "open_withdrawals"
+        projection = AllProjection()
+
+    wd_open = UnicodeAttribute(hash_key=True)
+    wd_key = UnicodeAttribute(range_key=True)
+
+
 class LedgerItem(Model):
     class Meta(BaseMeta):
         table_name = get_settings().ledger_table
@@ -98,9 +126,21 @@ class LedgerItem(Model):
     # team sales of a month (``amount_fen``), and its team bonus once paid
     paid_at = UTCDateTimeAttribute(null=True)
     bonus_fen = NumberAttribute(null=True)
+    # a withdrawal (``status``, ``amount_fen``, ``at`` = requested) and a day's withdrawal count
+    wd_user = UnicodeAttribute(null=True)
+    wd_key = UnicodeAttribute(null=True)
+    wd_open = UnicodeAttribute(null=True)
+    wd_count = NumberAttribute(null=True)
+    transfer_bill_no = UnicodeAttribute(null=True)
+    package_info = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
 
     settle_due = SettleDue()
     touched = Touched()
+    withdrawals_of_user = WithdrawalsOfUser()
+    open_withdrawals = OpenWithdrawals()
 
 
 def commission_key(order_id: str, level: int) -> str:

@@ -155,6 +155,7 @@ def to_user(item: UserItem) -> User:
         qualified_invitees=_int(item.qualified_invitees),
         qualified_at=item.qualified_at,
         real_name_verified=bool(item.real_name_verified),
+        real_name=item.real_name,
     )
 
 

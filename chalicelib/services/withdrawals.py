@@ -1,0 +1,244 @@
+"""Withdrawals (DOMAIN.md §6, §7; docs/wallet.md): request, review, payout by WeChat Pay's
+merchant transfer, and the transfer's end by notification or polling.
+
+Money leaves ``available`` in the request's transaction. The transfer is then created at WeChat
+with the withdrawal's own bill number (its id), so every retry — the request's, the operator's
+approval, the polling job's — names the same bill and can never pay twice. A transfer that
+fails or is cancelled, and a rejected request, return the money with a ledger entry.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.domain.clock import business_date
+from chalicelib.domain.errors import DomainError, Unavailable
+from chalicelib.domain.orders import IdempotencyKeyReused
+from chalicelib.domain.withdrawals import (
+    DailyLimitExceeded,
+    InsufficientBalance,
+    NotUnderReview,
+    Withdrawal,
+    WithdrawalNotFound,
+    WithdrawalStatus,
+    check_request,
+    needs_review,
+    user_name_needed,
+    withdrawal_id_for,
+    within_daily_limits,
+)
+from chalicelib.services.deps import Deps
+from chalicelib.services.retry import backoff
+
+if TYPE_CHECKING:
+    from chalicelib.wechat.transfer_results import TransferBill
+
+ATTEMPTS = 8
+REMARK = "佣金提现 commission withdrawal"
+# WeChat refusals worth another try later (the bill was not created): the merchant's balance is
+# short, the call rate too high, or WeChat had a moment; anything else returns the money.
+RETRY_LATER = frozenset({"NOT_ENOUGH", "FREQUENCY_LIMITED", "FREQUENCY_LIMIT_EXCEED", "SYSTEM_ERROR"})
+
+
+def request_withdrawal(user_id: str, amount_fen: int, idempotency_key: str, deps: Deps) -> Withdrawal:
+    """Take ``amount_fen`` out of ``available`` and start its payout (or queue it for review).
+    The same key again answers the same withdrawal; with another amount it is refused."""
+    from chalicelib.store.base import TransactionFailed
+    from chalicelib.store.withdrawals import RequestRefused
+
+    limits = deps.settings.rules.withdrawals.limits()
+    withdrawal_id = withdrawal_id_for(user_id, idempotency_key)
+    for attempt in range(ATTEMPTS):
+        now = deps.clock()
+        day = business_date(now).isoformat()
+        reads = deps.withdrawals.reads(user_id, withdrawal_id, day)
+        if reads.existing is not None:
+            return _replayed(reads.existing, amount_fen)
+        user = deps.users.get(user_id)
+        check_request(amount_fen, bool(user and user.real_name_verified), limits)
+        if not within_daily_limits(reads.count_today, reads.amount_today_fen, amount_fen, limits):
+            raise DailyLimitExceeded(f"at most {limits.daily_count} withdrawals and {limits.daily_amount_fen} fen a day",
+                                     daily_count=limits.daily_count, daily_amount_fen=limits.daily_amount_fen)
+        if reads.available_fen < amount_fen:
+            raise InsufficientBalance("the available balance is smaller than the amount",
+                                      available_fen=reads.available_fen)
+        status = WithdrawalStatus.REVIEWING if needs_review(amount_fen, limits) else WithdrawalStatus.TRANSFERRING
+        withdrawal = Withdrawal(withdrawal_id=withdrawal_id, user_id=user_id, amount_fen=amount_fen, status=status,
+                                requested_at=now, out_bill_no=withdrawal_id)
+        try:
+            deps.withdrawals.request(withdrawal, limits, day)
+        except RequestRefused:
+            continue  # a concurrent change: read again, and refuse (or replay) on what is there now
+        except TransactionFailed:
+            backoff(attempt)
+            continue
+        _count("withdrawals_requested", deps)
+        if status is WithdrawalStatus.TRANSFERRING:
+            return submit(withdrawal, deps)
+        return withdrawal
+    raise Unavailable("too much contention on this wallet; retry with the same Idempotency-Key")
+
+
+def _replayed(existing: Withdrawal, amount_fen: int) -> Withdrawal:
+    if existing.amount_fen != amount_fen:
+        raise IdempotencyKeyReused("this Idempotency-Key was used for another amount")
+    return existing
+
+
+def submit(withdrawal: Withdrawal, deps: Deps) -> Withdrawal:
+    """Create (or find again) the withdrawal's transfer bill at WeChat and record what WeChat
+    says. WeChat unreachable or busy leaves it ``transferring`` for the polling job."""
+    from chalicelib.wechat.transfer import TransferRejected
+
+    user = deps.users.get(withdrawal.user_id)
+    if user is None:  # cannot happen for a user with a wallet; never pay an unknown payee
+        return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason="USER_NOT_FOUND")
+    name = user.real_name if user_name_needed(withdrawal.amount_fen) else None
+    try:
+        bill = deps.transfers.create_bill(withdrawal.out_bill_no, user.openid, withdrawal.amount_fen, REMARK, name)
+    except Unavailable:
+        _log("transfer not created; the polling job retries", withdrawal)
+        return withdrawal
+    except TransferRejected as refused:
+        code = str(refused.details.get("wechat_code", "REFUSED"))
+        if code in RETRY_LATER:
+            _log("transfer refused for now; the polling job retries", withdrawal, wechat_code=code)
+            return withdrawal
+        return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason=code)
+    return apply_bill(withdrawal, bill, deps)
+
+
+def apply_bill(withdrawal: Withdrawal, bill: TransferBill, deps: Deps) -> Withdrawal:
+    """Bring a withdrawal to what WeChat says of its bill (idempotent: a final state is recorded
+    once; anything already final stays as it is)."""
+    from chalicelib.wechat.transfer_results import TransferState
+
+    if withdrawal.status.final or withdrawal.status is WithdrawalStatus.REVIEWING:
+        return withdrawal
+    if bill.state is TransferState.SUCCESS:
+        return _finish(withdrawal, WithdrawalStatus.PAID, deps, transfer_bill_no=bill.transfer_bill_no)
+    if bill.state in (TransferState.FAIL, TransferState.CANCELLED):
+        return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason=bill.fail_reason or bill.state.value,
+                       transfer_bill_no=bill.transfer_bill_no)
+    status = WithdrawalStatus.WAIT_USER_CONFIRM if bill.state is TransferState.WAIT_USER_CONFIRM \
+        else WithdrawalStatus.TRANSFERRING
+    if deps.withdrawals.progress(withdrawal.withdrawal_id, status, bill.transfer_bill_no, bill.package_info):
+        return replace(withdrawal, status=status, transfer_bill_no=bill.transfer_bill_no or withdrawal.transfer_bill_no,
+                       package_info=bill.package_info or withdrawal.package_info)
+    return _current(withdrawal.withdrawal_id, deps)
+
+
+def _finish(withdrawal: Withdrawal, outcome: WithdrawalStatus, deps: Deps, *, reason: str | None = None,
+            transfer_bill_no: str | None = None, decided_by: str | None = None) -> Withdrawal:
+    now = deps.clock()
+    if deps.withdrawals.finish(withdrawal, outcome, now, reason=reason, transfer_bill_no=transfer_bill_no,
+                               decided_by=decided_by):
+        _count("withdrawals_paid" if outcome is WithdrawalStatus.PAID else "withdrawals_returned", deps)
+        return replace(withdrawal, status=outcome, reason=reason, finished_at=now, package_info=None,
+                       transfer_bill_no=transfer_bill_no or withdrawal.transfer_bill_no,
+                       decided_by=decided_by or withdrawal.decided_by)
+    return _current(withdrawal.withdrawal_id, deps)
+
+
+def _current(withdrawal_id: str, deps: Deps) -> Withdrawal:
+    found = deps.withdrawals.get(withdrawal_id)
+    if found is None:
+        raise WithdrawalNotFound("no such withdrawal")
+    return found
+
+
+# The operator ------------------------------------------------------------------------------
+
+def approve(withdrawal_id: str, admin_id: str, deps: Deps) -> Withdrawal:
+    """reviewing → transferring, then pay out at once."""
+    withdrawal = _current(withdrawal_id, deps)
+    if not deps.withdrawals.approve(withdrawal_id, admin_id):
+        raise NotUnderReview("the withdrawal was decided already", status=_current(withdrawal_id, deps).status.value)
+    return submit(replace(withdrawal, status=WithdrawalStatus.TRANSFERRING, decided_by=admin_id), deps)
+
+
+def reject(withdrawal_id: str, admin_id: str, reason: str, deps: Deps) -> Withdrawal:
+    """reviewing → returned: the money goes back to ``available`` with a ledger entry."""
+    withdrawal = _current(withdrawal_id, deps)
+    if withdrawal.status is not WithdrawalStatus.REVIEWING:
+        raise NotUnderReview("the withdrawal was decided already", status=withdrawal.status.value)
+    now = deps.clock()
+    if not deps.withdrawals.finish(withdrawal, WithdrawalStatus.RETURNED, now, reason=f"rejected: {reason}",
+                                   decided_by=admin_id):
+        raise NotUnderReview("the withdrawal was decided already", status=_current(withdrawal_id, deps).status.value)
+    _count("withdrawals_returned", deps)
+    return _current(withdrawal_id, deps)
+
+
+def review_queue(limit: int, cursor: str | None, deps: Deps) -> tuple[list[Withdrawal], str | None]:
+    return deps.withdrawals.open("reviewing", limit, cursor)
+
+
+# The distributor ---------------------------------------------------------------------------
+
+def mine(user_id: str, limit: int, cursor: str | None, deps: Deps) -> tuple[list[Withdrawal], str | None]:
+    return deps.withdrawals.of_user(user_id, limit, cursor)
+
+
+def one_of_mine(withdrawal_id: str, user_id: str, deps: Deps) -> Withdrawal:
+    """A user sees only their own withdrawals (someone else's id is not found)."""
+    withdrawal = deps.withdrawals.get(withdrawal_id)
+    if withdrawal is None or withdrawal.user_id != user_id:
+        raise WithdrawalNotFound("no such withdrawal")
+    return withdrawal
+
+
+# WeChat's side: notifications and polling --------------------------------------------------
+
+def handle_transfer_notification(headers: Mapping[str, str], raw_body: bytes, deps: Deps) -> Withdrawal | None:
+    """Verify a transfer notification (as Pay notifications are verified) and apply its state;
+    a bill we do not know is logged and acknowledged (None)."""
+    from chalicelib.wechat.transfer import verify_transfer_notification
+
+    bill = verify_transfer_notification(headers, raw_body, deps.clock(), deps.pay.config)
+    withdrawal = deps.withdrawals.get(bill.out_bill_no)
+    if withdrawal is None:
+        from chalicelib.observability import logger
+
+        logger().error("transfer notification for an unknown bill", extra={"out_bill_no": bill.out_bill_no})
+        return None
+    if bill.amount_fen is not None and bill.amount_fen != withdrawal.amount_fen:
+        from chalicelib.services.payments import AmountMismatch
+
+        raise AmountMismatch("the notification does not match the withdrawal", withdrawal_id=withdrawal.withdrawal_id)
+    return apply_bill(withdrawal, bill, deps)
+
+
+def poll_transfers(now: Any, deps: Deps) -> dict[str, int]:
+    """Every in-flight withdrawal: ask WeChat for its bill and apply it; a bill WeChat does not
+    know (the request's create call never arrived) is created again with the same number."""
+    counts = {"checked": 0, "paid": 0, "returned": 0, "waiting": 0, "unreachable": 0}
+    cursor: str | None = None
+    while True:
+        page, cursor = deps.withdrawals.open("in_flight", 100, cursor)
+        for withdrawal in page:
+            counts["checked"] += 1
+            try:
+                bill = deps.transfers.query_bill(withdrawal.out_bill_no)
+                after = submit(withdrawal, deps) if bill is None else apply_bill(withdrawal, bill, deps)
+            except DomainError:  # WeChat unreachable or refusing for now: next run
+                counts["unreachable"] += 1
+                continue
+            key = {WithdrawalStatus.PAID: "paid", WithdrawalStatus.RETURNED: "returned"}.get(after.status, "waiting")
+            counts[key] += 1
+        if not cursor:
+            return counts
+
+
+def _count(name: str, deps: Deps) -> None:
+    from chalicelib.observability import metrics
+
+    metrics().add_metric(name=name, unit="Count", value=1)
+
+
+def _log(message: str, withdrawal: Withdrawal, **extra: Any) -> None:
+    from chalicelib.observability import logger
+
+    logger().warning(message, extra={"withdrawal_id": withdrawal.withdrawal_id, **extra})
+

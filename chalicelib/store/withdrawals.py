@@ -1,0 +1,208 @@
+"""Withdrawals in the ledger table: the request, its transfer's progress and its end, each a
+conditional write; every balance change with the entry that explains it (store/ledger.py).
+
+Items: ``wd#<withdrawal_id>`` / ``withdrawal`` (the withdrawal; indexes ``withdrawals_of_user``
+and, while not final, ``open_withdrawals``); ``<user>`` / ``wdday#<day>`` (the day's count and
+amount); ``<user>`` / ``entry#withdrawal#<id>#0#<kind>`` (the entries: ``withdrawal``
+available→withdrawing, ``withdrawal_paid`` withdrawing→withdrawn, ``withdrawal_return``
+withdrawing→available).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.clock import iso
+from chalicelib.domain.withdrawals import Withdrawal, WithdrawalLimits, WithdrawalStatus
+from chalicelib.store.base import condition_failed, paginate, transaction_failure
+from chalicelib.store.ledger import WALLET, LedgerItem, entry_key, touch
+
+ITEM = "withdrawal"
+REVIEWING, IN_FLIGHT = "reviewing", "in_flight"
+
+
+def withdrawal_pk(withdrawal_id: str) -> str:
+    return f"wd#{withdrawal_id}"
+
+
+def day_key(day: str) -> str:
+    return f"wdday#{day}"
+
+
+def withdrawal_entry_key(withdrawal_id: str, kind: str) -> str:
+    return entry_key(f"withdrawal#{withdrawal_id}", 0, kind)
+
+
+def _open_marker(status: WithdrawalStatus) -> str | None:
+    if status is WithdrawalStatus.REVIEWING:
+        return REVIEWING
+    return IN_FLIGHT if status.in_flight else None
+
+
+def to_withdrawal(item: LedgerItem) -> Withdrawal:
+    assert item.wd_user and item.at
+    return Withdrawal(withdrawal_id=item.pk.removeprefix("wd#"), user_id=item.wd_user,
+                      amount_fen=int(item.amount_fen or 0), status=WithdrawalStatus(item.status),
+                      requested_at=item.at, out_bill_no=item.pk.removeprefix("wd#"),
+                      transfer_bill_no=item.transfer_bill_no, package_info=item.package_info, reason=item.reason,
+                      decided_by=item.decided_by, finished_at=item.finished_at)
+
+
+@dataclass(frozen=True)
+class RequestReads:
+    """What a withdrawal request decides on, read in one BatchGetItem."""
+
+    existing: Withdrawal | None
+    available_fen: int
+    count_today: int
+    amount_today_fen: int
+
+
+class RequestRefused(Exception):
+    """The request's transaction refused it: which condition failed."""
+
+    def __init__(self, exists: bool, balance: bool, limits: bool) -> None:
+        super().__init__("withdrawal refused")
+        self.exists, self.balance, self.limits = exists, balance, limits
+
+
+def _status_in(statuses: Iterable[WithdrawalStatus]) -> Condition:
+    condition: Condition | None = None
+    for status in statuses:
+        clause = LedgerItem.status == status.value
+        condition = clause if condition is None else condition | clause
+    assert condition is not None
+    return condition
+
+
+class WithdrawalStore:
+    def reads(self, user_id: str, withdrawal_id: str, day: str) -> RequestReads:
+        keys = [(withdrawal_pk(withdrawal_id), ITEM), (user_id, WALLET), (user_id, day_key(day))]
+        found = {(i.pk, i.sk): i for i in LedgerItem.batch_get(keys, consistent_read=True)}
+        existing = found.get(keys[0])
+        wallet = found.get(keys[1])
+        today = found.get(keys[2])
+        return RequestReads(existing=to_withdrawal(existing) if existing else None,
+                            available_fen=int(wallet.available_fen or 0) if wallet else 0,
+                            count_today=int(today.wd_count or 0) if today else 0,
+                            amount_today_fen=int(today.amount_fen or 0) if today else 0)
+
+    def get(self, withdrawal_id: str) -> Withdrawal | None:
+        try:
+            return to_withdrawal(LedgerItem.get(withdrawal_pk(withdrawal_id), ITEM, consistent_read=True))
+        except LedgerItem.DoesNotExist:
+            return None
+
+    def of_user(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Withdrawal], str | None]:
+        return paginate(LedgerItem.withdrawals_of_user, user_id, cursor, to_withdrawal, limit=limit,
+                        scan_index_forward=False)
+
+    def open(self, marker: str, limit: int, cursor: str | None) -> tuple[list[Withdrawal], str | None]:
+        """``reviewing`` (oldest first: the review queue) or ``in_flight`` withdrawals (eventually consistent)."""
+        return paginate(LedgerItem.open_withdrawals, marker, cursor, to_withdrawal, limit=limit)
+
+    def request(self, w: Withdrawal, limits: WithdrawalLimits, day: str) -> None:
+        """The request, at once: the withdrawal (absent before), ``available → withdrawing`` (only
+        when ``available`` covers it), its entry, and the day's count and amount (only within
+        the limits). Raises :class:`RequestRefused` naming the failed conditions, or
+        TransactionFailed on a conflict with a concurrent transaction."""
+        now, fen = w.requested_at, w.amount_fen
+        marker = _open_marker(w.status)
+        item = LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM, wd_user=w.user_id, wd_key=f"{iso(now)}#{w.withdrawal_id}",
+                          wd_open=marker, amount_fen=fen, status=w.status.value, at=now)
+        within = ((LedgerItem.wd_count.does_not_exist() | (LedgerItem.wd_count <= limits.daily_count - 1))
+                  & (LedgerItem.amount_fen.does_not_exist()
+                     | (LedgerItem.amount_fen <= limits.daily_amount_fen - fen)))
+        try:
+            with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
+                tx.save(item, condition=LedgerItem.pk.does_not_exist())  # reason 0
+                tx.save(_entry(w, "withdrawal", "available>withdrawing", now),  # reason 1
+                        condition=LedgerItem.sk.does_not_exist())
+                tx.update(LedgerItem(w.user_id, WALLET), actions=[  # reason 2
+                    LedgerItem.available_fen.add(-fen), LedgerItem.withdrawing_fen.add(fen), touch(now)],
+                    condition=LedgerItem.available_fen >= fen)
+                tx.update(LedgerItem(w.user_id, day_key(day)), actions=[  # reason 3
+                    LedgerItem.wd_count.add(1), LedgerItem.amount_fen.add(fen)], condition=within)
+        except TransactWriteError as exc:
+            failure = transaction_failure(exc)
+            if failure.conflict:
+                raise failure from exc
+            raise RequestRefused(exists=failure.failed_at(0) or failure.failed_at(1), balance=failure.failed_at(2),
+                                 limits=failure.failed_at(3)) from exc
+
+    def approve(self, withdrawal_id: str, admin_id: str) -> bool:
+        """reviewing → transferring; False when it was not under review."""
+        try:
+            LedgerItem(withdrawal_pk(withdrawal_id), ITEM).update(
+                actions=[LedgerItem.status.set(WithdrawalStatus.TRANSFERRING.value), LedgerItem.wd_open.set(IN_FLIGHT),
+                         LedgerItem.decided_by.set(admin_id)],
+                condition=LedgerItem.status == WithdrawalStatus.REVIEWING.value)
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def progress(self, withdrawal_id: str, status: WithdrawalStatus, transfer_bill_no: str | None,
+                 package_info: str | None) -> bool:
+        """Record a transfer still in flight (its bill number, the package the user confirms
+        with); False when the withdrawal is no longer in flight."""
+        assert status.in_flight
+        actions: list[Any] = [LedgerItem.status.set(status.value)]
+        if transfer_bill_no:
+            actions.append(LedgerItem.transfer_bill_no.set(transfer_bill_no))
+        if package_info:
+            actions.append(LedgerItem.package_info.set(package_info))
+        try:
+            LedgerItem(withdrawal_pk(withdrawal_id), ITEM).update(
+                actions=actions, condition=_status_in(s for s in WithdrawalStatus if s.in_flight))
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def finish(self, w: Withdrawal, outcome: WithdrawalStatus, now: datetime, *, reason: str | None = None,
+               transfer_bill_no: str | None = None, decided_by: str | None = None) -> bool:
+        """The end, once: ``paid`` (withdrawing → withdrawn) or ``returned`` (withdrawing →
+        available) from an in-flight status, or ``returned`` from ``reviewing`` (rejected); the
+        withdrawal, the wallet and the entry at once. False when it ended before."""
+        assert outcome.final
+        expected = [WithdrawalStatus.REVIEWING] if w.status is WithdrawalStatus.REVIEWING \
+            else [s for s in WithdrawalStatus if s.in_flight]
+        kind, target = ("withdrawal_paid", "withdrawn") if outcome is WithdrawalStatus.PAID \
+            else ("withdrawal_return", "available")
+        actions: list[Any] = [LedgerItem.status.set(outcome.value), LedgerItem.wd_open.remove(),
+                              LedgerItem.finished_at.set(now), LedgerItem.package_info.remove()]
+        if reason:
+            actions.append(LedgerItem.reason.set(reason))
+        if transfer_bill_no:
+            actions.append(LedgerItem.transfer_bill_no.set(transfer_bill_no))
+        if decided_by:
+            actions.append(LedgerItem.decided_by.set(decided_by))
+        try:
+            with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
+                tx.save(_entry(w, kind, f"withdrawing>{target}", now), condition=LedgerItem.sk.does_not_exist())
+                tx.update(LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM), actions=actions,
+                          condition=_status_in(expected))
+                tx.update(LedgerItem(w.user_id, WALLET), actions=[
+                    LedgerItem.withdrawing_fen.add(-w.amount_fen), getattr(LedgerItem, f"{target}_fen").add(w.amount_fen),
+                    touch(now)])
+        except TransactWriteError as exc:
+            failure = transaction_failure(exc)
+            if failure.failed_at(0) or failure.failed_at(1):
+                return False
+            raise failure from exc
+        return True
+
+
+def _entry(w: Withdrawal, kind: str, movement: str, now: datetime) -> LedgerItem:
+    return LedgerItem(w.user_id, withdrawal_entry_key(w.withdrawal_id, kind), order_id=f"withdrawal#{w.withdrawal_id}",
+                      level=0, amount_fen=w.amount_fen, kind=kind, at=now, status=movement)
+
