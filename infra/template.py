@@ -3,7 +3,9 @@
 * the tables: keys and indexes from the PynamoDB models (``chalicelib.store.tables.table_spec``),
   names from the stage's environment variables in ``.chalice/config.json``;
 * the Lambda role's policy: exactly those tables and their indexes, logs, and X-Ray where the
-  stage traces.
+  stage traces;
+* the CloudWatch dashboard and alarms (``infra.observability``) over every function of ``app.py``
+  and every table.
 
 Pure functions over dicts: no files, no subprocesses (``infra.package`` does those).
 """
@@ -135,10 +137,28 @@ def lambda_policy(tables: dict[str, dict[str, Any]], xray: bool) -> dict[str, An
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def app_functions() -> dict[str, str]:
+    """Chalice function name → the logical id ``chalice package`` gives its function: the API
+    handler and one per scheduled (or other event-driven) function of ``app.py``."""
+    from chalice.utils import to_cfn_resource_name
+
+    from app import app
+
+    functions = {API_HANDLER: "APIHandler"} if app.routes else {}
+    functions.update({source.name: to_cfn_resource_name(source.name) for source in app.event_sources})
+    functions.update({f.name: to_cfn_resource_name(f.name) for f in app.pure_lambda_functions})
+    return functions
+
+
 def merge_template(tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The template ``chalice package --merge-template`` deep-merges over its own."""
+    """The template ``chalice package --merge-template`` deep-merges over its own: the tables,
+    and the dashboard and alarms over every function and table (``infra.observability``)."""
+    from app import app
+    from infra.observability import Stack, observability_template
+
+    observed = observability_template(Stack(app.app_name, app_functions(), tuple(tables)))
     outputs = {f"{name}Name": {"Value": {"Ref": name}} for name in tables}
-    return {"Resources": dict(tables), "Outputs": outputs}
+    return {**observed, "Resources": {**tables, **observed["Resources"]}, "Outputs": {**outputs, **observed["Outputs"]}}
 
 
 def fix_log_group_refs(template: dict[str, Any]) -> list[str]:
