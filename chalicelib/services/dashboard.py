@@ -3,7 +3,7 @@ few headline figures, plus the short-lived link that opens the board in the mini
 web-view (which cannot send an Authorization header)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -63,7 +63,7 @@ def build_board(days: int, deps: Deps) -> Board:
     now = deps.clock()
     from_day, to_day = period(now, days)
     rows = every_day(daily_rows(from_day, to_day, deps), from_day, to_day)
-    return Board(from_day, to_day, iso(now), rows, headline(rows), named(top_products(rows), deps))
+    return Board(from_day, to_day, iso(now), rows, headline(rows), top_products(rows))
 
 
 def daily_rows(from_day: date, to_day: date, deps: Deps) -> list[dict[str, Any]]:
@@ -101,28 +101,21 @@ def headline(rows: list[dict[str, Any]]) -> list[Kpi]:
 
 def top_products(rows: list[dict[str, Any]], limit: int = TOP_PRODUCTS) -> list[TopProduct]:
     """The products that sold the most units over the period (then the most viewed), with their
-    latest sell-through and inventory turnover."""
+    latest name, sell-through and inventory turnover."""
     totals: dict[str, dict[str, Any]] = {}
     for row in rows:
         for item in row.get("products") or []:
-            entry = totals.setdefault(str(item["product_id"]), {"units": 0, "views": 0})
+            pid = str(item["product_id"])
+            entry = totals.setdefault(pid, {"units": 0, "views": 0, "name": pid})
             entry["units"] += _int(item.get("units_sold"))
             entry["views"] += _int(item.get("views"))
+            entry["name"] = str(item.get("name") or entry["name"])
             for field in ("sell_through_bp", "inventory_turnover_days"):
                 if isinstance(item.get(field), int):
                     entry[field] = item[field]
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1]["units"], -kv[1]["views"], kv[0]))
-    return [TopProduct(pid, pid, t["units"], t["views"], t.get("sell_through_bp"), t.get("inventory_turnover_days"))
+    return [TopProduct(pid, t["name"], t["units"], t["views"], t.get("sell_through_bp"), t.get("inventory_turnover_days"))
             for pid, t in ranked[:limit] if t["units"] or t["views"]]
-
-
-def named(products: list[TopProduct], deps: Deps) -> list[TopProduct]:
-    """The products with their catalogue names (one read each; a deleted product keeps its id)."""
-    out = []
-    for p in products:
-        product = deps.products.get(p.product_id)
-        out.append(replace(p, name=product.name) if product is not None else p)
-    return out
 
 
 def _latest(rows: list[dict[str, Any]]) -> dict[str, Any]:

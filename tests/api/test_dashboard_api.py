@@ -41,7 +41,7 @@ def test_an_admin_gets_the_board_of_the_last_30_shanghai_days_as_html(api, rows,
     page = response.body.decode()
     assert page.startswith("<!doctype html>") and "2026-10-12 – 2026-11-10" in page
     assert rows == [(date(2026, 10, 12), date(2026, 11, 10))]  # the clock says 2026-11-10 12:00 in Shanghai
-    assert 'id="top-products"' in page and "p-mask" in page
+    assert 'id="top-products"' in page and "补水面膜" in page
 
 
 @pytest.mark.parametrize("days", ["7", "90"])

@@ -22,11 +22,11 @@ def sample_row(day: date, i: int) -> dict[str, Any]:
         "commission_settled_fen": 500, "withdrawn_fen": 0, "shipped_orders": orders,
         "completed_orders": orders, "on_time_delivery_bp": 9500,
         "products": [
-            {"product_id": "p-mask", "units_sold": 2 * orders, "views": 30, "inventory_turnover_days": 5,
-             "sell_through_bp": 6000},
-            {"product_id": "p-tea", "units_sold": 1, "views": 15, "inventory_turnover_days": 40,
+            {"product_id": "p-mask", "name": "Hydrating face mask 补水面膜", "units_sold": 2 * orders, "views": 30,
+             "inventory_turnover_days": 5, "sell_through_bp": 6000},
+            {"product_id": "p-tea", "name": "Health tea 养生茶", "units_sold": 1, "views": 15, "inventory_turnover_days": 40,
              "sell_through_bp": 3500},
-            {"product_id": HOSTILE, "units_sold": 0, "views": 1, "sell_through_bp": 0},
+            {"product_id": "p-odd", "name": HOSTILE, "units_sold": 0, "views": 1, "sell_through_bp": 0},
         ],
     }
 

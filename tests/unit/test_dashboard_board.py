@@ -56,9 +56,10 @@ def test_headline_of_a_period_without_any_row_is_empty_not_zero() -> None:
 def test_top_products_rank_by_units_then_views_with_the_latest_rates() -> None:
     products = top_products(board().days)
     # mask: 2·(1 + … + 30) = 930 units, 30 views a day; tea: 30 units; the third sold nothing but was viewed
-    assert products[0] == TopProduct("p-mask", "p-mask", 930, 900, 6000, 5)
-    assert products[1] == TopProduct("p-tea", "p-tea", 30, 450, 3500, 40)
-    assert products[2].product_id == HOSTILE and products[2].units == 0 and products[2].inventory_turnover_days is None
+    assert products[0] == TopProduct("p-mask", "Hydrating face mask 补水面膜", 930, 900, 6000, 5)
+    assert products[1] == TopProduct("p-tea", "Health tea 养生茶", 30, 450, 3500, 40)
+    assert products[2].name == HOSTILE and products[2].units == 0 and products[2].inventory_turnover_days is None
+    assert top_products([{"date": "2026-11-10", "products": [{"product_id": "p-x", "units_sold": 1}]}])[0].name == "p-x"
 
 
 def test_money_and_rates_are_formatted_from_integers() -> None:
@@ -97,3 +98,12 @@ def test_the_policy_allows_exactly_the_pages_own_style_and_script() -> None:
         assert f"{tag}-src 'sha256-{digest}'" in policy
     assert policy.startswith("default-src 'none';") and "unsafe-inline" not in policy
     assert "frame-ancestors 'none'" in policy and "connect-src" not in policy
+
+
+def test_the_sample_rows_have_the_catalogues_fields() -> None:
+    from chalicelib.domain.metric_catalog import DAY_METRICS, PRODUCT_METRICS
+
+    row = sample_rows(FROM, FROM)[0]
+    assert set(row) == {"date", "products", *DAY_METRICS}
+    assert all(set(PRODUCT_METRICS) - {"inventory_turnover_days"} <= set(p) for p in row["products"])
+    assert {field for field, *_ in CHARTS} <= set(DAY_METRICS)
