@@ -13,8 +13,8 @@ PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install venv node java dev dynamodb test test-unit test-service test-api \
-        test-race test-e2e lint bench package clean
+.PHONY: help install venv node java chromium dev dynamodb test test-unit test-service test-api \
+        test-race test-e2e test-browser lint bench package clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -54,6 +54,16 @@ java: ## Java 17 for DynamoDB Local: apt-get install as root, else warn (moto fa
 	  echo "warning: java not found and cannot apt-get it (not root); the local database falls back to moto's server (slower, not faithful for races)" >&2; \
 	fi
 
+chromium: ## Debian's Chromium (+ a CJK font) for the browser tests: apt-get install as root, else warn
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Chromium (Debian's chromium) and fonts-wqy-microhei for the browser tests"; \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-wqy-microhei; } \
+	    || echo "warning: could not install chromium; the browser tests cannot run" >&2; \
+	else \
+	  echo "warning: /usr/bin/chromium not found and cannot apt-get it (not root); the browser tests skip" >&2; \
+	fi
+
 # --- run -----------------------------------------------------------------------------------
 
 dev: install ## run the API on localhost:8000 (or $PORT) over DynamoDB Local, data in .local/
@@ -64,7 +74,7 @@ dynamodb: install ## only DynamoDB Local, in the foreground, on the data in .loc
 
 # --- check ---------------------------------------------------------------------------------
 
-test: install ## the whole suite: ruff, mypy, then pytest (what .ci/run calls)
+test: install chromium ## the whole suite: ruff, mypy, then pytest (what .ci/run calls)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -87,6 +97,9 @@ test-race: install ## concurrency against DynamoDB Local
 
 test-e2e: install ## the local stack over HTTP
 	$(PY) -m pytest $(PYTEST_ARGS) tests/e2e
+
+test-browser: install chromium ## pages in headless Chromium (screenshots in test-artifacts/)
+	$(PY) -m pytest $(PYTEST_ARGS) tests/browser
 
 # --- other ---------------------------------------------------------------------------------
 

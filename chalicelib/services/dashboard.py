@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from chalicelib.domain.clock import business_date, iso
+from chalicelib.domain.clock import SHANGHAI, business_date
 from chalicelib.domain.errors import Forbidden, Unauthenticated
 from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import ALGORITHM, ISSUER, Caller
@@ -46,7 +46,7 @@ class TopProduct:
 class Board:
     from_day: date
     to_day: date
-    generated_at: str
+    generated_at: str  # Asia/Shanghai, to the minute
     days: list[dict[str, Any]]  # one row per day of the period, oldest first; {"date"} alone when none
     kpis: list[Kpi]
     top_products: list[TopProduct]
@@ -63,7 +63,8 @@ def build_board(days: int, deps: Deps) -> Board:
     now = deps.clock()
     from_day, to_day = period(now, days)
     rows = every_day(daily_rows(from_day, to_day, deps), from_day, to_day)
-    return Board(from_day, to_day, iso(now), rows, headline(rows), top_products(rows))
+    return Board(from_day, to_day, now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), rows, headline(rows),
+                 top_products(rows))
 
 
 def daily_rows(from_day: date, to_day: date, deps: Deps) -> list[dict[str, Any]]:

@@ -107,7 +107,7 @@ def render_board(board: Board) -> str:
     values = {
         "title": escape(TITLE),
         "period": escape(f"{board.from_day.isoformat()} – {board.to_day.isoformat()}"),
-        "generated": escape(f"updated {board.generated_at}"),
+        "generated": escape(board.generated_at),
         "days": str(len(board.days)),
         "kpis": "".join(_kpi(k) for k in board.kpis),
         "products": _products(board.top_products),

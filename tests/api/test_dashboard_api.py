@@ -39,7 +39,7 @@ def test_an_admin_gets_the_board_of_the_last_30_shanghai_days_as_html(api, rows,
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none';")
     assert response.headers["Cache-Control"] == "no-store" and response.headers["Referrer-Policy"] == "no-referrer"
     page = response.body.decode()
-    assert page.startswith("<!doctype html>") and "2026-10-12 – 2026-11-10" in page
+    assert page.startswith("<!doctype html>") and "2026-10-12 – 2026-11-10 · updated 2026-11-10 12:00" in page
     assert rows == [(date(2026, 10, 12), date(2026, 11, 10))]  # the clock says 2026-11-10 12:00 in Shanghai
     assert 'id="top-products"' in page and "补水面膜" in page
 

@@ -17,7 +17,7 @@ FROM, TO = date(2026, 10, 12), date(2026, 11, 10)  # 30 days
 
 def board(skip: tuple[int, ...] = ()) -> Board:
     rows = every_day(sample_rows(FROM, TO, skip), FROM, TO)
-    return Board(FROM, TO, "2026-11-10T04:00:00Z", rows, headline(rows), top_products(rows))
+    return Board(FROM, TO, "2026-11-10 12:00", rows, headline(rows), top_products(rows))
 
 
 def test_the_period_is_the_last_n_shanghai_days_today_included() -> None:
