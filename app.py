@@ -7,6 +7,7 @@ from chalice import Chalice, Cron, Rate
 
 from chalicelib.api import (
     admin,
+    analytics,
     catalog,
     content,
     dashboard,
@@ -25,7 +26,7 @@ from chalicelib.entrypoints import observe_request, run_scheduled
 app = Chalice(app_name="fenxiao", configure_logs=False)
 
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
-                  dev.bp, wallet.bp, dashboard.bp, openapi.bp):
+                  dev.bp, wallet.bp, analytics.bp, dashboard.bp, openapi.bp):
     app.register_blueprint(blueprint)
 
 
@@ -72,6 +73,13 @@ def reconcile_wallets(event: Any) -> dict[str, Any]:
 @app.schedule(Cron(30, 16, "*", "*", "?", "*"), name="team_bonus")
 def team_bonus(event: Any) -> dict[str, Any]:
     return run_scheduled("team_bonus", event)
+
+
+# 01:00 Shanghai: the metrics of the day that ended (after settlement at 00:10, so its
+# settled commission is in), stored and published to CloudWatch.
+@app.schedule(Cron(0, 17, "*", "*", "?", "*"), name="compute_metrics")
+def compute_metrics(event: Any) -> dict[str, Any]:
+    return run_scheduled("compute_metrics", event)
 
 
 # Withdrawals waiting for WeChat Pay's merchant transfer: asked for their bill's state (the

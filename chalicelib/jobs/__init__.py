@@ -60,6 +60,12 @@ def _poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
     return poll_transfers(now, deps)
 
 
+def _compute_metrics(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.metrics import compute_metrics
+
+    return compute_metrics(now, deps)
+
+
 JOBS: dict[str, Job] = {
     "evaluate_tiers": _evaluate_tiers,
     "cancel_unpaid": _cancel_unpaid,
@@ -68,6 +74,7 @@ JOBS: dict[str, Job] = {
     "settle_commissions": _settle_commissions,
     "reconcile_wallets": _reconcile_wallets,
     "team_bonus": _team_bonus,
+    "compute_metrics": _compute_metrics,
     "poll_transfers": _poll_transfers,
 }
 

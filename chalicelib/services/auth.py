@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.domain.users import User
+from chalicelib.services import facts
 from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller, issue_token, role_of
 
@@ -23,6 +24,8 @@ def login(code: str, deps: Deps) -> LoginResult:
     now = deps.clock()
     nickname = identity.nickname or "微信用户"
     user, created = deps.users.login(identity.openid, nickname, now)
+    if created:
+        facts.user_registered(deps, user.user_id, now)
     role = role_of(identity.openid, deps.settings)
     token = issue_token(Caller(user.user_id, role), deps.settings, now)
     return LoginResult(token, user, role, created)

@@ -23,6 +23,7 @@ from chalicelib.domain.orders import (
     payout_upline,
     price_lines,
 )
+from chalicelib.services import facts
 from chalicelib.services.deps import Deps
 from chalicelib.services.retry import backoff
 from chalicelib.services.sessions import Caller
@@ -129,6 +130,7 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
         check_complete(order, deps)
     now = deps.clock()
     deps.orders.ship(order, carrier, tracking_no, now, now + timedelta(days=deps.settings.rules.orders.auto_confirm_days))
+    facts.order_shipped(deps, order_id, now)
     return _reload(order_id, deps)
 
 
@@ -146,6 +148,7 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
         try:
             deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days),
                                  inviter)
+            facts.order_completed(deps, order_id, order.shipped_at, now)
             return _reload(order_id, deps)
         except ConcurrentUpdate:
             backoff(attempt)
@@ -185,7 +188,9 @@ def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = N
         try:
             deps.orders.refund(order, statuses, deps.clock(), order.status is OrderStatus.PAID,
                                level1.sales.month if level1 else None, business_month(order.paid_at))
-            return _reload(order_id, deps)
+            refunded = _reload(order_id, deps)
+            facts.order_refunded(deps, refunded, refunded.refunded_at or deps.clock())
+            return refunded
         except ConcurrentUpdate:
             backoff(attempt)
     raise Unavailable("too many concurrent changes; retry")
@@ -203,6 +208,8 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
     for attempt in range(ATTEMPTS):
         current = order if attempt == 0 else deps.orders.get(order.order_id)
         if current is None or current.status is not OrderStatus.PENDING_PAYMENT:
+            if current is not None and current.paid_at is not None:  # a replay: counts only if never counted
+                facts.order_paid(deps, current, current.commissions, current.paid_at)
             return False
         now = deps.clock()
         ids = [current.buyer_id] + ([current.upline.level1] if current.upline.level1 else [])
@@ -222,6 +229,7 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
             deps.orders.mark_paid(current, shares, transaction_id, now,
                                   buyer.member.paid_order_count if buyer else 0,
                                   level1.sales.month if level1 else None, business_month(now), extra=seat)
+            facts.order_paid(deps, current, shares, now)
             return True
         except ConcurrentUpdate:
             backoff(attempt)

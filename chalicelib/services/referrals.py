@@ -17,6 +17,7 @@ from chalicelib.domain.errors import ConcurrentUpdate, InviteCodeNotFound, NotFo
 from chalicelib.domain.invite_codes import looks_like_invite_code, normalise_invite_code
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import User
+from chalicelib.services import facts
 from chalicelib.services.deps import Deps
 from chalicelib.services.retry import backoff
 
@@ -47,6 +48,7 @@ def bind(user_id: str, invite_code: str, deps: Deps) -> BindingPlan:
             check_fits_one_transaction(plan, chain, len(children))
             try:
                 deps.users.commit_binding(plan, me.member, chain, children, now)
+                facts.user_bound(deps, user_id, plan.parent_id, now)
                 return plan
             except ConcurrentUpdate:
                 pass

@@ -39,7 +39,8 @@ Public reads (the daily job, the dashboard, recommendations):
 * ``product_day_counts(day)``: ``{product_id: ProductDay(views, units)}`` (Query ``pday#day``);
 * ``baskets(day)``: the paid orders of a day as ``Basket(order_id, buyer_id, items)``, for
   "bought together" (Query ``basket#day``, paginated);
-* ``rows(from_day, to_day)``: the stored daily rows (Query ``metrics`` between two days).
+* ``rows(from_day, to_day)``: the stored daily rows (Query ``metrics`` between two days);
+* ``stock_of(product_ids)``: names and current stock (the one read of the products table here).
 """
 from __future__ import annotations
 
@@ -316,6 +317,15 @@ class AnalyticsStore:
         for item in AnalyticsItem.query(f"basket#{day.isoformat()}"):
             data = json.loads(item.data or "{}")
             yield Basket(item.sk, data.get("buyer_id", ""), tuple((p, int(q)) for p, q in data.get("items", [])))
+
+    def stock_of(self, product_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """``{product_id: (name, stock now)}`` of the products that exist (BatchGetItem on the
+        products table, eventually consistent: the daily job's view of the stock after the day)."""
+        from chalicelib.store.products import ProductItem
+
+        return {item.product_id: (item.name, int(item.stock))
+                for item in ProductItem.batch_get(list(dict.fromkeys(product_ids)),
+                                                  attributes_to_get=["product_id", "name", "stock"])}
 
     def save_row(self, day: date, row: dict[str, Any]) -> None:
         AnalyticsItem(ROWS, f"day#{day.isoformat()}", data=json.dumps(row, separators=(",", ":"))).save()

@@ -1,0 +1,32 @@
+"""The analytics area: behaviour events in, daily metrics out (docs/metrics.md)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.http import Call, endpoint, lazy_module
+from chalicelib.domain.activity import Event, EventType
+from chalicelib.domain.metrics import date_range
+from chalicelib.services import events, metrics
+
+bp = Blueprint(__name__)
+M = "chalicelib.api.analytics_schemas"
+s = lazy_module(M)
+
+
+@endpoint(bp, "/v1/events", "POST", tag="analytics", models=M, status=202, body="EventsBody", response="EventsAnswer",
+          summary="Record up to 100 page views, product views and shares of the caller (a batch sent again counts once)",
+          errors=("VALIDATION_FAILED", "EVENT_TIME_OUT_OF_RANGE", "MALFORMED_JSON", "BODY_TOO_LARGE"))
+def record_events(call: Call) -> Any:
+    batch = [Event(EventType(e.type), e.session_id, e.ts, e.page, e.product_id) for e in call.body.events]
+    done = events.record_events(call.user_id, batch, call.deps)
+    return s.EventsAnswer(accepted=done.accepted, duplicates=done.duplicates)
+
+
+@endpoint(bp, "/v1/admin/metrics", auth="admin", tag="analytics", models=M, query="MetricsQuery",
+          response="MetricsAnswer", errors=("VALIDATION_FAILED", "INVALID_DATE", "INVALID_DATE_RANGE"),
+          summary="The daily metrics of each Asia/Shanghai day from `from` to `to` (at most 366 days)")
+def daily_metrics(call: Call) -> Any:
+    first, last = date_range(call.query.from_, call.query.to)
+    return s.MetricsAnswer(days=metrics.metrics_rows(first, last, call.deps))

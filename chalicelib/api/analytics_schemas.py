@@ -1,0 +1,68 @@
+"""Request and answer models of the analytics area: behaviour events and the daily metrics
+(docs/metrics.md). The metric fields are generated from ``metric_catalog``: a metric added there
+appears in the answer and in ``/v1/openapi.json``. Names are unique across schema modules."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, create_model, model_validator
+
+from chalicelib.api.schemas import AnswerModel, QueryModel, RequestModel
+from chalicelib.domain.activity import MAX_EVENTS
+from chalicelib.domain.metric_catalog import CATALOGUE
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+Page = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,200}$")]
+Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class EventIn(RequestModel):
+    model_config = ConfigDict(extra="forbid", strict=False)  # ts arrives as an ISO-8601 string
+
+    type: Literal["page_view", "product_view", "share"]
+    session_id: Identifier = Field(description="the mini-program's session id (1–64 of A–Z a–z 0–9 _ . : -)")
+    page: Page | None = Field(default=None, description="page path; required for page_view")
+    product_id: Identifier | None = Field(default=None, description="required for product_view")
+    ts: AwareDatetime = Field(description="when it happened, ISO-8601 with a zone; within the last 24 hours")
+
+    @model_validator(mode="after")
+    def _needs(self) -> EventIn:
+        if self.type == "page_view" and self.page is None:
+            raise ValueError("a page_view names its page")
+        if self.type == "product_view" and self.product_id is None:
+            raise ValueError("a product_view names its product_id")
+        return self
+
+
+class EventsBody(RequestModel):
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS)
+
+
+class EventsAnswer(AnswerModel):
+    accepted: int = Field(description="events counted now")
+    duplicates: int = Field(description="events counted before (a batch sent again) or repeated in the batch")
+
+
+class MetricsQuery(QueryModel):
+    from_: Day = Field(alias="from", description="first Asia/Shanghai day, YYYY-MM-DD")
+    to: Day = Field(description="last Asia/Shanghai day, YYYY-MM-DD; at most 366 days after from")
+
+
+def _field(metric: Any) -> tuple[Any, Any]:
+    if metric.name == "inventory_turnover_days":
+        return int | None, Field(description=metric.definition)
+    return int, Field(description=metric.definition)
+
+
+ProductMetricsRow: Any = create_model(  # type: ignore[call-overload]
+    "ProductMetricsRow", __base__=AnswerModel, product_id=(str, ...), name=(str, ...),
+    **{m.name: _field(m) for m in CATALOGUE if m.per_product})
+
+MetricsDay: Any = create_model(  # type: ignore[call-overload]
+    "MetricsDay", __base__=AnswerModel, date=(str, Field(description="Asia/Shanghai day, YYYY-MM-DD")),
+    **{m.name: _field(m) for m in CATALOGUE if not m.per_product},
+    products=(list[ProductMetricsRow], Field(description="products viewed or sold on the day, best sellers first")))
+
+
+class MetricsAnswer(AnswerModel):
+    days: list[MetricsDay] = Field(description="one row per computed day, oldest first")  # type: ignore[valid-type]

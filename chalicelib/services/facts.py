@@ -1,0 +1,241 @@
+"""Facts the mall produces, counted into the day's aggregates right after the business write
+that made them true (docs/metrics.md).
+
+Each function is called by the service that made the change, after its write succeeded, and
+again on that service's replay path (a retried notification, a repeated refund): every fact is
+counted once, keyed by its own id (``fact#<kind>#<id>``, put in the same transaction as the
+counters), so a replay counts nothing and a crash between the business write and the fact is
+healed by the retry. A fact never fails the business request: any error is logged and counted
+as the metric ``analytics_fact_failed``, and the request goes on.
+
+DynamoDB per fact: one TransactWriteItems; a paid order also reads its buyer's and payees'
+analytics state first (one BatchGetItem). A registration assumes its user is new and reads
+nothing unless the write says otherwise.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ParamSpec
+
+from chalicelib.domain.activity import BuyerState, DistributorState, distributor_active, paid, registered
+from chalicelib.domain.clock import business_date, iso
+from chalicelib.domain.metrics import delivered_on_time
+from chalicelib.services.deps import Deps
+from chalicelib.services.retry import backoff
+
+if TYPE_CHECKING:
+    from chalicelib.domain.orders import Order, Share
+    from chalicelib.store.analytics import AnalyticsItem, Key, State, StateChange, Tally
+
+ATTEMPTS = 8
+P = ParamSpec("P")
+
+
+@dataclass
+class Plan:
+    """What a write will do, given the states read: changes, counters, extra items."""
+
+    changes: list[StateChange] = field(default_factory=list)
+    tally: Tally | None = None
+    puts: list[AnalyticsItem] = field(default_factory=list)
+
+
+Planner = Callable[["dict[Key, State]", list[int]], Plan]
+
+
+def apply(deps: Deps, markers: Sequence[tuple[Key, datetime]], state_keys: Sequence[Key], planner: Planner,
+          assume_absent: bool = False) -> list[int]:
+    """Count once: write the markers (absent ones only) with what ``planner`` decides from the
+    states, re-reading them when stale and dropping markers already present. ``planner`` gets the
+    states and the indexes of the markers still to count. Returns the indexes counted."""
+    from chalicelib.domain.errors import Unavailable
+    from chalicelib.store.analytics import State, Write
+
+    live = list(range(len(markers)))
+    states = {k: State(k) for k in state_keys} if assume_absent or not state_keys else deps.analytics.states(state_keys)
+    for attempt in range(ATTEMPTS):
+        if not live and markers:
+            return []
+        plan = planner(states, live)
+        write = Write(tuple(markers[i] for i in live), tuple(plan.changes), plan.tally or _tally(), tuple(plan.puts))
+        if write.size() == 0:
+            return live
+        refused = deps.analytics.write(write)
+        if refused is None:
+            return live
+        if refused.duplicates:
+            live = [i for n, i in enumerate(live) if n not in refused.duplicates]
+        if refused.stale:
+            states = deps.analytics.states(state_keys)
+        if refused.conflict:
+            backoff(attempt)
+    raise Unavailable("analytics counters too contended")
+
+
+def never_fails(fact: Callable[P, Any]) -> Callable[P, None]:
+    """Run a fact; on any error log it and count ``analytics_fact_failed``, never raise."""
+
+    @functools.wraps(fact)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            fact(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a metric must never fail the business request
+            from chalicelib.observability import logger, metrics
+
+            logger().exception("analytics fact not counted", extra={"fact": fact.__name__, "error": repr(exc)})
+            metrics().add_metric(name="analytics_fact_failed", unit="Count", value=1)
+
+    return run
+
+
+def _tally() -> Tally:
+    from chalicelib.store.analytics import Tally
+
+    return Tally()
+
+
+def _markers(kind: str, ids: Sequence[str], at: datetime) -> list[tuple[Key, datetime]]:
+    from chalicelib.store.analytics import FACT_TTL, fact_key
+
+    return [(fact_key(kind, i), at + FACT_TTL) for i in ids]
+
+
+def _count(deps: Deps, kind: str, fact_id: str, at: datetime, counts: dict[str, int]) -> None:
+    """A fact that only adds to its day's counters."""
+    day = business_date(at)
+
+    def planner(states: dict[Key, State], live: list[int]) -> Plan:
+        tally = _tally()
+        for name, n in counts.items():
+            tally.add(day, name, n)
+        return Plan(tally=tally)
+
+    apply(deps, _markers(kind, [fact_id], at), [], planner)
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _text(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def buyer_state(state: State) -> BuyerState:
+    return BuyerState(_day(state.get("registered_day")), _day(state.get("first_paid_day")),
+                      _day(state.get("pay_day")), int(state.get("pay_n") or 0), _day(state.get("prev_pay_day")))
+
+
+def buyer_fields(state: BuyerState) -> dict[str, Any]:
+    return {"registered_day": _text(state.registered_day), "first_paid_day": _text(state.first_paid_day),
+            "pay_day": _text(state.pay_day), "pay_n": state.pay_n or None, "prev_pay_day": _text(state.prev_pay_day)}
+
+
+def distributor_state(state: State) -> DistributorState:
+    return DistributorState(_day(state.get("active_day")), state.get("active_month"), state.get("prev_active_month"))
+
+
+@never_fails
+def user_registered(deps: Deps, user_id: str, at: datetime) -> None:
+    """A user logged in for the first time: a new user of the day; remembers the registration
+    day for the 7-day new-user conversion."""
+    from chalicelib.store.analytics import StateChange, buyer_key
+
+    day, key = business_date(at), buyer_key(user_id)
+
+    def planner(states: dict[Key, State], live: list[int]) -> Plan:
+        state, counts = registered(buyer_state(states[key]), day)
+        tally = _tally()
+        for name, n in counts.items():
+            tally.add(day, name, n)
+        return Plan([StateChange(states[key], buyer_fields(state))] if counts else [], tally)
+
+    apply(deps, _markers("user", [user_id], at), [key], planner, assume_absent=True)
+
+
+@never_fails
+def user_bound(deps: Deps, user_id: str, parent_id: str, at: datetime) -> None:
+    """A user was bound to a distributor (each binding counts, a re-binding too)."""
+    _count(deps, "bind", f"{user_id}#{parent_id}#{iso(at)}", at, {"bindings": 1})
+
+
+@never_fails
+def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) -> None:
+    """An order was paid: orders, amount, cost, commission accrued, units per product; the buyer
+    as a paying user (and repeat buyer, new-user conversion) and each payee as an active
+    distributor; the basket of products for "bought together"."""
+    from chalicelib.store.analytics import StateChange, basket_item, buyer_key, distributor_key
+
+    day, buyer = business_date(at), buyer_key(order.buyer_id)
+    payees = list(dict.fromkeys(s.user_id for s in shares))
+
+    def planner(states: dict[Key, State], live: list[int]) -> Plan:
+        tally = _tally()
+        for name, n in (("orders", 1), ("paid_fen", order.amount_fen),
+                        ("paid_cost_fen", sum(line.cost_fen for line in order.lines)),
+                        ("commission_accrued_fen", sum(s.amount_fen for s in shares))):
+            tally.add(day, name, n)
+        for line in order.lines:
+            tally.add_product(day, line.product_id, "units", line.quantity)
+        new_buyer, counts = paid(buyer_state(states[buyer]), day)
+        changes = [StateChange(states[buyer], buyer_fields(new_buyer))]
+        for payee in payees:
+            seen = states[distributor_key(payee)]
+            new_payee, payee_counts = distributor_active(distributor_state(seen), day)
+            counts = {name: counts.get(name, 0) + payee_counts.get(name, 0) for name in {*counts, *payee_counts}}
+            if payee_counts:
+                changes.append(StateChange(seen, {"active_day": _text(new_payee.active_day),
+                                                  "active_month": new_payee.active_month,
+                                                  "prev_active_month": new_payee.prev_active_month}))
+        for name, n in counts.items():
+            tally.add(day, name, n)
+        basket = basket_item(day, order.order_id, order.buyer_id,
+                             [(line.product_id, line.quantity) for line in order.lines], at)
+        return Plan(changes, tally, [basket])
+
+    apply(deps, _markers("paid", [order.order_id], at), [buyer, *(distributor_key(p) for p in payees)], planner)
+
+
+@never_fails
+def order_refunded(deps: Deps, order: Order, at: datetime) -> None:
+    """An order was refunded: its amount and cost come off the refund day's net sales."""
+    _count(deps, "refund", order.order_id, at, {"refunds": 1, "refunded_fen": order.amount_fen,
+                                                "refunded_cost_fen": sum(line.cost_fen for line in order.lines)})
+
+
+@never_fails
+def order_shipped(deps: Deps, order_id: str, at: datetime) -> None:
+    _count(deps, "ship", order_id, at, {"shipped": 1})
+
+
+@never_fails
+def order_completed(deps: Deps, order_id: str, shipped_at: datetime | None, at: datetime) -> None:
+    """Receipt confirmed: completed, and on time when within 48 hours of shipping."""
+    on_time = shipped_at is not None and delivered_on_time(shipped_at.timestamp(), at.timestamp())
+    _count(deps, "complete", order_id, at, {"completed": 1, "completed_on_time": int(on_time)})
+
+
+@never_fails
+def commissions_settled(deps: Deps, settled: Sequence[tuple[str, str, int, int]], at: datetime) -> None:
+    """Commissions made withdrawable: ``(user_id, order_id, level, amount_fen)`` each, counted
+    once per commission (in transactions of up to 99 commissions)."""
+    day = business_date(at)
+    for start in range(0, len(settled), 99):
+        chunk = settled[start:start + 99]
+
+        def planner(states: dict[Key, State], live: list[int], chunk: Sequence[tuple[str, str, int, int]] = chunk
+                    ) -> Plan:
+            tally = _tally()
+            tally.add(day, "commission_settled_fen", sum(chunk[i][3] for i in live))
+            return Plan(tally=tally)
+
+        apply(deps, _markers("settle", [f"{u}#{o}#{level}" for u, o, level, _ in chunk], at), [], planner)
+
+
+@never_fails
+def withdrawal_paid(deps: Deps, withdrawal_id: str, user_id: str, amount_fen: int, at: datetime) -> None:
+    """A withdrawal was paid out to ``user_id`` (WeChat transfer succeeded): withdrawn on its day."""
+    _count(deps, "withdrawal", withdrawal_id, at, {"withdrawn_fen": amount_fen, "withdrawals": 1})
