@@ -36,6 +36,8 @@
     return {
       lo: lo, hi: hi,
       x: function (i) { return LEFT + (points.length === 1 ? plotW / 2 : plotW * i / n); },
+      band: function (i) { return LEFT + plotW * (i + 0.5) / points.length; },  // the centre of day i's bar
+      bandWidth: Math.max(plotW / points.length - 2, 1),
       y: function (v) { return TOP + plotH * (1 - (v - lo) / (hi - lo)); }
     };
   }
@@ -90,10 +92,10 @@
     var s = scale(days.map(function (d, i) { return {i: i, y: typeof d[spec.field] === "number" ? d[spec.field] : 0}; }));
     axes(svg, s, spec.format, days[0].date.slice(5), days[days.length - 1].date.slice(5));
     if (spec.kind === "bar") {
-      var bw = Math.max((W - LEFT - RIGHT) / days.length - 2, 1);
       points.forEach(function (p) {
         var y = s.y(Math.max(p.y, 0)), base = s.y(Math.min(p.y, 0));
-        var bar = el("rect", {"class": "point bar", x: s.x(p.i) - bw / 2, y: y, width: bw, height: Math.max(base - y, 0.5)});
+        var bar = el("rect", {"class": "point bar", x: s.band(p.i) - s.bandWidth / 2, y: y, width: s.bandWidth,
+                              height: Math.max(base - y, 0.5)});
         bar.appendChild(el("title", {}, p.x + ": " + fmt(p.y)));
         svg.appendChild(bar);
       });
