@@ -73,7 +73,7 @@ API, LAMBDA, DYNAMODB, JOBS, MONEY, DATA = ("API", "Lambda functions", "DynamoDB
                                             "Settlement, reconciliation and withdrawals",
                                             "Analytics, experiments and recommendations")
 GW, FN, DDB = "AWS/ApiGateway", "AWS/Lambda", "AWS/DynamoDB"
-SETTLEMENT_JOBS = ("settle_commissions", "reconcile_wallets")
+DAILY_JOBS = ("settle_commissions", "reconcile_wallets", "compute_metrics")  # money, then the day's metrics
 THROTTLED = AlarmRule("GreaterThanThreshold", 0, "DynamoDB throttled requests in 2 of the last 3 five-minute periods",
                       periods=3, datapoints=2)
 
@@ -90,9 +90,9 @@ PLATFORM: tuple[Metric, ...] = (
     Metric("api_answers_4xx", API, NAMESPACE, "api_4xx", "service", "Sum", "Answers 4xx (our middleware)"),
     Metric("api_answers_5xx", API, NAMESPACE, "api_5xx", "service", "Sum", "Answers 5xx (our middleware)"),
     Metric("lambda_errors", LAMBDA, FN, "Errors", "function", "Sum", "Errors", period=HOUR,
-           alarm=AlarmRule("GreaterThanThreshold", 0, "the settlement job failed (an invocation ended in an error; "
-                           "the next run retries what is still due)", period=HOUR),
-           alarm_on=SETTLEMENT_JOBS),
+           alarm=AlarmRule("GreaterThanThreshold", 0, "a daily job failed (an invocation ended in an error; the "
+                           "next run does what is still due, nothing twice)", period=HOUR),
+           alarm_on=DAILY_JOBS),
     Metric("lambda_throttles", LAMBDA, FN, "Throttles", "function", "Sum", "Throttles"),
     Metric("lambda_duration_p95", LAMBDA, FN, "Duration", "function", "p95", "Duration p95 (ms)"),
     Metric("lambda_duration_max", LAMBDA, FN, "Duration", "function", "Maximum", "Duration max (ms; timeouts show here)"),
@@ -108,7 +108,7 @@ PLATFORM: tuple[Metric, ...] = (
     Metric("job_runs", JOBS, NAMESPACE, "{job}_runs", "job", "Sum", "Successful runs", period=HOUR,
            alarm=AlarmRule("LessThanThreshold", 1, "the job has not finished a run for 26 hours (it runs daily)",
                            period=HOUR, periods=26, missing="breaching"),
-           alarm_on=SETTLEMENT_JOBS),
+           alarm_on=DAILY_JOBS),
     Metric("commissions_settled", MONEY, NAMESPACE, "commissions_settled", "service", "Sum", "Commissions settled",
            period=HOUR),
     Metric("commission_fen_settled", MONEY, NAMESPACE, "commission_fen_settled", "service", "Sum",

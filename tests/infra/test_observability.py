@@ -24,7 +24,8 @@ from infra.template import app_functions
 
 TABLES = ("UsersTable", "OrdersTable", "LedgerTable")
 STACK = Stack("fenxiao", {"api_handler": "APIHandler", "settle_commissions": "SettleCommissions",
-                          "reconcile_wallets": "ReconcileWallets", "evaluate_tiers": "EvaluateTiers"}, TABLES)
+                          "reconcile_wallets": "ReconcileWallets", "compute_metrics": "ComputeMetrics",
+                          "evaluate_tiers": "EvaluateTiers"}, TABLES)
 
 
 def drawn(body: str) -> list[list[Any]]:
@@ -111,10 +112,10 @@ def test_the_alarms_ops_rely_on_exist_and_notify_the_topic() -> None:
     assert five["Dimensions"] == [{"Name": "ApiName", "Value": "fenxiao"}]
     for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
         assert len(by_metric[metric]) == len(TABLES)
-    assert [a["Dimensions"][0]["Value"] for a in by_metric["Errors"]] == [{"Fn::Sub": "${SettleCommissions}"},
-                                                                           {"Fn::Sub": "${ReconcileWallets}"}]
+    assert [a["Dimensions"][0]["Value"] for a in by_metric["Errors"]] == [
+        {"Fn::Sub": "${SettleCommissions}"}, {"Fn::Sub": "${ReconcileWallets}"}, {"Fn::Sub": "${ComputeMetrics}"}]
     runs = {a["MetricName"]: a for a in found.values() if a["MetricName"].endswith("_runs")}
-    assert set(runs) == {"settle_commissions_runs", "reconcile_wallets_runs"}
+    assert set(runs) == {"settle_commissions_runs", "reconcile_wallets_runs", "compute_metrics_runs"}
     missed = runs["settle_commissions_runs"]
     assert (missed["ComparisonOperator"], missed["Threshold"], missed["TreatMissingData"]) == (
         "LessThanThreshold", 1, "breaching")
