@@ -12,6 +12,7 @@ from chalicelib.api import (
     content,
     dashboard,
     dev,
+    experiments,
     groups,
     openapi,
     orders,
@@ -26,7 +27,7 @@ from chalicelib.entrypoints import observe_request, run_scheduled
 app = Chalice(app_name="fenxiao", configure_logs=False)
 
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
-                  dev.bp, wallet.bp, analytics.bp, dashboard.bp, openapi.bp):
+                  dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, openapi.bp):
     app.register_blueprint(blueprint)
 
 
@@ -87,3 +88,9 @@ def compute_metrics(event: Any) -> dict[str, Any]:
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="poll_transfers")
 def poll_transfers(event: Any) -> dict[str, Any]:
     return run_scheduled("poll_transfers", event)
+
+
+# 00:50 Shanghai: recommendations from the 30 days that ended at midnight (their baskets and views).
+@app.schedule(Cron(50, 16, "*", "*", "?", "*"), name="compute_recommendations")
+def compute_recommendations(event: Any) -> dict[str, Any]:
+    return run_scheduled("compute_recommendations", event)

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.domain.binding import BindableUsers, BindingDuration, BindingPolicy, PromoterPolicy
+from chalicelib.domain.experiments import Experiment
 from chalicelib.domain.invitations import InvitationLadder, Milestone
 from chalicelib.domain.tiers import Tier, TierRule, TierRules
 from chalicelib.domain.withdrawals import WithdrawalLimits
@@ -107,6 +108,31 @@ class WithdrawalRules(_Frozen):
         return WithdrawalLimits(self.minimum_fen, self.daily_count, self.daily_amount_fen, self.review_above_fen)
 
 
+class ExperimentConfig(_Frozen):
+    """An A/B test (docs/experiments.md): variants with integer weights, the first is the control."""
+
+    variants: dict[str, int] = Field(min_length=2)
+    min_detectable_effect_bp: int = Field(default=200, gt=0, lt=10_000)  # absolute lift worth detecting
+    baseline_bp: int = Field(default=800, gt=0, lt=10_000)  # the control's rate before it has data
+
+
+def _default_experiments() -> dict[str, ExperimentConfig]:
+    # DOMAIN.md §5: "hot items on the home page" should lift new-user conversion from 8% to 15%
+    return {"home_layout": ExperimentConfig(variants={"A": 50, "B": 50}, min_detectable_effect_bp=700)}
+
+
+class RecommendationRules(_Frozen):
+    """Smart recommendation (DOMAIN.md §8, docs/experiments.md)."""
+
+    window_days: int = Field(default=30, ge=1, le=90)  # days of counts the daily job adds up
+    purchase_weight: int = Field(default=5, ge=0, le=1_000)  # popularity = weight·orders + weight·views
+    view_weight: int = Field(default=1, ge=0, le=1_000)
+    stored: int = Field(default=20, ge=1, le=100)  # products kept per list
+    limit: int = Field(default=10, ge=1, le=50)  # products shown per list
+    hot_slots: int = Field(default=4, ge=0, le=50)  # hot items always in a user's home list
+    recent: int = Field(default=5, ge=1, le=20)  # recent products a home list is built from
+
+
 class Rules(_Frozen):
     """The operator's business rules, defaults from DOMAIN.md §1."""
 
@@ -122,10 +148,14 @@ class Rules(_Frozen):
                                  Milestone(invitees=50, reward="cash", cash_fen=5_000)]
     )
 
+    experiments: dict[str, ExperimentConfig] = Field(default_factory=_default_experiments)
+    recommendations: RecommendationRules = RecommendationRules()
+
     @model_validator(mode="after")
     def _check(self) -> Rules:
         self.tier_rules()  # raises on an inconsistent ladder
         self.ladder()
+        self.experiment_definitions()
         return self
 
     def tier_rules(self) -> TierRules:
@@ -136,6 +166,10 @@ class Rules(_Frozen):
 
     def ladder(self) -> InvitationLadder:
         return InvitationLadder(tuple(self.invitation_ladder))
+
+    def experiment_definitions(self) -> dict[str, Experiment]:
+        return {name: Experiment(name, tuple(c.variants.items()), c.min_detectable_effect_bp, c.baseline_bp)
+                for name, c in self.experiments.items()}
 
 
 class Settings(_Frozen):

@@ -22,7 +22,6 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from statistics import NormalDist
 
 from chalicelib.domain.catalog import BP
 from chalicelib.domain.errors import Kind, error
@@ -117,6 +116,8 @@ def sample_size_per_variant(baseline: float, effect: float, alpha: float = ALPHA
     other = baseline + effect if baseline + effect <= 1 else baseline - effect
     if other < 0:
         raise ValueError("the effect does not fit around the baseline")
+    from statistics import NormalDist
+
     normal = NormalDist()
     z_alpha, z_beta = normal.inv_cdf(1 - alpha / 2), normal.inv_cdf(power)
     mean = (baseline + other) / 2

@@ -53,10 +53,19 @@ class Window:
     orders: Counter[str] = field(default_factory=Counter)
     views: Counter[str] = field(default_factory=Counter)
     together: Counter[tuple[str, str]] = field(default_factory=Counter)  # pairs with the smaller id first
+    baskets: int = 0  # paid orders counted
+
+    def add(self, other: Window) -> None:
+        """Add another window's counts (a day's) to this one."""
+        self.orders.update(other.orders)
+        self.views.update(other.views)
+        self.together.update(other.together)
+        self.baskets += other.baskets
 
     def add_order(self, product_ids: Iterable[str], times: int = 1) -> None:
         """Count one paid order (``times`` of them) holding these products."""
         distinct = sorted(set(product_ids))
+        self.baskets += times
         for index, first in enumerate(distinct):
             self.orders[first] += times
             for second in distinct[index + 1:]:

@@ -66,6 +66,12 @@ def _compute_metrics(now: datetime, deps: Deps) -> dict[str, Any]:
     return compute_metrics(now, deps)
 
 
+def _compute_recommendations(now: datetime, deps: Deps) -> dict[str, Any]:
+    from chalicelib.services.recommendations import compute_recommendations
+
+    return compute_recommendations(now, deps)
+
+
 JOBS: dict[str, Job] = {
     "evaluate_tiers": _evaluate_tiers,
     "cancel_unpaid": _cancel_unpaid,
@@ -76,6 +82,7 @@ JOBS: dict[str, Job] = {
     "team_bonus": _team_bonus,
     "compute_metrics": _compute_metrics,
     "poll_transfers": _poll_transfers,
+    "compute_recommendations": _compute_recommendations,
 }
 
 

@@ -12,10 +12,12 @@ if TYPE_CHECKING:
     from chalicelib.services.moderation import LexiconCache
     from chalicelib.store.analytics import AnalyticsStore
     from chalicelib.store.content import ContentStore
+    from chalicelib.store.experiments import ExperimentStore
     from chalicelib.store.groups import GroupStore
     from chalicelib.store.ledger import LedgerStore, SettlementStore
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
+    from chalicelib.store.recommendations import RecommendationStore
     from chalicelib.store.users import UserStore
     from chalicelib.store.withdrawals import WithdrawalStore
     from chalicelib.wechat.login import LoginClient
@@ -96,6 +98,18 @@ class Deps:
         from chalicelib.store.analytics import AnalyticsStore
 
         return AnalyticsStore()
+
+    @cached_property
+    def experiments(self) -> ExperimentStore:
+        from chalicelib.store.experiments import ExperimentStore
+
+        return ExperimentStore()
+
+    @cached_property
+    def recommendations(self) -> RecommendationStore:
+        from chalicelib.store.recommendations import RecommendationStore
+
+        return RecommendationStore()
 
     @cached_property
     def content(self) -> ContentStore:

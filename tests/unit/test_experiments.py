@@ -6,7 +6,9 @@ import math
 from collections import Counter
 
 import pytest
+from pydantic import ValidationError
 
+from chalicelib.config import Rules
 from chalicelib.domain.experiments import (
     Experiment,
     VariantCounts,
@@ -136,3 +138,19 @@ def test_before_the_control_has_100_exposures_the_configured_baseline_is_planned
     # 8% → 15% needs 325: A has 40, B nothing yet
     assert [(r.variant, r.exposures, r.p_value, r.sample_size_needed) for r in results] == [
         ("A", 40, None, 285), ("B", 0, None, 325)]
+
+
+def test_the_demo_configuration_runs_home_layout_50_50():
+    rules = Rules()
+    assert rules.experiment_definitions() == {"home_layout": Experiment("home_layout", (("A", 50), ("B", 50)), 700, 800)}
+
+
+def test_a_bad_experiment_configuration_fails_at_load():
+    with pytest.raises(ValidationError, match="variant names"):
+        Rules.model_validate({"experiments": {"x": {"variants": {"A": 1, "B": 1}}, "y": {"variants": {"A": 1, "A ": 1}}}})
+    with pytest.raises(ValidationError, match="at least 2 items"):
+        Rules.model_validate({"experiments": {"x": {"variants": {"A": 1}}}})
+    with pytest.raises(ValidationError, match="experiment name"):
+        Rules.model_validate({"experiments": {"Bad-Name": {"variants": {"A": 1, "B": 1}}}})
+    with pytest.raises(ValidationError, match="weights"):
+        Rules.model_validate({"experiments": {"x": {"variants": {"A": 0, "B": 0}}}})

@@ -34,9 +34,17 @@ CATEGORY = {"mask": "beauty", "serum": "beauty", "nuts": "food", "tea": "food", 
 
 def test_orders_and_pairs_are_counted_once_per_order():
     w = window()
+    assert w.baskets == 5
     assert w.orders == {"mask": 4, "serum": 2, "nuts": 2, "tea": 1}
     assert w.together == {("mask", "serum"): 2, ("mask", "nuts"): 1, ("nuts", "tea"): 1}
     assert pairs_of(["c", "a", "b", "a"]) == [("a", "b"), ("a", "c"), ("b", "c")]
+
+
+def test_windows_add_up_day_by_day():
+    total = Window()
+    for day in (window(), window()):
+        total.add(day)
+    assert (total.baskets, total.orders["mask"], total.views["tea"], total.together[("mask", "serum")]) == (10, 8, 14, 4)
 
 
 def test_the_bought_together_score_is_the_cosine_in_basis_points_floored():

@@ -1,0 +1,88 @@
+"""Experiments and recommendations through HTTP: variants, the admin figures, the daily job on
+demand, a product's and a user's recommendations, bad input."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain.catalog import Product
+from chalicelib.store.analytics import Write, basket_item
+from tests.conftest import START
+
+
+@pytest.fixture
+def admin(api):
+    return api.login("admin")[0]
+
+
+def test_a_users_variant_is_stable_and_recorded_once(api, deps):
+    token, user_id = api.login("alice")
+    status, first = api.call("GET", "/v1/experiments/home_layout/variant", token=token)
+    assert status == 200 and first["experiment"] == "home_layout" and first["variant"] in ("A", "B")
+    assert api.call("GET", "/v1/experiments/home_layout/variant", token=token)[1] == first
+    assert deps.experiments.counts("home_layout")[first["variant"]].exposures == 1
+    assert deps.experiments.exposure(user_id, "home_layout").variant == first["variant"]
+
+
+@pytest.mark.parametrize(("path", "token_needed", "status", "code"), [
+    ("/v1/experiments/no_such_test/variant", True, 404, "EXPERIMENT_NOT_FOUND"),
+    ("/v1/experiments/home_layout/variant", False, 401, "UNAUTHENTICATED"),
+    ("/v1/me/recommendations", False, 401, "UNAUTHENTICATED"),
+    ("/v1/products/no-such-product/recommendations", False, 404, "PRODUCT_NOT_FOUND"),
+    ("/v1/products/p1/recommendations?limit=0", False, 422, "VALIDATION_FAILED"),
+    ("/v1/products/p1/recommendations?limit=51", False, 422, "VALIDATION_FAILED"),
+    ("/v1/products/p1/recommendations?limit=ten", False, 422, "VALIDATION_FAILED"),
+    ("/v1/products/p1/recommendations?sort=desc", False, 422, "VALIDATION_FAILED"),
+    ("/v1/me/recommendations?limit=-1", True, 422, "VALIDATION_FAILED"),
+])
+def test_bad_requests_get_a_stable_code_and_change_nothing(api, deps, path, token_needed, status, code):
+    deps.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 50, 2_000, 500), deps.clock())
+    token = api.login("bob")[0] if token_needed else None
+    answer = api.call("GET", path, token=token)
+    assert answer[0] == status and answer[1]["error"]["code"] == code, answer
+    assert deps.experiments.counts("home_layout") == {}
+
+
+def test_the_admin_figures_need_an_admin(api, admin):
+    assert api.call("GET", "/v1/admin/experiments", token=api.login("carol")[0])[0] == 403
+    token, _ = api.login("dave")
+    variant = api.call("GET", "/v1/experiments/home_layout/variant", token=token)[1]["variant"]
+    status, figures = api.call("GET", "/v1/admin/experiments", token=admin)
+    assert status == 200
+    [home] = figures["experiments"]
+    assert (home["experiment"], home["control"], home["min_detectable_effect_bp"]) == ("home_layout", "A", 700)
+    rows = {row["variant"]: row for row in home["variants"]}
+    assert rows[variant]["exposures"] == 1 and rows[variant]["conversions"] == 0
+    # 8% → 15% needs 325 per variant (tests/unit/test_experiments.py)
+    assert rows[variant]["sample_size_needed"] == 324 and rows["A"]["p_value"] is None
+
+
+def test_the_job_runs_on_demand_and_feeds_both_lists(api, deps, admin):
+    for product_id, category in (("mask", "beauty"), ("serum", "beauty"), ("nuts", "food")):
+        deps.products.put_if_absent(Product(product_id, product_id, category, 1_000, 5_000, 9, 1_000, 500), deps.clock())
+    yesterday = (START - timedelta(days=1)).date()
+    for order_id, products in (("o1", ["mask", "serum"]), ("o2", ["mask", "nuts"]), ("o3", ["mask", "serum"])):
+        item = basket_item(yesterday, order_id, "someone", [(p, 1) for p in products], START)
+        assert deps.analytics.write(Write(puts=(item,))) is None
+    status, run = api.call("POST", "/v1/dev/jobs/compute_recommendations", {"now": "2026-11-10T04:00:00Z"})
+    assert status == 200, run
+    assert (run["job"], run["orders"], run["pairs"], run["to"]) == ("compute_recommendations", 3, 2, "2026-11-09")
+    status, page = api.call("GET", "/v1/products/mask/recommendations?limit=1")
+    # mask–serum 2/√(3·2) = 0.81649 → 8164
+    assert status == 200 and page["computed_on"] == "2026-11-10"
+    assert page["items"] == [{"product_id": "serum", "name": "serum", "category": "beauty", "price_fen": 5_000,
+                              "group_price_fen": None, "reason": "bought_together", "score": 8164}]
+    token, _ = api.login("erin")
+    status, home = api.call("GET", "/v1/me/recommendations", token=token)
+    assert status == 200 and home["variant"] in ("A", "B")
+    # no purchases yet: the hot list, popularity 5·orders: mask 15, serum 10, nuts 5
+    assert [(i["product_id"], i["reason"], i["score"]) for i in home["items"]] == [
+        ("mask", "hot", 15), ("serum", "hot", 10), ("nuts", "hot", 5)]
+
+
+def test_the_new_routes_are_in_the_openapi_document(api):
+    paths = api.call("GET", "/v1/openapi.json")[1]["paths"]
+    assert paths["/v1/products/{product_id}/recommendations"]["get"]["security"] == []
+    for path in ("/v1/experiments/{name}/variant", "/v1/me/recommendations", "/v1/admin/experiments"):
+        assert "get" in paths[path]
