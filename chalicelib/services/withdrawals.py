@@ -105,8 +105,22 @@ def submit(withdrawal: Withdrawal, deps: Deps) -> Withdrawal:
         if code in RETRY_LATER:
             _log("transfer refused for now; the polling job retries", withdrawal, wechat_code=code)
             return withdrawal
-        return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason=code)
+        return _after_refusal(withdrawal, code, deps)
     return apply_bill(withdrawal, bill, deps)
+
+
+def _after_refusal(withdrawal: Withdrawal, code: str, deps: Deps) -> Withdrawal:
+    """WeChat refused to create the bill. A bill with this number may exist all the same (an
+    earlier attempt whose answer was lost, e.g. INVALID_REQUEST "单号已存在"): ask first, and
+    return the money only when WeChat has no bill, or a failed one."""
+    try:
+        bill = deps.transfers.query_bill(withdrawal.out_bill_no)
+    except Unavailable:
+        _log("transfer refused and not verifiable now; the polling job retries", withdrawal, wechat_code=code)
+        return withdrawal
+    if bill is not None:
+        return apply_bill(withdrawal, bill, deps)
+    return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason=code)
 
 
 def apply_bill(withdrawal: Withdrawal, bill: TransferBill, deps: Deps) -> Withdrawal:
@@ -135,6 +149,10 @@ def _finish(withdrawal: Withdrawal, outcome: WithdrawalStatus, deps: Deps, *, re
     if deps.withdrawals.finish(withdrawal, outcome, now, reason=reason, transfer_bill_no=transfer_bill_no,
                                decided_by=decided_by):
         _count("withdrawals_paid" if outcome is WithdrawalStatus.PAID else "withdrawals_returned", deps)
+        if outcome is WithdrawalStatus.PAID:
+            from chalicelib.services import facts
+
+            facts.withdrawal_paid(deps, withdrawal.withdrawal_id, withdrawal.user_id, withdrawal.amount_fen, now)
         return replace(withdrawal, status=outcome, reason=reason, finished_at=now, package_info=None,
                        transfer_bill_no=transfer_bill_no or withdrawal.transfer_bill_no,
                        decided_by=decided_by or withdrawal.decided_by)

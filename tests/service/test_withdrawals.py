@@ -283,3 +283,18 @@ def test_reconciliation_agrees_with_withdrawal_entries(deps, transfers, clock):
     w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
     withdrawals.apply_bill(w, transfers.end(w.out_bill_no, TransferState.SUCCESS), deps)
     assert settlement.reconcile_wallets(clock() + timedelta(hours=1), deps)["differences"] == 0
+
+
+def test_a_refusal_for_a_bill_that_exists_after_all_does_not_return_the_money(deps, transfers):
+    user = verified(deps, "mo", 5_000)
+    transfers.down = True
+    w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
+    transfers.down = False
+    transfers.create_bill(w.out_bill_no, "openid", 2_000, "remark", None)  # it arrived; its answer did not
+    transfers.refuse = "INVALID_REQUEST"  # "单号已存在但信息不一致"
+    after = withdrawals.submit(w, deps)  # the request's own retry, or an approval's
+    assert after.status is WithdrawalStatus.WAIT_USER_CONFIRM
+    assert consistent(deps, user)["withdrawing"] == 2_000
+    transfers.bills.clear()  # WeChat has no such bill: now the refusal returns the money
+    assert withdrawals.submit(deps.withdrawals.get(w.withdrawal_id), deps).status is WithdrawalStatus.RETURNED
+    assert consistent(deps, user)["available"] == 5_000

@@ -1,0 +1,164 @@
+"""The conservation test (issue 5): random sequences of orders, completions, refunds,
+settlements, withdrawals and transfer outcomes never break "each wallet = the sum of its ledger
+entries", and no balance goes below zero except ``available`` by a clawback.
+
+A hypothesis state machine on moto, through the services as the HTTP layer calls them.
+"""
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from chalicelib.config import WithdrawalRules
+from chalicelib.domain.catalog import Product
+from chalicelib.domain.errors import DomainError
+from chalicelib.domain.orders import OrderStatus
+from chalicelib.domain.wallet import balances_from
+from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
+from chalicelib.services import auth, identity, orders, payments, referrals, settlement, shops, withdrawals
+from chalicelib.services.deps import Deps, set_default_deps
+from chalicelib.services.sessions import Caller
+from tests.conftest import START, MutableClock
+from tests.service.test_orders import ADDRESS
+from tests.service.test_withdrawals import id_number
+
+NON_NEGATIVE = ("pending", "frozen", "withdrawing", "withdrawn")
+
+
+class WalletMachine(RuleBasedStateMachine):
+    """Two distributors (level 2 ``top`` above level 1 ``mid``) earn from one buyer's orders."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from moto import mock_aws
+
+        from chalicelib.store.tables import ensure_tables, reset_connections
+
+        self.mock = mock_aws()
+        self.mock.start()
+        reset_connections()
+        ensure_tables()
+        self.clock = MutableClock(START)
+        self.deps = Deps(clock=self.clock)
+        rules = self.deps.settings.rules.model_copy(
+            update={"withdrawals": WithdrawalRules(minimum_fen=100, daily_count=50, review_above_fen=2_500)})
+        self.deps.settings = self.deps.settings.model_copy(update={"rules": rules})
+        set_default_deps(self.deps)
+        self.orders: list[str] = []
+        self.withdrawals: list[Withdrawal] = []
+
+    @initialize()
+    def network(self) -> None:
+        d = self.deps
+        d.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 10_000, 2_000, 500), self.clock())
+        self.top = auth.login("dev:top", d).user.user_id
+        top_code = shops.open_shop(self.top, "top shop", d).invite_code
+        self.mid = auth.login("dev:mid", d).user.user_id
+        mid_code = shops.open_shop(self.mid, "mid shop", d).invite_code
+        assert top_code and mid_code
+        referrals.bind(self.mid, top_code, d)
+        self.buyer = auth.login("dev:buyer", d).user.user_id
+        referrals.bind(self.buyer, mid_code, d)
+        for n, user in enumerate((self.top, self.mid), start=1):
+            identity.verify_real_name(user, "王五", id_number(n), d)
+
+    def teardown(self) -> None:
+        from chalicelib.store.tables import reset_connections
+
+        set_default_deps(None)
+        self.mock.stop()
+        reset_connections()
+
+    # the mall ---------------------------------------------------------------------------------
+
+    @rule(quantity=st.integers(1, 3))
+    def buy_and_pay(self, quantity: int) -> None:
+        d = self.deps
+        body = {"items": [{"product_id": "p1", "quantity": quantity}], "address": ADDRESS}
+        order = orders.place_order(self.buyer, [("p1", quantity)], body, uuid.uuid4().hex, d).order
+        headers, raw = d.pay.build_payment_notification(  # type: ignore[attr-defined]
+            order.order_id, self.clock(), amount_fen=order.amount_fen)
+        assert payments.handle_notification(headers, raw, d).outcome == "paid"
+        self.orders.append(order.order_id)
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data())
+    def complete(self, data: st.DataObject) -> None:
+        order_id = data.draw(st.sampled_from(self.orders))
+        if self.deps.orders.get(order_id).status is OrderStatus.PAID:  # type: ignore[union-attr]
+            orders.ship(order_id, "SF", "SF1234567", self.deps)
+            orders.confirm(order_id, Caller(self.buyer, "user"), self.deps)
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data())
+    def refund(self, data: st.DataObject) -> None:
+        order_id = data.draw(st.sampled_from(self.orders))
+        try:
+            orders.refund(order_id, Caller(self.buyer, "user"), "不要了", self.deps)
+        except DomainError:
+            pass  # refunded already
+
+    @rule(days=st.integers(1, 4))
+    def days_pass_and_settlement_runs(self, days: int) -> None:
+        self.clock.advance(days=days)
+        settlement.settle_commissions(self.clock(), self.deps)
+
+    # the distributors' money ------------------------------------------------------------------
+
+    @rule(who=st.sampled_from(["top", "mid"]), amount=st.integers(50, 6_000), key=st.sampled_from("abcdef"))
+    def withdraw(self, who: str, amount: int, key: str) -> None:
+        user = getattr(self, who)
+        available = self.deps.ledger.wallet(user)["available"]
+        try:
+            w = withdrawals.request_withdrawal(user, amount, f"{key}{len(self.withdrawals) // 3}", self.deps)
+        except DomainError as refused:
+            assert refused.code in ("INSUFFICIENT_BALANCE", "BELOW_MINIMUM", "IDEMPOTENCY_KEY_REUSED",
+                                    "DAILY_LIMIT_EXCEEDED"), refused.code
+            return
+        if w.withdrawal_id not in {known.withdrawal_id for known in self.withdrawals}:
+            assert amount <= available  # never from money that is not there
+        self.withdrawals.append(w)
+
+    @precondition(lambda self: self.withdrawals)
+    @rule(data=st.data(), outcome=st.sampled_from(["success", "fail", "cancel"]))
+    def transfer_ends(self, data: st.DataObject, outcome: str) -> None:
+        w = self.deps.withdrawals.get(data.draw(st.sampled_from(self.withdrawals)).withdrawal_id)
+        assert w is not None
+        if w.status is WithdrawalStatus.WAIT_USER_CONFIRM:
+            headers, body = self.deps.transfers.confirm(  # type: ignore[attr-defined]
+                w.out_bill_no, outcome, self.clock())
+            withdrawals.handle_transfer_notification(headers, body, self.deps)
+
+    @precondition(lambda self: self.withdrawals)
+    @rule(data=st.data(), approve=st.booleans())
+    def operator_decides(self, data: st.DataObject, approve: bool) -> None:
+        w = data.draw(st.sampled_from(self.withdrawals))
+        try:
+            if approve:
+                withdrawals.approve(w.withdrawal_id, "admin", self.deps)
+            else:
+                withdrawals.reject(w.withdrawal_id, "admin", "no", self.deps)
+        except DomainError as refused:
+            assert refused.code == "NOT_UNDER_REVIEW"
+
+    # what must always hold ---------------------------------------------------------------------
+
+    @invariant()
+    def wallets_equal_their_ledgers_and_stay_above_zero(self) -> None:
+        if not hasattr(self, "top"):
+            return
+        for user in (self.top, self.mid):
+            wallet = self.deps.ledger.wallet(user)
+            entries = list(self.deps.settlement.entry_movements(user))
+            assert wallet == balances_from(entries)
+            assert all(wallet[bucket] >= 0 for bucket in NON_NEGATIVE), wallet
+            clawed_back = sum(fen for movement, fen in entries if movement == "available>-")
+            assert wallet["available"] >= -clawed_back, (wallet, clawed_back)
+
+
+WalletMachine.TestCase.settings = settings(max_examples=10, stateful_step_count=20, deadline=None,
+                                           suppress_health_check=[HealthCheck.too_slow])
+TestWalletConservation = WalletMachine.TestCase
