@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api.experiments import experiment_rows
 from chalicelib.api.http import Call, endpoint, lazy_module
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.metrics import date_range
@@ -29,4 +30,4 @@ def record_events(call: Call) -> Any:
           summary="The daily metrics of each Asia/Shanghai day from `from` to `to` (at most 366 days)")
 def daily_metrics(call: Call) -> Any:
     first, last = date_range(call.query.from_, call.query.to)
-    return s.MetricsAnswer(days=metrics.metrics_rows(first, last, call.deps))
+    return s.MetricsAnswer(days=metrics.metrics_rows(first, last, call.deps), experiments=experiment_rows(call))

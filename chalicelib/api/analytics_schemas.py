@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, create_model, model_validator
 
+from chalicelib.api.experiment_schemas import ExperimentFigures
 from chalicelib.api.schemas import AnswerModel, QueryModel, RequestModel
 from chalicelib.domain.activity import MAX_EVENTS
 from chalicelib.domain.metric_catalog import CATALOGUE
@@ -66,3 +67,5 @@ MetricsDay: Any = create_model(  # type: ignore[call-overload]
 
 class MetricsAnswer(AnswerModel):
     days: list[MetricsDay] = Field(description="one row per computed day, oldest first")  # type: ignore[valid-type]
+    experiments: list[ExperimentFigures] = Field(
+        default_factory=list, description="each configured A/B test's variants as of now (docs/experiments.md)")

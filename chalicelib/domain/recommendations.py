@@ -12,9 +12,10 @@ order history itself:
   purchase says more than a look); ranked per category and over the whole catalogue ("hot").
 * **For a product**: its bought-together list, filled up with its category's popular products.
 * **Home list of a user**: the bought-together lists of the user's recent products (scores
-  added up), then the popular products of their categories, and ``hot_slots`` hot items; the
-  ``home_layout`` variant orders them: ``A`` personal items first, ``B`` hot items first. Products
-  the user has just bought or viewed are not suggested back to them.
+  added up), then the popular products of their categories, and ``hot_slots`` hot items (at most
+  half the list; more when personal items run out); the ``home_layout`` variant orders them:
+  ``A`` personal items first, ``B`` hot items first. Products the user has just bought or viewed
+  are not suggested back to them.
 
 Only products in ``listed`` are ever returned; ties go to the smaller product id.
 """
@@ -146,10 +147,11 @@ class HomeInputs:
 
 
 def home_list(inputs: HomeInputs, variant: str | None, limit: int, hot_slots: int) -> list[Suggestion]:
-    """The personalised home list (module docstring); ``hot_slots`` hot items are always in it."""
+    """The personalised home list (module docstring): ``hot_slots`` hot items are always in it, at
+    most half of it; personal items fill the rest, and hot ones whatever they leave."""
     excluded = set(inputs.recent)
     hot: list[Suggestion] = []
-    _take(hot, inputs.hot, HOT, inputs.listed, excluded, min(hot_slots, limit))
+    _take(hot, inputs.hot, HOT, inputs.listed, excluded, min(hot_slots, limit // 2))
     personal: list[Suggestion] = []
     room = limit - len(hot)
     summed: Counter[str] = Counter()

@@ -46,6 +46,9 @@ def record_events(user_id: str, events: Sequence[Event], deps: Deps) -> Ingested
     for day, day_events in sorted(by_day.items()):
         for chunk in _chunks(day_events):
             accepted += _record_chunk(user_id, day, chunk, deps)
+    from chalicelib.services.recommendations import remember_views
+
+    remember_views(user_id, events, deps)  # the latest product views, for the home list (never raises)
     return Ingested(accepted, len(events) - accepted)
 
 

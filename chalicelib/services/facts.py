@@ -196,6 +196,9 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
                              [(line.product_id, line.quantity) for line in order.lines], at)
         return Plan(changes, tally, [basket])
 
+    from chalicelib.services.experiments import order_paid as experiment_conversions
+
+    experiment_conversions(deps, order, at)  # the buyer's A/B test conversions (never raises)
     apply(deps, _markers("paid", [order.order_id], at), [buyer, *(distributor_key(p) for p in payees)], planner)
 
 

@@ -3,10 +3,12 @@ product's recommendations and a user's home list."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import Kind, error
@@ -159,12 +161,17 @@ def for_user(user_id: str, limit: int | None, deps: Deps) -> Recommendations:
     return Recommendations(_shown(chosen, products), computed_on, variant)
 
 
-def remember_views(user_id: str, product_ids: list[str], at: datetime, deps: Deps) -> None:
-    """Keep the products of a user's latest batch of product views (most recent first), for
-    their home list. Best effort: a failure is logged and counted, never raised."""
+def remember_views(user_id: str, events: Sequence[Event], deps: Deps) -> None:
+    """Keep the products of a user's latest batch of events holding product views (most recent
+    first; at most 20), for their home list: one PutItem, no read. Best effort: a failure is
+    logged and counted (``recommendation_input_failed``), never raised into the request."""
+    views = sorted((e for e in events if e.type is EventType.PRODUCT_VIEW and e.product_id), key=lambda e: e.ts,
+                   reverse=True)
+    if not views:
+        return
     try:
-        if product_ids:
-            deps.recommendations.remember_views(user_id, list(dict.fromkeys(product_ids))[:20], at)
+        products = list(dict.fromkeys(e.product_id for e in views if e.product_id))[:20]
+        deps.recommendations.remember_views(user_id, products, views[0].ts)
     except Exception as exc:  # noqa: BLE001 - a recommendation input must never fail the request
         _failed("remember_views", exc)
 

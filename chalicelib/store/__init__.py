@@ -35,6 +35,13 @@ Access patterns (pattern → table → key / index → operation):
 | a week's materials, newest first         | content | GSI by_week: week, published_key         | Query, paginated |
 | pending reviews, oldest first            | content | GSI queue (sparse): "pending", created_key | Query, paginated |
 | decide a review exactly once             | content (+ users) | review + material or shop name | TransactWrite, conditioned on pending |
+| a user's variant (first time: exposure)  | analytics | pk="exp#u#<user>", sk=experiment; counter "exp#<name>"/"x#<variant>#<shard>" | GetItem (consistent); first time TransactWriteItems: put (absent) + ADD |
+| a buyer's conversions after a payment    | analytics | Query pk="exp#u#<user>"; exposure `score` absent + ADD "c#<variant>#<shard>" | Query (consistent) + TransactWriteItems per unconverted exposure |
+| experiment figures (admin metrics)       | analytics | pk="exp#<name>" (variant counters, 4 shards each) | Query per experiment |
+| recommendations job (daily)              | analytics, products | "rec#day"/day summaries of the window; a new day: Query "basket#day" + "pday#day"; categories | BatchGetItem + Query per new day + BatchGetItem + BatchWriteItem |
+| a product's recommendations              | products, analytics | product; "rec#p#<id>" + "rec#c#<category>"; listed candidates | GetItem + BatchGetItem + BatchGetItem |
+| a user's home list                       | analytics, orders, products | exposure; GSI by_buyer (10 newest); "rec#u#<user>"/"viewed"; "rec#hot" + "rec#p#<recent>"; "rec#c#<category>"; listed candidates | GetItem + Query + BatchGetItem ×4 (6 round trips) |
+| remember a user's latest product views   | analytics | pk="rec#u#<user>", sk="viewed" (TTL 30 d) | PutItem per events batch with product views |
 
 Table names come from settings (environment); ``tables.py`` lists every model, creates missing
 tables locally and is the source infra/ generates CloudFormation from.

@@ -86,3 +86,50 @@ def test_the_new_routes_are_in_the_openapi_document(api):
     assert paths["/v1/products/{product_id}/recommendations"]["get"]["security"] == []
     for path in ("/v1/experiments/{name}/variant", "/v1/me/recommendations", "/v1/admin/experiments"):
         assert "get" in paths[path]
+
+
+def configure_home(deps, variant: str) -> None:
+    from chalicelib.config import Rules
+
+    rules = Rules.model_validate({"experiments": {"home_layout": {"variants": {"A": int(variant == "A"),
+                                                                               "B": int(variant == "B")}}}})
+    deps.settings = deps.settings.model_copy(update={"rules": rules})
+
+
+def test_paying_after_seeing_a_variant_converts_once_and_the_metrics_show_it(api, deps, admin):
+    configure_home(deps, "B")
+    deps.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 50, 2_000, 500), deps.clock())
+    token, _ = api.login("frank")
+    assert api.call("GET", "/v1/experiments/home_layout/variant", token=token)[1]["variant"] == "B"
+    for key in ("k1", "k2"):  # two paid orders: one conversion
+        status, placed = api.call("POST", "/v1/orders", {"items": [{"product_id": "p1", "quantity": 1}],
+                                                         "address": {"name": "张三", "phone": "13800000000",
+                                                                     "detail": "上海"}},
+                                  token, headers={"Idempotency-Key": key})
+        assert status == 201, placed
+        assert api.call("POST", f"/v1/dev/pay/{placed['order_id']}")[1]["status"] == "paid"
+    status, metrics = api.call("GET", "/v1/admin/metrics?from=2026-11-10&to=2026-11-10", token=admin)
+    assert status == 200, metrics
+    [home] = metrics["experiments"]
+    assert [(v["variant"], v["exposures"], v["conversions"], v["conversion_rate_bp"]) for v in home["variants"]] == [
+        ("A", 0, 0, 0), ("B", 1, 1, 10_000)]
+
+
+def test_product_views_sent_as_events_shape_the_home_list(api, deps):
+    configure_home(deps, "A")
+    for product_id, category in (("mask", "beauty"), ("serum", "beauty"), ("nuts", "food"), ("tea", "food")):
+        deps.products.put_if_absent(Product(product_id, product_id, category, 1_000, 5_000, 9, 1_000, 500), deps.clock())
+    yesterday = (START - timedelta(days=1)).date()
+    for order_id, products in (("o1", ["nuts", "tea"]), ("o2", ["mask"]), ("o3", ["mask"]), ("o4", ["serum"])):
+        item = basket_item(yesterday, order_id, "someone", [(p, 1) for p in products], START)
+        assert deps.analytics.write(Write(puts=(item,))) is None
+    api.call("POST", "/v1/dev/jobs/compute_recommendations", {"now": "2026-11-10T04:00:00Z"})
+    token, _ = api.login("grace")
+    batch = {"events": [{"type": "product_view", "session_id": "s-1", "product_id": "nuts", "ts": "2026-11-10T03:59:00Z"}]}
+    assert api.call("POST", "/v1/events", batch, token)[0] == 202
+    status, home = api.call("GET", "/v1/me/recommendations?limit=3", token=token)
+    # viewed nuts → bought together tea 10000; 1 hot slot (at most half of 3): mask 10 (nuts viewed);
+    # food: tea taken, nuts viewed; filled with hot: serum 5
+    assert status == 200 and home["variant"] == "A"
+    assert [(i["product_id"], i["reason"]) for i in home["items"]] == [("tea", "bought_together"), ("mask", "hot"),
+                                                                      ("serum", "hot")]

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib.config import Rules
+from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.catalog import Product
 from chalicelib.services import recommendations
 from chalicelib.services.deps import Deps
@@ -141,7 +142,12 @@ def test_recent_views_count_with_purchases_most_recent_first(history, clock):
     buyer = login(history, "viewer")
     paid_order(history, buyer, "nuts")
     clock.advance(minutes=5)
-    recommendations.remember_views(buyer, ["purifier", "purifier", "serum"], clock(), history)
+    at = clock()
+    recommendations.remember_views(buyer, [  # one batch: serum viewed first, then the purifier twice
+        Event(EventType.PRODUCT_VIEW, "s1", at - timedelta(seconds=30), product_id="serum"),
+        Event(EventType.PAGE_VIEW, "s1", at - timedelta(seconds=20), page="/pages/cart"),
+        Event(EventType.PRODUCT_VIEW, "s1", at - timedelta(seconds=10), product_id="purifier"),
+        Event(EventType.PRODUCT_VIEW, "s1", at, product_id="purifier")], history)
     assert recommendations.recent_products(buyer, history) == ["purifier", "serum", "nuts"]
     home = recommendations.for_user(buyer, 6, history)
     # hot slots: mask, tea (serum recent); together: mask 6324 (serum) + 3162 (nuts) → mask taken,
@@ -156,3 +162,15 @@ def test_without_the_experiment_the_home_list_has_no_variant(history, clock):
     home = recommendations.for_user(login(history, "new"), 3, history)
     assert home.variant is None
     assert [(p.product_id, s.reason) for p, s in home.items] == [("mask", "hot"), ("serum", "hot"), ("tea", "hot")]
+
+
+def test_views_are_remembered_best_effort_and_only_for_product_views(deps, clock, monkeypatch):
+    user = login(deps, "looker")
+    recommendations.remember_views(user, [Event(EventType.PAGE_VIEW, "s1", clock(), page="/pages/index")], deps)
+    assert deps.recommendations.viewed(user) == ([], None)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("DynamoDB is down")
+
+    monkeypatch.setattr(deps.recommendations, "remember_views", broken)
+    recommendations.remember_views(user, [Event(EventType.PRODUCT_VIEW, "s1", clock(), product_id="mask")], deps)

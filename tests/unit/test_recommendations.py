@@ -129,6 +129,12 @@ def test_scores_of_several_recent_products_add_up():
                       Suggestion("purifier", "hot", 4)]
 
 
+def test_hot_slots_take_at_most_half_the_list():
+    chosen = home_list(home_inputs(["nuts"]), "A", limit=3, hot_slots=4)
+    # 1 hot slot: mask; personal: tea 7071 (mask taken); filled with hot: serum
+    assert [(s.product_id, s.reason) for s in chosen] == [("tea", "bought_together"), ("mask", "hot"), ("serum", "hot")]
+
+
 def test_a_user_without_history_gets_the_hot_list():
     chosen = home_list(home_inputs([]), "A", limit=3, hot_slots=1)
     assert [(s.product_id, s.reason) for s in chosen] == [("mask", "hot"), ("serum", "hot"), ("tea", "hot")]
