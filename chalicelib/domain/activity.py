@@ -6,6 +6,10 @@ here, purely, from a small per-entity state (a buyer's registration and recent p
 distributor's active day and months, a session's page count); the store keeps that state and
 makes the decision stick only if the state did not change meanwhile (docs/metrics.md).
 
+A state changes only when a count depends on it (a buyer's second order of a day, a distributor's
+first activity of a day, a session's first two pages): the hottest entities (a distributor in a
+flash sale, a busy session) are written once or twice a day, not once per fact.
+
 Facts are taken in the order of their day: a fact dated before the entity's last one (possible
 only around midnight between two hosts) is counted in its day's totals but not as distinct.
 """
@@ -67,6 +71,12 @@ def check_event_time(ts: datetime, now: datetime) -> None:
         raise EventTimeOutOfRange("an event's ts must be within the last 24 hours", ts=ts.isoformat())
 
 
+def session_pages(pages_before: int, added: int) -> int:
+    """A session's page count as kept: up to 2 (a bounce is a session of exactly one page), so that
+    a busy session's state stops changing after its second page."""
+    return min(pages_before + added, 2)
+
+
 def session_change(pages_before: int, added: int) -> Counts:
     """A session's page views went from ``pages_before`` to ``pages_before + added`` on a day:
     a new session counts once; a session of exactly one page is a bounce until a second page."""
@@ -81,7 +91,7 @@ class BuyerState:
     registered_day: date | None = None
     first_paid_day: date | None = None
     pay_day: date | None = None  # the buyer's latest day with a paid order
-    pay_n: int = 0  # paid orders on ``pay_day``
+    pay_n: int = 0  # paid orders on ``pay_day``, counted up to 2 (all the rules need)
     prev_pay_day: date | None = None  # the day with a paid order before ``pay_day``
 
 
@@ -107,9 +117,11 @@ def paid(state: BuyerState, day: date) -> tuple[BuyerState, Counts]:
             counts[f"nuc{(day - state.registered_day).days}"] = 1
         state = replace(state, first_paid_day=day)
     if state.pay_day == day:
-        if state.pay_n == 1 and not _within(state.prev_pay_day, day, REPURCHASE_WINDOW_DAYS):
+        if state.pay_n >= 2:  # nothing more to learn today: the state stays as it is (no write)
+            return state, counts
+        if not _within(state.prev_pay_day, day, REPURCHASE_WINDOW_DAYS):
             counts["repeat_buyers"] = 1
-        return replace(state, pay_n=state.pay_n + 1), counts
+        return replace(state, pay_n=2), counts
     if state.pay_day is not None and state.pay_day > day:
         return state, counts  # out of order: not distinct
     counts["paying_users"] = 1

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.activity import DAY_COUNTER_OF, Event, EventType, check_event_time, event_id, session_change
+from chalicelib.domain.activity import (
+    DAY_COUNTER_OF,
+    Event,
+    EventType,
+    check_event_time,
+    event_id,
+    session_change,
+    session_pages,
+)
 from chalicelib.services.deps import Deps
 from chalicelib.services.facts import Plan, apply
 
@@ -80,7 +88,8 @@ def _record_chunk(user_id: str, day: date, chunk: list[tuple[str, Event]], deps:
             before = int(seen.get("pages") or 0)
             for name, n in session_change(before, added).items():
                 tally.add(day, name, n)
-            changes.append(StateChange(seen, {"pages": before + added}, expires))
+            if session_pages(before, added) != before:
+                changes.append(StateChange(seen, {"pages": session_pages(before, added)}, expires))
         return Plan(changes, tally)
 
     markers = [(event_key(eid), expires) for eid, _ in chunk]

@@ -15,6 +15,8 @@ nothing unless the write says otherwise.
 from __future__ import annotations
 
 import functools
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,13 +26,13 @@ from chalicelib.domain.activity import BuyerState, DistributorState, distributor
 from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.metrics import delivered_on_time
 from chalicelib.services.deps import Deps
-from chalicelib.services.retry import backoff
 
 if TYPE_CHECKING:
     from chalicelib.domain.orders import Order, Share
     from chalicelib.store.analytics import AnalyticsItem, Key, State, StateChange, Tally
 
-ATTEMPTS = 8
+ATTEMPTS = 16  # one winner per round when many write the same entity (a session's concurrent batches)
+MAX_PAUSE_SECONDS = 0.5
 P = ParamSpec("P")
 
 
@@ -68,11 +70,16 @@ def apply(deps: Deps, markers: Sequence[tuple[Key, datetime]], state_keys: Seque
             return live
         if refused.duplicates:
             live = [i for n, i in enumerate(live) if n not in refused.duplicates]
+        if refused.stale or refused.conflict:
+            _pause(attempt)
         if refused.stale:
             states = deps.analytics.states(state_keys)
-        if refused.conflict:
-            backoff(attempt)
     raise Unavailable("analytics counters too contended")
+
+
+def _pause(attempt: int) -> None:
+    """A jittered pause growing to half a second: a burst of writers on one counter spreads out."""
+    time.sleep(random.uniform(0, min(MAX_PAUSE_SECONDS, 0.02 * 2 ** attempt)))
 
 
 def never_fails(fact: Callable[P, Any]) -> Callable[P, None]:
@@ -180,8 +187,9 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
             tally.add(day, name, n)
         for line in order.lines:
             tally.add_product(day, line.product_id, "units", line.quantity)
-        new_buyer, counts = paid(buyer_state(states[buyer]), day)
-        changes = [StateChange(states[buyer], buyer_fields(new_buyer))]
+        old_buyer = buyer_state(states[buyer])
+        new_buyer, counts = paid(old_buyer, day)
+        changes = [StateChange(states[buyer], buyer_fields(new_buyer))] if new_buyer != old_buyer else []
         for payee in payees:
             seen = states[distributor_key(payee)]
             new_payee, payee_counts = distributor_active(distributor_state(seen), day)
@@ -203,13 +211,6 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
 
 
 @never_fails
-def order_refunded(deps: Deps, order: Order, at: datetime) -> None:
-    """An order was refunded: its amount and cost come off the refund day's net sales."""
-    _count(deps, "refund", order.order_id, at, {"refunds": 1, "refunded_fen": order.amount_fen,
-                                                "refunded_cost_fen": sum(line.cost_fen for line in order.lines)})
-
-
-@never_fails
 def order_shipped(deps: Deps, order_id: str, at: datetime) -> None:
     _count(deps, "ship", order_id, at, {"shipped": 1})
 
@@ -219,23 +220,6 @@ def order_completed(deps: Deps, order_id: str, shipped_at: datetime | None, at: 
     """Receipt confirmed: completed, and on time when within 48 hours of shipping."""
     on_time = shipped_at is not None and delivered_on_time(shipped_at.timestamp(), at.timestamp())
     _count(deps, "complete", order_id, at, {"completed": 1, "completed_on_time": int(on_time)})
-
-
-@never_fails
-def commissions_settled(deps: Deps, settled: Sequence[tuple[str, str, int, int]], at: datetime) -> None:
-    """Commissions made withdrawable: ``(user_id, order_id, level, amount_fen)`` each, counted
-    once per commission (in transactions of up to 99 commissions)."""
-    day = business_date(at)
-    for start in range(0, len(settled), 99):
-        chunk = settled[start:start + 99]
-
-        def planner(states: dict[Key, State], live: list[int], chunk: Sequence[tuple[str, str, int, int]] = chunk
-                    ) -> Plan:
-            tally = _tally()
-            tally.add(day, "commission_settled_fen", sum(chunk[i][3] for i in live))
-            return Plan(tally=tally)
-
-        apply(deps, _markers("settle", [f"{u}#{o}#{level}" for u, o, level, _ in chunk], at), [], planner)
 
 
 @never_fails

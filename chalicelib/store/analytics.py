@@ -288,7 +288,7 @@ class AnalyticsStore:
                 for item in write.puts:
                     tx.save(item)
         except TransactWriteError as exc:
-            return _refused(transaction_failure(exc), len(write.markers), len(write.changes))
+            return _refused(transaction_failure(exc), len(write.markers), len(write.puts), len(write.changes))
         return None
 
     def day_counts(self, days: Sequence[date]) -> dict[date, dict[str, int]]:
@@ -357,6 +357,17 @@ def _change(tx: TransactWrite, change: StateChange) -> None:
     tx.update(AnalyticsItem(*seen.key), actions=actions, condition=condition)
 
 
+def count_in(tx: TransactWrite, day: date, counts: dict[str, int]) -> None:
+    """Add ``counts`` to the day's counters (one random shard) inside another aggregate's
+    transaction: they move exactly when that transaction commits, so no fact marker is needed.
+    For a count a later retry could not make again (settlement: a settled commission leaves the
+    job's index)."""
+    tally = Tally()
+    for name, n in counts.items():
+        tally.add(day, name, n)
+    _tally(tx, tally)
+
+
 def _tally(tx: TransactWrite, tally: Tally) -> None:
     for day, counts in tally.days.items():
         actions = [getattr(AnalyticsItem, name).add(n) for name, n in counts.items()]
@@ -366,9 +377,11 @@ def _tally(tx: TransactWrite, tally: Tally) -> None:
         tx.update(AnalyticsItem(*product_key(day, product_id, random.randrange(PRODUCT_SHARDS))), actions=actions)
 
 
-def _refused(failure: TransactionFailed, markers: int, changes: int) -> Refused:
+def _refused(failure: TransactionFailed, markers: int, puts: int, changes: int) -> Refused:
+    """Reasons come in DynamoDB's order of the request, which PynamoDB builds as condition checks,
+    deletes, puts (the markers, then the extra puts), updates (the state changes, then counters)."""
     duplicates = frozenset(i for i in range(markers) if failure.failed_at(i))
-    stale = any(failure.failed_at(markers + i) for i in range(changes))
+    stale = any(failure.failed_at(markers + puts + i) for i in range(changes))
     return Refused(duplicates, stale, failure.conflict)
 
 
