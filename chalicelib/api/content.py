@@ -41,8 +41,8 @@ def list_materials(call: Call) -> Any:
     return c.MaterialsAnswer(week=page.week, items=[c.MaterialOut.of(m) for m in page.materials], next=page.next_cursor)
 
 
-@endpoint(bp, "/v1/admin/materials", "POST", auth="admin", tag="content", status=201, body="MaterialBody",
-          response="MaterialOut", models=MODELS, errors=BLOCKED,
+@endpoint(bp, "/v1/admin/materials", "POST", auth="admin", tag="content", status=201, alt_statuses=(202,),
+          body="MaterialBody", response="MaterialOut", models=MODELS, errors=BLOCKED,
           summary="Publish a material (201); held for review when moderation says so (202, status pending_review)")
 def publish_material(call: Call) -> Any:
     body = call.body

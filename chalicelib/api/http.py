@@ -51,6 +51,7 @@ class RouteSpec:
     errors: tuple[str, ...] = ()
     models: str = SCHEMAS
     produces: str = "application/json"  # another type: the handler returns a chalice Response of it
+    alt_statuses: tuple[int, ...] = ()  # other success statuses the handler answers with the same model
 
     def _model(self, name: str | None) -> type[BaseModel] | None:
         return getattr(lazy_module(self.models), name) if name else None
@@ -95,14 +96,17 @@ Handler = Callable[[Call], Any]
 def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "user", summary: str, tag: str,
              status: int = 200, body: str | None = None, query: str | None = None,
              response: str | None = None, errors: tuple[str, ...] = (),
-             models: str = SCHEMAS, produces: str = "application/json") -> Callable[[Handler], Handler]:
+             models: str = SCHEMAS, produces: str = "application/json",
+             alt_statuses: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
     """Declare a route. ``body``, ``query`` and ``response`` name pydantic models of the module
     ``models`` (an area's own schemas module; default ``chalicelib.api.schemas``). A route that
-    ``produces`` another media type than JSON (e.g. ``text/html``) returns a chalice Response."""
+    ``produces`` another media type than JSON (e.g. ``text/html``) returns a chalice Response, as
+    does one that answers ``alt_statuses`` besides ``status`` (e.g. 202 for a request held for
+    review); both are documented in ``/v1/openapi.json``."""
 
     def register(handler: Handler) -> Handler:
         spec = RouteSpec(path, method, handler.__name__, auth, summary, tag, status, body, query, response, errors,
-                         models, produces)
+                         models, produces, alt_statuses)
         ROUTES.append(spec)
 
         @functools.wraps(handler)

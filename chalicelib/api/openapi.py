@@ -14,6 +14,7 @@ from chalicelib.services.deps import default_deps
 bp = Blueprint(__name__)
 
 REF = "#/components/schemas/{model}"
+IDEMPOTENCY_KEY_REQUIRED = "IDEMPOTENCY_KEY_REQUIRED"
 COMMON_ERRORS = {
     "400": "Malformed request (MALFORMED_JSON, INVALID_CURSOR)",
     "401": "No valid session token (UNAUTHENTICATED)",
@@ -74,6 +75,8 @@ def _operation(route: RouteSpec) -> dict[str, Any]:
     elif route.produces != "application/json":
         answer["content"] = {route.produces: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(route.status): answer}
+    for alt in route.alt_statuses:
+        responses[str(alt)] = {**answer, "description": "Success (see the summary)"}
     error = {"application/json": {"schema": {"$ref": REF.format(model="ErrorAnswer")}}}
     for status, text in COMMON_ERRORS.items():
         if status == "401" and route.auth == "simulator":
@@ -94,6 +97,8 @@ def _parameters(route: RouteSpec) -> list[dict[str, Any]]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in re.findall(r"{(\w+)}", route.path)
     ]
+    if IDEMPOTENCY_KEY_REQUIRED in route.errors:
+        params.append(_idempotency_key())
     if route.query is not None:
         schema = route.query.model_json_schema()
         for name, prop in schema.get("properties", {}).items():
@@ -103,6 +108,15 @@ def _parameters(route: RouteSpec) -> list[dict[str, Any]]:
             params.append({"name": name, "in": "query", "required": name in schema.get("required", []),
                            "schema": prop})
     return params
+
+
+def _idempotency_key() -> dict[str, Any]:
+    """The header a route answering IDEMPOTENCY_KEY_REQUIRED cannot do without (API.md)."""
+    from chalicelib.api.orders import KEY
+
+    return {"name": "Idempotency-Key", "in": "header", "required": True,
+            "description": "A retry with the same key and body returns the first answer and does nothing twice",
+            "schema": {"type": "string", "pattern": KEY.pattern}}
 
 
 @lru_cache(maxsize=2)

@@ -180,10 +180,13 @@ class OrderStore:
 
     def checkout_reads(self, buyer_id: str, product_ids: list[str], key: str | None
                        ) -> tuple[User | None, dict[str, Product], tuple[str, str] | None]:
-        """The buyer, the products and the idempotency claim in one BatchGetItem across tables."""
+        """The buyer, the products and the idempotency claim in one BatchGetItem across tables.
+        Each product is read once however often the request names it (BatchGetItem refuses
+        duplicated keys; the domain then refuses the duplicated lines with INVALID_ORDER)."""
+        keys = [{"product_id": {"S": p}} for p in dict.fromkeys(product_ids)]
         request: dict[str, Any] = {
             UserItem.Meta.table_name: {"Keys": [{"pk": {"S": buyer_id}, "sk": {"S": PROFILE}}], "ConsistentRead": True},
-            ProductItem.Meta.table_name: {"Keys": [{"product_id": {"S": p}} for p in product_ids], "ConsistentRead": True},
+            ProductItem.Meta.table_name: {"Keys": keys, "ConsistentRead": True},
         }
         if key:
             request[OrderItem.Meta.table_name] = {"Keys": [{"order_id": {"S": idem_key(buyer_id, key)}}],
