@@ -188,9 +188,7 @@ def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = N
         try:
             deps.orders.refund(order, statuses, deps.clock(), order.status is OrderStatus.PAID,
                                level1.sales.month if level1 else None, business_month(order.paid_at))
-            refunded = _reload(order_id, deps)
-            facts.order_refunded(deps, refunded, refunded.refunded_at or deps.clock())
-            return refunded
+            return _reload(order_id, deps)
         except ConcurrentUpdate:
             backoff(attempt)
     raise Unavailable("too many concurrent changes; retry")

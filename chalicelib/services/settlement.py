@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.wallet import balances_from, differences
-from chalicelib.services import facts
 from chalicelib.services.deps import Deps
 from chalicelib.services.retry import backoff
 
@@ -34,30 +33,28 @@ def settle_commissions(now: datetime, deps: Deps, lookback_days: int = SETTLE_LO
     store = deps.settlement
     totals = {"settled": 0, "settled_fen": 0, "skipped": 0, "deferred": 0}
     batch: list[DueCommission] = []
-    settled: list[DueCommission] = []
     for day in _days(now, lookback_days):
         for due in store.due(day.isoformat(), now):
             if items_for([*batch, due]) > TRANSACTION_ITEMS:
-                settled += _flush(store, batch, now, totals)
+                _flush(store, batch, now, totals)
                 batch = []
             batch.append(due)
-    settled += _flush(store, batch, now, totals)
-    facts.commissions_settled(deps, [(c.user_id, c.order_id, c.level, c.amount_fen) for c in settled], now)
+    _flush(store, batch, now, totals)
     _emit_settlement(totals)
     return totals
 
 
-def _flush(store: SettlementStore, batch: list[DueCommission], now: datetime, totals: dict[str, int]
-           ) -> list[DueCommission]:
+def _flush(store: SettlementStore, batch: list[DueCommission], now: datetime, totals: dict[str, int]) -> None:
     """Settle one batch; commissions refused by their condition (settled, reversed or clawed back
-    meanwhile) leave the batch and the rest is tried again. Returns the commissions settled."""
+    meanwhile) leave the batch and the rest is tried again. The day's settled-commission counter
+    moves in the batch's own transaction (store/ledger.py)."""
     from chalicelib.observability import logger
     from chalicelib.store.base import TransactionFailed
     from chalicelib.store.ledger import refused_in
 
     for attempt in range(ATTEMPTS):
         if not batch:
-            return []
+            return
         try:
             store.settle(batch, now)
         except TransactionFailed as exc:
@@ -70,10 +67,9 @@ def _flush(store: SettlementStore, batch: list[DueCommission], now: datetime, to
             continue
         totals["settled"] += len(batch)
         totals["settled_fen"] += sum(c.amount_fen for c in batch)
-        return batch
+        return
     totals["deferred"] += len(batch)  # still frozen and listed: the next run settles them
     logger().warning("settlement batch deferred after repeated conflicts", extra={"commissions": len(batch)})
-    return []
 
 
 def _emit_settlement(totals: dict[str, int]) -> None:

@@ -20,10 +20,10 @@ Access patterns (pattern → table → key / index → operation):
 | pay (notification)                       | orders, ledger, users | order `= pending_payment`; commission, wallet, entry per payee; buyer and level-1 counters | GetItem + BatchGetItem + TransactWriteItems |
 | unpaid orders past their deadline        | orders | GSI unpaid (sparse): unpaid_day, pay_deadline_key | Query per day (job) |
 | shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day, confirm_due_key | Query per day (job) |
-| complete / refund / cancel               | orders, ledger, products, users | conditioned on the observed status | TransactWriteItems |
+| complete / refund / cancel               | orders, ledger, products, users (+ analytics: the refund day's counters) | conditioned on the observed status | TransactWriteItems |
 | wallet, commissions of a user            | ledger | pk=user_id, sk="wallet" / begins_with "commission#" | GetItem / Query |
 | frozen commissions due on a day (settle) | ledger | GSI settle_due (sparse): settle_day, settle_key | Query per day (job) |
-| settle a batch (≤ 100 items)             | ledger | commission `= frozen` + settlement entry (absent) each, one wallet per user | TransactWriteItems |
+| settle a batch (≤ 100 items)             | ledger (+ analytics) | commission `= frozen` + settlement entry (absent) each, one wallet per user, the day's `commission_settled_fen` shard | TransactWriteItems |
 | wallets touched on a day (reconcile)     | ledger | GSI touched (sparse, keys only): touched_day, pk | Query per day (job) |
 | a wallet's entries (reconcile)           | ledger | pk=user_id, sk begins_with "entry#" | Query (consistent), paginated |
 | credit a cash milestone (once)           | users, ledger | milestone `credited_at` absent + reward entry (absent) + wallet | Query + TransactWriteItems |

@@ -239,8 +239,9 @@ class DueCommission:
 
 
 def items_for(batch: list[DueCommission]) -> int:
-    """Items a settlement transaction of ``batch`` writes: commission and entry each, one wallet per user."""
-    return 2 * len(batch) + len({c.user_id for c in batch})
+    """Items a settlement transaction of ``batch`` writes: commission and entry each, one wallet per
+    user, and the day's settled-commission counter."""
+    return 2 * len(batch) + len({c.user_id for c in batch}) + 1
 
 
 def refused_in(exc: TransactionFailed, batch: list[DueCommission]) -> set[int]:
@@ -261,8 +262,12 @@ class SettlementStore:
     def settle(self, batch: list[DueCommission], now: datetime) -> None:
         """Frozen → available for every commission of ``batch``, at once: each commission
         (conditioned on frozen) with its ``settlement`` entry (conditioned on absent), and each
-        user's wallet once with the batch's sum. Raises TransactionFailed, whose ``reasons`` follow
-        PynamoDB's order (puts, then updates): see :func:`refused_in`."""
+        user's wallet once with the batch's sum, and the sum on the day's ``commission_settled_fen``
+        counter (analytics; counted here because a settled commission leaves the job's index, so
+        no later run could count it). Raises TransactionFailed, whose ``reasons`` follow PynamoDB's
+        order (puts, then updates): see :func:`refused_in`."""
+        from chalicelib.store.analytics import count_in
+
         assert items_for(batch) <= TRANSACTION_ITEMS
         per_user: dict[str, int] = {}
         try:
@@ -279,6 +284,7 @@ class SettlementStore:
                 for user_id, fen in per_user.items():
                     tx.update(LedgerItem(user_id, WALLET), actions=[
                         LedgerItem.frozen_fen.add(-fen), LedgerItem.available_fen.add(fen), touch(now)])
+                count_in(tx, business_date(now), {"commission_settled_fen": sum(per_user.values())})
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 

@@ -343,7 +343,11 @@ class OrderStore:
     def refund(self, order: Order, statuses: dict[tuple[str, int], CommissionStatus], now: datetime,
                return_stock: bool, level1_sales_month: str | None, paid_month: str) -> None:
         """Refunded: stock back where unshipped; commission not yet settled reversed, commission
-        already settled clawed back from the available balance (which may go negative)."""
+        already settled clawed back from the available balance (which may go negative); the
+        refund day's counters (analytics) in the same transaction, so a retry after a crash or a
+        timeout, which finds the order refunded, needs to count nothing."""
+        from chalicelib.store.analytics import count_in
+
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
@@ -367,6 +371,8 @@ class OrderStore:
                     tx.update(UserItem(order.upline.level1, PROFILE), actions=[attr.add(-order.amount_fen)],
                               condition=_sales_month_is(level1_sales_month))
                 _team_sales(tx, order, paid_month, -order.amount_fen)
+                count_in(tx, business_date(now), {"refunds": 1, "refunded_fen": order.amount_fen,
+                                                  "refunded_cost_fen": sum(line.cost_fen for line in order.lines)})
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
