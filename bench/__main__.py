@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _log(f"settlement against moto: {args.settle:,} frozen commissions")
         output["settlement"] = settlement.run(args.settle)
+        from bench import recommendations
+
+        _log("recommendations on DynamoDB Local: the daily job with 1 and 30 days of baskets, the reads")
+        output["recommendations"] = recommendations.run()
         output.update(run_dynamodb_part(args))
     output["bench_seconds"] = time.perf_counter() - started
 
@@ -139,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(settlement.section(output["settlement"]))
+    if "recommendations" in output:
+        from bench import recommendations
+
+        print()
+        print(recommendations.section(output["recommendations"]))
     if "moderation" in output:
         from bench import moderation
 
