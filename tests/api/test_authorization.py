@@ -54,6 +54,7 @@ def label(route: RouteSpec) -> str:
 @dataclass
 class World:
     admin: str
+    admin_id: str
     victim: str
     victim_id: str
     attacker: str
@@ -69,7 +70,7 @@ class World:
 
 @pytest.fixture
 def world(api: Any) -> World:
-    admin = api.login("admin")[0]
+    admin, admin_id = api.login("admin")
     victim, victim_id, victim_code = api.distributor("victim")
     attacker, attacker_id, _ = api.distributor("attacker")
     big = product(api, admin, cost_fen=100_000, price_fen=300_000, level1_rate_bp=2_000, level2_rate_bp=0,
@@ -86,7 +87,7 @@ def world(api: Any) -> World:
     ids = {"order_id": orders["paid"], "group_id": group["group_id"], "product_id": big,
            "material_id": material["material_id"], "review_id": held["review_id"], "user_id": victim_id,
            "withdrawal_id": withdrawals["reviewing"], "job": "settle_commissions", "name": "home_layout"}
-    return World(admin, victim, victim_id, attacker, attacker_id, ids, {**orders, "group": group["order_id"],
+    return World(admin, admin_id, victim, victim_id, attacker, attacker_id, ids, {**orders, "group": group["order_id"],
                                                                            **withdrawals})
 
 
@@ -167,13 +168,22 @@ def bad_tokens(world: World, deps: Any) -> dict[str, str | None]:
     no_issuer = jwt.encode({k: v for k, v in claims(world.attacker_id, "user", now_s).items() if k != "iss"},
                            settings.jwt_secret, algorithm=ALGORITHM)
     bad_role = jwt.encode(claims(world.attacker_id, "root", now_s), settings.jwt_secret, algorithm=ALGORITHM)
+    board_ticket = board_ticket_of(world, deps)
     return {
         "missing": None, "empty bearer": "Bearer ", "basic scheme": f"Basic {valid}", "garbage": "Bearer not.a.jwt",
         "expired": f"Bearer {expired}", "not yet valid": f"Bearer {future}", "forged with another key": f"Bearer {forged}",
         "alg none": f"Bearer {unsigned}", "tampered payload": f"Bearer {tampered}",
         "HS512 instead of HS256": f"Bearer {other_alg}", "no issuer": f"Bearer {no_issuer}",
-        "unknown role": f"Bearer {bad_role}",
+        "unknown role": f"Bearer {bad_role}", "an admin's board ticket": f"Bearer {board_ticket}",
     }
+
+
+def board_ticket_of(world: World, deps: Any) -> str:
+    """A valid data-board ticket (an admin's, signed with the session key): it opens the board
+    page only, never serves as a session token."""
+    from chalicelib.services.dashboard import issue_ticket
+
+    return issue_ticket(Caller(world.admin_id, "admin"), deps)[0]
 
 
 def call_with_header(api: Any, route: RouteSpec, path: str, authorization: str | None) -> tuple[int, Any]:
@@ -327,6 +337,105 @@ def an_experiment_variant_is_the_callers_own_and_records_nothing_for_others(api,
     assert status == 200 and answer == {"experiment": name, "variant": assign(definition, world.attacker_id)}
     assert deps.experiments.exposure(world.victim_id, name) == recorded and recorded.variant == theirs
     refused_unchanged(api, "GET", "/v1/experiments/no_such_test/variant", world.attacker, {"EXPERIMENT_NOT_FOUND"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Public routes: each checks another credential than a session, or serves nothing private
+# ---------------------------------------------------------------------------------------------
+
+PUBLIC_CASES: dict[str, OwnerCase] = {}
+
+
+def public_case(method: str, path: str) -> Callable[[OwnerCase], OwnerCase]:
+    def register(case: OwnerCase) -> OwnerCase:
+        PUBLIC_CASES[f"{method} {path}"] = case
+        return case
+
+    return register
+
+
+def refused_with(api: Any, method: str, path: str, status: int, code: str, body: Any = None, raw: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+    before = snapshot()
+    got, answer = api.call(method, path, body, raw=raw, headers=headers)
+    assert (got, answer["error"]["code"]) == (status, code), (method, path, got, answer)
+    assert snapshot() == before, f"{method} {path} changed something"
+
+
+@public_case("POST", "/v1/auth/login")
+def login_refuses_a_code_wechat_refuses(api, world, deps):
+    refused_with(api, "POST", "/v1/auth/login", 401, "WECHAT_LOGIN_FAILED", {"code": "stolen-or-made-up"})
+
+
+def genuine_pay_notification(world: World, deps: Any) -> tuple[dict[str, str], str]:
+    headers, body = deps.pay.build_payment_notification(world.orders["pending_payment"], deps.clock())
+    return dict(headers), body.decode()
+
+
+@public_case("POST", "/v1/wechat/pay/notify")
+def pay_notifications_need_wechat_pays_signature(api, world, deps):
+    headers, body = genuine_pay_notification(world, deps)
+    forged = {**headers, "Wechatpay-Signature": base64.b64encode(b"x" * 256).decode()}
+    for raw, sent in ((body, forged), (body, {"Content-Type": "application/json"}),
+                      (body.replace('"id":"', '"id":"x'), headers)):
+        refused_with(api, "POST", "/v1/wechat/pay/notify", 401, "INVALID_SIGNATURE", raw=raw, headers=sent)
+    assert api.call("GET", f"/v1/orders/{world.orders['pending_payment']}", token=world.victim)[1]["status"] == \
+        "pending_payment"
+
+
+@public_case("POST", "/v1/wechat/transfer/notify")
+def transfer_notifications_need_wechat_pays_signature(api, world, deps):
+    headers, _ = genuine_pay_notification(world, deps)  # signed, but over another body
+    made_up = json.dumps({"id": "EV-1", "event_type": "MCHTRANSFER.BILL.FINISHED", "resource_type": "encrypt-resource",
+                          "resource": {"out_bill_no": world.orders["small"], "state": "SUCCESS"}})
+    for sent in (headers, {"Content-Type": "application/json"}):
+        refused_with(api, "POST", "/v1/wechat/transfer/notify", 401, "INVALID_SIGNATURE", raw=made_up, headers=sent)
+    assert api.call("GET", f"/v1/me/withdrawals/{world.orders['small']}", token=world.victim)[1]["status"] != "paid"
+
+
+@public_case("GET", "/v1/dashboard")
+def the_board_link_needs_an_admins_unexpired_board_ticket(api, world, deps):
+    import jwt
+
+    from chalicelib.services.dashboard import TICKET_AUDIENCE
+
+    now_s = int(deps.clock().timestamp())
+    ticket = {**claims(world.admin_id, "admin", now_s, ttl=300), "aud": TICKET_AUDIENCE}
+    key = deps.settings.jwt_secret
+    refused = {
+        "a session token": world.admin,
+        "expired": jwt.encode({**ticket, "iat": now_s - 900, "exp": now_s - 600}, key, algorithm=ALGORITHM),
+        "another key": jwt.encode(ticket, "another-key-" + "x" * 32, algorithm=ALGORITHM),
+        "alg none": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(ticket)}.",
+        "garbage": "not-a-ticket",
+    }
+    for kind, value in refused.items():
+        status, body = api.call("GET", f"/v1/dashboard?ticket={value}")
+        assert (status, body["error"]["code"]) == (401, "UNAUTHENTICATED"), (kind, status, body)
+    user_ticket = jwt.encode({**ticket, "sub": world.victim_id, "role": "user"}, key, algorithm=ALGORITHM)
+    status, body = api.call("GET", f"/v1/dashboard?ticket={user_ticket}")
+    assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
+    assert api.call("GET", f"/v1/dashboard?ticket={board_ticket_of(world, deps)}")[0] == 200  # the control
+
+
+@public_case("GET", "/v1/products/{product_id}/recommendations")
+def product_recommendations_show_catalogue_data_only(api, world, deps):
+    status, answer = api.call("GET", f"/v1/products/{world.ids['product_id']}/recommendations")
+    assert status == 200
+    text = json.dumps(answer)
+    assert world.victim_id not in text and world.attacker_id not in text and "dev:" not in text
+    refused_with(api, "GET", "/v1/products/no-such-product/recommendations", 404, "PRODUCT_NOT_FOUND")
+
+
+def test_every_public_route_has_a_case_saying_what_it_checks_instead_of_a_session():
+    public = {label(r) for r in routes("public")}
+    assert public == set(PUBLIC_CASES), f"public routes without a case: {sorted(public - set(PUBLIC_CASES))}; " \
+                                        f"cases without a route: {sorted(set(PUBLIC_CASES) - public)}"
+
+
+@pytest.mark.parametrize("route", sorted(PUBLIC_CASES))
+def test_a_public_route(api, world, deps, route):
+    PUBLIC_CASES[route](api, world, deps)
 
 
 def user_routes_with_ids() -> list[str]:
