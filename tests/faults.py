@@ -1,0 +1,320 @@
+"""Fault injection at DynamoDB calls, through botocore's event hooks, and table snapshots.
+
+``DynamoFaults`` registers on the botocore client of every model's connection (PynamoDB keeps
+one per model; the same hooks ``bench/meter.py`` uses) and, while armed, numbers each DynamoDB
+call of the code under test. A plan makes call ``n`` fail one way, once:
+
+* ``throttle``: ``ProvisionedThroughputExceededException`` instead of the call (what the caller
+  sees when botocore's own retries are spent); the call changes nothing;
+* ``cancel``: ``TransactionCanceledException`` with one item in ``TransactionConflict`` (only
+  for ``TransactWriteItems``); the call changes nothing;
+* ``timeout``: the call goes through and its changes stay, then the caller gets ``ReadTimeoutError``;
+* ``crash``: the process dies before call ``n``, raised as ``Crash``, a ``BaseException`` that
+  no ``except Exception`` swallows; ``crash_after``: it dies once call ``n`` went through (used
+  after the last call: a crash after any other is a crash before the next).
+
+Two more plans interleave another caller at a precise point instead of failing: ``run_before``
+and ``run_after`` run ``Fault.action`` (unarmed: its own calls are neither counted nor faulted)
+right before call ``n`` is sent, or right after it succeeded and before its caller sees the answer.
+
+Nothing in the business code is patched: the failures come from the client, as a real one would.
+
+``snapshot`` reads every table (a raw Scan) and ``restore`` puts a snapshot back, so that each
+faulted run starts from the same state; ``normalised`` renders a snapshot without timestamps and
+with generated ids (orders, groups, invite codes, WeChat transaction ids) replaced by what
+identifies them (buyer and kind, leader, owner), so a faulted run compares with a fault-free one.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
+
+KINDS = ("throttle", "cancel", "timeout", "crash", "crash_after")
+
+
+class Crash(BaseException):
+    """The process died here (a BaseException: no ``except Exception`` in the code under test catches it)."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    at: int  # the index of the call (0-based) among the calls made while armed
+    action: Callable[[], Any] | None = None  # for "run_before" / "run_after": what happens right there
+
+    def __str__(self) -> str:
+        return f"{self.kind}@{self.at}"
+
+
+class DynamoFaults:
+    """Counts the DynamoDB calls made while armed and injects at most one fault among them."""
+
+    def __init__(self) -> None:
+        self._clients: dict[int, Any] = {}
+        self.armed = False
+        self.calls: list[str] = []
+        self.plan: Fault | None = None
+        self.fired = False
+
+    def attach(self, models: Iterable[Any]) -> None:
+        for model in models:
+            client = model._get_connection().connection.client
+            if id(client) in self._clients:
+                continue
+            self._clients[id(client)] = client
+            client.meta.events.register("before-call.dynamodb.*", self._before_call)
+            client.meta.events.register("after-call.dynamodb.*", self._after_call)
+
+    def arm(self, plan: Fault | None = None) -> None:
+        self.armed, self.calls, self.plan, self.fired = True, [], plan, False
+
+    def disarm(self) -> list[str]:
+        self.armed = False
+        return self.calls
+
+    def _due(self, index: int, *kinds: str) -> bool:
+        plan = self.plan
+        if self.fired or plan is None or plan.kind not in kinds or plan.at != index:
+            return False
+        self.fired = True
+        return True
+
+    def _before_call(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
+        if not self.armed:
+            return None
+        index = len(self.calls)
+        context["fault_index"] = index
+        self.calls.append(model.name)
+        if self._due(index, "run_before"):
+            self._run_action()
+        if self._due(index, "crash"):
+            raise Crash(f"crashed before call {index} ({model.name})")
+        if self._due(index, "throttle"):
+            return _error_answer("ProvisionedThroughputExceededException", "Throughput exceeds the current capacity")
+        if model.name == "TransactWriteItems" and self._due(index, "cancel"):
+            items = len(json.loads(params["body"])["TransactItems"])
+            reasons = [{"Code": "None"}] * (items - 1) + [{"Code": "TransactionConflict",
+                                                           "Message": "Transaction is ongoing for the item"}]
+            return _error_answer("TransactionCanceledException", "Transaction cancelled", CancellationReasons=reasons)
+        return None
+
+    def _after_call(self, model: Any, context: dict[str, Any], http_response: Any, **_: Any) -> None:
+        index = context.get("fault_index")
+        if not self.armed or index is None:
+            return
+        if http_response.status_code >= 300:
+            return
+        if self._due(index, "run_after"):
+            self._run_action()
+        if self._due(index, "crash_after"):
+            raise Crash(f"crashed after call {index} ({model.name})")
+        if self._due(index, "timeout"):
+            raise ReadTimeoutError(endpoint_url=f"dynamodb {model.name} (after it succeeded)")
+
+    def _run_action(self) -> None:
+        assert self.plan is not None and self.plan.action is not None
+        self.armed = False
+        try:
+            self.plan.action()
+        finally:
+            self.armed = True
+
+
+def _error_answer(code: str, message: str, **extra: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    http = AWSResponse("https://dynamodb.fault", 400, {}, None)
+    return http, {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}, **extra}
+
+
+def plans(calls: list[str]) -> list[Fault]:
+    """Every fault at every call of a fault-free run's ``calls``: throttle, timeout and a crash
+    before each call, a cancellation at each transaction, and a crash after the last call."""
+    out = []
+    for index, name in enumerate(calls):
+        out += [Fault("throttle", index), Fault("timeout", index), Fault("crash", index)]
+        if name == "TransactWriteItems":
+            out.append(Fault("cancel", index))
+    if calls:
+        out.append(Fault("crash_after", len(calls) - 1))
+    return out
+
+
+# Snapshots of every table ---------------------------------------------------------------------
+
+Snapshot = dict[str, list[dict[str, Any]]]  # table name → raw items (DynamoDB JSON)
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+_WECHAT_TRANSACTION = re.compile(r"4200\d{8}[0-9a-f]{16}")
+
+
+def _tables() -> list[tuple[Any, str, list[str]]]:
+    """(client, table name, key attribute names) of every model."""
+    from chalicelib.store.base import all_models
+    from chalicelib.store.tables import table_spec
+
+    out = []
+    for model in all_models():
+        spec = table_spec(model)
+        out.append((model._get_connection().connection.client, spec["TableName"],
+                    [k["AttributeName"] for k in spec["KeySchema"]]))
+    return out
+
+
+def _scan(client: Any, table: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = client.scan(**request)
+        items += page.get("Items", [])
+        if not page.get("LastEvaluatedKey"):
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def snapshot() -> Snapshot:
+    """Every item of every table (tables of the test's own: see tests/race/test_faults.py)."""
+    return {table: _scan(client, table) for client, table, _ in _tables()}
+
+
+def restore(saved: Snapshot) -> None:
+    """Make every table hold exactly ``saved`` again."""
+    for client, table, keys in _tables():
+        stale = [{"DeleteRequest": {"Key": {k: item[k] for k in keys}}} for item in _scan(client, table)]
+        fresh = [{"PutRequest": {"Item": item}} for item in saved.get(table, [])]
+        for requests in (stale, fresh):
+            for start in range(0, len(requests), 25):
+                pending: dict[str, Any] = {table: requests[start:start + 25]}
+                while pending:
+                    pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+def _text(item: dict[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    return value.get("S") if isinstance(value, dict) else None
+
+
+def _labels(saved: Snapshot) -> dict[str, str]:
+    """Generated ids → what identifies them in the test: an order by its buyer and kind, a group
+    by its leader, an invite code by its owner."""
+    from chalicelib.store.orders import OrderItem
+    from chalicelib.store.users import UserItem
+
+    labels: dict[str, str] = {}
+    for item in saved.get(OrderItem.Meta.table_name, []):
+        key = _text(item, "order_id") or ""
+        if key.startswith("group#"):
+            labels[key.removeprefix("group#")] = f"group[{_text(item, 'leader_id')}]"
+        elif not key.startswith("idem#") and _text(item, "status"):
+            labels[key] = f"order[{_text(item, 'buyer_id')}/{_text(item, 'kind')}]"
+    for item in saved.get(UserItem.Meta.table_name, []):
+        code = _text(item, "invite_code")
+        if code:
+            labels[code] = f"code[{_text(item, 'pk')}]"
+    assert len(set(labels.values())) == len(labels), "two generated ids share a label: the comparison would be blind"
+    return labels
+
+
+_SHARD = re.compile(r"^(s|p#.+)#(\d+)$")
+
+
+def _merge_shards(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Counters the analytics table spreads over random shards (``sk`` ``s#<n>``, ``p#<id>#<n>``)
+    compared by their sums: one item per counter group, shard number left out."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    out = []
+    for item in items:
+        match = _SHARD.match(_text(item, "sk") or "")
+        if not match:
+            out.append(item)
+            continue
+        group = merged.setdefault((_text(item, "pk") or "", match.group(1)),
+                                  {"pk": item["pk"], "sk": {"S": f"{match.group(1)}#<shard>"}})
+        for name, value in item.items():
+            if name not in ("pk", "sk") and isinstance(value, dict) and "N" in value:
+                total = float(group.get(name, {"N": "0"})["N"]) + float(value["N"])
+                group[name] = {"N": f"{total:g}"}
+    return out + list(merged.values())
+
+
+def normalised(saved: Snapshot) -> dict[str, list[str]]:
+    """Each table's items as sorted JSON lines, without timestamps, with generated ids labelled
+    and sharded counters summed."""
+    from chalicelib.store.analytics import AnalyticsItem
+
+    labels = _labels(saved)
+    ids = re.compile("|".join(re.escape(i) for i in sorted(labels, key=len, reverse=True))) if labels else None
+    out = {}
+    for table, items in saved.items():
+        lines = []
+        for item in _merge_shards(items) if table == AnalyticsItem.Meta.table_name else items:
+            text = json.dumps(item, sort_keys=True, ensure_ascii=False)
+            text = _TIMESTAMP.sub("<time>", _WECHAT_TRANSACTION.sub("<wechat-transaction>", text))
+            lines.append(ids.sub(lambda m: labels[m.group(0)], text) if ids else text)
+        out[table] = sorted(lines)
+    return out
+
+
+def differences(expected: dict[str, list[str]], actual: dict[str, list[str]]) -> list[str]:
+    """Human-readable lines that differ between two normalised snapshots (empty when equal)."""
+    out = []
+    for table in sorted(set(expected) | set(actual)):
+        want, got = Counter(expected.get(table, [])), Counter(actual.get(table, []))
+        out += [f"{table}: missing {line}" for line in sorted((want - got).elements())]
+        out += [f"{table}: extra {line}" for line in sorted((got - want).elements())]
+    return out
+
+
+# Running a case under every fault ---------------------------------------------------------------
+
+@dataclass
+class Case:
+    setup: Callable[[Any], Any]  # fault-free; returns what act and recover need
+    act: Callable[[Any, Any], Any]  # the operation under fault
+    recover: Callable[[Any, Any], Any]  # what the world does next: the same request again, the next job run
+
+
+def run_with_faults(case: Case, deps: Any, faults: DynamoFaults, ignore: Iterable[Any] = ()
+                    ) -> tuple[list[str], Counter[str]]:
+    """Set up, save every table, run ``case.act`` fault-free counting its calls, recover, and take
+    the result as the expectation; then every fault at every call of the act, each from the saved
+    state and followed by the recovery. Returns the calls and how each faulted act ended; fails
+    listing each fault whose recovered state differs from the expectation in any table but the
+    models in ``ignore``."""
+    ignored = {model.Meta.table_name for model in ignore}
+
+    def state() -> dict[str, list[str]]:
+        return {t: items for t, items in normalised(snapshot()).items() if t not in ignored}
+
+    context = case.setup(deps)
+    saved = snapshot()
+    faults.arm()
+    case.act(deps, context)
+    calls = faults.disarm()
+    case.recover(deps, context)
+    expected = state()
+    endings: Counter[str] = Counter()
+    failures = []
+    for plan in plans(calls):
+        restore(saved)
+        faults.arm(plan)
+        try:
+            case.act(deps, context)
+            endings["answered"] += 1
+        except Crash:
+            endings["crashed"] += 1
+        except Exception as exc:  # noqa: BLE001 (the request failed, a 5xx or 503: the client or WeChat retries)
+            endings[type(exc).__name__] += 1
+        finally:
+            faults.disarm()
+        assert faults.fired, (plan, faults.calls)
+        case.recover(deps, context)
+        diff = differences(expected, state())
+        if diff:
+            failures.append(f"{plan}: {diff[:3]}")
+    assert not failures, "\n".join(failures)
+    return calls, endings

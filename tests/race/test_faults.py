@@ -1,0 +1,258 @@
+"""A fault at every DynamoDB call of checkout, payment, group join and completion, settlement and
+withdrawal, on DynamoDB Local; the recovered state must equal a fault-free run's.
+
+For each case (``tests/faults.py``): set up fault-free, save every table, run the operation once
+fault-free counting its DynamoDB calls, then its recovery (the same request again with the same
+Idempotency-Key, the same notification redelivered, the next job run), and keep the result as the
+expectation. Then for every call index and every fault (throttling, a cancelled transaction, a
+timeout after the call succeeded, a crash before the call, a crash after the last one): restore
+the saved tables, run the operation with that fault, run the recovery, and compare every table
+with the expectation (timestamps left out, generated ids labelled by what identifies them). The
+calls are whatever the code makes, counted on the botocore clients, so "every call" stays true
+when the code changes.
+
+The module has tables of its own on the session's DynamoDB Local (the models' table names with a
+suffix, created and dropped here), so that a test can save and restore whole tables; a fixed clock.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bench.settlement import seed_frozen
+from chalicelib.domain.catalog import GroupBuy, Product
+from chalicelib.domain.errors import DomainError
+from chalicelib.services import groups, orders, payments, referrals, settlement, withdrawals
+from chalicelib.services.deps import Deps
+from chalicelib.services.sessions import Caller
+from chalicelib.store.base import all_models
+from chalicelib.store.tables import ensure_tables, reset_connections
+from tests.faults import Case, DynamoFaults, restore, run_with_faults
+from tests.service.test_orders import ADDRESS, distributor, login
+from tests.service.test_withdrawals import verified
+
+pytestmark = pytest.mark.race
+
+NOW = datetime(2026, 11, 10, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+KEY = "fault-key-0001"
+
+
+@pytest.fixture(scope="module")
+def private_tables(dynamodb_local: Any) -> Iterator[None]:
+    """Tables of this module's own on the session's DynamoDB Local (the models' table names with a
+    suffix), so that a test may save and restore whole tables; dropped at the end."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint)
+        for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
+                            ("AWS_DEFAULT_REGION", "cn-north-1")):
+            patch.setenv(name, value)
+        suffix = uuid.uuid4().hex[:8]
+        for model in all_models():
+            patch.setattr(model.Meta, "table_name", f"{model.Meta.table_name}-faults-{suffix}")
+        reset_connections()
+        ensure_tables()
+        try:
+            yield
+        finally:
+            for model in all_models():
+                model.delete_table()
+            reset_connections()
+    reset_connections()
+
+
+@pytest.fixture
+def deps(private_tables: None) -> Deps:
+    """The app's adapters over this module's tables, emptied, with a fixed clock."""
+    restore({})
+    return Deps(clock=lambda: NOW)
+
+
+@pytest.fixture
+def faults(deps: Deps) -> Iterator[DynamoFaults]:
+    injector = DynamoFaults()
+    injector.attach(all_models())
+    yield injector
+    injector.disarm()
+
+
+def new_product(deps: Deps, group_buy: bool = False) -> str:
+    product_id = f"p{uuid.uuid4().hex[:8]}"
+    deps.products.put_if_absent(Product(product_id, "面膜", "beauty", 1_500, 5_000, 20, 2_000, 500,
+                                        GroupBuy() if group_buy else None), deps.clock())
+    return product_id
+
+
+def bound_buyer(deps: Deps, name: str) -> str:
+    """A buyer under a local distributor who is under a regional one (two payees)."""
+    _, regional_code = distributor(deps, f"{name}-regional")
+    local, local_code = distributor(deps, f"{name}-local")
+    referrals.bind(local, regional_code, deps)
+    buyer = login(deps, name)
+    referrals.bind(buyer, local_code, deps)
+    return buyer
+
+
+def notification(deps: Deps, order_id: str) -> tuple[dict[str, str], bytes]:
+    order = deps.orders.get(order_id)
+    assert order is not None
+    return deps.pay.build_payment_notification(order_id, deps.clock(), amount_fen=order.amount_fen)  # type: ignore[attr-defined]
+
+
+def deliver(deps: Deps, note: tuple[dict[str, str], bytes]) -> str:
+    return payments.handle_notification(note[0], note[1], deps).outcome
+
+
+# Checkout --------------------------------------------------------------------------------------
+
+def checkout_setup(deps: Deps) -> tuple[str, str]:
+    return bound_buyer(deps, "buyer"), new_product(deps)
+
+
+def checkout(deps: Deps, context: tuple[str, str]) -> Any:
+    buyer, product_id = context
+    body = {"items": [{"product_id": product_id, "quantity": 2}], "address": ADDRESS}
+    return orders.place_order(buyer, [(product_id, 2)], body, KEY, deps)
+
+
+def test_a_fault_at_any_call_of_checkout_then_the_same_request_again_leaves_one_order(deps, faults):
+    calls, endings = run_with_faults(Case(checkout_setup, checkout, checkout), deps, faults)
+    assert calls[:2] == ["BatchGetItem", "TransactWriteItems"]
+    assert endings["crashed"] == len(calls) + 1
+
+
+# Payment ---------------------------------------------------------------------------------------
+
+def payment_setup(deps: Deps) -> tuple[dict[str, str], bytes]:
+    return notification(deps, checkout(deps, checkout_setup(deps)).order.order_id)
+
+
+def test_a_fault_at_any_call_of_a_payment_then_the_same_notification_again_pays_once(deps, faults):
+    calls, _ = run_with_faults(Case(payment_setup, deliver, deliver), deps, faults)
+    assert calls[:3] == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+
+
+# Refund (of a paid order: stock back, both commissions reversed) ----------------------------------
+
+def refund_setup(deps: Deps) -> tuple[str, str]:
+    placed = checkout(deps, checkout_setup(deps)).order
+    assert deliver(deps, notification(deps, placed.order_id)) == "paid"
+    return placed.buyer_id, placed.order_id
+
+
+def refund(deps: Deps, context: tuple[str, str]) -> Any:
+    buyer, order_id = context
+    return orders.refund(order_id, Caller(buyer, "user"), "不想要了", deps)
+
+
+def test_a_fault_at_any_call_of_a_refund_then_the_same_request_again_refunds_once(deps, faults):
+    calls, _ = run_with_faults(Case(refund_setup, refund, refund_again), deps, faults)
+    assert "TransactWriteItems" in calls
+    assert [len(o.refunds) for o in deps.pay._orders.values()] == [1]  # type: ignore[attr-defined]
+
+
+def refund_again(deps: Deps, context: tuple[str, str]) -> Any:
+    """The buyer asks again; an order refunded already answers as it is (409 at the API)."""
+    try:
+        return refund(deps, context)
+    except DomainError as exc:
+        return exc.code
+
+
+# Group-buy: a join, and the payment that completes the group ------------------------------------
+
+def group_setup(deps: Deps) -> tuple[str, str]:
+    product_id = new_product(deps, group_buy=True)
+    opened = groups.open_group(bound_buyer(deps, "leader"), product_id, {"product_id": product_id}, "open", deps)
+    return opened.group.group_id, bound_buyer(deps, "member")
+
+
+def join(deps: Deps, context: tuple[str, str]) -> Any:
+    group_id, member = context
+    return groups.join_group(member, group_id, {}, KEY, deps)
+
+
+def test_a_fault_at_any_call_of_a_group_join_then_the_same_request_again_takes_one_seat(deps, faults):
+    calls, _ = run_with_faults(Case(group_setup, join, join), deps, faults)
+    assert calls[:2] == ["BatchGetItem", "TransactWriteItems"]
+
+
+def completion_setup(deps: Deps) -> tuple[dict[str, str], bytes]:
+    group_id, member = group_setup(deps)
+    group = deps.groups.get(group_id)
+    assert group is not None
+    second = groups.join_group(member, group_id, {}, "join-1", deps).order.order_id
+    last = groups.join_group(bound_buyer(deps, "last"), group_id, {}, "join-2", deps).order.order_id
+    for order_id in (group.members()[0][1].order_id, second):
+        assert deliver(deps, notification(deps, order_id)) == "paid"
+    return notification(deps, last)
+
+
+def test_a_fault_at_any_call_of_the_completing_payment_then_the_notification_again_completes_the_group_once(
+        deps, faults):
+    calls, _ = run_with_faults(Case(completion_setup, deliver, deliver), deps, faults)
+    assert calls[:3] == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+    [group] = [deps.groups.get(gid) for gid in _group_ids()]
+    assert group is not None and (group.status.value, group.paid_count) == ("complete", 3)
+
+
+def _group_ids() -> list[str]:
+    from chalicelib.store.orders import OrderItem
+
+    return [i.order_id.removeprefix("group#") for i in OrderItem.scan() if i.order_id.startswith("group#")]
+
+
+# Settlement --------------------------------------------------------------------------------------
+
+LOOKBACK_DAYS = 2  # the scheduled job looks back 30 days: 31 Queries of one index, one per day
+
+
+def settle(deps: Deps, _: Any) -> Any:
+    return settlement.settle_commissions(deps.clock(), deps, lookback_days=LOOKBACK_DAYS)
+
+
+def test_a_fault_at_any_call_of_the_settlement_job_then_the_next_run_credits_each_commission_once(deps, faults):
+    """60 frozen commissions of 3 users due now: two transactions (≤ 100 items each). The job
+    runs with a 2-day look-back (3 Queries) to keep the test short; the 31 Queries of the
+    scheduled job are the same call for other days."""
+    frozen: dict[str, int] = {}
+
+    def setup(d: Deps) -> None:
+        frozen.update(seed_frozen(60, users=3, prefix="F", available_at=NOW - timedelta(hours=1)))
+
+    calls, endings = run_with_faults(Case(setup, settle, settle), deps, faults)
+    assert calls[:5] == ["Query"] * (LOOKBACK_DAYS + 1) + ["TransactWriteItems"] * 2
+    assert endings["crashed"] == len(calls) + 1
+    for user, fen in frozen.items():
+        assert settlement.wallet_differences(user, deps) == {}
+        assert deps.ledger.wallet(user) == {"pending": 0, "frozen": 0, "available": fen, "withdrawing": 0,
+                                            "withdrawn": 0}
+
+
+# Withdrawal ------------------------------------------------------------------------------------
+
+def withdraw(deps: Deps, user: str) -> Any:
+    return withdrawals.request_withdrawal(user, 2_000, KEY, deps)
+
+
+def withdraw_then_poll(deps: Deps, user: str) -> Any:
+    """The client retries with the same key; the polling job then finds the transfer."""
+    withdraw(deps, user)
+    return withdrawals.poll_transfers(deps.clock(), deps)
+
+
+def test_a_fault_at_any_call_of_a_withdrawal_then_the_same_request_and_the_polling_job_pay_out_once(deps, faults):
+    calls, _ = run_with_faults(Case(lambda d: verified(d, "payee", 3_000), withdraw, withdraw_then_poll), deps, faults)
+    assert "TransactWriteItems" in calls
+    [user] = [u for u in _ledger_users() if deps.ledger.wallet(u)["withdrawing"]]
+    assert deps.ledger.wallet(user)["available"] == 1_000 and settlement.wallet_differences(user, deps) == {}
+    assert len(deps.transfers._bills) == 1  # type: ignore[attr-defined]
+
+
+def _ledger_users() -> set[str]:
+    from chalicelib.store.ledger import LedgerItem
+
+    return {i.pk for i in LedgerItem.scan() if i.sk == "wallet"}
