@@ -278,13 +278,20 @@ class Case:
     recover: Callable[[Any, Any], Any]  # what the world does next: the same request again, the next job run
 
 
-def run_with_faults(case: Case, deps: Any, faults: DynamoFaults, ignore: Iterable[Any] = ()
-                    ) -> tuple[list[str], Counter[str]]:
+def interleavings(action: Callable[[], Any], calls: list[str]) -> list[Fault]:
+    """Plans that run ``action`` (another caller: a duplicate request, a redelivered notification)
+    right before and right after each of ``calls``."""
+    return [Fault(kind, index, action) for index in range(len(calls)) for kind in ("run_before", "run_after")]
+
+
+def run_with_faults(case: Case, deps: Any, faults: DynamoFaults, ignore: Iterable[Any] = (),
+                    duplicate: Callable[[Any, Any], Any] | None = None) -> tuple[list[str], Counter[str]]:
     """Set up, save every table, run ``case.act`` fault-free counting its calls, recover, and take
-    the result as the expectation; then every fault at every call of the act, each from the saved
-    state and followed by the recovery. Returns the calls and how each faulted act ended; fails
-    listing each fault whose recovered state differs from the expectation in any table but the
-    models in ``ignore``."""
+    the result as the expectation; then every fault at every call of the act (with ``duplicate``:
+    instead, that other caller run right before and right after each call), each from the saved
+    state and followed by the recovery. Returns the calls and how each act ended (its answer if a
+    string, or the exception's name); fails listing each plan whose recovered state differs from
+    the expectation in any table but the models in ``ignore``."""
     ignored = {model.Meta.table_name for model in ignore}
 
     def state() -> dict[str, list[str]]:
@@ -299,12 +306,13 @@ def run_with_faults(case: Case, deps: Any, faults: DynamoFaults, ignore: Iterabl
     expected = state()
     endings: Counter[str] = Counter()
     failures = []
-    for plan in plans(calls):
+    chosen = plans(calls) if duplicate is None else interleavings(lambda: duplicate(deps, context), calls)
+    for plan in chosen:
         restore(saved)
         faults.arm(plan)
         try:
-            case.act(deps, context)
-            endings["answered"] += 1
+            answer = case.act(deps, context)
+            endings[answer if isinstance(answer, str) else "answered"] += 1
         except Crash:
             endings["crashed"] += 1
         except Exception as exc:  # noqa: BLE001 (the request failed, a 5xx or 503: the client or WeChat retries)

@@ -256,3 +256,49 @@ def _ledger_users() -> set[str]:
     from chalicelib.store.ledger import LedgerItem
 
     return {i.pk for i in LedgerItem.scan() if i.sk == "wallet"}
+
+
+# Another caller at every point of a request ------------------------------------------------------
+
+def test_a_duplicate_notification_arriving_at_any_point_of_the_first_ones_handling_pays_once(deps, faults):
+    """WeChat's duplicate delivered before and after each call of the first delivery's handling,
+    so also while its payment transaction is in flight (before it committed, after it committed
+    and before it returned)."""
+    calls, endings = run_with_faults(Case(payment_setup, deliver, deliver), deps, faults, duplicate=deliver)
+    assert endings["already_paid"] >= calls.index("TransactWriteItems") * 2 + 1  # the duplicate won from there
+    assert set(endings) <= {"paid", "already_paid"}
+
+
+def test_a_retried_checkout_arriving_at_any_point_of_the_first_one_makes_one_order(deps, faults):
+    """The client sends the same checkout again (same Idempotency-Key) before and after each call
+    of the first, so also while the first one's transaction is in flight."""
+    calls, endings = run_with_faults(Case(checkout_setup, checkout, checkout), deps, faults, duplicate=checkout)
+    assert endings == {"answered": 2 * len(calls)}
+
+
+def pay_if_placed(deps: Deps, context: tuple[str, str]) -> str:
+    """WeChat's notification for the buyer's order, once the order exists."""
+    placed, _ = deps.orders.by_buyer(context[0], 10, None)
+    return deliver(deps, notification(deps, placed[0].order_id)) if placed else "no order yet"
+
+
+def checkout_then_pay(deps: Deps, context: tuple[str, str]) -> str:
+    checkout(deps, context)
+    return pay_if_placed(deps, context)
+
+
+def test_a_notification_arriving_at_any_point_of_its_checkout_pays_the_order_once(deps, faults):
+    """The order's payment notification comes in before and after each call of its checkout, so
+    also between the checkout's transaction and its answer: the checkout still answers, the order
+    is paid once (the recovery: the checkout again, and WeChat's redelivery)."""
+    calls, endings = run_with_faults(Case(checkout_setup, checkout, checkout_then_pay), deps, faults,
+                                     duplicate=pay_if_placed)
+    assert endings == {"answered": 2 * len(calls)}
+    [order] = orders_of_all(deps)
+    assert order.status.value == "paid"
+
+
+def orders_of_all(deps: Deps) -> list[Any]:
+    from chalicelib.store.orders import OrderItem, to_order
+
+    return [to_order(i) for i in OrderItem.scan() if i.status and not i.order_id.startswith(("idem#", "group#"))]
