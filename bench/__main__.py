@@ -120,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _log("recommendations on DynamoDB Local: the daily job with 1 and 30 days of baskets, the reads")
         output["recommendations"] = recommendations.run()
+        from bench import metrics
+
+        _log("daily metrics on DynamoDB Local: compute_metrics with 1 and 30 days of history, event ingestion")
+        output["metrics"] = metrics.run()
         output.update(run_dynamodb_part(args))
     output["bench_seconds"] = time.perf_counter() - started
 
@@ -148,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(recommendations.section(output["recommendations"]))
+    if "metrics" in output:
+        from bench import metrics
+
+        print()
+        print(metrics.section(output["metrics"]))
     if "moderation" in output:
         from bench import moderation
 

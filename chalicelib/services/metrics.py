@@ -2,10 +2,10 @@
 and publishes it as CloudWatch metrics (Powertools EMF); ``metrics_rows`` serves the rows to the
 admin API and the data board (docs/metrics.md).
 
-The job reads aggregates only, never the order history: a fixed set of counter items per day
-of its window (the day; the 7 days before it for the conversion baseline and new-user
-conversion; the month before and this month up to the day for retention), the day's product
-counters and those products' stock. What it reads does not grow with the length of history.
+The job reads aggregates only, never the order history: in one BatchGetItem the window stored
+two days before (``metric_windows``: the last 7 days' figures and the month sums) and the
+counters of yesterday and of the day; then the day's product counters and those products'
+stock. What it reads does not grow with the length of history (docs/metrics.md).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any
 from chalicelib.domain import metrics as f
 from chalicelib.domain.clock import SHANGHAI, Clock, business_date, system_clock
 from chalicelib.domain.metric_catalog import CATALOGUE, PRODUCT_DIMENSION
+from chalicelib.domain.metric_windows import LONGEST_LOOKBACK_DAYS, Window, advance, empty, fold
 from chalicelib.services.deps import Deps
 
 Counts = Mapping[str, int]
@@ -25,23 +26,12 @@ LIVE_DAYS = 2  # today and yesterday are computed live when no row is stored (th
 EMF_MAX_AGE = timedelta(days=13)  # CloudWatch refuses data points older than two weeks
 
 
-def window(day: date) -> list[date]:
-    """The days whose counters the row of ``day`` needs, oldest first: from the first day of the
-    previous month (retention) or 7 days before (conversion baseline), whichever is earlier."""
-    first_of_previous = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
-    start = min(first_of_previous, day - timedelta(days=7))
-    return [start + timedelta(days=i) for i in range((day - start).days + 1)]
-
-
-def day_metrics(day: date, counts: Mapping[date, Counts]) -> dict[str, int]:
-    """The day-level metrics of ``day`` from the counters of its window (``window(day)``)."""
-    c = counts[day]
-    before = [counts[day - timedelta(days=i)] for i in range(7, 0, -1)]
+def day_metrics(day: date, c: Counts, before: Window) -> tuple[dict[str, int], Window]:
+    """The day-level metrics of ``day`` from its counters and the window of the day before; and
+    the window of ``day``."""
+    window = advance(before, day, c)
     conversion = f.conversion_bp(c["paying_users"], c["visitors"])
-    week = [counts[day - timedelta(days=6 - i)] for i in range(7)]
-    this_month = [v for d, v in counts.items() if d.replace(day=1) == day.replace(day=1) and d <= day]
-    last_month_start = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
-    last_month = [v for d, v in counts.items() if d.replace(day=1) == last_month_start]
+    baseline = [f.conversion_bp(p, v) if v else None for p, v in zip(before.paying_users, before.visitors, strict=True)]
     return {
         "gmv_fen": f.gmv_fen(c["paid_fen"], c["refunded_fen"]),
         "orders": c["orders"],
@@ -58,23 +48,41 @@ def day_metrics(day: date, counts: Mapping[date, Counts]) -> dict[str, int]:
         "sessions": c["sessions"],
         "bounce_rate_bp": f.bounce_rate_bp(c["bounced"], c["sessions"]),
         "conversion_bp": conversion,
-        "conversion_vs_7day_mean_bp": f.change_vs_mean_bp(conversion, [
-            f.conversion_bp(b["paying_users"], b["visitors"]) if b["visitors"] else None for b in before]),
+        "conversion_vs_7day_mean_bp": f.change_vs_mean_bp(conversion, baseline),
         "new_users": c["new_users"],
-        "new_user_conversion_bp": f.new_user_conversion_bp([w["new_users"] for w in week],
-                                                           [[w[f"nuc{k}"] for k in range(7)] for w in week]),
+        "new_user_conversion_bp": f.new_user_conversion_bp(window.new_users, window.first_payments),
         "repurchase_rate_bp": f.repurchase_rate_bp(c["repeat_buyers"], c["paying_users"]),
         "bindings": c["bindings"],
         "active_distributors": c["active_distributors"],
-        "distributor_retention_bp": f.distributor_retention_bp(sum(v["dist_retained"] for v in this_month),
-                                                               sum(v["dist_month_first"] for v in last_month)),
+        "distributor_retention_bp": f.distributor_retention_bp(window.month_retained, window.last_month_first),
         "commission_accrued_fen": c["commission_accrued_fen"],
         "commission_settled_fen": c["commission_settled_fen"],
         "withdrawn_fen": c["withdrawn_fen"],
         "shipped_orders": c["shipped"],
         "completed_orders": c["completed"],
         "on_time_delivery_bp": f.on_time_delivery_bp(c["completed_on_time"], c["completed"]),
-    }
+    }, window
+
+
+def window_before(day: date, deps: Deps) -> tuple[Window, Counts]:
+    """The window of the day before ``day``, and ``day``'s counters, from one read:
+    the stored window of two days before and the counters of the two days since (yesterday's
+    again: an event may come up to 24 hours late). Without that stored window (the job's first
+    run, or days it missed), from the counters of the 62 days before."""
+    yesterday, before_yesterday = day - timedelta(days=1), day - timedelta(days=2)
+    counts, stored = deps.analytics.counts_and_windows([yesterday, day], [before_yesterday])
+    start = Window.of(stored[before_yesterday]) if before_yesterday in stored else _rebuilt(before_yesterday, deps)
+    return advance(start, yesterday, counts[yesterday]), counts[day]
+
+
+def _rebuilt(day: date, deps: Deps) -> Window:
+    """The window of ``day`` from the latest window stored in the 62 days before it (or from
+    nothing) and the counters of the days since."""
+    days = [day - timedelta(days=i) for i in range(LONGEST_LOOKBACK_DAYS, -1, -1)]
+    counts, stored = deps.analytics.counts_and_windows(days[1:], days[:-1])
+    latest = max(stored, default=None)
+    start = Window.of(stored[latest]) if latest is not None else empty(days[0])
+    return fold(start, counts, day)
 
 
 def product_metrics(product_id: str, name: str, views: int, units_sold: int, stock: int) -> dict[str, Any]:
@@ -83,24 +91,25 @@ def product_metrics(product_id: str, name: str, views: int, units_sold: int, sto
             "sell_through_bp": f.sell_through_bp(units_sold, stock)}
 
 
-def compute_row(day: date, deps: Deps) -> dict[str, Any]:
-    """The row of ``day``: its day metrics and, for every product viewed or sold on it, the
-    per-product metrics (best sellers first)."""
-    counts = deps.analytics.day_counts(window(day))
+def compute_row(day: date, deps: Deps) -> tuple[dict[str, Any], list[Window]]:
+    """The row of ``day`` (its day metrics and, for every product viewed or sold on it, the
+    per-product metrics, best sellers first) and the windows of the day before and of ``day``."""
+    before, counts = window_before(day, deps)
+    metrics, window = day_metrics(day, counts, before)
     by_product = deps.analytics.product_day_counts(day)
     stock = deps.analytics.stock_of(list(by_product)) if by_product else {}
     products = [product_metrics(p, stock.get(p, ("", 0))[0], c.views, c.units, stock.get(p, ("", 0))[1])
                 for p, c in by_product.items()]
     products.sort(key=lambda p: (-p["units_sold"], -p["views"], p["product_id"]))
-    return {"date": day.isoformat(), **day_metrics(day, counts), "products": products}
+    return {"date": day.isoformat(), **metrics, "products": products}, [before, window]
 
 
 def compute_metrics(now: datetime, deps: Deps) -> dict[str, Any]:
-    """Job: the row of the Shanghai day before ``now``, stored (replacing an earlier run's) and
-    published as the catalogue's metrics."""
+    """Job: the row of the Shanghai day before ``now``, stored (replacing an earlier run's) with
+    the windows of that day and the day before, and published as the catalogue's metrics."""
     day = business_date(now) - timedelta(days=1)
-    row = compute_row(day, deps)
-    deps.analytics.save_row(day, row)
+    row, windows = compute_row(day, deps)
+    deps.analytics.save_day(day, row, {w.day: w.as_dict() for w in windows})
     published = publish(row)
     return {"date": row["date"], "products": len(row["products"]), "published": published}
 
@@ -114,7 +123,7 @@ def metrics_rows(from_day: date, to_day: date, deps: Deps) -> list[dict[str, Any
     for offset in range(LIVE_DAYS):
         day = today - timedelta(days=offset)
         if from_day <= day <= to_day and day.isoformat() not in stored:
-            stored[day.isoformat()] = compute_row(day, deps)
+            stored[day.isoformat()] = compute_row(day, deps)[0]
     return [stored[d] for d in sorted(stored)]
 
 

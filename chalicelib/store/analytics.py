@@ -18,6 +18,7 @@ pk                             sk                   what (owner)
 ``u#<user_id>``                ``buyer``            registration and recent payment days (versioned)
 ``u#<user_id>``                ``dist``             a distributor's last active day and months
 ``metrics``                    ``day#YYYY-MM-DD``   the row ``compute_metrics`` stored for a day
+``metrics``                    ``win#YYYY-MM-DD``   the day's metric windows (``metric_windows``)
 ``exp#…``                      (C's choice)         experiments (store/experiments.py)
 ``rec#…``                      (C's choice)         recommendations (store/recommendations.py)
 =============================  ===================  ===============================================
@@ -293,14 +294,25 @@ class AnalyticsStore:
 
     def day_counts(self, days: Sequence[date]) -> dict[date, dict[str, int]]:
         """Each day's counters, its shards summed (every counter present, 0 when nothing happened)."""
-        totals = {day: dict.fromkeys(DAY_COUNTERS, 0) for day in days}
-        keys = [day_key(day, shard) for day in days for shard in range(DAY_SHARDS)]
+        return self.counts_and_windows(days, [])[0]
+
+    def counts_and_windows(self, count_days: Sequence[date], window_days: Sequence[date]
+                           ) -> tuple[dict[date, dict[str, int]], dict[date, dict[str, Any]]]:
+        """``day_counts(count_days)`` and the stored windows of ``window_days`` (those present, as
+        stored), in one BatchGetItem per 100 keys."""
+        totals = {day: dict.fromkeys(DAY_COUNTERS, 0) for day in count_days}
+        keys = [day_key(day, shard) for day in count_days for shard in range(DAY_SHARDS)]
+        keys += [(ROWS, f"win#{day.isoformat()}") for day in window_days]
+        windows: dict[date, dict[str, Any]] = {}
         for raw in _batch_get(keys, consistent=False):
             item = AnalyticsItem.from_raw_data(raw)
+            if item.pk == ROWS:
+                windows[date.fromisoformat(item.sk.split("#", 1)[1])] = json.loads(item.data or "{}")
+                continue
             counts = totals[date.fromisoformat(item.pk.split("#", 1)[1])]
             for name in DAY_COUNTERS:
                 counts[name] += int(getattr(item, name) or 0)
-        return totals
+        return totals, windows
 
     def product_day_counts(self, day: date) -> dict[str, ProductDay]:
         """Views and units sold per product on a day (only products with any)."""
@@ -329,6 +341,13 @@ class AnalyticsStore:
 
     def save_row(self, day: date, row: dict[str, Any]) -> None:
         AnalyticsItem(ROWS, f"day#{day.isoformat()}", data=json.dumps(row, separators=(",", ":"))).save()
+
+    def save_day(self, day: date, row: dict[str, Any], windows: dict[date, dict[str, Any]]) -> None:
+        """The row of ``day`` and the windows given (``metric_windows``), in one BatchWriteItem."""
+        with AnalyticsItem.batch_write() as batch:
+            batch.save(AnalyticsItem(ROWS, f"day#{day.isoformat()}", data=json.dumps(row, separators=(",", ":"))))
+            for at, window in windows.items():
+                batch.save(AnalyticsItem(ROWS, f"win#{at.isoformat()}", data=json.dumps(window, separators=(",", ":"))))
 
     def rows(self, from_day: date, to_day: date) -> list[dict[str, Any]]:
         """The stored rows of the days in [from_day, to_day], oldest first (days never computed
