@@ -14,7 +14,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help install venv node java chromium dev dynamodb test test-unit test-service test-api \
-        test-race test-e2e test-browser lint bench package clean
+        test-race test-e2e test-browser fuzz lint bench package clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -97,6 +97,9 @@ test-race: install ## concurrency against DynamoDB Local
 
 test-e2e: install ## the local stack over HTTP
 	$(PY) -m pytest $(PYTEST_ARGS) tests/e2e
+
+fuzz: install ## schemathesis on the local stack with 100 examples per operation (docs/security.md)
+	SCHEMATHESIS_EXAMPLES=100 $(PY) -m pytest $(PYTEST_ARGS) tests/e2e/test_schemathesis.py
 
 test-browser: install chromium ## pages in headless Chromium (screenshots in test-artifacts/)
 	$(PY) -m pytest $(PYTEST_ARGS) tests/browser
