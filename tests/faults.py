@@ -271,6 +271,19 @@ def differences(expected: dict[str, list[str]], actual: dict[str, list[str]]) ->
 
 # Running a case under every fault ---------------------------------------------------------------
 
+def _failed_call_errors() -> tuple[type[BaseException], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+    from pynamodb.exceptions import PynamoDBException
+
+    from chalicelib.domain.errors import DomainError
+
+    return DomainError, PynamoDBException, BotoCoreError, ClientError
+
+
+# What a request under a fault may end in: a refusal or 503 of ours, or the failed call's own error
+# (a 5xx the caller retries). Anything else (an AttributeError, a KeyError...) is a bug.
+FAILED_CALL = _failed_call_errors()
+
 @dataclass
 class Case:
     setup: Callable[[Any], Any]  # fault-free; returns what act and recover need
@@ -317,6 +330,8 @@ def run_with_faults(case: Case, deps: Any, faults: DynamoFaults, ignore: Iterabl
             endings["crashed"] += 1
         except Exception as exc:  # noqa: BLE001 (the request failed, a 5xx or 503: the client or WeChat retries)
             endings[type(exc).__name__] += 1
+            if not isinstance(exc, FAILED_CALL):
+                failures.append(f"{plan}: the request ended in {exc!r}, not in a failed call's error")
         finally:
             faults.disarm()
         assert faults.fired, (plan, faults.calls)

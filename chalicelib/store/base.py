@@ -64,7 +64,7 @@ def paginate(source: Any, hash_key: str, cursor: str | None, convert: Callable[[
     try:
         items = [convert(item) for item in page]
     except QueryError as exc:
-        if cursor and exc.cause_response_code == "ValidationException":
+        if cursor and cause_code(exc) == "ValidationException":
             raise InvalidCursor("the cursor does not belong to this list") from exc
         raise
     return items, encode_cursor(page.last_evaluated_key)
@@ -107,8 +107,17 @@ def transaction_failure(exc: TransactWriteError) -> TransactionFailed:
     return TransactionFailed(reasons or ["Unknown"])
 
 
+def cause_code(exc: PynamoDBException) -> str | None:
+    """DynamoDB's error code behind a PynamoDB error; None when the call got no answer (a timeout,
+    a broken connection). PynamoDB's own ``cause_response_code`` raises AttributeError then: the
+    botocore error's ``response`` is None."""
+    response = getattr(exc.cause, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code if isinstance(code, str) else None
+
+
 def condition_failed(exc: PynamoDBException) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
+    return cause_code(exc) == "ConditionalCheckFailedException"
 
 
 def all_models() -> list[type[Model]]:
