@@ -92,14 +92,15 @@ def product_metrics(product_id: str, name: str, views: int, units_sold: int, sto
 
 
 def compute_row(day: date, deps: Deps) -> tuple[dict[str, Any], list[Window]]:
-    """The row of ``day`` (its day metrics and, for every product viewed or sold on it, the
-    per-product metrics, best sellers first) and the windows of the day before and of ``day``."""
+    """The row of ``day`` (its day metrics and, for every catalogue product viewed or sold on it,
+    the per-product metrics, best sellers first) and the windows of the day before and of ``day``.
+    Product views name any product id a client sends: only ids of real products make the row."""
     before, counts = window_before(day, deps)
     metrics, window = day_metrics(day, counts, before)
     by_product = deps.analytics.product_day_counts(day)
     stock = deps.analytics.stock_of(list(by_product)) if by_product else {}
-    products = [product_metrics(p, stock.get(p, ("", 0))[0], c.views, c.units, stock.get(p, ("", 0))[1])
-                for p, c in by_product.items()]
+    products = [product_metrics(p, stock[p][0], c.views, c.units, stock[p][1])
+                for p, c in by_product.items() if p in stock]  # a product id no product has is left out
     products.sort(key=lambda p: (-p["units_sold"], -p["views"], p["product_id"]))
     return {"date": day.isoformat(), **metrics, "products": products}, [before, window]
 

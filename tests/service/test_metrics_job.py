@@ -106,3 +106,14 @@ def test_the_board_gets_stored_rows_and_live_rows_for_today_and_yesterday(deps, 
     expected = (["2026-11-07"] if stored else []) + ["2026-11-09", "2026-11-10"]
     assert [r["date"] for r in rows] == expected
     assert rows[-1]["visitors"] == 1
+
+
+def test_product_ids_no_product_has_stay_out_of_the_row(deps, clock):
+    from chalicelib.domain.catalog import Product
+
+    deps.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 50, 2_000, 500), clock())
+    clock.at = at(DAY, 12)
+    events.record_events("u", [Event(EventType.PRODUCT_VIEW, "s", at(DAY, 12), product_id=p)
+                               for p in ("p1", "made-up-1", "made-up-2")], deps)
+    row = run(deps, clock, DAY)
+    assert [p["product_id"] for p in row["products"]] == ["p1"] and row["product_views"] == 3
