@@ -202,7 +202,10 @@ def _reload(order_id: str, deps: Deps) -> Order:
 
 def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
     """Mark an order paid with its commissions, once. False when it was not awaiting payment.
-    A group order's seat is paid in the same transaction (SeatLost when it is no longer its)."""
+    A group order's seat is paid in the same transaction (SeatLost when it is no longer its; a
+    seat paid meanwhile by a duplicate of this notification is not lost: False then)."""
+    from chalicelib.domain.groups import SeatLost
+
     for attempt in range(ATTEMPTS):
         current = order if attempt == 0 else deps.orders.get(order.order_id)
         if current is None or current.status is not OrderStatus.PENDING_PAYMENT:
@@ -215,7 +218,12 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
         if current.group_id:  # the group rides in the same batch
             from chalicelib.services.groups import seat_payment
 
-            people, seat = seat_payment(current, ids, deps)
+            try:
+                people, seat = seat_payment(current, ids, deps)
+            except SeatLost:
+                if attempt == 0:  # the order read before may be stale: paid meanwhile, the seat with it
+                    continue
+                raise
         else:
             people = deps.users.get_many(ids)
         level1 = people.get(current.upline.level1) if current.upline.level1 else None
