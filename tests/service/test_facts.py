@@ -27,7 +27,7 @@ def today(deps: Deps) -> dict[str, int]:
 
 
 def test_logins_bindings_and_a_paid_order_are_counted_on_their_day(deps, product):
-    seller, code = distributor(deps, "seller")
+    _seller, code = distributor(deps, "seller")
     buyer = login(deps, "buyer")
     login(deps, "buyer")  # a second login is not a new user
     referrals.bind(buyer, code, deps)
@@ -68,7 +68,7 @@ def test_two_orders_of_one_buyer_make_one_paying_user_and_one_repeat_buyer(deps,
 
 
 def test_refund_shipment_completion_and_settlement_are_counted_once(deps, clock, product):
-    seller, code = distributor(deps, "seller")
+    _seller, code = distributor(deps, "seller")
     buyer = login(deps, "buyer")
     referrals.bind(buyer, code, deps)
     kept, returned = paid_order(deps, buyer, product), paid_order(deps, buyer, product)
