@@ -71,12 +71,21 @@ def run_dynamodb_part(args: argparse.Namespace) -> dict[str, Any]:
             http = scenarios.Api(client.http)
             http.products(http.login("warm-up"))  # first-use costs (lazy imports, first clients) stay out
             tree = scenarios.build_tree(http)
-            results = scenarios.run_scenarios(http, meter, tree, args.repeats)
+            from bench import money
+
+            results = scenarios.run_scenarios(http, meter, tree, args.repeats, extra=money.SCENARIOS)
             _log(f"throughput: {args.n} logins, {args.n} binds")
             throughput = scenarios.run_throughput(http, meter, tree, args.n)
+            load = None
+            if args.load_seconds > 0:
+                from bench import mixed_load
+
+                _log(f"mixed load: {args.load_seconds:.0f} s on {args.load_threads} threads, then the invariants")
+                load = mixed_load.figures(Deps(), args.load_seconds, args.load_threads)
         meter.check_hooked(models)
         set_default_deps(None)
-        return {"backend": db.backend, "botocore_clients": clients, "requests": results, "throughput": throughput}
+        return {"backend": db.backend, "botocore_clients": clients, "requests": results, "throughput": throughput,
+                **({"mixed_load": load} if load else {})}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="repetitions of each request scenario (default 5)")
     parser.add_argument("-n", type=int, default=200, help="requests per throughput figure (default 200)")
     parser.add_argument("--settle", type=int, default=10_000, help="commissions the settlement figure settles")
+    parser.add_argument("--load-seconds", type=float, default=60, help="mixed load duration (default 60; 0 skips)")
+    parser.add_argument("--load-threads", type=int, default=12, help="mixed load threads (default 12)")
     parser.add_argument("--skip-coldstart", action="store_true")
     parser.add_argument("--skip-dynamodb", action="store_true", help="skip the request and throughput parts")
     parser.add_argument("--skip-moderation", action="store_true", help="skip the moderation matcher part")
@@ -137,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
         print(report.api_section(output["requests"], backend))
         print()
         print(report.throughput_section(output["throughput"], backend))
+    if "mixed_load" in output:
+        from bench import mixed_load
+
+        print()
+        print(mixed_load.section(output["mixed_load"]))
     if "moto_checkout" in output:
         from bench import moto_checkout
 

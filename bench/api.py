@@ -297,9 +297,11 @@ def _same(snapshots: list[Snapshot]) -> bool:
                for s in snapshots[1:])
 
 
-def run_scenarios(api: Api, meter: DynamoMeter, tree: Tree, repeats: int = REPEATS) -> list[dict[str, Any]]:
+def run_scenarios(api: Api, meter: DynamoMeter, tree: Tree, repeats: int = REPEATS,
+                  extra: list[tuple[str, str, Prepare, Minimum]] | None = None) -> list[dict[str, Any]]:
+    """Each scenario (``SCENARIOS``, then ``extra``: bench/money.py) ``repeats`` times on fresh actors."""
     results = []
-    for key, label, prepare, minimum in SCENARIOS:
+    for key, label, prepare, minimum in SCENARIOS + (extra or []):
         snapshots, millis = [], []
         for i in range(repeats):
             request = prepare(api, tree, i)

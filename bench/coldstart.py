@@ -52,6 +52,15 @@ from chalicelib.observability import logger, metrics
 c = t(); logger(); metrics(); d = t()
 print("BENCH " + json.dumps({"import pydantic": ms(a, b), "Powertools Logger() + Metrics()": ms(c, d)}))
 """, {}),
+    "eager": (_CLOCK + """import app
+import importlib, pkgutil, chalicelib
+names = sorted(m.name for m in pkgutil.walk_packages(chalicelib.__path__, "chalicelib.") if not m.name.endswith("__main__"))
+a = t()
+for name in names:
+    importlib.import_module(name)
+b = t()
+print("BENCH " + json.dumps({f"every chalicelib module ({len(names)}) imported after app: what lazy imports save": ms(a, b)}))
+""", {}),
     "tracer": (_CLOCK + """import app
 a = t(); from aws_lambda_powertools import Tracer; Tracer(service="fenxiao"); b = t()
 print("BENCH " + json.dumps({"Powertools Tracer() (tracing disabled)": ms(a, b)}))

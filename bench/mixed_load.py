@@ -389,3 +389,36 @@ def check_refunds_at_wechat(deps: Deps, all_orders: list[Any]) -> None:
         assert (f"{order.order_id}R" in numbers) == (order.status is OrderStatus.REFUNDED), (order, numbers)
         if f"{order.order_id}L" in numbers:
             assert order.status is OrderStatus.CANCELLED and order.paid_at is None, (order, numbers)
+
+
+# ``make bench`` ----------------------------------------------------------------------------------
+
+def figures(deps: Deps, seconds: float, threads: int) -> dict[str, Any]:
+    """A run of ``seconds`` on ``threads`` (the bench's DynamoDB Local), the drain and the checks."""
+    world = setup(deps)
+    wall = run(world, seconds, threads)
+    if world.errors:
+        raise RuntimeError("the mixed load hit unexpected errors:\n" + "\n".join(world.errors[:3]))
+    drain(world)
+    started = time.monotonic()
+    found = check(world)
+    per_operation: Counter[str] = Counter()
+    for key, count in world.outcomes.items():
+        per_operation[key.split(":")[0]] += count
+    return {"seconds": wall, "threads": threads, "operations": sum(world.outcomes.values()),
+            "per_operation": dict(per_operation), "outcomes": dict(world.outcomes), "checked": found,
+            "check_seconds": time.monotonic() - started}
+
+
+def section(r: dict[str, Any]) -> str:
+    c = r["checked"]
+    busy = sum(n for k, n in r["outcomes"].items() if k.endswith(":TRY_AGAIN"))
+    lines = [f"Mixed load on DynamoDB Local: {r['operations']:,} operations in {r['seconds']:.0f} s on {r['threads']} "
+             f"threads ({r['operations'] / r['seconds']:.0f}/s, {busy} answered 503 TRY_AGAIN); invariants hold "
+             f"(checked in {r['check_seconds']:.1f} s)",
+             "  " + ", ".join(f"{op} {n}" for op, n in sorted(r["per_operation"].items())),
+             f"  orders {c['orders']}; commissions {c['commissions']}; {c['groups']} groups; {c['payees']} wallets, "
+             f"{c['clawed_back_wallets']} with a clawback",
+             f"  paid {c['paid_fen']:,} fen = cost + commission {c['commission_fen']:,} + platform profit "
+             f"{c['profit_fen']:,}"]
+    return "\n".join(lines)

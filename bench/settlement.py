@@ -1,5 +1,6 @@
 """Settlement against moto in-process: 10,000 frozen commissions, due today, settled by the job;
-entries per second and DynamoDB calls per entry (counted on the botocore client's hooks).
+entries per second and DynamoDB calls per entry (counted on the botocore client's hooks); then
+the same number spread over 16 days and settled by 1, 4 and 16 workers splitting the days.
 
 The commissions and their wallets are seeded directly through the ledger model with
 BatchWriteItem (the fast path): no orders are placed.
@@ -69,13 +70,71 @@ def _no_table_backups() -> Iterator[None]:
         models.copy = original
 
 
-def run(n: int = 10_000, users: int = 1_000) -> dict[str, Any]:
-    from moto import mock_aws
+DAYS = 16  # the due commissions are spread over 16 days, so that workers can split the days
+THREADS = (1, 4, 16)
 
+
+def run(n: int = 10_000, users: int = 1_000) -> dict[str, Any]:
+    """The job over ``n`` commissions due on one day (calls per entry), then the same ``n`` spread
+    over 16 days and settled by 1, 4 and 16 workers, each running the job over its share of the
+    days (entries per second)."""
+    return {**_single(n, users), "threads": {str(t): _threaded(n, users, t) for t in THREADS}}
+
+
+def _single(n: int, users: int) -> dict[str, Any]:
     from bench.meter import DynamoMeter
     from chalicelib.services.deps import Deps
     from chalicelib.services.settlement import settle_commissions
     from chalicelib.store.ledger import LedgerItem
+
+    with _moto():
+        started = time.perf_counter()
+        seed_frozen(n, users, with_entries=False)
+        seeded = time.perf_counter() - started
+        meter = DynamoMeter()
+        meter.attach_models([LedgerItem])
+        started = time.perf_counter()
+        summary = settle_commissions(NOW, Deps())
+        elapsed = time.perf_counter() - started
+        calls = meter.take()
+        again = settle_commissions(NOW, Deps())
+    return {"n": n, "users": users, "seed_s": seeded, "seconds": elapsed, "summary": summary,
+            "second_run": again, "per_s": summary["settled"] / elapsed, "calls": dict(calls.calls),
+            "calls_per_entry": calls.round_trips / max(summary["settled"], 1),
+            "transactions": calls.calls.get("TransactWriteItems", 0)}
+
+
+def _threaded(n: int, users: int, threads: int) -> dict[str, Any]:
+    """``threads`` workers, worker k running the job as of the last of its days with a look-back
+    over the rest of them; moto answers one call at a time (it is not thread-safe)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.services.deps import Deps
+    from chalicelib.services.settlement import settle_commissions
+    from chalicelib.store.ledger import LedgerItem
+
+    days = [AVAILABLE_AT + timedelta(days=d) for d in range(DAYS)]
+    shares = [days[k * DAYS // threads:(k + 1) * DAYS // threads] for k in range(threads)]
+    with _moto():
+        for d, day in enumerate(days):
+            seed_frozen(n // DAYS, users, prefix=f"d{d:02d}", with_entries=False, available_at=day)
+        client = LedgerItem._get_connection().connection.client
+        with _one_call_at_a_time(client), ThreadPoolExecutor(threads) as pool:
+            started = time.perf_counter()
+            runs = list(pool.map(lambda share: settle_commissions(share[-1] + timedelta(minutes=10), Deps(),
+                                                                  lookback_days=len(share) - 1), shares))
+            elapsed = time.perf_counter() - started
+    settled = sum(r["settled"] for r in runs)
+    if settled != n // DAYS * DAYS:
+        raise RuntimeError(f"{threads} workers settled {settled} of {n // DAYS * DAYS}")
+    return {"threads": threads, "n": settled, "seconds": elapsed, "per_s": settled / elapsed}
+
+
+@contextlib.contextmanager
+def _moto() -> Iterator[None]:
+    """Fresh tables in moto in-process (no per-item table backup: see above)."""
+    from moto import mock_aws
+
     from chalicelib.store.tables import ensure_tables, reset_connections
 
     endpoint = os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
@@ -83,28 +142,41 @@ def run(n: int = 10_000, users: int = 1_000) -> dict[str, Any]:
         with mock_aws(), _no_table_backups():
             reset_connections()
             ensure_tables()
-            started = time.perf_counter()
-            seed_frozen(n, users, with_entries=False)
-            seeded = time.perf_counter() - started
-            meter = DynamoMeter()
-            meter.attach_models([LedgerItem])
-            started = time.perf_counter()
-            summary = settle_commissions(NOW, Deps())
-            elapsed = time.perf_counter() - started
-            calls = meter.take()
-            again = settle_commissions(NOW, Deps())
+            yield
         reset_connections()
     finally:
         if endpoint:
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-    return {"n": n, "users": users, "seed_s": seeded, "seconds": elapsed, "summary": summary,
-            "second_run": again, "per_s": summary["settled"] / elapsed, "calls": dict(calls.calls),
-            "calls_per_entry": calls.round_trips / max(summary["settled"], 1),
-            "transactions": calls.calls.get("TransactWriteItems", 0)}
+
+
+@contextlib.contextmanager
+def _one_call_at_a_time(client: Any) -> Iterator[None]:
+    """A lock held from each call's ``before-call`` to its ``after-call`` (or ``after-call-error``)."""
+    import threading
+
+    lock = threading.Lock()
+
+    def take(**_: Any) -> None:
+        lock.acquire()
+
+    def give(**_: Any) -> None:
+        lock.release()
+
+    events = client.meta.events
+    events.register("before-call.dynamodb.*", take, unique_id="bench-lock-take")
+    events.register("after-call.dynamodb.*", give, unique_id="bench-lock-give")
+    events.register("after-call-error.dynamodb.*", give, unique_id="bench-lock-error")
+    try:
+        yield
+    finally:
+        events.unregister("before-call.dynamodb.*", unique_id="bench-lock-take")
+        events.unregister("after-call.dynamodb.*", unique_id="bench-lock-give")
+        events.unregister("after-call-error.dynamodb.*", unique_id="bench-lock-error")
 
 
 def section(r: dict[str, Any]) -> str:
     calls = ", ".join(f"{name}×{count}" for name, count in sorted(r["calls"].items()))
+    rows = [f"{t:>7} {x['n']:>7,} {x['seconds']:>7.1f} {x['per_s']:>9,.0f}" for t, x in r.get("threads", {}).items()]
     return "\n".join([
         f"Settlement against moto in-process: {r['n']:,} frozen commissions of {r['users']:,} users, due today",
         f"  settled {r['summary']['settled']:,} ({r['summary']['settled_fen']:,} fen) in {r['seconds']:.1f} s: "
@@ -112,6 +184,9 @@ def section(r: dict[str, Any]) -> str:
         f"  DynamoDB calls: {calls}; {r['calls_per_entry']:.3f} calls per entry "
         f"({r['n'] / max(r['transactions'], 1):.1f} entries per transaction)",
         f"  second run: {r['second_run']['settled']} settled (idempotent); seeding took {r['seed_s']:.1f} s",
+        f"  the same commissions over {DAYS} days, split among workers (moto answers one call at a time):",
+        "  threads entries       s  entries/s",
+        *["  " + row for row in rows],
     ])
 
 

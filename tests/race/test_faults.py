@@ -307,6 +307,6 @@ def orders_of_all(deps: Deps) -> list[Any]:
 def test_a_duplicate_notification_arriving_at_any_point_of_a_group_payment_pays_once_and_refunds_nothing(deps, faults):
     """As above for the payment that completes a group: the duplicate that finds the seat paid by
     the first delivery is a duplicate, not a payment for a lost seat (no refund)."""
-    calls, endings = run_with_faults(Case(completion_setup, deliver, deliver), deps, faults, duplicate=deliver)
+    _, endings = run_with_faults(Case(completion_setup, deliver, deliver), deps, faults, duplicate=deliver)
     assert set(endings) <= {"paid", "already_paid"}, endings
     assert not any(number.endswith("L") for o in deps.pay._orders.values() for number in o.refunds)  # type: ignore[attr-defined]
