@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Protocol
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
 from urllib.parse import quote
 
 import urllib3
 
 from chalicelib.domain.errors import Kind, Unavailable, error
+from chalicelib.wechat.pay_api import PayApi
 from chalicelib.wechat.pay_crypto import (
     InvalidSignature,
-    build_authorization,
     check_signed_message,
     decrypt_resource,
     lines,
@@ -123,11 +123,9 @@ class RealPayClient:
     def __init__(self, config: PayConfig, *, clock: Callable[[], datetime] | None = None,
                  timeout_seconds: float = 5.0, http: urllib3.PoolManager | None = None) -> None:
         self.config = config
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._base = config.api_base.rstrip("/")
-        self._timeout = urllib3.Timeout(total=timeout_seconds)
-        # One retry only where the request never left (connect errors); the caller retries the rest.
-        self._http = http or urllib3.PoolManager(retries=urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0))
+        self._api = PayApi(config, PayRejected, clock=clock, timeout_seconds=timeout_seconds, http=http)
+        self._clock = self._api.clock
+        self._call = self._api.call
 
     def prepay(self, out_trade_no: str, description: str, amount_fen: int, payer_openid: str,
                expires_at: datetime) -> str:
@@ -176,53 +174,3 @@ class RealPayClient:
         except PayRejected as refused:
             if refused.details.get("wechat_code") not in ("ORDER_CLOSED", "ORDER_NOT_EXIST"):
                 raise
-
-    def _call(self, method: str, path: str, payload: dict[str, Any] | None) -> Any:
-        c = self.config
-        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        now = self._clock()
-        headers = {"Accept": "application/json", "User-Agent": "fenxiao-wechatpay/1",
-                   "Authorization": build_authorization(method, path, body, mch_id=c.mch_id, serial_no=c.merchant_serial,
-                                                        private_key_pem=c.merchant_private_key_pem,
-                                                        timestamp=int(now.timestamp()), nonce=new_nonce())}
-        if payload is not None:
-            headers["Content-Type"] = "application/json"
-        try:
-            response = self._http.request(method, self._base + path, body=body or None, headers=headers,
-                                          timeout=self._timeout)
-        except urllib3.exceptions.HTTPError as exc:
-            raise Unavailable("WeChat Pay is unreachable; retry") from exc
-        if response.status >= 500 or response.status == 429:
-            raise Unavailable("WeChat Pay answered an error; retry", wechat_status=response.status)
-        if response.status >= 300:
-            raise _refusal(response.status, response.data)
-        try:
-            check_signed_message(response.headers, response.data, now_ts=self._clock().timestamp(),
-                                 public_key_pem=c.platform_public_key_pem, key_id=c.platform_key_id,
-                                 max_skew_seconds=c.max_skew_seconds)
-        except InvalidSignature as exc:
-            _log_unverified(path, exc)
-            raise Unavailable("WeChat Pay's answer did not verify; retry", reason="unverified_response") from exc
-        if not response.data:
-            return None
-        try:
-            return json.loads(response.data)
-        except ValueError as exc:
-            raise Unavailable("WeChat Pay answered something unreadable; retry") from exc
-
-
-def _refusal(status: int, data: bytes) -> Exception:
-    try:
-        answer = json.loads(data)
-    except ValueError:
-        answer = None
-    code = answer.get("code") if isinstance(answer, dict) else None
-    message = answer.get("message") if isinstance(answer, dict) else None
-    return PayRejected(f"WeChat Pay refused: {message or code or status}", wechat_code=code or f"HTTP_{status}",
-                       wechat_status=status)
-
-
-def _log_unverified(path: str, exc: Exception) -> None:
-    from chalicelib.observability import logger
-
-    logger().error("wechat pay answer failed verification", extra={"path": path.split("?")[0], "reason": str(exc)})

@@ -11,11 +11,10 @@ real name travels RSA-OAEP encrypted under the WeChat Pay public key. docs/wecha
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -23,13 +22,8 @@ import urllib3
 
 from chalicelib.domain.errors import Kind, Unavailable, error
 from chalicelib.wechat.pay import PayConfig, verify_notification
-from chalicelib.wechat.pay_crypto import (
-    InvalidSignature,
-    build_authorization,
-    check_signed_message,
-    encrypt_sensitive,
-    new_nonce,
-)
+from chalicelib.wechat.pay_api import PayApi
+from chalicelib.wechat.pay_crypto import InvalidSignature, encrypt_sensitive
 from chalicelib.wechat.transfer_results import TransferBill, TransferState
 
 __all__ = ["BILLS_PATH", "NAME_REQUIRED_FROM_FEN", "TRANSFER_EVENT", "RealTransferClient", "TransferBill",
@@ -140,11 +134,7 @@ class RealTransferClient:
                  timeout_seconds: float = 5.0, http: urllib3.PoolManager | None = None) -> None:
         self.config = config
         self.scene = scene
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._base = config.api_base.rstrip("/")
-        self._timeout = urllib3.Timeout(total=timeout_seconds)
-        # One retry only where the request never left (connect errors); the caller retries the rest.
-        self._http = http or urllib3.PoolManager(retries=urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0))
+        self._call = PayApi(config, TransferRejected, clock=clock, timeout_seconds=timeout_seconds, http=http).call
 
     def create_bill(self, out_bill_no: str, openid: str, amount_fen: int, remark: str,
                     user_name: str | None) -> TransferBill:
@@ -180,54 +170,6 @@ class RealTransferClient:
             raise Unavailable("WeChat Pay answered with another transfer bill; retry")
         return bill
 
-    def _call(self, method: str, path: str, payload: dict[str, Any] | None,
-              extra_headers: Mapping[str, str] | None = None) -> Any:
-        c = self.config
-        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        headers = {"Accept": "application/json", "User-Agent": "fenxiao-wechatpay/1", **(extra_headers or {}),
-                   "Authorization": build_authorization(method, path, body, mch_id=c.mch_id, serial_no=c.merchant_serial,
-                                                        private_key_pem=c.merchant_private_key_pem,
-                                                        timestamp=int(self._clock().timestamp()), nonce=new_nonce())}
-        if payload is not None:
-            headers["Content-Type"] = "application/json"
-        try:
-            response = self._http.request(method, self._base + path, body=body or None, headers=headers,
-                                          timeout=self._timeout)
-        except urllib3.exceptions.HTTPError as exc:
-            raise Unavailable("WeChat Pay is unreachable; retry") from exc
-        if response.status >= 500 or response.status == 429:
-            raise Unavailable("WeChat Pay answered an error; retry", wechat_status=response.status)
-        if response.status >= 300:
-            raise _refusal(response.status, response.data)
-        try:
-            check_signed_message(response.headers, response.data, now_ts=self._clock().timestamp(),
-                                 public_key_pem=c.platform_public_key_pem, key_id=c.platform_key_id,
-                                 max_skew_seconds=c.max_skew_seconds)
-        except InvalidSignature as exc:
-            _log_unverified(path, exc)
-            raise Unavailable("WeChat Pay's answer did not verify; retry", reason="unverified_response") from exc
-        try:
-            return json.loads(response.data)
-        except ValueError as exc:
-            raise Unavailable("WeChat Pay answered something unreadable; retry") from exc
-
 
 def _bill_path(out_bill_no: str) -> str:
     return f"{BILLS_PATH}/out-bill-no/{quote(check_out_bill_no(out_bill_no), safe='')}"
-
-
-def _refusal(status: int, data: bytes) -> Exception:
-    try:
-        answer = json.loads(data)
-    except ValueError:
-        answer = None
-    code = answer.get("code") if isinstance(answer, dict) else None
-    message = answer.get("message") if isinstance(answer, dict) else None
-    return TransferRejected(f"WeChat Pay refused the transfer: {message or code or status}",
-                            wechat_code=code or f"HTTP_{status}", wechat_status=status)
-
-
-def _log_unverified(path: str, exc: Exception) -> None:
-    from chalicelib.observability import logger
-
-    logger().error("wechat pay transfer answer failed verification", extra={"path": path, "reason": str(exc)})
