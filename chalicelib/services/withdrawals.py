@@ -32,6 +32,7 @@ from chalicelib.services.deps import Deps
 from chalicelib.services.retry import backoff
 
 if TYPE_CHECKING:
+    from chalicelib.domain.users import User
     from chalicelib.wechat.transfer_results import TransferBill
 
 ATTEMPTS = 8
@@ -75,7 +76,7 @@ def request_withdrawal(user_id: str, amount_fen: int, idempotency_key: str, deps
             continue
         _count("withdrawals_requested", deps)
         if status is WithdrawalStatus.TRANSFERRING:
-            return submit(withdrawal, deps)
+            return submit(withdrawal, deps, payee=user)
         return withdrawal
     raise Unavailable("too much contention on this wallet; retry with the same Idempotency-Key")
 
@@ -86,12 +87,12 @@ def _replayed(existing: Withdrawal, amount_fen: int) -> Withdrawal:
     return existing
 
 
-def submit(withdrawal: Withdrawal, deps: Deps) -> Withdrawal:
+def submit(withdrawal: Withdrawal, deps: Deps, payee: User | None = None) -> Withdrawal:
     """Create (or find again) the withdrawal's transfer bill at WeChat and record what WeChat
     says. WeChat unreachable or busy leaves it ``transferring`` for the polling job."""
     from chalicelib.wechat.transfer import TransferRejected
 
-    user = deps.users.get(withdrawal.user_id)
+    user = payee or deps.users.get(withdrawal.user_id)
     if user is None:  # cannot happen for a user with a wallet; never pay an unknown payee
         return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason="USER_NOT_FOUND")
     name = user.real_name if user_name_needed(withdrawal.amount_fen) else None
