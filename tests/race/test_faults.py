@@ -30,8 +30,7 @@ from chalicelib.services import groups, orders, payments, referrals, settlement,
 from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.base import all_models
-from chalicelib.store.tables import ensure_tables, reset_connections
-from tests.faults import Case, DynamoFaults, restore, run_with_faults
+from tests.faults import Case, DynamoFaults, own_tables, restore, run_with_faults
 from tests.service.test_orders import ADDRESS, distributor, login
 from tests.service.test_withdrawals import verified
 
@@ -43,25 +42,8 @@ KEY = "fault-key-0001"
 
 @pytest.fixture(scope="module")
 def private_tables(dynamodb_local: Any) -> Iterator[None]:
-    """Tables of this module's own on the session's DynamoDB Local (the models' table names with a
-    suffix), so that a test may save and restore whole tables; dropped at the end."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint)
-        for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
-                            ("AWS_DEFAULT_REGION", "cn-north-1")):
-            patch.setenv(name, value)
-        suffix = uuid.uuid4().hex[:8]
-        for model in all_models():
-            patch.setattr(model.Meta, "table_name", f"{model.Meta.table_name}-faults-{suffix}")
-        reset_connections()
-        ensure_tables()
-        try:
-            yield
-        finally:
-            for model in all_models():
-                model.delete_table()
-            reset_connections()
-    reset_connections()
+    with own_tables(dynamodb_local.endpoint):
+        yield
 
 
 @pytest.fixture

@@ -13,19 +13,34 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import auth, payments, referrals, shops
 from chalicelib.services.deps import Deps
+from tests.faults import own_tables
 from tests.race.invariants import Report, check_counters, check_ledgers, check_orders, check_stock, orders_of
 from tests.race.test_checkout_races import buy, new_product
 
 pytestmark = pytest.mark.race
+
+
+@pytest.fixture(scope="module")
+def own(dynamodb_local: Any) -> Iterator[None]:
+    """Tables of this module's own: what the run leaves (open groups, unpaid orders, withdrawals
+    in flight, due commissions) is no other test's work, nor theirs this one's."""
+    with own_tables(dynamodb_local.endpoint):
+        yield
+
+
+@pytest.fixture
+def deps(own: None) -> Deps:
+    return Deps()
+
 
 BUYERS, UNITS, THREADS = 500, 50, 32
 T = TypeVar("T")

@@ -12,13 +12,30 @@ withdrawals), no negative stock, no negative balance but by a clawback, no payou
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from bench import mixed_load
 from chalicelib.services.deps import Deps
+from tests.faults import own_tables
 
 pytestmark = pytest.mark.race
+
+
+@pytest.fixture(scope="module")
+def own(dynamodb_local: Any) -> Iterator[None]:
+    """Tables of this module's own: what the run leaves (open groups, unpaid orders, withdrawals
+    in flight, due commissions) is no other test's work, nor theirs this one's."""
+    with own_tables(dynamodb_local.endpoint):
+        yield
+
+
+@pytest.fixture
+def deps(own: None) -> Deps:
+    return Deps()
+
 
 SECONDS = float(os.environ.get("FENXIAO_LOAD_SECONDS", "20"))
 THREADS = 12
