@@ -50,6 +50,31 @@ def error_response(exc: DomainError) -> Response:
     return json_response(error_body(exc.code, exc.message, **exc.details), STATUS[exc.kind], headers)
 
 
+# AWS's answers that mean "too busy right now": the same request may succeed when retried.
+BUSY_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                        "TransactionInProgressException", "InternalServerError", "ServiceUnavailable"})
+# botocore's errors of a call that did not answer (it may or may not have been applied).
+UNANSWERED = frozenset({"ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError", "ConnectionClosedError"})
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is DynamoDB throttling, a transient AWS error or a call
+    that timed out: the client should retry the same request, so it is a 503, not a 500. Judged by
+    names, so that this module imports neither botocore nor PynamoDB."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        code = getattr(seen, "cause_response_code", None)
+        response = getattr(seen, "response", None)
+        if code is None and isinstance(response, dict):
+            code = response.get("Error", {}).get("Code")
+        if code in BUSY_CODES or any(cls.__name__ in UNANSWERED for cls in type(seen).__mro__):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def normalise_chalice_error(response: Response) -> Response:
     """Rewrite Chalice's own ``{"Code", "Message"}`` error bodies into ours."""
     body = response.body

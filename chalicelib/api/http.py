@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.errors import error_response, json_response
+from chalicelib.api.errors import database_busy, error_response, json_response
 from chalicelib.domain.errors import (
     BodyTooLarge,
     DomainError,
@@ -21,6 +21,7 @@ from chalicelib.domain.errors import (
     MalformedJson,
     NotFound,
     Unauthenticated,
+    Unavailable,
     ValidationFailed,
 )
 from chalicelib.lazy import lazy_module
@@ -115,6 +116,11 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
                 result = handler(_call(bp, spec, params))
             except DomainError as exc:
                 return error_response(exc)
+            except Exception as exc:
+                if not database_busy(exc):
+                    raise
+                _log_busy(spec, exc)
+                return error_response(Unavailable("the database is busy; retry the same request"))
             if isinstance(result, Response):
                 return result
             return json_response(result.model_dump(mode="json"), spec.status)
@@ -123,6 +129,12 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
         return handler
 
     return register
+
+
+def _log_busy(spec: RouteSpec, exc: Exception) -> None:
+    from chalicelib.observability import logger
+
+    logger().warning("database busy: answered 503", extra={"route": spec.path, "error": repr(exc)[:300]})
 
 
 def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
