@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -36,7 +35,7 @@ from chalicelib.wechat.pay_simulator import PaySimulator
 from chalicelib.wechat.transfer import RealTransferClient, TransferScene
 from tests.service.test_orders import ADDRESS, distributor, login
 from tests.service.test_withdrawals import verified
-from tests.unit.loopback import serve_on_loopback
+from tests.unit.loopback import Answer, answering, serve_on_loopback
 
 CLIENT_TIMEOUT = 0.3  # seconds the clients wait for an answer here
 FAULTS = ("lost_answer", "5xx", "5xx_after")  # done but unanswered in time; refused undone; done then 5xx
@@ -120,37 +119,16 @@ def wechat(deps: Deps) -> Iterator[FakeWeChatPay]:
     assert isinstance(simulator, PaySimulator)
     fake = FakeWeChatPay(simulator.config, simulator._platform_private or "")
 
-    class Handler(BaseHTTPRequestHandler):
-        def handle_one(self, method: str) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            mode, status, answer = fake.answer(method, self.path, json.loads(raw) if raw else {})
-            if mode == "lost_answer":
-                fake.release.wait(CLIENT_TIMEOUT * 3)  # the client has given up by then
-            body = b"" if answer is None else json.dumps(answer, ensure_ascii=False).encode()
-            headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
-            if 200 <= status < 300:
-                headers.update(sign_headers(body, private_key_pem=fake.platform_private,
-                                            key_id=fake.config.platform_key_id, timestamp=int(time.time()),
-                                            nonce=new_nonce()))
-            try:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-            except OSError:
-                pass  # the client gave up waiting
+    def respond(method: str, path: str, headers: Any, raw: bytes) -> Answer:
+        mode, status, answer = fake.answer(method, path, json.loads(raw) if raw else {})
+        if mode == "lost_answer":
+            fake.release.wait(CLIENT_TIMEOUT * 3)  # the client has given up by then
+        body = b"" if answer is None else json.dumps(answer, ensure_ascii=False).encode()
+        signed = sign_headers(body, private_key_pem=fake.platform_private, key_id=fake.config.platform_key_id,
+                              timestamp=int(time.time()), nonce=new_nonce()) if 200 <= status < 300 else {}
+        return status, body, signed
 
-        def do_GET(self) -> None:
-            self.handle_one("GET")
-
-        def do_POST(self) -> None:
-            self.handle_one("POST")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serve_on_loopback(Handler, before_stop=fake.release.set) as base:
+    with serve_on_loopback(answering(respond), before_stop=fake.release.set) as base:
         fake.base = base
         config = PayConfig(**{**simulator.config.__dict__, "api_base": base})
         deps.__dict__["pay"] = RealPayClient(config, timeout_seconds=CLIENT_TIMEOUT)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 @contextmanager
@@ -23,3 +24,36 @@ def serve_on_loopback(handler: type[BaseHTTPRequestHandler],
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+Answer = tuple[int, bytes, Mapping[str, str]]  # status, body, headers besides Content-Type/Length
+
+
+def answering(respond: Callable[[str, str, Any, bytes], Answer]) -> type[BaseHTTPRequestHandler]:
+    """A JSON handler for GET and POST: ``respond(method, path, headers, raw_body)`` decides the
+    answer; a client that gave up waiting is ignored, and nothing is logged."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def handle_one(self, method: str) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, body, extra = respond(method, self.path, self.headers, raw)
+            try:
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", "Content-Length": str(len(body)),
+                                    **extra}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:
+                pass  # the client gave up waiting
+
+        def do_GET(self) -> None:
+            self.handle_one("GET")
+
+        def do_POST(self) -> None:
+            self.handle_one("POST")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from chalicelib.domain.errors import Unavailable
 from chalicelib.wechat.pay import InvalidSignature, PayConfig, PayRejected, RealPayClient, RefundOutcome
 from chalicelib.wechat.pay_crypto import generate_rsa_key, lines, public_key_of, sign_headers, verify_signature
 from chalicelib.wechat.pay_simulator import simulator_config
-from tests.unit.loopback import serve_on_loopback
+from tests.unit.loopback import Answer, answering, serve_on_loopback
 
 SHANGHAI = timezone(timedelta(hours=8))
 EXPIRES = datetime(2026, 11, 10, 12, 30, tzinfo=SHANGHAI)
@@ -98,43 +97,22 @@ class FakePay:
 def pay(keys) -> Iterator[FakePay]:
     fake = FakePay(*keys)
 
-    class Handler(BaseHTTPRequestHandler):
-        def handle_one(self, method: str) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            ok = fake.authorised(method, self.path, self.headers, raw)
-            fake.requests.append({"method": method, "path": self.path, "body": json.loads(raw) if raw else None,
-                                  "signed": ok, "content_type": self.headers.get("Content-Type")})
-            if fake.stall:
-                fake.release.wait(2.0)
-            if not ok:
-                status, body, how = 401, b'{"code":"SIGN_ERROR","message":"signature mismatch"}', "unsigned"
-            elif fake.script:
-                status, body, how = fake.script.pop(0)
-            else:
-                status, answer = fake.behave(method, self.path, json.loads(raw) if raw else {})
-                body, how = (b"" if answer is None else json.dumps(answer).encode()), "ok"
-            try:
-                self.send_response(status)
-                headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
-                if 200 <= status < 300:
-                    headers.update(fake.signed(body, how))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-            except OSError:
-                pass  # the client gave up waiting
+    def respond(method: str, path: str, headers: Any, raw: bytes) -> Answer:
+        ok = fake.authorised(method, path, headers, raw)
+        fake.requests.append({"method": method, "path": path, "body": json.loads(raw) if raw else None,
+                              "signed": ok, "content_type": headers.get("Content-Type")})
+        if fake.stall:
+            fake.release.wait(2.0)
+        if not ok:
+            status, body, how = 401, b'{"code":"SIGN_ERROR","message":"signature mismatch"}', "unsigned"
+        elif fake.script:
+            status, body, how = fake.script.pop(0)
+        else:
+            status, answer = fake.behave(method, path, json.loads(raw) if raw else {})
+            body, how = (b"" if answer is None else json.dumps(answer).encode()), "ok"
+        return status, body, fake.signed(body, how) if 200 <= status < 300 else {}
 
-        def do_GET(self) -> None:
-            self.handle_one("GET")
-
-        def do_POST(self) -> None:
-            self.handle_one("POST")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serve_on_loopback(Handler, before_stop=fake.release.set) as base:
+    with serve_on_loopback(answering(respond), before_stop=fake.release.set) as base:
         fake.base = base
         yield fake
 

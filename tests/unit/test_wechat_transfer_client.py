@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -38,7 +37,7 @@ from chalicelib.wechat.transfer import (
     TransferState,
 )
 from chalicelib.wechat.transfer_simulator import TransferSimulator
-from tests.unit.loopback import serve_on_loopback
+from tests.unit.loopback import Answer, answering, serve_on_loopback
 
 BILLS = "/v3/fund-app/mch-transfer/transfer-bills"
 SCENE = TransferScene(notify_url="https://shop.example.com/v1/wechat/transfer/notify")
@@ -139,46 +138,24 @@ class FakeTransfers:
 def wechat(keys) -> Iterator[FakeTransfers]:
     fake = FakeTransfers(*keys)
 
-    class Handler(BaseHTTPRequestHandler):
-        def handle_one(self, method: str) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            ok = fake.authorised(method, self.path, self.headers, raw)
-            body = json.loads(raw) if raw else None
-            fake.requests.append({"method": method, "path": self.path, "body": body, "signed": ok, "raw": raw,
-                                  "serial": self.headers.get("Wechatpay-Serial"),
-                                  "content_type": self.headers.get("Content-Type")})
-            if not ok:
-                status, data, how = 401, b'{"code":"SIGN_ERROR","message":"signature mismatch"}', "unsigned"
-            elif fake.script:
-                status, data, how = fake.script.pop(0)
-            else:
-                status, answer = fake.behave(method, self.path, self.headers, body or {})
-                data, how = json.dumps(answer, ensure_ascii=False).encode(), "ok"
-            if fake.stall_after_handling:
-                fake.stall_after_handling -= 1
-                fake.release.wait(2.0)
-            try:
-                self.send_response(status)
-                headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
-                if 200 <= status < 300:
-                    headers.update(fake.signed(data, how))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass  # the client gave up waiting
+    def respond(method: str, path: str, headers: Any, raw: bytes) -> Answer:
+        ok = fake.authorised(method, path, headers, raw)
+        body = json.loads(raw) if raw else None
+        fake.requests.append({"method": method, "path": path, "body": body, "signed": ok, "raw": raw,
+                              "serial": headers.get("Wechatpay-Serial"), "content_type": headers.get("Content-Type")})
+        if not ok:
+            status, data, how = 401, b'{"code":"SIGN_ERROR","message":"signature mismatch"}', "unsigned"
+        elif fake.script:
+            status, data, how = fake.script.pop(0)
+        else:
+            status, answer = fake.behave(method, path, headers, body or {})
+            data, how = json.dumps(answer, ensure_ascii=False).encode(), "ok"
+        if fake.stall_after_handling:
+            fake.stall_after_handling -= 1
+            fake.release.wait(2.0)
+        return status, data, fake.signed(data, how) if 200 <= status < 300 else {}
 
-        def do_GET(self) -> None:
-            self.handle_one("GET")
-
-        def do_POST(self) -> None:
-            self.handle_one("POST")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serve_on_loopback(Handler, before_stop=fake.release.set) as base:
+    with serve_on_loopback(answering(respond), before_stop=fake.release.set) as base:
         fake.base = base
         yield fake
 
