@@ -23,9 +23,16 @@ def region() -> str:
 
 
 class BaseMeta:
+    """Every model's table settings. The time budget of each call (docs/ops.md "Time budgets"):
+    PynamoDB 6 has no retry loop of its own; it hands botocore ``connect_timeout``,
+    ``read_timeout`` and ``retries={"mode": "standard", "total_max_attempts": 1 + max_retry_attempts}``
+    (``base_backoff_ms`` is gone since PynamoDB 6; botocore's standard mode backs off itself)."""
+
     billing_mode = "PAY_PER_REQUEST"
     region = region()
-    max_retry_attempts = 3
+    connect_timeout_seconds = get_settings().budgets.dynamodb_connect_seconds
+    read_timeout_seconds = get_settings().budgets.dynamodb_read_seconds
+    max_retry_attempts = get_settings().budgets.dynamodb_attempts - 1
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
