@@ -56,17 +56,13 @@ def test_a_hung_wechat_makes_the_call_unavailable_within_its_budget_and_sends_it
 
 
 def test_the_clients_budget_comes_from_the_settings(monkeypatch):
-    from chalicelib.config import get_settings
+    from chalicelib import config
 
-    monkeypatch.setenv("WECHAT_CONNECT_TIMEOUT_SECONDS", "0.7")
-    monkeypatch.setenv("WECHAT_READ_TIMEOUT_SECONDS", "2.5")
-    get_settings.cache_clear()
-    try:
-        assert configured_budget() == HttpBudget(0.7, 2.5)
-    finally:
-        get_settings.cache_clear()
-    timeout = BUDGET.timeout()
-    assert (timeout.connect_timeout, timeout.read_timeout) == (0.2, 0.4)
+    settings = config.settings_from_env({"WECHAT_CONNECT_TIMEOUT_SECONDS": "0.7", "WECHAT_READ_TIMEOUT_SECONDS": "2.5"})
+    monkeypatch.setattr(config, "get_settings", lambda: settings)
+    assert configured_budget() == HttpBudget(0.7, 2.5)
+    timeout = configured_budget().timeout()
+    assert (timeout.connect_timeout, timeout.read_timeout) == (0.7, 2.5)
 
 
 def test_a_long_text_on_a_slow_wechat_stops_at_the_checks_budget_not_after_every_piece():
