@@ -329,6 +329,16 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     return Settings.model_validate(raw)
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return settings_from_env(os.environ)
+    """The settings in force: the environment, with the values of the secret that
+    ``FENXIAO_SECRET_ID`` names laid over it (chalicelib/secrets.py). The secret is read on first
+    use and again once its cache is older than its max age; the same Settings object is returned
+    until its values change. Raises SecretError when the secret cannot be read or is malformed."""
+    from chalicelib.secrets import secret_settings
+
+    return _settings_with(secret_settings(os.environ))
+
+
+@lru_cache(maxsize=1)
+def _settings_with(secret: tuple[tuple[str, str], ...]) -> Settings:
+    return settings_from_env({**os.environ, **dict(secret)})

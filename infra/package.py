@@ -76,10 +76,18 @@ def run(code: str, args: list[str], region: str, cwd: Path) -> subprocess.Comple
 
 def check_settings(env: dict[str, str]) -> None:
     """Validate the stage's settings as the functions will at start-up (business rules included),
-    with every dynamic reference standing in for a well-formed secret. Raises ValueError."""
+    with well-formed stand-ins for what the secret (``FENXIAO_SECRET_ID``) holds; refuse an
+    environment that carries a credential or a dynamic reference to one (anyone who may read the
+    function's configuration would read it). Raises ValueError."""
     from chalicelib.config import settings_from_env
+    from chalicelib.secrets import CREDENTIAL_KEYS, SECRET_ID_VAR, SECRET_KEYS
 
-    settings_from_env({k: ("resolved-" + "x" * 40 if v.startswith("{{resolve:") else v) for k, v in env.items()})
+    exposed = sorted({k for k in env if k in CREDENTIAL_KEYS} | {k for k, v in env.items() if "{{resolve:" in v})
+    if exposed:
+        raise ValueError(f"the functions' environment would show {', '.join(exposed)}: put them in the secret "
+                         f"{SECRET_ID_VAR} names (docs/deploy.md)")
+    stand_ins = {key: "stand-in-" + "x" * 40 for key in SECRET_KEYS} if env.get(SECRET_ID_VAR) else {}
+    settings_from_env({**stand_ins, **env})
 
 
 def package(args: argparse.Namespace) -> tuple[int, str]:
@@ -101,7 +109,8 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
         build.mkdir()
         copy_project(build)
         policy_file = config.iam_policy_file or f"policy-{args.stage}.json"
-        write_json(build / ".chalice" / policy_file, lambda_policy(tables, xray=bool(config.xray_enabled)))
+        policy = lambda_policy(tables, xray=bool(config.xray_enabled), secret_id=env.get("FENXIAO_SECRET_ID"))
+        write_json(build / ".chalice" / policy_file, policy)
         write_json(Path(tmp) / "merge-template.json", merge_template(tables))
         done = run(CHALICE, ["--project-dir", str(build), "package", "--stage", args.stage,
                              "--merge-template", str(Path(tmp) / "merge-template.json"), str(chalice_out)],
