@@ -90,6 +90,14 @@ def check_settings(env: dict[str, str]) -> None:
     settings_from_env({**stand_ins, **env})
 
 
+def check_layers(layers: list[str], region: str) -> None:
+    """A Lambda layer is regional: refuse one published in another region than the target's (the
+    ADOT layer's ARN differs per region: docs/ops.md "Tracing"). Raises ValueError."""
+    elsewhere = [arn for arn in layers if arn.split(":")[3:4] != [region]]
+    if elsewhere:
+        raise ValueError(f"layers not in {region}: {', '.join(elsewhere)}; set the stage's layers for that region")
+
+
 def package(args: argparse.Namespace) -> tuple[int, str]:
     """Build sam.json and deployment.zip into args.out. Returns (exit code, summary)."""
     from chalicelib.store.base import all_models
@@ -102,6 +110,7 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
     if config.autogen_policy is not False:
         return 2, f"stage {args.stage!r} must set autogen_policy: false (infra/ writes the policy)"
     check_settings(env)
+    check_layers(config.layers or [], args.region)
     tables = table_resources(all_models(), env, args.stage)
 
     with tempfile.TemporaryDirectory(prefix="fenxiao-package-") as tmp:

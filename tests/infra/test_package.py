@@ -99,7 +99,12 @@ def test_prod_runs_live_and_traced_naming_its_secret(template: dict[str, Any]) -
         env = props["Environment"]["Variables"]
         assert env["FENXIAO_MODE"] == "live" and env["FENXIAO_STAGE"] == "prod"
         assert env["FENXIAO_SECRET_ID"] == "fenxiao/prod"
+        # traced with OpenTelemetry: the ADOT layer of the region, started by its wrapper (docs/ops.md)
         assert props["Tracing"] == "Active"
+        assert props["Layers"] == CONFIG["stages"]["prod"]["layers"]
+        assert [arn.split(":")[3] for arn in props["Layers"]] == ["cn-north-1"]
+        assert "AWSOpenTelemetryDistroPython" in props["Layers"][0]
+        assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/otel-instrument"
 
 
 def test_no_function_environment_holds_a_secret_or_a_reference_to_one(template: dict[str, Any]) -> None:
@@ -222,6 +227,15 @@ def test_packaging_refuses_settings_the_functions_would_refuse_at_start_up() -> 
         check_settings({**env, "FENXIAO_RULES": '{"tier_downgrade": "sometimes"}'})
     with pytest.raises(ValueError):
         check_settings({**env, "TOKEN_TTL_SECONDS": "soon"})
+
+
+def test_packaging_refuses_a_layer_of_another_region() -> None:
+    from infra.package import check_layers
+
+    layers = CONFIG["stages"]["prod"]["layers"]
+    check_layers(layers, "cn-north-1")
+    with pytest.raises(ValueError, match="layers not in us-east-1"):
+        check_layers(layers, "us-east-1")
 
 
 def test_packaging_refuses_a_stage_whose_environment_would_show_a_key() -> None:
