@@ -16,6 +16,7 @@ stored lexicon versions and WeChat's second stage live in services/moderation.py
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,10 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidLexicon, TextTooLong
 from chalicelib.domain.lexicon_default import DEFAULT_ENTRIES
-from chalicelib.domain.textnorm import compact, fold, normalise_word, origins
+from chalicelib.domain.pinyin import is_pinyin, mixed_forms
+from chalicelib.domain.pinyin import prefixes as pinyin_prefixes
+from chalicelib.domain.pinyin import spelling as pinyin_spelling
+from chalicelib.domain.textnorm import compact, fold, normalise_word, origins, visual_order
 
 MAX_CHECK_CHARS = 5_000  # POST /v1/moderation/check
 MAX_TITLE_CHARS = 60  # material titles
@@ -143,6 +147,21 @@ def _variants(key: str) -> list[str]:
     return forms[:8]
 
 
+def _mixed_pinyin(entries: tuple[Entry, ...], keys: list[str]) -> dict[int, list[str]]:
+    """For each block or review phrase whose pinyin spelling is also a word of the lexicon
+    (躺赚 and tangzhuan): its spellings mixing hanzi and pinyin (躺zhuan, tang赚), by entry index."""
+    spellings = {key for key in keys if is_pinyin(key)}
+    if not spellings:
+        return {}
+    starts = pinyin_prefixes(spellings)
+    mixed = {}
+    for index, (entry, key) in enumerate(zip(entries, keys, strict=True)):
+        if entry.verdict != "allow" and not is_pinyin(key) and (
+                syllables := pinyin_spelling(key, spellings, starts)) is not None:
+            mixed[index] = mixed_forms(key, syllables)
+    return mixed
+
+
 def _bytes(text: str) -> str:
     """The automaton runs over UTF-8 bytes (one latin-1 character each): a node then has at most
     64-256 children, so a step costs the same whatever the lexicon's size. (Over whole CJK
@@ -170,10 +189,12 @@ class Matcher:
         self.version = version
         self.entries = tuple(entries)
         self._automaton = ahocorasick.Automaton()
-        for index, entry in enumerate(self.entries):
-            for key in map(_bytes, _variants(normalise_word(entry.word))):
-                if key not in self._automaton:
-                    self._automaton.add_word(key, (index, len(key)))
+        keys = [normalise_word(entry.word) for entry in self.entries]
+        mixed = _mixed_pinyin(self.entries, keys)
+        for index, key in enumerate(keys):
+            for form in map(_bytes, _variants(key) + mixed.get(index, [])):
+                if form not in self._automaton:
+                    self._automaton.add_word(form, (index, len(form)))
         if len(self._automaton):
             self._automaton.make_automaton()
 
@@ -186,12 +207,21 @@ class Matcher:
         if not len(self._automaton):
             return ()
         folded = fold(text)
-        norm = compact(folded)
-        data = _bytes(norm)
+        hits = set(self._view_hits(text, folded, None))
+        if (order := visual_order(text)) is not None:  # a right-to-left override: also as displayed
+            hits.update(self._view_hits(text, "".join(folded[i] for i in order), order))
+        return tuple(sorted(hits, key=lambda h: (h.start, -h.end, h.word)))
+
+    def _view_hits(self, text: str, folded: str, order: list[int] | None) -> list[Hit]:
+        """Hits over one reading of the text: ``folded`` in logical order (``order`` None) or
+        in the display order ``order`` (position in ``folded`` → index in ``text``)."""
+        data = _bytes(compact(folded))
         raw = [(last + 1 - length, last + 1, index) for last, (index, length) in self._automaton.iter(data)]
         if not raw:
-            return ()
+            return []
         origin = origins(folded)
+        if order is not None:
+            origin = [order[i] for i in origin]
         chars = _char_offsets(data, (o for start, end, _ in raw for o in (start, end)))
         found = [(chars[start], chars[end], self.entries[index]) for start, end, index in raw]
         allowed = _allowed(found)
@@ -199,11 +229,14 @@ class Matcher:
         for start, end, entry in found:
             if entry.verdict == "allow" or allowed(start, end):
                 continue
-            o_start, o_end = origin[start], origin[end - 1] + 1
+            if order is None:
+                o_start, o_end = origin[start], origin[end - 1] + 1
+            else:
+                o_start, o_end = min(origin[start:end]), max(origin[start:end]) + 1
+            o_end = _cluster_end(text, o_end)
             hits.append(Hit(entry.word, o_start, o_end, entry.category, entry.suggestion, Verdict(entry.verdict),
                             text[o_start:o_end]))
-        hits.sort(key=lambda h: (h.start, -h.end))
-        return tuple(hits)
+        return hits
 
     def suggest(self, text: str, hits: tuple[Hit, ...], rounds: int = 3) -> str:
         """The text with every hit's suggestion applied (re-checked: a replacement may expose
@@ -214,6 +247,14 @@ class Matcher:
                 break
             text, hits = replaced, self.hits(replaced)
         return text
+
+
+def _cluster_end(text: str, end: int) -> int:
+    """A span ending on a letter also takes the combining marks written on it (zhua\u0300n ends
+    after the grave accent), so that replacing the span leaves no stray mark."""
+    while end < len(text) and unicodedata.category(text[end])[0] == "M":
+        end += 1
+    return end
 
 
 def _allowed(found: list[tuple[int, int, Entry]]) -> Callable[[int, int], bool]:
