@@ -171,7 +171,8 @@ def write_tables(ucd: Path, confusables: Path) -> None:
              "# Default_Ignorable_Code_Point or General_Category Cf: inclusive (first, last) ranges",
              "IGNORABLE: tuple[tuple[int, int], ...] = ("]
     lines += [f"    (0x{a:04X}, 0x{b:04X}),  # {names.get(a, '?')}" for a, b in ignorable]
-    lines += [")\n", "# letters and digits drawn like an ASCII letter or digit (confusables, small capitals)",
+    lines += [")\n", "# letters and digits drawn like an ASCII letter or digit (confusables, small capitals): two strings,",
+              "# character i of LATIN_FOLD_FROM folds to character i of LATIN_FOLD_TO",
               "LATIN_FOLD_FROM = (", *(f"    {chunk!r}" for chunk in chunks("".join(fold))), ")",
               "LATIN_FOLD_TO = (", *(f"    {chunk!r}" for chunk in chunks("".join(fold.values()))), ")"]
     (ROOT / "chalicelib/domain/textnorm_tables.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -179,7 +180,7 @@ def write_tables(ucd: Path, confusables: Path) -> None:
     out = [HEADER.format(sources="Unihan_Readings.txt (kMandarin, kHanyuPinyin, kXHC1983)"),
            "from __future__ import annotations\n",
            f'UNIHAN_VERSION = "{ucd_version.group(1)}"\n',
-           "# one line per toneless syllable: the syllable, a tab, the ideographs read so",
+           "# one string, a line per toneless syllable: the syllable, a tab, the ideographs read so",
            "PINYIN = (", *(f"    {line!r}" for line in (f"{s}\t{c}\n" for s, c in table.items())), ")"]
     (ROOT / "chalicelib/domain/pinyin_table.py").write_text("\n".join(out) + "\n", encoding="utf-8")
     print(f"ignorable ranges {len(ignorable)}, latin folds {len(fold)}, pinyin syllables {len(table)}")

@@ -21,16 +21,11 @@ MAX_MIXED_FORMS = 254  # every mix of an 8-character phrase; longer phrases get 
 
 
 @cache
-def readings() -> dict[str, tuple[str, ...]]:
-    """Ideograph → its toneless pinyin readings (Unihan: kMandarin, kHanyuPinyin, kXHC1983)."""
+def syllables() -> dict[str, str]:
+    """Toneless syllable → the ideographs read so (Unihan: kMandarin, kHanyuPinyin, kXHC1983)."""
     from chalicelib.domain.pinyin_table import PINYIN
 
-    table: dict[str, list[str]] = defaultdict(list)
-    for line in "".join(PINYIN).splitlines():
-        syllable, chars = line.split("\t")
-        for char in chars:
-            table[char].append(syllable)
-    return {char: tuple(syllables) for char, syllables in table.items()}
+    return dict(line.split("\t") for line in PINYIN.splitlines())
 
 
 def is_pinyin(key: str) -> bool:
@@ -38,22 +33,34 @@ def is_pinyin(key: str) -> bool:
     return key.isascii() and key.isalpha()
 
 
-def spelling(word: str, spellings: Collection[str], prefixes: Collection[str]) -> tuple[str, ...] | None:
-    """The syllables of ``word`` (hanzi only) whose concatenation is one of ``spellings``, or
-    None. ``prefixes`` holds every prefix of every spelling (it prunes the search)."""
-    table = readings()
-    if not word or any(char not in table for char in word):
-        return None
+class Speller:
+    """Aligns hanzi phrases with a set of pinyin spellings (the lexicon's pinyin words)."""
 
-    def search(index: int, sofar: str) -> tuple[str, ...] | None:
-        if index == len(word):
-            return () if sofar in spellings else None
-        for syllable in table[word[index]]:
-            if sofar + syllable in prefixes and (rest := search(index + 1, sofar + syllable)) is not None:
-                return (syllable, *rest)
-        return None
+    def __init__(self, spellings: Collection[str]) -> None:
+        self.spellings = set(spellings)
+        self.prefixes = {s[:i] for s in self.spellings for i in range(1, len(s) + 1)}
+        # readings of the characters, for the syllables that occur in a spelling only
+        readings: dict[str, list[str]] = defaultdict(list)
+        for syllable, chars in syllables().items():
+            if syllable in self.prefixes or any(syllable in s for s in self.spellings):
+                for char in chars:
+                    readings[char].append(syllable)
+        self.readings = readings
 
-    return search(0, "")
+    def spelling(self, word: str) -> tuple[str, ...] | None:
+        """The syllables of ``word`` whose concatenation is one of the spellings, or None."""
+        if not word or word[0] not in self.readings:
+            return None
+
+        def search(index: int, sofar: str) -> tuple[str, ...] | None:
+            if index == len(word):
+                return () if sofar in self.spellings else None
+            for syllable in self.readings.get(word[index], ()):
+                if sofar + syllable in self.prefixes and (rest := search(index + 1, sofar + syllable)) is not None:
+                    return (syllable, *rest)
+            return None
+
+        return search(0, "")
 
 
 def mixed_forms(word: str, syllables: tuple[str, ...]) -> list[str]:
@@ -63,7 +70,3 @@ def mixed_forms(word: str, syllables: tuple[str, ...]) -> list[str]:
     for mask in range(1, min(2 ** n - 1, MAX_MIXED_FORMS + 1)):
         forms.append("".join(syllables[i] if mask >> i & 1 else word[i] for i in range(n)))
     return forms
-
-
-def prefixes(spellings: Collection[str]) -> set[str]:
-    return {spelling[:i] for spelling in spellings for i in range(1, len(spelling) + 1)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 UNIHAN_VERSION = "15.0.0"
 
-# one line per toneless syllable: the syllable, a tab, the ideographs read so
+# one string, a line per toneless syllable: the syllable, a tab, the ideographs read so
 PINYIN = (
     'a\t吖呵啊嗄腌錒锕阿\n'
     'ai\t乂乃伌佁僾儗凒剴厓叆呃呆哀哎唉啀嗌嗳嘊噫噯埃堨塧壒奇娭娾嫒嬡嵦愛懓懝挨捱敱敳昹暧曖欬欸毐溰溾濭烠焥爱獃瑷璦癌皑皚皧瞹矮砹硋碍磑礙絠艾蔼薆藹諰謁譪譺賹躷醷銰鎄鑀锿閡阨阸隑隘霭靄靉餲馤騃鯦鱫鴱\n'

@@ -54,7 +54,7 @@ HOMOGLYPHS = {
     "佰": "百", "仟": "千", "贰": "二", "壹": "一", "〇": "零",
     "垃": "拉", "淌": "躺", "趟": "躺", "嫌": "赚", "尐": "少",
 }
-LATIN_FOLD = dict(zip("".join(LATIN_FOLD_FROM), "".join(LATIN_FOLD_TO), strict=True))
+LATIN_FOLD = dict(zip(LATIN_FOLD_FROM, LATIN_FOLD_TO, strict=True))
 OVERRIDES = {**TRADITIONAL, **HOMOGLYPHS}
 
 _IGNORABLE_STARTS = [start for start, _ in IGNORABLE]

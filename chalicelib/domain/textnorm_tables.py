@@ -37,7 +37,8 @@ IGNORABLE: tuple[tuple[int, int], ...] = (
     (0xE0000, 0xE0FFF),  # ?
 )
 
-# letters and digits drawn like an ASCII letter or digit (confusables, small capitals)
+# letters and digits drawn like an ASCII letter or digit (confusables, small capitals): two strings,
+# character i of LATIN_FOLD_FROM folds to character i of LATIN_FOLD_TO
 LATIN_FOLD_FROM = (
     'ıƄƍƖƦƧƷƼƽǀȜȢȣɑɡɢɣɩɪɯɴʀʋʏʙʜʟͺͿΑΒΕΖΗΙΚΜΝΟΡ'
     'ΤΥΧαγινορσυϒϜϨϱϲϳϹϺЅІЈАВЕЗКМНОРСТУХЬабге'
