@@ -189,9 +189,11 @@ class Matcher:
         keys = [normalise_word(entry.word) for entry in self.entries]
         mixed = _mixed_pinyin(self.entries, keys)
         for index, key in enumerate(keys):
-            for form in map(_bytes, _variants(key) + mixed.get(index, [])):
-                if form not in self._automaton:
-                    self._automaton.add_word(form, (index, len(form)))
+            forms = [(form, False) for form in _variants(key)]
+            forms += [(form, form[0].isascii()) for form in mixed.get(index, [])]
+            for form, latin_start in forms:
+                if (data := _bytes(form)) not in self._automaton:
+                    self._automaton.add_word(data, (index, len(data), latin_start))
         if len(self._automaton):
             self._automaton.make_automaton()
 
@@ -213,7 +215,8 @@ class Matcher:
         """Hits over one reading of the text: ``folded`` in logical order (``order`` None) or
         in the display order ``order`` (position in ``folded`` → index in ``text``)."""
         data = _bytes(compact(folded))
-        raw = [(last + 1 - length, last + 1, index) for last, (index, length) in self._automaton.iter(data)]
+        raw = [(last + 1 - length, last + 1, index) for last, (index, length, latin_start) in self._automaton.iter(data)
+               if not (latin_start and _inside_latin_word(data, last + 1 - length))]
         if not raw:
             return []
         origin = origins(folded)
@@ -244,6 +247,12 @@ class Matcher:
                 break
             text, hits = replaced, self.hits(replaced)
         return text
+
+
+def _inside_latin_word(data: str, start: int) -> bool:
+    """Whether the byte before ``start`` is an ASCII letter: a mixed form that starts in pinyin
+    (gen治 of 根治) must not start inside a Latin word (collagen治疗)."""
+    return start > 0 and data[start - 1].isascii() and data[start - 1].isalpha()
 
 
 def _cluster_end(text: str, end: int) -> int:

@@ -156,3 +156,9 @@ def test_the_text_is_never_read_as_pinyin_so_homophones_pass():
 def test_combining_marks_written_on_the_last_letter_belong_to_the_span():
     result = check_text("jí zà\u0300n!")  # 集赞 with a combining grave on the last a
     assert result.hits[0].matched == "jí zà\u0300n" and result.suggested_text == "!"
+
+
+@pytest.mark.parametrize("text", ["胶原蛋白collagen治疗", "福特mustang赚足眼球", "Gala人头攒动", "vanilla人头像"])
+def test_a_mixed_form_starting_in_pinyin_does_not_start_inside_a_latin_word(text):
+    assert check_text(text).verdict is Verdict.PASS
+    assert check_text("胶原蛋白 gen治").verdict is Verdict.BLOCK  # the same form, standing alone, is caught
