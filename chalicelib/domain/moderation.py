@@ -27,7 +27,7 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidLexicon, TextTooLong
 from chalicelib.domain.lexicon_default import DEFAULT_ENTRIES
-from chalicelib.domain.pinyin import Speller, is_pinyin, mixed_forms
+from chalicelib.domain.pinyin import is_pinyin, mixed_forms, speller
 from chalicelib.domain.textnorm import compact, fold, normalise_word, origins, visual_order
 
 MAX_CHECK_CHARS = 5_000  # POST /v1/moderation/check
@@ -151,10 +151,10 @@ def _mixed_pinyin(entries: tuple[Entry, ...], keys: list[str]) -> dict[int, list
     spellings = {key for key in keys if is_pinyin(key)}
     if not spellings:
         return {}
-    speller = Speller(spellings)
+    spell = speller(frozenset(spellings)).spelling
     mixed = {}
     for index, (entry, key) in enumerate(zip(entries, keys, strict=True)):
-        if entry.verdict != "allow" and (syllables := speller.spelling(key)) is not None:
+        if entry.verdict != "allow" and (syllables := spell(key)) is not None:
             mixed[index] = mixed_forms(key, syllables)
     return mixed
 

@@ -39,12 +39,12 @@ class Speller:
     def __init__(self, spellings: Collection[str]) -> None:
         self.spellings = set(spellings)
         self.prefixes = {s[:i] for s in self.spellings for i in range(1, len(s) + 1)}
-        # readings of the characters, for the syllables that occur in a spelling only
+        # readings of the characters, for the syllables that can make up a spelling only
+        table = syllables()
         readings: dict[str, list[str]] = defaultdict(list)
-        for syllable, chars in syllables().items():
-            if syllable in self.prefixes or any(syllable in s for s in self.spellings):
-                for char in chars:
-                    readings[char].append(syllable)
+        for syllable in sorted({part for s in self.spellings for part in _segments(s, table)}):
+            for char in table[syllable]:
+                readings[char].append(syllable)
         self.readings = readings
 
     def spelling(self, word: str) -> tuple[str, ...] | None:
@@ -61,6 +61,28 @@ class Speller:
             return None
 
         return search(0, "")
+
+
+def _segments(spelling: str, table: Collection[str]) -> set[str]:
+    """The syllables of ``table`` that occur in some split of ``spelling`` into syllables."""
+    n = len(spelling)
+    longest = 6  # the longest pinyin syllable (zhuang, shuang ...)
+    reach = [True] + [False] * n  # reach[i]: spelling[:i] splits into syllables
+    for i in range(n):
+        if reach[i]:
+            for j in range(i + 1, min(n, i + longest) + 1):
+                reach[j] = reach[j] or spelling[i:j] in table
+    finish = [False] * n + [True]  # finish[i]: spelling[i:] splits into syllables
+    for i in range(n - 1, -1, -1):
+        finish[i] = any(finish[j] and spelling[i:j] in table for j in range(i + 1, min(n, i + longest) + 1))
+    return {spelling[i:j] for i in range(n) if reach[i] for j in range(i + 1, min(n, i + longest) + 1)
+            if finish[j] and spelling[i:j] in table}
+
+
+@cache
+def speller(spellings: frozenset[str]) -> Speller:
+    """One Speller per set of spellings (a lexicon version rebuilds with the same set)."""
+    return Speller(spellings)
 
 
 def mixed_forms(word: str, syllables: tuple[str, ...]) -> list[str]:
