@@ -36,6 +36,7 @@ MAX_MATERIAL_CHARS = 2_000  # material text
 MAX_ENTRIES = 20_000
 MAX_WORD_CHARS = 32
 MAX_SUGGESTION_CHARS = 32
+MAX_MIXED_PATTERNS = 50_000  # hanzi/pinyin mixes per lexicon (a 4-character phrase has 14), bounding the build
 MAX_HITS_SHOWN = 100  # the verdict counts every hit; answers list the first hundred
 # msgSecCheck scenes: 1 profile (资料: shop names), 2 comment, 3 forum, 4 social log (社交日志: materials, copy)
 SCENE_PROFILE = 1
@@ -152,10 +153,11 @@ def _mixed_pinyin(entries: tuple[Entry, ...], keys: list[str]) -> dict[int, list
     if not spellings:
         return {}
     spell = speller(frozenset(spellings)).spelling
-    mixed = {}
+    mixed, total = {}, 0
     for index, (entry, key) in enumerate(zip(entries, keys, strict=True)):
-        if entry.verdict != "allow" and (syllables := spell(key)) is not None:
+        if entry.verdict != "allow" and total < MAX_MIXED_PATTERNS and (syllables := spell(key)) is not None:
             mixed[index] = mixed_forms(key, syllables)
+            total += len(mixed[index])
     return mixed
 
 

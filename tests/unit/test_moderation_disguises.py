@@ -162,3 +162,14 @@ def test_combining_marks_written_on_the_last_letter_belong_to_the_span():
 def test_a_mixed_form_starting_in_pinyin_does_not_start_inside_a_latin_word(text):
     assert check_text(text).verdict is Verdict.PASS
     assert check_text("胶原蛋白 gen治").verdict is Verdict.BLOCK  # the same form, standing alone, is caught
+
+
+def test_the_mixed_forms_of_a_lexicon_are_bounded(monkeypatch):
+    from chalicelib.domain import moderation
+
+    monkeypatch.setattr(moderation, "MAX_MIXED_PATTERNS", 10)
+    matcher = Matcher([Entry("月入百万", "x", "block"), Entry("yuerubaiwan", "x", "block"),
+                       Entry("拉人头", "x", "block"), Entry("larentou", "x", "block")])
+    assert matcher.check("月入bai万").verdict is Verdict.BLOCK  # the first phrase's 14 forms, then no more
+    assert matcher.check("la人头").verdict is Verdict.PASS
+    assert matcher.check("larentou").verdict is Verdict.BLOCK  # the spelling itself is an entry
