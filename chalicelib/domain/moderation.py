@@ -3,7 +3,10 @@
 A lexicon is a list of entries (word, category, verdict, suggestion). ``Matcher`` compiles it
 once into one automaton over the words' normalised forms (textnorm.py); a check normalises the
 text, runs the automaton over it once (time linear in the text, whatever the lexicon's size),
-maps each hit back to its span in the original text and decides:
+maps each hit back to its span in the original text and decides. (A text with a right-to-left
+override is read a second time, in display order: textnorm.visual_order. A hanzi phrase whose
+pinyin spelling is also a word of the lexicon matches every mix of the two, 躺zhuan and tang赚:
+pinyin.py.)
 
 * ``block`` if any hit is a block word, else ``review`` if any is a review word, else ``pass``;
 * hits inside an ``allow`` phrase (第一次, 最好在) do not count;
@@ -258,8 +261,9 @@ def _inside_latin_word(data: str, start: int) -> bool:
 
 
 def _cluster_end(text: str, end: int) -> int:
-    """A span ending on a letter also takes the combining marks written on it (zhua\u0300n ends
-    after the grave accent), so that replacing the span leaves no stray mark."""
+    """A span ending on a letter also takes the combining marks written on it (zhuan with a
+    combining grave accent on its last letter ends after the accent), so that replacing the
+    span leaves no stray mark."""
     while end < len(text) and unicodedata.category(text[end])[0] == "M":
         end += 1
     return end
