@@ -19,7 +19,6 @@ stored lexicon versions and WeChat's second stage live in services/moderation.py
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from typing import Any
 from chalicelib.domain.errors import InvalidLexicon, TextTooLong
 from chalicelib.domain.lexicon_default import DEFAULT_ENTRIES
 from chalicelib.domain.pinyin import is_pinyin, mixed_forms, speller
-from chalicelib.domain.textnorm import compact, fold, normalise_word, origins, visual_order
+from chalicelib.domain.textnorm import compact, fold, normalise_word, origins, unit_end, visual_order
 
 MAX_CHECK_CHARS = 5_000  # POST /v1/moderation/check
 MAX_TITLE_CHARS = 60  # material titles
@@ -238,7 +237,7 @@ class Matcher:
                 o_start, o_end = origin[start], origin[end - 1] + 1
             else:
                 o_start, o_end = min(origin[start:end]), max(origin[start:end]) + 1
-            o_end = _cluster_end(text, o_end)
+            o_end = unit_end(text, o_end)
             hits.append(Hit(entry.word, o_start, o_end, entry.category, entry.suggestion, Verdict(entry.verdict),
                             text[o_start:o_end]))
         return hits
@@ -258,15 +257,6 @@ def _inside_latin_word(data: str, start: int) -> bool:
     """Whether the byte before ``start`` is an ASCII letter: a mixed form that starts in pinyin
     (gen治 of 根治) must not start inside a Latin word (collagen治疗)."""
     return start > 0 and data[start - 1].isascii() and data[start - 1].isalpha()
-
-
-def _cluster_end(text: str, end: int) -> int:
-    """A span ending on a letter also takes the combining marks written on it (zhuan with a
-    combining grave accent on its last letter ends after the accent), so that replacing the
-    span leaves no stray mark."""
-    while end < len(text) and unicodedata.category(text[end])[0] == "M":
-        end += 1
-    return end
 
 
 def _allowed(found: list[tuple[int, int, Entry]]) -> Callable[[int, int], bool]:

@@ -20,6 +20,7 @@ original:
   к, Greek κ drawn like k; 佰 → 百, 垃 → 拉);
 * separators inserted between characters (躺 赚, 躺*赚, emoji): every character that is not a
   letter or a digit is dropped from the matched text, and so is every HTML tag (躺<b>赚</b>);
+* HTML character references (躺&#36186;, 躺&#x8d5a;): read as the character they stand for;
 * right-to-left overrides, which display the characters they enclose in reverse order
   (U+202E 赚躺 U+202C shows 躺赚): ``visual_order`` gives that order, read as a second view.
 
@@ -28,6 +29,7 @@ original character it came from. Pure: no I/O; the table is built once, on first
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from bisect import bisect_right
@@ -63,6 +65,8 @@ _PLAIN = [(0x3400, 0x4DC0), (0x4E00, 0xA000), (0xAC00, 0xD7A4)]
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # An HTML tag (ASCII only: a tag cannot hide a CJK word) or comment, dropped like a separator.
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}(?:[\s/][ -;=?-~\s]{0,200})?>|<!--[ -~\s]{0,200}?-->")
+# An HTML character reference (&#36186; &#x8d5a; &nbsp;): read as the character it stands for.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 RLO, PDF = "\u202e", "\u202c"
 _PUSH = "\u202a\u202b\u202d\u202e"  # LRE, RLE, LRO, RLO: each closed by a PDF
 _PARAGRAPH_END = "\n\r\u2029"
@@ -127,12 +131,17 @@ def fold(text: str) -> str:
     folded = text.translate(table())
     astral = text and max(text) > "\uffff"
     tagged = "<" in text and _TAG.search(text)
-    if not astral and not tagged:
+    entities = "&" in text and _ENTITY.search(text)
+    if not astral and not tagged and not entities:
         return folded
     chars = list(folded)
     if astral:
         for match in _ASTRAL.finditer(text):
             chars[match.start()] = _fold_astral(ord(match.group()))
+    if entities:  # the character referred to in the reference's first position, the rest dropped
+        for match in _ENTITY.finditer(text):
+            if len(char := html.unescape(match.group())) == 1:
+                chars[match.start():match.end()] = fold_char(ord(char)) + SEPARATOR * (match.end() - match.start() - 1)
     if tagged:
         for match in _TAG.finditer(text):
             chars[match.start():match.end()] = SEPARATOR * (match.end() - match.start())
@@ -158,6 +167,17 @@ def visual_order(text: str) -> list[int] | None:
         order[start + 1:end] = order[end - 1:start:-1]
         start = text.find(RLO, end)
     return order
+
+
+def unit_end(text: str, end: int) -> int:
+    """The end of a hit's span in ``text``, taking the whole of an HTML character reference it
+    ends on (&#36186;) and the combining marks written on its last letter (zhuan with a grave
+    accent on the a), so that replacing the span leaves nothing stray."""
+    if end and text[end - 1] == "&" and (match := _ENTITY.match(text, end - 1)):
+        end = match.end()
+    while end < len(text) and unicodedata.category(text[end])[0] == "M":
+        end += 1
+    return end
 
 
 def compact(folded: str) -> str:

@@ -21,7 +21,7 @@ CLASSES = sorted({row["class"] for row in ROWS})
 
 def test_the_corpus_holds_every_disguise_class_with_many_examples_and_is_what_its_generator_writes():
     counts = Counter(row["class"] for row in ROWS)
-    assert set(counts) >= {"invisible_astral", "invisible_bmp", "bidi_controls", "bidi_reversed", "html_tags",
+    assert set(counts) >= {"invisible_astral", "invisible_bmp", "bidi_controls", "bidi_reversed", "html_tags", "html_entities",
                            "pinyin_tones", "pinyin_mixed", "small_capitals", "homoglyphs", "fullwidth",
                            "math_alphanumerics", "combined"}
     assert min(counts.values()) >= 30 and len(ROWS) >= 1_000
@@ -109,8 +109,12 @@ def test_ascii_digits_and_letters_are_never_folded_into_each_other():
     ('<span style="color:red">躺</span>赚', "躺</span>赚"),
     ("躺<br/>赚", "躺<br/>赚"),
     ("躺<!-- 注释 -->赚", None),  # a comment holding CJK is no tag: its text shows in plain text
+    ("躺&#36186;", "躺&#36186;"),  # a character reference is read as its character, the span takes all of it
+    ("&#x8eba;赚", "&#x8eba;赚"),
+    ("躺&nbsp;赚", "躺&nbsp;赚"),
+    ("躺&amp赚", None),  # no semicolon, no reference: the letters amp stay
 ])
-def test_html_tags_inside_a_word_are_dropped_and_the_span_keeps_them(text, matched):
+def test_html_tags_and_references_inside_a_word_are_seen_through_and_the_span_keeps_them(text, matched):
     result = check_text(text)
     if matched is None:
         assert result.verdict is Verdict.PASS

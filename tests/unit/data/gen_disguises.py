@@ -80,6 +80,11 @@ def toned(syllable: str, rng: random.Random, decomposed: bool) -> str:
     return unicodedata.normalize("NFD" if decomposed else "NFC", marked)
 
 
+def reference(char: str, rng: random.Random) -> str:
+    """An HTML character reference to ``char``: decimal or hexadecimal."""
+    return f"&#{ord(char)};" if rng.random() < 0.5 else f"&#x{ord(char):x};"
+
+
 def between(phrase: str, fill: Callable[[], str]) -> str:
     """The phrase with ``fill()`` inserted between each pair of its characters."""
     return phrase[0] + "".join(fill() + c for c in phrase[1:])
@@ -114,6 +119,10 @@ def hanzi_classes(rng: random.Random) -> Iterator[tuple[str, tuple[str, ...], st
                 yield "html_tags", words, ("", phrase[:cut] + opening + phrase[cut:], closing)
             else:
                 yield "html_tags", words, phrase[:cut] + closing + opening + phrase[cut:]
+        for _ in range(2):
+            yield "html_entities", words, "".join(reference(c, rng) if rng.random() < 0.6 else c for c in phrase)
+        yield "html_entities", words, between(phrase, lambda: rng.choice(("&nbsp;", "&zwnj;", "&ZeroWidthSpace;",
+                                                                          "&shy;", "&#8203;", "&#x200d;")))
 
 
 def pinyin_classes(rng: random.Random) -> Iterator[tuple[str, tuple[str, ...], str | tuple[str, str, str]]]:
