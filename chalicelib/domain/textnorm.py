@@ -123,7 +123,7 @@ def table() -> dict[int, str]:
     return mapping
 
 
-_fold_astral = lru_cache(maxsize=4096)(fold_char)
+_fold_cached = lru_cache(maxsize=4096)(fold_char)  # beyond the BMP, and character references
 
 
 def fold(text: str) -> str:
@@ -137,11 +137,11 @@ def fold(text: str) -> str:
     chars = list(folded)
     if astral:
         for match in _ASTRAL.finditer(text):
-            chars[match.start()] = _fold_astral(ord(match.group()))
+            chars[match.start()] = _fold_cached(ord(match.group()))
     if entities:  # the character referred to in the reference's first position, the rest dropped
         for match in _ENTITY.finditer(text):
             if len(char := html.unescape(match.group())) == 1:
-                chars[match.start():match.end()] = fold_char(ord(char)) + SEPARATOR * (match.end() - match.start() - 1)
+                chars[match.start():match.end()] = _fold_cached(ord(char)) + SEPARATOR * (match.end() - match.start() - 1)
     if tagged:
         for match in _TAG.finditer(text):
             chars[match.start():match.end()] = SEPARATOR * (match.end() - match.start())
