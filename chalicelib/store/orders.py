@@ -26,7 +26,7 @@ from chalicelib.config import get_settings
 from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
-from chalicelib.domain.orders import Line, Order, OrderStatus, Share
+from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
 from chalicelib.domain.users import User
 from chalicelib.store.base import BaseMeta, paginate, transaction_failure
 from chalicelib.store.ledger import (
@@ -227,8 +227,10 @@ class OrderStore:
     def create(self, order: Order, idempotency: tuple[str, str] | None, address: dict[str, Any],
                extra: TxPart | None = None) -> None:
         """Create the order, claim the idempotency key and reserve every line's stock, at once
-        (with ``extra``: a group's seat, after the lines).
-        Raises TransactionFailed; ``reasons`` tell which item refused (0 order, 1 key, then lines)."""
+        (with ``extra``: a group's seat).
+        Raises OutOfStock (naming the first short line) when a line's stock no longer covers it;
+        TransactionFailed for anything else (the key claimed or the seat taken meanwhile, a
+        conflict): the caller reads again and decides again."""
         item = OrderItem(
             order.order_id, buyer_id=order.buyer_id, status=order.status.value, kind=order.kind,
             lines_json=json.dumps([line.__dict__ for line in order.lines]), amount_fen=order.amount_fen,
@@ -251,7 +253,11 @@ class OrderStore:
                 if extra:
                     extra(tx)
         except TransactWriteError as exc:
-            raise transaction_failure(exc) from exc
+            failure = transaction_failure(exc, tx)
+            for index, line in enumerate(order.lines):
+                if failure.refused(ProductItem.Meta.table_name, product_id=line.product_id):
+                    raise OutOfStock("not enough stock", line=index, product_id=line.product_id) from exc
+            raise failure from exc
 
     def mark_paid(self, order: Order, shares: list[Share], transaction_id: str, now: datetime,
                   buyer_paid_orders: int, level1_sales_month: str | None, month: str,
