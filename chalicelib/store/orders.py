@@ -27,6 +27,7 @@ from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
 from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
+from chalicelib.domain.payouts import team_sharers
 from chalicelib.domain.users import User
 from chalicelib.store.base import BaseMeta, paginate, transaction_failure
 from chalicelib.store.ledger import (
@@ -420,8 +421,9 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
 
 
 def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int) -> None:
-    """Level 1's and level 2's team sales of ``month`` (the team bonus's base) move by ``fen``."""
-    for user_id in {u for u in (order.upline.level1, order.upline.level2) if u}:
+    """The team sales of ``month`` (the team bonus's base) of whoever the domain says shares in
+    the order's (``payouts.team_sharers``) move by ``fen``."""
+    for user_id in team_sharers(order.upline):
         tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)])
 
 
