@@ -26,6 +26,7 @@ from chalicelib.domain.activity import BuyerState, DistributorState, distributor
 from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.metrics import delivered_on_time
 from chalicelib.services.deps import Deps
+from chalicelib.services.retry import ReadAgain, run_until_committed
 
 if TYPE_CHECKING:
     from chalicelib.domain.orders import Order, Share
@@ -53,12 +54,16 @@ def apply(deps: Deps, markers: Sequence[tuple[Key, datetime]], state_keys: Seque
     """Count once: write the markers (absent ones only) with what ``planner`` decides from the
     states, re-reading them when stale and dropping markers already present. ``planner`` gets the
     states and the indexes of the markers still to count. Returns the indexes counted."""
-    from chalicelib.domain.errors import Unavailable
     from chalicelib.store.analytics import State, Write
 
     live = list(range(len(markers)))
     states = {k: State(k) for k in state_keys} if assume_absent or not state_keys else deps.analytics.states(state_keys)
-    for attempt in range(ATTEMPTS):
+    stale = False
+
+    def step() -> list[int]:
+        nonlocal live, states, stale
+        if stale:
+            states = deps.analytics.states(state_keys)
         if not live and markers:
             return []
         plan = planner(states, live)
@@ -68,13 +73,11 @@ def apply(deps: Deps, markers: Sequence[tuple[Key, datetime]], state_keys: Seque
         refused = deps.analytics.write(write)
         if refused is None:
             return live
-        if refused.duplicates:
-            live = [i for n, i in enumerate(live) if n not in refused.duplicates]
-        if refused.stale or refused.conflict:
-            _pause(attempt)
-        if refused.stale:
-            states = deps.analytics.states(state_keys)
-    raise Unavailable("analytics counters too contended")
+        live = [i for n, i in enumerate(live) if n not in refused.duplicates]  # counted already: drop
+        stale = refused.stale
+        raise ReadAgain("the counters changed", pause=refused.stale or refused.conflict)
+
+    return run_until_committed(step, attempts=ATTEMPTS, what="the analytics counters", pause=_pause)
 
 
 def _pause(attempt: int) -> None:

@@ -236,7 +236,7 @@ def _payees(order: Order, from_caller: bool, deps: Deps) -> tuple[dict[str, User
         return seat_payment(order, ids, deps)
     except SeatLost as lost:
         if from_caller:  # the order read before may be stale: paid meanwhile, the seat with it
-            raise ReadAgain("the order may have been paid meanwhile") from lost
+            raise ReadAgain("the order may have been paid meanwhile", pause=False) from lost
         raise
 
 

@@ -23,7 +23,12 @@ BUSY = "too many concurrent changes to {what}; retry the same request"
 
 class ReadAgain(ConcurrentUpdate):
     """Raised by a step that found what it read out of date (an index lagging, a drawn code
-    taken): run it again, as after a lost race."""
+    taken): run it again, as after a lost race; at once with ``pause=False`` (nobody to let
+    pass: only the step's own read was stale)."""
+
+    def __init__(self, message: str, *, pause: bool = True) -> None:
+        super().__init__(message)
+        self.pause = pause
 
 
 def backoff(attempt: int) -> None:
@@ -39,8 +44,8 @@ def run_until_committed(step: Callable[[], T], *, attempts: int = ATTEMPTS, what
     for attempt in range(attempts):
         try:
             return step()
-        except ConcurrentUpdate:
-            if attempt + 1 < attempts:
+        except ConcurrentUpdate as lost:
+            if attempt + 1 < attempts and getattr(lost, "pause", True):
                 pause(attempt)
     raise Unavailable(BUSY.format(what=what))
 
