@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 SCHEMAS = "chalicelib.api.schemas"
 schemas = lazy_module(SCHEMAS)
+# The Idempotency-Key header of the routes declared ``idempotent`` (API.md "Conventions").
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+IDEMPOTENCY_KEY_HELP = "send an Idempotency-Key header (letters, digits, - and _; up to 64)"
 
 Auth = Literal["public", "user", "admin", "simulator"]
 
@@ -53,6 +57,7 @@ class RouteSpec:
     models: str = SCHEMAS
     produces: str = "application/json"  # another type: the handler returns a chalice Response of it
     alt_statuses: tuple[int, ...] = ()  # other success statuses the handler answers with the same model
+    idempotent: bool = False  # the Idempotency-Key header is required (Call.idempotency_key)
 
     def _model(self, name: str | None) -> type[BaseModel] | None:
         return getattr(lazy_module(self.models), name) if name else None
@@ -84,6 +89,7 @@ class Call:
     query: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     raw_body: bytes = b""
+    idempotency_key: str = ""  # validated, on routes declared ``idempotent``
 
     @property
     def user_id(self) -> str:
@@ -98,16 +104,21 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
              status: int = 200, body: str | None = None, query: str | None = None,
              response: str | None = None, errors: tuple[str, ...] = (),
              models: str = SCHEMAS, produces: str = "application/json",
-             alt_statuses: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
+             alt_statuses: tuple[int, ...] = (), idempotent: bool = False) -> Callable[[Handler], Handler]:
     """Declare a route. ``body``, ``query`` and ``response`` name pydantic models of the module
     ``models`` (an area's own schemas module; default ``chalicelib.api.schemas``). A route that
     ``produces`` another media type than JSON (e.g. ``text/html``) returns a chalice Response, as
     does one that answers ``alt_statuses`` besides ``status`` (e.g. 202 for a request held for
-    review); both are documented in ``/v1/openapi.json``."""
+    review); both are documented in ``/v1/openapi.json``. An ``idempotent`` route requires the
+    Idempotency-Key header (IDEMPOTENCY_KEY_REQUIRED otherwise) and hands it to the handler as
+    ``call.idempotency_key``."""
+
+    if idempotent != ("IDEMPOTENCY_KEY_REQUIRED" in errors):
+        raise ValueError(f"{method} {path}: a route is idempotent exactly when it lists IDEMPOTENCY_KEY_REQUIRED")
 
     def register(handler: Handler) -> Handler:
         spec = RouteSpec(path, method, handler.__name__, auth, summary, tag, status, body, query, response, errors,
-                         models, produces, alt_statuses)
+                         models, produces, alt_statuses, idempotent)
         ROUTES.append(spec)
 
         @functools.wraps(handler)
@@ -154,7 +165,20 @@ def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
         call.body = parse_body(request.raw_body, spec.body, deps.settings.max_body_bytes)
     if spec.query is not None:
         call.query = _validate(spec.query, dict(request.query_params or {}))
+    if spec.idempotent:
+        call.idempotency_key = idempotency_key(headers)
     return call
+
+
+def idempotency_key(headers: dict[str, str]) -> str:
+    """The request's Idempotency-Key (``headers`` lower-cased); IDEMPOTENCY_KEY_REQUIRED when it is
+    missing or malformed."""
+    key = headers.get("idempotency-key", "")
+    if not IDEMPOTENCY_KEY.match(key):
+        from chalicelib.domain.orders import IdempotencyKeyMissing
+
+        raise IdempotencyKeyMissing(IDEMPOTENCY_KEY_HELP)
+    return key
 
 
 def _authenticate(headers: dict[str, str], deps: Deps) -> Caller:

@@ -1,20 +1,17 @@
 """Catalogue administration, checkout and the life of an order."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, endpoint, lazy_module
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.orders import IdempotencyKeyMissing
 from chalicelib.services import catalog, orders, wallet
 
 bp = Blueprint(__name__)
 M = "chalicelib.api.order_schemas"
 s = lazy_module(M)
-KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
 @endpoint(bp, "/v1/admin/products", "POST", auth="admin", tag="catalog", status=201, models=M, body="ProductBody",
@@ -39,13 +36,11 @@ def edit_product(call: Call) -> Any:
 @endpoint(bp, "/v1/orders", "POST", tag="orders", status=201, models=M, body="OrderBody", response="CheckoutAnswer",
           summary="Place an order (Idempotency-Key header required); answers the wx.requestPayment parameters",
           errors=("IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "OUT_OF_STOCK", "PRODUCT_NOT_FOUND",
-                  "INVALID_ORDER"))
+                  "INVALID_ORDER"), idempotent=True)
 def place_order(call: Call) -> Any:
-    key = call.headers.get("idempotency-key", "")
-    if not KEY.match(key):
-        raise IdempotencyKeyMissing("send an Idempotency-Key header (letters, digits, - and _; up to 64)")
     wanted = [(line.product_id, line.quantity) for line in call.body.items]
-    result = orders.place_order(call.user_id, wanted, call.body.model_dump(mode="json"), key, call.deps)
+    result = orders.place_order(call.user_id, wanted, call.body.model_dump(mode="json"), call.idempotency_key,
+                                call.deps)
     order = result.order
     return s.CheckoutAnswer(order_id=order.order_id, status=order.status.value, amount_fen=order.amount_fen,
                             payment=s.PaymentOut(**result.payment) if result.payment else None,

@@ -2,14 +2,12 @@
 live with orders)."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, endpoint, lazy_module
 from chalicelib.domain.errors import Kind, error
-from chalicelib.domain.orders import IdempotencyKeyMissing
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalNotFound
 from chalicelib.services import identity, withdrawals
 
@@ -18,7 +16,6 @@ M = "chalicelib.api.wallet_schemas"
 s = lazy_module(M)
 NoTransferYet = error("NO_TRANSFER_YET", Kind.CONFLICT,
                       "The withdrawal has no transfer bill at WeChat Pay (under review, or not created yet).")
-KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 REQUEST_ERRORS = ("IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "REAL_NAME_REQUIRED", "BELOW_MINIMUM",
                   "DAILY_LIMIT_EXCEEDED", "INSUFFICIENT_BALANCE", "VALIDATION_FAILED")
 
@@ -43,12 +40,10 @@ def verify_real_name(call: Call) -> Any:
 @endpoint(bp, "/v1/me/withdrawals", "POST", tag="wallet", status=201, models=M, body="WithdrawalBody",
           response="WithdrawalOut", errors=REQUEST_ERRORS,
           summary="Withdraw from the available balance (Idempotency-Key header required): paid out by WeChat "
-                  "Pay's merchant transfer, or queued for review above the threshold")
+                  "Pay's merchant transfer, or queued for review above the threshold", idempotent=True)
 def request_withdrawal(call: Call) -> Any:
-    key = call.headers.get("idempotency-key", "")
-    if not KEY.match(key):
-        raise IdempotencyKeyMissing("send an Idempotency-Key header (letters, digits, - and _; up to 64)")
-    return _out(withdrawals.request_withdrawal(call.user_id, call.body.amount_fen, key, call.deps), call)
+    return _out(withdrawals.request_withdrawal(call.user_id, call.body.amount_fen, call.idempotency_key, call.deps),
+                call)
 
 
 @endpoint(bp, "/v1/me/withdrawals", tag="wallet", models=M, query="WithdrawalQuery", response="WithdrawalsPage",
