@@ -5,11 +5,10 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.api.errors import json_response
 from chalicelib.api.http import IDEMPOTENCY_KEY, ROUTES, RouteSpec
-from chalicelib.services.deps import default_deps
 
 bp = Blueprint(__name__)
 
@@ -122,5 +121,7 @@ def _document(include_simulator: bool) -> dict[str, Any]:
 
 
 @bp.route("/v1/openapi.json", methods=["GET"])
-def openapi() -> Any:
+def openapi() -> Response:
+    from chalicelib.services.deps import default_deps
+
     return json_response(_document(default_deps().settings.simulator))
