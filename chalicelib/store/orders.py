@@ -161,6 +161,7 @@ def to_order(item: OrderItem) -> Order:
         shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
+        address=json.loads(item.address_json or "null") or None,
     )
 
 
