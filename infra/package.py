@@ -3,7 +3,8 @@
 1. reads the stage from ``.chalice/config.json`` (environment, tracing);
 2. builds, in a throw-away directory, a copy of what ships (``app.py``, ``chalicelib/``,
    ``requirements.txt``), the functions' IAM policy ``.chalice/policy-<stage>.json`` and a merge
-   template with every table, all generated from the models (nothing generated is committed);
+   template with every table, all generated from the models (nothing generated is committed),
+   and the API Gateway's own error answers in our shape (``infra/gateway.py``);
 3. runs ``chalice package --merge-template`` there and writes ``sam.json`` and
    ``deployment.zip`` to the output directory;
 4. lints ``sam.json`` with cfn-lint for the target region and exits non-zero on errors
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infra.gateway import add_gateway_responses
 from infra.template import fix_log_group_refs, lambda_policy, merge_template, stage_config, table_resources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +122,7 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
         policy_file = config.iam_policy_file or f"policy-{args.stage}.json"
         policy = lambda_policy(tables, xray=bool(config.xray_enabled), secret_id=env.get("FENXIAO_SECRET_ID"))
         write_json(build / ".chalice" / policy_file, policy)
-        write_json(Path(tmp) / "merge-template.json", merge_template(tables))
+        write_json(Path(tmp) / "merge-template.json", add_gateway_responses(merge_template(tables)))
         done = run(CHALICE, ["--project-dir", str(build), "package", "--stage", args.stage,
                              "--merge-template", str(Path(tmp) / "merge-template.json"), str(chalice_out)],
                    args.region, build)
