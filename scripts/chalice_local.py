@@ -13,6 +13,11 @@ a ``CLIFactory`` whose ``create_local_server`` gives ``LocalDevServer`` (its ``s
 parameter) a server class with a backlog of :data:`LISTEN_BACKLOG`. The kernel caps it at
 ``net.core.somaxconn`` (4096 on Linux 5.4+, 128 before).
 
+And one more, through its ``handler_cls`` parameter: a request that matches no route is answered
+as the deployed API answers it (infra/gateway.py), ``404`` with our ``NOT_FOUND`` body, instead
+of chalice local's copy of API Gateway's default (a ``403`` "Missing Authentication Token", or
+"Authorization header requires 'Credential' parameter..." when a token is sent).
+
 Usage (from the project directory, as ``scripts/dev.py`` starts it)::
 
     python scripts/chalice_local.py --host 127.0.0.1 --port 8000 --stage dev
@@ -21,10 +26,12 @@ Usage (from the project directory, as ``scripts/dev.py`` starts it)::
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from chalice import local
 from chalice.app import Chalice
@@ -42,6 +49,36 @@ class BurstServer(local.ThreadedHTTPServer):
     request_queue_size = LISTEN_BACKLOG
 
 
+class UnknownRoute(local.LocalGatewayException):
+    """No route matches the path: answered with :attr:`CODE` and our body (infra/gateway.py)."""
+
+    CODE = 404
+
+
+class RoutingGateway(local.LocalGateway):
+    """chalice's local API Gateway, answering an unknown path with :class:`UnknownRoute`."""
+
+    def _generate_lambda_event(self, method: str, path: str, headers: local.HeaderType,
+                               body: bytes | None) -> local.EventType:
+        try:
+            return super()._generate_lambda_event(method, path, headers, body)
+        except ValueError:  # chalice's RouteMatcher: "No matching route found"
+            from infra.gateway import CONTENT_TYPE, UNKNOWN_ROUTE_BODY  # the project dir is on sys.path by now
+
+            raise UnknownRoute({"Content-Type": CONTENT_TYPE},
+                               json.dumps(UNKNOWN_ROUTE_BODY, separators=(",", ":")).encode()) from None
+
+
+class RoutingHandler(local.ChaliceRequestHandler):
+    """chalice's request handler on :class:`RoutingGateway` (the parent's ``__init__`` makes its
+    gateway and handles the request at once, so this one makes ours and does the same)."""
+
+    def __init__(self, request: bytes, client_address: tuple[str, int], server: HTTPServer, app_object: Chalice,
+                 config: Config) -> None:
+        self.local_gateway = RoutingGateway(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)  # type: ignore[arg-type]
+
+
 class BurstFactory(CLIFactory):
     """The CLI's factory, building the local server on :class:`BurstServer`."""
 
@@ -50,7 +87,8 @@ class BurstFactory(CLIFactory):
         # go through LocalChalice (a thread-local current_request) as under `chalice local`.
         local.CustomLocalChalice.__bases__ = (local.LocalChalice, app_obj.__class__)
         app_obj.__class__ = local.CustomLocalChalice
-        return local.LocalDevServer(app_obj, config, host, port, server_cls=BurstServer)
+        return local.LocalDevServer(app_obj, config, host, port, handler_cls=RoutingHandler,
+                                     server_cls=BurstServer)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
