@@ -166,6 +166,8 @@ def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
     caller = None if spec.auth in ("public", "simulator") else _authenticate(headers, deps)
     if spec.auth == "admin" and not (caller and caller.is_admin):
         raise Forbidden("this needs an admin")
+    if caller is not None:
+        _visited(caller.user_id, deps)
     raw = request.raw_body or b""
     call = Call(caller, params, deps, headers=headers, raw_body=raw.encode() if isinstance(raw, str) else raw)
     if len(call.raw_body) > deps.settings.max_body_bytes:
@@ -177,6 +179,14 @@ def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
     if spec.idempotent:
         call.idempotency_key = idempotency_key(headers)
     return call
+
+
+def _visited(user_id: str, deps: Deps) -> None:
+    """An authenticated request makes its user a visitor of the day (DOMAIN.md §9): free once
+    this process has marked them today, else one write; never fails the request."""
+    from chalicelib.services.visits import visited
+
+    visited(deps, user_id, deps.clock())
 
 
 def idempotency_key(headers: dict[str, str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.domain.users import User
-from chalicelib.services import facts
+from chalicelib.services import facts, visits
 from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller, issue_token, role_of
 
@@ -26,6 +26,7 @@ def login(code: str, deps: Deps) -> LoginResult:
     user, created = deps.users.login(identity.openid, nickname, now)
     if created:
         facts.user_registered(deps, user.user_id, now)
+    visits.visited(deps, user.user_id, now)  # a login makes a visitor of the day (never raises)
     role = role_of(identity.openid, deps.settings)
     token = issue_token(Caller(user.user_id, role), deps.settings, now)
     return LoginResult(token, user, role, created)

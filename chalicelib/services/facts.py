@@ -9,8 +9,8 @@ healed by the retry. A fact never fails the business request: any error is logge
 as the metric ``analytics_fact_failed``, and the request goes on.
 
 DynamoDB per fact: one TransactWriteItems; a paid order also reads its buyer's and payees'
-analytics state first (one BatchGetItem). A registration assumes its user is new and reads
-nothing unless the write says otherwise.
+analytics state and the buyer's visit of the day first (one BatchGetItem). A registration
+assumes its user is new and reads nothing unless the write says otherwise.
 """
 from __future__ import annotations
 
@@ -206,10 +206,14 @@ def _payees_active(states: dict[Key, State], payees: list[str], day: date, count
 def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) -> None:
     """An order was paid: orders, amount, cost, commission accrued, units per product; the buyer
     as a paying user (and repeat buyer, new-user conversion) and each payee as an active
-    distributor; the basket of products for "bought together"."""
-    from chalicelib.store.analytics import StateChange, basket_item, buyer_key, distributor_key
+    distributor; the basket of products for "bought together". The buyer is also a visitor of
+    the day of the payment, in the same transaction as the paying user (DOMAIN.md §9: a
+    notification is WeChat's request, not the buyer's, and the order may have been placed the day
+    before), so a day's paying users are always among its visitors."""
+    from chalicelib.store.analytics import EVENT_TTL, StateChange, basket_item, buyer_key, distributor_key, visit_key
 
     day, buyer = business_date(at), buyer_key(order.buyer_id)
+    visit = visit_key(order.buyer_id, day)
     payees = list(dict.fromkeys(s.user_id for s in shares))
 
     def planner(states: dict[Key, State], live: list[int]) -> Plan:
@@ -219,6 +223,9 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
         counts = dict(counts)
         changes = [StateChange(states[buyer], buyer_fields(new_buyer))] if new_buyer != old_buyer else []
         changes += _payees_active(states, payees, day, counts)
+        if states[visit].v == 0:  # the buyer's visit of the day, unless marked already
+            counts["visitors"] = counts.get("visitors", 0) + 1
+            changes.append(StateChange(states[visit], {}, at + EVENT_TTL))
         for name, n in counts.items():
             tally.add(day, name, n)
         basket = basket_item(day, order.order_id, order.buyer_id,
@@ -228,7 +235,8 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
     from chalicelib.services.experiments import order_paid as experiment_conversions
 
     experiment_conversions(deps, order, at)  # the buyer's A/B test conversions (never raises)
-    apply(deps, _markers("paid", [order.order_id], at), [buyer, *(distributor_key(p) for p in payees)], planner)
+    apply(deps, _markers("paid", [order.order_id], at), [buyer, visit, *(distributor_key(p) for p in payees)],
+          planner)
 
 
 @never_fails

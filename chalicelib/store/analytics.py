@@ -13,7 +13,9 @@ pk                             sk                   what (owner)
 ``basket#YYYY-MM-DD``          ``<order_id>``       a paid order's products and buyer (TTL 120 d)
 ``fact#<kind>#<id>``           ``fact``             a fact counted once (TTL 90 d)
 ``evt#<event_id>``             ``evt``              an event counted once (TTL 3 d)
-``uv#<user_id>``               ``YYYY-MM-DD``       the user visited that day (TTL 3 d)
+``uv#<user_id>``               ``YYYY-MM-DD``       the user visited that day (TTL 3 d): an event,
+                                                    a login, an authenticated request or a payment
+                                                    (services/events, visits, facts)
 ``sess#<session_id>``          ``YYYY-MM-DD``       page views of a session on that day (TTL 3 d)
 ``u#<user_id>``                ``buyer``            registration and recent payment days (versioned)
 ``u#<user_id>``                ``dist``             a distributor's last active day and months

@@ -47,7 +47,9 @@ def test_malformed_batches_are_422_and_count_nothing(api, deps, bad):
     token, _ = api.login("visitor")
     status, body = api.call("POST", "/v1/events", bad, token)
     assert status == 422 and body["error"]["code"] == "VALIDATION_FAILED"
-    assert deps.analytics.day_counts([TODAY])[TODAY]["visitors"] == 0
+    c = deps.analytics.day_counts([TODAY])[TODAY]
+    assert (c["page_views"], c["product_views"], c["shares"], c["sessions"]) == (0, 0, 0, 0)
+    assert c["visitors"] == 1  # the login's, not the batch's
 
 
 @pytest.mark.parametrize("ts", ["2026-11-09T03:00:00Z", "2026-11-10T04:06:00Z"])
@@ -73,7 +75,8 @@ def test_admin_metrics_return_the_computed_rows_with_the_api_md_fields(api):
     # the stored row of the 10th; the 9th (yesterday to the clock) has no row yet: computed live
     assert status == 200 and [d["date"] for d in body["days"]] == ["2026-11-09", "2026-11-10"]
     row = body["days"][1]
-    assert set(DAY_METRICS) <= set(row) and row["visitors"] == 1 and row["bounce_rate_bp"] == 10_000
+    # both logged in: 2 visitors (DOMAIN.md §9), 1 session
+    assert set(DAY_METRICS) <= set(row) and row["visitors"] == 2 and row["bounce_rate_bp"] == 10_000
 
 
 @pytest.mark.parametrize(("query", "code"), [

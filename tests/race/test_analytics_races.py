@@ -76,3 +76,20 @@ def test_forty_buyers_of_one_distributor_paying_at_once_are_all_counted(day_deps
     c = counts(day_deps)
     assert (c["orders"], c["paying_users"], c["active_distributors"], c["commission_accrued_fen"]) == \
         (40, 40, 1, 120_000)
+
+
+def test_one_users_first_requests_of_the_day_in_many_processes_an_event_batch_and_a_payment_make_one_visitor(
+        day_deps: Deps):
+    from chalicelib.services import visits
+
+    user, now = uuid.uuid4().hex, day_deps.clock()
+    cold = [Deps(settings=day_deps.settings, clock=day_deps.clock) for _ in range(16)]  # 16 cold processes
+    order, shares = _order(user, uuid.uuid4().hex, now)
+    calls = [lambda d=d: visits.visited(d, user, now) for d in cold]
+    calls.append(lambda: events.record_events(user, [Event(EventType.PAGE_VIEW, "s-v", now, "/")], day_deps))
+    calls.append(lambda: facts.order_paid(day_deps, order, shares, now))
+    results = race(calls)
+    assert [r for r in results if isinstance(r, str)] == []
+    c = counts(day_deps)
+    assert (c["visitors"], c["paying_users"], c["page_views"]) == (1, 1, 1)
+    assert all(visits._marked(d.analytics).known(user, business_date(now)) for d in cold)

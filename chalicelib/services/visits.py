@@ -1,0 +1,85 @@
+"""Visitors of a day (DOMAIN.md §9): a login or any authenticated request makes the user a
+visitor of its Asia/Shanghai day, as an event does (docs/metrics.md "Visitors").
+
+The mark is the events' own: the item ``uv#<user>``/``<day>`` put only if absent, in one
+TransactWriteItems with the day's ``visitors`` counter, so a user counts once a day whichever
+path (login, request, event, payment) marks them first.
+
+Cheap on the request path: each process remembers the (user, day) pairs it has marked (per
+``AnalyticsStore``, today's only), so a user costs one write per day per warm process; a mark
+another process made already costs one refused write, no read. Best effort: a failure is logged
+and counted as ``analytics_fact_failed``, never raised, and the next request tries again.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+import weakref
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from chalicelib.domain.clock import business_date
+from chalicelib.services.deps import Deps
+from chalicelib.services.facts import never_fails
+
+if TYPE_CHECKING:
+    from chalicelib.store.analytics import AnalyticsStore
+
+ATTEMPTS = 3  # a transaction conflict (the same user's concurrent event batch) is tried again
+MAX_REMEMBERED = 200_000  # users remembered per process and day; past it, forget (marks are idempotent)
+
+
+class _Marked:
+    """The users a process has marked on ``day``."""
+
+    def __init__(self) -> None:
+        self.day: date | None = None
+        self.users: set[str] = set()
+        self.lock = threading.Lock()
+
+    def known(self, user_id: str, day: date) -> bool:
+        return self.day == day and user_id in self.users
+
+    def remember(self, user_id: str, day: date) -> None:
+        with self.lock:
+            if self.day != day or len(self.users) >= MAX_REMEMBERED:
+                self.day, self.users = day, set()
+            self.users.add(user_id)
+
+
+_MARKED: weakref.WeakKeyDictionary[AnalyticsStore, _Marked] = weakref.WeakKeyDictionary()
+_MARKED_LOCK = threading.Lock()
+
+
+def _marked(store: AnalyticsStore) -> _Marked:
+    with _MARKED_LOCK:
+        marked = _MARKED.get(store)
+        if marked is None:
+            marked = _MARKED[store] = _Marked()
+        return marked
+
+
+def visited(deps: Deps, user_id: str, at: datetime) -> None:
+    """``user_id`` opened the mini-program at ``at``: a visitor of its day, once. Free when this
+    process marked them today already; else one TransactWriteItems. Never raises."""
+    day = business_date(at)
+    if _marked(deps.analytics).known(user_id, day):
+        return
+    _mark(deps, user_id, day, at)
+
+
+@never_fails
+def _mark(deps: Deps, user_id: str, day: date, at: datetime) -> None:
+    from chalicelib.store.analytics import EVENT_TTL, State, StateChange, Tally, Write, visit_key
+
+    tally = Tally()
+    tally.add(day, "visitors")
+    write = Write(changes=(StateChange(State(visit_key(user_id, day)), {}, at + EVENT_TTL),), tally=tally)
+    for attempt in range(ATTEMPTS):
+        refused = deps.analytics.write(write)
+        if refused is None or refused.stale:  # marked now, or marked already (by any path)
+            _marked(deps.analytics).remember(user_id, day)
+            return
+        time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+    raise RuntimeError("the visit was not marked: transaction conflicts")
