@@ -46,9 +46,11 @@ def pay_config(settings: Settings) -> tuple[PayConfig, str | None]:
 def pay_client(settings: Settings) -> PayClient:
     config, platform_private = pay_config(settings)
     if settings.simulator:
+        from chalicelib.store.simulators import SimulatorStore
         from chalicelib.wechat.pay_simulator import PaySimulator
 
-        return PaySimulator(config, platform_private)
+        # what WeChat Pay remembers, kept with the data: a restart can refund an earlier order
+        return PaySimulator(config, platform_private, state=SimulatorStore("pay"))
     from chalicelib.wechat.pay import RealPayClient
 
     return RealPayClient(config)

@@ -23,9 +23,12 @@ def transfer_client(settings: Settings) -> TransferClient:
 
     config, platform_private = pay_config(settings)
     if settings.simulator:
+        from chalicelib.store.simulators import SimulatorStore
         from chalicelib.wechat.transfer_simulator import TransferSimulator
 
-        return TransferSimulator(config, platform_private, scene=transfer_scene(settings))
+        # the bills kept with the data, as for payments: a restart forgets no bill
+        return TransferSimulator(config, platform_private, scene=transfer_scene(settings),
+                                 state=SimulatorStore("transfer"))
     from chalicelib.wechat.transfer import RealTransferClient
 
     return RealTransferClient(config, transfer_scene(settings))

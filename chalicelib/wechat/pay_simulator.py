@@ -1,8 +1,11 @@
-"""WeChat Pay played in memory, speaking the protocol for real.
+"""WeChat Pay played locally, speaking the protocol for real.
 
-``PaySimulator`` implements ``PayClient`` over a dict of orders, and builds notifications exactly
-as WeChat Pay sends them (resource encrypted with the APIv3 key, body signed with the platform
-private key), so the verifier that runs in production runs in every demo and test too.
+``PaySimulator`` implements ``PayClient`` over its orders (with their payment and refunds), and
+builds notifications exactly as WeChat Pay sends them (resource encrypted with the APIv3 key,
+body signed with the platform private key), so the verifier that runs in production runs in
+every demo and test too. The orders live in a ``SimulatorState``: in memory by default; in
+simulator mode, in DynamoDB with the mall's data (``store/simulators.py``), so that a restart of
+``make dev`` can still refund an order paid before it, as WeChat Pay would.
 
 ``simulator_config`` makes the key material: throw-away RSA keys and APIv3 key generated once per
 process (lazily: never at import), unless real settings are given; see docs/wechat-pay.md.
@@ -25,6 +28,7 @@ from chalicelib.wechat.pay_crypto import (
     public_key_of,
     sign_headers,
 )
+from chalicelib.wechat.simulator_state import MemoryState, Record, SimulatorState, time_of, time_text
 
 SHANGHAI = timezone(timedelta(hours=8))
 SIMULATOR_MCH_ID = "1900000109"
@@ -96,18 +100,48 @@ class _Order:
     success_time: datetime | None = None
     refunds: dict[str, tuple[int, RefundOutcome]] = field(default_factory=dict)
 
+    def record(self) -> Record:
+        return {"description": self.description, "amount_fen": self.amount_fen, "openid": self.openid,
+                "expires_at": time_text(self.expires_at), "prepay_id": self.prepay_id, "state": self.state,
+                "transaction_id": self.transaction_id, "success_time": time_text(self.success_time),
+                "refunds": {no: [fen, outcome.status, outcome.refund_id] for no, (fen, outcome) in self.refunds.items()}}
+
+    @classmethod
+    def of(cls, record: Record) -> _Order:
+        expires_at = time_of(record["expires_at"])
+        assert expires_at is not None
+        return cls(record["description"], int(record["amount_fen"]), record["openid"], expires_at,
+                   record["prepay_id"], record["state"], record["transaction_id"], time_of(record["success_time"]),
+                   {no: (int(fen), RefundOutcome(status=status, refund_id=refund_id))
+                    for no, (fen, status, refund_id) in record["refunds"].items()})
+
 
 class PaySimulator:
-    """In-memory WeChat Pay; thread-safe; state lives as long as the process."""
+    """WeChat Pay played locally; thread-safe. Its orders live in ``state`` (in memory unless
+    given: simulator mode gives the DynamoDB one, which survives a restart)."""
 
     def __init__(self, config: PayConfig, platform_private_key_pem: str | None = None, *,
-                 clock: Callable[[], datetime] | None = None, refund_status: str = "SUCCESS") -> None:
+                 clock: Callable[[], datetime] | None = None, refund_status: str = "SUCCESS",
+                 state: SimulatorState | None = None) -> None:
         self.config = config
         self._platform_private = platform_private_key_pem
         self._clock = clock or (lambda: datetime.now(UTC))
         self._refund_status = refund_status
-        self._orders: dict[str, _Order] = {}
+        self._state = state if state is not None else MemoryState()
+        self._orders: dict[str, _Order] = {}  # the orders this instance handled, as last seen (tests read it)
         self._lock = threading.Lock()
+
+    def _find(self, out_trade_no: str) -> _Order | None:
+        """The order as the state has it now (another instance, before a restart, may have changed it)."""
+        record = self._state.load(out_trade_no)
+        if record is None:
+            return None
+        order = self._orders[out_trade_no] = _Order.of(record)
+        return order
+
+    def _keep(self, out_trade_no: str, order: _Order) -> None:
+        self._state.save(out_trade_no, order.record())
+        self._orders[out_trade_no] = order
 
     # PayClient
 
@@ -116,10 +150,10 @@ class PaySimulator:
         if amount_fen <= 0:
             raise PayRejected("amount must be at least 1 fen", wechat_code="PARAM_ERROR", wechat_status=400)
         with self._lock:
-            order = self._orders.get(out_trade_no)
+            order = self._find(out_trade_no)
             if order is None:
                 order = _Order(description, amount_fen, payer_openid, expires_at, "wx" + secrets.token_hex(16))
-                self._orders[out_trade_no] = order
+                self._keep(out_trade_no, order)
             elif (order.description, order.amount_fen, order.openid, order.expires_at) != (
                     description, amount_fen, payer_openid, expires_at):
                 raise PayRejected("out_trade_no was used with other parameters", wechat_code="OUT_TRADE_NO_USED",
@@ -136,7 +170,7 @@ class PaySimulator:
     def refund(self, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int,
                reason: str) -> RefundOutcome:
         with self._lock:
-            order = self._orders.get(out_trade_no)
+            order = self._find(out_trade_no)
             if order is None or order.state not in ("SUCCESS", "REFUND"):
                 raise PayRejected("no paid order with this number", wechat_code="RESOURCE_NOT_EXISTS", wechat_status=404)
             if out_refund_no in order.refunds:
@@ -151,11 +185,12 @@ class PaySimulator:
             outcome = RefundOutcome(status=self._refund_status, refund_id="50" + secrets.token_hex(14))
             order.refunds[out_refund_no] = (refund_fen, outcome)
             order.state = "REFUND"
+            self._keep(out_trade_no, order)
             return outcome
 
     def query(self, out_trade_no: str) -> PaymentResult | None:
         with self._lock:
-            order = self._orders.get(out_trade_no)
+            order = self._find(out_trade_no)
             if order is None:
                 return None
             paid = order.transaction_id is not None
@@ -166,12 +201,13 @@ class PaySimulator:
 
     def close(self, out_trade_no: str) -> None:
         with self._lock:
-            order = self._orders.get(out_trade_no)
+            order = self._find(out_trade_no)
             if order is None:
                 return
             if order.state in ("SUCCESS", "REFUND"):
                 raise PayRejected("the order is paid", wechat_code="ORDERPAID", wechat_status=400)
             order.state = "CLOSED"
+            self._keep(out_trade_no, order)
 
     # Playing the payer and WeChat Pay's notifications
 
@@ -185,14 +221,16 @@ class PaySimulator:
         """
         signer = self._signer()
         with self._lock:
-            order = self._orders.get(out_trade_no)
+            order = known = self._find(out_trade_no)
             if order is None:
                 if amount_fen is None:
                     raise KeyError(f"the simulator has no order {out_trade_no}; give amount_fen")
-                order = _Order("", amount_fen, payer_openid or "dev:unknown", now, "")
+                order = _Order("", amount_fen, payer_openid or "dev:unknown", now, "")  # not kept
             if trade_state == "SUCCESS" and order.transaction_id is None:
                 order.state, order.success_time = "SUCCESS", now
                 order.transaction_id = "4200" + now.strftime("%Y%m%d") + secrets.token_hex(8)
+                if known is not None:
+                    self._keep(out_trade_no, order)
             total = order.amount_fen if amount_fen is None else amount_fen
             resource = {
                 "mchid": self.config.mch_id, "appid": self.config.app_id, "out_trade_no": out_trade_no,
@@ -210,7 +248,9 @@ class PaySimulator:
         """The notification of a refund the simulator has made."""
         signer = self._signer()
         with self._lock:
-            order = self._orders[out_trade_no]
+            order = self._find(out_trade_no)
+            if order is None:
+                raise KeyError(f"the simulator has no order {out_trade_no}")
             refund_fen, outcome = order.refunds[out_refund_no]
             resource = {
                 "mchid": self.config.mch_id, "out_trade_no": out_trade_no, "transaction_id": order.transaction_id,

@@ -1,7 +1,8 @@
 """WeChat Pay's merchant transfer played in memory, with WeChat's rules and real notifications.
 
-``TransferSimulator`` implements ``TransferClient`` over a dict of bills (thread-safe, for the
-life of the process, like ``PaySimulator``) and plays the user and WeChat Pay afterwards:
+``TransferSimulator`` implements ``TransferClient`` over its bills (thread-safe; kept in a
+``SimulatorState`` like ``PaySimulator``'s orders: in memory by default, in DynamoDB with the
+mall's data in simulator mode, so a ``make dev`` restart forgets no bill) and plays the user and WeChat Pay afterwards:
 ``confirm`` moves a bill to its final state and returns the ``MCHTRANSFER.BILL.FINISHED``
 notification WeChat Pay would send, encrypted with the APIv3 key and signed with the platform
 key, so the production verifier checks it. Key material: ``pay_simulator.simulator_config``.
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from chalicelib.wechat.pay import PayConfig
 from chalicelib.wechat.pay_crypto import encrypt_resource, new_nonce, sign_headers
 from chalicelib.wechat.pay_simulator import SHANGHAI, SimulatorCannotSign
+from chalicelib.wechat.simulator_state import MemoryState, Record, SimulatorState, time_of, time_text
 from chalicelib.wechat.transfer import (
     NAME_REQUIRED_FROM_FEN,
     TRANSFER_EVENT,
@@ -55,20 +57,53 @@ class _Entry:
     bill: TransferBill
     created_at: datetime
 
+    def record(self) -> Record:
+        bill = self.bill
+        return {"openid": self.request.openid, "amount_fen": self.request.amount_fen, "remark": self.request.remark,
+                "named": self.request.named, "created_at": time_text(self.created_at),
+                "transfer_bill_no": bill.transfer_bill_no, "state": str(bill.state), "bill_amount_fen": bill.amount_fen,
+                "package_info": bill.package_info, "fail_reason": bill.fail_reason,
+                "updated_at": time_text(bill.updated_at)}
+
+    @classmethod
+    def of(cls, out_bill_no: str, record: Record) -> _Entry:
+        request = _Request(record["openid"], int(record["amount_fen"]), record["remark"], bool(record["named"]))
+        bill = TransferBill(out_bill_no=out_bill_no, transfer_bill_no=record["transfer_bill_no"],
+                            state=TransferState(record["state"]), amount_fen=record["bill_amount_fen"],
+                            package_info=record["package_info"], fail_reason=record["fail_reason"],
+                            updated_at=time_of(record["updated_at"]))
+        created_at = time_of(record["created_at"])
+        assert created_at is not None
+        return cls(request, bill, created_at)
+
 
 class TransferSimulator:
     """In-memory merchant transfer. ``balance_too_low = True`` makes every new bill refused with
     403 NOT_ENOUGH (nothing is created, so the same number succeeds once it is switched off)."""
 
     def __init__(self, config: PayConfig, platform_private_key_pem: str | None = None, *,
-                 scene: TransferScene | None = None, clock: Callable[[], datetime] | None = None) -> None:
+                 scene: TransferScene | None = None, clock: Callable[[], datetime] | None = None,
+                 state: SimulatorState | None = None) -> None:
         self.config = config
         self.scene = scene or TransferScene()
         self.balance_too_low = False
         self._platform_private = platform_private_key_pem
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._bills: dict[str, _Entry] = {}
+        self._state = state if state is not None else MemoryState()
+        self._bills: dict[str, _Entry] = {}  # the bills this instance handled, as last seen (tests read it)
         self._lock = threading.Lock()
+
+    def _find(self, out_bill_no: str) -> _Entry | None:
+        """The bill as the state has it now (another instance, before a restart, may have changed it)."""
+        record = self._state.load(out_bill_no)
+        if record is None:
+            return None
+        entry = self._bills[out_bill_no] = _Entry.of(out_bill_no, record)
+        return entry
+
+    def _keep(self, out_bill_no: str, entry: _Entry) -> None:
+        self._state.save(out_bill_no, entry.record())
+        self._bills[out_bill_no] = entry
 
     # TransferClient
 
@@ -77,7 +112,7 @@ class TransferSimulator:
         check_out_bill_no(out_bill_no)
         request = _Request(openid, amount_fen, remark[:32], bool(user_name))
         with self._lock:
-            known = self._bills.get(out_bill_no)
+            known = self._find(out_bill_no)
             if known is not None:
                 if known.request != request:
                     raise TransferRejected("单号已存在但信息不一致,请查单后比较确认", wechat_code="INVALID_REQUEST",
@@ -91,18 +126,18 @@ class TransferSimulator:
             bill = TransferBill(out_bill_no=out_bill_no, transfer_bill_no=_bill_number(now),
                                 state=TransferState.WAIT_USER_CONFIRM, amount_fen=amount_fen,
                                 package_info=_package_info(), updated_at=now)
-            self._bills[out_bill_no] = _Entry(request, bill, now)
+            self._keep(out_bill_no, _Entry(request, bill, now))
             return _as_created(bill)
 
     def query_bill(self, out_bill_no: str) -> TransferBill | None:
         with self._lock:
-            known = self._bills.get(check_out_bill_no(out_bill_no))
+            known = self._find(check_out_bill_no(out_bill_no))
             return None if known is None else known.bill
 
     def cancel_bill(self, out_bill_no: str) -> TransferBill:
         """Cancels at once (WeChat passes through CANCELING); a cancelled bill cancels again."""
         with self._lock:
-            known = self._bills.get(check_out_bill_no(out_bill_no))
+            known = self._find(check_out_bill_no(out_bill_no))
             if known is None:
                 raise TransferRejected("记录不存在", wechat_code="NOT_FOUND", wechat_status=404)
             bill = known.bill
@@ -112,6 +147,7 @@ class TransferSimulator:
                                            wechat_status=400)
                 bill = known.bill = replace(bill, state=TransferState.CANCELLED, package_info=None,
                                             updated_at=self._clock())
+                self._keep(out_bill_no, known)
             return TransferBill(out_bill_no=out_bill_no, transfer_bill_no=bill.transfer_bill_no, state=bill.state,
                                 updated_at=bill.updated_at)
 
@@ -128,11 +164,12 @@ class TransferSimulator:
         state, fail_reason = OUTCOMES[outcome]
         signer = self._signer()
         with self._lock:
-            entry = self._bills.get(out_bill_no)
+            entry = self._find(out_bill_no)
             if entry is None:
                 raise ValueError(f"the simulator has no transfer bill {out_bill_no}")
             if entry.bill.state in _OPEN:
                 entry.bill = replace(entry.bill, state=state, fail_reason=fail_reason, package_info=None, updated_at=now)
+                self._keep(out_bill_no, entry)
             elif entry.bill.state is not state:
                 raise ValueError(f"transfer bill {out_bill_no} ended as {entry.bill.state} already")
             resource = self._resource(entry, now)
