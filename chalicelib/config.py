@@ -236,6 +236,9 @@ class Settings(_Frozen):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     content_table: str = "fenxiao-dev-content"  # lexicon versions, materials, the review queue
     analytics_table: str = "fenxiao-dev-analytics"  # day aggregates, metric rows, experiments (docs/metrics.md)
+    # the table of what the WeChat simulators remember (simulator mode only, never deployed: not a
+    # ``*_table`` setting, which infra/ turns into a stack's table; store/simulators.py)
+    simulator_state: str = "fenxiao-dev-simulator"
     lexicon_refresh_seconds: float = Field(default=10.0, ge=0, le=3600)  # 0: read the version on every check
     invite_link_template: str = Field(default="/pages/index/index?invite_code={invite_code}&material_id={material_id}",
                                       pattern=r"\{invite_code\}")
@@ -291,6 +294,7 @@ _ENV = {
     "max_body_bytes": "MAX_BODY_BYTES",
     "content_table": "CONTENT_TABLE",
     "analytics_table": "ANALYTICS_TABLE",
+    "simulator_state": "SIMULATOR_STATE_TABLE",
     "lexicon_refresh_seconds": "LEXICON_REFRESH_SECONDS",
     "invite_link_template": "INVITE_LINK_TEMPLATE",
     **{f"wechat_pay_{name}": f"WECHAT_PAY_{name.upper()}" for name in (

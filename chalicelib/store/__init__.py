@@ -44,7 +44,7 @@ Access patterns (pattern → table → key / index → operation):
 | remember a user's latest product views   | analytics | pk="rec#u#<user>", sk="viewed" (TTL 30 d) | PutItem per events batch with product views |
 | count a batch of events (≤ 49 a chunk)  | analytics | "uv#<user>"/day + "sess#<session>"/day (states); "evt#<id>" markers (absent), "day#<day>"/"s#<0-7>", "pday#<day>"/"p#<product>#<0-3>" | BatchGetItem (consistent) + TransactWriteItems per chunk and day |
 | mark a visitor (login, authenticated request; once per user, day and process) | analytics | "uv#<user>"/day put if absent + a random day shard's `visitors` | TransactWriteItems (refused: marked already, nothing else) |
-| WeChat Pay / transfer simulator state (simulator mode) | analytics | "sim#pay#<out_trade_no>" / "sim#transfer#<out_bill_no>", sk "state" | GetItem (consistent) per call + PutItem per change |
+| WeChat Pay / transfer simulator state (simulator mode only) | simulator (local, not deployed) | pk="pay#<out_trade_no>" / "transfer#<out_bill_no>" | GetItem (consistent) per call + PutItem per change |
 | count a fact (login, bind, ship, complete, withdrawal paid) | analytics | "fact#<kind>#<id>" (absent) + a random day shard (+ "u#<user>"/"buyer" at registration) | TransactWriteItems |
 | count a paid order                       | analytics | "u#<buyer>"/"buyer" + "u#<payee>"/"dist" (versioned states), "uv#<buyer>"/day; "fact#paid#<order>" (absent), day and product shards, changed states, "basket#<day>"/order | BatchGetItem (consistent) + TransactWriteItems |
 | a day's counters and its metric window   | analytics | "day#<day>"/"s#0..7" of yesterday and the day + "metrics"/"win#<day − 2>" | BatchGetItem (fixed keys) |

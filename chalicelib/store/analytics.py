@@ -22,9 +22,6 @@ pk                             sk                   what (owner)
 ``metrics``                    ``day#YYYY-MM-DD``   the row ``compute_metrics`` stored for a day
 ``metrics``                    ``win#YYYY-MM-DD``   the day's metric windows (``metric_windows``)
 ``exp#…``                      (C's choice)         experiments (store/experiments.py)
-``sim#pay#<out_trade_no>``     ``state``            the WeChat Pay simulator's order, payment and
-                                                    refunds, JSON (simulator mode; store/simulators.py)
-``sim#transfer#<out_bill_no>`` ``state``            the transfer simulator's bill (idem)
 ``rec#…``                      (C's choice)         recommendations (store/recommendations.py)
 =============================  ===================  ===============================================
 

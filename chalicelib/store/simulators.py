@@ -2,36 +2,45 @@
 payments, refunds and transfer bills, kept with the mall's data so that a ``make dev`` restart
 can still refund an order paid before it (``wechat/simulator_state.py``).
 
-Items of the analytics table under their own prefix, one per record, the record as JSON in
-``data``: ``sim#<kind>#<key>``/``state`` (``kind``: ``pay`` per out_trade_no, ``transfer`` per
-out_bill_no). Load: GetItem (consistent); save: PutItem. The simulator serialises its own calls
-with a lock, and one process runs the local API.
+A table of its own (setting ``simulator_state``, env ``SIMULATOR_STATE_TABLE``), created by
+``tables.ensure_tables`` in simulator mode only: it is WeChat's memory, not ours, so it is not
+among ``base.all_models()`` (never deployed, never snapshotted or faulted by tests/faults.py).
+One item per record, the record as JSON in ``data``: ``pk`` = ``<kind>#<key>`` (``pay#<out_trade_no>``,
+``transfer#<out_bill_no>``). Load: GetItem (consistent); save: PutItem. The simulator serialises
+its own calls with a lock, and one process runs the local API.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from chalicelib.store.analytics import AnalyticsItem
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.models import Model
 
-SORT_KEY = "state"
+from chalicelib.config import get_settings
+from chalicelib.store.base import BaseMeta
+
+
+class SimulatorItem(Model):
+    class Meta(BaseMeta):
+        table_name = get_settings().simulator_state
+
+    pk = UnicodeAttribute(hash_key=True)
+    data = UnicodeAttribute(null=True)  # JSON
 
 
 class SimulatorStore:
-    """``SimulatorState`` over DynamoDB, records of one ``kind``."""
+    """``SimulatorState`` over DynamoDB, the records of one ``kind``."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
 
-    def _pk(self, key: str) -> str:
-        return f"sim#{self.kind}#{key}"
-
     def load(self, key: str) -> dict[str, Any] | None:
         try:
-            item = AnalyticsItem.get(self._pk(key), SORT_KEY, consistent_read=True)
-        except AnalyticsItem.DoesNotExist:
+            item = SimulatorItem.get(f"{self.kind}#{key}", consistent_read=True)
+        except SimulatorItem.DoesNotExist:
             return None
         return json.loads(item.data or "{}")  # type: ignore[no-any-return]
 
     def save(self, key: str, record: dict[str, Any]) -> None:
-        AnalyticsItem(self._pk(key), SORT_KEY, data=json.dumps(record, ensure_ascii=False, separators=(",", ":"))).save()
+        SimulatorItem(f"{self.kind}#{key}", data=json.dumps(record, ensure_ascii=False, separators=(",", ":"))).save()

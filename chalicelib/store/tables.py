@@ -35,10 +35,23 @@ def _hash_first(keys: Any) -> list[dict[str, str]]:
                   key=lambda k: k["KeyType"] != "HASH")
 
 
+def local_models() -> list[type[Model]]:
+    """The models of this stack's tables: ``all_models()`` and, in simulator mode, the WeChat
+    simulators' own table (``store/simulators.py``; never deployed)."""
+    from chalicelib.config import get_settings
+
+    if not get_settings().simulator:
+        return all_models()
+    from chalicelib.store.simulators import SimulatorItem
+
+    return [*all_models(), SimulatorItem]
+
+
 def ensure_tables() -> list[str]:
-    """Create every missing table and wait until it is active. Returns the names created."""
+    """Create every missing table (``local_models()``) and wait until it is active. Returns the
+    names created."""
     created = []
-    for model in all_models():
+    for model in local_models():
         if not model.exists():
             model.create_table(wait=True)
             created.append(model.Meta.table_name)
@@ -78,7 +91,7 @@ def _wait_active(client: Any, table: str, index: str) -> None:
 
 def reset_connections() -> None:
     """Forget cached clients (after the endpoint changed, e.g. in tests)."""
-    for model in all_models():
+    for model in local_models():
         model._connection = None
 
 
