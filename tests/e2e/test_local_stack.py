@@ -119,3 +119,33 @@ def test_restarting_the_stack_on_the_same_data_directory_keeps_the_team(
     assert alice_again == alice_id
     assert team["direct_count"] == 1
     assert [member["user_id"] for member in team["direct"]] == [bob_id]
+
+
+def test_an_order_paid_before_a_restart_is_refunded_after_it(tmp_path: Path, stack_log: Path) -> None:
+    """The WeChat Pay simulator's payments are kept with the data (issue 13): a refund after
+    ``make dev`` restarts no longer fails with RESOURCE_NOT_EXISTS."""
+    reason = fallback_reason()
+    if reason:
+        pytest.skip(f"only DynamoDB Local keeps data across restarts ({reason}; moto is in memory)")
+    db_dir = tmp_path / "db"
+    with run_stack(free_port(), db_dir, READY_TIMEOUT, log_path=stack_log, env=SIMULATOR) as url:
+        api = Client(url)
+        token, _ = api.login("dev:restart-buyer")
+        status, listed = api.call("GET", "/v1/products", token=token)
+        assert status == 200 and listed["items"], listed
+        body = {"items": [{"product_id": listed["items"][0]["product_id"], "quantity": 1}],
+                "address": {"name": "张三", "phone": "13800000000", "detail": "上海市徐汇区 1 号"}}
+        request = urllib.request.Request(url + "/v1/orders", data=json.dumps(body).encode(), method="POST", headers={
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}", "Idempotency-Key": "restart-1"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            order_id = json.loads(response.read())["order_id"]
+        status, paid = api.call("POST", f"/v1/dev/pay/{order_id}")
+        assert status == 200 and paid["status"] == "paid", paid
+
+    with run_stack(free_port(), db_dir, READY_TIMEOUT, log_path=stack_log, env=SIMULATOR) as url:
+        api = Client(url)
+        token, _ = api.login("dev:restart-buyer")
+        status, refunded = api.call("POST", f"/v1/orders/{order_id}/refund", {"reason": "不想要了"}, token)
+
+    assert status == 200, refunded
+    assert refunded["status"] == "refunded"
