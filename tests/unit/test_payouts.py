@@ -97,4 +97,16 @@ def test_a_product_the_margin_rule_accepts_never_pays_out_more_than_its_margin(
         return
     line = Line("p", "x", 1, price, cost, level1_bp, level2_bp)
     shares = commission_shares([line], Upline("u1", "u2"), uplift)
-    assert sum(s.amount_fen for s in shares) + team_bonus_fen(price, team_bp) <= price - cost
+    both_partners_bonuses = 2 * team_bonus_fen(price, team_bp)  # level 1 and level 2 each earn it
+    assert sum(s.amount_fen for s in shares) + both_partners_bonuses <= price - cost
+
+
+def test_a_margin_that_covers_only_one_team_bonus_is_refused() -> None:
+    # 100 yuan, 40 yuan of margin: partner level 1 35 + level 2 2 + one 3% bonus = 40 fits, two do not
+    product = Product("p", "x", "beauty", 6_000, 10_000, 1, 2_500, 200)
+    try:
+        check_margin(product, 1_000, 300)
+    except CommissionExceedsMargin as refused:
+        assert refused.details["largest_payout_fen"] == 4_300
+    else:
+        raise AssertionError("a product paying two team bonuses beyond its margin was accepted")
