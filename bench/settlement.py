@@ -25,6 +25,18 @@ AVAILABLE_AT = datetime(2026, 11, 12, 16, 0, tzinfo=UTC)  # 2026-11-13 00:00 in 
 NOW = AVAILABLE_AT + timedelta(minutes=10)
 
 
+def seed_available(user_id: str, month: str, fen: int, now: datetime) -> None:
+    """``fen`` in ``available`` the way money gets there, with the entries explaining it: a
+    partner's team bonus of ``month`` (a month nobody else uses) accrued into pending, then
+    settled. For scenarios that need money to withdraw."""
+    from chalicelib.store.ledger import DueCommission, LedgerItem, SettlementStore, team_sales_key
+    from chalicelib.store.rewards import RewardStore
+
+    LedgerItem(user_id, team_sales_key(month), amount_fen=fen).save()
+    RewardStore().accrue_team_bonus(user_id, month, fen, fen, 10_000, now, now)
+    SettlementStore().settle([DueCommission(user_id, "", 0, fen, month)], now)
+
+
 def seed_frozen(n: int, users: int, prefix: str = "s", with_entries: bool = True,
                 available_at: datetime = AVAILABLE_AT) -> dict[str, int]:
     """``n`` frozen commissions of 1–100 fen spread over ``users`` users, listed for settlement at

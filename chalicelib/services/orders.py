@@ -23,6 +23,7 @@ from chalicelib.domain.orders import (
     payout_upline,
     price_lines,
 )
+from chalicelib.domain.payouts import team_sharers
 from chalicelib.services import facts
 from chalicelib.services.deps import Deps
 from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
@@ -181,11 +182,13 @@ def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = N
             return current
         check_transition(current.status, OrderStatus.REFUNDED)
         payees = [(s.user_id, s.level) for s in current.commissions]
-        statuses = {(c.user_id, c.level): c.status for c in deps.ledger.commissions_of_order(order_id, payees)}
-        level1 = deps.users.get(current.upline.level1) if current.upline.level1 else None
         assert current.paid_at is not None
+        paid_month = business_month(current.paid_at)
+        commissions, bonuses = deps.ledger.refund_reads(order_id, payees, team_sharers(current.upline), paid_month)
+        statuses = {(c.user_id, c.level): c.status for c in commissions}
+        level1 = deps.users.get(current.upline.level1) if current.upline.level1 else None
         deps.orders.refund(current, statuses, deps.clock(), current.status is OrderStatus.PAID,
-                           level1.sales.month if level1 else None, business_month(current.paid_at))
+                           level1.sales.month if level1 else None, paid_month, bonuses)
         return _reload(order_id, deps)
 
     return run_until_committed(step, what="this order")

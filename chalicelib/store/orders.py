@@ -27,17 +27,19 @@ from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
 from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
-from chalicelib.domain.payouts import team_sharers
+from chalicelib.domain.payouts import team_bonus_refund_fen, team_sharers
 from chalicelib.domain.users import User
 from chalicelib.store.base import BaseMeta, paginate, transaction_failure
 from chalicelib.store.ledger import (
     WALLET,
     CommissionStatus,
     LedgerItem,
+    TeamBonus,
     bucket_attr,
     commission_key,
     entry_key,
     settle_index,
+    team_bonus_key,
     team_sales_key,
     touch,
     unlist_settlement,
@@ -349,13 +351,19 @@ class OrderStore:
             raise transaction_failure(exc) from exc
 
     def refund(self, order: Order, statuses: dict[tuple[str, int], CommissionStatus], now: datetime,
-               return_stock: bool, level1_sales_month: str | None, paid_month: str) -> None:
+               return_stock: bool, level1_sales_month: str | None, paid_month: str,
+               bonuses: dict[str, TeamBonus] | None = None) -> None:
         """Refunded: stock back where unshipped; commission not yet settled reversed, commission
         already settled clawed back from the available balance (which may go negative); the
         refund day's counters (analytics) in the same transaction, so a retry after a crash or a
-        timeout, which finds the order refunded, needs to count nothing."""
+        timeout, which finds the order refunded, needs to count nothing.
+        The team sales of the paid month go down for level 1 and level 2; where a sharer's bonus
+        of that month has accrued (``bonuses``, as read), the order's share of it is reversed from
+        pending or clawed back from available, conditioned on the status read; where none was
+        read, conditioned on none having accrued since (the accrual reads the sales)."""
         from chalicelib.store.analytics import count_in
 
+        wallets: dict[str, dict[str, int]] = {}
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
@@ -369,16 +377,18 @@ class OrderStore:
                     status = statuses[(share.user_id, share.level)]
                     if status is CommissionStatus.AVAILABLE:
                         _move(tx, share, order.order_id, "clawback", "available", None, now,
-                              new_status=CommissionStatus.CLAWED_BACK, expected=status)
+                              new_status=CommissionStatus.CLAWED_BACK, expected=status, wallets=wallets)
                     elif status in (CommissionStatus.PENDING, CommissionStatus.FROZEN):
                         _move(tx, share, order.order_id, "reversal", status.value, None, now,
-                              new_status=CommissionStatus.REVERSED, expected=status)
+                              new_status=CommissionStatus.REVERSED, expected=status, wallets=wallets)
                 if order.upline.level1 and level1_sales_month in (paid_month, _next_month(paid_month)):
                     attr = UserItem.month_sales_fen if level1_sales_month == paid_month \
                         else UserItem.previous_month_sales_fen
                     tx.update(UserItem(order.upline.level1, PROFILE), actions=[attr.add(-order.amount_fen)],
                               condition=_sales_month_is(level1_sales_month))
-                _team_sales(tx, order, paid_month, -order.amount_fen)
+                _team_sales(tx, order, paid_month, -order.amount_fen, bonuses or {})
+                _take_back_team_bonuses(tx, order, bonuses or {}, now, wallets)
+                _write_wallets(tx, wallets, now)
                 count_in(tx, business_date(now), {"refunds": 1, "refunded_fen": order.amount_fen,
                                                   "refunded_cost_fen": sum(line.cost_fen for line in order.lines)})
         except TransactWriteError as exc:
@@ -395,8 +405,10 @@ class OrderStore:
 
 def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str | None, target: str | None,
           now: datetime, new_status: CommissionStatus, expected: CommissionStatus | None = None,
-          available_at: datetime | None = None) -> None:
-    """One commission movement: its status, the wallet balances and the entry explaining it."""
+          available_at: datetime | None = None, wallets: dict[str, dict[str, int]] | None = None) -> None:
+    """One commission movement: its status, the wallet balances and the entry explaining it.
+    With ``wallets``, the balance change is added there, for one update per wallet later (a
+    transaction may not touch an item twice: a refund also takes back team bonuses)."""
     commission = LedgerItem(share.user_id, commission_key(order_id, share.level))
     if expected is None:
         commission = LedgerItem(share.user_id, commission_key(order_id, share.level), order_id=order_id,
@@ -410,22 +422,66 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
         else:
             actions += unlist_settlement()
         tx.update(commission, actions=actions, condition=LedgerItem.status == expected.value)
-    balance: list[Any] = [touch(now)]
-    if source:
-        balance.append(bucket_attr(source).add(-share.amount_fen))
-    if target:
-        balance.append(bucket_attr(target).add(share.amount_fen))
-    tx.update(LedgerItem(share.user_id, WALLET), actions=balance)
+    if wallets is not None:
+        _add_to(wallets, share.user_id, source, target, share.amount_fen)
+    else:
+        balance: list[Any] = [touch(now)]
+        if source:
+            balance.append(bucket_attr(source).add(-share.amount_fen))
+        if target:
+            balance.append(bucket_attr(target).add(share.amount_fen))
+        tx.update(LedgerItem(share.user_id, WALLET), actions=balance)
     tx.save(LedgerItem(share.user_id, entry_key(order_id, share.level, kind), order_id=order_id, level=share.level,
                        amount_fen=share.amount_fen, kind=kind, at=now, status=f"{source or '-'}>{target or '-'}"),
             condition=LedgerItem.sk.does_not_exist())
 
 
-def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int) -> None:
+def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int,
+                accrued: dict[str, TeamBonus] | None = None) -> None:
     """The team sales of ``month`` (the team bonus's base) of whoever the domain says shares in
-    the order's (``payouts.team_sharers``) move by ``fen``."""
+    the order's (``payouts.team_sharers``) move by ``fen``. With ``accrued`` (a refund: the
+    bonuses read), a sharer without a bonus read is conditioned on none having accrued since."""
     for user_id in team_sharers(order.upline):
-        tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)])
+        condition = None if accrued is None or user_id in accrued else LedgerItem.paid_at.does_not_exist()
+        tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)],
+                  condition=condition)
+
+
+def _take_back_team_bonuses(tx: TransactWrite, order: Order, bonuses: dict[str, TeamBonus], now: datetime,
+                            wallets: dict[str, dict[str, int]]) -> None:
+    """A refunded order's share of each accrued team bonus of its month: reversed from pending, or
+    clawed back from available (which may go negative, like a commission's clawback), with the
+    entry explaining it; conditioned on the bonus's status as read (settlement racing it)."""
+    for user_id in team_sharers(order.upline):
+        bonus = bonuses.get(user_id)
+        if bonus is None:
+            continue
+        fen = team_bonus_refund_fen(order.amount_fen, bonus.rate_bp, bonus.amount_fen)
+        if fen == 0:
+            continue
+        kind = "team_bonus_clawback" if bonus.status is CommissionStatus.AVAILABLE else "team_bonus_reversal"
+        tx.update(LedgerItem(user_id, team_bonus_key(bonus.month)), actions=[LedgerItem.amount_fen.add(-fen)],
+                  condition=LedgerItem.status == bonus.status.value)
+        tx.save(LedgerItem(user_id, entry_key(order.order_id, 0, kind), order_id=order.order_id, level=0,
+                           amount_fen=fen, kind=kind, at=now, status=f"{bonus.status.value}>-"),
+                condition=LedgerItem.sk.does_not_exist())
+        _add_to(wallets, user_id, bonus.status.value, None, fen)
+
+
+def _add_to(wallets: dict[str, dict[str, int]], user_id: str, source: str | None, target: str | None,
+            fen: int) -> None:
+    balances = wallets.setdefault(user_id, {})
+    if source:
+        balances[source] = balances.get(source, 0) - fen
+    if target:
+        balances[target] = balances.get(target, 0) + fen
+
+
+def _write_wallets(tx: TransactWrite, wallets: dict[str, dict[str, int]], now: datetime) -> None:
+    """One update per wallet with the sum of its movements in this transaction."""
+    for user_id, balances in wallets.items():
+        tx.update(LedgerItem(user_id, WALLET),
+                  actions=[touch(now), *(bucket_attr(b).add(fen) for b, fen in balances.items())])
 
 
 def _count_is(attr: NumberAttribute, value: int) -> Condition:

@@ -6,11 +6,11 @@ from collections import Counter
 
 import pytest
 
+from bench.settlement import seed_available
 from chalicelib.domain.identity import check_char
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
 from chalicelib.services import identity, settlement, withdrawals
 from chalicelib.services.deps import Deps
-from chalicelib.store.rewards import RewardStore
 from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race
@@ -26,7 +26,7 @@ def id_number() -> str:
 def earner(deps: Deps, fen: int) -> str:
     user_id = login(deps, "wd")
     identity.verify_real_name(user_id, "李四", id_number(), deps)
-    assert RewardStore().pay_team_bonus(user_id, "2026-10", fen, deps.clock())
+    seed_available(user_id, "2026-10", fen, deps.clock())
     return user_id
 
 

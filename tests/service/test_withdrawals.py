@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bench.settlement import seed_available
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.identity import check_char
 from chalicelib.domain.orders import IdempotencyKeyReused
@@ -22,7 +23,6 @@ from chalicelib.domain.withdrawals import (
 )
 from chalicelib.services import identity, settlement, withdrawals
 from chalicelib.services.deps import Deps
-from chalicelib.store.rewards import RewardStore
 from chalicelib.wechat.transfer import TransferRejected
 from chalicelib.wechat.transfer_results import TransferBill, TransferState
 from tests.service.test_orders import login
@@ -84,7 +84,7 @@ _credits = iter(range(1, 10_000))
 def credit(deps: Deps, user_id: str, fen: int) -> None:
     """Money in ``available`` with the entry that explains it (a team bonus of a fresh month)."""
     month = next(_credits)
-    assert RewardStore().pay_team_bonus(user_id, f"{2000 + month // 12}-{month % 12 + 1:02d}", fen, deps.clock())
+    seed_available(user_id, f"{2000 + month // 12}-{month % 12 + 1:02d}", fen, deps.clock())
 
 
 def verified(deps: Deps, name: str, fen: int = 0, n: int = 1) -> str:
@@ -114,7 +114,7 @@ def test_a_small_withdrawal_leaves_available_at_once_and_is_paid_when_the_user_c
     assert again.status is WithdrawalStatus.PAID
     assert consistent(deps, user)["withdrawn"] == 2_000 and deps.ledger.wallet(user)["withdrawing"] == 0
     kinds = sorted(e["kind"] for e in deps.ledger.entries(user))
-    assert kinds == ["team_bonus", "withdrawal", "withdrawal_paid"]
+    assert kinds == ["settlement", "team_bonus", "withdrawal", "withdrawal_paid"]
     assert deps.withdrawals.open("in_flight", 10, None)[0] == []
 
 
