@@ -440,11 +440,13 @@ def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int,
                 accrued: dict[str, TeamBonus] | None = None) -> None:
     """The team sales of ``month`` (the team bonus's base) of whoever the domain says shares in
     the order's (``payouts.team_sharers``) move by ``fen``. With ``accrued`` (a refund: the
-    bonuses read), a sharer without a bonus read is conditioned on none having accrued since."""
+    bonuses read), a sharer without a bonus read is conditioned on none having accrued since
+    (the bonus item still absent; a month paid before bonuses had their own item has none, and
+    its refunds take nothing back, as then)."""
     for user_id in team_sharers(order.upline):
-        condition = None if accrued is None or user_id in accrued else LedgerItem.paid_at.does_not_exist()
-        tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)],
-                  condition=condition)
+        tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)])
+        if accrued is not None and user_id not in accrued:
+            tx.condition_check(LedgerItem, user_id, team_bonus_key(month), condition=LedgerItem.sk.does_not_exist())
 
 
 def _take_back_team_bonuses(tx: TransactWrite, order: Order, bonuses: dict[str, TeamBonus], now: datetime,

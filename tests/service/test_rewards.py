@@ -136,6 +136,18 @@ def test_a_distributor_partner_only_by_a_later_months_decision_is_not_paid_for_t
     assert rewards.team_bonus(DECEMBER_1ST, deps)["partners"] == 0
 
 
+def test_a_refund_in_a_month_paid_before_bonuses_had_their_own_item_goes_through_and_takes_nothing_back(
+        deps, clock, product):
+    partner, _ = team(deps, product)
+    kept = [o for o in deps.orders.by_buyer(login(deps, "direct"), 10, None)[0] if o.status.value == "paid"]
+    sales = LedgerItem.get(partner, "teamsales#2026-11")
+    sales.update(actions=[LedgerItem.paid_at.set(DECEMBER_1ST), LedgerItem.bonus_fen.set(300)])  # the old way
+    clock.at = DECEMBER_1ST + timedelta(days=1)
+    assert orders.refund(kept[0].order_id, Caller(kept[0].buyer_id, "user"), "不想要了", deps).status.value == "refunded"
+    assert [e for e in deps.ledger.entries(partner) if e["kind"].startswith("team_bonus")] == []
+    assert settlement.wallet_differences(partner, deps) == {}
+
+
 def test_an_interrupted_run_is_finished_without_paying_twice(deps, product):
     partner, _ = team(deps, product)
     from chalicelib.store.rewards import RewardStore
