@@ -21,8 +21,9 @@ else:
 bp = Blueprint(__name__)
 NoTransferYet = error("NO_TRANSFER_YET", Kind.CONFLICT,
                       "The withdrawal has no transfer bill at WeChat Pay (under review, or not created yet).")
-REQUEST_ERRORS = ("IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "REAL_NAME_REQUIRED", "BELOW_MINIMUM",
-                  "DAILY_LIMIT_EXCEEDED", "INSUFFICIENT_BALANCE", "VALIDATION_FAILED")
+# In the order they are checked (docs/wallet.md "Refusal order").
+REQUEST_ERRORS = ("VALIDATION_FAILED", "IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "REAL_NAME_REQUIRED",
+                  "BELOW_MINIMUM", "INSUFFICIENT_BALANCE", "DAILY_LIMIT_EXCEEDED")
 
 
 def _out(w: Withdrawal, call: Call) -> s.WithdrawalOut:

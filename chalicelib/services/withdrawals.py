@@ -23,11 +23,11 @@ from chalicelib.domain.withdrawals import (
     WithdrawalStatus,
     check_request,
     daily_limit_exceeded,
+    daily_limit_reached,
     insufficient_balance,
     needs_review,
     user_name_needed,
     withdrawal_id_for,
-    within_daily_limits,
 )
 from chalicelib.services.deps import Deps
 from chalicelib.services.retry import run_until_committed
@@ -72,12 +72,15 @@ def request_withdrawal(user_id: str, amount_fen: int, idempotency_key: str, deps
 
 
 def _check(amount_fen: int, real_name_verified: bool, reads: RequestReads, limits: WithdrawalLimits) -> None:
-    """The domain's refusals, in order, on what was read."""
+    """The domain's refusals, in order (docs/wallet.md "Refusal order"), on what was read: real
+    name, minimum, then the balance before the daily limits (money that is not there is the first
+    reason, whatever the day's counters say); the store's transaction refuses in the same order."""
     check_request(amount_fen, real_name_verified, limits)
-    if not within_daily_limits(reads.count_today, reads.amount_today_fen, amount_fen, limits):
-        raise daily_limit_exceeded(limits)
     if reads.available_fen < amount_fen:
         raise insufficient_balance(reads.available_fen)
+    exceeded = daily_limit_reached(reads.count_today, reads.amount_today_fen, amount_fen, limits)
+    if exceeded is not None:
+        raise daily_limit_exceeded(limits, exceeded)
 
 
 def _replayed(existing: Withdrawal, amount_fen: int) -> Withdrawal:

@@ -108,9 +108,10 @@ class WithdrawalStore:
     def request(self, w: Withdrawal, limits: WithdrawalLimits, day: str) -> None:
         """The request, at once: the withdrawal (absent before), ``available → withdrawing`` (only
         when ``available`` covers it), its entry, and the day's count and amount (only within
-        the limits). Raises DAILY_LIMIT_EXCEEDED or INSUFFICIENT_BALANCE when the day's counters
-        or the balance refused it; TransactionFailed (read again) on a conflict, or when the
-        withdrawal was requested meanwhile (then the caller's read answers the replay)."""
+        the limits). Raises INSUFFICIENT_BALANCE when the balance refused it (first, as the
+        service checks), else DAILY_LIMIT_EXCEEDED when the day's counters did; TransactionFailed
+        (read again) on a conflict, or when the withdrawal was requested meanwhile (then the
+        caller's read answers the replay)."""
         now, fen = w.requested_at, w.amount_fen
         marker = _open_marker(w.status)
         item = LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM, wd_user=w.user_id, wd_key=f"{iso(now)}#{w.withdrawal_id}",
@@ -132,9 +133,10 @@ class WithdrawalStore:
             failure = transaction_failure(exc)
             if failure.conflict or failure.failed_at(0) or failure.failed_at(1):
                 raise failure from exc
-            if failure.failed_at(3):  # refused in the order the service checks: the limits, then the balance
-                raise daily_limit_exceeded(limits) from exc
-            raise insufficient_balance() from exc
+            # refused in the order the service checks: the balance first, then the day's limits
+            if failure.failed_at(2):
+                raise insufficient_balance() from exc
+            raise daily_limit_exceeded(limits) from exc
 
     def approve(self, withdrawal_id: str, admin_id: str) -> bool:
         """reviewing → transferring; False when it was not under review."""

@@ -149,14 +149,89 @@ def test_refusals_change_nothing(deps, transfers):
         withdrawals.request_withdrawal(user, 99, "k", deps)
     with pytest.raises(InsufficientBalance):
         withdrawals.request_withdrawal(user, 3_001, "k", deps)
-    with pytest.raises(DailyLimitExceeded):
-        withdrawals.request_withdrawal(user, 500_001, "k", deps)  # over the day's amount by itself
+    with pytest.raises(InsufficientBalance):  # over the day's amount too: the balance is the first reason
+        withdrawals.request_withdrawal(user, 500_001, "k", deps)
     unchanged(deps, user, before)
     assert transfers.creates == []
 
 
+# The refusal order (docs/wallet.md "Refusal order"), one adjacent pair at a time: a request that
+# two refusals would meet gets the earlier one. (Auth, the body and the key: tests/api.)
+
+def test_a_replayed_key_answers_its_withdrawal_before_any_refusal(deps, transfers):
+    from chalicelib.store.users import PROFILE, UserItem
+
+    user = verified(deps, "ann", 3_000)
+    first = withdrawals.request_withdrawal(user, 3_000, "k", deps)  # available is 0 now
+    UserItem(user, PROFILE).update(actions=[UserItem.real_name_verified.set(False)])  # (cannot happen: a test's doing)
+    assert withdrawals.request_withdrawal(user, 3_000, "k", deps).withdrawal_id == first.withdrawal_id
+    with pytest.raises(IdempotencyKeyReused):
+        withdrawals.request_withdrawal(user, 50, "k", deps)  # below the minimum too
+
+
+def test_no_real_name_comes_before_the_minimum(deps, transfers):
+    stranger = login(deps, "stranger")
+    with pytest.raises(RealNameRequired):
+        withdrawals.request_withdrawal(stranger, 99, "k", deps)  # below the minimum, and nothing available
+
+
+def test_the_minimum_comes_before_the_balance(deps, transfers):
+    user = verified(deps, "bea")  # nothing available
+    with pytest.raises(BelowMinimum):
+        withdrawals.request_withdrawal(user, 99, "k", deps)
+
+
+def test_the_balance_comes_before_the_daily_amount(deps, transfers):
+    user = verified(deps, "cid", 3_000)
+    with pytest.raises(InsufficientBalance) as refused:
+        withdrawals.request_withdrawal(user, 999_999, "k", deps)  # the issue's case: it answered DAILY_LIMIT_EXCEEDED
+    assert refused.value.details == {"available_fen": 3_000}
+
+
+def test_the_balance_comes_before_the_daily_count(deps, transfers):
+    user = verified(deps, "dot", 3_000)
+    for key in ("a", "b", "c"):  # the day's count (3) is used up; 2,700 left
+        withdrawals.request_withdrawal(user, 100, key, deps)
+    with pytest.raises(InsufficientBalance):
+        withdrawals.request_withdrawal(user, 2_701, "d", deps)
+    with pytest.raises(DailyLimitExceeded):
+        withdrawals.request_withdrawal(user, 2_700, "d", deps)
+
+
+def test_the_daily_count_comes_before_the_daily_amount(deps, transfers):
+    user = verified(deps, "eli", 600_000)
+    for key in ("a", "b", "c"):
+        withdrawals.request_withdrawal(user, 100, key, deps)
+    with pytest.raises(DailyLimitExceeded) as refused:
+        withdrawals.request_withdrawal(user, 499_901, "d", deps)  # the 4th, and over 500,000 fen today
+    assert refused.value.details["limit"] == "daily_count"
+    user = verified(deps, "fin", 600_000, n=2)
+    withdrawals.request_withdrawal(user, 100, "a", deps)
+    with pytest.raises(DailyLimitExceeded) as refused:
+        withdrawals.request_withdrawal(user, 499_901, "b", deps)
+    assert refused.value.details["limit"] == "daily_amount"
+
+
+def test_the_transaction_refuses_in_the_same_order_as_the_reading(deps, transfers, monkeypatch):
+    """A request decided on a stale read (another request committed in between) is refused by the
+    transaction itself: over both the balance and the day's limits, the balance is the reason."""
+    from chalicelib.store.withdrawals import RequestReads
+
+    user = verified(deps, "gil", 3_000)
+    for key in ("a", "b", "c"):
+        withdrawals.request_withdrawal(user, 100, key, deps)
+    before = consistent(deps, user)
+    monkeypatch.setattr(deps.withdrawals, "reads", lambda *_: RequestReads(None, 1_000_000, 0, 0))
+    with pytest.raises(InsufficientBalance) as refused:
+        withdrawals.request_withdrawal(user, 2_701, "d", deps)  # over the balance and the count
+    assert refused.value.details == {}  # the transaction does not know the balance
+    with pytest.raises(DailyLimitExceeded):
+        withdrawals.request_withdrawal(user, 2_700, "d", deps)  # over the count only
+    assert consistent(deps, user) == before
+
+
 def test_the_daily_count_and_amount_limits_count_every_request_of_the_shanghai_day(deps, transfers, clock):
-    user = verified(deps, "dan", 600_000)
+    user = verified(deps, "dan", 1_000_000)
     for key in ("a", "b", "c"):
         withdrawals.request_withdrawal(user, 100, key, deps)
     with pytest.raises(DailyLimitExceeded):
