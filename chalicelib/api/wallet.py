@@ -37,7 +37,7 @@ def _page(items: list[Withdrawal], next_cursor: str | None, call: Call) -> s.Wit
 
 @endpoint(bp, "/v1/me/real-name", "POST", tag="wallet", models=M, body="RealNameBody", response="RealNameAnswer",
           summary="Verify the caller's real name with an 18-digit resident ID number (needed to withdraw)",
-          errors=("INVALID_ID_NUMBER", "VALIDATION_FAILED", "REAL_NAME_ALREADY_VERIFIED"))
+          errors=("INVALID_ID_NUMBER", "VALIDATION_FAILED", "REAL_NAME_ALREADY_VERIFIED", "ID_NUMBER_IN_USE"))
 def verify_real_name(call: Call) -> s.RealNameAnswer:
     parsed = identity.verify_real_name(call.user_id, call.body.name, call.body.id_number, call.deps)
     return s.RealNameAnswer(real_name_verified=True, id_number_masked=parsed.masked)

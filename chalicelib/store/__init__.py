@@ -29,7 +29,7 @@ Access patterns (pattern → table → key / index → operation):
 | credit a cash milestone (once)           | users, ledger | milestone `credited_at` absent + reward entry (absent) + wallet | Query + TransactWriteItems |
 | team sales of a month                    | ledger | pk=user_id, sk="teamsales#YYYY-MM" (ADD in pay/refund) | in their TransactWriteItems |
 | pay a team bonus (once per month)        | ledger | teamsales `paid_at` absent + entry (absent) + wallet | GetItem + TransactWriteItems |
-| verify a real name                       | users | pk=user_id, sk="profile"; no other ID-number hash | UpdateItem (conditional) |
+| verify a real name (one identity, one account) | users | profile (no other ID-number hash) + pk="idnum#<hash>", sk="idnum" (absent or owned by the user) | TransactWriteItems |
 | current lexicon version (≤ 1 per 10 s)   | content | pk="lexicon", sk="current"            | GetItem (eventually consistent) |
 | save a lexicon version                   | content | version item + current                   | TransactWrite, conditioned on the base version |
 | a week's materials, newest first         | content | GSI by_week: week, published_key         | Query, paginated |
