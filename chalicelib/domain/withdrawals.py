@@ -33,9 +33,6 @@ InsufficientBalance = error("INSUFFICIENT_BALANCE", Kind.CONFLICT, "The availabl
 WithdrawalNotFound = error("WITHDRAWAL_NOT_FOUND", Kind.NOT_FOUND, "No such withdrawal.")
 NotUnderReview = error("NOT_UNDER_REVIEW", Kind.CONFLICT, "The withdrawal is not waiting for review (decided already).")
 
-# WeChat Pay requires the payee's real name (encrypted) on a transfer of 2,000 yuan or more.
-USER_NAME_REQUIRED_FROM_FEN = 200_000
-
 
 class WithdrawalStatus(StrEnum):
     REVIEWING = "reviewing"  # above the review threshold: waits for the operator
@@ -125,7 +122,3 @@ def insufficient_balance(available_fen: int | None = None) -> DomainError:
 def needs_review(amount_fen: int, limits: WithdrawalLimits) -> bool:
     return amount_fen > limits.review_above_fen
 
-
-def user_name_needed(amount_fen: int) -> bool:
-    """WeChat Pay wants the encrypted real name from 2,000 yuan on."""
-    return amount_fen >= USER_NAME_REQUIRED_FROM_FEN

@@ -26,7 +26,6 @@ from chalicelib.domain.withdrawals import (
     daily_limit_reached,
     insufficient_balance,
     needs_review,
-    user_name_needed,
     withdrawal_id_for,
 )
 from chalicelib.services.deps import Deps
@@ -97,9 +96,13 @@ def submit(withdrawal: Withdrawal, deps: Deps, payee: User | None = None) -> Wit
     user = payee or deps.users.get(withdrawal.user_id)
     if user is None:  # cannot happen for a user with a wallet; never pay an unknown payee
         return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason="USER_NOT_FOUND")
-    name = user.real_name if user_name_needed(withdrawal.amount_fen) else None
+    if not user.real_name:  # cannot happen after the request's real-name check; never pay without the name
+        return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason="REAL_NAME_MISSING")
     try:
-        bill = deps.transfers.create_bill(withdrawal.out_bill_no, user.openid, withdrawal.amount_fen, REMARK, name)
+        # every bill carries the verified name (DOMAIN.md §9): WeChat compares it with the account's
+        # real name and fails the bill (NAME_NOT_CORRECT) on a mismatch, which returns the money
+        bill = deps.transfers.create_bill(withdrawal.out_bill_no, user.openid, withdrawal.amount_fen, REMARK,
+                                          user.real_name)
     except Unavailable:
         _log("transfer not created; the polling job retries", withdrawal)
         return withdrawal

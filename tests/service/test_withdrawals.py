@@ -25,6 +25,7 @@ from chalicelib.services.deps import Deps
 from chalicelib.store.rewards import RewardStore
 from chalicelib.wechat.transfer import TransferRejected
 from chalicelib.wechat.transfer_results import TransferBill, TransferState
+from chalicelib.wechat.transfer_simulator import TransferSimulator
 from tests.service.test_orders import login
 
 
@@ -40,7 +41,7 @@ class ScriptedTransfers:
     creates: list[tuple[str, int, str | None]] = field(default_factory=list)
 
     def create_bill(self, out_bill_no: str, openid: str, amount_fen: int, remark: str,
-                    user_name: str | None) -> TransferBill:
+                    user_name: str) -> TransferBill:
         self.creates.append((out_bill_no, amount_fen, user_name))
         if self.down:
             raise Unavailable("WeChat Pay is unreachable; retry")
@@ -107,7 +108,7 @@ def test_a_small_withdrawal_leaves_available_at_once_and_is_paid_when_the_user_c
     assert w.status is WithdrawalStatus.WAIT_USER_CONFIRM and w.package_info == f"pkg-{w.out_bill_no}"
     assert consistent(deps, user) == {"pending": 0, "frozen": 0, "available": 1_000, "withdrawing": 2_000,
                                       "withdrawn": 0}
-    assert transfers.creates == [(w.withdrawal_id, 2_000, None)]  # no name below 2,000 yuan
+    assert transfers.creates == [(w.withdrawal_id, 2_000, "张三")]  # the verified name on every bill
     paid = withdrawals.apply_bill(w, transfers.end(w.out_bill_no, TransferState.SUCCESS), deps)
     assert paid.status is WithdrawalStatus.PAID
     again = withdrawals.apply_bill(deps.withdrawals.get(w.withdrawal_id), transfers.bills[w.out_bill_no], deps)
@@ -290,7 +291,7 @@ def test_above_the_threshold_a_withdrawal_waits_for_review_then_is_paid_on_appro
     assert [q.withdrawal_id for q in queue] == [w.withdrawal_id]
     approved = withdrawals.approve(w.withdrawal_id, "admin", deps)
     assert approved.status is WithdrawalStatus.WAIT_USER_CONFIRM and approved.decided_by == "admin"
-    assert transfers.creates == [(w.withdrawal_id, 250_000, "张三")]  # the name from 2,000 yuan on
+    assert transfers.creates == [(w.withdrawal_id, 250_000, "张三")]  # the name, as on every bill
     with pytest.raises(NotUnderReview):
         withdrawals.approve(w.withdrawal_id, "admin", deps)
     with pytest.raises(NotUnderReview):
@@ -365,7 +366,7 @@ def test_a_refusal_for_a_bill_that_exists_after_all_does_not_return_the_money(de
     transfers.down = True
     w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
     transfers.down = False
-    transfers.create_bill(w.out_bill_no, "openid", 2_000, "remark", None)  # it arrived; its answer did not
+    transfers.create_bill(w.out_bill_no, "openid", 2_000, "remark", "张三")  # it arrived; its answer did not
     transfers.refuse = "INVALID_REQUEST"  # "单号已存在但信息不一致"
     after = withdrawals.submit(w, deps)  # the request's own retry, or an approval's
     assert after.status is WithdrawalStatus.WAIT_USER_CONFIRM
@@ -373,3 +374,64 @@ def test_a_refusal_for_a_bill_that_exists_after_all_does_not_return_the_money(de
     transfers.bills.clear()  # WeChat has no such bill: now the refusal returns the money
     assert withdrawals.submit(deps.withdrawals.get(w.withdrawal_id), deps).status is WithdrawalStatus.RETURNED
     assert consistent(deps, user)["available"] == 5_000
+
+
+# The verified name on every bill, checked by WeChat (the simulator, as in make dev) -------------
+
+def simulator(deps: Deps) -> TransferSimulator:
+    sim = deps.transfers
+    assert isinstance(sim, TransferSimulator)
+    return sim
+
+
+def withdrawal_returns(deps: Deps, user: str) -> list[dict]:
+    return [e for e in deps.ledger.entries(user) if e["kind"] == "withdrawal_return"]
+
+
+def test_a_name_that_is_not_the_accounts_real_name_fails_the_bill_and_the_money_comes_back_once(deps, clock):
+    """DOMAIN.md §9: the ID number verified is someone else's (张三), the WeChat account is 李四's.
+    The bill carries the verified name, WeChat compares it when the user confirms and fails the
+    bill (NAME_NOT_CORRECT); the notification, its replays and the polling job return it once."""
+    sim = simulator(deps)
+    user = verified(deps, "mallory", 3_000)
+    account = deps.users.get(user)
+    assert account is not None
+    sim.know_real_name(account.openid, "李四")
+    w = withdrawals.request_withdrawal(user, 2_000, "k", deps)  # below 2,000 yuan: named all the same
+    assert w.status is WithdrawalStatus.WAIT_USER_CONFIRM
+    headers, body = sim.confirm(w.out_bill_no, "success", clock())  # the user confirms; WeChat compares
+    back = withdrawals.handle_transfer_notification(headers, body, deps)
+    assert back is not None and (back.status, back.reason) == (WithdrawalStatus.RETURNED, "NAME_NOT_CORRECT")
+    for _ in range(2):  # WeChat repeats its notification; the polling job runs too
+        again = withdrawals.handle_transfer_notification(headers, body, deps)
+        assert again is not None and again.status is WithdrawalStatus.RETURNED
+        withdrawals.poll_transfers(clock(), deps)
+    wallet = consistent(deps, user)
+    assert (wallet["available"], wallet["withdrawing"], wallet["withdrawn"]) == (3_000, 0, 0)
+    assert len(withdrawal_returns(deps, user)) == 1
+
+
+def test_the_accounts_own_name_is_paid(deps, clock):
+    sim = simulator(deps)
+    user = verified(deps, "zhang", 3_000)
+    account = deps.users.get(user)
+    assert account is not None
+    sim.know_real_name(account.openid, "张三")
+    w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
+    paid = withdrawals.handle_transfer_notification(*sim.confirm(w.out_bill_no, "success", clock()), deps)
+    assert paid is not None and paid.status is WithdrawalStatus.PAID
+    assert consistent(deps, user)["withdrawn"] == 2_000 and withdrawal_returns(deps, user) == []
+
+
+def test_a_payee_without_a_stored_name_is_never_paid_and_the_money_comes_back(deps, transfers):
+    from chalicelib.store.users import PROFILE, UserItem
+
+    user = verified(deps, "nameless", 3_000)
+    transfers.down = True  # the request leaves it in flight
+    w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
+    transfers.down = False
+    UserItem(user, PROFILE).update(actions=[UserItem.real_name.remove()])  # (cannot happen: a test's doing)
+    after = withdrawals.submit(w, deps)
+    assert (after.status, after.reason) == (WithdrawalStatus.RETURNED, "REAL_NAME_MISSING")
+    assert transfers.creates == [(w.withdrawal_id, 2_000, "张三")]  # the request's attempt only: none unnamed
+    assert consistent(deps, user)["available"] == 3_000
