@@ -85,6 +85,9 @@ def test_one_identity_one_account_a_number_verified_on_another_account_is_refuse
     # the refused account may verify its own number
     assert api.call("POST", "/v1/me/real-name", {"name": "李四", "id_number": with_check("31010119900307123")},
                     second)[0] == 200
+    # both refusals at once (another number of its own, and the number another's): its own state first
+    answer = api.call("POST", "/v1/me/real-name", {"name": "张三", "id_number": KNOWN}, second)
+    assert (answer[0], answer[1]["error"]["code"]) == (409, "REAL_NAME_ALREADY_VERIFIED")
     doc = api.call("GET", "/v1/openapi.json")[1]
     assert "ID_NUMBER_IN_USE" in doc["paths"]["/v1/me/real-name"]["post"]["x-error-codes"]
 

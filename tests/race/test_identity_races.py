@@ -35,3 +35,17 @@ def test_five_accounts_racing_for_one_number_and_the_owner_reverifying_leave_one
     assert all(isinstance(r, IdNumber) for r in again), again  # idempotent, even at once
     assert deps.users.id_number_owner(id_number_hash(number, deps.settings.id_hash_key)) == owner
     assert [u for u in users if deps.users.get(u).real_name_verified] == [owner]
+
+
+def test_both_refusals_at_once_answer_the_callers_own_state_first_on_dynamodb_local(deps):
+    """DynamoDB names every refused item of a cancelled transaction; the store reads them by key."""
+    mine, theirs = id_number(), id_number()
+    me, other = login(deps, "idboth"), login(deps, "idboth")
+    identity.verify_real_name(me, "王五", mine, deps)
+    identity.verify_real_name(other, "赵六", theirs, deps)
+    with pytest.raises(identity.RealNameAlreadyVerified):
+        identity.verify_real_name(me, "赵六", theirs, deps)
+    fresh = login(deps, "idboth")
+    with pytest.raises(identity.IdNumberInUse):
+        identity.verify_real_name(fresh, "赵六", theirs, deps)
+    assert deps.users.id_number_owner(id_number_hash(theirs, deps.settings.id_hash_key)) == other
