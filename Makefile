@@ -18,7 +18,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help install venv node java chromium dev dynamodb test test-unit test-service test-api \
-        test-race test-e2e test-browser fuzz lint lock bench package clean
+        test-race test-e2e test-browser fuzz lint audit lock bench package clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -138,6 +138,27 @@ lock: $(PY_MARK) ## regenerate requirements.txt and requirements-dev.txt (hashed
 	$(LOCK) $(LOCK_ARGS) requirements.in -o requirements.txt
 	$(LOCK) $(LOCK_ARGS) requirements-dev.in -o requirements-dev.txt
 	@echo "locks written; 'make venv' installs them (LOCK_ARGS=--upgrade, or --upgrade-package NAME, to move pins)"
+
+# pip-audit asks PyPI's per-release JSON API (https://pypi.org/pypi/NAME/VERSION/json) for each
+# pin; AUDIT_SERVICE=osv asks api.osv.dev instead. --strict: a pin that could not be checked fails
+# the audit (without it pip-audit skips it and still exits 0). Not part of `make test`: it needs the
+# service, and a vulnerability published tomorrow must not fail an unrelated change.
+AUDIT_SERVICE ?= pypi
+AUDIT_PROBE_pypi := https://pypi.org/pypi/pip-audit/2.10.1/json
+AUDIT_PROBE_osv  := https://api.osv.dev/v1/query
+AUDIT_HINT_pypi  := run it where pypi.org serves per-release JSON, or try AUDIT_SERVICE=osv (needs api.osv.dev)
+AUDIT_HINT_osv   := run it where api.osv.dev answers, or with AUDIT_SERVICE=pypi where pypi.org serves per-release JSON
+
+audit: venv ## pip-audit the runtime lock requirements.txt (PyPI's vulnerability data; AUDIT_SERVICE=osv for OSV)
+	@if ! $(PY) -c 'import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[1], data=b"{}" if "osv" in sys.argv[1] else None), timeout=20)' \
+	     '$(AUDIT_PROBE_$(AUDIT_SERVICE))' >/dev/null 2>&1; then \
+	  echo "error: make audit cannot use the '$(AUDIT_SERVICE)' vulnerability service from this machine:" >&2; \
+	  echo "  $(AUDIT_PROBE_$(AUDIT_SERVICE)) does not answer (unreachable, or a PyPI mirror without per-release JSON)." >&2; \
+	  echo "  Nothing was audited: $(AUDIT_HINT_$(AUDIT_SERVICE))." >&2; \
+	  exit 2; \
+	fi
+	$(VENV)/bin/pip-audit --strict --vulnerability-service $(AUDIT_SERVICE) --disable-pip --require-hashes \
+	  --progress-spinner off -r requirements.txt
 
 clean: ## remove build output and caches (keeps .venv, node_modules and .local data)
 	rm -rf out test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis
