@@ -60,7 +60,7 @@ def ttl_attribute(model: type[Model]) -> str | None:
 
 def table_env_vars() -> dict[str, str]:
     """Settings field → environment variable, for every table setting (``*_table``)."""
-    from chalicelib.config import _ENV
+    from chalicelib.config import _ENV  # noqa: PLC2701 -- chalicelib.config should export it (ENV_VARS)
 
     return {field: var for field, var in _ENV.items() if field.endswith("_table")}
 

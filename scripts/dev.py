@@ -106,7 +106,7 @@ def run_setup(
     """Run ``python -m <module>`` for each module in order; StackError if one fails."""
     for module in modules:
         try:
-            result = subprocess.run(
+            result = subprocess.run(  # noqa: S603 -- this interpreter and our own modules, no shell
                 [sys.executable, "-m", module],
                 cwd=project_dir,
                 env=dict(env),
@@ -143,7 +143,7 @@ def start_api(
     log: IO[bytes] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start ``chalice local`` leading its own process group (stop: stop_process_group)."""
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 -- chalice local's fixed command line, no shell
         chalice_command(port, stage),
         cwd=project_dir,
         env=dict(env),

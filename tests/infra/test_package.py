@@ -187,5 +187,5 @@ def test_packaging_refuses_settings_the_functions_would_refuse_at_start_up() -> 
     check_settings(env)
     with pytest.raises(ValueError, match="tier_downgrade"):
         check_settings({**env, "FENXIAO_RULES": '{"tier_downgrade": "sometimes"}'})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="token_ttl_seconds"):
         check_settings({**env, "TOKEN_TTL_SECONDS": "soon"})
