@@ -53,8 +53,7 @@ def run_dynamodb_part(args: argparse.Namespace) -> dict[str, Any]:
         from bench.meter import DynamoMeter
         from chalicelib.services.demo import seed_demo
         from chalicelib.services.deps import Deps, set_default_deps
-        from chalicelib.store.base import all_models
-        from chalicelib.store.tables import ensure_tables, reset_connections
+        from chalicelib.store.tables import all_models, ensure_tables, reset_connections
 
         reset_connections()
         ensure_tables()

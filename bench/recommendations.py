@@ -62,8 +62,7 @@ def _run(per_day: int, backend: str) -> dict[str, Any]:
     from chalicelib.services.demo import seed_demo
     from chalicelib.services.deps import Deps
     from chalicelib.store.analytics import AnalyticsItem
-    from chalicelib.store.base import all_models
-    from chalicelib.store.tables import ensure_tables, reset_connections
+    from chalicelib.store.tables import all_models, ensure_tables, reset_connections
 
     reset_connections()
     ensure_tables()

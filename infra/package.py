@@ -84,7 +84,7 @@ def check_settings(env: dict[str, str]) -> None:
 
 def package(args: argparse.Namespace) -> tuple[int, str]:
     """Build sam.json and deployment.zip into args.out. Returns (exit code, summary)."""
-    from chalicelib.store.base import all_models
+    from chalicelib.store.tables import all_models
 
     config_from_disk = json.loads((ROOT / ".chalice" / "config.json").read_text())
     config = stage_config(config_from_disk, args.stage)

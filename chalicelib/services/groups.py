@@ -37,7 +37,7 @@ from chalicelib.services.orders import (
 from chalicelib.services.retry import backoff
 
 if TYPE_CHECKING:
-    from chalicelib.store.orders import TxPart
+    from chalicelib.store.order_items import TxPart
 
 STOCK_ITEM = 2  # in the order's transaction: 0 order, 1 key claim, 2 the line's stock, 3 the group
 

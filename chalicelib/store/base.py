@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 from pynamodb.exceptions import PynamoDBException, QueryError, TransactWriteError
 from pynamodb.indexes import Index
-from pynamodb.models import Model
 
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import ConcurrentUpdate, Kind, error
@@ -118,14 +117,3 @@ def cause_code(exc: PynamoDBException) -> str | None:
 
 def condition_failed(exc: PynamoDBException) -> bool:
     return cause_code(exc) == "ConditionalCheckFailedException"
-
-
-def all_models() -> list[type[Model]]:
-    from chalicelib.store.analytics import AnalyticsItem
-    from chalicelib.store.content import ContentItem
-    from chalicelib.store.ledger import LedgerItem
-    from chalicelib.store.orders import OrderItem
-    from chalicelib.store.products import ProductItem
-    from chalicelib.store.users import UserItem
-
-    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem]

@@ -13,8 +13,7 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
-from chalicelib.store.base import all_models
-from chalicelib.store.tables import table_spec
+from chalicelib.store.tables import all_models, table_spec
 from infra.template import fix_log_group_refs, model_env_var, table_env_vars, table_resource, ttl_attribute
 
 ROOT = Path(__file__).resolve().parents[2]
