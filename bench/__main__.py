@@ -51,8 +51,8 @@ def run_dynamodb_part(args: argparse.Namespace) -> dict[str, Any]:
         import app
         from bench import api as scenarios
         from bench.meter import DynamoMeter
+        from chalicelib.bootstrap import Deps, set_default_deps
         from chalicelib.services.demo import seed_demo
-        from chalicelib.services.deps import Deps, set_default_deps
         from chalicelib.store.tables import all_models, ensure_tables, reset_connections
 
         reset_connections()

@@ -10,7 +10,7 @@
    ``$DYNAMODB_PORT`` or a free port, keeping its data in ``.local/dynamodb`` so a restart
    keeps it, and gives the children ``AWS_ENDPOINT_URL_DYNAMODB``;
 3. runs ``python -m chalicelib.store.tables`` (creates the missing tables and waits) and
-   ``python -m chalicelib.services.demo`` (seeds the demo catalogue and an admin, idempotent);
+   ``python -m chalicelib.jobs.demo`` (seeds the demo catalogue and an admin, idempotent);
 4. starts ``chalice local --no-autoreload --host 127.0.0.1 --port ${PORT:-8000} --stage dev``
    in its own process group (chalice's auto-reloader orphans a child that keeps the port),
    waits until ``GET /v1/openapi.json`` answers 200, prints the URL and a curl line, and waits.
@@ -62,7 +62,7 @@ READY_PATH = "/v1/openapi.json"
 DEFAULT_READY_TIMEOUT = 60.0
 SETUP_TIMEOUT = 300.0
 
-SETUP_MODULES: tuple[str, ...] = ("chalicelib.store.tables", "chalicelib.services.demo")
+SETUP_MODULES: tuple[str, ...] = ("chalicelib.store.tables", "chalicelib.jobs.demo")
 """Run in order as ``python -m <module>`` before the API starts; each must exit 0."""
 
 ENV_DEFAULTS: Mapping[str, str] = {

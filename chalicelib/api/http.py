@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from chalice import Blueprint, Response
 
 from chalicelib.api.errors import database_busy, error_response, json_response
+from chalicelib.bootstrap import Deps, default_deps
 from chalicelib.domain.errors import (
     BodyTooLarge,
     DomainError,
@@ -25,7 +26,6 @@ from chalicelib.domain.errors import (
     ValidationFailed,
 )
 from chalicelib.lazy import lazy_module
-from chalicelib.services.deps import Deps, default_deps
 from chalicelib.services.sessions import Caller, verify_token
 
 if TYPE_CHECKING:

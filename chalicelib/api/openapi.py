@@ -9,7 +9,7 @@ from chalice import Blueprint
 
 from chalicelib.api.errors import json_response
 from chalicelib.api.http import ROUTES, RouteSpec
-from chalicelib.services.deps import default_deps
+from chalicelib.bootstrap import default_deps
 
 bp = Blueprint(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from chalicelib.services.deps import Deps
+from chalicelib.bootstrap import Deps
 
 Job = Callable[[datetime, Deps], dict[str, Any]]
 

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 from chalicelib.domain.activity import BuyerState, DistributorState, distributor_active, paid, registered
 from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.metrics import delivered_on_time
-from chalicelib.services.deps import Deps
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.orders import Order, Share
     from chalicelib.store.analytics import AnalyticsItem, Key, State, StateChange, Tally
 

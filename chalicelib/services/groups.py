@@ -24,7 +24,6 @@ from chalicelib.domain.groups import (
 )
 from chalicelib.domain.orders import Line, Order, OrderNotFound, OrderStatus, OutOfStock, payout_upline
 from chalicelib.domain.users import User
-from chalicelib.services.deps import Deps
 from chalicelib.services.orders import (
     ATTEMPTS,
     _log_skip,
@@ -37,6 +36,7 @@ from chalicelib.services.orders import (
 from chalicelib.services.retry import backoff
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.store.order_items import TxPart
 
 STOCK_ITEM = 2  # in the order's transaction: 0 order, 1 key claim, 2 the line's stock, 3 the group

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date, business_month
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, Unavailable, error
@@ -24,9 +24,11 @@ from chalicelib.domain.orders import (
     price_lines,
 )
 from chalicelib.services import facts
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import backoff
 from chalicelib.services.sessions import Caller
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 ATTEMPTS = 8
 RefundFailed = error("REFUND_FAILED", Kind.CONFLICT, "WeChat Pay answered the refund as abnormal or closed.")

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_month, previous_month
 from chalicelib.domain.shards import SHARDS
 from chalicelib.domain.tiers import Tier
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import backoff
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 ATTEMPTS = 5
 

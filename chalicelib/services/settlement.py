@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.wallet import balances_from, differences
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import backoff
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.store.ledger import DueCommission, SettlementStore
 
 ATTEMPTS = 8

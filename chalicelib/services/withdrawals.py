@@ -28,10 +28,10 @@ from chalicelib.domain.withdrawals import (
     withdrawal_id_for,
     within_daily_limits,
 )
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import backoff
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.users import User
     from chalicelib.wechat.transfer_results import TransferBill
 

@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 
 from bench.settlement import seed_frozen
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import groups, orders, payments, referrals, settlement, withdrawals
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.tables import all_models
 from tests.faults import Case, DynamoFaults, own_tables, restore, run_with_faults

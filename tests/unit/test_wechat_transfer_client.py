@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from chalicelib.bootstrap import transfer_client
 from chalicelib.config import settings_from_env
 from chalicelib.domain.errors import Unavailable
-from chalicelib.services.transfers import transfer_client
 from chalicelib.wechat.pay import InvalidSignature, PayConfig
 from chalicelib.wechat.pay_crypto import (
     decrypt_sensitive,
