@@ -61,7 +61,7 @@ def place_order(buyer_id: str, wanted: list[tuple[str, int]], body: dict[str, An
     for attempt in range(ATTEMPTS):
         buyer, products, claim = deps.orders.checkout_reads(buyer_id, [p for p, _ in wanted], key)
         if claim is not None:
-            return _replay(buyer_id, claim, digest, deps)
+            return replay(buyer_id, claim, digest, deps)
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
         lines = price_lines(wanted, products)
@@ -81,7 +81,7 @@ def place_order(buyer_id: str, wanted: list[tuple[str, int]], body: dict[str, An
                 raise OutOfStock("not enough stock", line=short[0], product_id=line.product_id) from failure
             backoff(attempt)  # the key was claimed meanwhile, or a conflict: read again
             continue
-        return Checkout(order, _payment(order, buyer.openid, deps))
+        return Checkout(order, payment_for(order, buyer.openid, deps))
     raise Unavailable("too many concurrent changes; retry")
 
 
@@ -89,19 +89,19 @@ def _address(body: dict[str, Any]) -> dict[str, Any]:
     return dict(body.get("address") or {})
 
 
-def _replay(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> Checkout:
+def replay(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> Checkout:
     claimed_hash, order_id = claim
     if claimed_hash != digest:
         raise IdempotencyKeyReused("this Idempotency-Key was used with another body")
     order = deps.orders.get(order_id)
     assert order is not None
     buyer = deps.users.get(buyer_id)
-    payment = _payment(order, buyer.openid if buyer else "", deps) \
+    payment = payment_for(order, buyer.openid if buyer else "", deps) \
         if order.status is OrderStatus.PENDING_PAYMENT else {}
     return Checkout(order, payment, replayed=True)
 
 
-def _payment(order: Order, openid: str, deps: Deps) -> dict[str, str]:
+def payment_for(order: Order, openid: str, deps: Deps) -> dict[str, str]:
     """Prepay (idempotent per order id at WeChat) and the signed ``wx.requestPayment`` params."""
     names = ", ".join(line.name for line in order.lines)
     prepay_id = deps.pay.prepay(order.order_id, names[:120], order.amount_fen, openid, order.pay_deadline)
@@ -127,7 +127,7 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
         raise OrderNotFound("no such order")
     check_transition(order.status, OrderStatus.SHIPPED)
     if order.group_id:
-        from chalicelib.services.groups import check_complete
+        from chalicelib.services.seats import check_complete
 
         check_complete(order, deps)
     now = deps.clock()
@@ -163,7 +163,7 @@ def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
     order = get_order(order_id, caller, deps)
     check_transition(order.status, OrderStatus.REFUNDED)
     if order.group_id:
-        from chalicelib.services.groups import check_complete
+        from chalicelib.services.seats import check_complete
 
         check_complete(order, deps)
     return refund_order(order_id, reason, deps, order)
@@ -218,7 +218,7 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
         ids = [current.buyer_id] + ([current.upline.level1] if current.upline.level1 else [])
         seat = None
         if current.group_id:  # the group rides in the same batch
-            from chalicelib.services.groups import seat_payment
+            from chalicelib.services.seats import seat_payment
 
             try:
                 people, seat = seat_payment(current, ids, deps)
@@ -269,11 +269,11 @@ def cancel_unpaid(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str
         try:
             deps.pay.close(order.order_id)  # best effort: a late payment is refunded by the notification
         except DomainError as exc:
-            _log_skip("close", order.order_id, exc)
+            log_skip("close", order.order_id, exc)
     return {"cancelled": cancelled}
 
 
-def _log_skip(step: str, order_id: str, exc: DomainError) -> None:
+def log_skip(step: str, order_id: str, exc: DomainError) -> None:
     from chalicelib.observability import logger
 
     logger().warning("order skipped", extra={"step": step, "order_id": order_id, "code": exc.code})
@@ -286,7 +286,7 @@ def auto_confirm(now: datetime, deps: Deps, lookback_days: int = 30) -> dict[str
         try:
             confirm(order.order_id, None, deps)
         except DomainError as exc:  # refunded meanwhile, or contention: the next run sees it again
-            _log_skip("auto_confirm", order.order_id, exc)
+            log_skip("auto_confirm", order.order_id, exc)
             continue
         confirmed += 1
     return {"confirmed": confirmed}
