@@ -275,3 +275,8 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return settings_from_env(os.environ)
+
+
+def env_vars() -> dict[str, str]:
+    """Settings field → the environment variable it is read from (infra/ names the tables with it)."""
+    return dict(_ENV)
