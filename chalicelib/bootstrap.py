@@ -204,17 +204,19 @@ def _settings() -> Settings:
 
 
 _default: Deps | None = None
+_default_is_built = False  # built here from the settings in force (not set by a test or the dev server)
 
 
 def default_deps() -> Deps:
-    """The process-wide adapters (one per Lambda container)."""
-    global _default
-    if _default is None:
-        _default = Deps()
+    """The process-wide adapters (one per Lambda container), built again when the settings in
+    force change (a rotated secret, once its cache has aged: chalicelib/secrets.py)."""
+    global _default, _default_is_built
+    if _default is None or (_default_is_built and _default.settings is not _settings()):
+        _default, _default_is_built = Deps(), True
     return _default
 
 
 def set_default_deps(deps: Deps | None) -> None:
     """Tests and the dev server swap the adapters here."""
-    global _default
-    _default = deps
+    global _default, _default_is_built
+    _default, _default_is_built = deps, False

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date
-from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Unavailable
+from chalicelib.domain.errors import ConcurrentUpdate, DomainError
 from chalicelib.domain.groups import (
     Group,
     GroupNotFound,
@@ -23,7 +23,6 @@ from chalicelib.domain.groups import (
 from chalicelib.domain.orders import Line, Order, OrderNotFound, OrderStatus, OutOfStock, payout_upline
 from chalicelib.domain.users import User
 from chalicelib.services.orders import (
-    ATTEMPTS,
     log_skip,
     new_order_id,
     payment_for,
@@ -31,13 +30,10 @@ from chalicelib.services.orders import (
     replay,
     request_hash,
 )
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
-    from chalicelib.store.order_items import TxPart
-
-STOCK_ITEM = 2  # in the order's transaction: 0 order, 1 key claim, 2 the line's stock, 3 the group
 
 
 @dataclass(frozen=True)
@@ -58,7 +54,8 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
 
     DynamoDB round trips: one batched read (buyer, product, key claim) and one transaction."""
     digest = request_hash({"open_group": product_id, **body})
-    for attempt in range(ATTEMPTS):
+
+    def step() -> GroupCheckout:
         buyer, product, _, claim = deps.groups.reads(buyer_id, key, product_id=product_id)
         if claim is not None:
             return _replayed(buyer_id, claim, digest, deps)
@@ -76,9 +73,10 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
         order = _group_order(buyer, group, now, deps)
         from chalicelib.store.groups import open_group as open_part
 
-        if _created(order, (key, digest), body, open_part(group, order.order_id), deps, attempt):
-            return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
-    raise Unavailable("too many concurrent changes; retry")
+        deps.orders.create(order, (key, digest), dict(body.get("address") or {}), extra=open_part(group, order.order_id))
+        return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
+
+    return run_until_committed(step, what="this group")
 
 
 def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, deps: Deps) -> GroupCheckout:
@@ -87,7 +85,8 @@ def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, dep
 
     DynamoDB round trips: one batched read (buyer, group, key claim) and one transaction."""
     digest = request_hash({"join_group": group_id, **body})
-    for attempt in range(ATTEMPTS):
+
+    def step() -> GroupCheckout:
         buyer, _, group, claim = deps.groups.reads(buyer_id, key, group_id=group_id)
         if claim is not None:
             return _replayed(buyer_id, claim, digest, deps)
@@ -100,9 +99,12 @@ def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, dep
         order = _group_order(buyer, group, now, deps)
         from chalicelib.store.groups import take_seat
 
-        if _created(order, (key, digest), body, take_seat(group_id, buyer_id, order.order_id, now), deps, attempt):
-            return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
-    raise Unavailable("too many concurrent changes; retry")
+        seat = take_seat(group_id, buyer_id, order.order_id, now)
+        # OutOfStock; or the seat, the group or the key changed meanwhile: read again
+        deps.orders.create(order, (key, digest), dict(body.get("address") or {}), extra=seat)
+        return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
+
+    return run_until_committed(step, what="this group")
 
 
 def _group_order(buyer: User, group: Group, now: datetime, deps: Deps) -> Order:
@@ -115,21 +117,6 @@ def _group_order(buyer: User, group: Group, now: datetime, deps: Deps) -> Order:
     deadline = min(now + timedelta(minutes=rules.orders.payment_minutes), group.expires_at)
     return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, [group.line], group.line.paid_fen,
                  now, deadline, upline, "group", group_id=group.group_id)
-
-
-def _created(order: Order, idempotency: tuple[str, str], body: dict[str, Any], seat: TxPart, deps: Deps,
-             attempt: int) -> bool:
-    """Create the order with its seat; False (after a pause) when a condition or a concurrent
-    change refused it and the caller should read again and re-decide."""
-    try:
-        deps.orders.create(order, idempotency, dict(body.get("address") or {}), extra=seat)
-    except ConcurrentUpdate as failure:
-        reasons = getattr(failure, "reasons", [])
-        if len(reasons) > STOCK_ITEM and reasons[STOCK_ITEM] == "ConditionalCheckFailed":
-            raise OutOfStock("not enough stock", product_id=order.lines[0].product_id) from failure
-        backoff(attempt)  # the seat, the group or the key changed meanwhile: read again
-        return False
-    return True
 
 
 def _replayed(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> GroupCheckout:

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date, business_month
-from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, Unavailable, error
+from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, error
 from chalicelib.domain.orders import (
     IdempotencyKeyReused,
+    Line,
     Order,
     OrderNotFound,
     OrderStatus,
-    OutOfStock,
     available_on,
     check_transition,
     commission_shares,
@@ -24,13 +24,14 @@ from chalicelib.domain.orders import (
     price_lines,
 )
 from chalicelib.services import facts
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
 from chalicelib.services.sessions import Caller
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.domain.users import User
+    from chalicelib.store.orders import TxPart
 
-ATTEMPTS = 8
 RefundFailed = error("REFUND_FAILED", Kind.CONFLICT, "WeChat Pay answered the refund as abnormal or closed.")
 
 
@@ -57,32 +58,29 @@ def place_order(buyer_id: str, wanted: list[tuple[str, int]], body: dict[str, An
 
     DynamoDB round trips: one batched read (buyer, products, key claim) and one transaction."""
     digest = request_hash(body)
-    rules = deps.settings.rules
-    for attempt in range(ATTEMPTS):
+
+    def step() -> Checkout:
         buyer, products, claim = deps.orders.checkout_reads(buyer_id, [p for p, _ in wanted], key)
         if claim is not None:
             return replay(buyer_id, claim, digest, deps)
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
-        lines = price_lines(wanted, products)
-        now = deps.clock()
-        upline = payout_upline(buyer.member.upline(now), buyer_id, buyer.invite_code is not None,
-                               rules.commission.self_purchase)
-        order = Order(new_order_id(now), buyer_id, OrderStatus.PENDING_PAYMENT, lines,
-                      sum(line.paid_fen for line in lines), now,
-                      now + timedelta(minutes=rules.orders.payment_minutes), upline, kind)
-        try:
-            deps.orders.create(order, (key, digest), _address(body))
-        except ConcurrentUpdate as failure:
-            reasons = getattr(failure, "reasons", [])
-            short = [i for i, reason in enumerate(reasons[2:]) if reason == "ConditionalCheckFailed"]
-            if short:
-                line = lines[short[0]]
-                raise OutOfStock("not enough stock", line=short[0], product_id=line.product_id) from failure
-            backoff(attempt)  # the key was claimed meanwhile, or a conflict: read again
-            continue
+        order = _new_order(buyer, price_lines(wanted, products), kind, deps)
+        deps.orders.create(order, (key, digest), _address(body))  # OutOfStock, or lost a race: again
         return Checkout(order, payment_for(order, buyer.openid, deps))
-    raise Unavailable("too many concurrent changes; retry")
+
+    return run_until_committed(step, what="this order")
+
+
+def _new_order(buyer: User, lines: list[Line], kind: str, deps: Deps) -> Order:
+    """A new order awaiting payment, paying the buyer's upline as it stands now."""
+    rules = deps.settings.rules
+    now = deps.clock()
+    upline = payout_upline(buyer.member.upline(now), buyer.user_id, buyer.invite_code is not None,
+                           rules.commission.self_purchase)
+    return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, lines,
+                 sum(line.paid_fen for line in lines), now, now + timedelta(minutes=rules.orders.payment_minutes),
+                 upline, kind)
 
 
 def _address(body: dict[str, Any]) -> dict[str, Any]:
@@ -139,7 +137,8 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
 def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
     """Receipt confirmed (by the buyer, or by the auto-confirm job when ``caller`` is None):
     completed, and its commissions start the T+N settlement clock."""
-    for attempt in range(ATTEMPTS):
+
+    def step() -> Order:
         order = deps.orders.get(order_id)
         if order is None or (caller is not None and order.buyer_id != caller.user_id):
             raise OrderNotFound("no such order")
@@ -147,14 +146,11 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
         now = deps.clock()
         buyer = deps.users.get(order.buyer_id)
         inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None else None
-        try:
-            deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days),
-                                 inviter)
-            facts.order_completed(deps, order_id, order.shipped_at, now)
-            return _reload(order_id, deps)
-        except ConcurrentUpdate:
-            backoff(attempt)
-    raise Unavailable("too many concurrent changes; retry")
+        deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days), inviter)
+        facts.order_completed(deps, order_id, order.shipped_at, now)
+        return _reload(order_id, deps)
+
+    return run_until_committed(step, what="this order")
 
 
 def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
@@ -177,23 +173,22 @@ def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = N
     outcome = deps.pay.refund(order.order_id, f"{order.order_id}R", order.amount_fen, order.amount_fen, reason)
     if outcome.status not in ("SUCCESS", "PROCESSING"):
         raise RefundFailed("WeChat Pay did not accept the refund; nothing changed", wechat_status=outcome.status)
-    for attempt in range(ATTEMPTS):
-        if attempt:  # the transaction is conditioned on the status read; a lost race reads again
-            order = _reload(order_id, deps)
-        if order.status is OrderStatus.REFUNDED:
-            return order
-        check_transition(order.status, OrderStatus.REFUNDED)
-        payees = [(s.user_id, s.level) for s in order.commissions]
+    read = Reads(order, lambda: _reload(order_id, deps))  # conditioned on the status read: a lost race reads again
+
+    def step() -> Order:
+        current = read()
+        if current.status is OrderStatus.REFUNDED:
+            return current
+        check_transition(current.status, OrderStatus.REFUNDED)
+        payees = [(s.user_id, s.level) for s in current.commissions]
         statuses = {(c.user_id, c.level): c.status for c in deps.ledger.commissions_of_order(order_id, payees)}
-        level1 = deps.users.get(order.upline.level1) if order.upline.level1 else None
-        assert order.paid_at is not None
-        try:
-            deps.orders.refund(order, statuses, deps.clock(), order.status is OrderStatus.PAID,
-                               level1.sales.month if level1 else None, business_month(order.paid_at))
-            return _reload(order_id, deps)
-        except ConcurrentUpdate:
-            backoff(attempt)
-    raise Unavailable("too many concurrent changes; retry")
+        level1 = deps.users.get(current.upline.level1) if current.upline.level1 else None
+        assert current.paid_at is not None
+        deps.orders.refund(current, statuses, deps.clock(), current.status is OrderStatus.PAID,
+                           level1.sales.month if level1 else None, business_month(current.paid_at))
+        return _reload(order_id, deps)
+
+    return run_until_committed(step, what="this order")
 
 
 def _reload(order_id: str, deps: Deps) -> Order:
@@ -206,42 +201,43 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
     """Mark an order paid with its commissions, once. False when it was not awaiting payment.
     A group order's seat is paid in the same transaction (SeatLost when it is no longer its; a
     seat paid meanwhile by a duplicate of this notification is not lost: False then)."""
-    from chalicelib.domain.groups import SeatLost
+    read = Reads[Order | None](order, lambda: deps.orders.get(order.order_id))
 
-    for attempt in range(ATTEMPTS):
-        current = order if attempt == 0 else deps.orders.get(order.order_id)
+    def step() -> bool:
+        current = read()
         if current is None or current.status is not OrderStatus.PENDING_PAYMENT:
             if current is not None and current.paid_at is not None:  # a replay: counts only if never counted
                 facts.order_paid(deps, current, current.commissions, current.paid_at)
             return False
         now = deps.clock()
-        ids = [current.buyer_id] + ([current.upline.level1] if current.upline.level1 else [])
-        seat = None
-        if current.group_id:  # the group rides in the same batch
-            from chalicelib.services.seats import seat_payment
-
-            try:
-                people, seat = seat_payment(current, ids, deps)
-            except SeatLost:
-                if attempt == 0:  # the order read before may be stale: paid meanwhile, the seat with it
-                    continue
-                raise
-        else:
-            people = deps.users.get_many(ids)
+        people, seat = _payees(current, read.from_caller, deps)
         level1 = people.get(current.upline.level1) if current.upline.level1 else None
         buyer = people.get(current.buyer_id)
-        tiers = deps.settings.rules.tier_rules()
-        uplift = tiers.uplift_bp(level1.tier) if level1 else 0
+        uplift = deps.settings.rules.tier_rules().uplift_bp(level1.tier) if level1 else 0
         shares = commission_shares(current.lines, current.upline, uplift)
-        try:
-            deps.orders.mark_paid(current, shares, transaction_id, now,
-                                  buyer.member.paid_order_count if buyer else 0,
-                                  level1.sales.month if level1 else None, business_month(now), extra=seat)
-            facts.order_paid(deps, current, shares, now)
-            return True
-        except ConcurrentUpdate:
-            backoff(attempt)
-    raise Unavailable("too many concurrent changes; retry")
+        deps.orders.mark_paid(current, shares, transaction_id, now, buyer.member.paid_order_count if buyer else 0,
+                              level1.sales.month if level1 else None, business_month(now), extra=seat)
+        facts.order_paid(deps, current, shares, now)
+        return True
+
+    return run_until_committed(step, what="this order")
+
+
+def _payees(order: Order, from_caller: bool, deps: Deps) -> tuple[dict[str, User], TxPart | None]:
+    """The buyer and level 1 in one batched read; for a group order, with its seat's payment (the
+    group rides in the same batch and the seat in the same transaction)."""
+    ids = [order.buyer_id] + ([order.upline.level1] if order.upline.level1 else [])
+    if not order.group_id:
+        return deps.users.get_many(ids), None
+    from chalicelib.domain.groups import SeatLost
+    from chalicelib.services.seats import seat_payment
+
+    try:
+        return seat_payment(order, ids, deps)
+    except SeatLost as lost:
+        if from_caller:  # the order read before may be stale: paid meanwhile, the seat with it
+            raise ReadAgain("the order may have been paid meanwhile", pause=False) from lost
+        raise
 
 
 def _due(find: Callable[[str, datetime], Iterable[str]], status: OrderStatus, now: datetime, lookback_days: int,

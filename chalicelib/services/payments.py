@@ -11,6 +11,7 @@ from chalicelib.domain.orders import Order, OrderStatus
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.wechat.pay import PayConfig, PaymentResult
 
 AmountMismatch = error("PAYMENT_MISMATCH", Kind.INVALID,
                        "A verified notification's amount, currency or merchant does not match the order.")
@@ -26,7 +27,6 @@ def handle_notification(headers: Mapping[str, str], raw_body: bytes, deps: Deps)
     """Verify a Pay notification (signature over the raw body, freshness, AES-GCM resource) and
     mark its order paid, once. Replays and duplicates change nothing and are acknowledged; a
     payment for an order cancelled meanwhile is refunded automatically."""
-    from chalicelib.services.orders import record_payment
     from chalicelib.wechat.pay import PaymentResult, verify_notification
 
     notification = verify_notification(headers, raw_body, deps.clock(), deps.pay.config)
@@ -36,14 +36,25 @@ def handle_notification(headers: Mapping[str, str], raw_body: bytes, deps: Deps)
     order = deps.orders.get(result.out_trade_no)
     if order is None or result.trade_state != "SUCCESS":
         return NotificationOutcome(result.out_trade_no, "ignored")
-    config = deps.pay.config
+    _check_matches(result, order, deps.pay.config)
+    if order.status is OrderStatus.CANCELLED:
+        return _refund_late(order, deps)
+    return _record(order, result.transaction_id or "", deps)
+
+
+def _check_matches(result: PaymentResult, order: Order, config: PayConfig) -> None:
+    """Refuse a verified notification whose amount, currency, merchant or app is not the order's."""
     if (result.total_fen, result.currency, result.mch_id) != (order.amount_fen, "CNY", config.mch_id) \
             or (result.app_id and result.app_id != config.app_id):
         raise AmountMismatch("the notification does not match the order", order_id=order.order_id)
-    if order.status is OrderStatus.CANCELLED:
-        return _refund_late(order, deps)
+
+
+def _record(order: Order, transaction_id: str, deps: Deps) -> NotificationOutcome:
+    """Mark the order paid; a seat lost meanwhile, or an order cancelled meanwhile, refunds."""
+    from chalicelib.services.orders import record_payment
+
     try:
-        paid = record_payment(order, result.transaction_id or "", deps)
+        paid = record_payment(order, transaction_id, deps)
     except SeatLost:  # a group seat released or a group closed before the money came
         from chalicelib.services.groups import give_up_seat
 

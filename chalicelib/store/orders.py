@@ -23,7 +23,8 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
-from chalicelib.domain.orders import Line, Order, OrderStatus, Share
+from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
+from chalicelib.domain.payouts import team_sharers
 from chalicelib.domain.users import User
 from chalicelib.store.base import paginate, transaction_failure
 from chalicelib.store.ledger import (
@@ -60,6 +61,7 @@ def to_order(item: OrderItem) -> Order:
         shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
+        address=json.loads(item.address_json or "null") or None,
     )
 
 
@@ -123,8 +125,10 @@ class OrderStore:
     def create(self, order: Order, idempotency: tuple[str, str] | None, address: dict[str, Any],
                extra: TxPart | None = None) -> None:
         """Create the order, claim the idempotency key and reserve every line's stock, at once
-        (with ``extra``: a group's seat, after the lines).
-        Raises TransactionFailed; ``reasons`` tell which item refused (0 order, 1 key, then lines)."""
+        (with ``extra``: a group's seat).
+        Raises OutOfStock (naming the first short line) when a line's stock no longer covers it;
+        TransactionFailed for anything else (the key claimed or the seat taken meanwhile, a
+        conflict): the caller reads again and decides again."""
         item = OrderItem(
             order.order_id, buyer_id=order.buyer_id, status=order.status.value, kind=order.kind,
             lines_json=json.dumps([line.__dict__ for line in order.lines]), amount_fen=order.amount_fen,
@@ -147,7 +151,11 @@ class OrderStore:
                 if extra:
                     extra(tx)
         except TransactWriteError as exc:
-            raise transaction_failure(exc) from exc
+            failure = transaction_failure(exc, tx)
+            for index, line in enumerate(order.lines):
+                if failure.refused(ProductItem.Meta.table_name, product_id=line.product_id):
+                    raise OutOfStock("not enough stock", line=index, product_id=line.product_id) from exc
+            raise failure from exc
 
     def mark_paid(self, order: Order, shares: list[Share], transaction_id: str, now: datetime,
                   buyer_paid_orders: int, level1_sales_month: str | None, month: str,
@@ -310,8 +318,9 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
 
 
 def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int) -> None:
-    """Level 1's and level 2's team sales of ``month`` (the team bonus's base) move by ``fen``."""
-    for user_id in {u for u in (order.upline.level1, order.upline.level2) if u}:
+    """The team sales of ``month`` (the team bonus's base) of whoever the domain says shares in
+    the order's (``payouts.team_sharers``) move by ``fen``."""
+    for user_id in team_sharers(order.upline):
         tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)])
 
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import urllib3
 
 from chalicelib.domain.errors import Kind, Unavailable, error
+from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.pay_api import PayApi
 from chalicelib.wechat.pay_config import PayConfig
 from chalicelib.wechat.pay_crypto import (
@@ -100,9 +101,9 @@ class RealPayClient:
     """Calls ``api.mch.weixin.qq.com``: signs every request, verifies every 2xx answer."""
 
     def __init__(self, config: PayConfig, *, clock: Callable[[], datetime] | None = None,
-                 timeout_seconds: float = 5.0, http: urllib3.PoolManager | None = None) -> None:
+                 budget: HttpBudget | None = None, http: urllib3.PoolManager | None = None) -> None:
         self.config = config
-        self._api = PayApi(config, PayRejected, clock=clock, timeout_seconds=timeout_seconds, http=http)
+        self._api = PayApi(config, PayRejected, clock=clock, budget=budget, http=http)
         self._clock = self._api.clock
         self._call = self._api.call
 
