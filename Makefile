@@ -89,14 +89,20 @@ dynamodb: install ## only DynamoDB Local, in the foreground, on the data in .loc
 
 # --- check ---------------------------------------------------------------------------------
 
-test: install chromium ## the whole suite: ruff, mypy, then pytest (what .ci/run calls)
+# The lint steps, shared by `make lint` and `make test`: ruff, mypy, and the import contracts
+# (import-linter: the layers, the domain's purity and no cycles; pyproject.toml [tool.importlinter]).
+define LINT
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+endef
+
+test: install chromium ## the whole suite: the lint steps of `make lint`, then pytest (what .ci/run calls)
+	$(LINT)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff and mypy only
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+lint: install ## ruff, mypy and lint-imports (the layers and no import cycles)
+	$(LINT)
 
 test-unit: install ## domain rules, no I/O
 	$(PY) -m pytest $(PYTEST_ARGS) tests/unit

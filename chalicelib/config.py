@@ -172,6 +172,52 @@ class Rules(_Frozen):
                 for name, c in self.experiments.items()}
 
 
+GATEWAY_SECONDS = 29.0  # API Gateway's integration timeout: the caller gets a 504 after it
+# What a request may spend outside its calls (Lambda start, JSON, signing) within the 29 s.
+OWN_WORK_SECONDS = 2.0
+# The longest request paths, as (DynamoDB calls, WeChat calls) (docs/ops.md "Time budgets"):
+# a payment notification (6 DynamoDB calls) and a buyer's refund (5 and one WeChat Pay refund).
+LONGEST_PATHS = ((6, 0), (5, 1))
+
+
+class TimeBudgets(_Frozen):
+    """How long one outside call may take before it gives up (docs/ops.md "Time budgets").
+
+    A DynamoDB call makes at most ``dynamodb_attempts`` attempts (botocore's standard retry
+    mode), each bounded by the connect and the read timeout; a WeChat call retries a failed
+    connect once and never re-sends a request that left. Every request path's worst case (each
+    call using all of its budget) must fit in API Gateway's 29 s: checked when settings load."""
+
+    dynamodb_connect_seconds: float = Field(default=0.5, gt=0, le=10)
+    dynamodb_read_seconds: float = Field(default=1.5, gt=0, le=30)
+    dynamodb_attempts: int = Field(default=2, ge=1, le=10)
+    wechat_connect_seconds: float = Field(default=1.0, gt=0, le=10)
+    wechat_read_seconds: float = Field(default=3.0, gt=0, le=30)
+
+    @model_validator(mode="after")
+    def _fits_the_gateway(self) -> TimeBudgets:
+        if self.request_seconds() > GATEWAY_SECONDS - OWN_WORK_SECONDS:
+            raise ValueError(f"the longest request could take {self.request_seconds():.1f} s outside, more than "
+                             f"API Gateway's {GATEWAY_SECONDS:.0f} s less {OWN_WORK_SECONDS:.0f} s of its own work")
+        return self
+
+    def dynamodb_call_seconds(self) -> float:
+        """One DynamoDB call at worst. Before each retry botocore waits rand·2^i × 25 ms after an
+        attempt that got no answer, rand·2^i × 1 s after a throttled one (which answered at once)."""
+        attempt = self.dynamodb_connect_seconds + self.dynamodb_read_seconds
+        waits = sum(max(attempt + 0.025 * 2 ** i, min(2 ** i, 20)) for i in range(self.dynamodb_attempts - 1))
+        return waits + attempt
+
+    def wechat_call_seconds(self) -> float:
+        """One WeChat call at worst: a connect that timed out, a second one, then the read."""
+        return 2 * self.wechat_connect_seconds + self.wechat_read_seconds
+
+    def request_seconds(self) -> float:
+        """The longest request path's calls at worst."""
+        return max(db * self.dynamodb_call_seconds() + wechat * self.wechat_call_seconds()
+                   for db, wechat in LONGEST_PATHS)
+
+
 class Settings(_Frozen):
     mode: Mode = Mode.SIMULATOR
     stage: str = "dev"
@@ -210,6 +256,7 @@ class Settings(_Frozen):
     wechat_transfer_perception: str = ""  # user_recv_perception; empty: the scene's default (劳务报酬)
     wechat_transfer_notify_url: str = ""  # empty: no MCHTRANSFER.BILL.FINISHED notification, poll instead
     rules: Rules = Rules()
+    budgets: TimeBudgets = TimeBudgets()
 
     @model_validator(mode="after")
     def _live_needs_secrets(self) -> Settings:
@@ -253,6 +300,14 @@ _ENV = {
         "scene_id", "report_title", "perception", "notify_url")},
 }
 
+_BUDGET_ENV = {
+    "dynamodb_connect_seconds": "DYNAMODB_CONNECT_TIMEOUT_SECONDS",
+    "dynamodb_read_seconds": "DYNAMODB_READ_TIMEOUT_SECONDS",
+    "dynamodb_attempts": "DYNAMODB_MAX_ATTEMPTS",
+    "wechat_connect_seconds": "WECHAT_CONNECT_TIMEOUT_SECONDS",
+    "wechat_read_seconds": "WECHAT_READ_TIMEOUT_SECONDS",
+}
+
 # A throw-away key for simulator mode when none is configured: tokens die with the process.
 _SIMULATOR_JWT_SECRET = secrets.token_urlsafe(48)
 _SIMULATOR_ID_HASH_KEY = secrets.token_urlsafe(48)
@@ -263,6 +318,8 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     raw: dict[str, Any] = {field: env[var] for field, var in _ENV.items() if env.get(var)}
     if "ADMIN_OPENIDS" in env:
         raw["admin_openids"] = frozenset(o.strip() for o in env["ADMIN_OPENIDS"].split(",") if o.strip())
+    if budgets := {field: env[var] for field, var in _BUDGET_ENV.items() if env.get(var)}:
+        raw["budgets"] = budgets
     if env.get("FENXIAO_RULES"):
         raw["rules"] = json.loads(env["FENXIAO_RULES"])
     if "jwt_secret" not in raw and raw.get("mode", Mode.SIMULATOR.value) == Mode.SIMULATOR.value:
@@ -272,6 +329,21 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     return Settings.model_validate(raw)
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return settings_from_env(os.environ)
+    """The settings in force: the environment, with the values of the secret that
+    ``FENXIAO_SECRET_ID`` names laid over it (chalicelib/secrets.py). The secret is read on first
+    use and again once its cache is older than its max age; the same Settings object is returned
+    until its values change. Raises SecretError when the secret cannot be read or is malformed."""
+    from chalicelib.secrets import secret_settings
+
+    return _settings_with(secret_settings(os.environ))
+
+
+@lru_cache(maxsize=1)
+def _settings_with(secret: tuple[tuple[str, str], ...]) -> Settings:
+    return settings_from_env({**os.environ, **dict(secret)})
+
+
+def env_vars() -> dict[str, str]:
+    """Settings field → the environment variable it is read from (infra/ names the tables with it)."""
+    return dict(_ENV)

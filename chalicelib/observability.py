@@ -1,5 +1,8 @@
-"""Powertools Logger (JSON, correlation id), Metrics (EMF, namespace Fenxiao) and Tracer, built
-lazily: the Tracer alone costs about a second of cold start, so it exists only where tracing is on."""
+"""Powertools Logger (JSON, correlation id) and Metrics (EMF, namespace Fenxiao), built lazily,
+and tracing with OpenTelemetry (docs/ops.md "Tracing"): the AWS Distro for OpenTelemetry Lambda
+layer sets up the SDK, the function's span and the export to X-Ray; we only open spans through
+the OpenTelemetry API, which that layer provides. Where tracing is off nothing of OpenTelemetry
+(or of the X-Ray SDK) is imported: no cost at cold start."""
 from __future__ import annotations
 
 import os
@@ -8,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Logger, Metrics, Tracer
+    from aws_lambda_powertools import Logger, Metrics
 
 SERVICE = "fenxiao"
 NAMESPACE = "Fenxiao"
@@ -38,18 +41,27 @@ def metrics() -> Metrics:
     return Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
+OTEL_WRAPPER = "/opt/otel-instrument"  # the ADOT layer's start-up wrapper (AWS_LAMBDA_EXEC_WRAPPER)
+
+
 def tracing_enabled() -> bool:
-    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true") \
-        and "AWS_LAMBDA_FUNCTION_NAME" in os.environ
+    """On in a Lambda function started by the ADOT layer's wrapper, unless OTEL_SDK_DISABLED."""
+    env = os.environ
+    return ("AWS_LAMBDA_FUNCTION_NAME" in env and env.get("AWS_LAMBDA_EXEC_WRAPPER") == OTEL_WRAPPER
+            and env.get("OTEL_SDK_DISABLED", "").strip().lower() != "true")
 
 
 @lru_cache(maxsize=1)
-def tracer() -> Tracer | None:
+def tracer() -> Any:
+    """The OpenTelemetry tracer of the service, or None where tracing is off."""
     if not tracing_enabled():
         return None
-    from aws_lambda_powertools import Tracer
-
-    return Tracer(service=SERVICE)
+    try:
+        from opentelemetry import trace
+    except ImportError:  # the wrapper is configured but the layer is not attached
+        logger().warning("tracing is configured but OpenTelemetry is missing: is the ADOT layer attached?")
+        return None
+    return trace.get_tracer(SERVICE)
 
 
 def flush_metrics() -> None:
@@ -60,19 +72,20 @@ def flush_metrics() -> None:
 
 
 class traced:
-    """A tracer subsegment around an entry point, when tracing is on."""
+    """A span around an entry point (child of the function's span), when tracing is on; an
+    exception is recorded on it and marks it as an error."""
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._segment: Any = None
+        self._span: Any = None
 
     def __enter__(self) -> traced:
         t = tracer()
         if t is not None:
-            self._segment = t.provider.in_subsegment(self._name)
-            self._segment.__enter__()
+            self._span = t.start_as_current_span(self._name)
+            self._span.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._segment is not None:
-            self._segment.__exit__(*exc)
+        if self._span is not None:
+            self._span.__exit__(*exc)

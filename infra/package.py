@@ -3,7 +3,8 @@
 1. reads the stage from ``.chalice/config.json`` (environment, tracing);
 2. builds, in a throw-away directory, a copy of what ships (``app.py``, ``chalicelib/``,
    ``requirements.txt``), the functions' IAM policy ``.chalice/policy-<stage>.json`` and a merge
-   template with every table, all generated from the models (nothing generated is committed);
+   template with every table, all generated from the models (nothing generated is committed),
+   and the API Gateway's own error answers in our shape (``infra/gateway.py``);
 3. runs ``chalice package --merge-template`` there and writes ``sam.json`` and
    ``deployment.zip`` to the output directory;
 4. lints ``sam.json`` with cfn-lint for the target region and exits non-zero on errors
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infra.gateway import add_gateway_responses
 from infra.template import fix_log_group_refs, lambda_policy, merge_template, stage_config, table_resources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,15 +78,31 @@ def run(code: str, args: list[str], region: str, cwd: Path) -> subprocess.Comple
 
 def check_settings(env: dict[str, str]) -> None:
     """Validate the stage's settings as the functions will at start-up (business rules included),
-    with every dynamic reference standing in for a well-formed secret. Raises ValueError."""
+    with well-formed stand-ins for what the secret (``FENXIAO_SECRET_ID``) holds; refuse an
+    environment that carries a credential or a dynamic reference to one (anyone who may read the
+    function's configuration would read it). Raises ValueError."""
     from chalicelib.config import settings_from_env
+    from chalicelib.secrets import CREDENTIAL_KEYS, SECRET_ID_VAR, SECRET_KEYS
 
-    settings_from_env({k: ("resolved-" + "x" * 40 if v.startswith("{{resolve:") else v) for k, v in env.items()})
+    exposed = sorted({k for k in env if k in CREDENTIAL_KEYS} | {k for k, v in env.items() if "{{resolve:" in v})
+    if exposed:
+        raise ValueError(f"the functions' environment would show {', '.join(exposed)}: put them in the secret "
+                         f"{SECRET_ID_VAR} names (docs/deploy.md)")
+    stand_ins = {key: "stand-in-" + "x" * 40 for key in SECRET_KEYS} if env.get(SECRET_ID_VAR) else {}
+    settings_from_env({**stand_ins, **env})
+
+
+def check_layers(layers: list[str], region: str) -> None:
+    """A Lambda layer is regional: refuse one published in another region than the target's (the
+    ADOT layer's ARN differs per region: docs/ops.md "Tracing"). Raises ValueError."""
+    elsewhere = [arn for arn in layers if arn.split(":")[3:4] != [region]]
+    if elsewhere:
+        raise ValueError(f"layers not in {region}: {', '.join(elsewhere)}; set the stage's layers for that region")
 
 
 def package(args: argparse.Namespace) -> tuple[int, str]:
     """Build sam.json and deployment.zip into args.out. Returns (exit code, summary)."""
-    from chalicelib.store.base import all_models
+    from chalicelib.store.tables import all_models
 
     config_from_disk = json.loads((ROOT / ".chalice" / "config.json").read_text())
     config = stage_config(config_from_disk, args.stage)
@@ -94,6 +112,7 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
     if config.autogen_policy is not False:
         return 2, f"stage {args.stage!r} must set autogen_policy: false (infra/ writes the policy)"
     check_settings(env)
+    check_layers(config.layers or [], args.region)
     tables = table_resources(all_models(), env, args.stage)
 
     with tempfile.TemporaryDirectory(prefix="fenxiao-package-") as tmp:
@@ -101,8 +120,9 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
         build.mkdir()
         copy_project(build)
         policy_file = config.iam_policy_file or f"policy-{args.stage}.json"
-        write_json(build / ".chalice" / policy_file, lambda_policy(tables, xray=bool(config.xray_enabled)))
-        write_json(Path(tmp) / "merge-template.json", merge_template(tables))
+        policy = lambda_policy(tables, xray=bool(config.xray_enabled), secret_id=env.get("FENXIAO_SECRET_ID"))
+        write_json(build / ".chalice" / policy_file, policy)
+        write_json(Path(tmp) / "merge-template.json", add_gateway_responses(merge_template(tables)))
         done = run(CHALICE, ["--project-dir", str(build), "package", "--stage", args.stage,
                              "--merge-template", str(Path(tmp) / "merge-template.json"), str(chalice_out)],
                    args.region, build)

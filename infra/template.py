@@ -2,8 +2,8 @@
 
 * the tables: keys and indexes from the PynamoDB models (``chalicelib.store.tables.table_spec``),
   names from the stage's environment variables in ``.chalice/config.json``;
-* the Lambda role's policy: exactly those tables and their indexes, logs, and X-Ray where the
-  stage traces;
+* the Lambda role's policy: exactly those tables and their indexes, logs, the one secret the
+  functions read at run time (``FENXIAO_SECRET_ID``), and X-Ray where the stage traces;
 * the CloudWatch dashboard and alarms (``infra.observability``) over every function of ``app.py``
   and every table.
 
@@ -36,6 +36,7 @@ DYNAMODB_ACTIONS = (
 )
 LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
 XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 
 
 def stage_config(config_from_disk: dict[str, Any], stage: str, function_name: str = API_HANDLER) -> Config:
@@ -60,9 +61,9 @@ def ttl_attribute(model: type[Model]) -> str | None:
 
 def table_env_vars() -> dict[str, str]:
     """Settings field → environment variable, for every table setting (``*_table``)."""
-    from chalicelib.config import _ENV  # noqa: PLC2701 -- chalicelib.config should export it (ENV_VARS)
+    from chalicelib.config import env_vars
 
-    return {field: var for field, var in _ENV.items() if field.endswith("_table")}
+    return {field: var for field, var in env_vars().items() if field.endswith("_table")}
 
 
 def logical_id(env_var: str) -> str:
@@ -118,8 +119,18 @@ def table_resources(models: list[type[Model]], env: dict[str, str], stage: str) 
     return resources
 
 
-def lambda_policy(tables: dict[str, dict[str, Any]], xray: bool) -> dict[str, Any]:
-    """The functions' IAM policy: the tables (and their indexes) of this template only."""
+def secret_arn(secret_id: str) -> Any:
+    """The ARN of the secret a name or ARN designates. Secrets Manager appends six random
+    characters to a secret's name in its ARN: ``-??????`` matches them and no other secret."""
+    if secret_id.startswith("arn:"):
+        return secret_id
+    return {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+                       + secret_id + "-??????"}
+
+
+def lambda_policy(tables: dict[str, dict[str, Any]], xray: bool, secret_id: str | None = None) -> dict[str, Any]:
+    """The functions' IAM policy: the tables (and their indexes) of this template only, and
+    reading the one secret of the stage when it names one."""
     table_arns: list[Any] = []
     for name, table in tables.items():
         table_arns.append({"Fn::GetAtt": [name, "Arn"]})
@@ -132,6 +143,9 @@ def lambda_policy(tables: dict[str, dict[str, Any]], xray: bool) -> dict[str, An
         {"Sid": "Logs", "Effect": "Allow", "Action": list(LOG_ACTIONS),
          "Resource": [{"Fn::Sub": log_groups}, {"Fn::Sub": log_groups + ":*"}]},
     ]
+    if secret_id:
+        statements.append({"Sid": "Secret", "Effect": "Allow", "Action": list(SECRET_ACTIONS),
+                           "Resource": secret_arn(secret_id)})
     if xray:
         statements.append({"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"})
     return {"Version": "2012-10-17", "Statement": statements}

@@ -10,10 +10,12 @@
    ``$DYNAMODB_PORT`` or a free port, keeping its data in ``.local/dynamodb`` so a restart
    keeps it, and gives the children ``AWS_ENDPOINT_URL_DYNAMODB``;
 3. runs ``python -m chalicelib.store.tables`` (creates the missing tables and waits) and
-   ``python -m chalicelib.services.demo`` (seeds the demo catalogue and an admin, idempotent);
-4. starts ``chalice local --no-autoreload --host 127.0.0.1 --port ${PORT:-8000} --stage dev``
-   in its own process group (chalice's auto-reloader orphans a child that keeps the port),
-   waits until ``GET /v1/openapi.json`` answers 200, prints the URL and a curl line, and waits.
+   ``python -m chalicelib.jobs.demo`` (seeds the demo catalogue and an admin, idempotent);
+4. starts the API as ``chalice local --no-autoreload --host 127.0.0.1 --port ${PORT:-8000}
+   --stage dev`` would (``scripts/chalice_local.py``: the same server with a listen backlog of
+   512 instead of 5, so that a burst of 64+ connections is not dropped or reset) in its own
+   process group (chalice's auto-reloader orphans a child that keeps the port), waits until
+   ``GET /v1/openapi.json`` answers 200, prints the URL and a curl line, and waits.
 
 Ctrl-C, SIGTERM or SIGHUP stops everything it started, whole process groups, and exits 0.
 
@@ -62,7 +64,7 @@ READY_PATH = "/v1/openapi.json"
 DEFAULT_READY_TIMEOUT = 60.0
 SETUP_TIMEOUT = 300.0
 
-SETUP_MODULES: tuple[str, ...] = ("chalicelib.store.tables", "chalicelib.services.demo")
+SETUP_MODULES: tuple[str, ...] = ("chalicelib.store.tables", "chalicelib.jobs.demo")
 """Run in order as ``python -m <module>`` before the API starts; each must exit 0."""
 
 ENV_DEFAULTS: Mapping[str, str] = {
@@ -125,13 +127,16 @@ def run_setup(
             )
 
 
+LOCAL_SERVER = Path(__file__).resolve().parent / "chalice_local.py"
+"""``chalice local --no-autoreload`` with a listen backlog for bursts (see that module)."""
+
+
 def chalice_command(port: int, stage: str = DEFAULT_STAGE) -> list[str]:
-    """``chalice local`` of the running interpreter's environment (the venv's chalice)."""
-    script = Path(sys.executable).parent / "chalice"
-    main = "import sys; from chalice.cli import main; sys.exit(main())"
-    base = [str(script)] if script.is_file() else [sys.executable, "-c", main]
-    options = ["--no-autoreload", "--host", "127.0.0.1", "--port", str(port), "--stage", stage]
-    return [*base, "local", *options]
+    """The API server: :data:`LOCAL_SERVER` under the running interpreter (the venv's chalice).
+
+    Plain ``chalice local`` listens with a backlog of 5, so a burst of clients (a load test of
+    64 connections at once) gets connections dropped or reset that production would take."""
+    return [sys.executable, str(LOCAL_SERVER), "--host", "127.0.0.1", "--port", str(port), "--stage", stage]
 
 
 def start_api(
@@ -142,8 +147,8 @@ def start_api(
     stage: str = DEFAULT_STAGE,
     log: IO[bytes] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start ``chalice local`` leading its own process group (stop: stop_process_group)."""
-    return subprocess.Popen(  # noqa: S603 -- chalice local's fixed command line, no shell
+    """Start the API (:func:`chalice_command`) leading its own process group (stop: stop_process_group)."""
+    return subprocess.Popen(  # noqa: S603 -- our own fixed command line, no shell
         chalice_command(port, stage),
         cwd=project_dir,
         env=dict(env),

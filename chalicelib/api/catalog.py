@@ -1,20 +1,25 @@
 """The catalogue as a distributor sees it."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, endpoint
-from chalicelib.api.http import schemas as s
-from chalicelib.services import catalog
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.api import schemas as s
+    from chalicelib.services import catalog
+else:
+    s, catalog = lazy("chalicelib.api.schemas"), lazy("chalicelib.services.catalog")
 
 bp = Blueprint(__name__)
 
 
 @endpoint(bp, "/v1/products", tag="catalog", query="ProductQuery", response="ProductsAnswer",
           summary="Products by category, with the commission the caller would earn", errors=("INVALID_CURSOR",))
-def products(call: Call) -> Any:
+def products(call: Call) -> s.ProductsAnswer:
     page = catalog.list_products(call.user_id, call.query.category, call.query.limit, call.query.next, call.deps)
     items = [s.ProductOut(product_id=p.product_id, name=p.name, category=p.category, price_fen=p.price_fen,
                         group_price_fen=p.group_price_fen, stock=p.stock,

@@ -5,17 +5,23 @@ web-view cannot send one, so the mini-program asks for a link (``POST /v1/admin/
 whose short-lived ticket opens ``GET /v1/dashboard`` and nothing else."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import Call, endpoint
-from chalicelib.domain.clock import iso
-from chalicelib.services import dashboard
+from chalicelib.lazy import lazy
+
+MODELS = "chalicelib.api.dashboard_schemas"
+if TYPE_CHECKING:
+    from chalicelib.api import dashboard_schemas as s
+    from chalicelib.domain import clock
+    from chalicelib.services import dashboard
+else:
+    s, clock, dashboard = lazy(MODELS), lazy("chalicelib.domain.clock"), lazy("chalicelib.services.dashboard")
 
 bp = Blueprint(__name__)
-MODELS = "chalicelib.api.dashboard_schemas"
 HTML = "text/html"
 
 
@@ -35,25 +41,22 @@ def html_response(days: int, call: Call) -> Response:
 
 @endpoint(bp, "/v1/admin/dashboard", auth="admin", tag="admin", query="DashboardQuery", models=MODELS, produces=HTML,
           summary="The data board: GMV, visitors, conversion, AOV, retention, top products, trends (HTML, phone-sized)")
-def admin_dashboard(call: Call) -> Any:
+def admin_dashboard(call: Call) -> Response:
     return html_response(call.query.days, call)
 
 
 @endpoint(bp, "/v1/admin/dashboard/links", "POST", auth="admin", tag="admin", status=201, body="DashboardLinkBody",
           response="DashboardLinkAnswer", models=MODELS,
           summary="A short-lived link that opens the data board without a header (for the mini-program's web-view)")
-def dashboard_link(call: Call) -> Any:
-    from chalicelib.api.dashboard_schemas import DashboardLinkAnswer
-
-    assert call.caller is not None
+def dashboard_link(call: Call) -> s.DashboardLinkAnswer:
     ticket, expires = dashboard.issue_ticket(call.caller, call.deps)
     url = "/v1/dashboard?" + urlencode({"ticket": ticket, "days": call.body.days})
-    return DashboardLinkAnswer(url=url, expires_at=iso(expires))
+    return s.DashboardLinkAnswer(url=url, expires_at=clock.iso(expires))
 
 
 @endpoint(bp, "/v1/dashboard", auth="public", tag="admin", query="DashboardTicketQuery", models=MODELS, produces=HTML,
           errors=("UNAUTHENTICATED", "FORBIDDEN"),
           summary="The data board opened by a ticket of POST /v1/admin/dashboard/links instead of a header")
-def ticket_dashboard(call: Call) -> Any:
+def ticket_dashboard(call: Call) -> Response:
     dashboard.verify_ticket(call.query.ticket, call.deps)
     return html_response(call.query.days, call)

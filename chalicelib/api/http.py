@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,15 +25,19 @@ from chalicelib.domain.errors import (
     Unavailable,
     ValidationFailed,
 )
-from chalicelib.lazy import lazy_module
-from chalicelib.services.deps import Deps, default_deps
-from chalicelib.services.sessions import Caller, verify_token
+from chalicelib.lazy import load
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from chalicelib.bootstrap import Deps
+    from chalicelib.services.sessions import Caller
+
 SCHEMAS = "chalicelib.api.schemas"
-schemas = lazy_module(SCHEMAS)
+# The Idempotency-Key header of the routes declared ``idempotent`` (API.md "Conventions").
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+IDEMPOTENCY_KEY_HELP = "send an Idempotency-Key header (letters, digits, - and _; up to 64)"
+LOG_IN_FIRST = "log in first: send Authorization: Bearer <token>"
 
 Auth = Literal["public", "user", "admin", "simulator"]
 
@@ -53,9 +58,10 @@ class RouteSpec:
     models: str = SCHEMAS
     produces: str = "application/json"  # another type: the handler returns a chalice Response of it
     alt_statuses: tuple[int, ...] = ()  # other success statuses the handler answers with the same model
+    idempotent: bool = False  # the Idempotency-Key header is required (Call.idempotency_key)
 
     def _model(self, name: str | None) -> type[BaseModel] | None:
-        return getattr(lazy_module(self.models), name) if name else None
+        return getattr(load(self.models), name) if name else None
 
     @property
     def body(self) -> type[BaseModel] | None:
@@ -77,17 +83,24 @@ ROUTES: list[RouteSpec] = []
 class Call:
     """What a handler gets: the authenticated caller, the validated inputs and the adapters."""
 
-    caller: Caller | None
+    authenticated: Caller | None  # None on public and simulator routes
     params: dict[str, str]
     deps: Deps
     body: Any = None
     query: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     raw_body: bytes = b""
+    idempotency_key: str = ""  # validated, on routes declared ``idempotent``
+
+    @property
+    def caller(self) -> Caller:
+        """The authenticated caller; Unauthenticated (401) on a route that authenticates nobody."""
+        if self.authenticated is None:
+            raise Unauthenticated(LOG_IN_FIRST)
+        return self.authenticated
 
     @property
     def user_id(self) -> str:
-        assert self.caller is not None
         return self.caller.user_id
 
 
@@ -98,16 +111,21 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
              status: int = 200, body: str | None = None, query: str | None = None,
              response: str | None = None, errors: tuple[str, ...] = (),
              models: str = SCHEMAS, produces: str = "application/json",
-             alt_statuses: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
+             alt_statuses: tuple[int, ...] = (), idempotent: bool = False) -> Callable[[Handler], Handler]:
     """Declare a route. ``body``, ``query`` and ``response`` name pydantic models of the module
-    ``models`` (an area's own schemas module; default ``chalicelib.api.schemas``). A route that
-    ``produces`` another media type than JSON (e.g. ``text/html``) returns a chalice Response, as
-    does one that answers ``alt_statuses`` besides ``status`` (e.g. 202 for a request held for
-    review); both are documented in ``/v1/openapi.json``."""
+    ``models`` (an area's own schemas module; default ``chalicelib.api.schemas``), loaded on the
+    route's first request. A route that ``produces`` another media type than JSON (e.g.
+    ``text/html``) returns a chalice Response, as does one that answers ``alt_statuses`` besides
+    ``status`` (e.g. 202 for a request held for review); both are documented in
+    ``/v1/openapi.json``. An ``idempotent`` route requires the Idempotency-Key header
+    (IDEMPOTENCY_KEY_REQUIRED otherwise) and hands it to the handler as ``call.idempotency_key``."""
+
+    if idempotent != ("IDEMPOTENCY_KEY_REQUIRED" in errors):
+        raise ValueError(f"{method} {path}: a route is idempotent exactly when it lists IDEMPOTENCY_KEY_REQUIRED")
 
     def register(handler: Handler) -> Handler:
         spec = RouteSpec(path, method, handler.__name__, auth, summary, tag, status, body, query, response, errors,
-                         models, produces, alt_statuses)
+                         models, produces, alt_statuses, idempotent)
         ROUTES.append(spec)
 
         @functools.wraps(handler)
@@ -138,6 +156,8 @@ def _log_busy(spec: RouteSpec, exc: Exception) -> None:
 
 
 def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
+    from chalicelib.bootstrap import default_deps
+
     request = bp.current_request
     deps = default_deps()
     if spec.auth == "simulator" and not deps.settings.simulator:
@@ -154,13 +174,28 @@ def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
         call.body = parse_body(request.raw_body, spec.body, deps.settings.max_body_bytes)
     if spec.query is not None:
         call.query = _validate(spec.query, dict(request.query_params or {}))
+    if spec.idempotent:
+        call.idempotency_key = idempotency_key(headers)
     return call
 
 
+def idempotency_key(headers: dict[str, str]) -> str:
+    """The request's Idempotency-Key (``headers`` lower-cased); IDEMPOTENCY_KEY_REQUIRED when it is
+    missing or malformed."""
+    key = headers.get("idempotency-key", "")
+    if not IDEMPOTENCY_KEY.match(key):
+        from chalicelib.domain.orders import IdempotencyKeyMissing
+
+        raise IdempotencyKeyMissing(IDEMPOTENCY_KEY_HELP)
+    return key
+
+
 def _authenticate(headers: dict[str, str], deps: Deps) -> Caller:
+    from chalicelib.services.sessions import verify_token
+
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("log in first: send Authorization: Bearer <token>")
+        raise Unauthenticated(LOG_IN_FIRST)
     return verify_token(token.strip(), deps.settings, deps.clock())
 
 

@@ -5,16 +5,14 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.api.errors import json_response
-from chalicelib.api.http import ROUTES, RouteSpec
-from chalicelib.services.deps import default_deps
+from chalicelib.api.http import IDEMPOTENCY_KEY, ROUTES, RouteSpec
 
 bp = Blueprint(__name__)
 
 REF = "#/components/schemas/{model}"
-IDEMPOTENCY_KEY_REQUIRED = "IDEMPOTENCY_KEY_REQUIRED"
 COMMON_ERRORS = {
     "400": "Malformed request (MALFORMED_JSON, INVALID_CURSOR)",
     "401": "No valid session token (UNAUTHENTICATED)",
@@ -97,7 +95,7 @@ def _parameters(route: RouteSpec) -> list[dict[str, Any]]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in re.findall(r"{(\w+)}", route.path)
     ]
-    if IDEMPOTENCY_KEY_REQUIRED in route.errors:
+    if route.idempotent:
         params.append(_idempotency_key())
     if route.query is not None:
         schema = route.query.model_json_schema()
@@ -111,12 +109,10 @@ def _parameters(route: RouteSpec) -> list[dict[str, Any]]:
 
 
 def _idempotency_key() -> dict[str, Any]:
-    """The header a route answering IDEMPOTENCY_KEY_REQUIRED cannot do without (API.md)."""
-    from chalicelib.api.orders import KEY
-
+    """The header an ``idempotent`` route cannot do without (API.md)."""
     return {"name": "Idempotency-Key", "in": "header", "required": True,
             "description": "A retry with the same key and body returns the first answer and does nothing twice",
-            "schema": {"type": "string", "pattern": KEY.pattern}}
+            "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY.pattern}}
 
 
 @lru_cache(maxsize=2)
@@ -125,5 +121,7 @@ def _document(include_simulator: bool) -> dict[str, Any]:
 
 
 @bp.route("/v1/openapi.json", methods=["GET"])
-def openapi() -> Any:
+def openapi() -> Response:
+    from chalicelib.bootstrap import default_deps
+
     return json_response(_document(default_deps().settings.simulator))

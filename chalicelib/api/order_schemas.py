@@ -1,9 +1,18 @@
 """Models of the catalogue administration and the orders (API.md "Catalog and orders")."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import iso
@@ -84,10 +93,85 @@ class LineIn(_In):
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
 
 
-class AddressIn(_In):
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9\- ]{5,20}$")]
+Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+OptionalRegion = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+Detail = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalDetail = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+OptionalCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z\- ]{0,12}$")]
+
+
+class ShortAddressIn(_In):
+    """The short form: ``detail`` is the whole address below name and phone. Strict: no other key."""
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9\- ]{5,20}$")]
-    detail: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    phone: Phone
+    detail: Detail
+
+    def stored(self) -> dict[str, str]:
+        return {"name": self.name, "phone": self.phone, "detail": self.detail}
+
+
+SHORT_KEYS = frozenset(ShortAddressIn.model_fields)
+# An object with a WeChat key is the WeChat form only when it has none of the short form's keys:
+# a mix of both is refused (by the strict short form), never half read.
+_WECHAT_SCHEMA: dict[str, Any] = {
+    "not": {"anyOf": [{"required": [key]} for key in sorted(SHORT_KEYS)]},
+    "anyOf": [{"required": ["detailInfo"]}, {"required": ["detailInfoNew"]}],
+}
+
+
+class WechatAddressIn(BaseModel):
+    """The object ``wx.chooseAddress`` answers, passed as it is (docs/orders.md "Addresses").
+    Keys WeChat adds later are ignored, unread and unstored; the documented ones are checked."""
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True, json_schema_extra=_WECHAT_SCHEMA)
+    userName: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    telNumber: Phone
+    provinceName: Region
+    cityName: Region
+    countyName: OptionalRegion = ""  # a prefecture city without counties (东莞, 中山...) may have none
+    streetName: OptionalRegion = ""  # newer pickers: the 4th level
+    detailInfo: OptionalDetail = ""  # includes the street; one of detailInfo, detailInfoNew is required
+    detailInfoNew: OptionalDetail = ""  # the newer picker's detail
+    postalCode: OptionalCode = ""
+    nationalCode: OptionalCode = ""
+    errMsg: Annotated[str, StringConstraints(max_length=200)] = ""  # "chooseAddress:ok": not stored
+
+    @model_validator(mode="after")
+    def _has_detail(self) -> WechatAddressIn:
+        if not (self.detailInfo or self.detailInfoNew):
+            raise ValueError("detailInfo (or detailInfoNew) is required")
+        return self
+
+    def stored(self) -> dict[str, str]:
+        parts = {"name": self.userName, "phone": self.telNumber, "province": self.provinceName,
+                 "city": self.cityName, "county": self.countyName, "street": self.streetName,
+                 "detail": self.detailInfo or self.detailInfoNew, "postal_code": self.postalCode,
+                 "national_code": self.nationalCode}
+        return {key: value for key, value in parts.items() if value}
+
+
+WECHAT_KEYS = frozenset(WechatAddressIn.model_fields)
+
+
+def _address_form(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = value.keys()
+        return "wechat" if keys & WECHAT_KEYS and not keys & SHORT_KEYS else "short"
+    return "wechat" if isinstance(value, WechatAddressIn) else "short"
+
+
+def stored_address(address: ShortAddressIn | WechatAddressIn) -> dict[str, str]:
+    return address.stored()
+
+
+# A delivery address, in either form; dumped (model_dump: what the services hash and store) as the
+# one stored form: name, phone, detail, and province, city, county, street, postal_code,
+# national_code when given (absent otherwise). The short form dumps exactly as before.
+AddressIn = Annotated[
+    Annotated[ShortAddressIn, Tag("short")] | Annotated[WechatAddressIn, Tag("wechat")],
+    Discriminator(_address_form),
+    PlainSerializer(stored_address, return_type=dict[str, str]),
+]
 
 
 class OrderBody(_In):
@@ -109,6 +193,20 @@ class CommissionOut(_Out):
     amount_fen: int
 
 
+class AddressOut(_Out):
+    """The stored form, every key present (null: not given; orders placed with the short form
+    have only name, phone and detail)."""
+    name: str
+    phone: str
+    detail: str
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    national_code: str | None = None
+
+
 class OrderOut(_Out):
     order_id: str
     status: str
@@ -122,6 +220,7 @@ class OrderOut(_Out):
     completed_at: str | None
     carrier: str | None
     tracking_no: str | None
+    address: AddressOut | None  # null: none given yet (a group order may give it later)
 
     @classmethod
     def of(cls, o: Order, show_payees: bool = True) -> OrderOut:
@@ -134,7 +233,13 @@ class OrderOut(_Out):
                                 for s in o.commissions] if show_payees else [],
                    created_at=iso(o.created_at), pay_deadline=iso(o.pay_deadline), paid_at=t(o.paid_at),
                    shipped_at=t(o.shipped_at), completed_at=t(o.completed_at), carrier=o.carrier,
-                   tracking_no=o.tracking_no)
+                   tracking_no=o.tracking_no, address=_address_out(o.address))
+
+
+def _address_out(address: dict[str, str] | None) -> AddressOut | None:
+    if not address:
+        return None
+    return AddressOut(**{key: value for key, value in address.items() if key in AddressOut.model_fields})
 
 
 class PaymentOut(_Out):

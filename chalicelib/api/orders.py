@@ -1,27 +1,30 @@
 """Catalogue administration, checkout and the life of an order."""
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api.http import Call, endpoint, lazy_module
+from chalicelib.api.http import Call, endpoint
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.orders import IdempotencyKeyMissing
-from chalicelib.services import catalog, orders, wallet
+from chalicelib.lazy import lazy
+
+M = "chalicelib.api.order_schemas"
+if TYPE_CHECKING:
+    from chalicelib.api import order_schemas as s
+    from chalicelib.services import catalog, orders, wallet
+else:
+    s = lazy(M)
+    catalog, orders, wallet = (lazy(f"chalicelib.services.{m}") for m in ("catalog", "orders", "wallet"))
 
 bp = Blueprint(__name__)
-M = "chalicelib.api.order_schemas"
-s = lazy_module(M)
-KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
 @endpoint(bp, "/v1/admin/products", "POST", auth="admin", tag="catalog", status=201, models=M, body="ProductBody",
           response="AdminProductOut",
           summary="Create a product (rates default to its category's; copy held for review leaves it unlisted)",
           errors=("COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED"))
-def create_product(call: Call) -> Any:
+def create_product(call: Call) -> s.AdminProductOut:
     fields = call.body.model_dump(exclude_none=True)
     return s.AdminProductOut.of(*catalog.create_product(fields, call.user_id, call.deps))
 
@@ -29,7 +32,7 @@ def create_product(call: Call) -> Any:
 @endpoint(bp, "/v1/admin/products/{product_id}", "PATCH", auth="admin", tag="catalog", models=M, body="ProductPatch",
           response="AdminProductOut", summary="Edit a product",
           errors=("NOT_FOUND", "COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED"))
-def edit_product(call: Call) -> Any:
+def edit_product(call: Call) -> s.AdminProductOut:
     changes = call.body.model_dump(exclude_unset=True)
     if any(value is None for key, value in changes.items() if key != "group_buy"):
         raise ValidationFailed("only group_buy can be cleared with null")
@@ -39,13 +42,11 @@ def edit_product(call: Call) -> Any:
 @endpoint(bp, "/v1/orders", "POST", tag="orders", status=201, models=M, body="OrderBody", response="CheckoutAnswer",
           summary="Place an order (Idempotency-Key header required); answers the wx.requestPayment parameters",
           errors=("IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "OUT_OF_STOCK", "PRODUCT_NOT_FOUND",
-                  "INVALID_ORDER"))
-def place_order(call: Call) -> Any:
-    key = call.headers.get("idempotency-key", "")
-    if not KEY.match(key):
-        raise IdempotencyKeyMissing("send an Idempotency-Key header (letters, digits, - and _; up to 64)")
+                  "INVALID_ORDER"), idempotent=True)
+def place_order(call: Call) -> s.CheckoutAnswer:
     wanted = [(line.product_id, line.quantity) for line in call.body.items]
-    result = orders.place_order(call.user_id, wanted, call.body.model_dump(mode="json"), key, call.deps)
+    result = orders.place_order(call.user_id, wanted, call.body.model_dump(mode="json"), call.idempotency_key,
+                                call.deps)
     order = result.order
     return s.CheckoutAnswer(order_id=order.order_id, status=order.status.value, amount_fen=order.amount_fen,
                             payment=s.PaymentOut(**result.payment) if result.payment else None,
@@ -54,21 +55,20 @@ def place_order(call: Call) -> Any:
 
 @endpoint(bp, "/v1/orders/{order_id}", tag="orders", models=M, response="OrderOut",
           summary="An order (its buyer or an admin)", errors=("ORDER_NOT_FOUND",))
-def get_order(call: Call) -> Any:
-    assert call.caller is not None
+def get_order(call: Call) -> s.OrderOut:
     return s.OrderOut.of(orders.get_order(call.params["order_id"], call.caller, call.deps))
 
 
 @endpoint(bp, "/v1/me/orders", tag="orders", models=M, query="PageQueryOrders", response="OrdersPage",
           summary="The caller's orders, newest first", errors=("INVALID_CURSOR",))
-def my_orders(call: Call) -> Any:
+def my_orders(call: Call) -> s.OrdersPage:
     page, next_cursor = orders.my_orders(call.user_id, call.query.limit, call.query.next, call.deps)
     return s.OrdersPage(items=[s.OrderOut.of(o) for o in page], next=next_cursor)
 
 
 @endpoint(bp, "/v1/admin/orders/{order_id}/ship", "POST", auth="admin", tag="orders", models=M, body="ShipBody",
           response="OrderOut", summary="Ship a paid order", errors=("ORDER_NOT_FOUND", "WRONG_ORDER_STATUS"))
-def ship(call: Call) -> Any:
+def ship(call: Call) -> s.OrderOut:
     order = orders.ship(call.params["order_id"], call.body.carrier, call.body.tracking_no, call.deps)
     return s.OrderOut.of(order)
 
@@ -76,21 +76,20 @@ def ship(call: Call) -> Any:
 @endpoint(bp, "/v1/orders/{order_id}/confirm", "POST", tag="orders", models=M, response="OrderOut",
           summary="Confirm receipt: the order completes and its commissions start the T+3 clock",
           errors=("ORDER_NOT_FOUND", "WRONG_ORDER_STATUS"))
-def confirm(call: Call) -> Any:
+def confirm(call: Call) -> s.OrderOut:
     return s.OrderOut.of(orders.confirm(call.params["order_id"], call.caller, call.deps))
 
 
 @endpoint(bp, "/v1/orders/{order_id}/refund", "POST", tag="orders", models=M, body="RefundBody", response="OrderOut",
           summary="Refund through WeChat Pay (buyer or admin); commissions reversed or clawed back",
           errors=("ORDER_NOT_FOUND", "WRONG_ORDER_STATUS", "PAY_REJECTED", "REFUND_FAILED"))
-def refund(call: Call) -> Any:
-    assert call.caller is not None
+def refund(call: Call) -> s.OrderOut:
     return s.OrderOut.of(orders.refund(call.params["order_id"], call.caller, call.body.reason, call.deps))
 
 
 @endpoint(bp, "/v1/me/commissions", tag="wallet", models=M, query="CommissionQuery", response="CommissionsPage",
           summary="The caller's commission entries, by status", errors=("INVALID_CURSOR",))
-def my_commissions(call: Call) -> Any:
+def my_commissions(call: Call) -> s.CommissionsPage:
     items, next_cursor = wallet.commissions(call.user_id, call.query.status, call.query.limit, call.query.next,
                                             call.deps)
     return s.CommissionsPage(items=[s.CommissionEntryOut(
@@ -99,5 +98,5 @@ def my_commissions(call: Call) -> Any:
 
 
 @endpoint(bp, "/v1/me/wallet", tag="wallet", models=M, response="WalletOut", summary="The caller's balances")
-def my_wallet(call: Call) -> Any:
+def my_wallet(call: Call) -> s.WalletOut:
     return s.WalletOut(**{f"{bucket}_fen": fen for bucket, fen in wallet.balances(call.user_id, call.deps).items()})

@@ -1,26 +1,30 @@
 """WeChat Pay's notification endpoint, and the simulator's payer."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api.http import Call, endpoint, lazy_module
+from chalicelib.api.http import Call, endpoint
 from chalicelib.domain.errors import Kind, error
-from chalicelib.domain.orders import OrderNotFound
-from chalicelib.services import payments
+from chalicelib.lazy import lazy
+
+M = "chalicelib.api.order_schemas"
+if TYPE_CHECKING:
+    from chalicelib.api import order_schemas as s
+    from chalicelib.services import payments
+else:
+    s, payments = lazy(M), lazy("chalicelib.services.payments")
 
 bp = Blueprint(__name__)
 CannotSign = error("SIMULATOR_CANNOT_SIGN", Kind.CONFLICT,
                    "A real platform public key is configured without its private key: the outside party signs.")
-M = "chalicelib.api.order_schemas"
-s = lazy_module(M)
 
 
 @endpoint(bp, "/v1/wechat/pay/notify", "POST", auth="public", tag="payments", models=M, response="NotifyAnswer",
           summary="WeChat Pay API v3 notification: verified over the raw body, then the order is marked paid once",
           errors=("INVALID_SIGNATURE", "PAYMENT_MISMATCH"))
-def pay_notify(call: Call) -> Any:
+def pay_notify(call: Call) -> s.NotifyAnswer:
     payments.handle_notification(call.headers, call.raw_body, call.deps)
     return s.NotifyAnswer(code="SUCCESS", message="OK")
 
@@ -28,11 +32,13 @@ def pay_notify(call: Call) -> Any:
 @endpoint(bp, "/v1/dev/pay/{order_id}", "POST", auth="simulator", tag="simulator", models=M, response="DevPayAnswer",
           summary="Play WeChat Pay: a signed, encrypted payment notification delivered to the real handler",
           errors=("ORDER_NOT_FOUND", "SIMULATOR_CANNOT_SIGN"))
-def dev_pay(call: Call) -> Any:
+def dev_pay(call: Call) -> s.DevPayAnswer:
+    from chalicelib.domain.orders import OrderNotFound
+    from chalicelib.wechat.pay_simulator import SimulatorCannotSign
+
     order = call.deps.orders.get(call.params["order_id"])
     if order is None:
         raise OrderNotFound("no such order")
-    from chalicelib.wechat.pay_simulator import SimulatorCannotSign
 
     buyer = call.deps.users.get(order.buyer_id)
     try:

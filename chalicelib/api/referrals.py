@@ -1,14 +1,19 @@
 """The referral network: binding and the team view."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, endpoint
-from chalicelib.api.http import schemas as s
-from chalicelib.domain.clock import iso
-from chalicelib.services import referrals
+from chalicelib.lazy import lazy
+
+if TYPE_CHECKING:
+    from chalicelib.api import schemas as s
+    from chalicelib.domain import clock
+    from chalicelib.services import referrals
+else:
+    s, clock, referrals = lazy("chalicelib.api.schemas"), lazy("chalicelib.domain.clock"), lazy("chalicelib.services.referrals")
 
 bp = Blueprint(__name__)
 
@@ -17,7 +22,7 @@ bp = Blueprint(__name__)
           summary="Bind the caller to the distributor who invited them",
           errors=("INVITE_CODE_NOT_FOUND", "ALREADY_BOUND", "NOT_A_NEW_USER", "SELF_REFERRAL", "REFERRAL_CYCLE",
                   "TEAM_TOO_LARGE"))
-def bind(call: Call) -> Any:
+def bind(call: Call) -> s.BindAnswer:
     plan = referrals.bind(call.user_id, call.body.invite_code, call.deps)
     return s.BindAnswer(parent_id=plan.parent_id, grandparent_id=plan.grandparent_id)
 
@@ -25,11 +30,12 @@ def bind(call: Call) -> Any:
 @endpoint(bp, "/v1/me/team", tag="referrals", query="PageQuery", response="TeamAnswer",
           summary="The caller's team: counters, progress to the next tier, direct invitees (paginated)",
           errors=("INVALID_CURSOR",))
-def team(call: Call) -> Any:
+def team(call: Call) -> s.TeamAnswer:
     view = referrals.team(call.user_id, call.query.limit, call.query.next, call.deps)
     next_tier = s.NextTierOut(tier=view.next_tier[0].value, needs=view.next_tier[1]) if view.next_tier else None
-    direct = [s.DirectMemberOut(user_id=u.user_id, nickname=u.nickname, bound_at=iso(u.bound_at) if u.bound_at else None,
-                              month_sales_fen=u.sales.of(view.month), direct_count=u.member.direct_count)
+    direct = [s.DirectMemberOut(user_id=u.user_id, nickname=u.nickname,
+                                bound_at=clock.iso(u.bound_at) if u.bound_at else None,
+                                month_sales_fen=u.sales.of(view.month), direct_count=u.member.direct_count)
               for u in view.direct]
     return s.TeamAnswer(tier=view.user.tier.value, direct_count=view.user.member.direct_count,
                       team_count=view.user.member.team_count, month_sales_fen=view.month_sales_fen,

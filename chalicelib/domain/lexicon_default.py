@@ -81,6 +81,24 @@ DEFAULT_ENTRIES: tuple[Row, ...] = (
     ("顶级", FALSE_AD, "review", None),
     ("独一无二", FALSE_AD, "review", None),
     ("立竿见影", FALSE_AD, "review", None),
+    # pinyin spellings (toneless, no spaces: tǎng zhuàn and TANG ZHUAN fold to them); each also
+    # matches its phrase written half in hanzi, half in pinyin (躺zhuan, tang赚: pinyin.py)
+    ("wenzhuan", INCOME, "block", "分享奖励"),
+    ("wenzhuanbupei", INCOME, "block", "理性分享"),
+    ("tangzhezhuanqian", INCOME, "block", "分享奖励"),
+    ("yuerubaiwan", INCOME, "block", "收益因人而异"),
+    ("yuerushiwan", INCOME, "block", "收益因人而异"),
+    ("yueruguowan", INCOME, "block", "收益因人而异"),
+    ("riruqianyuan", INCOME, "block", "收益因人而异"),
+    ("yiyebaofu", INCOME, "block", None),
+    ("larentou", PYRAMID, "block", "邀请好友"),
+    ("rentoufei", PYRAMID, "block", None),
+    ("fazhanxiaxian", PYRAMID, "block", "邀请好友"),
+    ("laxiaxian", PYRAMID, "block", "邀请好友"),
+    ("rumenfei", PYRAMID, "block", None),
+    ("jizan", SHARING, "block", None),
+    ("genzhi", FALSE_AD, "block", "改善"),
+    ("baozhibaibing", FALSE_AD, "block", None),
     # innocent phrases containing a listed word
     *((phrase, ALLOW, "allow", None) for phrase in (
         "第一次", "第一天", "第一步", "第一批", "第一口", "第一眼", "第一时间", "第一件", "第一杯", "第一代",

@@ -3,7 +3,10 @@
 A lexicon is a list of entries (word, category, verdict, suggestion). ``Matcher`` compiles it
 once into one automaton over the words' normalised forms (textnorm.py); a check normalises the
 text, runs the automaton over it once (time linear in the text, whatever the lexicon's size),
-maps each hit back to its span in the original text and decides:
+maps each hit back to its span in the original text and decides. (A text with a right-to-left
+override is read a second time, in display order: textnorm.visual_order. A hanzi phrase whose
+pinyin spelling is also a word of the lexicon matches every mix of the two, 躺zhuan and tang赚:
+pinyin.py.)
 
 * ``block`` if any hit is a block word, else ``review`` if any is a review word, else ``pass``;
 * hits inside an ``allow`` phrase (第一次, 最好在) do not count;
@@ -26,7 +29,8 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidLexicon, TextTooLong
 from chalicelib.domain.lexicon_default import DEFAULT_ENTRIES
-from chalicelib.domain.textnorm import compact, fold, normalise_word, origins
+from chalicelib.domain.pinyin import is_pinyin, mixed_forms, speller
+from chalicelib.domain.textnorm import compact, fold, normalise_word, origins, unit_end, visual_order
 
 MAX_CHECK_CHARS = 5_000  # POST /v1/moderation/check
 MAX_TITLE_CHARS = 60  # material titles
@@ -34,6 +38,7 @@ MAX_MATERIAL_CHARS = 2_000  # material text
 MAX_ENTRIES = 20_000
 MAX_WORD_CHARS = 32
 MAX_SUGGESTION_CHARS = 32
+MAX_MIXED_PATTERNS = 50_000  # hanzi/pinyin mixes per lexicon (a 4-character phrase has 14), bounding the build
 MAX_HITS_SHOWN = 100  # the verdict counts every hit; answers list the first hundred
 # msgSecCheck scenes: 1 profile (资料: shop names), 2 comment, 3 forum, 4 social log (社交日志: materials, copy)
 SCENE_PROFILE = 1
@@ -143,6 +148,21 @@ def _variants(key: str) -> list[str]:
     return forms[:8]
 
 
+def _mixed_pinyin(entries: tuple[Entry, ...], keys: list[str]) -> dict[int, list[str]]:
+    """For each block or review phrase whose pinyin spelling is also a word of the lexicon
+    (躺赚 and tangzhuan): its spellings mixing hanzi and pinyin (躺zhuan, tang赚), by entry index."""
+    spellings = {key for key in keys if is_pinyin(key)}
+    if not spellings:
+        return {}
+    spell = speller(frozenset(spellings)).spelling
+    mixed, total = {}, 0
+    for index, (entry, key) in enumerate(zip(entries, keys, strict=True)):
+        if entry.verdict != "allow" and total < MAX_MIXED_PATTERNS and (syllables := spell(key)) is not None:
+            mixed[index] = mixed_forms(key, syllables)
+            total += len(mixed[index])
+    return mixed
+
+
 def _bytes(text: str) -> str:
     """The automaton runs over UTF-8 bytes (one latin-1 character each): a node then has at most
     64-256 children, so a step costs the same whatever the lexicon's size. (Over whole CJK
@@ -170,10 +190,14 @@ class Matcher:
         self.version = version
         self.entries = tuple(entries)
         self._automaton = ahocorasick.Automaton()
-        for index, entry in enumerate(self.entries):
-            for key in map(_bytes, _variants(normalise_word(entry.word))):
-                if key not in self._automaton:
-                    self._automaton.add_word(key, (index, len(key)))
+        keys = [normalise_word(entry.word) for entry in self.entries]
+        mixed = _mixed_pinyin(self.entries, keys)
+        for index, key in enumerate(keys):
+            forms = [(form, False) for form in _variants(key)]
+            forms += [(form, form[0].isascii()) for form in mixed.get(index, [])]
+            for form, latin_start in forms:
+                if (data := _bytes(form)) not in self._automaton:
+                    self._automaton.add_word(data, (index, len(data), latin_start))
         if len(self._automaton):
             self._automaton.make_automaton()
 
@@ -186,12 +210,22 @@ class Matcher:
         if not len(self._automaton):
             return ()
         folded = fold(text)
-        norm = compact(folded)
-        data = _bytes(norm)
-        raw = [(last + 1 - length, last + 1, index) for last, (index, length) in self._automaton.iter(data)]
+        hits = set(self._view_hits(text, folded, None))
+        if (order := visual_order(text)) is not None:  # a right-to-left override: also as displayed
+            hits.update(self._view_hits(text, "".join(folded[i] for i in order), order))
+        return tuple(sorted(hits, key=lambda h: (h.start, -h.end, h.word)))
+
+    def _view_hits(self, text: str, folded: str, order: list[int] | None) -> list[Hit]:
+        """Hits over one reading of the text: ``folded`` in logical order (``order`` None) or
+        in the display order ``order`` (position in ``folded`` → index in ``text``)."""
+        data = _bytes(compact(folded))
+        raw = [(last + 1 - length, last + 1, index) for last, (index, length, latin_start) in self._automaton.iter(data)
+               if not (latin_start and _inside_latin_word(data, last + 1 - length))]
         if not raw:
-            return ()
+            return []
         origin = origins(folded)
+        if order is not None:
+            origin = [order[i] for i in origin]
         chars = _char_offsets(data, (o for start, end, _ in raw for o in (start, end)))
         found = [(chars[start], chars[end], self.entries[index]) for start, end, index in raw]
         allowed = _allowed(found)
@@ -199,11 +233,14 @@ class Matcher:
         for start, end, entry in found:
             if entry.verdict == "allow" or allowed(start, end):
                 continue
-            o_start, o_end = origin[start], origin[end - 1] + 1
+            if order is None:
+                o_start, o_end = origin[start], origin[end - 1] + 1
+            else:
+                o_start, o_end = min(origin[start:end]), max(origin[start:end]) + 1
+            o_end = unit_end(text, o_end)
             hits.append(Hit(entry.word, o_start, o_end, entry.category, entry.suggestion, Verdict(entry.verdict),
                             text[o_start:o_end]))
-        hits.sort(key=lambda h: (h.start, -h.end))
-        return tuple(hits)
+        return hits
 
     def suggest(self, text: str, hits: tuple[Hit, ...], rounds: int = 3) -> str:
         """The text with every hit's suggestion applied (re-checked: a replacement may expose
@@ -214,6 +251,12 @@ class Matcher:
                 break
             text, hits = replaced, self.hits(replaced)
         return text
+
+
+def _inside_latin_word(data: str, start: int) -> bool:
+    """Whether the byte before ``start`` is an ASCII letter: a mixed form that starts in pinyin
+    (gen治 of 根治) must not start inside a Latin word (collagen治疗)."""
+    return start > 0 and data[start - 1].isascii() and data[start - 1].isalpha()
 
 
 def _allowed(found: list[tuple[int, int, Entry]]) -> Callable[[int, int], bool]:

@@ -193,3 +193,4 @@ class Order:
     tracking_no: str | None = None
     commissions: list[Share] = field(default_factory=list)
     group_id: str | None = None  # a group-buy order's group (docs/groups.md)
+    address: dict[str, str] | None = None  # the stored form (docs/orders.md "Addresses"); None: not given yet

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from chalicelib.domain.errors import ConcurrentUpdate
+
 BUCKETS = ("pending", "frozen", "available", "withdrawing", "withdrawn")
 
 
@@ -23,3 +25,12 @@ def differences(stored: dict[str, int], expected: dict[str, int]) -> dict[str, t
     """The buckets where the stored balance is not what the entries add up to: (stored, expected)."""
     return {bucket: (stored.get(bucket, 0), expected.get(bucket, 0)) for bucket in BUCKETS
             if stored.get(bucket, 0) != expected.get(bucket, 0)}
+
+
+class CommissionsChanged(ConcurrentUpdate):
+    """A settlement refused because some of its commissions are no longer frozen (settled, reversed
+    or clawed back meanwhile): ``positions`` in the batch. The rest can be settled without them."""
+
+    def __init__(self, positions: frozenset[int]) -> None:
+        super().__init__("some commissions changed meanwhile", positions=sorted(positions))
+        self.positions = positions

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from chalicelib.domain.errors import Kind, error
+from chalicelib.domain.errors import DomainError, Kind, error
 
 RealNameRequired = error("REAL_NAME_REQUIRED", Kind.FORBIDDEN, "Verify your real name before withdrawing.")
 BelowMinimum = error("BELOW_MINIMUM", Kind.INVALID, "The amount is below the minimum withdrawal.")
@@ -98,6 +98,18 @@ def within_daily_limits(count_today: int, amount_today_fen: int, amount_fen: int
     of the day counts, including those returned later (a rejected request does not give the
     quota back: that would let a user probe the limits for free)."""
     return count_today + 1 <= limits.daily_count and amount_today_fen + amount_fen <= limits.daily_amount_fen
+
+
+def daily_limit_exceeded(limits: WithdrawalLimits) -> DomainError:
+    """The refusal of a request beyond today's limits (found on reading, or by the transaction)."""
+    return DailyLimitExceeded(f"at most {limits.daily_count} withdrawals and {limits.daily_amount_fen} fen a day",
+                              daily_count=limits.daily_count, daily_amount_fen=limits.daily_amount_fen)
+
+
+def insufficient_balance(available_fen: int | None = None) -> DomainError:
+    """The refusal of a request larger than ``available`` (its balance when it was read)."""
+    details = {} if available_fen is None else {"available_fen": available_fen}
+    return InsufficientBalance("the available balance is smaller than the amount", **details)
 
 
 def needs_review(amount_fen: int, limits: WithdrawalLimits) -> bool:

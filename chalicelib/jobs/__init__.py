@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.services.deps import Deps
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
-Job = Callable[[datetime, Deps], dict[str, Any]]
+Job = Callable[[datetime, "Deps"], dict[str, Any]]
 
 
 def _evaluate_tiers(now: datetime, deps: Deps) -> dict[str, Any]:

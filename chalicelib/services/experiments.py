@@ -8,7 +8,6 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.errors import ConcurrentUpdate, Unavailable
 from chalicelib.domain.experiments import (
     Experiment,
     ExperimentNotFound,
@@ -17,10 +16,10 @@ from chalicelib.domain.experiments import (
     assign,
     evaluate,
 )
-from chalicelib.services.deps import Deps
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.orders import Order
 
 ATTEMPTS = 6
@@ -29,12 +28,7 @@ ATTEMPTS = 6
 def _retrying(write: Callable[[], bool]) -> bool:
     """A counted write that lost to a concurrent transaction on the same counter shard is tried
     again (it changed nothing)."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return write()
-        except ConcurrentUpdate:
-            backoff(attempt)
-    raise Unavailable("experiment counters too contended; retry")
+    return run_until_committed(write, attempts=ATTEMPTS, what="the experiment's counters")
 
 
 def experiment(name: str, deps: Deps) -> Experiment:

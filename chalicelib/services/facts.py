@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 from chalicelib.domain.activity import BuyerState, DistributorState, distributor_active, paid, registered
 from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.metrics import delivered_on_time
-from chalicelib.services.deps import Deps
+from chalicelib.services.retry import ReadAgain, run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.orders import Order, Share
     from chalicelib.store.analytics import AnalyticsItem, Key, State, StateChange, Tally
 
@@ -53,12 +54,16 @@ def apply(deps: Deps, markers: Sequence[tuple[Key, datetime]], state_keys: Seque
     """Count once: write the markers (absent ones only) with what ``planner`` decides from the
     states, re-reading them when stale and dropping markers already present. ``planner`` gets the
     states and the indexes of the markers still to count. Returns the indexes counted."""
-    from chalicelib.domain.errors import Unavailable
     from chalicelib.store.analytics import State, Write
 
     live = list(range(len(markers)))
     states = {k: State(k) for k in state_keys} if assume_absent or not state_keys else deps.analytics.states(state_keys)
-    for attempt in range(ATTEMPTS):
+    stale = False
+
+    def step() -> list[int]:
+        nonlocal live, states, stale
+        if stale:
+            states = deps.analytics.states(state_keys)
         if not live and markers:
             return []
         plan = planner(states, live)
@@ -68,13 +73,11 @@ def apply(deps: Deps, markers: Sequence[tuple[Key, datetime]], state_keys: Seque
         refused = deps.analytics.write(write)
         if refused is None:
             return live
-        if refused.duplicates:
-            live = [i for n, i in enumerate(live) if n not in refused.duplicates]
-        if refused.stale or refused.conflict:
-            _pause(attempt)
-        if refused.stale:
-            states = deps.analytics.states(state_keys)
-    raise Unavailable("analytics counters too contended")
+        live = [i for n, i in enumerate(live) if n not in refused.duplicates]  # counted already: drop
+        stale = refused.stale
+        raise ReadAgain("the counters changed", pause=refused.stale or refused.conflict)
+
+    return run_until_committed(step, attempts=ATTEMPTS, what="the analytics counters", pause=_pause)
 
 
 def _pause(attempt: int) -> None:
@@ -169,6 +172,36 @@ def user_bound(deps: Deps, user_id: str, parent_id: str, at: datetime) -> None:
     _count(deps, "bind", f"{user_id}#{parent_id}#{iso(at)}", at, {"bindings": 1})
 
 
+def _paid_tally(order: Order, shares: Sequence[Share], day: date) -> Tally:
+    """A paid order's day counters: orders, amount, cost, commission accrued, units per product."""
+    tally = _tally()
+    for name, n in (("orders", 1), ("paid_fen", order.amount_fen),
+                    ("paid_cost_fen", sum(line.cost_fen for line in order.lines)),
+                    ("commission_accrued_fen", sum(s.amount_fen for s in shares))):
+        tally.add(day, name, n)
+    for line in order.lines:
+        tally.add_product(day, line.product_id, "units", line.quantity)
+    return tally
+
+
+def _payees_active(states: dict[Key, State], payees: list[str], day: date, counts: dict[str, int]) -> list[StateChange]:
+    """Each payee as an active distributor of ``day``: the changes of their states; what they
+    count is added to ``counts``."""
+    from chalicelib.store.analytics import StateChange, distributor_key
+
+    changes = []
+    for payee in payees:
+        seen = states[distributor_key(payee)]
+        new_payee, payee_counts = distributor_active(distributor_state(seen), day)
+        for name, n in payee_counts.items():
+            counts[name] = counts.get(name, 0) + n
+        if payee_counts:
+            changes.append(StateChange(seen, {"active_day": _text(new_payee.active_day),
+                                              "active_month": new_payee.active_month,
+                                              "prev_active_month": new_payee.prev_active_month}))
+    return changes
+
+
 @never_fails
 def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) -> None:
     """An order was paid: orders, amount, cost, commission accrued, units per product; the buyer
@@ -180,24 +213,12 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
     payees = list(dict.fromkeys(s.user_id for s in shares))
 
     def planner(states: dict[Key, State], live: list[int]) -> Plan:
-        tally = _tally()
-        for name, n in (("orders", 1), ("paid_fen", order.amount_fen),
-                        ("paid_cost_fen", sum(line.cost_fen for line in order.lines)),
-                        ("commission_accrued_fen", sum(s.amount_fen for s in shares))):
-            tally.add(day, name, n)
-        for line in order.lines:
-            tally.add_product(day, line.product_id, "units", line.quantity)
+        tally = _paid_tally(order, shares, day)
         old_buyer = buyer_state(states[buyer])
         new_buyer, counts = paid(old_buyer, day)
+        counts = dict(counts)
         changes = [StateChange(states[buyer], buyer_fields(new_buyer))] if new_buyer != old_buyer else []
-        for payee in payees:
-            seen = states[distributor_key(payee)]
-            new_payee, payee_counts = distributor_active(distributor_state(seen), day)
-            counts = {name: counts.get(name, 0) + payee_counts.get(name, 0) for name in {*counts, *payee_counts}}
-            if payee_counts:
-                changes.append(StateChange(seen, {"active_day": _text(new_payee.active_day),
-                                                  "active_month": new_payee.active_month,
-                                                  "prev_active_month": new_payee.prev_active_month}))
+        changes += _payees_active(states, payees, day, counts)
         for name, n in counts.items():
             tally.add(day, name, n)
         basket = basket_item(day, order.order_id, order.buyer_id,

@@ -11,35 +11,29 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date
-from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Unavailable
+from chalicelib.domain.errors import ConcurrentUpdate, DomainError
 from chalicelib.domain.groups import (
     Group,
-    GroupNotComplete,
     GroupNotFound,
     GroupStatus,
-    SeatLost,
     SeatState,
     expiry,
     group_settings,
 )
 from chalicelib.domain.orders import Line, Order, OrderNotFound, OrderStatus, OutOfStock, payout_upline
 from chalicelib.domain.users import User
-from chalicelib.services.deps import Deps
 from chalicelib.services.orders import (
-    ATTEMPTS,
-    _log_skip,
-    _payment,
-    _replay,
+    log_skip,
     new_order_id,
+    payment_for,
     refund_order,
+    replay,
     request_hash,
 )
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
-    from chalicelib.store.orders import TxPart
-
-STOCK_ITEM = 2  # in the order's transaction: 0 order, 1 key claim, 2 the line's stock, 3 the group
+    from chalicelib.bootstrap import Deps
 
 
 @dataclass(frozen=True)
@@ -60,7 +54,8 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
 
     DynamoDB round trips: one batched read (buyer, product, key claim) and one transaction."""
     digest = request_hash({"open_group": product_id, **body})
-    for attempt in range(ATTEMPTS):
+
+    def step() -> GroupCheckout:
         buyer, product, _, claim = deps.groups.reads(buyer_id, key, product_id=product_id)
         if claim is not None:
             return _replayed(buyer_id, claim, digest, deps)
@@ -78,9 +73,10 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
         order = _group_order(buyer, group, now, deps)
         from chalicelib.store.groups import open_group as open_part
 
-        if _created(order, (key, digest), body, open_part(group, order.order_id), deps, attempt):
-            return GroupCheckout(order, group, _payment(order, buyer.openid, deps))
-    raise Unavailable("too many concurrent changes; retry")
+        deps.orders.create(order, (key, digest), dict(body.get("address") or {}), extra=open_part(group, order.order_id))
+        return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
+
+    return run_until_committed(step, what="this group")
 
 
 def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, deps: Deps) -> GroupCheckout:
@@ -89,7 +85,8 @@ def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, dep
 
     DynamoDB round trips: one batched read (buyer, group, key claim) and one transaction."""
     digest = request_hash({"join_group": group_id, **body})
-    for attempt in range(ATTEMPTS):
+
+    def step() -> GroupCheckout:
         buyer, _, group, claim = deps.groups.reads(buyer_id, key, group_id=group_id)
         if claim is not None:
             return _replayed(buyer_id, claim, digest, deps)
@@ -102,9 +99,12 @@ def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, dep
         order = _group_order(buyer, group, now, deps)
         from chalicelib.store.groups import take_seat
 
-        if _created(order, (key, digest), body, take_seat(group_id, buyer_id, order.order_id, now), deps, attempt):
-            return GroupCheckout(order, group, _payment(order, buyer.openid, deps))
-    raise Unavailable("too many concurrent changes; retry")
+        seat = take_seat(group_id, buyer_id, order.order_id, now)
+        # OutOfStock; or the seat, the group or the key changed meanwhile: read again
+        deps.orders.create(order, (key, digest), dict(body.get("address") or {}), extra=seat)
+        return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
+
+    return run_until_committed(step, what="this group")
 
 
 def _group_order(buyer: User, group: Group, now: datetime, deps: Deps) -> Order:
@@ -119,23 +119,8 @@ def _group_order(buyer: User, group: Group, now: datetime, deps: Deps) -> Order:
                  now, deadline, upline, "group", group_id=group.group_id)
 
 
-def _created(order: Order, idempotency: tuple[str, str], body: dict[str, Any], seat: TxPart, deps: Deps,
-             attempt: int) -> bool:
-    """Create the order with its seat; False (after a pause) when a condition or a concurrent
-    change refused it and the caller should read again and re-decide."""
-    try:
-        deps.orders.create(order, idempotency, dict(body.get("address") or {}), extra=seat)
-    except ConcurrentUpdate as failure:
-        reasons = getattr(failure, "reasons", [])
-        if len(reasons) > STOCK_ITEM and reasons[STOCK_ITEM] == "ConditionalCheckFailed":
-            raise OutOfStock("not enough stock", product_id=order.lines[0].product_id) from failure
-        backoff(attempt)  # the seat, the group or the key changed meanwhile: read again
-        return False
-    return True
-
-
 def _replayed(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> GroupCheckout:
-    first = _replay(buyer_id, claim, digest, deps)
+    first = replay(buyer_id, claim, digest, deps)
     group = deps.groups.get(first.order.group_id or "")
     assert group is not None
     return GroupCheckout(first.order, group, first.payment, replayed=True)
@@ -148,18 +133,6 @@ def get_group(group_id: str, deps: Deps) -> Group:
     return group
 
 
-def seat_payment(order: Order, people: list[str], deps: Deps) -> tuple[dict[str, User], TxPart]:
-    """``people`` (the payment's buyer and level 1) read with the group in one batch, and the part
-    of the payment transaction that pays the seat (and completes the group when it is the last
-    one). Raises SeatLost when the seat is no longer the order's."""
-    from chalicelib.store.groups import pay_seat
-
-    users, group = deps.groups.payment_reads(people, order.group_id or "")
-    if group is None or not group.owns_seat(order.buyer_id, order.order_id):
-        raise SeatLost(order.order_id)
-    return users, pay_seat(order, group.paid_count, group.completes_with_one_more_payment())
-
-
 def give_up_seat(order: Order, deps: Deps) -> None:
     """A payment came for a seat that is no longer the order's: the order is cancelled (stock back,
     seat released) if still unpaid; the caller refunds the payment."""
@@ -169,15 +142,6 @@ def give_up_seat(order: Order, deps: Deps) -> None:
             deps.orders.cancel(current, deps.clock())
         except ConcurrentUpdate:
             pass  # cancelled by the job meanwhile, or it will be at its deadline
-
-
-def check_complete(order: Order, deps: Deps) -> None:
-    """A group order ships, and is refunded on request, only once its group is complete (a failed
-    group refunds its paid members itself)."""
-    if order.group_id:
-        group = deps.groups.get(order.group_id)
-        if group is not None and group.status is GroupStatus.OPEN:
-            raise GroupNotComplete("the group is still open", group_id=order.group_id)
 
 
 def expire_groups(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str, int]:
@@ -198,7 +162,7 @@ def expire_groups(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str
             try:
                 refunded, cancelled = _wind_up(group_id, now, deps)
             except DomainError as exc:  # a refund refused or contention: the next run sees it again
-                _log_skip("expire_group", group_id, exc)
+                log_skip("expire_group", group_id, exc)
                 continue
             summary["refunded"] += refunded
             summary["cancelled"] += cancelled
@@ -226,6 +190,6 @@ def _wind_up(group_id: str, now: datetime, deps: Deps) -> tuple[int, int]:
             try:
                 deps.pay.close(order.order_id)  # best effort: a late payment is refunded by the notification
             except DomainError as exc:
-                _log_skip("close", order.order_id, exc)
+                log_skip("close", order.order_id, exc)
     deps.groups.wound_up(group_id)
     return refunded, cancelled

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import MaterialNotFound, NotADistributor
 from chalicelib.domain.materials import (
@@ -20,7 +21,9 @@ from chalicelib.domain.materials import (
 )
 from chalicelib.domain.moderation import MAX_MATERIAL_CHARS, MAX_TITLE_CHARS, SCENE_SOCIAL, check_length
 from chalicelib.services import moderation
-from chalicelib.services.deps import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 
 @dataclass(frozen=True)

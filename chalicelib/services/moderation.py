@@ -18,11 +18,10 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.errors import (
     AlreadyDecided,
-    ConcurrentUpdate,
     ContentBlocked,
     NotFound,
     ReviewNotFound,
@@ -40,8 +39,10 @@ from chalicelib.domain.moderation import (
     parse_entries,
     worst,
 )
-from chalicelib.services.deps import Deps
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import run_until_committed
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 ATTEMPTS = 5
 
@@ -170,7 +171,7 @@ def hold(text: str, context: PublishContext, outcome: Outcome, deps: Deps, extra
 
 
 # Effects that live outside the content table (products: issue 3) run after the decision.
-Publisher = Callable[[Review, bool, Deps], None]
+Publisher = Callable[[Review, bool, "Deps"], None]
 _PUBLISHERS: dict[ReviewKind, Publisher] = {}
 
 
@@ -185,23 +186,21 @@ def pending_reviews(limit: int, cursor: str | None, deps: Deps) -> tuple[list[Re
 
 def decide(review_id: str, approve: bool, admin_id: str, deps: Deps) -> Review:
     """Approve or reject a held item, exactly once: ALREADY_DECIDED (409) for the second."""
-    for attempt in range(ATTEMPTS):
+
+    def step() -> Review:
         review = deps.content.get_review(review_id)
         if review is None:
             raise ReviewNotFound("no such review item", review_id=review_id)
         if review.status is not ReviewStatus.PENDING:
             raise AlreadyDecided(f"this item was {review.status.value} already", review_id=review_id,
                                  status=review.status.value)
-        now = deps.clock()
-        try:
-            deps.content.decide(review, approve, admin_id, now)
-        except ConcurrentUpdate:
-            backoff(attempt)  # cancelled by a concurrent decision: read again
-            continue
-        if review.kind in _PUBLISHERS:
-            _PUBLISHERS[review.kind](review, approve, deps)
-        return deps.content.get_review(review_id) or review
-    raise Unavailable("too many concurrent changes; retry")
+        deps.content.decide(review, approve, admin_id, deps.clock())  # a concurrent decision: read again
+        return review
+
+    review = run_until_committed(step, attempts=ATTEMPTS, what="this review")
+    if review.kind in _PUBLISHERS:
+        _PUBLISHERS[review.kind](review, approve, deps)
+    return deps.content.get_review(review_id) or review
 
 
 @dataclass(frozen=True)
@@ -231,15 +230,11 @@ def save_lexicon(rows: Sequence[Mapping[str, Any]], base_version: int, admin_id:
     entries = parse_entries(rows)
     Matcher(entries)  # compiles, or fails here rather than in the next check
     table = [[e.word, e.category, e.verdict, e.suggestion] for e in entries]
-    for attempt in range(ATTEMPTS):
-        try:
-            version = deps.content.save_lexicon(base_version, table, admin_id, deps.clock())
-        except ConcurrentUpdate:
-            backoff(attempt)  # cancelled by a concurrent transaction: try again (then its condition decides)
-            continue
-        deps.lexicon_cache.invalidate()
-        return version, len(entries)
-    raise Unavailable("too many concurrent changes; retry")
+    # cancelled by a concurrent transaction: try again (then its condition decides)
+    version = run_until_committed(lambda: deps.content.save_lexicon(base_version, table, admin_id, deps.clock()),
+                                  attempts=ATTEMPTS, what="the lexicon")
+    deps.lexicon_cache.invalidate()
+    return version, len(entries)
 
 
 def edit_lexicon(add: list[Mapping[str, Any]], remove: list[str], base_version: int, admin_id: str,

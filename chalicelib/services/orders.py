@@ -7,16 +7,16 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date, business_month
-from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, Unavailable, error
+from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, error
 from chalicelib.domain.orders import (
     IdempotencyKeyReused,
+    Line,
     Order,
     OrderNotFound,
     OrderStatus,
-    OutOfStock,
     available_on,
     check_transition,
     commission_shares,
@@ -24,11 +24,14 @@ from chalicelib.domain.orders import (
     price_lines,
 )
 from chalicelib.services import facts
-from chalicelib.services.deps import Deps
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
 from chalicelib.services.sessions import Caller
 
-ATTEMPTS = 8
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
+    from chalicelib.domain.users import User
+    from chalicelib.store.orders import TxPart
+
 RefundFailed = error("REFUND_FAILED", Kind.CONFLICT, "WeChat Pay answered the refund as abnormal or closed.")
 
 
@@ -55,51 +58,48 @@ def place_order(buyer_id: str, wanted: list[tuple[str, int]], body: dict[str, An
 
     DynamoDB round trips: one batched read (buyer, products, key claim) and one transaction."""
     digest = request_hash(body)
-    rules = deps.settings.rules
-    for attempt in range(ATTEMPTS):
+
+    def step() -> Checkout:
         buyer, products, claim = deps.orders.checkout_reads(buyer_id, [p for p, _ in wanted], key)
         if claim is not None:
-            return _replay(buyer_id, claim, digest, deps)
+            return replay(buyer_id, claim, digest, deps)
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
-        lines = price_lines(wanted, products)
-        now = deps.clock()
-        upline = payout_upline(buyer.member.upline(now), buyer_id, buyer.invite_code is not None,
-                               rules.commission.self_purchase)
-        order = Order(new_order_id(now), buyer_id, OrderStatus.PENDING_PAYMENT, lines,
-                      sum(line.paid_fen for line in lines), now,
-                      now + timedelta(minutes=rules.orders.payment_minutes), upline, kind)
-        try:
-            deps.orders.create(order, (key, digest), _address(body))
-        except ConcurrentUpdate as failure:
-            reasons = getattr(failure, "reasons", [])
-            short = [i for i, reason in enumerate(reasons[2:]) if reason == "ConditionalCheckFailed"]
-            if short:
-                line = lines[short[0]]
-                raise OutOfStock("not enough stock", line=short[0], product_id=line.product_id) from failure
-            backoff(attempt)  # the key was claimed meanwhile, or a conflict: read again
-            continue
-        return Checkout(order, _payment(order, buyer.openid, deps))
-    raise Unavailable("too many concurrent changes; retry")
+        order = _new_order(buyer, price_lines(wanted, products), kind, deps)
+        deps.orders.create(order, (key, digest), _address(body))  # OutOfStock, or lost a race: again
+        return Checkout(order, payment_for(order, buyer.openid, deps))
+
+    return run_until_committed(step, what="this order")
+
+
+def _new_order(buyer: User, lines: list[Line], kind: str, deps: Deps) -> Order:
+    """A new order awaiting payment, paying the buyer's upline as it stands now."""
+    rules = deps.settings.rules
+    now = deps.clock()
+    upline = payout_upline(buyer.member.upline(now), buyer.user_id, buyer.invite_code is not None,
+                           rules.commission.self_purchase)
+    return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, lines,
+                 sum(line.paid_fen for line in lines), now, now + timedelta(minutes=rules.orders.payment_minutes),
+                 upline, kind)
 
 
 def _address(body: dict[str, Any]) -> dict[str, Any]:
     return dict(body.get("address") or {})
 
 
-def _replay(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> Checkout:
+def replay(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> Checkout:
     claimed_hash, order_id = claim
     if claimed_hash != digest:
         raise IdempotencyKeyReused("this Idempotency-Key was used with another body")
     order = deps.orders.get(order_id)
     assert order is not None
     buyer = deps.users.get(buyer_id)
-    payment = _payment(order, buyer.openid if buyer else "", deps) \
+    payment = payment_for(order, buyer.openid if buyer else "", deps) \
         if order.status is OrderStatus.PENDING_PAYMENT else {}
     return Checkout(order, payment, replayed=True)
 
 
-def _payment(order: Order, openid: str, deps: Deps) -> dict[str, str]:
+def payment_for(order: Order, openid: str, deps: Deps) -> dict[str, str]:
     """Prepay (idempotent per order id at WeChat) and the signed ``wx.requestPayment`` params."""
     names = ", ".join(line.name for line in order.lines)
     prepay_id = deps.pay.prepay(order.order_id, names[:120], order.amount_fen, openid, order.pay_deadline)
@@ -125,7 +125,7 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
         raise OrderNotFound("no such order")
     check_transition(order.status, OrderStatus.SHIPPED)
     if order.group_id:
-        from chalicelib.services.groups import check_complete
+        from chalicelib.services.seats import check_complete
 
         check_complete(order, deps)
     now = deps.clock()
@@ -137,7 +137,8 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
 def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
     """Receipt confirmed (by the buyer, or by the auto-confirm job when ``caller`` is None):
     completed, and its commissions start the T+N settlement clock."""
-    for attempt in range(ATTEMPTS):
+
+    def step() -> Order:
         order = deps.orders.get(order_id)
         if order is None or (caller is not None and order.buyer_id != caller.user_id):
             raise OrderNotFound("no such order")
@@ -145,14 +146,11 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
         now = deps.clock()
         buyer = deps.users.get(order.buyer_id)
         inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None else None
-        try:
-            deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days),
-                                 inviter)
-            facts.order_completed(deps, order_id, order.shipped_at, now)
-            return _reload(order_id, deps)
-        except ConcurrentUpdate:
-            backoff(attempt)
-    raise Unavailable("too many concurrent changes; retry")
+        deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days), inviter)
+        facts.order_completed(deps, order_id, order.shipped_at, now)
+        return _reload(order_id, deps)
+
+    return run_until_committed(step, what="this order")
 
 
 def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
@@ -161,7 +159,7 @@ def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
     order = get_order(order_id, caller, deps)
     check_transition(order.status, OrderStatus.REFUNDED)
     if order.group_id:
-        from chalicelib.services.groups import check_complete
+        from chalicelib.services.seats import check_complete
 
         check_complete(order, deps)
     return refund_order(order_id, reason, deps, order)
@@ -175,23 +173,22 @@ def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = N
     outcome = deps.pay.refund(order.order_id, f"{order.order_id}R", order.amount_fen, order.amount_fen, reason)
     if outcome.status not in ("SUCCESS", "PROCESSING"):
         raise RefundFailed("WeChat Pay did not accept the refund; nothing changed", wechat_status=outcome.status)
-    for attempt in range(ATTEMPTS):
-        if attempt:  # the transaction is conditioned on the status read; a lost race reads again
-            order = _reload(order_id, deps)
-        if order.status is OrderStatus.REFUNDED:
-            return order
-        check_transition(order.status, OrderStatus.REFUNDED)
-        payees = [(s.user_id, s.level) for s in order.commissions]
+    read = Reads(order, lambda: _reload(order_id, deps))  # conditioned on the status read: a lost race reads again
+
+    def step() -> Order:
+        current = read()
+        if current.status is OrderStatus.REFUNDED:
+            return current
+        check_transition(current.status, OrderStatus.REFUNDED)
+        payees = [(s.user_id, s.level) for s in current.commissions]
         statuses = {(c.user_id, c.level): c.status for c in deps.ledger.commissions_of_order(order_id, payees)}
-        level1 = deps.users.get(order.upline.level1) if order.upline.level1 else None
-        assert order.paid_at is not None
-        try:
-            deps.orders.refund(order, statuses, deps.clock(), order.status is OrderStatus.PAID,
-                               level1.sales.month if level1 else None, business_month(order.paid_at))
-            return _reload(order_id, deps)
-        except ConcurrentUpdate:
-            backoff(attempt)
-    raise Unavailable("too many concurrent changes; retry")
+        level1 = deps.users.get(current.upline.level1) if current.upline.level1 else None
+        assert current.paid_at is not None
+        deps.orders.refund(current, statuses, deps.clock(), current.status is OrderStatus.PAID,
+                           level1.sales.month if level1 else None, business_month(current.paid_at))
+        return _reload(order_id, deps)
+
+    return run_until_committed(step, what="this order")
 
 
 def _reload(order_id: str, deps: Deps) -> Order:
@@ -204,42 +201,43 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
     """Mark an order paid with its commissions, once. False when it was not awaiting payment.
     A group order's seat is paid in the same transaction (SeatLost when it is no longer its; a
     seat paid meanwhile by a duplicate of this notification is not lost: False then)."""
-    from chalicelib.domain.groups import SeatLost
+    read = Reads[Order | None](order, lambda: deps.orders.get(order.order_id))
 
-    for attempt in range(ATTEMPTS):
-        current = order if attempt == 0 else deps.orders.get(order.order_id)
+    def step() -> bool:
+        current = read()
         if current is None or current.status is not OrderStatus.PENDING_PAYMENT:
             if current is not None and current.paid_at is not None:  # a replay: counts only if never counted
                 facts.order_paid(deps, current, current.commissions, current.paid_at)
             return False
         now = deps.clock()
-        ids = [current.buyer_id] + ([current.upline.level1] if current.upline.level1 else [])
-        seat = None
-        if current.group_id:  # the group rides in the same batch
-            from chalicelib.services.groups import seat_payment
-
-            try:
-                people, seat = seat_payment(current, ids, deps)
-            except SeatLost:
-                if attempt == 0:  # the order read before may be stale: paid meanwhile, the seat with it
-                    continue
-                raise
-        else:
-            people = deps.users.get_many(ids)
+        people, seat = _payees(current, read.from_caller, deps)
         level1 = people.get(current.upline.level1) if current.upline.level1 else None
         buyer = people.get(current.buyer_id)
-        tiers = deps.settings.rules.tier_rules()
-        uplift = tiers.uplift_bp(level1.tier) if level1 else 0
+        uplift = deps.settings.rules.tier_rules().uplift_bp(level1.tier) if level1 else 0
         shares = commission_shares(current.lines, current.upline, uplift)
-        try:
-            deps.orders.mark_paid(current, shares, transaction_id, now,
-                                  buyer.member.paid_order_count if buyer else 0,
-                                  level1.sales.month if level1 else None, business_month(now), extra=seat)
-            facts.order_paid(deps, current, shares, now)
-            return True
-        except ConcurrentUpdate:
-            backoff(attempt)
-    raise Unavailable("too many concurrent changes; retry")
+        deps.orders.mark_paid(current, shares, transaction_id, now, buyer.member.paid_order_count if buyer else 0,
+                              level1.sales.month if level1 else None, business_month(now), extra=seat)
+        facts.order_paid(deps, current, shares, now)
+        return True
+
+    return run_until_committed(step, what="this order")
+
+
+def _payees(order: Order, from_caller: bool, deps: Deps) -> tuple[dict[str, User], TxPart | None]:
+    """The buyer and level 1 in one batched read; for a group order, with its seat's payment (the
+    group rides in the same batch and the seat in the same transaction)."""
+    ids = [order.buyer_id] + ([order.upline.level1] if order.upline.level1 else [])
+    if not order.group_id:
+        return deps.users.get_many(ids), None
+    from chalicelib.domain.groups import SeatLost
+    from chalicelib.services.seats import seat_payment
+
+    try:
+        return seat_payment(order, ids, deps)
+    except SeatLost as lost:
+        if from_caller:  # the order read before may be stale: paid meanwhile, the seat with it
+            raise ReadAgain("the order may have been paid meanwhile", pause=False) from lost
+        raise
 
 
 def _due(find: Callable[[str, datetime], Iterable[str]], status: OrderStatus, now: datetime, lookback_days: int,
@@ -267,11 +265,11 @@ def cancel_unpaid(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str
         try:
             deps.pay.close(order.order_id)  # best effort: a late payment is refunded by the notification
         except DomainError as exc:
-            _log_skip("close", order.order_id, exc)
+            log_skip("close", order.order_id, exc)
     return {"cancelled": cancelled}
 
 
-def _log_skip(step: str, order_id: str, exc: DomainError) -> None:
+def log_skip(step: str, order_id: str, exc: DomainError) -> None:
     from chalicelib.observability import logger
 
     logger().warning("order skipped", extra={"step": step, "order_id": order_id, "code": exc.code})
@@ -284,7 +282,7 @@ def auto_confirm(now: datetime, deps: Deps, lookback_days: int = 30) -> dict[str
         try:
             confirm(order.order_id, None, deps)
         except DomainError as exc:  # refunded meanwhile, or contention: the next run sees it again
-            _log_skip("auto_confirm", order.order_id, exc)
+            log_skip("auto_confirm", order.order_id, exc)
             continue
         confirmed += 1
     return {"confirmed": confirmed}

@@ -1,4 +1,4 @@
-"""WeChat Pay in the use cases: which client runs, and what a payment notification does."""
+"""WeChat Pay in the use cases: what a payment notification does (the client is built in chalicelib.bootstrap)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,50 +8,13 @@ from typing import TYPE_CHECKING
 from chalicelib.domain.errors import Kind, error
 from chalicelib.domain.groups import SeatLost
 from chalicelib.domain.orders import Order, OrderStatus
-from chalicelib.services.deps import Deps
 
 if TYPE_CHECKING:
-    from chalicelib.config import Settings
-    from chalicelib.wechat.pay import PayClient, PayConfig
+    from chalicelib.bootstrap import Deps
+    from chalicelib.wechat.pay import PayConfig, PaymentResult
 
 AmountMismatch = error("PAYMENT_MISMATCH", Kind.INVALID,
                        "A verified notification's amount, currency or merchant does not match the order.")
-
-
-def pay_config(settings: Settings) -> tuple[PayConfig, str | None]:
-    """The Pay configuration, and in simulator mode the platform key it signs notifications with.
-    Real keys given in the settings are honoured in simulator mode too."""
-    from chalicelib.wechat.pay import PayConfig
-    from chalicelib.wechat.pay_simulator import simulator_config
-
-    def given(value: str) -> str | None:
-        return value or None
-
-    if settings.simulator:
-        return simulator_config(
-            settings.wechat_app_id, mch_id=given(settings.wechat_pay_mch_id),
-            apiv3_key=given(settings.wechat_pay_apiv3_key), merchant_serial=given(settings.wechat_pay_merchant_serial),
-            merchant_private_key_pem=given(settings.wechat_pay_merchant_private_key),
-            platform_public_key_pem=given(settings.wechat_pay_platform_public_key),
-            platform_key_id=given(settings.wechat_pay_platform_key_id),
-            platform_private_key_pem=given(settings.wechat_pay_simulator_platform_private_key))
-    return PayConfig(app_id=settings.wechat_app_id, mch_id=settings.wechat_pay_mch_id,
-                     apiv3_key=settings.wechat_pay_apiv3_key, merchant_serial=settings.wechat_pay_merchant_serial,
-                     merchant_private_key_pem=settings.wechat_pay_merchant_private_key,
-                     platform_public_key_pem=settings.wechat_pay_platform_public_key,
-                     platform_key_id=settings.wechat_pay_platform_key_id, notify_url=settings.wechat_pay_notify_url,
-                     api_base=settings.wechat_pay_api_base), None
-
-
-def pay_client(settings: Settings) -> PayClient:
-    config, platform_private = pay_config(settings)
-    if settings.simulator:
-        from chalicelib.wechat.pay_simulator import PaySimulator
-
-        return PaySimulator(config, platform_private)
-    from chalicelib.wechat.pay import RealPayClient
-
-    return RealPayClient(config)
 
 
 @dataclass(frozen=True)
@@ -64,7 +27,6 @@ def handle_notification(headers: Mapping[str, str], raw_body: bytes, deps: Deps)
     """Verify a Pay notification (signature over the raw body, freshness, AES-GCM resource) and
     mark its order paid, once. Replays and duplicates change nothing and are acknowledged; a
     payment for an order cancelled meanwhile is refunded automatically."""
-    from chalicelib.services.orders import record_payment
     from chalicelib.wechat.pay import PaymentResult, verify_notification
 
     notification = verify_notification(headers, raw_body, deps.clock(), deps.pay.config)
@@ -74,14 +36,25 @@ def handle_notification(headers: Mapping[str, str], raw_body: bytes, deps: Deps)
     order = deps.orders.get(result.out_trade_no)
     if order is None or result.trade_state != "SUCCESS":
         return NotificationOutcome(result.out_trade_no, "ignored")
-    config = deps.pay.config
+    _check_matches(result, order, deps.pay.config)
+    if order.status is OrderStatus.CANCELLED:
+        return _refund_late(order, deps)
+    return _record(order, result.transaction_id or "", deps)
+
+
+def _check_matches(result: PaymentResult, order: Order, config: PayConfig) -> None:
+    """Refuse a verified notification whose amount, currency, merchant or app is not the order's."""
     if (result.total_fen, result.currency, result.mch_id) != (order.amount_fen, "CNY", config.mch_id) \
             or (result.app_id and result.app_id != config.app_id):
         raise AmountMismatch("the notification does not match the order", order_id=order.order_id)
-    if order.status is OrderStatus.CANCELLED:
-        return _refund_late(order, deps)
+
+
+def _record(order: Order, transaction_id: str, deps: Deps) -> NotificationOutcome:
+    """Mark the order paid; a seat lost meanwhile, or an order cancelled meanwhile, refunds."""
+    from chalicelib.services.orders import record_payment
+
     try:
-        paid = record_payment(order, result.transaction_id or "", deps)
+        paid = record_payment(order, transaction_id, deps)
     except SeatLost:  # a group seat released or a group closed before the money came
         from chalicelib.services.groups import give_up_seat
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.binding import (
     BindingPlan,
@@ -13,13 +14,15 @@ from chalicelib.domain.binding import (
     plan_binding,
 )
 from chalicelib.domain.clock import business_month
-from chalicelib.domain.errors import ConcurrentUpdate, InviteCodeNotFound, NotFound, Unavailable
+from chalicelib.domain.errors import InviteCodeNotFound, NotFound
 from chalicelib.domain.invite_codes import looks_like_invite_code, normalise_invite_code
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import User
 from chalicelib.services import facts
-from chalicelib.services.deps import Deps
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import ReadAgain, run_until_committed
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 MAX_ATTEMPTS = 10
 
@@ -34,7 +37,8 @@ def bind(user_id: str, invite_code: str, deps: Deps) -> BindingPlan:
     if not looks_like_invite_code(code):
         raise InviteCodeNotFound("no distributor has this invite code")
     policy = deps.settings.rules.binding.policy()
-    for attempt in range(MAX_ATTEMPTS):
+
+    def step() -> BindingPlan:
         me, inviter = deps.users.get_with_invite(user_id, code)
         if me is None:
             raise NotFound("no such user; log in again")
@@ -44,16 +48,14 @@ def bind(user_id: str, invite_code: str, deps: Deps) -> BindingPlan:
         if plan.unchanged:
             return plan
         children = deps.users.direct_downline_ids(user_id) if me.member.direct_count else []
-        if len(children) == me.member.direct_count:  # else the index lags a fresh binding
-            check_fits_one_transaction(plan, chain, len(children))
-            try:
-                deps.users.commit_binding(plan, me.member, chain, children, now)
-                facts.user_bound(deps, user_id, plan.parent_id, now)
-                return plan
-            except ConcurrentUpdate:
-                pass
-        backoff(attempt)
-    raise Unavailable("too many concurrent changes to this part of the tree; retry")
+        if len(children) != me.member.direct_count:
+            raise ReadAgain("the downline index lags a fresh binding")
+        check_fits_one_transaction(plan, chain, len(children))
+        deps.users.commit_binding(plan, me.member, chain, children, now)
+        facts.user_bound(deps, user_id, plan.parent_id, now)
+        return plan
+
+    return run_until_committed(step, attempts=MAX_ATTEMPTS, what="this part of the tree")
 
 
 def _climb(me: Member, inviter: Member, deps: Deps) -> list[Member]:

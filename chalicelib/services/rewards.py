@@ -3,32 +3,22 @@ the partners' monthly team bonus (the ``team_bonus`` job). Both are exactly once
 ``store/rewards.py``."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_month, previous_month
+from chalicelib.domain.payouts import earns_team_bonus, team_bonus_fen
 from chalicelib.domain.shards import SHARDS
-from chalicelib.domain.tiers import Tier
-from chalicelib.services.deps import Deps
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import run_until_committed
+
+if TYPE_CHECKING:
+    from chalicelib.store.rewards import RewardStore
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 ATTEMPTS = 5
-
-
-def _once(pay: Callable[[], bool]) -> bool:
-    """Run a conditional payment, retrying when a concurrent transaction (not a condition) cancelled it."""
-    from chalicelib.store.base import TransactionFailed
-
-    for attempt in range(ATTEMPTS):
-        try:
-            return pay()
-        except TransactionFailed as exc:
-            if not exc.conflict or attempt == ATTEMPTS - 1:
-                raise
-            backoff(attempt)
-    raise AssertionError("unreachable")
 
 
 def credit_milestones(user_id: str, now: datetime, deps: Deps) -> int:
@@ -38,7 +28,8 @@ def credit_milestones(user_id: str, now: datetime, deps: Deps) -> int:
     store = RewardStore()
     credited = 0
     for cash in store.uncredited_cash(user_id):
-        if _once(partial(store.credit_milestone, user_id, cash.invitees, cash.cash_fen, now)):
+        credit = partial(store.credit_milestone, user_id, cash.invitees, cash.cash_fen, now)
+        if run_until_committed(credit, attempts=ATTEMPTS, what="this wallet"):
             credited += 1
     return credited
 
@@ -57,21 +48,25 @@ def team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
     if store.month_done(month):
         summary["skipped"] = "month already paid"
         return summary
-    bp = deps.settings.rules.commission.team_bonus_bp
-    for shard in SHARDS:
-        for user in deps.users.distributors(shard):
-            if user.tier is not Tier.PARTNER:
-                continue
-            summary["partners"] += 1
-            sales, paid = store.team_sales(user.user_id, month)
-            bonus = max(sales, 0) * bp // 10_000
-            if paid:
-                summary["already_paid"] += 1
-            elif bonus > 0:
-                if _once(partial(store.pay_team_bonus, user.user_id, month, bonus, now)):
-                    summary["paid"] += 1
-                    summary["paid_fen"] += bonus
-                else:
-                    summary["already_paid"] += 1
+    partners = (u for shard in SHARDS for u in deps.users.distributors(shard) if earns_team_bonus(u.tier))
+    for user in partners:
+        summary["partners"] += 1
+        _pay_team_bonus(store, user.user_id, month, now, deps, summary)
     store.mark_month_done(month, now)
     return summary
+
+
+def _pay_team_bonus(store: RewardStore, user_id: str, month: str, now: datetime, deps: Deps,
+                    summary: dict[str, Any]) -> None:
+    """One partner's bonus of ``month``, unless paid before; counted in ``summary``."""
+    sales, paid = store.team_sales(user_id, month)
+    bonus = team_bonus_fen(sales, deps.settings.rules.commission.team_bonus_bp)
+    if paid:
+        summary["already_paid"] += 1
+    elif bonus > 0:
+        pay = partial(store.pay_team_bonus, user_id, month, bonus, now)
+        if run_until_committed(pay, attempts=ATTEMPTS, what="this wallet"):
+            summary["paid"] += 1
+            summary["paid_fen"] += bonus
+        else:
+            summary["already_paid"] += 1

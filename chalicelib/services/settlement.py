@@ -5,11 +5,12 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.clock import business_date
-from chalicelib.domain.wallet import balances_from, differences
-from chalicelib.services.deps import Deps
-from chalicelib.services.retry import backoff
+from chalicelib.domain.errors import Unavailable
+from chalicelib.domain.wallet import CommissionsChanged, balances_from, differences
+from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.store.ledger import DueCommission, SettlementStore
 
 ATTEMPTS = 8
@@ -49,27 +50,27 @@ def _flush(store: SettlementStore, batch: list[DueCommission], now: datetime, to
     meanwhile) leave the batch and the rest is tried again. The day's settled-commission counter
     moves in the batch's own transaction (store/ledger.py)."""
     from chalicelib.observability import logger
-    from chalicelib.store.base import TransactionFailed
-    from chalicelib.store.ledger import refused_in
 
-    for attempt in range(ATTEMPTS):
-        if not batch:
+    left = list(batch)
+
+    def settle() -> None:
+        nonlocal left
+        if not left:
             return
         try:
-            store.settle(batch, now)
-        except TransactionFailed as exc:
-            refused = refused_in(exc, batch)
-            if refused:
-                totals["skipped"] += len(refused)
-                batch = [c for i, c in enumerate(batch) if i not in refused]
-            else:
-                backoff(attempt)
-            continue
-        totals["settled"] += len(batch)
-        totals["settled_fen"] += sum(c.amount_fen for c in batch)
-        return
-    totals["deferred"] += len(batch)  # still frozen and listed: the next run settles them
-    logger().warning("settlement batch deferred after repeated conflicts", extra={"commissions": len(batch)})
+            store.settle(left, now)
+        except CommissionsChanged as refused:
+            totals["skipped"] += len(refused.positions)
+            left = [c for i, c in enumerate(left) if i not in refused.positions]
+            raise
+        totals["settled"] += len(left)
+        totals["settled_fen"] += sum(c.amount_fen for c in left)
+
+    try:
+        run_until_committed(settle, attempts=ATTEMPTS, what="these commissions")
+    except Unavailable:
+        totals["deferred"] += len(left)  # still frozen and listed: the next run settles them
+        logger().warning("settlement batch deferred after repeated conflicts", extra={"commissions": len(left)})
 
 
 def _emit_settlement(totals: dict[str, int]) -> None:

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import moderation
 from chalicelib.domain.binding import check_may_promote
-from chalicelib.domain.errors import AlreadyDistributor, ConcurrentUpdate, ContentBlocked, NotFound, Unavailable
+from chalicelib.domain.errors import AlreadyDistributor, ContentBlocked, NotFound
 from chalicelib.domain.invite_codes import new_invite_code
 from chalicelib.domain.materials import ReviewKind, placeholder_shop_name
 from chalicelib.domain.moderation import SCENE_PROFILE
 from chalicelib.domain.users import Shop, User
-from chalicelib.services.deps import Deps
-from chalicelib.services.moderation import Outcome, PublishContext, hold
+from chalicelib.services.moderation import PublishContext, hold
 from chalicelib.services.moderation import check_publishable as check_publishable_two_stage
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 ATTEMPTS = 8
 
@@ -52,28 +55,25 @@ def open_shop_moderated(user_id: str, shop_name: str, deps: Deps) -> ShopOpened:
     a placeholder name, and the chosen name replaces it when an admin approves it.
     Opened from several devices at once, exactly one call opens the shop; the others read again
     and answer ALREADY_DISTRIBUTOR."""
-    outcome: Outcome | None = None
-    context = PublishContext(ReviewKind.SHOP_NAME, user_id, user_id, scene=SCENE_PROFILE)
-    for attempt in range(ATTEMPTS):
-        user = profile(user_id, deps)
-        if outcome is None:
-            context = replace(context, openid=user.openid or None)
-            outcome = check_publishable_two_stage(shop_name, deps, context)
+    user = profile(user_id, deps)
+    context = PublishContext(ReviewKind.SHOP_NAME, user_id, user_id, scene=SCENE_PROFILE, openid=user.openid or None)
+    outcome = check_publishable_two_stage(shop_name, deps, context)
+    read = Reads(user, lambda: profile(user_id, deps))
+
+    def step() -> User:
+        user = read()
         if user.invite_code:
             raise AlreadyDistributor("you already have a shop", invite_code=user.invite_code)
         check_may_promote(user.member, deps.settings.rules.binding.policy())
         code, now = new_invite_code(), deps.clock()
         name = placeholder_shop_name(code) if outcome.held else shop_name
-        try:
-            result = deps.users.open_shop(user_id, name, code, now)
-        except ConcurrentUpdate:
-            result = "conflict"
-        if result is None:
-            review_id = hold(shop_name, context, outcome, deps) if outcome.held else None
-            opened = replace(user, invite_code=code, shop=Shop(name, now), member=replace(user.member, is_distributor=True))
-            return ShopOpened(opened, review_id, shop_name)
-        backoff(attempt)  # lost a race, or the drawn code was taken: read again, draw again
-    raise Unavailable("too many concurrent changes; retry")
+        if deps.users.open_shop(user_id, name, code, now) is not None:
+            raise ReadAgain("the shop opened meanwhile, or the drawn code was taken")
+        return replace(user, invite_code=code, shop=Shop(name, now), member=replace(user.member, is_distributor=True))
+
+    opened = run_until_committed(step, attempts=ATTEMPTS, what="this shop")
+    review_id = hold(shop_name, context, outcome, deps) if outcome.held else None
+    return ShopOpened(opened, review_id, shop_name)
 
 
 def grant_promoter(user_id: str, deps: Deps) -> None:

@@ -16,26 +16,27 @@ from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import DomainError, Unavailable
 from chalicelib.domain.orders import IdempotencyKeyReused
 from chalicelib.domain.withdrawals import (
-    DailyLimitExceeded,
-    InsufficientBalance,
     NotUnderReview,
     Withdrawal,
+    WithdrawalLimits,
     WithdrawalNotFound,
     WithdrawalStatus,
     check_request,
+    daily_limit_exceeded,
+    insufficient_balance,
     needs_review,
     user_name_needed,
     withdrawal_id_for,
     within_daily_limits,
 )
-from chalicelib.services.deps import Deps
-from chalicelib.services.retry import backoff
+from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.users import User
+    from chalicelib.store.withdrawals import RequestReads
     from chalicelib.wechat.transfer_results import TransferBill
 
-ATTEMPTS = 8
 REMARK = "佣金提现 commission withdrawal"
 # WeChat refusals worth another try later (the bill was not created): the merchant's balance is
 # short, the call rate too high, or WeChat had a moment; anything else returns the money.
@@ -45,40 +46,38 @@ RETRY_LATER = frozenset({"NOT_ENOUGH", "FREQUENCY_LIMITED", "FREQUENCY_LIMIT_EXC
 def request_withdrawal(user_id: str, amount_fen: int, idempotency_key: str, deps: Deps) -> Withdrawal:
     """Take ``amount_fen`` out of ``available`` and start its payout (or queue it for review).
     The same key again answers the same withdrawal; with another amount it is refused."""
-    from chalicelib.store.base import TransactionFailed
-    from chalicelib.store.withdrawals import RequestRefused
-
     limits = deps.settings.rules.withdrawals.limits()
     withdrawal_id = withdrawal_id_for(user_id, idempotency_key)
-    for attempt in range(ATTEMPTS):
+
+    def step() -> tuple[Withdrawal, bool, User | None]:
         now = deps.clock()
         day = business_date(now).isoformat()
         reads = deps.withdrawals.reads(user_id, withdrawal_id, day)
         if reads.existing is not None:
-            return _replayed(reads.existing, amount_fen)
+            return _replayed(reads.existing, amount_fen), False, None
         user = deps.users.get(user_id)
-        check_request(amount_fen, bool(user and user.real_name_verified), limits)
-        if not within_daily_limits(reads.count_today, reads.amount_today_fen, amount_fen, limits):
-            raise DailyLimitExceeded(f"at most {limits.daily_count} withdrawals and {limits.daily_amount_fen} fen a day",
-                                     daily_count=limits.daily_count, daily_amount_fen=limits.daily_amount_fen)
-        if reads.available_fen < amount_fen:
-            raise InsufficientBalance("the available balance is smaller than the amount",
-                                      available_fen=reads.available_fen)
+        _check(amount_fen, bool(user and user.real_name_verified), reads, limits)
         status = WithdrawalStatus.REVIEWING if needs_review(amount_fen, limits) else WithdrawalStatus.TRANSFERRING
         withdrawal = Withdrawal(withdrawal_id=withdrawal_id, user_id=user_id, amount_fen=amount_fen, status=status,
                                 requested_at=now, out_bill_no=withdrawal_id)
-        try:
-            deps.withdrawals.request(withdrawal, limits, day)
-        except RequestRefused:
-            continue  # a concurrent change: read again, and refuse (or replay) on what is there now
-        except TransactionFailed:
-            backoff(attempt)
-            continue
+        deps.withdrawals.request(withdrawal, limits, day)
+        return withdrawal, True, user
+
+    withdrawal, requested, user = run_until_committed(step, what="this wallet")
+    if requested:
         _count("withdrawals_requested", deps)
-        if status is WithdrawalStatus.TRANSFERRING:
+        if withdrawal.status is WithdrawalStatus.TRANSFERRING:
             return submit(withdrawal, deps, payee=user)
-        return withdrawal
-    raise Unavailable("too much contention on this wallet; retry with the same Idempotency-Key")
+    return withdrawal
+
+
+def _check(amount_fen: int, real_name_verified: bool, reads: RequestReads, limits: WithdrawalLimits) -> None:
+    """The domain's refusals, in order, on what was read."""
+    check_request(amount_fen, real_name_verified, limits)
+    if not within_daily_limits(reads.count_today, reads.amount_today_fen, amount_fen, limits):
+        raise daily_limit_exceeded(limits)
+    if reads.available_fen < amount_fen:
+        raise insufficient_balance(reads.available_fen)
 
 
 def _replayed(existing: Withdrawal, amount_fen: int) -> Withdrawal:

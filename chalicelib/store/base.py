@@ -5,12 +5,12 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import PynamoDBException, QueryError, TransactWriteError
 from pynamodb.indexes import Index
-from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import ConcurrentUpdate, Kind, error
@@ -23,9 +23,16 @@ def region() -> str:
 
 
 class BaseMeta:
+    """Every model's table settings. The time budget of each call (docs/ops.md "Time budgets"):
+    PynamoDB 6 has no retry loop of its own; it hands botocore ``connect_timeout``,
+    ``read_timeout`` and ``retries={"mode": "standard", "total_max_attempts": 1 + max_retry_attempts}``
+    (``base_backoff_ms`` is gone since PynamoDB 6; botocore's standard mode backs off itself)."""
+
     billing_mode = "PAY_PER_REQUEST"
     region = region()
-    max_retry_attempts = 3
+    connect_timeout_seconds = get_settings().budgets.dynamodb_connect_seconds
+    read_timeout_seconds = get_settings().budgets.dynamodb_read_seconds
+    max_retry_attempts = get_settings().budgets.dynamodb_attempts - 1
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -87,11 +94,13 @@ def _fits(start: dict[str, Any], names: set[str]) -> bool:
 
 
 class TransactionFailed(ConcurrentUpdate):
-    """A transaction was cancelled; ``reasons`` holds one code per item ('None' where fine)."""
+    """A transaction was cancelled; ``reasons`` holds one code per item ('None' where fine) and,
+    when the store passed its transaction, ``items`` the items in the same order."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(self, reasons: list[str], items: Sequence[Mapping[str, Any]] = ()) -> None:
         super().__init__("the change conflicted with another one; retry")
         self.reasons = reasons
+        self.items = list(items)
 
     @property
     def conflict(self) -> bool:
@@ -101,10 +110,27 @@ class TransactionFailed(ConcurrentUpdate):
     def failed_at(self, index: int) -> bool:
         return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
 
+    def refused(self, table: str, **key: str) -> bool:
+        """Whether an item of ``table`` with these (string) key attributes failed its condition:
+        the store names the item it means, not its position in the transaction."""
+        for reason, item in zip(self.reasons, self.items, strict=False):
+            if reason != "ConditionalCheckFailed" or item.get("TableName") != table:
+                continue
+            values = item.get("Key") or item.get("Item") or {}
+            if all(values.get(name, {}).get("S") == value for name, value in key.items()):
+                return True
+        return False
 
-def transaction_failure(exc: TransactWriteError) -> TransactionFailed:
+
+def sent_items(tx: TransactWrite) -> list[dict[str, Any]]:
+    """A transaction's items in the order DynamoDB gives its cancellation reasons: PynamoDB sends
+    the condition checks, deletes, puts and then updates, whatever order they were added in."""
+    return [*tx._condition_check_items, *tx._delete_items, *tx._put_items, *tx._update_items]
+
+
+def transaction_failure(exc: TransactWriteError, tx: TransactWrite | None = None) -> TransactionFailed:
     reasons = [(r.code if r is not None else "None") for r in (exc.cancellation_reasons or [])]
-    return TransactionFailed(reasons or ["Unknown"])
+    return TransactionFailed(reasons or ["Unknown"], sent_items(tx) if tx is not None else ())
 
 
 def cause_code(exc: PynamoDBException) -> str | None:
@@ -118,14 +144,3 @@ def cause_code(exc: PynamoDBException) -> str | None:
 
 def condition_failed(exc: PynamoDBException) -> bool:
     return cause_code(exc) == "ConditionalCheckFailedException"
-
-
-def all_models() -> list[type[Model]]:
-    from chalicelib.store.analytics import AnalyticsItem
-    from chalicelib.store.content import ContentItem
-    from chalicelib.store.ledger import LedgerItem
-    from chalicelib.store.orders import OrderItem
-    from chalicelib.store.products import ProductItem
-    from chalicelib.store.users import UserItem
-
-    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem]

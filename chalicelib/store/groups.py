@@ -27,7 +27,7 @@ from chalicelib.domain.groups import Group, GroupStatus, Seat, SeatState
 from chalicelib.domain.orders import Line, Order
 from chalicelib.domain.users import User
 from chalicelib.store.base import condition_failed
-from chalicelib.store.orders import OrderItem, TxPart, idem_key
+from chalicelib.store.order_items import OrderItem, TxPart, idem_key
 from chalicelib.store.products import ProductItem, to_product
 from chalicelib.store.users import PROFILE, UserItem, to_user
 

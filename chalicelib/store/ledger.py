@@ -41,6 +41,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.clock import business_date, iso
+from chalicelib.domain.wallet import CommissionsChanged
 from chalicelib.store.base import BaseMeta, TransactionFailed, paginate, transaction_failure
 
 WALLET = "wallet"
@@ -244,11 +245,11 @@ def items_for(batch: list[DueCommission]) -> int:
     return 2 * len(batch) + len({c.user_id for c in batch}) + 1
 
 
-def refused_in(exc: TransactionFailed, batch: list[DueCommission]) -> set[int]:
-    """Positions in ``batch`` whose commission or entry refused the settlement transaction (the
-    entry of ``batch[i]`` is put ``i``; its commission is update ``len(batch) + i``)."""
-    n = len(batch)
-    return {i for i in range(n) if exc.failed_at(i) or exc.failed_at(n + i)}
+def _settlement_refused(failure: TransactionFailed, c: DueCommission) -> bool:
+    """Whether the commission (no longer frozen) or its settlement entry (present) refused."""
+    table = LedgerItem.Meta.table_name
+    return failure.refused(table, pk=c.user_id, sk=commission_key(c.order_id, c.level)) \
+        or failure.refused(table, pk=c.user_id, sk=entry_key(c.order_id, c.level, "settlement"))
 
 
 class SettlementStore:
@@ -264,8 +265,8 @@ class SettlementStore:
         (conditioned on frozen) with its ``settlement`` entry (conditioned on absent), and each
         user's wallet once with the batch's sum, and the sum on the day's ``commission_settled_fen``
         counter (analytics; counted here because a settled commission leaves the job's index, so
-        no later run could count it). Raises TransactionFailed, whose ``reasons`` follow PynamoDB's
-        order (puts, then updates): see :func:`refused_in`."""
+        no later run could count it). Raises CommissionsChanged naming the commissions no longer
+        frozen (or already settled), TransactionFailed on a bare conflict."""
         from chalicelib.store.analytics import count_in
 
         assert items_for(batch) <= TRANSACTION_ITEMS
@@ -286,7 +287,11 @@ class SettlementStore:
                         LedgerItem.frozen_fen.add(-fen), LedgerItem.available_fen.add(fen), touch(now)])
                 count_in(tx, business_date(now), {"commission_settled_fen": sum(per_user.values())})
         except TransactWriteError as exc:
-            raise transaction_failure(exc) from exc
+            failure = transaction_failure(exc, tx)
+            refused = frozenset(i for i, c in enumerate(batch) if _settlement_refused(failure, c))
+            if refused:
+                raise CommissionsChanged(refused) from exc
+            raise failure from exc
 
     def touched_wallets(self, day: str) -> Iterator[str]:
         for item in LedgerItem.touched.query(day):

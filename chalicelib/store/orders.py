@@ -10,25 +10,23 @@ by their deadline) and ``to_confirm`` (shipped orders, by their auto-confirmatio
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import get_settings
 from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
-from chalicelib.domain.orders import Line, Order, OrderStatus, Share
+from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
+from chalicelib.domain.payouts import team_sharers
 from chalicelib.domain.users import User
-from chalicelib.store.base import BaseMeta, paginate, transaction_failure
+from chalicelib.store.base import paginate, transaction_failure
 from chalicelib.store.ledger import (
     WALLET,
     CommissionStatus,
@@ -41,106 +39,9 @@ from chalicelib.store.ledger import (
     touch,
     unlist_settlement,
 )
+from chalicelib.store.order_items import OrderItem, TxPart, idem_key
 from chalicelib.store.products import ProductItem, to_product
 from chalicelib.store.users import PROFILE, UserItem, to_user
-
-
-class ByBuyer(GlobalSecondaryIndex["OrderItem"]):
-    class Meta:
-        index_name = "by_buyer"
-        projection = AllProjection()
-
-    buyer_id = UnicodeAttribute(hash_key=True)
-    created_key = UnicodeAttribute(range_key=True)
-
-
-class Unpaid(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only orders awaiting payment carry ``unpaid_day`` (their deadline's Shanghai day)."""
-
-    class Meta:
-        index_name = "unpaid"
-        projection = KeysOnlyProjection()
-
-    unpaid_day = UnicodeAttribute(hash_key=True)
-    pay_deadline_key = UnicodeAttribute(range_key=True)
-
-
-class ToConfirm(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only shipped orders carry ``confirm_day`` (their auto-confirmation's day)."""
-
-    class Meta:
-        index_name = "to_confirm"
-        projection = KeysOnlyProjection()
-
-    confirm_day = UnicodeAttribute(hash_key=True)
-    confirm_due_key = UnicodeAttribute(range_key=True)
-
-
-class GroupsDue(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only open groups (and failed ones not yet wound up) carry ``group_day``, their
-    deadline's Shanghai day (docs/groups.md)."""
-
-    class Meta:
-        index_name = "groups_due"
-        projection = KeysOnlyProjection()
-
-    group_day = UnicodeAttribute(hash_key=True)
-    group_due_key = UnicodeAttribute(range_key=True)
-
-
-# A transaction fragment another aggregate adds to an order's transaction (group seats).
-TxPart = Callable[[TransactWrite], None]
-
-
-class OrderItem(Model):
-    class Meta(BaseMeta):
-        table_name = get_settings().orders_table
-
-    order_id = UnicodeAttribute(hash_key=True)
-    buyer_id = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(null=True)
-    kind = UnicodeAttribute(null=True)
-    lines_json = UnicodeAttribute(null=True)
-    address_json = UnicodeAttribute(null=True)
-    amount_fen = NumberAttribute(null=True)
-    level1_id = UnicodeAttribute(null=True)
-    level2_id = UnicodeAttribute(null=True)
-    commissions_json = UnicodeAttribute(null=True)
-    created_at = UTCDateTimeAttribute(null=True)
-    created_key = UnicodeAttribute(null=True)
-    pay_deadline = UTCDateTimeAttribute(null=True)
-    unpaid_day = UnicodeAttribute(null=True)
-    pay_deadline_key = UnicodeAttribute(null=True)
-    paid_at = UTCDateTimeAttribute(null=True)
-    transaction_id = UnicodeAttribute(null=True)
-    shipped_at = UTCDateTimeAttribute(null=True)
-    carrier = UnicodeAttribute(null=True)
-    tracking_no = UnicodeAttribute(null=True)
-    confirm_day = UnicodeAttribute(null=True)
-    confirm_due_key = UnicodeAttribute(null=True)
-    completed_at = UTCDateTimeAttribute(null=True)
-    cancelled_at = UTCDateTimeAttribute(null=True)
-    refunded_at = UTCDateTimeAttribute(null=True)
-    # idempotency claims
-    request_hash = UnicodeAttribute(null=True)
-    claimed_order_id = UnicodeAttribute(null=True)
-    # group-buy (store/groups.py): a group order's group, and the group item "group#<id>"
-    group_id = UnicodeAttribute(null=True)
-    group_status = UnicodeAttribute(null=True)
-    product_id = UnicodeAttribute(null=True)
-    leader_id = UnicodeAttribute(null=True)
-    group_size = NumberAttribute(null=True)
-    held_count = NumberAttribute(null=True)
-    paid_count = NumberAttribute(null=True)
-    seats: MapAttribute[str, Any] = MapAttribute(null=True)  # user id → {"order_id", "state"}
-    expires_at = UTCDateTimeAttribute(null=True)
-    group_day = UnicodeAttribute(null=True)
-    group_due_key = UnicodeAttribute(null=True)
-
-    by_buyer = ByBuyer()
-    unpaid = Unpaid()
-    to_confirm = ToConfirm()
-    groups_due = GroupsDue()
 
 
 def _lines(item: OrderItem) -> list[Line]:
@@ -160,11 +61,8 @@ def to_order(item: OrderItem) -> Order:
         shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
+        address=json.loads(item.address_json or "null") or None,
     )
-
-
-def idem_key(buyer_id: str, key: str) -> str:
-    return f"idem#{buyer_id}#{key}"
 
 
 def _connection() -> Connection:
@@ -227,8 +125,10 @@ class OrderStore:
     def create(self, order: Order, idempotency: tuple[str, str] | None, address: dict[str, Any],
                extra: TxPart | None = None) -> None:
         """Create the order, claim the idempotency key and reserve every line's stock, at once
-        (with ``extra``: a group's seat, after the lines).
-        Raises TransactionFailed; ``reasons`` tell which item refused (0 order, 1 key, then lines)."""
+        (with ``extra``: a group's seat).
+        Raises OutOfStock (naming the first short line) when a line's stock no longer covers it;
+        TransactionFailed for anything else (the key claimed or the seat taken meanwhile, a
+        conflict): the caller reads again and decides again."""
         item = OrderItem(
             order.order_id, buyer_id=order.buyer_id, status=order.status.value, kind=order.kind,
             lines_json=json.dumps([line.__dict__ for line in order.lines]), amount_fen=order.amount_fen,
@@ -251,7 +151,11 @@ class OrderStore:
                 if extra:
                     extra(tx)
         except TransactWriteError as exc:
-            raise transaction_failure(exc) from exc
+            failure = transaction_failure(exc, tx)
+            for index, line in enumerate(order.lines):
+                if failure.refused(ProductItem.Meta.table_name, product_id=line.product_id):
+                    raise OutOfStock("not enough stock", line=index, product_id=line.product_id) from exc
+            raise failure from exc
 
     def mark_paid(self, order: Order, shares: list[Share], transaction_id: str, now: datetime,
                   buyer_paid_orders: int, level1_sales_month: str | None, month: str,
@@ -414,8 +318,9 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
 
 
 def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int) -> None:
-    """Level 1's and level 2's team sales of ``month`` (the team bonus's base) move by ``fen``."""
-    for user_id in {u for u in (order.upline.level1, order.upline.level2) if u}:
+    """The team sales of ``month`` (the team bonus's base) of whoever the domain says shares in
+    the order's (``payouts.team_sharers``) move by ``fen``."""
+    for user_id in team_sharers(order.upline):
         tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)])
 
 

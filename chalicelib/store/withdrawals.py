@@ -19,7 +19,13 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.withdrawals import Withdrawal, WithdrawalLimits, WithdrawalStatus
+from chalicelib.domain.withdrawals import (
+    Withdrawal,
+    WithdrawalLimits,
+    WithdrawalStatus,
+    daily_limit_exceeded,
+    insufficient_balance,
+)
 from chalicelib.store.base import condition_failed, paginate, transaction_failure
 from chalicelib.store.ledger import WALLET, LedgerItem, entry_key, touch
 
@@ -64,14 +70,6 @@ class RequestReads:
     amount_today_fen: int
 
 
-class RequestRefused(Exception):
-    """The request's transaction refused it: which condition failed."""
-
-    def __init__(self, exists: bool, balance: bool, limits: bool) -> None:
-        super().__init__("withdrawal refused")
-        self.exists, self.balance, self.limits = exists, balance, limits
-
-
 def _status_in(statuses: Iterable[WithdrawalStatus]) -> Condition:
     condition: Condition | None = None
     for status in statuses:
@@ -110,8 +108,9 @@ class WithdrawalStore:
     def request(self, w: Withdrawal, limits: WithdrawalLimits, day: str) -> None:
         """The request, at once: the withdrawal (absent before), ``available → withdrawing`` (only
         when ``available`` covers it), its entry, and the day's count and amount (only within
-        the limits). Raises :class:`RequestRefused` naming the failed conditions, or
-        TransactionFailed on a conflict with a concurrent transaction."""
+        the limits). Raises DAILY_LIMIT_EXCEEDED or INSUFFICIENT_BALANCE when the day's counters
+        or the balance refused it; TransactionFailed (read again) on a conflict, or when the
+        withdrawal was requested meanwhile (then the caller's read answers the replay)."""
         now, fen = w.requested_at, w.amount_fen
         marker = _open_marker(w.status)
         item = LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM, wd_user=w.user_id, wd_key=f"{iso(now)}#{w.withdrawal_id}",
@@ -131,10 +130,11 @@ class WithdrawalStore:
                     LedgerItem.wd_count.add(1), LedgerItem.amount_fen.add(fen)], condition=within)
         except TransactWriteError as exc:
             failure = transaction_failure(exc)
-            if failure.conflict:
+            if failure.conflict or failure.failed_at(0) or failure.failed_at(1):
                 raise failure from exc
-            raise RequestRefused(exists=failure.failed_at(0) or failure.failed_at(1), balance=failure.failed_at(2),
-                                 limits=failure.failed_at(3)) from exc
+            if failure.failed_at(3):  # refused in the order the service checks: the limits, then the balance
+                raise daily_limit_exceeded(limits) from exc
+            raise insufficient_balance() from exc
 
     def approve(self, withdrawal_id: str, admin_id: str) -> bool:
         """reviewing → transferring; False when it was not under review."""

@@ -1,12 +1,47 @@
-"""Calling WeChat's JSON APIs (``api.weixin.qq.com``): what counts as "try again"."""
+"""Calling WeChat: every call's time budget, and for the JSON APIs (``api.weixin.qq.com``) what
+counts as "try again"."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import urllib3
 
 from chalicelib.domain.errors import Unavailable
+
+
+@dataclass(frozen=True)
+class HttpBudget:
+    """How long one call to WeChat may take (docs/ops.md "Time budgets"): a connect that failed is
+    tried once more (the request never left); a request that left is never sent again (a
+    ``jscode2session`` code is single-use; a Pay call is retried by its caller, with the same
+    number)."""
+
+    connect_seconds: float
+    read_seconds: float
+
+    def call_seconds(self) -> float:
+        """The most one call takes: a connect that timed out, a second one, then the read."""
+        return 2 * self.connect_seconds + self.read_seconds
+
+    def timeout(self, left: float | None = None) -> urllib3.Timeout:
+        """One call's timeout; ``left``, the seconds left of a larger budget, caps it."""
+        if left is None:
+            return urllib3.Timeout(connect=self.connect_seconds, read=self.read_seconds)
+        return urllib3.Timeout(connect=min(self.connect_seconds, left), read=min(self.read_seconds, left))
+
+    def pool(self) -> urllib3.PoolManager:
+        return urllib3.PoolManager(retries=urllib3.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0),
+                                   timeout=self.timeout())
+
+
+def configured_budget() -> HttpBudget:
+    """The budget the settings give (WECHAT_CONNECT_TIMEOUT_SECONDS, WECHAT_READ_TIMEOUT_SECONDS)."""
+    from chalicelib.config import get_settings
+
+    budgets = get_settings().budgets
+    return HttpBudget(budgets.wechat_connect_seconds, budgets.wechat_read_seconds)
 
 
 def call_json(http: urllib3.PoolManager, method: str, url: str, timeout: urllib3.Timeout, what: str,

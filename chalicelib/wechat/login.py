@@ -12,7 +12,7 @@ from typing import Protocol
 import urllib3
 
 from chalicelib.domain.errors import Unavailable, WechatLoginFailed
-from chalicelib.wechat.http import call_json
+from chalicelib.wechat.http import HttpBudget, call_json, configured_budget
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,13 @@ class RealLogin:
     """``GET /sns/jscode2session`` (mini-program login)."""
 
     def __init__(self, app_id: str, app_secret: str, api_base: str = "https://api.weixin.qq.com",
-                 timeout_seconds: float = 3.0, http: urllib3.PoolManager | None = None) -> None:
+                 budget: HttpBudget | None = None, http: urllib3.PoolManager | None = None) -> None:
         self._app_id = app_id
         self._app_secret = app_secret
         self._url = api_base.rstrip("/") + "/sns/jscode2session"
-        self._timeout = urllib3.Timeout(total=timeout_seconds)
-        self._http = http or urllib3.PoolManager(retries=urllib3.Retry(total=1, backoff_factor=0.1))
+        budget = budget or configured_budget()
+        self._timeout = budget.timeout()
+        self._http = http or budget.pool()
 
     def exchange(self, code: str) -> WechatIdentity:
         fields = {"appid": self._app_id, "secret": self._app_secret, "js_code": code,

@@ -15,22 +15,24 @@ from typing import TYPE_CHECKING, Any
 import urllib3
 
 from chalicelib.domain.errors import DomainError, Unavailable
+from chalicelib.wechat.http import HttpBudget, configured_budget
 from chalicelib.wechat.pay_crypto import InvalidSignature, build_authorization, check_signed_message, new_nonce
 
 if TYPE_CHECKING:
-    from chalicelib.wechat.pay import PayConfig
+    from chalicelib.wechat.pay_config import PayConfig
 
 
 class PayApi:
     def __init__(self, config: PayConfig, refused: type[DomainError], *, clock: Callable[[], datetime] | None = None,
-                 timeout_seconds: float = 5.0, http: urllib3.PoolManager | None = None) -> None:
+                 budget: HttpBudget | None = None, http: urllib3.PoolManager | None = None) -> None:
         self.config = config
         self.clock = clock or (lambda: datetime.now(UTC))
         self._refused = refused
         self._base = config.api_base.rstrip("/")
-        self._timeout = urllib3.Timeout(total=timeout_seconds)
+        budget = budget or configured_budget()
+        self._timeout = budget.timeout()
         # One retry only where the request never left (connect errors); the caller retries the rest.
-        self._http = http or urllib3.PoolManager(retries=urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0))
+        self._http = http or budget.pool()
 
     def call(self, method: str, path: str, payload: dict[str, Any] | None,
              extra_headers: Mapping[str, str] | None = None) -> Any:

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import urllib3
 
 from chalicelib.domain.errors import Kind, Unavailable, error
+from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.pay import PayConfig, verify_notification
 from chalicelib.wechat.pay_api import PayApi
 from chalicelib.wechat.pay_crypto import InvalidSignature, encrypt_sensitive
@@ -131,10 +132,10 @@ class RealTransferClient:
     """
 
     def __init__(self, config: PayConfig, scene: TransferScene, *, clock: Callable[[], datetime] | None = None,
-                 timeout_seconds: float = 5.0, http: urllib3.PoolManager | None = None) -> None:
+                 budget: HttpBudget | None = None, http: urllib3.PoolManager | None = None) -> None:
         self.config = config
         self.scene = scene
-        self._call = PayApi(config, TransferRejected, clock=clock, timeout_seconds=timeout_seconds, http=http).call
+        self._call = PayApi(config, TransferRejected, clock=clock, budget=budget, http=http).call
 
     def create_bill(self, out_bill_no: str, openid: str, amount_fen: int, remark: str,
                     user_name: str | None) -> TransferBill:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from chalicelib.wechat.pay import PayConfig
+from chalicelib.wechat.pay_config import PayConfig
 from chalicelib.wechat.pay_crypto import encrypt_resource, new_nonce, sign_headers
 from chalicelib.wechat.pay_simulator import SHANGHAI, SimulatorCannotSign
 from chalicelib.wechat.transfer import (

@@ -86,7 +86,7 @@ def test_every_route_refusing_a_missing_idempotency_key_declares_the_header() ->
     400 IDEMPOTENCY_KEY_REQUIRED to every schema-valid request: the header was not in the document."""
     import re
 
-    from chalicelib.api.orders import KEY
+    from chalicelib.api.http import IDEMPOTENCY_KEY as KEY
 
     doc, checked = document(), 0
     for path, operations in doc["paths"].items():

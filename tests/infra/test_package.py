@@ -13,9 +13,16 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
-from chalicelib.store.base import all_models
-from chalicelib.store.tables import table_spec
-from infra.template import fix_log_group_refs, model_env_var, table_env_vars, table_resource, ttl_attribute
+from chalicelib.secrets import CREDENTIAL_KEYS
+from chalicelib.store.tables import all_models, table_spec
+from infra.template import (
+    fix_log_group_refs,
+    lambda_policy,
+    model_env_var,
+    table_env_vars,
+    table_resource,
+    ttl_attribute,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
@@ -94,13 +101,51 @@ def test_every_function_runs_on_python_3_13(template: dict[str, Any]) -> None:
     assert runtimes == dict.fromkeys(functions, "python3.13")
 
 
-def test_prod_runs_live_and_traced_with_secrets_from_secrets_manager(template: dict[str, Any]) -> None:
+def test_prod_runs_live_and_traced_naming_its_secret(template: dict[str, Any]) -> None:
     for props in (r["Properties"] for r in resources_of_type(template, "AWS::Serverless::Function").values()):
         env = props["Environment"]["Variables"]
         assert env["FENXIAO_MODE"] == "live" and env["FENXIAO_STAGE"] == "prod"
-        for secret in ("JWT_SECRET", "ID_HASH_KEY", "WECHAT_APP_ID", "WECHAT_APP_SECRET"):
-            assert env[secret] == f"{{{{resolve:secretsmanager:fenxiao/prod:SecretString:{secret}}}}}"
+        assert env["FENXIAO_SECRET_ID"] == "fenxiao/prod"
+        # traced with OpenTelemetry: the ADOT layer of the region, started by its wrapper (docs/ops.md)
         assert props["Tracing"] == "Active"
+        assert props["Layers"] == CONFIG["stages"]["prod"]["layers"]
+        assert [arn.split(":")[3] for arn in props["Layers"]] == ["cn-north-1"]
+        assert "AWSOpenTelemetryDistroPython" in props["Layers"][0]
+        assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/otel-instrument"
+
+
+def test_no_function_environment_holds_a_secret_or_a_reference_to_one(template: dict[str, Any]) -> None:
+    """Anyone who may read a function's configuration reads its environment, resolved: the keys
+    are read from Secrets Manager at run time instead (chalicelib/secrets.py)."""
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    assert functions
+    for name, function in functions.items():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert not set(env) & set(CREDENTIAL_KEYS), name
+        for var, value in env.items():
+            text = json.dumps(value)
+            assert "resolve:secretsmanager" not in text and "resolve:ssm-secure" not in text, (name, var)
+            assert "PRIVATE KEY" not in text, (name, var)
+    globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    assert not set(globals_env) & set(CREDENTIAL_KEYS) and "resolve:" not in json.dumps(globals_env)
+
+
+def test_the_functions_may_read_their_one_secret_and_no_other(template: dict[str, Any]) -> None:
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    for function in functions.values():
+        role = template["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
+        statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        reading = [s for s in statements if any(a.startswith("secretsmanager:") for a in s["Action"])]
+        assert reading == [{"Sid": "Secret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:"
+                                                    "${AWS::AccountId}:secret:fenxiao/prod-??????"}}]
+
+
+def test_a_secret_given_by_arn_is_granted_by_that_arn_only() -> None:
+    arn = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:fenxiao/prod-AbCdEf"
+    statements = lambda_policy({}, xray=False, secret_id=arn)["Statement"]
+    assert [s["Resource"] for s in statements if s["Sid"] == "Secret"] == [arn]
+    assert not [s for s in lambda_policy({}, xray=False)["Statement"] if s["Sid"] == "Secret"]
 
 
 def test_the_functions_may_use_these_tables_and_their_indexes_and_nothing_else(template: dict[str, Any]) -> None:
@@ -189,3 +234,24 @@ def test_packaging_refuses_settings_the_functions_would_refuse_at_start_up() -> 
         check_settings({**env, "FENXIAO_RULES": '{"tier_downgrade": "sometimes"}'})
     with pytest.raises(ValueError, match="token_ttl_seconds"):
         check_settings({**env, "TOKEN_TTL_SECONDS": "soon"})
+
+
+def test_packaging_refuses_a_layer_of_another_region() -> None:
+    from infra.package import check_layers
+
+    layers = CONFIG["stages"]["prod"]["layers"]
+    check_layers(layers, "cn-north-1")
+    with pytest.raises(ValueError, match="layers not in us-east-1"):
+        check_layers(layers, "us-east-1")
+
+
+def test_packaging_refuses_a_stage_whose_environment_would_show_a_key() -> None:
+    from infra.package import check_settings
+
+    with pytest.raises(ValueError, match="would show JWT_SECRET"):
+        check_settings({**PROD_ENV, "JWT_SECRET": "x" * 48})
+    with pytest.raises(ValueError, match="would show WECHAT_APP_ID"):
+        check_settings({**PROD_ENV, "WECHAT_APP_ID": "{{resolve:secretsmanager:fenxiao/prod:SecretString:WECHAT_APP_ID}}"})
+    without_secret = {k: v for k, v in PROD_ENV.items() if k != "FENXIAO_SECRET_ID"}
+    with pytest.raises(ValueError):  # live, and no keys anywhere
+        check_settings(without_secret)

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import auth, payments, referrals, shops
-from chalicelib.services.deps import Deps
 from tests.faults import own_tables
 from tests.race.invariants import Report, check_counters, check_ledgers, check_orders, check_stock, orders_of
 from tests.race.test_checkout_races import buy, new_product

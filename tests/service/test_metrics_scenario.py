@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps, set_default_deps
 from chalicelib.config import OrderRules
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.catalog import Product
@@ -21,7 +22,6 @@ from chalicelib.domain.clock import SHANGHAI
 from chalicelib.domain.metric_catalog import DAY_METRICS, PRODUCT_METRICS
 from chalicelib.jobs import run_job
 from chalicelib.services import auth, events, facts, orders, payments, referrals, shops
-from chalicelib.services.deps import Deps, set_default_deps
 from chalicelib.services.sessions import Caller
 from chalicelib.services.settlement import settle_commissions
 from tests.conftest import MutableClock

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.settlement import seed_frozen
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import Product
 from chalicelib.services import orders, referrals, settlement
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import DueCommission, LedgerItem, items_for
 from tests.service.test_orders import distributor, login, paid_order

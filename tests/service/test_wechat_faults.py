@@ -22,13 +22,14 @@ from typing import Any
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError, Unavailable
 from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import WithdrawalStatus
 from chalicelib.services import groups, orders, payments, referrals, withdrawals
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
+from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.pay import PayConfig, RealPayClient
 from chalicelib.wechat.pay_crypto import new_nonce, sign_headers
 from chalicelib.wechat.pay_simulator import PaySimulator
@@ -38,6 +39,7 @@ from tests.service.test_withdrawals import verified
 from tests.unit.loopback import Answer, answering, serve_on_loopback
 
 CLIENT_TIMEOUT = 0.3  # seconds the clients wait for an answer here
+BUDGET = HttpBudget(CLIENT_TIMEOUT, CLIENT_TIMEOUT)
 FAULTS = ("lost_answer", "5xx", "5xx_after")  # done but unanswered in time; refused undone; done then 5xx
 BILLS = "/v3/fund-app/mch-transfer/transfer-bills"
 
@@ -131,8 +133,8 @@ def wechat(deps: Deps) -> Iterator[FakeWeChatPay]:
     with serve_on_loopback(answering(respond), before_stop=fake.release.set) as base:
         fake.base = base
         config = PayConfig(**{**simulator.config.__dict__, "api_base": base})
-        deps.__dict__["pay"] = RealPayClient(config, timeout_seconds=CLIENT_TIMEOUT)
-        deps.__dict__["transfers"] = RealTransferClient(config, TransferScene(), timeout_seconds=CLIENT_TIMEOUT)
+        deps.__dict__["pay"] = RealPayClient(config, budget=BUDGET)
+        deps.__dict__["transfers"] = RealTransferClient(config, TransferScene(), budget=BUDGET)
         deps.__dict__["notifier"] = simulator
         yield fake
 

@@ -1,6 +1,7 @@
 """A fake HTTP server on 127.0.0.1 for the WeChat client tests."""
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,6 +25,44 @@ def serve_on_loopback(handler: type[BaseHTTPRequestHandler],
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+class SilentPeer:
+    """A loopback port that accepts every connection and never answers: a hung peer."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=16)
+        self.base = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._listener.settimeout(0.02)
+        self.connections: list[socket.socket] = []  # held open, never read from or written to
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections.append(conn)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for conn in self.connections:
+            conn.close()
+        self._listener.close()
+
+
+@contextmanager
+def silent_peer() -> Iterator[SilentPeer]:
+    """A hung peer on a free loopback port; ``.base`` is its URL, ``.connections`` what it accepted."""
+    peer = SilentPeer()
+    try:
+        yield peer
+    finally:
+        peer.close()
 
 
 Answer = tuple[int, bytes, Mapping[str, str]]  # status, body, headers besides Content-Type/Length

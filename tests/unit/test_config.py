@@ -103,3 +103,26 @@ def test_live_mode_gets_no_throwaway_jwt_secret():
 def test_a_jwt_secret_shorter_than_32_characters_is_refused():
     with pytest.raises(ValidationError):
         settings_from_env({"JWT_SECRET": "k" * 31})
+
+
+def test_the_default_time_budgets_keep_the_longest_request_inside_api_gateways_29_seconds():
+    budgets = settings_from_env({}).budgets
+    assert budgets.dynamodb_call_seconds() == pytest.approx(2 * (0.5 + 1.5) + 0.025)  # two attempts, one short wait
+    assert budgets.wechat_call_seconds() == 2 * 1.0 + 3.0  # a connect tried twice, one read
+    assert budgets.request_seconds() == pytest.approx(5 * 4.025 + 5.0)  # a refund: 5 DynamoDB calls and WeChat Pay
+    assert budgets.request_seconds() <= 29 - 2
+
+
+def test_time_budgets_are_overridden_one_variable_each():
+    budgets = settings_from_env({"DYNAMODB_CONNECT_TIMEOUT_SECONDS": "0.2", "DYNAMODB_READ_TIMEOUT_SECONDS": "0.8",
+                                 "DYNAMODB_MAX_ATTEMPTS": "3", "WECHAT_CONNECT_TIMEOUT_SECONDS": "0.5",
+                                 "WECHAT_READ_TIMEOUT_SECONDS": "2"}).budgets
+    assert (budgets.dynamodb_connect_seconds, budgets.dynamodb_read_seconds, budgets.dynamodb_attempts,
+            budgets.wechat_connect_seconds, budgets.wechat_read_seconds) == (0.2, 0.8, 3, 0.5, 2.0)
+
+
+@pytest.mark.parametrize("env", [{"DYNAMODB_READ_TIMEOUT_SECONDS": "5"}, {"DYNAMODB_MAX_ATTEMPTS": "4"},
+                                 {"WECHAT_READ_TIMEOUT_SECONDS": "10"}, {"DYNAMODB_READ_TIMEOUT_SECONDS": "0"}])
+def test_budgets_that_would_outlast_api_gateway_or_never_wait_are_refused_at_start_up(env):
+    with pytest.raises(ValidationError):
+        settings_from_env(env)

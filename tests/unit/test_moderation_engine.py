@@ -81,7 +81,8 @@ def test_latin_words_match_through_width_case_and_look_alike_letters(text):
     ("月入佰万", "月入百万"),  # financial numeral
     ("⼊门费", "入门费"),  # Kangxi radical ⼊ for 入
     ("集讚", "集赞"),  # traditional variant
-    ("ｊｉ赞", None),  # pinyin halves are not a word of the lexicon: nothing to find
+    ("ｊｉ赞", "集赞"),  # half in (full-width) pinyin: the lexicon holds jizan, the spelling of 集赞
+    ("ｘｉ赞", None),  # a pinyin half that spells no word of the lexicon: nothing to find
 ])
 def test_common_homoglyph_tricks_are_undone(text, word):
     result = check_text(text)

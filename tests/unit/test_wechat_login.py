@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chalicelib.domain.errors import Unavailable, WechatLoginFailed
+from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.login import RealLogin, SimulatorLogin, WechatIdentity
 from tests.unit.loopback import serve_on_loopback
 
@@ -45,7 +46,7 @@ class FakeWechat:
         self.status, self.body = status, raw if raw is not None else json.dumps(body).encode()
 
     def client(self) -> RealLogin:
-        return RealLogin("wx-app", "app-secret", api_base=self.base + "/", timeout_seconds=0.3)
+        return RealLogin("wx-app", "app-secret", api_base=self.base + "/", budget=HttpBudget(0.3, 0.3))
 
 
 @pytest.fixture
@@ -119,4 +120,4 @@ def test_an_unreachable_wechat_makes_login_unavailable():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed on leaving: nothing listens there
     with pytest.raises(Unavailable):
-        RealLogin("wx-app", "s", api_base=f"http://127.0.0.1:{port}", timeout_seconds=0.3).exchange("code-1")
+        RealLogin("wx-app", "s", api_base=f"http://127.0.0.1:{port}", budget=HttpBudget(0.3, 0.3)).exchange("code-1")

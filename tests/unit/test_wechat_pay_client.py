@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.errors import Unavailable
+from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.pay import InvalidSignature, PayConfig, PayRejected, RealPayClient, RefundOutcome
 from chalicelib.wechat.pay_crypto import generate_rsa_key, lines, public_key_of, sign_headers, verify_signature
 from chalicelib.wechat.pay_simulator import simulator_config
@@ -47,7 +48,7 @@ class FakePay:
 
     def client(self, config: PayConfig | None = None) -> RealPayClient:
         config = config or self.config
-        return RealPayClient(PayConfig(**{**config.__dict__, "api_base": self.base + "/"}), timeout_seconds=0.5)
+        return RealPayClient(PayConfig(**{**config.__dict__, "api_base": self.base + "/"}), budget=HttpBudget(0.5, 0.5))
 
     def authorised(self, method: str, path: str, headers: Any, body: bytes) -> bool:
         schema, _, params = (headers.get("Authorization") or "").partition(" ")
@@ -226,7 +227,7 @@ def test_an_unreachable_wechat_pay_is_unavailable(keys):
         port = sock.getsockname()[1]
     config = PayConfig(**{**keys[0].__dict__, "api_base": f"http://127.0.0.1:{port}"})
     with pytest.raises(Unavailable):
-        RealPayClient(config, timeout_seconds=0.3).query("T100001")
+        RealPayClient(config, budget=HttpBudget(0.3, 0.3)).query("T100001")
 
 
 @pytest.mark.parametrize("how", ["unsigned", "tampered", "other-key", "wrong-serial", "stale"])

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chalicelib.domain.errors import Unavailable
+from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.security import RealContentSecurity, SecResult, SimulatorContentSecurity
 from tests.unit.loopback import serve_on_loopback
 
@@ -43,7 +44,7 @@ class FakeWechat:
 
     def client(self, clock: list[float] | None = None) -> RealContentSecurity:
         now = clock or [0.0]
-        return RealContentSecurity("wx-app", "app-secret", api_base=self.base, timeout_seconds=0.5,
+        return RealContentSecurity("wx-app", "app-secret", api_base=self.base, budget=HttpBudget(0.5, 0.5),
                                    monotonic=lambda: now[0])
 
     def answer(self, path: str) -> dict[str, Any]:
@@ -162,4 +163,4 @@ def test_an_unreachable_wechat_makes_the_check_unavailable():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(Unavailable):
-        RealContentSecurity("wx", "s", api_base=f"http://127.0.0.1:{port}", timeout_seconds=0.3).check("x", "o", 4)
+        RealContentSecurity("wx", "s", api_base=f"http://127.0.0.1:{port}", budget=HttpBudget(0.3, 0.3)).check("x", "o", 4)

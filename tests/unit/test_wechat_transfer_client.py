@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from chalicelib.bootstrap import transfer_client
 from chalicelib.config import settings_from_env
 from chalicelib.domain.errors import Unavailable
-from chalicelib.services.transfers import transfer_client
+from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.pay import InvalidSignature, PayConfig
 from chalicelib.wechat.pay_crypto import (
     decrypt_sensitive,
@@ -65,9 +66,9 @@ class FakeTransfers:
     bills: dict[str, dict[str, Any]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # out_bill_no → the decrypted user_name
 
-    def client(self, scene: TransferScene = SCENE, timeout_seconds: float = 0.5) -> RealTransferClient:
+    def client(self, scene: TransferScene = SCENE, budget: HttpBudget = HttpBudget(0.5, 0.5)) -> RealTransferClient:
         return RealTransferClient(PayConfig(**{**self.config.__dict__, "api_base": self.base + "/"}), scene,
-                                  timeout_seconds=timeout_seconds)
+                                  budget=budget)
 
     def then(self, status: int, body: object = None, sign: str = "ok", raw: bytes | None = None) -> None:
         self.script.append((status, raw if raw is not None else b"" if body is None else json.dumps(body).encode(), sign))
@@ -208,7 +209,7 @@ def test_creating_again_with_the_same_number_returns_the_same_bill_and_never_a_s
 
 
 def test_an_answer_lost_on_the_way_back_is_unavailable_and_the_retry_finds_the_bill_already_made(wechat):
-    client = wechat.client(timeout_seconds=0.3)
+    client = wechat.client(budget=HttpBudget(0.3, 0.3))
     wechat.stall_after_handling = 1
     with pytest.raises(Unavailable):
         client.create_bill("w0006", "o-alice", 5_000, "佣金提现", None)
@@ -316,7 +317,7 @@ def test_an_unreachable_wechat_pay_is_unavailable(keys):
         port = sock.getsockname()[1]
     config = PayConfig(**{**keys[0].__dict__, "api_base": f"http://127.0.0.1:{port}"})
     with pytest.raises(Unavailable):
-        RealTransferClient(config, SCENE, timeout_seconds=0.3).query_bill("w0015")
+        RealTransferClient(config, SCENE, budget=HttpBudget(0.3, 0.3)).query_bill("w0015")
 
 
 @pytest.mark.parametrize("how", ["unsigned", "tampered", "other-key", "wrong-serial", "stale"])

@@ -1,0 +1,222 @@
+"""One place builds the adapters (cosmicpython's ``bootstrap.py``).
+
+``Deps`` is what a use case runs with: the settings, the clock, the stores, the WeChat clients
+(real or simulator, as the settings say) and the per-process lexicon cache, each built on first
+use so that importing the app stays cheap. The entry points (api/, jobs/, ``entrypoints``,
+scripts, tests, bench) build a ``Deps`` or take the process-wide one here and pass it on;
+services import ``Deps`` for typing only.
+
+Layers: above services (it builds ``services.moderation.LexiconCache``) and the adapters
+(store/, wechat/), below the entry points that import it (.importlinter).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from chalicelib.domain.clock import Clock, system_clock
+
+if TYPE_CHECKING:
+    from chalicelib.config import Settings
+    from chalicelib.services.moderation import LexiconCache
+    from chalicelib.store.analytics import AnalyticsStore
+    from chalicelib.store.content import ContentStore
+    from chalicelib.store.experiments import ExperimentStore
+    from chalicelib.store.groups import GroupStore
+    from chalicelib.store.ledger import LedgerStore, SettlementStore
+    from chalicelib.store.orders import OrderStore
+    from chalicelib.store.products import ProductStore
+    from chalicelib.store.recommendations import RecommendationStore
+    from chalicelib.store.users import UserStore
+    from chalicelib.store.withdrawals import WithdrawalStore
+    from chalicelib.wechat.login import LoginClient
+    from chalicelib.wechat.pay import PayClient
+    from chalicelib.wechat.pay_config import PayConfig
+    from chalicelib.wechat.security import ContentSecurity
+    from chalicelib.wechat.transfer import TransferClient, TransferScene
+
+
+@dataclass
+class Deps:
+    settings: Settings = field(default_factory=lambda: _settings())
+    clock: Clock = system_clock
+
+    @cached_property
+    def users(self) -> UserStore:
+        from chalicelib.store.users import UserStore
+
+        return UserStore()
+
+    @cached_property
+    def products(self) -> ProductStore:
+        from chalicelib.store.products import ProductStore
+
+        return ProductStore()
+
+    @cached_property
+    def orders(self) -> OrderStore:
+        from chalicelib.store.orders import OrderStore
+
+        return OrderStore()
+
+    @cached_property
+    def ledger(self) -> LedgerStore:
+        from chalicelib.store.ledger import LedgerStore
+
+        return LedgerStore()
+
+    @cached_property
+    def settlement(self) -> SettlementStore:
+        from chalicelib.store.ledger import SettlementStore
+
+        return SettlementStore()
+
+    @cached_property
+    def groups(self) -> GroupStore:
+        from chalicelib.store.groups import GroupStore
+
+        return GroupStore()
+
+    @cached_property
+    def pay(self) -> PayClient:
+        return pay_client(self.settings)
+
+    @cached_property
+    def withdrawals(self) -> WithdrawalStore:
+        from chalicelib.store.withdrawals import WithdrawalStore
+
+        return WithdrawalStore()
+
+    @cached_property
+    def transfers(self) -> TransferClient:
+        return transfer_client(self.settings)
+
+    @cached_property
+    def wechat_login(self) -> LoginClient:
+        from chalicelib.wechat.login import RealLogin, SimulatorLogin
+
+        if self.settings.simulator:
+            return SimulatorLogin()
+        return RealLogin(self.settings.wechat_app_id, self.settings.wechat_app_secret, self.settings.wechat_api_base)
+
+    @cached_property
+    def analytics(self) -> AnalyticsStore:
+        from chalicelib.store.analytics import AnalyticsStore
+
+        return AnalyticsStore()
+
+    @cached_property
+    def experiments(self) -> ExperimentStore:
+        from chalicelib.store.experiments import ExperimentStore
+
+        return ExperimentStore()
+
+    @cached_property
+    def recommendations(self) -> RecommendationStore:
+        from chalicelib.store.recommendations import RecommendationStore
+
+        return RecommendationStore()
+
+    @cached_property
+    def content(self) -> ContentStore:
+        from chalicelib.store.content import ContentStore
+
+        return ContentStore()
+
+    @cached_property
+    def content_security(self) -> ContentSecurity:
+        from chalicelib.wechat.security import RealContentSecurity, SimulatorContentSecurity
+
+        if self.settings.simulator:
+            return SimulatorContentSecurity()
+        return RealContentSecurity(self.settings.wechat_app_id, self.settings.wechat_app_secret,
+                                   self.settings.wechat_api_base)
+
+    @cached_property
+    def lexicon_cache(self) -> LexiconCache:
+        from chalicelib.services.moderation import LexiconCache
+
+        return LexiconCache()
+
+
+def pay_config(settings: Settings) -> tuple[PayConfig, str | None]:
+    """The Pay configuration, and in simulator mode the platform key it signs notifications with.
+    Real keys given in the settings are honoured in simulator mode too."""
+    from chalicelib.wechat.pay_config import PayConfig
+    from chalicelib.wechat.pay_simulator import simulator_config
+
+    def given(value: str) -> str | None:
+        return value or None
+
+    if settings.simulator:
+        return simulator_config(
+            settings.wechat_app_id, mch_id=given(settings.wechat_pay_mch_id),
+            apiv3_key=given(settings.wechat_pay_apiv3_key), merchant_serial=given(settings.wechat_pay_merchant_serial),
+            merchant_private_key_pem=given(settings.wechat_pay_merchant_private_key),
+            platform_public_key_pem=given(settings.wechat_pay_platform_public_key),
+            platform_key_id=given(settings.wechat_pay_platform_key_id),
+            platform_private_key_pem=given(settings.wechat_pay_simulator_platform_private_key))
+    return PayConfig(app_id=settings.wechat_app_id, mch_id=settings.wechat_pay_mch_id,
+                     apiv3_key=settings.wechat_pay_apiv3_key, merchant_serial=settings.wechat_pay_merchant_serial,
+                     merchant_private_key_pem=settings.wechat_pay_merchant_private_key,
+                     platform_public_key_pem=settings.wechat_pay_platform_public_key,
+                     platform_key_id=settings.wechat_pay_platform_key_id, notify_url=settings.wechat_pay_notify_url,
+                     api_base=settings.wechat_pay_api_base), None
+
+
+def pay_client(settings: Settings) -> PayClient:
+    config, platform_private = pay_config(settings)
+    if settings.simulator:
+        from chalicelib.wechat.pay_simulator import PaySimulator
+
+        return PaySimulator(config, platform_private)
+    from chalicelib.wechat.pay import RealPayClient
+
+    return RealPayClient(config)
+
+
+def transfer_scene(settings: Settings) -> TransferScene:
+    """The transfer scene and what every bill reports with it, from the settings."""
+    from chalicelib.wechat.transfer import TransferScene
+
+    return TransferScene(scene_id=settings.wechat_transfer_scene_id, report_title=settings.wechat_transfer_report_title,
+                         notify_url=settings.wechat_transfer_notify_url, perception=settings.wechat_transfer_perception)
+
+
+def transfer_client(settings: Settings) -> TransferClient:
+    """The simulator in simulator mode (keys as for payments: given ones honoured, the rest
+    generated), else the real client with the live WeChat Pay settings (required at start)."""
+    config, platform_private = pay_config(settings)
+    if settings.simulator:
+        from chalicelib.wechat.transfer_simulator import TransferSimulator
+
+        return TransferSimulator(config, platform_private, scene=transfer_scene(settings))
+    from chalicelib.wechat.transfer import RealTransferClient
+
+    return RealTransferClient(config, transfer_scene(settings))
+
+
+def _settings() -> Settings:
+    from chalicelib.config import get_settings
+
+    return get_settings()
+
+
+_default: Deps | None = None
+_default_is_built = False  # built here from the settings in force (not set by a test or the dev server)
+
+
+def default_deps() -> Deps:
+    """The process-wide adapters (one per Lambda container), built again when the settings in
+    force change (a rotated secret, once its cache has aged: chalicelib/secrets.py)."""
+    global _default, _default_is_built
+    if _default is None or (_default_is_built and _default.settings is not _settings()):
+        _default, _default_is_built = Deps(), True
+    return _default
+
+
+def set_default_deps(deps: Deps | None) -> None:
+    """Tests and the dev server swap the adapters here."""
+    global _default, _default_is_built
+    _default, _default_is_built = deps, False
