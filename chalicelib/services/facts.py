@@ -82,10 +82,10 @@ def apply(deps: Deps, markers: Sequence[tuple[Key, datetime]], state_keys: Seque
 
 def _pause(attempt: int) -> None:
     """A jittered pause growing to half a second: a burst of writers on one counter spreads out."""
-    time.sleep(random.uniform(0, min(MAX_PAUSE_SECONDS, 0.02 * 2 ** attempt)))
+    time.sleep(random.uniform(0, min(MAX_PAUSE_SECONDS, 0.02 * 2 ** attempt)))  # noqa: S311 -- jitter, not a secret
 
 
-def never_fails(fact: Callable[P, Any]) -> Callable[P, None]:
+def never_fails[**P](fact: Callable[P, Any]) -> Callable[P, None]:
     """Run a fact; on any error log it and count ``analytics_fact_failed``, never raise."""
 
     @functools.wraps(fact)

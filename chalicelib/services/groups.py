@@ -20,6 +20,7 @@ from chalicelib.domain.groups import (
     expiry,
     group_settings,
 )
+from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import Line, Order, OrderNotFound, OrderStatus, OutOfStock, payout_upline
 from chalicelib.domain.users import User
 from chalicelib.services.orders import (
@@ -60,13 +61,13 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
         if claim is not None:
             return _replayed(buyer_id, claim, digest, deps)
         settings = group_settings(product)
-        assert product is not None and product.group_price_fen is not None
+        product = present(product, "a group-buy product (group_settings checked it)")
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
         if product.stock < 1:
             raise OutOfStock("not enough stock", product_id=product_id, available=product.stock)
         now = deps.clock()
-        line = Line(product.product_id, product.name, 1, product.group_price_fen, product.cost_fen,
+        line = Line(product.product_id, product.name, 1, present(product.group_price_fen, "a group price"), product.cost_fen,
                     product.level1_rate_bp, product.level2_rate_bp)
         group = Group(new_group_id(now), product.product_id, buyer_id, settings.size, GroupStatus.OPEN, now,
                       expiry(now, settings), line)
@@ -111,18 +112,17 @@ def _group_order(buyer: User, group: Group, now: datetime, deps: Deps) -> Order:
     """A member's order: the group's line; payable until its usual deadline or the group's, whichever
     comes first (WeChat refuses a payment after it), so no seat is paid after the group expired."""
     rules = deps.settings.rules
-    assert group.line is not None
+    line = present(group.line, "a group's line")
     upline = payout_upline(buyer.member.upline(now), buyer.user_id, buyer.invite_code is not None,
                            rules.commission.self_purchase)
     deadline = min(now + timedelta(minutes=rules.orders.payment_minutes), group.expires_at)
-    return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, [group.line], group.line.paid_fen,
+    return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, [line], line.paid_fen,
                  now, deadline, upline, "group", group_id=group.group_id)
 
 
 def _replayed(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> GroupCheckout:
     first = replay(buyer_id, claim, digest, deps)
-    group = deps.groups.get(first.order.group_id or "")
-    assert group is not None
+    group = present(deps.groups.get(first.order.group_id or ""), "the group of a replayed group order")
     return GroupCheckout(first.order, group, first.payment, replayed=True)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date, business_month
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, error
+from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import (
     IdempotencyKeyReused,
     Line,
@@ -91,8 +92,7 @@ def replay(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> Ch
     claimed_hash, order_id = claim
     if claimed_hash != digest:
         raise IdempotencyKeyReused("this Idempotency-Key was used with another body")
-    order = deps.orders.get(order_id)
-    assert order is not None
+    order = present(deps.orders.get(order_id), "the order an Idempotency-Key claim names")
     buyer = deps.users.get(buyer_id)
     payment = payment_for(order, buyer.openid if buyer else "", deps) \
         if order.status is OrderStatus.PENDING_PAYMENT else {}
@@ -183,18 +183,16 @@ def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = N
         payees = [(s.user_id, s.level) for s in current.commissions]
         statuses = {(c.user_id, c.level): c.status for c in deps.ledger.commissions_of_order(order_id, payees)}
         level1 = deps.users.get(current.upline.level1) if current.upline.level1 else None
-        assert current.paid_at is not None
+        paid_at = present(current.paid_at, "a refundable order's payment time")
         deps.orders.refund(current, statuses, deps.clock(), current.status is OrderStatus.PAID,
-                           level1.sales.month if level1 else None, business_month(current.paid_at))
+                           level1.sales.month if level1 else None, business_month(paid_at))
         return _reload(order_id, deps)
 
     return run_until_committed(step, what="this order")
 
 
 def _reload(order_id: str, deps: Deps) -> Order:
-    order = deps.orders.get(order_id)
-    assert order is not None
-    return order
+    return present(deps.orders.get(order_id), "an order just written")
 
 
 def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from chalicelib.domain.errors import ConcurrentUpdate, Unavailable
 
@@ -33,10 +33,10 @@ class ReadAgain(ConcurrentUpdate):
 
 def backoff(attempt: int) -> None:
     """Sleep a jittered, growing moment before attempt ``attempt + 1``."""
-    time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+    time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))  # noqa: S311 -- jitter, not a secret
 
 
-def run_until_committed(step: Callable[[], T], *, attempts: int = ATTEMPTS, what: str = "this",
+def run_until_committed[T](step: Callable[[], T], *, attempts: int = ATTEMPTS, what: str = "this",
                         pause: Callable[[int], None] = backoff) -> T:
     """``step()`` (load → decide → commit), run again after a jittered pause each time it
     raises ConcurrentUpdate; Unavailable (503 TRY_AGAIN) when the ``attempts``-th also lost.
@@ -50,7 +50,7 @@ def run_until_committed(step: Callable[[], T], *, attempts: int = ATTEMPTS, what
     raise Unavailable(BUSY.format(what=what))
 
 
-class Reads(Generic[T]):
+class Reads[T]:
     """What the caller read serves the first attempt; every later attempt reads afresh."""
 
     def __init__(self, given: T, read: Callable[[], T]) -> None:

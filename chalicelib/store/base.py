@@ -6,6 +6,7 @@ import binascii
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import PynamoDBException, QueryError, TransactWriteError
@@ -14,6 +15,9 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import ConcurrentUpdate, Kind, error
+
+# The earliest instant, aware like every time the tables hold: stands for a time an old item lacks.
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 InvalidCursor = error("INVALID_CURSOR", Kind.BAD_REQUEST, "The pagination cursor is not one we issued.")
 
@@ -57,7 +61,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 T = TypeVar("T")
 
 
-def paginate(source: Any, hash_key: str, cursor: str | None, convert: Callable[[Any], T],
+def paginate[T](source: Any, hash_key: str, cursor: str | None, convert: Callable[[Any], T],
              **kwargs: Any) -> tuple[list[T], str | None]:
     """One page of ``source.query(hash_key, ...)`` (a model or an index) starting at ``cursor``,
     and the cursor of the next page.

@@ -23,6 +23,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
+from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
 from chalicelib.domain.payouts import team_sharers
 from chalicelib.domain.users import User
@@ -53,10 +54,11 @@ def _shares(item: OrderItem) -> list[Share]:
 
 
 def to_order(item: OrderItem) -> Order:
-    assert item.created_at and item.pay_deadline and item.buyer_id and item.status
     return Order(
-        order_id=item.order_id, buyer_id=item.buyer_id, status=OrderStatus(item.status), lines=_lines(item),
-        amount_fen=int(item.amount_fen or 0), created_at=item.created_at, pay_deadline=item.pay_deadline,
+        order_id=item.order_id, buyer_id=present(item.buyer_id, "an order's buyer"),
+        status=OrderStatus(present(item.status, "an order's status")), lines=_lines(item),
+        amount_fen=int(item.amount_fen or 0), created_at=present(item.created_at, "an order's creation"),
+        pay_deadline=present(item.pay_deadline, "an order's payment deadline"),
         upline=Upline(item.level1_id, item.level2_id), kind=item.kind or "normal", paid_at=item.paid_at,
         shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,

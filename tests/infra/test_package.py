@@ -253,5 +253,5 @@ def test_packaging_refuses_a_stage_whose_environment_would_show_a_key() -> None:
     with pytest.raises(ValueError, match="would show WECHAT_APP_ID"):
         check_settings({**PROD_ENV, "WECHAT_APP_ID": "{{resolve:secretsmanager:fenxiao/prod:SecretString:WECHAT_APP_ID}}"})
     without_secret = {k: v for k, v in PROD_ENV.items() if k != "FENXIAO_SECRET_ID"}
-    with pytest.raises(ValueError):  # live, and no keys anywhere
+    with pytest.raises(ValueError, match="id_hash_key"):  # live, and no keys anywhere
         check_settings(without_secret)
