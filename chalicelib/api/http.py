@@ -30,7 +30,7 @@ from chalicelib.lazy import load
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from chalicelib.services.deps import Deps
+    from chalicelib.bootstrap import Deps
     from chalicelib.services.sessions import Caller
 
 SCHEMAS = "chalicelib.api.schemas"
@@ -156,7 +156,7 @@ def _log_busy(spec: RouteSpec, exc: Exception) -> None:
 
 
 def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
-    from chalicelib.services.deps import default_deps
+    from chalicelib.bootstrap import default_deps
 
     request = bp.current_request
     deps = default_deps()

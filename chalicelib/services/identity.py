@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import Kind, ValidationFailed, error
 from chalicelib.domain.identity import IdNumber, parse_id_number, valid_name
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import run_until_committed
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 RealNameAlreadyVerified = error("REAL_NAME_ALREADY_VERIFIED", Kind.CONFLICT,
                                 "The user verified another ID number before; it cannot be replaced here.")

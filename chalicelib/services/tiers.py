@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.clock import business_month, previous_month
 from chalicelib.domain.shards import SHARDS
 from chalicelib.domain.users import User
-from chalicelib.services.deps import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 
 @dataclass

@@ -28,10 +28,10 @@ from chalicelib.domain.withdrawals import (
     needs_review,
     withdrawal_id_for,
 )
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.users import User
     from chalicelib.store.withdrawals import RequestReads
     from chalicelib.wechat.transfer_results import TransferBill

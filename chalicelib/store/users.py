@@ -30,7 +30,7 @@ from chalicelib.domain.invitations import Milestone
 from chalicelib.domain.shards import shard_of
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import MonthSales, Shop, User
-from chalicelib.store.base import BaseMeta, condition_failed, paginate, transaction_failure
+from chalicelib.store.base import NEVER, BaseMeta, condition_failed, paginate, transaction_failure
 
 PROFILE = "profile"
 INVITE = "invite"
@@ -152,7 +152,7 @@ def to_user(item: UserItem) -> User:
         user_id=item.pk,
         openid=item.openid or "",
         nickname=item.nickname or "",
-        created_at=item.created_at or datetime.min,
+        created_at=item.created_at or NEVER,
         member=to_member(item),
         bound_at=datetime.fromisoformat(item.bound_at) if item.bound_at else None,
         invite_code=item.invite_code,

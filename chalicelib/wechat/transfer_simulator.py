@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.wechat.pay import PayConfig
+from chalicelib.wechat.pay_config import PayConfig
 from chalicelib.wechat.pay_crypto import decrypt_sensitive, encrypt_resource, new_nonce, sign_headers
 from chalicelib.wechat.pay_simulator import SHANGHAI, SimulatorCannotSign
 from chalicelib.wechat.transfer import (

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.tiers import Tier
 from chalicelib.services import rewards, settlement, shops
-from chalicelib.services.deps import Deps
 from chalicelib.store.ledger import LedgerItem, team_sales_key
 from tests.race.concurrency import login, race
 

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.identity import check_char
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
 from chalicelib.services import identity, settlement, withdrawals
-from chalicelib.services.deps import Deps
 from chalicelib.store.rewards import RewardStore
 from tests.race.concurrency import login, race
 

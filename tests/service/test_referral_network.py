@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.config import BindingRules, Rules
 from chalicelib.domain.binding import BindingDuration, PromoterPolicy
 from chalicelib.domain.errors import (
@@ -19,7 +20,6 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.tiers import Tier
 from chalicelib.services import auth, referrals, shops
-from chalicelib.services.deps import Deps
 from chalicelib.services.tiers import evaluate_tiers
 
 

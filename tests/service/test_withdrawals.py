@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.identity import check_char
 from chalicelib.domain.orders import IdempotencyKeyReused
@@ -21,7 +22,6 @@ from chalicelib.domain.withdrawals import (
     WithdrawalStatus,
 )
 from chalicelib.services import identity, settlement, withdrawals
-from chalicelib.services.deps import Deps
 from chalicelib.store.rewards import RewardStore
 from chalicelib.wechat.transfer import TransferRejected
 from chalicelib.wechat.transfer_results import TransferBill, TransferState

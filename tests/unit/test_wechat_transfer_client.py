@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from chalicelib.bootstrap import transfer_client
 from chalicelib.config import settings_from_env
 from chalicelib.domain.errors import Unavailable
-from chalicelib.services.transfers import transfer_client
 from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.pay import InvalidSignature, PayConfig
 from chalicelib.wechat.pay_crypto import (
@@ -251,7 +251,7 @@ def test_a_remark_longer_than_wechat_allows_is_cut_to_32_characters(wechat):
 def test_a_bill_number_wechat_would_refuse_is_a_programming_error_and_nothing_is_sent(wechat, number):
     with pytest.raises(ValueError, match="letters and digits"):
         wechat.client().create_bill(number, "o-alice", 100, "r", "张三")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="out_bill_no must be 1-32 letters and digits"):
         wechat.client().query_bill(number)
     assert wechat.requests == []
 
@@ -384,6 +384,6 @@ def test_live_mode_transfers_through_the_real_client_with_the_pay_keys(keys):
 def test_a_transfer_scene_we_cannot_report_refuses_to_start(env):
     with pytest.raises(ValidationError):
         settings_from_env(env)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"transfer scene '1009' is not supported|report title is 1-32 characters"):
         TransferScene(scene_id=env.get("WECHAT_TRANSFER_SCENE_ID", "1005"),
                       report_title=env.get("WECHAT_TRANSFER_REPORT_TITLE", "推广员"))

@@ -130,7 +130,7 @@ def test_a_balance_too_low_refuses_without_making_a_bill_and_the_same_number_wor
 
 
 def test_a_bill_number_wechat_would_refuse_is_a_programming_error(sim):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="out_bill_no must be 1-32 letters and digits"):
         sim.create_bill("w-1", "o-alice", 100, "r", "张三")
 
 
@@ -180,9 +180,9 @@ def test_a_bill_ended_the_same_way_is_notified_again_and_one_ended_otherwise_can
     assert verify_transfer_notification(headers, body, NOW + timedelta(minutes=1), keys[0]).state is TransferState.SUCCESS
     with pytest.raises(ValueError, match="ended as SUCCESS"):
         sim.confirm("w0001", "fail", NOW)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no transfer bill w0404"):
         sim.confirm("w0404", "success", NOW)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="outcome is one of"):
         sim.confirm("w0001", "maybe", NOW)
 
 
@@ -300,7 +300,7 @@ def test_the_real_name_is_sealed_for_the_holder_of_the_private_key_only(stranger
     sealed = encrypt_sensitive(public_key_of(stranger), "欧阳娜娜")
     assert decrypt_sensitive(stranger, sealed) == "欧阳娜娜"
     assert encrypt_sensitive(public_key_of(stranger), "欧阳娜娜") != sealed  # randomised padding
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not decrypt"):
         decrypt_sensitive(generate_rsa_key(), sealed)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not decrypt"):
         decrypt_sensitive(stranger, "not base64!")
