@@ -233,8 +233,9 @@ class UserStore:
 
         Returns None on success, "already" if the user already has a shop, "code_taken" if the
         invite code is claimed (the caller draws another)."""
+        tx = TransactWrite(connection=_connection())
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with tx:
                 tx.update(UserItem(user_id, PROFILE), actions=[
                     UserItem.invite_code.set(invite_code),
                     UserItem.shop_name.set(shop_name),
@@ -245,10 +246,12 @@ class UserStore:
                 tx.save(UserItem(f"invite#{invite_code}", INVITE, owner_id=user_id, reached_at=now),
                         condition=UserItem.pk.does_not_exist())
         except TransactWriteError as exc:
-            failure = transaction_failure(exc)
-            if failure.failed_at(0):
+            # named by key: PynamoDB sends the put before the update, whatever order they were added in
+            failure = transaction_failure(exc, tx)
+            table = UserItem.Meta.table_name
+            if failure.refused(table, pk=user_id, sk=PROFILE):
                 return "already"
-            if failure.failed_at(1):
+            if failure.refused(table, pk=f"invite#{invite_code}", sk=INVITE):
                 return "code_taken"
             raise failure from exc
         return None
