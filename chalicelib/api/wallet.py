@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
+from chalicelib.api.errors import CannotSign
 from chalicelib.api.http import Call, endpoint
 from chalicelib.domain.errors import Kind, error
 from chalicelib.lazy import lazy
@@ -96,7 +97,8 @@ def transfer_notify(call: Call) -> s.TransferNotifyAnswer:
 
 
 @endpoint(bp, "/v1/dev/transfers/{withdrawal_id}", "POST", auth="simulator", tag="simulator", models=M,
-          body="DevTransferBody", response="DevTransferAnswer", errors=("WITHDRAWAL_NOT_FOUND", "NO_TRANSFER_YET", "NOT_FOUND"),
+          body="DevTransferBody", response="DevTransferAnswer",
+          errors=("WITHDRAWAL_NOT_FOUND", "NO_TRANSFER_YET", "SIMULATOR_CANNOT_SIGN", "NOT_FOUND"),
           summary="Play the payee and WeChat Pay: confirm (or fail, cancel) a transfer and deliver its notification")
 def dev_transfer(call: Call) -> s.DevTransferAnswer:
     from chalicelib.domain.withdrawals import WithdrawalNotFound
@@ -104,9 +106,13 @@ def dev_transfer(call: Call) -> s.DevTransferAnswer:
     withdrawal = call.deps.withdrawals.get(call.params["withdrawal_id"])
     if withdrawal is None:
         raise WithdrawalNotFound("no such withdrawal")
+    from chalicelib.wechat.pay_simulator import SimulatorCannotSign
+
     try:
         headers, body = call.deps.transfers.confirm(  # type: ignore[attr-defined]
             withdrawal.out_bill_no, call.body.outcome, call.deps.clock())
+    except SimulatorCannotSign as exc:
+        raise CannotSign(str(exc)) from exc
     except ValueError as exc:
         raise NoTransferYet(str(exc)) from exc
     after = withdrawals.handle_transfer_notification(headers, body, call.deps) or withdrawal
