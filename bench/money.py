@@ -48,7 +48,7 @@ def _refund(api: Api, tree: Tree, i: int) -> Request:
 
 def _withdraw(api: Api, tree: Tree, i: int) -> Request:
     from bench.settlement import seed_available
-    from chalicelib.services.deps import default_deps
+    from chalicelib.bootstrap import default_deps
     from chalicelib.services.sessions import verify_token
 
     token = api.login(f"withdraw-{i}")
@@ -69,8 +69,8 @@ def _withdraw(api: Api, tree: Tree, i: int) -> Request:
 
 def _settle(api: Api, tree: Tree, i: int) -> Request:
     from bench.settlement import seed_frozen
+    from chalicelib.bootstrap import default_deps
     from chalicelib.domain.clock import SHANGHAI
-    from chalicelib.services.deps import default_deps
     from chalicelib.services.settlement import settle_commissions
 
     deps = default_deps()

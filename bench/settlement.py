@@ -95,7 +95,7 @@ def run(n: int = 10_000, users: int = 1_000) -> dict[str, Any]:
 
 def _single(n: int, users: int) -> dict[str, Any]:
     from bench.meter import DynamoMeter
-    from chalicelib.services.deps import Deps
+    from chalicelib.bootstrap import Deps
     from chalicelib.services.settlement import settle_commissions
     from chalicelib.store.ledger import LedgerItem
 
@@ -121,7 +121,7 @@ def _threaded(n: int, users: int, threads: int) -> dict[str, Any]:
     over the rest of them; moto answers one call at a time (it is not thread-safe)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib.services.deps import Deps
+    from chalicelib.bootstrap import Deps
     from chalicelib.services.settlement import settle_commissions
     from chalicelib.store.ledger import LedgerItem
 

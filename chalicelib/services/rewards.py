@@ -11,11 +11,13 @@ from chalicelib.domain.clock import business_month, previous_month
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.payouts import earns_team_bonus, team_bonus_available_at, team_bonus_fen
 from chalicelib.domain.shards import SHARDS
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
     from chalicelib.store.rewards import RewardStore
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 ATTEMPTS = 5
 

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.clock import business_month, previous_month
 from chalicelib.domain.payouts import partner_months
 from chalicelib.domain.shards import SHARDS
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import User
-from chalicelib.services.deps import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 
 @dataclass

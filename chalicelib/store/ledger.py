@@ -47,6 +47,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.clock import business_date, iso
+from chalicelib.domain.invariants import holds
 from chalicelib.domain.wallet import CommissionsChanged
 from chalicelib.store.base import BaseMeta, TransactionFailed, paginate, transaction_failure
 
@@ -193,7 +194,7 @@ def touch(now: datetime) -> Any:
 
 def bucket_attr(bucket: str) -> NumberAttribute:
     attr = getattr(LedgerItem, f"{bucket}_fen")
-    assert isinstance(attr, NumberAttribute)
+    holds(isinstance(attr, NumberAttribute), f"{bucket} is a balance")
     return attr
 
 
@@ -335,7 +336,7 @@ class SettlementStore:
         or already settled, TransactionFailed on a bare conflict."""
         from chalicelib.store.analytics import count_in
 
-        assert items_for(batch) <= TRANSACTION_ITEMS
+        holds(items_for(batch) <= TRANSACTION_ITEMS, "a settlement batch fits one transaction")
         per_user: dict[str, dict[CommissionStatus, int]] = {}
         try:
             with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:

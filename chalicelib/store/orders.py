@@ -10,26 +10,24 @@ by their deadline) and ``to_confirm`` (shipped orders, by their auto-confirmatio
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import get_settings
 from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
+from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
 from chalicelib.domain.payouts import team_bonus_refund_fen, team_sharers
 from chalicelib.domain.users import User
-from chalicelib.store.base import BaseMeta, paginate, transaction_failure
+from chalicelib.store.base import paginate, transaction_failure
 from chalicelib.store.ledger import (
     WALLET,
     CommissionStatus,
@@ -44,106 +42,9 @@ from chalicelib.store.ledger import (
     touch,
     unlist_settlement,
 )
+from chalicelib.store.order_items import OrderItem, TxPart, idem_key
 from chalicelib.store.products import ProductItem, to_product
 from chalicelib.store.users import PROFILE, UserItem, to_user
-
-
-class ByBuyer(GlobalSecondaryIndex["OrderItem"]):
-    class Meta:
-        index_name = "by_buyer"
-        projection = AllProjection()
-
-    buyer_id = UnicodeAttribute(hash_key=True)
-    created_key = UnicodeAttribute(range_key=True)
-
-
-class Unpaid(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only orders awaiting payment carry ``unpaid_day`` (their deadline's Shanghai day)."""
-
-    class Meta:
-        index_name = "unpaid"
-        projection = KeysOnlyProjection()
-
-    unpaid_day = UnicodeAttribute(hash_key=True)
-    pay_deadline_key = UnicodeAttribute(range_key=True)
-
-
-class ToConfirm(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only shipped orders carry ``confirm_day`` (their auto-confirmation's day)."""
-
-    class Meta:
-        index_name = "to_confirm"
-        projection = KeysOnlyProjection()
-
-    confirm_day = UnicodeAttribute(hash_key=True)
-    confirm_due_key = UnicodeAttribute(range_key=True)
-
-
-class GroupsDue(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only open groups (and failed ones not yet wound up) carry ``group_day``, their
-    deadline's Shanghai day (docs/groups.md)."""
-
-    class Meta:
-        index_name = "groups_due"
-        projection = KeysOnlyProjection()
-
-    group_day = UnicodeAttribute(hash_key=True)
-    group_due_key = UnicodeAttribute(range_key=True)
-
-
-# A transaction fragment another aggregate adds to an order's transaction (group seats).
-TxPart = Callable[[TransactWrite], None]
-
-
-class OrderItem(Model):
-    class Meta(BaseMeta):
-        table_name = get_settings().orders_table
-
-    order_id = UnicodeAttribute(hash_key=True)
-    buyer_id = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(null=True)
-    kind = UnicodeAttribute(null=True)
-    lines_json = UnicodeAttribute(null=True)
-    address_json = UnicodeAttribute(null=True)
-    amount_fen = NumberAttribute(null=True)
-    level1_id = UnicodeAttribute(null=True)
-    level2_id = UnicodeAttribute(null=True)
-    commissions_json = UnicodeAttribute(null=True)
-    created_at = UTCDateTimeAttribute(null=True)
-    created_key = UnicodeAttribute(null=True)
-    pay_deadline = UTCDateTimeAttribute(null=True)
-    unpaid_day = UnicodeAttribute(null=True)
-    pay_deadline_key = UnicodeAttribute(null=True)
-    paid_at = UTCDateTimeAttribute(null=True)
-    transaction_id = UnicodeAttribute(null=True)
-    shipped_at = UTCDateTimeAttribute(null=True)
-    carrier = UnicodeAttribute(null=True)
-    tracking_no = UnicodeAttribute(null=True)
-    confirm_day = UnicodeAttribute(null=True)
-    confirm_due_key = UnicodeAttribute(null=True)
-    completed_at = UTCDateTimeAttribute(null=True)
-    cancelled_at = UTCDateTimeAttribute(null=True)
-    refunded_at = UTCDateTimeAttribute(null=True)
-    # idempotency claims
-    request_hash = UnicodeAttribute(null=True)
-    claimed_order_id = UnicodeAttribute(null=True)
-    # group-buy (store/groups.py): a group order's group, and the group item "group#<id>"
-    group_id = UnicodeAttribute(null=True)
-    group_status = UnicodeAttribute(null=True)
-    product_id = UnicodeAttribute(null=True)
-    leader_id = UnicodeAttribute(null=True)
-    group_size = NumberAttribute(null=True)
-    held_count = NumberAttribute(null=True)
-    paid_count = NumberAttribute(null=True)
-    seats: MapAttribute[str, Any] = MapAttribute(null=True)  # user id → {"order_id", "state"}
-    expires_at = UTCDateTimeAttribute(null=True)
-    group_day = UnicodeAttribute(null=True)
-    group_due_key = UnicodeAttribute(null=True)
-
-    by_buyer = ByBuyer()
-    unpaid = Unpaid()
-    to_confirm = ToConfirm()
-    groups_due = GroupsDue()
 
 
 def _lines(item: OrderItem) -> list[Line]:
@@ -155,20 +56,17 @@ def _shares(item: OrderItem) -> list[Share]:
 
 
 def to_order(item: OrderItem) -> Order:
-    assert item.created_at and item.pay_deadline and item.buyer_id and item.status
     return Order(
-        order_id=item.order_id, buyer_id=item.buyer_id, status=OrderStatus(item.status), lines=_lines(item),
-        amount_fen=int(item.amount_fen or 0), created_at=item.created_at, pay_deadline=item.pay_deadline,
+        order_id=item.order_id, buyer_id=present(item.buyer_id, "an order's buyer"),
+        status=OrderStatus(present(item.status, "an order's status")), lines=_lines(item),
+        amount_fen=int(item.amount_fen or 0), created_at=present(item.created_at, "an order's creation"),
+        pay_deadline=present(item.pay_deadline, "an order's payment deadline"),
         upline=Upline(item.level1_id, item.level2_id), kind=item.kind or "normal", paid_at=item.paid_at,
         shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
         address=json.loads(item.address_json or "null") or None,
     )
-
-
-def idem_key(buyer_id: str, key: str) -> str:
-    return f"idem#{buyer_id}#{key}"
 
 
 def _connection() -> Connection:

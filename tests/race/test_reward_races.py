@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.tiers import Tier
 from chalicelib.services import orders, payments, referrals, rewards, settlement, shops
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem, team_bonus_key, team_sales_key
 from tests.conftest import MutableClock

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.tiers import Tier
 from chalicelib.services import orders, referrals, rewards, settlement, shops
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.services.tiers import evaluate_tiers
 from chalicelib.store.ledger import LedgerItem

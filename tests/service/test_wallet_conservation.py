@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from chalicelib.bootstrap import Deps, set_default_deps
 from chalicelib.config import WithdrawalRules
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_month
@@ -23,7 +24,6 @@ from chalicelib.domain.payouts import month_close
 from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
 from chalicelib.services import auth, identity, orders, payments, referrals, rewards, settlement, shops, withdrawals
-from chalicelib.services.deps import Deps, set_default_deps
 from chalicelib.services.sessions import Caller
 from tests.conftest import START, MutableClock
 from tests.service.test_orders import ADDRESS
