@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
     from chalicelib.store.recommendations import RecommendationStore
+    from chalicelib.store.rewards import RewardStore
     from chalicelib.store.users import UserStore
     from chalicelib.store.withdrawals import WithdrawalStore
     from chalicelib.wechat.login import LoginClient
@@ -81,6 +82,12 @@ class Deps:
     @cached_property
     def pay(self) -> PayClient:
         return pay_client(self.settings)
+
+    @cached_property
+    def rewards(self) -> RewardStore:
+        from chalicelib.store.rewards import RewardStore
+
+        return RewardStore()
 
     @cached_property
     def withdrawals(self) -> WithdrawalStore:

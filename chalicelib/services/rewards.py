@@ -14,19 +14,15 @@ from chalicelib.domain.shards import SHARDS
 from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
-    from chalicelib.store.rewards import RewardStore
-
-if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.store.rewards import RewardStore
 
 ATTEMPTS = 5
 
 
 def credit_milestones(user_id: str, now: datetime, deps: Deps) -> int:
     """Credit every cash milestone of a user recorded but not yet credited; returns how many."""
-    from chalicelib.store.rewards import RewardStore
-
-    store = RewardStore()
+    store = deps.rewards
     credited = 0
     for cash in store.uncredited_cash(user_id):
         credit = partial(store.credit_milestone, user_id, cash.invitees, cash.cash_fen, now)
@@ -45,9 +41,7 @@ def team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
     run of a month accrues the month before and marks it done; later runs of that month see the
     mark and stop. A run interrupted midway is finished by the next one (each accrual is
     conditioned on that month not having accrued)."""
-    from chalicelib.store.rewards import RewardStore
-
-    store = RewardStore()
+    store = deps.rewards
     month = previous_month(business_month(now))
     summary: dict[str, Any] = {"month": month, "partners": 0, "paid": 0, "paid_fen": 0, "already_paid": 0}
     if store.month_done(month):

@@ -44,7 +44,7 @@ def evaluate_one(user: User, now: datetime, deps: Deps, run: TierRun) -> None:
     tier = rules.evaluate(user.tier, user.tier_stats(month), last_month)
     run.evaluated += 1
     if tier != user.tier or new_month:
-        _record_partner_months(user, tier, month, now)
+        _record_partner_months(user, tier, month, now, deps)
         if deps.users.set_tier(user.user_id, tier, month, expected=user.tier):
             _count_change(user, tier, run)
     for milestone in deps.settings.rules.ladder().reached(user.qualified_invitees):
@@ -56,16 +56,14 @@ def evaluate_one(user: User, now: datetime, deps: Deps, run: TierRun) -> None:
         run.cash_credited += credit_milestones(user.user_id, now, deps)
 
 
-def _record_partner_months(user: User, tier: Tier, month: str, now: datetime) -> None:
+def _record_partner_months(user: User, tier: Tier, month: str, now: datetime, deps: Deps) -> None:
     """Before a tier decision is stored: record the months it shows ``user`` held the partner
     tier in (the month the tier being left was decided in, and this month if partner now), so the
     team bonus is paid for the tier held during a month, however the month-end evaluation and
     the bonus job interleave. Before, not after: a run dying in between records again next time.
     """
-    from chalicelib.store.rewards import RewardStore
-
     for held in partner_months(user.tier, user.tier_month, tier, month):
-        RewardStore().record_partner(user.user_id, held, now)
+        deps.rewards.record_partner(user.user_id, held, now)
 
 
 def _count_change(user: User, tier: Tier, run: TierRun) -> None:
