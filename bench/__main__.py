@@ -51,10 +51,9 @@ def run_dynamodb_part(args: argparse.Namespace) -> dict[str, Any]:
         import app
         from bench import api as scenarios
         from bench.meter import DynamoMeter
+        from chalicelib.bootstrap import Deps, set_default_deps
         from chalicelib.services.demo import seed_demo
-        from chalicelib.services.deps import Deps, set_default_deps
-        from chalicelib.store.base import all_models
-        from chalicelib.store.tables import ensure_tables, reset_connections
+        from chalicelib.store.tables import all_models, ensure_tables, reset_connections
 
         reset_connections()
         ensure_tables()

@@ -216,7 +216,7 @@ def _checkout(api: Api, tree: Tree, i: int) -> Request:
 
 
 def _notify(api: Api, tree: Tree, i: int) -> Request:
-    from chalicelib.services.deps import default_deps
+    from chalicelib.bootstrap import default_deps
 
     token = api.login(f"payer-{i}")
     api.bind(token, tree.code_b)
@@ -228,7 +228,7 @@ def _notify(api: Api, tree: Tree, i: int) -> Request:
 
 
 def _paid(api: Api, placed: Any) -> Request:
-    from chalicelib.services.deps import default_deps
+    from chalicelib.bootstrap import default_deps
 
     deps = default_deps()
     headers, body = deps.pay.build_payment_notification(  # type: ignore[attr-defined]
@@ -257,7 +257,7 @@ def _group_complete(api: Api, tree: Tree, i: int) -> Request:
         token = api.login(f"gc-{i}-m{m}")
         api.bind(token, tree.code_b)
         placed.append(api.keyed(token, f"/v1/groups/{group_id}/join", {}, f"gc-{i}-m{m}"))
-    from chalicelib.services.deps import default_deps
+    from chalicelib.bootstrap import default_deps
 
     deps = default_deps()
     leader_order = deps.groups.get(group_id).members()[0][1].order_id  # type: ignore[union-attr]

@@ -76,7 +76,7 @@ print("BENCH " + json.dumps({"traced() with tracing off (no ADOT wrapper; OpenTe
 
 def _run(args: list[str], env: dict[str, str], capture: bool = False) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=env, text=True, check=False,
+    done = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=env, text=True, check=False,  # noqa: S603 -- this interpreter and our own arguments, no shell
                           stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
                           stderr=subprocess.PIPE)
     elapsed = (time.perf_counter() - started) * 1000

@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-JWT_SECRET = "bench-secret-bench-secret-bench-secret-0123"
+JWT_SECRET = "bench-secret-bench-secret-bench-secret-0123"  # noqa: S105 -- a throw-away key of the benchmarks' simulator-mode app
 
 # Settings of the app under test (simulator mode: logins are "dev:<name>" codes).
 APP_ENV = {

@@ -127,9 +127,8 @@ def run() -> dict[str, Any]:
     with dynamodb_local.start() as db:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.endpoint
         from bench.meter import DynamoMeter
-        from chalicelib.services.deps import Deps
-        from chalicelib.store.base import all_models
-        from chalicelib.store.tables import ensure_tables, reset_connections
+        from chalicelib.bootstrap import Deps
+        from chalicelib.store.tables import all_models, ensure_tables, reset_connections
 
         reset_connections()
         ensure_tables()

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.identity import check_char
 from chalicelib.services import auth, groups, identity, orders, payments, referrals, settlement, shops, withdrawals
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 
 ADDRESS = {"name": "买家", "phone": "13800000000", "detail": "北京"}

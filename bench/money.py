@@ -47,15 +47,15 @@ def _refund(api: Api, tree: Tree, i: int) -> Request:
 
 
 def _withdraw(api: Api, tree: Tree, i: int) -> Request:
-    from chalicelib.services.deps import default_deps
+    from bench.settlement import seed_available
+    from chalicelib.bootstrap import default_deps
     from chalicelib.services.sessions import verify_token
-    from chalicelib.store.rewards import RewardStore
 
     token = api.login(f"withdraw-{i}")
     api.call("POST", "/v1/me/real-name", token, {"name": "张三", "id_number": _id_number(20_000 + i)})
     deps = default_deps()
     user_id = verify_token(token, deps.settings, deps.clock()).user_id
-    assert RewardStore().pay_team_bonus(user_id, f"2001-{i % 12 + 1:02d}", 5_000, deps.clock())
+    seed_available(user_id, f"2001-{i % 12 + 1:02d}", 5_000, deps.clock())
     body = json.dumps({"amount_fen": 2_000}).encode()
 
     def request() -> Any:
@@ -69,8 +69,8 @@ def _withdraw(api: Api, tree: Tree, i: int) -> Request:
 
 def _settle(api: Api, tree: Tree, i: int) -> Request:
     from bench.settlement import seed_frozen
+    from chalicelib.bootstrap import default_deps
     from chalicelib.domain.clock import SHANGHAI
-    from chalicelib.services.deps import default_deps
     from chalicelib.services.settlement import settle_commissions
 
     deps = default_deps()

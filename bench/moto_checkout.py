@@ -15,9 +15,9 @@ ADDRESS = {"name": "bench", "phone": "13800000000", "detail": "bench"}
 def run(n: int) -> dict[str, Any]:
     from moto import mock_aws
 
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.catalog import Product
     from chalicelib.services import auth, orders
-    from chalicelib.services.deps import Deps
     from chalicelib.store.tables import ensure_tables, reset_connections
 
     endpoint = os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)

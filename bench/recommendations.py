@@ -57,13 +57,12 @@ def run(per_day: int = 200) -> dict[str, Any]:
 
 def _run(per_day: int, backend: str) -> dict[str, Any]:
     from bench.meter import DynamoMeter
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.clock import business_date
     from chalicelib.services import auth, recommendations
     from chalicelib.services.demo import seed_demo
-    from chalicelib.services.deps import Deps
     from chalicelib.store.analytics import AnalyticsItem
-    from chalicelib.store.base import all_models
-    from chalicelib.store.tables import ensure_tables, reset_connections
+    from chalicelib.store.tables import all_models, ensure_tables, reset_connections
 
     reset_connections()
     ensure_tables()

@@ -25,6 +25,18 @@ AVAILABLE_AT = datetime(2026, 11, 12, 16, 0, tzinfo=UTC)  # 2026-11-13 00:00 in 
 NOW = AVAILABLE_AT + timedelta(minutes=10)
 
 
+def seed_available(user_id: str, month: str, fen: int, now: datetime) -> None:
+    """``fen`` in ``available`` the way money gets there, with the entries explaining it: a
+    partner's team bonus of ``month`` (a month nobody else uses) accrued into pending, then
+    settled. For scenarios that need money to withdraw."""
+    from chalicelib.store.ledger import DueCommission, LedgerItem, SettlementStore, team_sales_key
+    from chalicelib.store.rewards import RewardStore
+
+    LedgerItem(user_id, team_sales_key(month), amount_fen=fen).save()
+    RewardStore().accrue_team_bonus(user_id, month, fen, fen, 10_000, now, now)
+    SettlementStore().settle([DueCommission(user_id, "", 0, fen, month)], now)
+
+
 def seed_frozen(n: int, users: int, prefix: str = "s", with_entries: bool = True,
                 available_at: datetime = AVAILABLE_AT) -> dict[str, int]:
     """``n`` frozen commissions of 1–100 fen spread over ``users`` users, listed for settlement at
@@ -83,7 +95,7 @@ def run(n: int = 10_000, users: int = 1_000) -> dict[str, Any]:
 
 def _single(n: int, users: int) -> dict[str, Any]:
     from bench.meter import DynamoMeter
-    from chalicelib.services.deps import Deps
+    from chalicelib.bootstrap import Deps
     from chalicelib.services.settlement import settle_commissions
     from chalicelib.store.ledger import LedgerItem
 
@@ -109,7 +121,7 @@ def _threaded(n: int, users: int, threads: int) -> dict[str, Any]:
     over the rest of them; moto answers one call at a time (it is not thread-safe)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib.services.deps import Deps
+    from chalicelib.bootstrap import Deps
     from chalicelib.services.settlement import settle_commissions
     from chalicelib.store.ledger import LedgerItem
 

@@ -340,9 +340,14 @@ def get_settings() -> Settings:
     until its values change. Raises SecretError when the secret cannot be read or is malformed."""
     from chalicelib.secrets import secret_settings
 
-    return _settings_with(secret_settings(os.environ))
+    return settings_with(secret_settings(os.environ))
 
 
 @lru_cache(maxsize=1)
-def _settings_with(secret: tuple[tuple[str, str], ...]) -> Settings:
+def settings_with(secret: tuple[tuple[str, str], ...]) -> Settings:
     return settings_from_env({**os.environ, **dict(secret)})
+
+
+def env_vars() -> dict[str, str]:
+    """Settings field → the environment variable it is read from (infra/ names the tables with it)."""
+    return dict(_ENV)

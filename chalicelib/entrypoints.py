@@ -27,9 +27,9 @@ def observe_request(request: Any, get_response: Any) -> Any:
 
 
 def run_scheduled(job: str, event: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import default_deps
     from chalicelib.domain.clock import system_clock
     from chalicelib.jobs import run_job
-    from chalicelib.services.deps import default_deps
 
     log = logger()
     raw: dict[str, Any] = event.to_dict() if hasattr(event, "to_dict") else {}

@@ -61,9 +61,9 @@ def ttl_attribute(model: type[Model]) -> str | None:
 
 def table_env_vars() -> dict[str, str]:
     """Settings field → environment variable, for every table setting (``*_table``)."""
-    from chalicelib.config import _ENV
+    from chalicelib.config import env_vars
 
-    return {field: var for field, var in _ENV.items() if field.endswith("_table")}
+    return {field: var for field, var in env_vars().items() if field.endswith("_table")}
 
 
 def logical_id(env_var: str) -> str:

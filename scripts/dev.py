@@ -10,7 +10,7 @@
    ``$DYNAMODB_PORT`` or a free port, keeping its data in ``.local/dynamodb`` so a restart
    keeps it, and gives the children ``AWS_ENDPOINT_URL_DYNAMODB``;
 3. runs ``python -m chalicelib.store.tables`` (creates the missing tables and waits) and
-   ``python -m chalicelib.services.demo`` (seeds the demo catalogue and an admin, idempotent);
+   ``python -m chalicelib.jobs.demo`` (seeds the demo catalogue and an admin, idempotent);
 4. starts the API as ``chalice local --no-autoreload --host 127.0.0.1 --port ${PORT:-8000}
    --stage dev`` would (``scripts/chalice_local.py``: the same server with a listen backlog of
    512 instead of 5, so that a burst of 64+ connections is not dropped or reset) in its own
@@ -64,7 +64,7 @@ READY_PATH = "/v1/openapi.json"
 DEFAULT_READY_TIMEOUT = 60.0
 SETUP_TIMEOUT = 300.0
 
-SETUP_MODULES: tuple[str, ...] = ("chalicelib.store.tables", "chalicelib.services.demo")
+SETUP_MODULES: tuple[str, ...] = ("chalicelib.store.tables", "chalicelib.jobs.demo")
 """Run in order as ``python -m <module>`` before the API starts; each must exit 0."""
 
 ENV_DEFAULTS: Mapping[str, str] = {
@@ -108,7 +108,7 @@ def run_setup(
     """Run ``python -m <module>`` for each module in order; StackError if one fails."""
     for module in modules:
         try:
-            result = subprocess.run(
+            result = subprocess.run(  # noqa: S603 -- this interpreter and our own modules, no shell
                 [sys.executable, "-m", module],
                 cwd=project_dir,
                 env=dict(env),
@@ -148,7 +148,7 @@ def start_api(
     log: IO[bytes] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start the API (:func:`chalice_command`) leading its own process group (stop: stop_process_group)."""
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 -- our own fixed command line, no shell
         chalice_command(port, stage),
         cwd=project_dir,
         env=dict(env),

@@ -270,7 +270,7 @@ def _launch(
 ) -> LocalDynamo:
     fd, log_name = tempfile.mkstemp(prefix=f"{backend}-{port}-", suffix=".log")
     with os.fdopen(fd, "wb") as log:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 -- java or moto's server, our own command line, no shell
             list(command),
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -330,7 +330,7 @@ def list_tables(endpoint: str, timeout: float = 5.0) -> list[str]:
     """
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     scope = f"local/{stamp[:8]}/{_PROBE_REGION}/dynamodb/aws4_request"
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 -- an http(s) endpoint of a local database
         endpoint.rstrip("/") + "/",
         data=b"{}",
         method="POST",
@@ -342,7 +342,7 @@ def list_tables(endpoint: str, timeout: float = 5.0) -> list[str]:
             f"SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={'0' * 64}",
         },
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 -- the request above
         names = json.loads(response.read())["TableNames"]
     if not isinstance(names, list):
         raise LocalDynamoError(f"unexpected ListTables answer from {endpoint}: {names!r}")

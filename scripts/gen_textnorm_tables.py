@@ -162,7 +162,8 @@ def write_tables(ucd: Path, confusables: Path) -> None:
     version = re.search(r"Version: ([\d.]+)", confusables.read_text(encoding="utf-8-sig"))
     ucd_version = re.search(r"DerivedCoreProperties-([\d.]+)\.txt",
                             (ucd / "DerivedCoreProperties.txt").read_text(encoding="utf-8"))
-    assert version and ucd_version
+    if not (version and ucd_version):
+        raise SystemExit("the Unicode files carry no version line: are they the UCD's?")
     lines = [HEADER.format(sources="UCD DerivedCoreProperties.txt, UnicodeData.txt, Scripts.txt and UTS #39 "
                                    "confusables.txt"),
              "from __future__ import annotations\n",

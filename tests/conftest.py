@@ -17,7 +17,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 import moto  # noqa: F401
 import pytest
 
-from chalicelib.services.deps import Deps, set_default_deps
+from chalicelib.bootstrap import Deps, set_default_deps
 
 
 class MutableClock:

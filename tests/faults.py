@@ -163,8 +163,7 @@ def own_tables(endpoint: str) -> Iterator[None]:
 
     import pytest
 
-    from chalicelib.store.base import all_models
-    from chalicelib.store.tables import ensure_tables, reset_connections
+    from chalicelib.store.tables import all_models, ensure_tables, reset_connections
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
@@ -187,8 +186,7 @@ def own_tables(endpoint: str) -> Iterator[None]:
 
 def _tables() -> list[tuple[Any, str, list[str]]]:
     """(client, table name, key attribute names) of every model."""
-    from chalicelib.store.base import all_models
-    from chalicelib.store.tables import table_spec
+    from chalicelib.store.tables import all_models, table_spec
 
     out = []
     for model in all_models():
@@ -234,7 +232,7 @@ def _text(item: dict[str, Any], name: str) -> str | None:
 def _labels(saved: Snapshot) -> dict[str, str]:
     """Generated ids → what identifies them in the test: an order by its buyer and kind, a group
     by its leader, an invite code by its owner."""
-    from chalicelib.store.orders import OrderItem
+    from chalicelib.store.order_items import OrderItem
     from chalicelib.store.users import UserItem
 
     labels: dict[str, str] = {}

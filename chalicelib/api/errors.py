@@ -6,7 +6,12 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib.domain.errors import DomainError, Kind
+from chalicelib.domain.errors import DomainError, Kind, error
+
+# The simulator routes' refusal (POST /v1/dev/pay/{order_id}, /v1/dev/transfers/{withdrawal_id}),
+# as the Pay twin answers it: the simulator cannot sign for a real platform key.
+CannotSign = error("SIMULATOR_CANNOT_SIGN", Kind.CONFLICT,
+                   "A real platform public key is configured without its private key: the outside party signs.")
 
 STATUS = {
     Kind.BAD_REQUEST: 400,

@@ -30,7 +30,7 @@ from chalicelib.lazy import load
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from chalicelib.services.deps import Deps
+    from chalicelib.bootstrap import Deps
     from chalicelib.services.sessions import Caller
 
 SCHEMAS = "chalicelib.api.schemas"
@@ -38,6 +38,9 @@ SCHEMAS = "chalicelib.api.schemas"
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 IDEMPOTENCY_KEY_HELP = "send an Idempotency-Key header (letters, digits, - and _; up to 64)"
 LOG_IN_FIRST = "log in first: send Authorization: Bearer <token>"
+# Every id we issue is far shorter (an order id is 27 characters); 128 characters are at most 512
+# bytes, under DynamoDB's 1,024-byte sort keys even with a prefix.
+MAX_PATH_ID_CHARS = 128
 
 Auth = Literal["public", "user", "admin", "simulator"]
 
@@ -156,7 +159,7 @@ def _log_busy(spec: RouteSpec, exc: Exception) -> None:
 
 
 def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
-    from chalicelib.services.deps import default_deps
+    from chalicelib.bootstrap import default_deps
 
     request = bp.current_request
     deps = default_deps()
@@ -166,6 +169,7 @@ def _call(bp: Blueprint, spec: RouteSpec, params: dict[str, str]) -> Call:
     caller = None if spec.auth in ("public", "simulator") else _authenticate(headers, deps)
     if spec.auth == "admin" and not (caller and caller.is_admin):
         raise Forbidden("this needs an admin")
+    refuse_impossible_ids(spec, params)
     if caller is not None:
         _visited(caller.user_id, deps)
     raw = request.raw_body or b""
@@ -187,6 +191,18 @@ def _visited(user_id: str, deps: Deps) -> None:
     from chalicelib.services.visits import visited
 
     visited(deps, user_id, deps.clock())
+
+
+def refuse_impossible_ids(spec: RouteSpec, params: dict[str, str]) -> None:
+    """A path id that no object can have (longer than any id we issue, or holding control
+    characters) is answered as a missing object, with the route's own not-found code, before any
+    database call: DynamoDB refuses keys over 1,024 bytes (sort) or 2,048 (partition) with an error
+    that is not the caller's business."""
+    for name, value in params.items():
+        if len(value) > MAX_PATH_ID_CHARS or not value.isprintable():
+            refusal = NotFound(f"no such {name.removesuffix('_id')}", parameter=name)
+            refusal.code = next((code for code in spec.errors if code.endswith("NOT_FOUND")), NotFound.code)
+            raise refusal
 
 
 def idempotency_key(headers: dict[str, str]) -> str:
@@ -217,6 +233,8 @@ def parse_body(raw: bytes | str, model: type[BaseModel], max_bytes: int) -> Base
         value = json.loads(data) if data.strip() else {}
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson("the body is not valid JSON") from exc
+    except RecursionError as exc:  # nested deeper than the parser goes (json's C scanner: ~1,000 levels)
+        raise MalformedJson("the body nests too deeply") from exc
     if not isinstance(value, dict):
         raise ValidationFailed("the body must be a JSON object")
     return _validate(model, value)

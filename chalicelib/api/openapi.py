@@ -122,6 +122,6 @@ def _document(include_simulator: bool) -> dict[str, Any]:
 
 @bp.route("/v1/openapi.json", methods=["GET"])
 def openapi() -> Response:
-    from chalicelib.services.deps import default_deps
+    from chalicelib.bootstrap import default_deps
 
     return json_response(_document(default_deps().settings.simulator))

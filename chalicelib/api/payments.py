@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
+from chalicelib.api.errors import CannotSign
 from chalicelib.api.http import Call, endpoint
-from chalicelib.domain.errors import Kind, error
 from chalicelib.lazy import lazy
 
 M = "chalicelib.api.order_schemas"
@@ -17,8 +17,6 @@ else:
     s, payments = lazy(M), lazy("chalicelib.services.payments")
 
 bp = Blueprint(__name__)
-CannotSign = error("SIMULATOR_CANNOT_SIGN", Kind.CONFLICT,
-                   "A real platform public key is configured without its private key: the outside party signs.")
 
 
 @endpoint(bp, "/v1/wechat/pay/notify", "POST", auth="public", tag="payments", models=M, response="NotifyAnswer",

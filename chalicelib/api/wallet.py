@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
+from chalicelib.api.errors import CannotSign
 from chalicelib.api.http import Call, endpoint
 from chalicelib.domain.errors import Kind, error
 from chalicelib.lazy import lazy
@@ -21,8 +22,9 @@ else:
 bp = Blueprint(__name__)
 NoTransferYet = error("NO_TRANSFER_YET", Kind.CONFLICT,
                       "The withdrawal has no transfer bill at WeChat Pay (under review, or not created yet).")
-REQUEST_ERRORS = ("IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "REAL_NAME_REQUIRED", "BELOW_MINIMUM",
-                  "DAILY_LIMIT_EXCEEDED", "INSUFFICIENT_BALANCE", "VALIDATION_FAILED")
+# In the order they are checked (docs/wallet.md "Refusal order").
+REQUEST_ERRORS = ("VALIDATION_FAILED", "IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "REAL_NAME_REQUIRED",
+                  "BELOW_MINIMUM", "INSUFFICIENT_BALANCE", "DAILY_LIMIT_EXCEEDED")
 
 
 def _out(w: Withdrawal, call: Call) -> s.WithdrawalOut:
@@ -36,7 +38,7 @@ def _page(items: list[Withdrawal], next_cursor: str | None, call: Call) -> s.Wit
 
 @endpoint(bp, "/v1/me/real-name", "POST", tag="wallet", models=M, body="RealNameBody", response="RealNameAnswer",
           summary="Verify the caller's real name with an 18-digit resident ID number (needed to withdraw)",
-          errors=("INVALID_ID_NUMBER", "VALIDATION_FAILED", "REAL_NAME_ALREADY_VERIFIED"))
+          errors=("INVALID_ID_NUMBER", "VALIDATION_FAILED", "REAL_NAME_ALREADY_VERIFIED", "ID_NUMBER_IN_USE"))
 def verify_real_name(call: Call) -> s.RealNameAnswer:
     parsed = identity.verify_real_name(call.user_id, call.body.name, call.body.id_number, call.deps)
     return s.RealNameAnswer(real_name_verified=True, id_number_masked=parsed.masked)
@@ -95,7 +97,8 @@ def transfer_notify(call: Call) -> s.TransferNotifyAnswer:
 
 
 @endpoint(bp, "/v1/dev/transfers/{withdrawal_id}", "POST", auth="simulator", tag="simulator", models=M,
-          body="DevTransferBody", response="DevTransferAnswer", errors=("WITHDRAWAL_NOT_FOUND", "NO_TRANSFER_YET", "NOT_FOUND"),
+          body="DevTransferBody", response="DevTransferAnswer",
+          errors=("WITHDRAWAL_NOT_FOUND", "NO_TRANSFER_YET", "SIMULATOR_CANNOT_SIGN", "NOT_FOUND"),
           summary="Play the payee and WeChat Pay: confirm (or fail, cancel) a transfer and deliver its notification")
 def dev_transfer(call: Call) -> s.DevTransferAnswer:
     from chalicelib.domain.withdrawals import WithdrawalNotFound
@@ -103,9 +106,13 @@ def dev_transfer(call: Call) -> s.DevTransferAnswer:
     withdrawal = call.deps.withdrawals.get(call.params["withdrawal_id"])
     if withdrawal is None:
         raise WithdrawalNotFound("no such withdrawal")
+    from chalicelib.wechat.pay_simulator import SimulatorCannotSign
+
     try:
         headers, body = call.deps.transfers.confirm(  # type: ignore[attr-defined]
             withdrawal.out_bill_no, call.body.outcome, call.deps.clock())
+    except SimulatorCannotSign as exc:
+        raise CannotSign(str(exc)) from exc
     except ValueError as exc:
         raise NoTransferYet(str(exc)) from exc
     after = withdrawals.handle_transfer_notification(headers, body, call.deps) or withdrawal

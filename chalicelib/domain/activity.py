@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from chalicelib.domain.clock import business_date, previous_month
 from chalicelib.domain.errors import Kind, error
+from chalicelib.domain.invariants import present
 from chalicelib.domain.metrics import NEW_USER_WINDOW_DAYS, REPURCHASE_WINDOW_DAYS
 
 MAX_EVENTS = 100
@@ -113,8 +114,8 @@ def paid(state: BuyerState, day: date) -> tuple[BuyerState, Counts]:
     counts: Counts = {}
     if state.first_paid_day is None:
         if _within(state.registered_day, day, NEW_USER_WINDOW_DAYS):
-            assert state.registered_day is not None
-            counts[f"nuc{(day - state.registered_day).days}"] = 1
+            registered = present(state.registered_day, "a new user's registration day")
+            counts[f"nuc{(day - registered).days}"] = 1
         state = replace(state, first_paid_day=day)
     if state.pay_day == day:
         if state.pay_n >= 2:  # nothing more to learn today: the state stays as it is (no write)

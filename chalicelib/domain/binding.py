@@ -25,6 +25,7 @@ from chalicelib.domain.errors import (
     SelfReferral,
     TeamTooLarge,
 )
+from chalicelib.domain.invariants import present
 
 MAX_ANCESTOR_READS = 40  # each read climbs two levels: 80 levels is far beyond any real tree
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
@@ -170,8 +171,8 @@ def plan_binding(me: Member, inviter: Member | None, chain: Sequence[Member], po
 
 
 def _unchanged(me: Member) -> BindingPlan:
-    assert me.parent_id is not None
-    return BindingPlan(me.user_id, me.parent_id, me.grandparent_id, me.bound_until, me.grandparent_until, unchanged=True)
+    return BindingPlan(me.user_id, present(me.parent_id, "a bound member's parent"), me.grandparent_id, me.bound_until,
+                       me.grandparent_until, unchanged=True)
 
 
 def counter_deltas(me: Member, inviter: Member) -> dict[str, tuple[int, int]]:

@@ -28,6 +28,7 @@ from itertools import accumulate
 from typing import Any
 
 from chalicelib.domain.errors import InvalidLexicon, TextTooLong
+from chalicelib.domain.invariants import InvariantBroken
 from chalicelib.domain.lexicon_default import DEFAULT_ENTRIES
 from chalicelib.domain.pinyin import is_pinyin, mixed_forms, speller
 from chalicelib.domain.textnorm import compact, fold, normalise_word, origins, unit_end, visual_order
@@ -50,7 +51,7 @@ SPLIT_FORMS = {"赚": ("贝兼",), "躺": ("身尚",), "赞": ("先先贝",)}
 
 
 class Verdict(StrEnum):
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 -- a verdict, not a password
     REVIEW = "review"
     BLOCK = "block"
 
@@ -132,7 +133,8 @@ def _entry(index: int, row: Mapping[str, Any]) -> Entry:
         problem = f"suggestion must be a text of at most {MAX_SUGGESTION_CHARS} characters"
     if problem:
         raise InvalidLexicon(f"entry {index}: {problem}", index=index)
-    assert isinstance(word, str) and isinstance(category, str) and isinstance(verdict, str)
+    if not (isinstance(word, str) and isinstance(category, str) and isinstance(verdict, str)):
+        raise InvariantBroken("a checked lexicon entry holds texts")
     return Entry(word, category, verdict, suggestion or None)
 
 

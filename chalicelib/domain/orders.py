@@ -148,9 +148,11 @@ def breakdown(lines: list[Line], shares: list[Share]) -> Breakdown:
 
 def largest_payout_fen(price_fen: int, level1_rate_bp: int, level2_rate_bp: int, top_uplift_bp: int,
                        team_bonus_bp: int) -> int:
-    """The most one unit can ever pay out: partner level 1 + level 2 + team bonus."""
+    """The most one unit can ever pay out: partner level 1 + level 2 + the team bonus of each.
+    Level 1 and level 2 can both be partners, and each earns the team bonus on the order
+    (``payouts.team_sharers``): the worst case counts two bonuses."""
     return share_of(price_fen, level1_rate_bp + top_uplift_bp) + share_of(price_fen, level2_rate_bp) \
-        + share_of(price_fen, team_bonus_bp)
+        + 2 * share_of(price_fen, team_bonus_bp)
 
 
 def check_margin(product: Product, top_uplift_bp: int, team_bonus_bp: int) -> None:

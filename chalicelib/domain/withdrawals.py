@@ -33,9 +33,6 @@ InsufficientBalance = error("INSUFFICIENT_BALANCE", Kind.CONFLICT, "The availabl
 WithdrawalNotFound = error("WITHDRAWAL_NOT_FOUND", Kind.NOT_FOUND, "No such withdrawal.")
 NotUnderReview = error("NOT_UNDER_REVIEW", Kind.CONFLICT, "The withdrawal is not waiting for review (decided already).")
 
-# WeChat Pay requires the payee's real name (encrypted) on a transfer of 2,000 yuan or more.
-USER_NAME_REQUIRED_FROM_FEN = 200_000
-
 
 class WithdrawalStatus(StrEnum):
     REVIEWING = "reviewing"  # above the review threshold: waits for the operator
@@ -93,17 +90,27 @@ def check_request(amount_fen: int, real_name_verified: bool, limits: WithdrawalL
         raise BelowMinimum(f"the minimum withdrawal is {limits.minimum_fen} fen", minimum_fen=limits.minimum_fen)
 
 
-def within_daily_limits(count_today: int, amount_today_fen: int, amount_fen: int, limits: WithdrawalLimits) -> bool:
-    """Whether one more withdrawal of ``amount_fen`` fits today's count and amount. Every request
-    of the day counts, including those returned later (a rejected request does not give the
-    quota back: that would let a user probe the limits for free)."""
-    return count_today + 1 <= limits.daily_count and amount_today_fen + amount_fen <= limits.daily_amount_fen
+def daily_limit_reached(count_today: int, amount_today_fen: int, amount_fen: int,
+                        limits: WithdrawalLimits) -> str | None:
+    """Which daily limit one more withdrawal of ``amount_fen`` would pass: ``"daily_count"``
+    (checked first), ``"daily_amount"``, or None when it fits both. Every request of the day
+    counts, including those returned later (a rejected request does not give the quota back:
+    that would let a user probe the limits for free)."""
+    if count_today + 1 > limits.daily_count:
+        return "daily_count"
+    if amount_today_fen + amount_fen > limits.daily_amount_fen:
+        return "daily_amount"
+    return None
 
 
-def daily_limit_exceeded(limits: WithdrawalLimits) -> DomainError:
-    """The refusal of a request beyond today's limits (found on reading, or by the transaction)."""
+def daily_limit_exceeded(limits: WithdrawalLimits, limit: str | None = None) -> DomainError:
+    """The refusal of a request beyond today's limits, naming the ``limit`` passed when it is known
+    (found on reading; the transaction's refusal of a concurrent request does not say which)."""
+    details: dict[str, object] = {"daily_count": limits.daily_count, "daily_amount_fen": limits.daily_amount_fen}
+    if limit is not None:
+        details["limit"] = limit
     return DailyLimitExceeded(f"at most {limits.daily_count} withdrawals and {limits.daily_amount_fen} fen a day",
-                              daily_count=limits.daily_count, daily_amount_fen=limits.daily_amount_fen)
+                              **details)
 
 
 def insufficient_balance(available_fen: int | None = None) -> DomainError:
@@ -115,7 +122,3 @@ def insufficient_balance(available_fen: int | None = None) -> DomainError:
 def needs_review(amount_fen: int, limits: WithdrawalLimits) -> bool:
     return amount_fen > limits.review_above_fen
 
-
-def user_name_needed(amount_fen: int) -> bool:
-    """WeChat Pay wants the encrypted real name from 2,000 yuan on."""
-    return amount_fen >= USER_NAME_REQUIRED_FROM_FEN

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chalicelib.services.deps import Deps
+    from chalicelib.bootstrap import Deps
 
 Job = Callable[[datetime, "Deps"], dict[str, Any]]
 

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.users import User
 from chalicelib.services import facts, visits
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller, issue_token, role_of
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import NotFound
@@ -10,7 +10,9 @@ from chalicelib.domain.materials import Review, ReviewKind
 from chalicelib.domain.orders import check_margin
 from chalicelib.domain.tiers import Tier
 from chalicelib.services import moderation
-from chalicelib.services.deps import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 
 @dataclass(frozen=True)

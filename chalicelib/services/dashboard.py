@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.domain.clock import SHANGHAI, business_date
 from chalicelib.domain.errors import Forbidden, Unauthenticated
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import ALGORITHM, ISSUER, Caller
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 DEFAULT_DAYS, MIN_DAYS, MAX_DAYS = 30, 7, 90
 TOP_PRODUCTS = 5

@@ -1,11 +1,15 @@
 """The demo data of ``make dev``: an admin with the flagship shop and the DOMAIN.md catalogue.
 
-``python -m chalicelib.services.demo`` seeds it; running it again changes nothing.
+``python -m chalicelib.jobs.demo`` seeds it; running it again changes nothing.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.domain.catalog import DEMO_CATALOGUE
-from chalicelib.services.deps import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 ADMIN_OPENID = "dev:admin"
 ADMIN_INVITE_CODE = "HQ888888"
@@ -19,9 +23,3 @@ def seed_demo(deps: Deps) -> dict[str, int]:
         deps.users.open_shop(admin.user_id, ADMIN_SHOP, ADMIN_INVITE_CODE, now)
     added = sum(deps.products.put_if_absent(product, now) for product in DEMO_CATALOGUE)
     return {"products_added": added, "products": len(DEMO_CATALOGUE)}
-
-
-if __name__ == "__main__":
-    result = seed_demo(Deps())
-    print(f"demo data: {result['products_added']} of {result['products']} products added; "
-          f"admin dev:admin owns invite code {ADMIN_INVITE_CODE}")

@@ -23,10 +23,10 @@ from chalicelib.domain.activity import (
     session_change,
     session_pages,
 )
-from chalicelib.services.deps import Deps
 from chalicelib.services.facts import Plan, apply
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.store.analytics import Key, State
 
 # A chunk of n events writes n markers, the visit, the day's counters and one item per session or

@@ -16,10 +16,10 @@ from chalicelib.domain.experiments import (
     assign,
     evaluate,
 )
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.orders import Order
 
 ATTEMPTS = 6

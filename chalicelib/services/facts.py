@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 from chalicelib.domain.activity import BuyerState, DistributorState, distributor_active, paid, registered
 from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.metrics import delivered_on_time
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import ReadAgain, run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.orders import Order, Share
     from chalicelib.store.analytics import AnalyticsItem, Key, State, StateChange, Tally
 
@@ -82,10 +82,10 @@ def apply(deps: Deps, markers: Sequence[tuple[Key, datetime]], state_keys: Seque
 
 def _pause(attempt: int) -> None:
     """A jittered pause growing to half a second: a burst of writers on one counter spreads out."""
-    time.sleep(random.uniform(0, min(MAX_PAUSE_SECONDS, 0.02 * 2 ** attempt)))
+    time.sleep(random.uniform(0, min(MAX_PAUSE_SECONDS, 0.02 * 2 ** attempt)))  # noqa: S311 -- jitter, not a secret
 
 
-def never_fails(fact: Callable[P, Any]) -> Callable[P, None]:
+def never_fails[**P](fact: Callable[P, Any]) -> Callable[P, None]:
     """Run a fact; on any error log it and count ``analytics_fact_failed``, never raise."""
 
     @functools.wraps(fact)

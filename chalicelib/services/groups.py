@@ -14,29 +14,27 @@ from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError
 from chalicelib.domain.groups import (
     Group,
-    GroupNotComplete,
     GroupNotFound,
     GroupStatus,
-    SeatLost,
     SeatState,
     expiry,
     group_settings,
 )
+from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import Line, Order, OrderNotFound, OrderStatus, OutOfStock, payout_upline
 from chalicelib.domain.users import User
-from chalicelib.services.deps import Deps
 from chalicelib.services.orders import (
-    _log_skip,
-    _payment,
-    _replay,
+    log_skip,
     new_order_id,
+    payment_for,
     refund_order,
+    replay,
     request_hash,
 )
 from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
-    from chalicelib.store.orders import TxPart
+    from chalicelib.bootstrap import Deps
 
 
 @dataclass(frozen=True)
@@ -63,13 +61,13 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
         if claim is not None:
             return _replayed(buyer_id, claim, digest, deps)
         settings = group_settings(product)
-        assert product is not None and product.group_price_fen is not None
+        product = present(product, "a group-buy product (group_settings checked it)")
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
         if product.stock < 1:
             raise OutOfStock("not enough stock", product_id=product_id, available=product.stock)
         now = deps.clock()
-        line = Line(product.product_id, product.name, 1, product.group_price_fen, product.cost_fen,
+        line = Line(product.product_id, product.name, 1, present(product.group_price_fen, "a group price"), product.cost_fen,
                     product.level1_rate_bp, product.level2_rate_bp)
         group = Group(new_group_id(now), product.product_id, buyer_id, settings.size, GroupStatus.OPEN, now,
                       expiry(now, settings), line)
@@ -77,7 +75,7 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
         from chalicelib.store.groups import open_group as open_part
 
         deps.orders.create(order, (key, digest), dict(body.get("address") or {}), extra=open_part(group, order.order_id))
-        return GroupCheckout(order, group, _payment(order, buyer.openid, deps))
+        return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
 
     return run_until_committed(step, what="this group")
 
@@ -105,7 +103,7 @@ def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, dep
         seat = take_seat(group_id, buyer_id, order.order_id, now)
         # OutOfStock; or the seat, the group or the key changed meanwhile: read again
         deps.orders.create(order, (key, digest), dict(body.get("address") or {}), extra=seat)
-        return GroupCheckout(order, group, _payment(order, buyer.openid, deps))
+        return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
 
     return run_until_committed(step, what="this group")
 
@@ -114,18 +112,17 @@ def _group_order(buyer: User, group: Group, now: datetime, deps: Deps) -> Order:
     """A member's order: the group's line; payable until its usual deadline or the group's, whichever
     comes first (WeChat refuses a payment after it), so no seat is paid after the group expired."""
     rules = deps.settings.rules
-    assert group.line is not None
+    line = present(group.line, "a group's line")
     upline = payout_upline(buyer.member.upline(now), buyer.user_id, buyer.invite_code is not None,
                            rules.commission.self_purchase)
     deadline = min(now + timedelta(minutes=rules.orders.payment_minutes), group.expires_at)
-    return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, [group.line], group.line.paid_fen,
+    return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, [line], line.paid_fen,
                  now, deadline, upline, "group", group_id=group.group_id)
 
 
 def _replayed(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> GroupCheckout:
-    first = _replay(buyer_id, claim, digest, deps)
-    group = deps.groups.get(first.order.group_id or "")
-    assert group is not None
+    first = replay(buyer_id, claim, digest, deps)
+    group = present(deps.groups.get(first.order.group_id or ""), "the group of a replayed group order")
     return GroupCheckout(first.order, group, first.payment, replayed=True)
 
 
@@ -134,18 +131,6 @@ def get_group(group_id: str, deps: Deps) -> Group:
     if group is None:
         raise GroupNotFound("no such group")
     return group
-
-
-def seat_payment(order: Order, people: list[str], deps: Deps) -> tuple[dict[str, User], TxPart]:
-    """``people`` (the payment's buyer and level 1) read with the group in one batch, and the part
-    of the payment transaction that pays the seat (and completes the group when it is the last
-    one). Raises SeatLost when the seat is no longer the order's."""
-    from chalicelib.store.groups import pay_seat
-
-    users, group = deps.groups.payment_reads(people, order.group_id or "")
-    if group is None or not group.owns_seat(order.buyer_id, order.order_id):
-        raise SeatLost(order.order_id)
-    return users, pay_seat(order, group.paid_count, group.completes_with_one_more_payment())
 
 
 def give_up_seat(order: Order, deps: Deps) -> None:
@@ -157,15 +142,6 @@ def give_up_seat(order: Order, deps: Deps) -> None:
             deps.orders.cancel(current, deps.clock())
         except ConcurrentUpdate:
             pass  # cancelled by the job meanwhile, or it will be at its deadline
-
-
-def check_complete(order: Order, deps: Deps) -> None:
-    """A group order ships, and is refunded on request, only once its group is complete (a failed
-    group refunds its paid members itself)."""
-    if order.group_id:
-        group = deps.groups.get(order.group_id)
-        if group is not None and group.status is GroupStatus.OPEN:
-            raise GroupNotComplete("the group is still open", group_id=order.group_id)
 
 
 def expire_groups(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str, int]:
@@ -186,7 +162,7 @@ def expire_groups(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str
             try:
                 refunded, cancelled = _wind_up(group_id, now, deps)
             except DomainError as exc:  # a refund refused or contention: the next run sees it again
-                _log_skip("expire_group", group_id, exc)
+                log_skip("expire_group", group_id, exc)
                 continue
             summary["refunded"] += refunded
             summary["cancelled"] += cancelled
@@ -214,6 +190,6 @@ def _wind_up(group_id: str, now: datetime, deps: Deps) -> tuple[int, int]:
             try:
                 deps.pay.close(order.order_id)  # best effort: a late payment is refunded by the notification
             except DomainError as exc:
-                _log_skip("close", order.order_id, exc)
+                log_skip("close", order.order_id, exc)
     deps.groups.wound_up(group_id)
     return refunded, cancelled

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import MaterialNotFound, NotADistributor
+from chalicelib.domain.invariants import present
 from chalicelib.domain.materials import (
     Material,
     MaterialStatus,
@@ -20,7 +22,9 @@ from chalicelib.domain.materials import (
 )
 from chalicelib.domain.moderation import MAX_MATERIAL_CHARS, MAX_TITLE_CHARS, SCENE_SOCIAL, check_length
 from chalicelib.services import moderation
-from chalicelib.services.deps import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,7 @@ def week_materials(user_id: str, is_admin: bool, week: str, limit: int, cursor: 
 
 def share(user_id: str, material_id: str, deps: Deps) -> SharePayload:
     """The one-tap share of a published material with the caller's own invite link."""
-    invite_code = _require_distributor(user_id, False, deps)
-    assert invite_code is not None
+    invite_code = present(_require_distributor(user_id, False, deps), "a distributor's invite code")
     material = deps.content.get_material(material_id)
     if material is None or material.status is not MaterialStatus.PUBLISHED:
         raise MaterialNotFound("no published material has this id", material_id=material_id)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import metrics as f
 from chalicelib.domain.clock import SHANGHAI, Clock, business_date, system_clock
 from chalicelib.domain.metric_catalog import CATALOGUE, PRODUCT_DIMENSION
 from chalicelib.domain.metric_windows import LONGEST_LOOKBACK_DAYS, Window, advance, empty, fold
-from chalicelib.services.deps import Deps
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 Counts = Mapping[str, int]
 DAY_KEYS = ("date", "products")  # a row's fields that are not metrics

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.errors import (
     AlreadyDecided,
@@ -39,8 +39,10 @@ from chalicelib.domain.moderation import (
     parse_entries,
     worst,
 )
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import run_until_committed
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 ATTEMPTS = 5
 
@@ -169,7 +171,7 @@ def hold(text: str, context: PublishContext, outcome: Outcome, deps: Deps, extra
 
 
 # Effects that live outside the content table (products: issue 3) run after the decision.
-Publisher = Callable[[Review, bool, Deps], None]
+Publisher = Callable[[Review, bool, "Deps"], None]
 _PUBLISHERS: dict[ReviewKind, Publisher] = {}
 
 

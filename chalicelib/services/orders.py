@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date, business_month
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, error
+from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import (
     IdempotencyKeyReused,
     Line,
@@ -23,12 +24,13 @@ from chalicelib.domain.orders import (
     payout_upline,
     price_lines,
 )
+from chalicelib.domain.payouts import team_sharers
 from chalicelib.services import facts
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
 from chalicelib.services.sessions import Caller
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.users import User
     from chalicelib.store.orders import TxPart
 
@@ -62,12 +64,12 @@ def place_order(buyer_id: str, wanted: list[tuple[str, int]], body: dict[str, An
     def step() -> Checkout:
         buyer, products, claim = deps.orders.checkout_reads(buyer_id, [p for p, _ in wanted], key)
         if claim is not None:
-            return _replay(buyer_id, claim, digest, deps)
+            return replay(buyer_id, claim, digest, deps)
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
         order = _new_order(buyer, price_lines(wanted, products), kind, deps)
         deps.orders.create(order, (key, digest), _address(body))  # OutOfStock, or lost a race: again
-        return Checkout(order, _payment(order, buyer.openid, deps))
+        return Checkout(order, payment_for(order, buyer.openid, deps))
 
     return run_until_committed(step, what="this order")
 
@@ -87,19 +89,18 @@ def _address(body: dict[str, Any]) -> dict[str, Any]:
     return dict(body.get("address") or {})
 
 
-def _replay(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> Checkout:
+def replay(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> Checkout:
     claimed_hash, order_id = claim
     if claimed_hash != digest:
         raise IdempotencyKeyReused("this Idempotency-Key was used with another body")
-    order = deps.orders.get(order_id)
-    assert order is not None
+    order = present(deps.orders.get(order_id), "the order an Idempotency-Key claim names")
     buyer = deps.users.get(buyer_id)
-    payment = _payment(order, buyer.openid if buyer else "", deps) \
+    payment = payment_for(order, buyer.openid if buyer else "", deps) \
         if order.status is OrderStatus.PENDING_PAYMENT else {}
     return Checkout(order, payment, replayed=True)
 
 
-def _payment(order: Order, openid: str, deps: Deps) -> dict[str, str]:
+def payment_for(order: Order, openid: str, deps: Deps) -> dict[str, str]:
     """Prepay (idempotent per order id at WeChat) and the signed ``wx.requestPayment`` params."""
     names = ", ".join(line.name for line in order.lines)
     prepay_id = deps.pay.prepay(order.order_id, names[:120], order.amount_fen, openid, order.pay_deadline)
@@ -125,7 +126,7 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
         raise OrderNotFound("no such order")
     check_transition(order.status, OrderStatus.SHIPPED)
     if order.group_id:
-        from chalicelib.services.groups import check_complete
+        from chalicelib.services.seats import check_complete
 
         check_complete(order, deps)
     now = deps.clock()
@@ -159,7 +160,7 @@ def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
     order = get_order(order_id, caller, deps)
     check_transition(order.status, OrderStatus.REFUNDED)
     if order.group_id:
-        from chalicelib.services.groups import check_complete
+        from chalicelib.services.seats import check_complete
 
         check_complete(order, deps)
     return refund_order(order_id, reason, deps, order)
@@ -181,20 +182,19 @@ def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = N
             return current
         check_transition(current.status, OrderStatus.REFUNDED)
         payees = [(s.user_id, s.level) for s in current.commissions]
-        statuses = {(c.user_id, c.level): c.status for c in deps.ledger.commissions_of_order(order_id, payees)}
+        paid_month = business_month(present(current.paid_at, "a refundable order's payment time"))
+        commissions, bonuses = deps.ledger.refund_reads(order_id, payees, team_sharers(current.upline), paid_month)
+        statuses = {(c.user_id, c.level): c.status for c in commissions}
         level1 = deps.users.get(current.upline.level1) if current.upline.level1 else None
-        assert current.paid_at is not None
         deps.orders.refund(current, statuses, deps.clock(), current.status is OrderStatus.PAID,
-                           level1.sales.month if level1 else None, business_month(current.paid_at))
+                           level1.sales.month if level1 else None, paid_month, bonuses)
         return _reload(order_id, deps)
 
     return run_until_committed(step, what="this order")
 
 
 def _reload(order_id: str, deps: Deps) -> Order:
-    order = deps.orders.get(order_id)
-    assert order is not None
-    return order
+    return present(deps.orders.get(order_id), "an order just written")
 
 
 def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
@@ -230,7 +230,7 @@ def _payees(order: Order, from_caller: bool, deps: Deps) -> tuple[dict[str, User
     if not order.group_id:
         return deps.users.get_many(ids), None
     from chalicelib.domain.groups import SeatLost
-    from chalicelib.services.groups import seat_payment
+    from chalicelib.services.seats import seat_payment
 
     try:
         return seat_payment(order, ids, deps)
@@ -265,11 +265,11 @@ def cancel_unpaid(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str
         try:
             deps.pay.close(order.order_id)  # best effort: a late payment is refunded by the notification
         except DomainError as exc:
-            _log_skip("close", order.order_id, exc)
+            log_skip("close", order.order_id, exc)
     return {"cancelled": cancelled}
 
 
-def _log_skip(step: str, order_id: str, exc: DomainError) -> None:
+def log_skip(step: str, order_id: str, exc: DomainError) -> None:
     from chalicelib.observability import logger
 
     logger().warning("order skipped", extra={"step": step, "order_id": order_id, "code": exc.code})
@@ -282,7 +282,7 @@ def auto_confirm(now: datetime, deps: Deps, lookback_days: int = 30) -> dict[str
         try:
             confirm(order.order_id, None, deps)
         except DomainError as exc:  # refunded meanwhile, or contention: the next run sees it again
-            _log_skip("auto_confirm", order.order_id, exc)
+            log_skip("auto_confirm", order.order_id, exc)
             continue
         confirmed += 1
     return {"confirmed": confirmed}

@@ -1,4 +1,4 @@
-"""WeChat Pay in the use cases: which client runs, and what a payment notification does."""
+"""WeChat Pay in the use cases: what a payment notification does (the client is built in chalicelib.bootstrap)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,52 +8,13 @@ from typing import TYPE_CHECKING
 from chalicelib.domain.errors import Kind, error
 from chalicelib.domain.groups import SeatLost
 from chalicelib.domain.orders import Order, OrderStatus
-from chalicelib.services.deps import Deps
 
 if TYPE_CHECKING:
-    from chalicelib.config import Settings
-    from chalicelib.wechat.pay import PayClient, PayConfig, PaymentResult
+    from chalicelib.bootstrap import Deps
+    from chalicelib.wechat.pay import PayConfig, PaymentResult
 
 AmountMismatch = error("PAYMENT_MISMATCH", Kind.INVALID,
                        "A verified notification's amount, currency or merchant does not match the order.")
-
-
-def pay_config(settings: Settings) -> tuple[PayConfig, str | None]:
-    """The Pay configuration, and in simulator mode the platform key it signs notifications with.
-    Real keys given in the settings are honoured in simulator mode too."""
-    from chalicelib.wechat.pay import PayConfig
-    from chalicelib.wechat.pay_simulator import simulator_config
-
-    def given(value: str) -> str | None:
-        return value or None
-
-    if settings.simulator:
-        return simulator_config(
-            settings.wechat_app_id, mch_id=given(settings.wechat_pay_mch_id),
-            apiv3_key=given(settings.wechat_pay_apiv3_key), merchant_serial=given(settings.wechat_pay_merchant_serial),
-            merchant_private_key_pem=given(settings.wechat_pay_merchant_private_key),
-            platform_public_key_pem=given(settings.wechat_pay_platform_public_key),
-            platform_key_id=given(settings.wechat_pay_platform_key_id),
-            platform_private_key_pem=given(settings.wechat_pay_simulator_platform_private_key))
-    return PayConfig(app_id=settings.wechat_app_id, mch_id=settings.wechat_pay_mch_id,
-                     apiv3_key=settings.wechat_pay_apiv3_key, merchant_serial=settings.wechat_pay_merchant_serial,
-                     merchant_private_key_pem=settings.wechat_pay_merchant_private_key,
-                     platform_public_key_pem=settings.wechat_pay_platform_public_key,
-                     platform_key_id=settings.wechat_pay_platform_key_id, notify_url=settings.wechat_pay_notify_url,
-                     api_base=settings.wechat_pay_api_base), None
-
-
-def pay_client(settings: Settings) -> PayClient:
-    config, platform_private = pay_config(settings)
-    if settings.simulator:
-        from chalicelib.store.simulators import SimulatorStore
-        from chalicelib.wechat.pay_simulator import PaySimulator
-
-        # what WeChat Pay remembers, kept with the data: a restart can refund an earlier order
-        return PaySimulator(config, platform_private, state=SimulatorStore("pay"))
-    from chalicelib.wechat.pay import RealPayClient
-
-    return RealPayClient(config)
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from chalicelib.domain.recommendations import (
     ranked,
 )
 from chalicelib.domain.recommendations import for_product as product_choice
-from chalicelib.services.deps import Deps
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.store.recommendations import Key
 
 ProductNotFound = error("PRODUCT_NOT_FOUND", Kind.NOT_FOUND, "No listed product has this id.")

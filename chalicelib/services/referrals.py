@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.binding import (
     BindingPlan,
@@ -18,8 +19,10 @@ from chalicelib.domain.invite_codes import looks_like_invite_code, normalise_inv
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import User
 from chalicelib.services import facts
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import ReadAgain, run_until_committed
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 MAX_ATTEMPTS = 10
 

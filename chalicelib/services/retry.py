@@ -12,12 +12,16 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from chalicelib.domain.errors import ConcurrentUpdate, Unavailable
 
 T = TypeVar("T")
 ATTEMPTS = 8
+# No attempt starts after this long: 8 lost races take well under a second (the pauses add up to
+# at most 0.95 s), so only a slow database reaches it; an attempt started just before it still
+# fits the request's budget (docs/ops.md "Time budgets").
+BUDGET_SECONDS = 6.0
 BUSY = "too many concurrent changes to {what}; retry the same request"
 
 
@@ -33,24 +37,30 @@ class ReadAgain(ConcurrentUpdate):
 
 def backoff(attempt: int) -> None:
     """Sleep a jittered, growing moment before attempt ``attempt + 1``."""
-    time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+    time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))  # noqa: S311 -- jitter, not a secret
 
 
-def run_until_committed(step: Callable[[], T], *, attempts: int = ATTEMPTS, what: str = "this",
-                        pause: Callable[[int], None] = backoff) -> T:
+def run_until_committed[T](step: Callable[[], T], *, attempts: int = ATTEMPTS, what: str = "this",
+                           pause: Callable[[int], None] = backoff, budget_seconds: float = BUDGET_SECONDS,
+                           clock: Callable[[], float] = time.monotonic) -> T:
     """``step()`` (load → decide → commit), run again after a jittered pause each time it
-    raises ConcurrentUpdate; Unavailable (503 TRY_AGAIN) when the ``attempts``-th also lost.
+    raises ConcurrentUpdate; Unavailable (503 TRY_AGAIN) when the ``attempts``-th also lost, or
+    when ``budget_seconds`` have gone by (a database that answers slowly or times out the
+    commit: the request must still answer inside API Gateway's 29 s, docs/ops.md "Time budgets").
     Any other error (a domain refusal) ends it at once."""
+    started = clock()
     for attempt in range(attempts):
         try:
             return step()
         except ConcurrentUpdate as lost:
-            if attempt + 1 < attempts and getattr(lost, "pause", True):
+            if attempt + 1 == attempts or clock() - started >= budget_seconds:
+                break
+            if getattr(lost, "pause", True):
                 pause(attempt)
     raise Unavailable(BUSY.format(what=what))
 
 
-class Reads(Generic[T]):
+class Reads[T]:
     """What the caller read serves the first attempt; every later attempt reads afresh."""
 
     def __init__(self, given: T, read: Callable[[], T]) -> None:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.wallet import CommissionsChanged, balances_from, differences
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.store.ledger import DueCommission, SettlementStore
 
 ATTEMPTS = 8

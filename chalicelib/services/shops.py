@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import moderation
 from chalicelib.domain.binding import check_may_promote
@@ -10,10 +11,12 @@ from chalicelib.domain.invite_codes import new_invite_code
 from chalicelib.domain.materials import ReviewKind, placeholder_shop_name
 from chalicelib.domain.moderation import SCENE_PROFILE
 from chalicelib.domain.users import Shop, User
-from chalicelib.services.deps import Deps
 from chalicelib.services.moderation import PublishContext, hold
 from chalicelib.services.moderation import check_publishable as check_publishable_two_stage
 from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
 
 ATTEMPTS = 8
 

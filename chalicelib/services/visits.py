@@ -12,18 +12,17 @@ and counted as ``analytics_fact_failed``, never raised, and the next request tri
 """
 from __future__ import annotations
 
-import random
 import threading
-import time
 import weakref
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.clock import business_date
-from chalicelib.services.deps import Deps
 from chalicelib.services.facts import never_fails
+from chalicelib.services.retry import ReadAgain, run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.store.analytics import AnalyticsStore
 
 ATTEMPTS = 3  # a transaction conflict (the same user's concurrent event batch) is tried again
@@ -76,10 +75,11 @@ def _mark(deps: Deps, user_id: str, day: date, at: datetime) -> None:
     tally = Tally()
     tally.add(day, "visitors")
     write = Write(changes=(StateChange(State(visit_key(user_id, day)), {}, at + EVENT_TTL),), tally=tally)
-    for attempt in range(ATTEMPTS):
+
+    def step() -> None:
         refused = deps.analytics.write(write)
-        if refused is None or refused.stale:  # marked now, or marked already (by any path)
-            _marked(deps.analytics).remember(user_id, day)
-            return
-        time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
-    raise RuntimeError("the visit was not marked: transaction conflicts")
+        if refused is not None and not refused.stale:  # a conflict: neither marked now nor before
+            raise ReadAgain("the visit's transaction conflicted")
+        _marked(deps.analytics).remember(user_id, day)  # marked now, or marked already (by any path)
+
+    run_until_committed(step, attempts=ATTEMPTS, what="this visit")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.services.deps import Deps
-
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.store.ledger import Commission
 
 

@@ -23,16 +23,15 @@ from chalicelib.domain.withdrawals import (
     WithdrawalStatus,
     check_request,
     daily_limit_exceeded,
+    daily_limit_reached,
     insufficient_balance,
     needs_review,
-    user_name_needed,
     withdrawal_id_for,
-    within_daily_limits,
 )
-from chalicelib.services.deps import Deps
 from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
+    from chalicelib.bootstrap import Deps
     from chalicelib.domain.users import User
     from chalicelib.store.withdrawals import RequestReads
     from chalicelib.wechat.transfer_results import TransferBill
@@ -72,12 +71,15 @@ def request_withdrawal(user_id: str, amount_fen: int, idempotency_key: str, deps
 
 
 def _check(amount_fen: int, real_name_verified: bool, reads: RequestReads, limits: WithdrawalLimits) -> None:
-    """The domain's refusals, in order, on what was read."""
+    """The domain's refusals, in order (docs/wallet.md "Refusal order"), on what was read: real
+    name, minimum, then the balance before the daily limits (money that is not there is the first
+    reason, whatever the day's counters say); the store's transaction refuses in the same order."""
     check_request(amount_fen, real_name_verified, limits)
-    if not within_daily_limits(reads.count_today, reads.amount_today_fen, amount_fen, limits):
-        raise daily_limit_exceeded(limits)
     if reads.available_fen < amount_fen:
         raise insufficient_balance(reads.available_fen)
+    exceeded = daily_limit_reached(reads.count_today, reads.amount_today_fen, amount_fen, limits)
+    if exceeded is not None:
+        raise daily_limit_exceeded(limits, exceeded)
 
 
 def _replayed(existing: Withdrawal, amount_fen: int) -> Withdrawal:
@@ -94,9 +96,13 @@ def submit(withdrawal: Withdrawal, deps: Deps, payee: User | None = None) -> Wit
     user = payee or deps.users.get(withdrawal.user_id)
     if user is None:  # cannot happen for a user with a wallet; never pay an unknown payee
         return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason="USER_NOT_FOUND")
-    name = user.real_name if user_name_needed(withdrawal.amount_fen) else None
+    if not user.real_name:  # cannot happen after the request's real-name check; never pay without the name
+        return _finish(withdrawal, WithdrawalStatus.RETURNED, deps, reason="REAL_NAME_MISSING")
     try:
-        bill = deps.transfers.create_bill(withdrawal.out_bill_no, user.openid, withdrawal.amount_fen, REMARK, name)
+        # every bill carries the verified name (DOMAIN.md §9): WeChat compares it with the account's
+        # real name and fails the bill (NAME_NOT_CORRECT) on a mismatch, which returns the money
+        bill = deps.transfers.create_bill(withdrawal.out_bill_no, user.openid, withdrawal.amount_fen, REMARK,
+                                          user.real_name)
     except Unavailable:
         _log("transfer not created; the polling job retries", withdrawal)
         return withdrawal

@@ -28,8 +28,12 @@ Access patterns (pattern → table → key / index → operation):
 | a wallet's entries (reconcile)           | ledger | pk=user_id, sk begins_with "entry#" | Query (consistent), paginated |
 | credit a cash milestone (once)           | users, ledger | milestone `credited_at` absent + reward entry (absent) + wallet | Query + TransactWriteItems |
 | team sales of a month                    | ledger | pk=user_id, sk="teamsales#YYYY-MM" (ADD in pay/refund) | in their TransactWriteItems |
-| pay a team bonus (once per month)        | ledger | teamsales `paid_at` absent + entry (absent) + wallet | GetItem + TransactWriteItems |
-| verify a real name                       | users | pk=user_id, sk="profile"; no other ID-number hash | UpdateItem (conditional) |
+| record a partner of a month (tier eval)  | ledger | pk="partners#YYYY-MM", sk=user_id        | PutItem (same key: idempotent) |
+| the partners of a month (team bonus job) | ledger | pk="partners#YYYY-MM" + GSI distributors (tier partner, tier_month = the month) | Query + Query per shard |
+| accrue a team bonus (once per month)     | ledger | teamsales `paid_at` absent and `amount_fen` = sales read + "teambonus#YYYY-MM" (absent, listed in settle_due) + entry (absent) + wallet `pending` | GetItem + TransactWriteItems |
+| refund: commissions and team bonuses     | ledger | "commission#<order>#<level>" + "teambonus#<paid month>" of level 1 and 2 | BatchGetItem (consistent), 1 call; their reversal/clawback (or a ConditionCheck that none accrued) in the refund's TransactWriteItems |
+| settle a pending team bonus              | ledger | GSI settle_due (as commissions); bonus `= pending` and amount as listed + settlement entry (absent) | in the settlement batch's TransactWriteItems |
+| verify a real name (one identity, one account) | users | profile (no other ID-number hash) + pk="idnum#<hash>", sk="idnum" (absent or owned by the user) | TransactWriteItems |
 | current lexicon version (≤ 1 per 10 s)   | content | pk="lexicon", sk="current"            | GetItem (eventually consistent) |
 | save a lexicon version                   | content | version item + current                   | TransactWrite, conditioned on the base version |
 | a week's materials, newest first         | content | GSI by_week: week, published_key         | Query, paginated |

@@ -6,15 +6,18 @@ import binascii
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import PynamoDBException, QueryError, TransactWriteError
 from pynamodb.indexes import Index
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import ConcurrentUpdate, Kind, error
+
+# The earliest instant, aware like every time the tables hold: stands for a time an old item lacks.
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 InvalidCursor = error("INVALID_CURSOR", Kind.BAD_REQUEST, "The pagination cursor is not one we issued.")
 
@@ -58,7 +61,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 T = TypeVar("T")
 
 
-def paginate(source: Any, hash_key: str, cursor: str | None, convert: Callable[[Any], T],
+def paginate[T](source: Any, hash_key: str, cursor: str | None, convert: Callable[[Any], T],
              **kwargs: Any) -> tuple[list[T], str | None]:
     """One page of ``source.query(hash_key, ...)`` (a model or an index) starting at ``cursor``,
     and the cursor of the next page.
@@ -145,14 +148,3 @@ def cause_code(exc: PynamoDBException) -> str | None:
 
 def condition_failed(exc: PynamoDBException) -> bool:
     return cause_code(exc) == "ConditionalCheckFailedException"
-
-
-def all_models() -> list[type[Model]]:
-    from chalicelib.store.analytics import AnalyticsItem
-    from chalicelib.store.content import ContentItem
-    from chalicelib.store.ledger import LedgerItem
-    from chalicelib.store.orders import OrderItem
-    from chalicelib.store.products import ProductItem
-    from chalicelib.store.users import UserItem
-
-    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem]

@@ -31,7 +31,7 @@ from chalicelib.config import get_settings
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import AlreadyDecided, InvalidLexicon, LexiconChanged
 from chalicelib.domain.materials import Material, MaterialStatus, Review, ReviewKind, ReviewStatus, week_of
-from chalicelib.store.base import BaseMeta, paginate, transaction_failure
+from chalicelib.store.base import NEVER, BaseMeta, paginate, transaction_failure
 
 LEXICON, CURRENT = "lexicon", "current"
 MATERIAL, REVIEW = "material", "review"
@@ -115,7 +115,7 @@ def _material_item(m: Material) -> ContentItem:
 
 def to_material(item: ContentItem) -> Material:
     return Material(item.pk.split("#", 1)[1], item.title or "", item.text or "", item.author_id or "",
-                    item.created_at or datetime.min, MaterialStatus(item.status), item.product_id,
+                    item.created_at or NEVER, MaterialStatus(item.status), item.product_id,
                     tuple(str(u) for u in item.media_urls or ()), item.published_at, item.review_id)
 
 
@@ -128,7 +128,7 @@ def _review_item(r: Review) -> ContentItem:
 
 def to_review(item: ContentItem) -> Review:
     return Review(item.pk.split("#", 1)[1], ReviewKind(item.kind), item.ref or "", item.text or "", item.author_id or "",
-                  item.created_at or datetime.min, item.reason or "", tuple(json.loads(item.hits or "[]")), item.title,
+                  item.created_at or NEVER, item.reason or "", tuple(json.loads(item.hits or "[]")), item.title,
                   ReviewStatus(item.status), item.decided_at, item.decided_by, json.loads(item.extra or "{}"))
 
 

@@ -24,10 +24,11 @@ from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.domain.groups import Group, GroupStatus, Seat, SeatState
+from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import Line, Order
 from chalicelib.domain.users import User
 from chalicelib.store.base import condition_failed
-from chalicelib.store.orders import OrderItem, TxPart, idem_key
+from chalicelib.store.order_items import OrderItem, TxPart, idem_key
 from chalicelib.store.products import ProductItem, to_product
 from chalicelib.store.users import PROFILE, UserItem, to_user
 
@@ -41,12 +42,13 @@ def _seat(user_id: str, *part: str) -> Path:
 
 
 def to_group(item: OrderItem) -> Group:
-    assert item.group_status and item.expires_at and item.created_at
+    status = present(item.group_status, "a group item's status")
+    created_at, expires_at = present(item.created_at, "a group's creation"), present(item.expires_at, "a group's expiry")
     raw = item.seats.as_dict() if item.seats is not None else {}
     seats = {user: Seat(str(seat["order_id"]), SeatState(seat["state"])) for user, seat in raw.items()}
     lines = [Line(**line) for line in json.loads(item.lines_json or "[]")]
     return Group(item.order_id.removeprefix("group#"), item.product_id or "", item.leader_id or "",
-                 int(item.group_size or 0), GroupStatus(item.group_status), item.created_at, item.expires_at,
+                 int(item.group_size or 0), GroupStatus(status), created_at, expires_at,
                  lines[0] if lines else None, seats)
 
 
@@ -91,14 +93,13 @@ def _holds(order: Order) -> Condition:
 def pay_seat(order: Order, observed_paid: int, completes: bool) -> TxPart:
     """The seat is paid; the last paid seat completes the group, in the same write. Conditioned on
     the group still open, the seat still this order's and nobody else paid meanwhile."""
-    assert order.group_id
     condition = (OrderItem.group_status == GroupStatus.OPEN.value) & (OrderItem.paid_count == observed_paid) \
         & _holds(order)
     actions: list[Any] = [OrderItem.paid_count.add(1), _seat(order.buyer_id, "state").set(SeatState.PAID.value)]
     if completes:
         actions += [OrderItem.group_status.set(GroupStatus.COMPLETE.value), OrderItem.group_day.remove(),
                     OrderItem.group_due_key.remove()]
-    group_id = order.group_id
+    group_id = present(order.group_id, "a group order's group")
 
     def part(tx: TransactWrite) -> None:
         tx.update(OrderItem(group_key(group_id)), actions=actions, condition=condition)
@@ -107,8 +108,7 @@ def pay_seat(order: Order, observed_paid: int, completes: bool) -> TxPart:
 
 def release_seat(tx: TransactWrite, order: Order) -> None:
     """Part of cancelling an unpaid group order: its seat is released (if it still holds it)."""
-    assert order.group_id
-    tx.update(OrderItem(group_key(order.group_id)), actions=[
+    tx.update(OrderItem(group_key(present(order.group_id, "a group order's group"))), actions=[
         OrderItem.held_count.add(-1), _seat(order.buyer_id, "state").set(SeatState.RELEASED.value),
     ], condition=_holds(order))
 

@@ -8,7 +8,12 @@ Items (``pk`` = user id, ``sk``):
   from what caused it, so writing it twice is impossible (the put is conditional); rewards use
   ``entry#milestone#<NNNN>#0#reward`` and ``entry#teambonus#<YYYY-MM>#0#team_bonus``;
 * ``"teamsales#<YYYY-MM>"``: the month's team sales (``amount_fen``, moved by payments and
-  refunds) and, once the team bonus is paid, ``paid_at`` and ``bonus_fen``;
+  refunds) and, once the team bonus has accrued, ``paid_at`` and ``bonus_fen`` (as accrued);
+* ``"teambonus#<YYYY-MM>"``: a partner's team bonus of a month, money like a commission:
+  ``amount_fen`` (what is left of it after refunds), ``status`` pending → available, ``rate_bp``
+  it accrued with, ``available_at``; ``settle_day``/``settle_key`` while pending (store/rewards.py);
+* ``pk`` = ``"partners#<YYYY-MM>"``, ``sk`` = user id: the distributors who held the partner tier
+  during the month (recorded by the tier evaluation; read by the team-bonus job);
 * ``"wdday#<YYYY-MM-DD>"``: the user's withdrawals of a Shanghai day (``wd_count``, ``amount_fen``),
   checked against the daily limits inside the withdrawal's transaction.
 
@@ -21,7 +26,8 @@ Balances change only inside transactions together with the entry that explains t
 Sparse indexes keyed by a Shanghai day find the jobs' work without scanning:
 * ``settle_due``: frozen commissions carry ``settle_day`` (the day of their ``available_at``) and
   ``settle_key`` (``<available_at>#<user>#<order>#<level>``) from completion until settled,
-  reversed or clawed back; the settlement job queries one day at a time;
+  reversed or clawed back, and so does a pending team bonus (``…#<user>#teambonus#<month>#0``)
+  from its accrual until settled; the settlement job queries one day at a time;
 * ``touched``: every movement sets the wallet's ``touched_day`` to the day it happened (keys only:
   the index is written once per wallet per day, not per movement); reconciliation queries it.
 """
@@ -41,10 +47,12 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.clock import business_date, iso
+from chalicelib.domain.invariants import holds
 from chalicelib.domain.wallet import CommissionsChanged
 from chalicelib.store.base import BaseMeta, TransactionFailed, paginate, transaction_failure
 
 WALLET = "wallet"
+TEAM_BONUS = "teambonus#"
 BUCKETS = ("pending", "frozen", "available", "withdrawing", "withdrawn")
 
 
@@ -127,6 +135,7 @@ class LedgerItem(Model):
     # team sales of a month (``amount_fen``), and its team bonus once paid
     paid_at = UTCDateTimeAttribute(null=True)
     bonus_fen = NumberAttribute(null=True)
+    rate_bp = NumberAttribute(null=True)  # a team bonus's rate, for the refunds after its accrual
     # a withdrawal (``status``, ``amount_fen``, ``at`` = requested) and a day's withdrawal count
     wd_user = UnicodeAttribute(null=True)
     wd_key = UnicodeAttribute(null=True)
@@ -157,6 +166,11 @@ def team_sales_key(month: str) -> str:
     return f"teamsales#{month}"
 
 
+def team_bonus_key(month: str) -> str:
+    """A partner's team bonus of a month (money like a commission: pending → available)."""
+    return f"{TEAM_BONUS}{month}"
+
+
 def settle_keys(user_id: str, order_id: str, level: int, available_at: datetime) -> tuple[str, str]:
     """``settle_day`` and ``settle_key`` of a frozen commission."""
     return business_date(available_at).isoformat(), f"{iso(available_at)}#{user_id}#{order_id}#{level}"
@@ -180,7 +194,7 @@ def touch(now: datetime) -> Any:
 
 def bucket_attr(bucket: str) -> NumberAttribute:
     attr = getattr(LedgerItem, f"{bucket}_fen")
-    assert isinstance(attr, NumberAttribute)
+    holds(isinstance(attr, NumberAttribute), f"{bucket} is a balance")
     return attr
 
 
@@ -193,6 +207,18 @@ class Commission:
     status: CommissionStatus
     accrued_at: datetime | None
     available_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TeamBonus:
+    """A partner's team bonus of a month as last read: what is left of it, where it is, and the
+    rate it accrued with (a refund takes its share back at that rate)."""
+
+    user_id: str
+    month: str
+    status: CommissionStatus
+    amount_fen: int
+    rate_bp: int
 
 
 def to_commission(item: LedgerItem) -> Commission:
@@ -211,6 +237,21 @@ class LedgerStore:
     def commissions_of_order(self, order_id: str, payees: list[tuple[str, int]]) -> list[Commission]:
         keys = [(user_id, commission_key(order_id, level)) for user_id, level in payees]
         return [to_commission(i) for i in LedgerItem.batch_get(keys, consistent_read=True)] if keys else []
+
+    def refund_reads(self, order_id: str, payees: list[tuple[str, int]], sharers: list[str], month: str
+                     ) -> tuple[list[Commission], dict[str, TeamBonus]]:
+        """What a refund decides on, in one BatchGetItem (consistent): the order's commissions, and
+        the team bonuses of the month it was paid in accrued to its ``sharers`` (by user)."""
+        keys = [(user_id, commission_key(order_id, level)) for user_id, level in payees]
+        keys += [(user_id, team_bonus_key(month)) for user_id in dict.fromkeys(sharers)]
+        commissions, bonuses = [], {}
+        for item in LedgerItem.batch_get(keys, consistent_read=True) if keys else []:
+            if item.sk.startswith(TEAM_BONUS):
+                bonuses[item.pk] = TeamBonus(item.pk, month, CommissionStatus(item.status), int(item.amount_fen or 0),
+                                             int(item.rate_bp or 0))
+            else:
+                commissions.append(to_commission(item))
+        return commissions, bonuses
 
     def commissions(self, user_id: str, status: CommissionStatus | None, limit: int,
                     cursor: str | None) -> tuple[list[Commission], str | None]:
@@ -231,12 +272,35 @@ TRANSACTION_ITEMS = 100  # DynamoDB's limit of items per TransactWriteItems
 
 @dataclass(frozen=True)
 class DueCommission:
-    """A frozen commission listed in ``settle_due``."""
+    """A frozen commission listed in ``settle_due``, or (``bonus_month`` set) a partner's pending
+    team bonus of that month."""
 
     user_id: str
     order_id: str
     level: int
     amount_fen: int
+    bonus_month: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The item that settles: the commission, or the team bonus."""
+        return team_bonus_key(self.bonus_month) if self.bonus_month else commission_key(self.order_id, self.level)
+
+    @property
+    def settlement_entry(self) -> str:
+        if self.bonus_month:
+            return f"entry#teambonus#{self.bonus_month}#0#settlement"
+        return entry_key(self.order_id, self.level, "settlement")
+
+    @property
+    def source(self) -> CommissionStatus:
+        """Where its money waits: a commission in ``frozen``, a team bonus in ``pending``."""
+        return CommissionStatus.PENDING if self.bonus_month else CommissionStatus.FROZEN
+
+
+def _due(item: LedgerItem) -> DueCommission:
+    month = item.sk.removeprefix(TEAM_BONUS) if item.sk.startswith(TEAM_BONUS) else None
+    return DueCommission(item.pk, item.order_id or "", int(item.level or 0), int(item.amount_fen or 0), month)
 
 
 def items_for(batch: list[DueCommission]) -> int:
@@ -246,10 +310,10 @@ def items_for(batch: list[DueCommission]) -> int:
 
 
 def _settlement_refused(failure: TransactionFailed, c: DueCommission) -> bool:
-    """Whether the commission (no longer frozen) or its settlement entry (present) refused."""
+    """Whether the commission (no longer frozen) or team bonus (no longer pending, or its amount
+    changed by a refund) or its settlement entry (present) refused."""
     table = LedgerItem.Meta.table_name
-    return failure.refused(table, pk=c.user_id, sk=commission_key(c.order_id, c.level)) \
-        or failure.refused(table, pk=c.user_id, sk=entry_key(c.order_id, c.level, "settlement"))
+    return failure.refused(table, pk=c.user_id, sk=c.key) or failure.refused(table, pk=c.user_id, sk=c.settlement_entry)
 
 
 class SettlementStore:
@@ -258,34 +322,43 @@ class SettlementStore:
     def due(self, day: str, now: datetime) -> Iterator[DueCommission]:
         """Frozen commissions of ``day`` whose available_at has come (eventually consistent)."""
         for item in LedgerItem.settle_due.query(day, LedgerItem.settle_key <= f"{iso(now)}#~"):
-            yield DueCommission(item.pk, item.order_id or "", int(item.level or 0), int(item.amount_fen or 0))
+            yield _due(item)
 
     def settle(self, batch: list[DueCommission], now: datetime) -> None:
         """Frozen → available for every commission of ``batch``, at once: each commission
         (conditioned on frozen) with its ``settlement`` entry (conditioned on absent), and each
-        user's wallet once with the batch's sum, and the sum on the day's ``commission_settled_fen``
-        counter (analytics; counted here because a settled commission leaves the job's index, so
-        no later run could count it). Raises CommissionsChanged naming the commissions no longer
-        frozen (or already settled), TransactionFailed on a bare conflict."""
+        user's wallet once with the batch's sum, and the commissions' sum on the day's
+        ``commission_settled_fen`` counter (analytics; counted here because a settled commission
+        leaves the job's index, so no later run could count it). A team bonus in the batch moves
+        pending → available the same way, conditioned on pending and on the amount listed (a
+        refund lowered it since: refused; it stays listed and the next run settles what is left).
+        Raises CommissionsChanged naming the commissions (or bonuses) no longer frozen (pending)
+        or already settled, TransactionFailed on a bare conflict."""
         from chalicelib.store.analytics import count_in
 
-        assert items_for(batch) <= TRANSACTION_ITEMS
-        per_user: dict[str, int] = {}
+        holds(items_for(batch) <= TRANSACTION_ITEMS, "a settlement batch fits one transaction")
+        per_user: dict[str, dict[CommissionStatus, int]] = {}
         try:
             with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
                 for c in batch:
-                    tx.update(LedgerItem(c.user_id, commission_key(c.order_id, c.level)),
+                    condition = LedgerItem.status == c.source.value
+                    if c.bonus_month:  # a refund since it was listed changed what there is to move
+                        condition &= LedgerItem.amount_fen == c.amount_fen
+                    tx.update(LedgerItem(c.user_id, c.key),
                               actions=[LedgerItem.status.set(CommissionStatus.AVAILABLE.value), *unlist_settlement()],
-                              condition=LedgerItem.status == CommissionStatus.FROZEN.value)
-                    tx.save(LedgerItem(c.user_id, entry_key(c.order_id, c.level, "settlement"), order_id=c.order_id,
-                                       level=c.level, amount_fen=c.amount_fen, kind="settlement", at=now,
-                                       status="frozen>available"),
+                              condition=condition)
+                    tx.save(LedgerItem(c.user_id, c.settlement_entry, order_id=c.order_id or None, level=c.level,
+                                       amount_fen=c.amount_fen, kind="settlement", at=now,
+                                       status=f"{c.source.value}>available"),
                             condition=LedgerItem.sk.does_not_exist())
-                    per_user[c.user_id] = per_user.get(c.user_id, 0) + c.amount_fen
-                for user_id, fen in per_user.items():
+                    sums = per_user.setdefault(c.user_id, {})
+                    sums[c.source] = sums.get(c.source, 0) + c.amount_fen
+                for user_id, sums in per_user.items():
+                    moves = [bucket_attr(source.value).add(-fen) for source, fen in sums.items()]
                     tx.update(LedgerItem(user_id, WALLET), actions=[
-                        LedgerItem.frozen_fen.add(-fen), LedgerItem.available_fen.add(fen), touch(now)])
-                count_in(tx, business_date(now), {"commission_settled_fen": sum(per_user.values())})
+                        *moves, LedgerItem.available_fen.add(sum(sums.values())), touch(now)])
+                commissions = sum(c.amount_fen for c in batch if not c.bonus_month)
+                count_in(tx, business_date(now), {"commission_settled_fen": commissions})
         except TransactWriteError as exc:
             failure = transaction_failure(exc, tx)
             refused = frozenset(i for i, c in enumerate(batch) if _settlement_refused(failure, c))

@@ -10,138 +10,41 @@ by their deadline) and ``to_confirm`` (shipped orders, by their auto-confirmatio
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import get_settings
 from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
+from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
-from chalicelib.domain.payouts import team_sharers
+from chalicelib.domain.payouts import team_bonus_refund_fen, team_sharers
 from chalicelib.domain.users import User
-from chalicelib.store.base import BaseMeta, paginate, transaction_failure
+from chalicelib.store.base import paginate, transaction_failure
 from chalicelib.store.ledger import (
     WALLET,
     CommissionStatus,
     LedgerItem,
+    TeamBonus,
     bucket_attr,
     commission_key,
     entry_key,
     settle_index,
+    team_bonus_key,
     team_sales_key,
     touch,
     unlist_settlement,
 )
+from chalicelib.store.order_items import OrderItem, TxPart, idem_key
 from chalicelib.store.products import ProductItem, to_product
 from chalicelib.store.users import PROFILE, UserItem, to_user
-
-
-class ByBuyer(GlobalSecondaryIndex["OrderItem"]):
-    class Meta:
-        index_name = "by_buyer"
-        projection = AllProjection()
-
-    buyer_id = UnicodeAttribute(hash_key=True)
-    created_key = UnicodeAttribute(range_key=True)
-
-
-class Unpaid(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only orders awaiting payment carry ``unpaid_day`` (their deadline's Shanghai day)."""
-
-    class Meta:
-        index_name = "unpaid"
-        projection = KeysOnlyProjection()
-
-    unpaid_day = UnicodeAttribute(hash_key=True)
-    pay_deadline_key = UnicodeAttribute(range_key=True)
-
-
-class ToConfirm(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only shipped orders carry ``confirm_day`` (their auto-confirmation's day)."""
-
-    class Meta:
-        index_name = "to_confirm"
-        projection = KeysOnlyProjection()
-
-    confirm_day = UnicodeAttribute(hash_key=True)
-    confirm_due_key = UnicodeAttribute(range_key=True)
-
-
-class GroupsDue(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only open groups (and failed ones not yet wound up) carry ``group_day``, their
-    deadline's Shanghai day (docs/groups.md)."""
-
-    class Meta:
-        index_name = "groups_due"
-        projection = KeysOnlyProjection()
-
-    group_day = UnicodeAttribute(hash_key=True)
-    group_due_key = UnicodeAttribute(range_key=True)
-
-
-# A transaction fragment another aggregate adds to an order's transaction (group seats).
-TxPart = Callable[[TransactWrite], None]
-
-
-class OrderItem(Model):
-    class Meta(BaseMeta):
-        table_name = get_settings().orders_table
-
-    order_id = UnicodeAttribute(hash_key=True)
-    buyer_id = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(null=True)
-    kind = UnicodeAttribute(null=True)
-    lines_json = UnicodeAttribute(null=True)
-    address_json = UnicodeAttribute(null=True)
-    amount_fen = NumberAttribute(null=True)
-    level1_id = UnicodeAttribute(null=True)
-    level2_id = UnicodeAttribute(null=True)
-    commissions_json = UnicodeAttribute(null=True)
-    created_at = UTCDateTimeAttribute(null=True)
-    created_key = UnicodeAttribute(null=True)
-    pay_deadline = UTCDateTimeAttribute(null=True)
-    unpaid_day = UnicodeAttribute(null=True)
-    pay_deadline_key = UnicodeAttribute(null=True)
-    paid_at = UTCDateTimeAttribute(null=True)
-    transaction_id = UnicodeAttribute(null=True)
-    shipped_at = UTCDateTimeAttribute(null=True)
-    carrier = UnicodeAttribute(null=True)
-    tracking_no = UnicodeAttribute(null=True)
-    confirm_day = UnicodeAttribute(null=True)
-    confirm_due_key = UnicodeAttribute(null=True)
-    completed_at = UTCDateTimeAttribute(null=True)
-    cancelled_at = UTCDateTimeAttribute(null=True)
-    refunded_at = UTCDateTimeAttribute(null=True)
-    # idempotency claims
-    request_hash = UnicodeAttribute(null=True)
-    claimed_order_id = UnicodeAttribute(null=True)
-    # group-buy (store/groups.py): a group order's group, and the group item "group#<id>"
-    group_id = UnicodeAttribute(null=True)
-    group_status = UnicodeAttribute(null=True)
-    product_id = UnicodeAttribute(null=True)
-    leader_id = UnicodeAttribute(null=True)
-    group_size = NumberAttribute(null=True)
-    held_count = NumberAttribute(null=True)
-    paid_count = NumberAttribute(null=True)
-    seats: MapAttribute[str, Any] = MapAttribute(null=True)  # user id → {"order_id", "state"}
-    expires_at = UTCDateTimeAttribute(null=True)
-    group_day = UnicodeAttribute(null=True)
-    group_due_key = UnicodeAttribute(null=True)
-
-    by_buyer = ByBuyer()
-    unpaid = Unpaid()
-    to_confirm = ToConfirm()
-    groups_due = GroupsDue()
 
 
 def _lines(item: OrderItem) -> list[Line]:
@@ -153,20 +56,17 @@ def _shares(item: OrderItem) -> list[Share]:
 
 
 def to_order(item: OrderItem) -> Order:
-    assert item.created_at and item.pay_deadline and item.buyer_id and item.status
     return Order(
-        order_id=item.order_id, buyer_id=item.buyer_id, status=OrderStatus(item.status), lines=_lines(item),
-        amount_fen=int(item.amount_fen or 0), created_at=item.created_at, pay_deadline=item.pay_deadline,
+        order_id=item.order_id, buyer_id=present(item.buyer_id, "an order's buyer"),
+        status=OrderStatus(present(item.status, "an order's status")), lines=_lines(item),
+        amount_fen=int(item.amount_fen or 0), created_at=present(item.created_at, "an order's creation"),
+        pay_deadline=present(item.pay_deadline, "an order's payment deadline"),
         upline=Upline(item.level1_id, item.level2_id), kind=item.kind or "normal", paid_at=item.paid_at,
         shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
         address=json.loads(item.address_json or "null") or None,
     )
-
-
-def idem_key(buyer_id: str, key: str) -> str:
-    return f"idem#{buyer_id}#{key}"
 
 
 def _connection() -> Connection:
@@ -349,13 +249,19 @@ class OrderStore:
             raise transaction_failure(exc) from exc
 
     def refund(self, order: Order, statuses: dict[tuple[str, int], CommissionStatus], now: datetime,
-               return_stock: bool, level1_sales_month: str | None, paid_month: str) -> None:
+               return_stock: bool, level1_sales_month: str | None, paid_month: str,
+               bonuses: dict[str, TeamBonus] | None = None) -> None:
         """Refunded: stock back where unshipped; commission not yet settled reversed, commission
         already settled clawed back from the available balance (which may go negative); the
         refund day's counters (analytics) in the same transaction, so a retry after a crash or a
-        timeout, which finds the order refunded, needs to count nothing."""
+        timeout, which finds the order refunded, needs to count nothing.
+        The team sales of the paid month go down for level 1 and level 2; where a sharer's bonus
+        of that month has accrued (``bonuses``, as read), the order's share of it is reversed from
+        pending or clawed back from available, conditioned on the status read; where none was
+        read, conditioned on none having accrued since (the accrual reads the sales)."""
         from chalicelib.store.analytics import count_in
 
+        wallets: dict[str, dict[str, int]] = {}
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
@@ -369,16 +275,18 @@ class OrderStore:
                     status = statuses[(share.user_id, share.level)]
                     if status is CommissionStatus.AVAILABLE:
                         _move(tx, share, order.order_id, "clawback", "available", None, now,
-                              new_status=CommissionStatus.CLAWED_BACK, expected=status)
+                              new_status=CommissionStatus.CLAWED_BACK, expected=status, wallets=wallets)
                     elif status in (CommissionStatus.PENDING, CommissionStatus.FROZEN):
                         _move(tx, share, order.order_id, "reversal", status.value, None, now,
-                              new_status=CommissionStatus.REVERSED, expected=status)
+                              new_status=CommissionStatus.REVERSED, expected=status, wallets=wallets)
                 if order.upline.level1 and level1_sales_month in (paid_month, _next_month(paid_month)):
                     attr = UserItem.month_sales_fen if level1_sales_month == paid_month \
                         else UserItem.previous_month_sales_fen
                     tx.update(UserItem(order.upline.level1, PROFILE), actions=[attr.add(-order.amount_fen)],
                               condition=_sales_month_is(level1_sales_month))
-                _team_sales(tx, order, paid_month, -order.amount_fen)
+                _team_sales(tx, order, paid_month, -order.amount_fen, bonuses or {})
+                _take_back_team_bonuses(tx, order, bonuses or {}, now, wallets)
+                _write_wallets(tx, wallets, now)
                 count_in(tx, business_date(now), {"refunds": 1, "refunded_fen": order.amount_fen,
                                                   "refunded_cost_fen": sum(line.cost_fen for line in order.lines)})
         except TransactWriteError as exc:
@@ -395,8 +303,10 @@ class OrderStore:
 
 def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str | None, target: str | None,
           now: datetime, new_status: CommissionStatus, expected: CommissionStatus | None = None,
-          available_at: datetime | None = None) -> None:
-    """One commission movement: its status, the wallet balances and the entry explaining it."""
+          available_at: datetime | None = None, wallets: dict[str, dict[str, int]] | None = None) -> None:
+    """One commission movement: its status, the wallet balances and the entry explaining it.
+    With ``wallets``, the balance change is added there, for one update per wallet later (a
+    transaction may not touch an item twice: a refund also takes back team bonuses)."""
     commission = LedgerItem(share.user_id, commission_key(order_id, share.level))
     if expected is None:
         commission = LedgerItem(share.user_id, commission_key(order_id, share.level), order_id=order_id,
@@ -410,22 +320,68 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
         else:
             actions += unlist_settlement()
         tx.update(commission, actions=actions, condition=LedgerItem.status == expected.value)
-    balance: list[Any] = [touch(now)]
-    if source:
-        balance.append(bucket_attr(source).add(-share.amount_fen))
-    if target:
-        balance.append(bucket_attr(target).add(share.amount_fen))
-    tx.update(LedgerItem(share.user_id, WALLET), actions=balance)
+    if wallets is not None:
+        _add_to(wallets, share.user_id, source, target, share.amount_fen)
+    else:
+        balance: list[Any] = [touch(now)]
+        if source:
+            balance.append(bucket_attr(source).add(-share.amount_fen))
+        if target:
+            balance.append(bucket_attr(target).add(share.amount_fen))
+        tx.update(LedgerItem(share.user_id, WALLET), actions=balance)
     tx.save(LedgerItem(share.user_id, entry_key(order_id, share.level, kind), order_id=order_id, level=share.level,
                        amount_fen=share.amount_fen, kind=kind, at=now, status=f"{source or '-'}>{target or '-'}"),
             condition=LedgerItem.sk.does_not_exist())
 
 
-def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int) -> None:
+def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int,
+                accrued: dict[str, TeamBonus] | None = None) -> None:
     """The team sales of ``month`` (the team bonus's base) of whoever the domain says shares in
-    the order's (``payouts.team_sharers``) move by ``fen``."""
+    the order's (``payouts.team_sharers``) move by ``fen``. With ``accrued`` (a refund: the
+    bonuses read), a sharer without a bonus read is conditioned on none having accrued since
+    (the bonus item still absent; a month paid before bonuses had their own item has none, and
+    its refunds take nothing back, as then)."""
     for user_id in team_sharers(order.upline):
         tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)])
+        if accrued is not None and user_id not in accrued:
+            tx.condition_check(LedgerItem, user_id, team_bonus_key(month), condition=LedgerItem.sk.does_not_exist())
+
+
+def _take_back_team_bonuses(tx: TransactWrite, order: Order, bonuses: dict[str, TeamBonus], now: datetime,
+                            wallets: dict[str, dict[str, int]]) -> None:
+    """A refunded order's share of each accrued team bonus of its month: reversed from pending, or
+    clawed back from available (which may go negative, like a commission's clawback), with the
+    entry explaining it; conditioned on the bonus's status as read (settlement racing it)."""
+    for user_id in team_sharers(order.upline):
+        bonus = bonuses.get(user_id)
+        if bonus is None:
+            continue
+        fen = team_bonus_refund_fen(order.amount_fen, bonus.rate_bp, bonus.amount_fen)
+        if fen == 0:
+            continue
+        kind = "team_bonus_clawback" if bonus.status is CommissionStatus.AVAILABLE else "team_bonus_reversal"
+        tx.update(LedgerItem(user_id, team_bonus_key(bonus.month)), actions=[LedgerItem.amount_fen.add(-fen)],
+                  condition=LedgerItem.status == bonus.status.value)
+        tx.save(LedgerItem(user_id, entry_key(order.order_id, 0, kind), order_id=order.order_id, level=0,
+                           amount_fen=fen, kind=kind, at=now, status=f"{bonus.status.value}>-"),
+                condition=LedgerItem.sk.does_not_exist())
+        _add_to(wallets, user_id, bonus.status.value, None, fen)
+
+
+def _add_to(wallets: dict[str, dict[str, int]], user_id: str, source: str | None, target: str | None,
+            fen: int) -> None:
+    balances = wallets.setdefault(user_id, {})
+    if source:
+        balances[source] = balances.get(source, 0) - fen
+    if target:
+        balances[target] = balances.get(target, 0) + fen
+
+
+def _write_wallets(tx: TransactWrite, wallets: dict[str, dict[str, int]], now: datetime) -> None:
+    """One update per wallet with the sum of its movements in this transaction."""
+    for user_id, balances in wallets.items():
+        tx.update(LedgerItem(user_id, WALLET),
+                  actions=[touch(now), *(bucket_attr(b).add(fen) for b, fen in balances.items())])
 
 
 def _count_is(attr: NumberAttribute, value: int) -> Condition:

@@ -3,6 +3,8 @@
 Items (``pk``, ``sk``):
 * ``(user_id, "profile")``: the user, with parent and grandparent and the tree counters;
 * ``("invite#CODE", "invite")``: a claimed invite code and its owner (codes are unique);
+* ``("idnum#<HMAC of the ID number>", "idnum")``: a verified ID number and the one account that
+  verified it (``owner_id``, ``reached_at``): one identity, one account;
 * ``(user_id, "milestone#0010")``: an invitation milestone reached (recorded once); a cash
   milestone gets ``credited_at`` when its cash reaches the wallet (``store/rewards.py``).
 """
@@ -28,10 +30,16 @@ from chalicelib.domain.invitations import Milestone
 from chalicelib.domain.shards import shard_of
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import MonthSales, Shop, User
-from chalicelib.store.base import BaseMeta, condition_failed, paginate, transaction_failure
+from chalicelib.store.base import NEVER, BaseMeta, condition_failed, paginate, transaction_failure
 
 PROFILE = "profile"
 INVITE = "invite"
+ID_NUMBER = "idnum"
+
+
+def id_number_key(id_hash: str) -> str:
+    """The partition key of an ID number's claim: its keyed hash (never the number)."""
+    return f"idnum#{id_hash}"
 
 
 def user_id_for(openid: str) -> str:
@@ -144,7 +152,7 @@ def to_user(item: UserItem) -> User:
         user_id=item.pk,
         openid=item.openid or "",
         nickname=item.nickname or "",
-        created_at=item.created_at or datetime.min,
+        created_at=item.created_at or NEVER,
         member=to_member(item),
         bound_at=datetime.fromisoformat(item.bound_at) if item.bound_at else None,
         invite_code=item.invite_code,
@@ -225,8 +233,9 @@ class UserStore:
 
         Returns None on success, "already" if the user already has a shop, "code_taken" if the
         invite code is claimed (the caller draws another)."""
+        tx = TransactWrite(connection=_connection())
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with tx:
                 tx.update(UserItem(user_id, PROFILE), actions=[
                     UserItem.invite_code.set(invite_code),
                     UserItem.shop_name.set(shop_name),
@@ -237,10 +246,12 @@ class UserStore:
                 tx.save(UserItem(f"invite#{invite_code}", INVITE, owner_id=user_id, reached_at=now),
                         condition=UserItem.pk.does_not_exist())
         except TransactWriteError as exc:
-            failure = transaction_failure(exc)
-            if failure.failed_at(0):
+            # named by key: PynamoDB sends the put before the update, whatever order they were added in
+            failure = transaction_failure(exc, tx)
+            table = UserItem.Meta.table_name
+            if failure.refused(table, pk=user_id, sk=PROFILE):
                 return "already"
-            if failure.failed_at(1):
+            if failure.refused(table, pk=f"invite#{invite_code}", sk=INVITE):
                 return "code_taken"
             raise failure from exc
         return None
@@ -255,21 +266,40 @@ class UserStore:
             raise
         return True
 
-    def verify_real_name(self, user_id: str, name: str, id_hash: str, masked: str, now: datetime) -> bool:
-        """Record a verified real name (the ID number only as a keyed hash and masked). False when
-        the user verified another ID number before: a verified identity is not replaced."""
+    def verify_real_name(self, user_id: str, name: str, id_hash: str, masked: str, now: datetime) -> str | None:
+        """Record a verified real name (the ID number only as a keyed hash and masked) and claim
+        the number for the user, in one transaction. None on success (also when the user verifies
+        their own number again: the name may be corrected); "already" when the user verified
+        another number before (a verified identity is not replaced); "in_use" when the number is
+        claimed by another account (one identity, one account). TransactionFailed on a conflict."""
+        tx = TransactWrite(connection=_connection())
         try:
-            UserItem(user_id, PROFILE).update(
-                actions=[UserItem.real_name_verified.set(True), UserItem.real_name.set(name),
-                         UserItem.id_number_hash.set(id_hash), UserItem.id_number_masked.set(masked),
-                         UserItem.real_name_at.set(UserItem.real_name_at | now)],
-                condition=UserItem.created_at.exists()
-                & (UserItem.id_number_hash.does_not_exist() | (UserItem.id_number_hash == id_hash)))
-        except UpdateError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
+            with tx:
+                tx.update(UserItem(user_id, PROFILE), actions=[
+                    UserItem.real_name_verified.set(True), UserItem.real_name.set(name),
+                    UserItem.id_number_hash.set(id_hash), UserItem.id_number_masked.set(masked),
+                    UserItem.real_name_at.set(UserItem.real_name_at | now)],
+                    condition=UserItem.created_at.exists()
+                    & (UserItem.id_number_hash.does_not_exist() | (UserItem.id_number_hash == id_hash)))
+                tx.save(UserItem(id_number_key(id_hash), ID_NUMBER, owner_id=user_id, reached_at=now),
+                        condition=UserItem.pk.does_not_exist() | (UserItem.owner_id == user_id))
+        except TransactWriteError as exc:
+            # named by key: PynamoDB sends the put before the update, whatever order they were added in
+            failure = transaction_failure(exc, tx)
+            table = UserItem.Meta.table_name
+            if failure.refused(table, pk=user_id, sk=PROFILE):
+                return "already"
+            if failure.refused(table, pk=id_number_key(id_hash), sk=ID_NUMBER):
+                return "in_use"
+            raise failure from exc
+        return None
+
+    def id_number_owner(self, id_hash: str) -> str | None:
+        """The account that claimed an ID number (by its keyed hash), if any."""
+        try:
+            return UserItem.get(id_number_key(id_hash), ID_NUMBER, consistent_read=True).owner_id
+        except UserItem.DoesNotExist:
+            return None
 
     def direct_downline(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
         return paginate(UserItem.by_parent, user_id, cursor, to_user, limit=limit, scan_index_forward=False)

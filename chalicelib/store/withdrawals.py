@@ -19,6 +19,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
+from chalicelib.domain.invariants import holds, present
 from chalicelib.domain.withdrawals import (
     Withdrawal,
     WithdrawalLimits,
@@ -52,10 +53,9 @@ def _open_marker(status: WithdrawalStatus) -> str | None:
 
 
 def to_withdrawal(item: LedgerItem) -> Withdrawal:
-    assert item.wd_user and item.at
-    return Withdrawal(withdrawal_id=item.pk.removeprefix("wd#"), user_id=item.wd_user,
+    return Withdrawal(withdrawal_id=item.pk.removeprefix("wd#"), user_id=present(item.wd_user, "a withdrawal's user"),
                       amount_fen=int(item.amount_fen or 0), status=WithdrawalStatus(item.status),
-                      requested_at=item.at, out_bill_no=item.pk.removeprefix("wd#"),
+                      requested_at=present(item.at, "a withdrawal's request time"), out_bill_no=item.pk.removeprefix("wd#"),
                       transfer_bill_no=item.transfer_bill_no, package_info=item.package_info, reason=item.reason,
                       decided_by=item.decided_by, finished_at=item.finished_at)
 
@@ -75,8 +75,7 @@ def _status_in(statuses: Iterable[WithdrawalStatus]) -> Condition:
     for status in statuses:
         clause = LedgerItem.status == status.value
         condition = clause if condition is None else condition | clause
-    assert condition is not None
-    return condition
+    return present(condition, "a condition on at least one status")
 
 
 class WithdrawalStore:
@@ -108,9 +107,10 @@ class WithdrawalStore:
     def request(self, w: Withdrawal, limits: WithdrawalLimits, day: str) -> None:
         """The request, at once: the withdrawal (absent before), ``available → withdrawing`` (only
         when ``available`` covers it), its entry, and the day's count and amount (only within
-        the limits). Raises DAILY_LIMIT_EXCEEDED or INSUFFICIENT_BALANCE when the day's counters
-        or the balance refused it; TransactionFailed (read again) on a conflict, or when the
-        withdrawal was requested meanwhile (then the caller's read answers the replay)."""
+        the limits). Raises INSUFFICIENT_BALANCE when the balance refused it (first, as the
+        service checks), else DAILY_LIMIT_EXCEEDED when the day's counters did; TransactionFailed
+        (read again) on a conflict, or when the withdrawal was requested meanwhile (then the
+        caller's read answers the replay)."""
         now, fen = w.requested_at, w.amount_fen
         marker = _open_marker(w.status)
         item = LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM, wd_user=w.user_id, wd_key=f"{iso(now)}#{w.withdrawal_id}",
@@ -132,9 +132,10 @@ class WithdrawalStore:
             failure = transaction_failure(exc)
             if failure.conflict or failure.failed_at(0) or failure.failed_at(1):
                 raise failure from exc
-            if failure.failed_at(3):  # refused in the order the service checks: the limits, then the balance
-                raise daily_limit_exceeded(limits) from exc
-            raise insufficient_balance() from exc
+            # refused in the order the service checks: the balance first, then the day's limits
+            if failure.failed_at(2):
+                raise insufficient_balance() from exc
+            raise daily_limit_exceeded(limits) from exc
 
     def approve(self, withdrawal_id: str, admin_id: str) -> bool:
         """reviewing → transferring; False when it was not under review."""
@@ -153,7 +154,7 @@ class WithdrawalStore:
                  package_info: str | None) -> bool:
         """Record a transfer still in flight (its bill number, the package the user confirms
         with); False when the withdrawal is no longer in flight."""
-        assert status.in_flight
+        holds(status.in_flight, "progress is recorded for an in-flight status")
         actions: list[Any] = [LedgerItem.status.set(status.value)]
         if transfer_bill_no:
             actions.append(LedgerItem.transfer_bill_no.set(transfer_bill_no))
@@ -173,7 +174,7 @@ class WithdrawalStore:
         """The end, once: ``paid`` (withdrawing → withdrawn) or ``returned`` (withdrawing →
         available) from an in-flight status, or ``returned`` from ``reviewing`` (rejected); the
         withdrawal, the wallet and the entry at once. False when it ended before."""
-        assert outcome.final
+        holds(outcome.final, "a withdrawal ends in a final status")
         expected = [WithdrawalStatus.REVIEWING] if w.status is WithdrawalStatus.REVIEWING \
             else [s for s in WithdrawalStatus if s.in_flight]
         kind, target = ("withdrawal_paid", "withdrawn") if outcome is WithdrawalStatus.PAID \

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 from urllib.parse import quote
@@ -19,6 +18,7 @@ import urllib3
 from chalicelib.domain.errors import Kind, Unavailable, error
 from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.pay_api import PayApi
+from chalicelib.wechat.pay_config import PayConfig
 from chalicelib.wechat.pay_crypto import (
     InvalidSignature,
     check_signed_message,
@@ -34,28 +34,7 @@ __all__ = ["InvalidSignature", "Notification", "PayClient", "PayConfig", "PayRej
 
 PayRejected = error("PAY_REJECTED", Kind.CONFLICT, "WeChat Pay refused the request (details.wechat_code says why).")
 
-API_BASE = "https://api.mch.weixin.qq.com"
 _BEIJING = timezone(timedelta(hours=8))
-
-
-@dataclass(frozen=True)
-class PayConfig:
-    app_id: str
-    mch_id: str
-    apiv3_key: str = field(repr=False)  # 32 characters
-    merchant_serial: str  # serial number of the merchant API certificate
-    merchant_private_key_pem: str = field(repr=False)
-    platform_public_key_pem: str  # the WeChat Pay public key (or a platform certificate PEM)
-    platform_key_id: str  # "PUB_KEY_ID_…" (or that certificate's serial): the only Wechatpay-Serial accepted
-    notify_url: str
-    api_base: str = API_BASE
-    max_skew_seconds: int = 300
-
-    def __post_init__(self) -> None:
-        if len(self.apiv3_key.encode("utf-8")) != 32:
-            raise ValueError("the WeChat Pay APIv3 key is 32 bytes")
-        if not (self.app_id and self.mch_id and self.merchant_serial and self.platform_key_id):
-            raise ValueError("app_id, mch_id, merchant_serial and platform_key_id are required")
 
 
 def verify_notification(headers: Mapping[str, str], raw_body: bytes, now: datetime, config: PayConfig) -> Notification:

@@ -19,7 +19,7 @@ from chalicelib.wechat.http import HttpBudget, configured_budget
 from chalicelib.wechat.pay_crypto import InvalidSignature, build_authorization, check_signed_message, new_nonce
 
 if TYPE_CHECKING:
-    from chalicelib.wechat.pay import PayConfig
+    from chalicelib.wechat.pay_config import PayConfig
 
 
 class PayApi:

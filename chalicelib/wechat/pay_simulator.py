@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
+from chalicelib.domain.invariants import present
 from chalicelib.wechat.pay import PayConfig, PaymentResult, PayRejected, RefundOutcome, request_payment_params
 from chalicelib.wechat.pay_crypto import (
     encrypt_resource,
@@ -108,8 +109,7 @@ class _Order:
 
     @classmethod
     def of(cls, record: Record) -> _Order:
-        expires_at = time_of(record["expires_at"])
-        assert expires_at is not None
+        expires_at = present(time_of(record["expires_at"]), "a kept order's expiry")
         return cls(record["description"], int(record["amount_fen"]), record["openid"], expires_at,
                    record["prepay_id"], record["state"], record["transaction_id"], time_of(record["success_time"]),
                    {no: (int(fen), RefundOutcome(status=status, refund_id=refund_id))

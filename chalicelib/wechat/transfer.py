@@ -6,8 +6,10 @@ withdrawal and never changes: WeChat Pay answers a create with a number it knows
 already has, so a retry after ``Unavailable`` (or after ``TRANSFER_REJECTED`` NOT_ENOUGH, once the
 merchant balance is topped up) can never pay twice. A new number for the same withdrawal could.
 Requests are signed and answers verified exactly as for payments (``pay_crypto``); the payee's
-real name travels RSA-OAEP encrypted under the WeChat Pay public key. docs/wechat-pay.md
-"Merchant transfer" has the decisions and the sources.
+real name travels on every bill (DOMAIN.md §9: WeChat compares it with the account's real name;
+WeChat itself requires it only from 2,000 yuan), RSA-OAEP encrypted under the WeChat Pay public
+key (``bill_request``, shared with the simulator). docs/wechat-pay.md "Merchant transfer" has
+the decisions and the sources.
 """
 from __future__ import annotations
 
@@ -27,16 +29,17 @@ from chalicelib.wechat.pay_api import PayApi
 from chalicelib.wechat.pay_crypto import InvalidSignature, encrypt_sensitive
 from chalicelib.wechat.transfer_results import TransferBill, TransferState
 
-__all__ = ["BILLS_PATH", "NAME_REQUIRED_FROM_FEN", "TRANSFER_EVENT", "RealTransferClient", "TransferBill",
-           "TransferClient", "TransferRejected", "TransferScene", "TransferState", "check_out_bill_no",
-           "verify_transfer_notification"]
+__all__ = ["BILLS_PATH", "NAME_NOT_CORRECT", "NAME_REQUIRED_FROM_FEN", "TRANSFER_EVENT", "RealTransferClient",
+           "TransferBill", "TransferClient", "TransferRejected", "TransferScene", "TransferState", "bill_request",
+           "check_out_bill_no", "verify_transfer_notification"]
 
 TransferRejected = error("TRANSFER_REJECTED", Kind.CONFLICT,
                          "WeChat Pay refused the merchant transfer (details.wechat_code says why, e.g. NOT_ENOUGH).")
 
 BILLS_PATH = "/v3/fund-app/mch-transfer/transfer-bills"
 TRANSFER_EVENT = "MCHTRANSFER.BILL.FINISHED"
-NAME_REQUIRED_FROM_FEN = 200_000  # 2,000 yuan: from here on WeChat Pay requires user_name
+NAME_REQUIRED_FROM_FEN = 200_000  # 2,000 yuan: from here on WeChat Pay requires user_name (we always send it)
+NAME_NOT_CORRECT = "NAME_NOT_CORRECT"  # fail_reason: 收款人姓名校验不通过 (user_name is not the account's real name)
 _OUT_BILL_NO = re.compile(r"[0-9A-Za-z]{1,32}")
 _TEXT_LIMIT = 32  # transfer_remark and info_content: at most 32 characters
 
@@ -90,13 +93,29 @@ class TransferScene:
         return fields
 
 
+def bill_request(config: PayConfig, scene: TransferScene, out_bill_no: str, openid: str, amount_fen: int,
+                 remark: str, user_name: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The body and extra headers of a create request. Every bill carries ``user_name``, the
+    payee's verified real name, RSA-OAEP encrypted under the WeChat Pay public key, with that
+    key's id in ``Wechatpay-Serial`` (WeChat compares it with the account's real name and fails
+    the bill, ``NAME_NOT_CORRECT``, when they differ). ValueError for a bill number WeChat would
+    refuse or a blank name: programming errors, nothing is sent."""
+    if not user_name.strip():
+        raise ValueError("every transfer bill carries the payee's real name (user_name)")
+    remark = remark[:_TEXT_LIMIT]
+    body: dict[str, Any] = {"appid": config.app_id, "out_bill_no": check_out_bill_no(out_bill_no), "openid": openid,
+                            "user_name": encrypt_sensitive(config.platform_public_key_pem, user_name),
+                            "transfer_amount": amount_fen, "transfer_remark": remark, **scene.fields(remark)}
+    return body, {"Wechatpay-Serial": config.platform_key_id}
+
+
 class TransferClient(Protocol):
     """Pays a user's WeChat balance; every call is idempotent by ``out_bill_no``."""
 
     def create_bill(self, out_bill_no: str, openid: str, amount_fen: int, remark: str,
-                    user_name: str | None) -> TransferBill:
-        """Create the bill, or get the one this number already names. ``user_name`` in clear (the
-        client encrypts it); required by WeChat Pay from NAME_REQUIRED_FROM_FEN on."""
+                    user_name: str) -> TransferBill:
+        """Create the bill, or get the one this number already names. ``user_name``: the payee's
+        verified real name in clear (the client encrypts it), on every bill (``bill_request``)."""
 
     def query_bill(self, out_bill_no: str) -> TransferBill | None:
         """The bill, or None if WeChat Pay has none with this number."""
@@ -138,15 +157,8 @@ class RealTransferClient:
         self._call = PayApi(config, TransferRejected, clock=clock, budget=budget, http=http).call
 
     def create_bill(self, out_bill_no: str, openid: str, amount_fen: int, remark: str,
-                    user_name: str | None) -> TransferBill:
-        remark = remark[:_TEXT_LIMIT]
-        body: dict[str, Any] = {"appid": self.config.app_id, "out_bill_no": check_out_bill_no(out_bill_no),
-                                "openid": openid, "transfer_amount": amount_fen, "transfer_remark": remark,
-                                **self.scene.fields(remark)}
-        headers: dict[str, str] = {}
-        if user_name:
-            body["user_name"] = encrypt_sensitive(self.config.platform_public_key_pem, user_name)
-            headers["Wechatpay-Serial"] = self.config.platform_key_id
+                    user_name: str) -> TransferBill:
+        body, headers = bill_request(self.config, self.scene, out_bill_no, openid, amount_fen, remark, user_name)
         return self._bill(out_bill_no, self._call("POST", BILLS_PATH, body, headers))
 
     def query_bill(self, out_bill_no: str) -> TransferBill | None:

@@ -6,6 +6,13 @@ mall's data in simulator mode, so a ``make dev`` restart forgets no bill) and pl
 ``confirm`` moves a bill to its final state and returns the ``MCHTRANSFER.BILL.FINISHED``
 notification WeChat Pay would send, encrypted with the APIv3 key and signed with the platform
 key, so the production verifier checks it. Key material: ``pay_simulator.simulator_config``.
+
+A create request is built by the production code (``transfer.bill_request``: the payee's name
+RSA-OAEP encrypted under the platform public key) and received as WeChat would: the simulator
+decrypts ``user_name`` with the platform private key and, when the user confirms, compares it with
+the account's real name it knows (``know_real_name``); a different name fails the bill with
+``NAME_NOT_CORRECT`` (收款人姓名校验不通过), as WeChat does. An account whose name it was not told
+is taken to match.
 """
 from __future__ import annotations
 
@@ -16,18 +23,22 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from chalicelib.wechat.pay import PayConfig
-from chalicelib.wechat.pay_crypto import encrypt_resource, new_nonce, sign_headers
+from chalicelib.domain.invariants import present
+from chalicelib.wechat.pay_config import PayConfig
+from chalicelib.wechat.pay_crypto import decrypt_sensitive, encrypt_resource, new_nonce, sign_headers
 from chalicelib.wechat.pay_simulator import SHANGHAI, SimulatorCannotSign
 from chalicelib.wechat.simulator_state import MemoryState, Record, SimulatorState, time_of, time_text
 from chalicelib.wechat.transfer import (
+    NAME_NOT_CORRECT,
     NAME_REQUIRED_FROM_FEN,
     TRANSFER_EVENT,
     TransferBill,
     TransferRejected,
     TransferScene,
     TransferState,
+    bill_request,
     check_out_bill_no,
 )
 
@@ -48,7 +59,8 @@ class _Request:
     openid: str
     amount_fen: int
     remark: str
-    named: bool
+    named: bool  # the body carried user_name
+    user_name: str | None  # decrypted; None when not sent, or when the simulator holds no private key
 
 
 @dataclass
@@ -60,21 +72,21 @@ class _Entry:
     def record(self) -> Record:
         bill = self.bill
         return {"openid": self.request.openid, "amount_fen": self.request.amount_fen, "remark": self.request.remark,
-                "named": self.request.named, "created_at": time_text(self.created_at),
+                "named": self.request.named, "user_name": self.request.user_name,
+                "created_at": time_text(self.created_at),
                 "transfer_bill_no": bill.transfer_bill_no, "state": str(bill.state), "bill_amount_fen": bill.amount_fen,
                 "package_info": bill.package_info, "fail_reason": bill.fail_reason,
                 "updated_at": time_text(bill.updated_at)}
 
     @classmethod
     def of(cls, out_bill_no: str, record: Record) -> _Entry:
-        request = _Request(record["openid"], int(record["amount_fen"]), record["remark"], bool(record["named"]))
+        request = _Request(record["openid"], int(record["amount_fen"]), record["remark"], bool(record["named"]),
+                           record.get("user_name"))
         bill = TransferBill(out_bill_no=out_bill_no, transfer_bill_no=record["transfer_bill_no"],
                             state=TransferState(record["state"]), amount_fen=record["bill_amount_fen"],
                             package_info=record["package_info"], fail_reason=record["fail_reason"],
                             updated_at=time_of(record["updated_at"]))
-        created_at = time_of(record["created_at"])
-        assert created_at is not None
-        return cls(request, bill, created_at)
+        return cls(request, bill, present(time_of(record["created_at"]), "a kept bill's creation time"))
 
 
 class TransferSimulator:
@@ -91,7 +103,13 @@ class TransferSimulator:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._state = state if state is not None else MemoryState()
         self._bills: dict[str, _Entry] = {}  # the bills this instance handled, as last seen (tests read it)
+        self._real_names: dict[str, str] = {}  # openid → the account's real name, as WeChat knows it
         self._lock = threading.Lock()
+
+    def know_real_name(self, openid: str, real_name: str) -> None:
+        """The real name of the WeChat account ``openid`` (what WeChat compares ``user_name`` with)."""
+        with self._lock:
+            self._real_names[openid] = real_name
 
     def _find(self, out_bill_no: str) -> _Entry | None:
         """The bill as the state has it now (another instance, before a restart, may have changed it)."""
@@ -108,9 +126,15 @@ class TransferSimulator:
     # TransferClient
 
     def create_bill(self, out_bill_no: str, openid: str, amount_fen: int, remark: str,
-                    user_name: str | None) -> TransferBill:
-        check_out_bill_no(out_bill_no)
-        request = _Request(openid, amount_fen, remark[:32], bool(user_name))
+                    user_name: str) -> TransferBill:
+        body, headers = bill_request(self.config, self.scene, out_bill_no, openid, amount_fen, remark, user_name)
+        return self.receive_bill(body, headers)
+
+    def receive_bill(self, body: dict[str, Any], headers: dict[str, str]) -> TransferBill:
+        """A create request as WeChat Pay receives it (the body of ``bill_request``)."""
+        out_bill_no = check_out_bill_no(body["out_bill_no"])
+        request = _Request(body["openid"], body["transfer_amount"], body["transfer_remark"][:32], "user_name" in body,
+                           self._decrypted_name(body, headers))
         with self._lock:
             known = self._find(out_bill_no)
             if known is not None:
@@ -124,10 +148,24 @@ class TransferSimulator:
                                        wechat_code="NOT_ENOUGH", wechat_status=403)
             now = self._clock()
             bill = TransferBill(out_bill_no=out_bill_no, transfer_bill_no=_bill_number(now),
-                                state=TransferState.WAIT_USER_CONFIRM, amount_fen=amount_fen,
+                                state=TransferState.WAIT_USER_CONFIRM, amount_fen=request.amount_fen,
                                 package_info=_package_info(), updated_at=now)
             self._keep(out_bill_no, _Entry(request, bill, now))
             return _as_created(bill)
+
+    def _decrypted_name(self, body: dict[str, Any], headers: dict[str, str]) -> str | None:
+        """``user_name`` in clear: sealed under our platform key (named in ``Wechatpay-Serial``)."""
+        if "user_name" not in body:
+            return None
+        if headers.get("Wechatpay-Serial") != self.config.platform_key_id:
+            raise TransferRejected("Wechatpay-Serial 与加密公钥不一致", wechat_code="PARAM_ERROR", wechat_status=400)
+        if self._platform_private is None:  # a real WeChat Pay public key: only WeChat could read it
+            return None
+        try:
+            return decrypt_sensitive(self._platform_private, body["user_name"])
+        except ValueError as exc:
+            raise TransferRejected("请确认待处理的消息是否为加密后的密文", wechat_code="PARAM_ERROR",
+                                   wechat_status=400) from exc
 
     def query_bill(self, out_bill_no: str) -> TransferBill | None:
         with self._lock:
@@ -156,8 +194,10 @@ class TransferSimulator:
     def confirm(self, out_bill_no: str, outcome: str, now: datetime) -> tuple[dict[str, str], bytes]:
         """End the bill as ``outcome`` (success | fail | cancel) and return the signed notification.
 
-        A bill that ended the same way already gives the notification again (WeChat Pay repeats
-        them); one that ended otherwise raises ValueError, as does an unknown bill or outcome.
+        ``success`` on a bill whose ``user_name`` is not the account's real name (``know_real_name``)
+        ends it ``FAIL`` with ``NAME_NOT_CORRECT`` instead: WeChat checks the name when the money
+        moves. A bill that ended the same way already gives the notification again (WeChat Pay
+        repeats them); one that ended otherwise raises ValueError, as does an unknown bill or outcome.
         """
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome is one of {sorted(OUTCOMES)}")
@@ -167,6 +207,8 @@ class TransferSimulator:
             entry = self._find(out_bill_no)
             if entry is None:
                 raise ValueError(f"the simulator has no transfer bill {out_bill_no}")
+            if outcome == "success" and not self._name_matches(entry.request):
+                state, fail_reason = TransferState.FAIL, NAME_NOT_CORRECT
             if entry.bill.state in _OPEN:
                 entry.bill = replace(entry.bill, state=state, fail_reason=fail_reason, package_info=None, updated_at=now)
                 self._keep(out_bill_no, entry)
@@ -174,6 +216,12 @@ class TransferSimulator:
                 raise ValueError(f"transfer bill {out_bill_no} ended as {entry.bill.state} already")
             resource = self._resource(entry, now)
         return self._notification(signer, now, resource)
+
+    def _name_matches(self, request: _Request) -> bool:
+        """Whether the bill's name is the account's (called under the lock). A bill without a
+        name, or whose name could not be read, is not compared; nor is an account of unknown name."""
+        known = self._real_names.get(request.openid)
+        return known is None or request.user_name is None or request.user_name == known
 
     def _signer(self) -> str:
         if self._platform_private is None:

@@ -121,7 +121,7 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("address, field", BAD.values(), ids=BAD.keys())
+@pytest.mark.parametrize(("address", "field"), BAD.values(), ids=BAD.keys())
 def test_a_bad_address_is_422_with_the_field_and_changes_nothing(api, product_id, address, field):
     buyer, _ = api.login("buyer")
     status, answer = place(api, buyer, product_id, address)
@@ -156,7 +156,7 @@ def test_group_buy_opening_and_joining_take_either_form(api, product_id):
     assert api.call("GET", f"/v1/orders/{joined['order_id']}", token=late)[1]["address"] is None
 
 
-@pytest.mark.parametrize("address, field", [BAD["mixed: a short key in the WeChat object"], BAD["no detail at all"],
+@pytest.mark.parametrize(("address", "field"), [BAD["mixed: a short key in the WeChat object"], BAD["no detail at all"],
                                             BAD["short form with an unknown key"]])
 def test_group_buy_refuses_a_bad_address_and_changes_nothing(api, product_id, address, field):
     leader, _ = api.login("leader")

@@ -45,7 +45,7 @@ def test_a_second_shop_is_409_and_a_blocked_name_is_422_with_hits(api):
     assert api.call("GET", "/v1/me", token=other)[1]["invite_code"] is None
 
 
-@pytest.mark.parametrize("raw, status, code", [
+@pytest.mark.parametrize(("raw", "status", "code"), [
     ("{not json", 400, "MALFORMED_JSON"),
     ("[1, 2]", 422, "VALIDATION_FAILED"),
     ('"text"', 422, "VALIDATION_FAILED"),

@@ -57,11 +57,7 @@ def test_busy_is_judged_along_the_chain_of_causes():
     class Wrapped(Exception):
         pass
 
-    try:
-        try:
-            raise ReadTimeoutError(endpoint_url="x")
-        except ReadTimeoutError as inner:
-            raise Wrapped("store failed") from inner
-    except Wrapped as outer:
-        assert database_busy(outer)
+    outer = Wrapped("store failed")
+    outer.__cause__ = ReadTimeoutError(endpoint_url="x")  # raise Wrapped(...) from ReadTimeoutError(...)
+    assert database_busy(outer)
     assert not database_busy(ValueError("bad"))

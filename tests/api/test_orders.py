@@ -37,7 +37,7 @@ def shop(api, admin):
     return {"top": top, "level1": level1, "level1_token": level1_token, "buyer": buyer, "buyer_id": buyer_id}
 
 
-@pytest.mark.parametrize("category, cost, price, rate, commission, profit", [
+@pytest.mark.parametrize(("category", "cost", "price", "rate", "commission", "profit"), [
     ("beauty", 5_000, 15_000, 2_000, 3_000, 7_000),
     ("food", 2_000, 5_000, 1_600, 800, 2_200),
     ("appliance", 80_000, 150_000, 1_000, 15_000, 55_000),

@@ -13,7 +13,7 @@ def test_bind_answers_parent_and_grandparent(api):
         (200, {"parent_id": bob, "grandparent_id": alice})
 
 
-@pytest.mark.parametrize("case, status, code", [
+@pytest.mark.parametrize(("case", "status", "code"), [
     ("unknown", 404, "INVITE_CODE_NOT_FOUND"),
     ("self", 422, "SELF_REFERRAL"),
     ("already", 409, "ALREADY_BOUND"),
@@ -56,7 +56,7 @@ def test_team_view_matches_the_contract_and_paginates(api):
     assert len(rest["direct"]) == 1 and rest["next"] is None
 
 
-@pytest.mark.parametrize("query, code", [
+@pytest.mark.parametrize(("query", "code"), [
     ("limit=0", "VALIDATION_FAILED"), ("limit=101", "VALIDATION_FAILED"), ("limit=abc", "VALIDATION_FAILED"),
     ("next=%%%", "INVALID_CURSOR"), ("next=eyJhIjoxfQ", "INVALID_CURSOR"), ("other=1", "VALIDATION_FAILED"),
 ])

@@ -61,6 +61,37 @@ def test_real_name_verification_marks_the_profile_and_stores_no_number(api):
     assert other[0] == 409 and other[1]["error"]["code"] == "REAL_NAME_ALREADY_VERIFIED"
 
 
+def test_one_identity_one_account_a_number_verified_on_another_account_is_refused(api):
+    """DOMAIN.md §9: the same ID number on two accounts would spread withdrawals past the
+    per-account limits; the second account is refused and nothing of it changes."""
+    first, first_id = api.login("identity-first")
+    second, _ = api.login("identity-second")
+    assert api.call("POST", "/v1/me/real-name", {"name": "张三", "id_number": KNOWN}, first)[0] == 200
+    answer = api.call("POST", "/v1/me/real-name", {"name": "张三", "id_number": KNOWN.lower()}, second)
+    assert (answer[0], answer[1]["error"]["code"]) == (409, "ID_NUMBER_IN_USE")
+    assert api.call("GET", "/v1/me", token=second)[1]["real_name_verified"] is False
+    # bad input is refused as before, whoever holds the number
+    answer = api.call("POST", "/v1/me/real-name", {"name": "张", "id_number": KNOWN}, second)
+    assert (answer[0], answer[1]["error"]["code"]) == (422, "VALIDATION_FAILED")
+    # the owner verifies their own number again (a corrected name): fine, and still theirs
+    assert api.call("POST", "/v1/me/real-name", {"name": "张三丰", "id_number": KNOWN}, first)[0] == 200
+    from chalicelib.config import get_settings
+    from chalicelib.services.identity import id_number_hash
+    from chalicelib.store.users import UserStore
+
+    assert UserStore().id_number_owner(id_number_hash(KNOWN, get_settings().id_hash_key)) == first_id
+    answer = api.call("POST", "/v1/me/real-name", {"name": "张三", "id_number": KNOWN}, second)
+    assert answer[0] == 409
+    # the refused account may verify its own number
+    assert api.call("POST", "/v1/me/real-name", {"name": "李四", "id_number": with_check("31010119900307123")},
+                    second)[0] == 200
+    # both refusals at once (another number of its own, and the number another's): its own state first
+    answer = api.call("POST", "/v1/me/real-name", {"name": "张三", "id_number": KNOWN}, second)
+    assert (answer[0], answer[1]["error"]["code"]) == (409, "REAL_NAME_ALREADY_VERIFIED")
+    doc = api.call("GET", "/v1/openapi.json")[1]
+    assert "ID_NUMBER_IN_USE" in doc["paths"]["/v1/me/real-name"]["post"]["x-error-codes"]
+
+
 def test_invalid_id_numbers_and_names_are_refused_and_change_nothing(api):
     token, _ = api.login("refused")
     refusals = [

@@ -114,6 +114,31 @@ def test_every_refusal_through_the_api_changes_nothing(api, earner):
     assert wallet(api, earner) == after_three
 
 
+def test_the_refusal_order_through_the_api_one_adjacent_pair_at_a_time(api, earner):
+    """docs/wallet.md "Refusal order": auth, the body, the key, then the service's own order
+    (tests/service/test_withdrawals.py has each of its pairs); each answer is the earlier one."""
+    stranger, _ = api.login("no-real-name")
+    cases = [
+        (None, {"amount_fen": 0}, None, 401, "UNAUTHENTICATED"),  # auth before the body
+        (stranger, {"amount_fen": 0}, None, 422, "VALIDATION_FAILED"),  # the body before the key
+        (stranger, {"amount_fen": 99}, None, 400, "IDEMPOTENCY_KEY_REQUIRED"),  # the key before the real name
+        (stranger, {"amount_fen": 99}, "k", 403, "REAL_NAME_REQUIRED"),  # the real name before the minimum
+        (earner, {"amount_fen": 99}, "k", 422, "BELOW_MINIMUM"),
+        (earner, {"amount_fen": 999_999}, "k", 409, "INSUFFICIENT_BALANCE"),  # over the day's amount too
+    ]
+    for token, body, key, status, code in cases:
+        headers = {"Idempotency-Key": key} if key else {}
+        answer = api.call("POST", "/v1/me/withdrawals", body, token, headers=headers)
+        assert (answer[0], answer[1]["error"]["code"]) == (status, code), (body, key)
+    for key in ("d1", "d2", "d3"):  # the day's count (3) is used up; 2,700 fen left
+        assert withdraw(api, earner, {"amount_fen": 100}, key)[0] == 201
+    answer = withdraw(api, earner, {"amount_fen": 2_701}, "d4")
+    assert (answer[0], answer[1]["error"]["code"]) == (409, "INSUFFICIENT_BALANCE")  # the balance before the count
+    answer = withdraw(api, earner, {"amount_fen": 2_700}, "d4")
+    assert (answer[0], answer[1]["error"]["code"], answer[1]["error"]["limit"]) == (422, "DAILY_LIMIT_EXCEEDED",
+                                                                                    "daily_count")
+
+
 def test_review_queue_approve_and_reject_through_the_api(api, admin, earner, deps):
     rules = deps.settings.rules.model_copy(update={"withdrawals": WithdrawalRules(review_above_fen=500)})
     deps.settings = deps.settings.model_copy(update={"rules": rules})

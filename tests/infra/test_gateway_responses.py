@@ -41,7 +41,7 @@ def test_an_unknown_route_is_our_404_not_found() -> None:
     assert body["error"]["code"] == CHALICE_CODES["NotFoundError"] == "NOT_FOUND"  # what the app says for 404
 
 
-@pytest.mark.parametrize("response_type, status, code, message", [
+@pytest.mark.parametrize(("response_type", "status", "code", "message"), [
     ("THROTTLED", None, "THROTTLED", "Too Many Requests"),
     ("ACCESS_DENIED", None, "ACCESS_DENIED", 'User: anonymous is not authorized "quoted"'),
     ("INTEGRATION_TIMEOUT", None, "INTEGRATION_TIMEOUT", "Endpoint request timed out"),

@@ -14,8 +14,7 @@ from pynamodb.models import Model
 
 from chalicelib.config import Settings
 from chalicelib.secrets import CREDENTIAL_KEYS
-from chalicelib.store.base import all_models
-from chalicelib.store.tables import table_spec
+from chalicelib.store.tables import all_models, table_spec
 from infra.template import (
     fix_log_group_refs,
     lambda_policy,
@@ -92,6 +91,14 @@ def test_api_and_scheduled_functions_exist_and_name_the_tables(template: dict[st
         for model in all_models():
             var = model_env_var(model)
             assert env[var] in {t["Properties"]["TableName"] for t in tables.values()}
+
+
+def test_every_function_runs_on_python_3_13(template: dict[str, Any]) -> None:
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    runtimes = {name: f["Properties"].get("Runtime", template.get("Globals", {}).get("Function", {}).get("Runtime"))
+                for name, f in functions.items()}
+    assert functions
+    assert runtimes == dict.fromkeys(functions, "python3.13")
 
 
 def test_prod_runs_live_and_traced_naming_its_secret(template: dict[str, Any]) -> None:
@@ -225,7 +232,7 @@ def test_packaging_refuses_settings_the_functions_would_refuse_at_start_up() -> 
     check_settings(env)
     with pytest.raises(ValueError, match="tier_downgrade"):
         check_settings({**env, "FENXIAO_RULES": '{"tier_downgrade": "sometimes"}'})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="token_ttl_seconds"):
         check_settings({**env, "TOKEN_TTL_SECONDS": "soon"})
 
 
@@ -246,5 +253,5 @@ def test_packaging_refuses_a_stage_whose_environment_would_show_a_key() -> None:
     with pytest.raises(ValueError, match="would show WECHAT_APP_ID"):
         check_settings({**PROD_ENV, "WECHAT_APP_ID": "{{resolve:secretsmanager:fenxiao/prod:SecretString:WECHAT_APP_ID}}"})
     without_secret = {k: v for k, v in PROD_ENV.items() if k != "FENXIAO_SECRET_ID"}
-    with pytest.raises(ValueError):  # live, and no keys anywhere
+    with pytest.raises(ValueError, match="id_hash_key"):  # live, and no keys anywhere
         check_settings(without_secret)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.services.deps import Deps
+from chalicelib.bootstrap import Deps
 from chalicelib.store.tables import reset_connections
 from scripts.dynamodb_local import LocalDynamo
 from scripts.dynamodb_local import start as start_dynamodb_local

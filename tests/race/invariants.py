@@ -17,12 +17,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.clock import business_month
 from chalicelib.domain.orders import Order, OrderStatus, breakdown
 from chalicelib.domain.wallet import BUCKETS, balances_from
-from chalicelib.services.deps import Deps
 from chalicelib.store.ledger import LedgerItem, team_sales_key
-from chalicelib.store.orders import OrderItem, to_order
+from chalicelib.store.order_items import OrderItem
+from chalicelib.store.orders import to_order
 
 # What a commission's status says about the order it belongs to, and the entries it must have.
 COMMISSION_OF_ORDER = {

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.binding import BindingDuration
 from chalicelib.domain.identity import check_char
 from chalicelib.domain.orders import Order
 from chalicelib.domain.withdrawals import InsufficientBalance, Withdrawal
 from chalicelib.services import identity, orders, payments, referrals, settlement, shops, withdrawals
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from tests.race.concurrency import login, race
 from tests.race.test_checkout_races import buy, new_product

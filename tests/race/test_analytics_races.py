@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.orders import Line, Order, OrderStatus, Share
 from chalicelib.services import events, facts
-from chalicelib.services.deps import Deps
 from tests.race.concurrency import race
 
 pytestmark = pytest.mark.race

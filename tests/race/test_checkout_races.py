@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import Product
 from chalicelib.services import orders, payments, referrals, shops
-from chalicelib.services.deps import Deps
 from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.materials import MaterialStatus
 from chalicelib.services import auth, materials, moderation, shops
-from chalicelib.services.deps import Deps
 from tests.race.concurrency import race
 
 pytestmark = pytest.mark.race

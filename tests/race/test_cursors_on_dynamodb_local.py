@@ -18,7 +18,7 @@ def api(local_env: Any) -> Iterator[Api]:
     from chalice.test import Client
 
     import app
-    from chalicelib.services.deps import Deps, set_default_deps
+    from chalicelib.bootstrap import Deps, set_default_deps
     from chalicelib.store.tables import ensure_tables
 
     ensure_tables()

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.config import Rules
 from chalicelib.services import experiments
-from chalicelib.services.deps import Deps
 from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race

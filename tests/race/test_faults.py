@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 
 from bench.settlement import seed_frozen
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import groups, orders, payments, referrals, settlement, withdrawals
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
-from chalicelib.store.base import all_models
+from chalicelib.store.tables import all_models
 from tests.faults import Case, DynamoFaults, own_tables, restore, run_with_faults
 from tests.service.test_orders import ADDRESS, distributor, login
 from tests.service.test_withdrawals import verified
@@ -182,7 +182,7 @@ def test_a_fault_at_any_call_of_the_completing_payment_then_the_notification_aga
 
 
 def _group_ids() -> list[str]:
-    from chalicelib.store.orders import OrderItem
+    from chalicelib.store.order_items import OrderItem
 
     return [i.order_id.removeprefix("group#") for i in OrderItem.scan() if i.order_id.startswith("group#")]
 
@@ -281,7 +281,8 @@ def test_a_notification_arriving_at_any_point_of_its_checkout_pays_the_order_onc
 
 
 def orders_of_all(deps: Deps) -> list[Any]:
-    from chalicelib.store.orders import OrderItem, to_order
+    from chalicelib.store.order_items import OrderItem
+    from chalicelib.store.orders import to_order
 
     return [to_order(i) for i in OrderItem.scan() if i.status and not i.order_id.startswith(("idem#", "group#"))]
 

@@ -15,13 +15,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import auth, payments, referrals, shops
-from chalicelib.services.deps import Deps
 from tests.faults import own_tables
 from tests.race.invariants import Report, check_counters, check_ledgers, check_orders, check_stock, orders_of
 from tests.race.test_checkout_races import buy, new_product
@@ -43,10 +43,9 @@ def deps(own: None) -> Deps:
 
 
 BUYERS, UNITS, THREADS = 500, 50, 32
-T = TypeVar("T")
 
 
-def in_threads(calls: Iterable[Callable[[], T]], threads: int = THREADS) -> list[T]:
+def in_threads[T](calls: Iterable[Callable[[], T]], threads: int = THREADS) -> list[T]:
     """Run the calls on ``threads`` workers, all released at the same moment."""
     start = threading.Event()
     calls = list(calls)
@@ -61,7 +60,7 @@ def in_threads(calls: Iterable[Callable[[], T]], threads: int = THREADS) -> list
         return [f.result() for f in futures]
 
 
-def until_not_busy(call: Callable[[], T], tries: Counter[str]) -> T | str:
+def until_not_busy[T](call: Callable[[], T], tries: Counter[str]) -> T | str:
     """A client's loop: a TRY_AGAIN (503) is retried with the same request; any other refusal is
     the outcome (its code)."""
     for _ in range(50):

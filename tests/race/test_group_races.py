@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.services import groups, payments
-from chalicelib.services.deps import Deps
 from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race

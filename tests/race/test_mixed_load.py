@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bench import mixed_load
-from chalicelib.services.deps import Deps
+from chalicelib.bootstrap import Deps
 from tests.faults import own_tables
 
 pytestmark = pytest.mark.race

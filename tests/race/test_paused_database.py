@@ -40,7 +40,7 @@ def api(own_db: LocalDynamo) -> Iterator[Api]:
     from chalice.test import Client
 
     import app
-    from chalicelib.services.deps import Deps, set_default_deps
+    from chalicelib.bootstrap import Deps, set_default_deps
 
     with own_tables(own_db.endpoint):
         set_default_deps(Deps())

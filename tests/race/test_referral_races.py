@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.services import auth, referrals, shops
-from chalicelib.services.deps import Deps
 from tests.race.concurrency import race
 
 pytestmark = pytest.mark.race

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bench.settlement import seed_frozen
+from chalicelib.bootstrap import Deps
 from chalicelib.services import orders, payments, referrals, settlement, shops
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem
 from tests.race.concurrency import login, race

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.race
 
 
 def test_an_existing_table_missing_an_index_gets_it_and_a_second_run_changes_nothing(local_env: Any):
-    from chalicelib.store.orders import OrderItem
+    from chalicelib.store.order_items import OrderItem
     from chalicelib.store.tables import add_missing_indexes, ensure_tables, table_spec
 
     ensure_tables()

@@ -6,11 +6,11 @@ from collections import Counter
 
 import pytest
 
+from bench.settlement import seed_available
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.identity import check_char
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
 from chalicelib.services import identity, settlement, withdrawals
-from chalicelib.services.deps import Deps
-from chalicelib.store.rewards import RewardStore
 from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race
@@ -26,7 +26,7 @@ def id_number() -> str:
 def earner(deps: Deps, fen: int) -> str:
     user_id = login(deps, "wd")
     identity.verify_real_name(user_id, "李四", id_number(), deps)
-    assert RewardStore().pay_team_bonus(user_id, "2026-10", fen, deps.clock())
+    seed_available(user_id, "2026-10", fen, deps.clock())
     return user_id
 
 
@@ -44,6 +44,20 @@ def test_five_racing_withdrawals_of_20_yuan_from_30_yuan_exactly_one_succeeds(de
     wallet = assert_consistent(deps, user)
     assert (wallet["available"], wallet["withdrawing"]) == (1_000, 2_000)
     assert len(withdrawals.mine(user, 10, None, deps)[0]) == 1
+
+
+def test_racing_withdrawals_over_both_the_balance_and_the_days_count_are_refused_for_the_balance(deps):
+    """Two of the day's three withdrawals made, 2,800 fen left: five of 2,000 at once. One wins;
+    each loser, refused by its read or by the transaction (then over the balance and the count
+    at once), answers INSUFFICIENT_BALANCE: the balance is the first reason (docs/wallet.md)."""
+    user = earner(deps, 3_000)
+    for key in ("a", "b"):
+        withdrawals.request_withdrawal(user, 100, key, deps)
+    results = race([lambda k=k: withdrawals.request_withdrawal(user, 2_000, f"race-{k}", deps) for k in range(5)])
+    assert len([r for r in results if isinstance(r, Withdrawal)]) == 1
+    assert Counter(r for r in results if not isinstance(r, Withdrawal)) == {"INSUFFICIENT_BALANCE": 4}
+    wallet = assert_consistent(deps, user)
+    assert (wallet["available"], wallet["withdrawing"]) == (800, 2_200)
 
 
 def test_one_key_sent_five_times_at_once_is_one_withdrawal(deps):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from chalicelib.services.deps import Deps
+from chalicelib.bootstrap import Deps
 from chalicelib.store.analytics import (
     DAY_COUNTERS,
     AnalyticsItem,

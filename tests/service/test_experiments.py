@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.config import Rules
 from chalicelib.domain.experiments import ExperimentNotFound
 from chalicelib.services import experiments
-from chalicelib.services.deps import Deps
 from chalicelib.store.analytics import AnalyticsItem
 from tests.service.test_orders import login, paid_order, product  # noqa: F401 - the product fixture
 

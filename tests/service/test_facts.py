@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import Product
 from chalicelib.services import facts, orders, payments, referrals
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.analytics import AnalyticsItem, fact_key
 from tests.service.test_orders import distributor, login, paid_order

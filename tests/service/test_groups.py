@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import auth, groups, orders, payments, referrals, shops
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 
 

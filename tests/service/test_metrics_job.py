@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.clock import SHANGHAI
 from chalicelib.domain.metric_catalog import DAY_METRICS, PRODUCT_METRICS
 from chalicelib.services import events, facts, metrics
-from chalicelib.services.deps import Deps
 from chalicelib.store.analytics import AnalyticsItem
 
 DAY = date(2026, 11, 10)

@@ -13,11 +13,11 @@ tests/api/test_visitors_api.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps, set_default_deps
 from chalicelib.config import OrderRules
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.catalog import Product
@@ -25,7 +25,6 @@ from chalicelib.domain.clock import SHANGHAI
 from chalicelib.domain.metric_catalog import DAY_METRICS, PRODUCT_METRICS
 from chalicelib.jobs import run_job
 from chalicelib.services import auth, events, facts, orders, payments, referrals, shops
-from chalicelib.services.deps import Deps, set_default_deps
 from chalicelib.services.sessions import Caller
 from chalicelib.services.settlement import settle_commissions
 from tests.conftest import MutableClock
@@ -82,14 +81,14 @@ class Mall:
 
 
 @pytest.fixture
-def mall(deps: Deps, clock: MutableClock) -> Iterator[Mall]:
+def mall(deps: Deps, clock: MutableClock) -> Mall:
     rules = deps.settings.rules.model_copy(update={"orders": OrderRules(settlement_hold_days=1)})
     scenario = Deps(settings=deps.settings.model_copy(update={"rules": rules}), clock=clock)
     set_default_deps(scenario)
     for product in (Product("P1", "面膜", "beauty", 5_000, 15_000, 20, 2_000, 500),
                     Product("P2", "养生茶", "food", 2_000, 5_000, 10, 1_600, 500)):
         scenario.products.put_if_absent(product, clock())
-    yield Mall(scenario, clock)
+    return Mall(scenario, clock)
 
 
 def day0(m: Mall) -> dict[str, str]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.errors import (
     AlreadyDecided,
     ContentBlocked,
@@ -18,7 +19,6 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.materials import MaterialStatus, ReviewKind, ReviewStatus
 from chalicelib.domain.moderation import Verdict
 from chalicelib.services import auth, materials, moderation, shops
-from chalicelib.services.deps import Deps
 
 
 def login(deps: Deps, name: str | None = None) -> str:

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.config import CommissionRules, Rules
 from chalicelib.domain.catalog import Product
 from chalicelib.services import auth, orders, payments, referrals, shops
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem, commission_key
 

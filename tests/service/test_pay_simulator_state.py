@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps, set_default_deps
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.services import orders, payments
-from chalicelib.services.deps import Deps, set_default_deps
 from chalicelib.services.sessions import Caller
 from chalicelib.wechat.pay import PayRejected
 from chalicelib.wechat.pay_simulator import PaySimulator, simulator_config

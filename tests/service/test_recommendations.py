@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.config import Rules
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.catalog import Product
 from chalicelib.services import recommendations
-from chalicelib.services.deps import Deps
 from chalicelib.services.recommendations import ProductNotFound
 from chalicelib.store.analytics import Tally, Write, basket_item
 from chalicelib.store.recommendations import HOT, category_list_key, product_list_key

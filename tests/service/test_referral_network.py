@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.config import BindingRules, Rules
 from chalicelib.domain.binding import BindingDuration, PromoterPolicy
 from chalicelib.domain.errors import (
@@ -19,7 +20,6 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.tiers import Tier
 from chalicelib.services import auth, referrals, shops
-from chalicelib.services.deps import Deps
 from chalicelib.services.tiers import evaluate_tiers
 
 
@@ -215,3 +215,14 @@ def test_invitation_milestones_are_recorded_once_however_often_the_job_runs(deps
     runs = [evaluate_tiers(clock(), deps).milestones_recorded for _ in range(3)]
     assert runs == [1, 0, 0]
     assert [m["reward"] for m in deps.users.milestones(alice)] == ["gift_pack"]
+
+
+def test_the_shop_store_names_which_item_refused_by_its_key_not_its_position(deps: Deps) -> None:
+    """PynamoDB sends the invite code's put before the profile's update: a refusal is told apart
+    by the item's key ("already" is the profile's condition, "code_taken" the code's)."""
+    alice, code = distributor(deps, "alice")
+    bob = user(deps, "bob")
+    now = deps.clock()
+    assert deps.users.open_shop(alice, "again", "FRESH0001", now) == "already"
+    assert deps.users.open_shop(bob, "bob's shop", code, now) == "code_taken"
+    assert deps.users.get(bob).invite_code is None

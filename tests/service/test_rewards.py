@@ -1,20 +1,21 @@
 """Rewards on moto: the partners' monthly team bonus and the invitation ladder's cash, exactly once."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.tiers import Tier
 from chalicelib.services import orders, referrals, rewards, settlement, shops
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.services.tiers import evaluate_tiers
 from chalicelib.store.ledger import LedgerItem
 from tests.service.test_orders import distributor, login, paid_order
 
 DECEMBER_1ST = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 00:30 in Shanghai
+DECEMBER_4TH = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)  # 00:00 in Shanghai: the hold (3 days) after November
 
 
 @pytest.fixture
@@ -42,21 +43,108 @@ def team(deps: Deps, product_id: str) -> tuple[str, str]:
     return partner, mid
 
 
-def test_a_partner_is_paid_3_percent_of_last_months_team_sales_once(deps, product):
+def bonus_item(user_id: str, month: str = "2026-11") -> LedgerItem:
+    return LedgerItem.get(user_id, f"teambonus#{month}", consistent_read=True)
+
+
+def test_a_partner_accrues_3_percent_of_last_months_team_sales_into_pending_once(deps, product):
     partner, mid = team(deps, product)
     assert LedgerItem.get(partner, "teamsales#2026-11").amount_fen == 10_000  # 3 × 5,000 paid − 5,000 refunded
     assert LedgerItem.get(mid, "teamsales#2026-11").amount_fen == 5_000
-    before = deps.ledger.wallet(partner)["available"]
+    before = deps.ledger.wallet(partner)
     first = rewards.team_bonus(DECEMBER_1ST, deps)
     assert (first["month"], first["partners"], first["paid"], first["paid_fen"]) == ("2026-11", 1, 1, 300)
-    assert deps.ledger.wallet(partner)["available"] == before + 300
-    assert deps.ledger.wallet(mid)["available"] == 0  # not a partner: no bonus
+    after = deps.ledger.wallet(partner)
+    assert (after["pending"], after["available"]) == (before["pending"] + 300, before["available"])  # not withdrawable
+    assert [e for e in deps.ledger.entries(mid) if e["kind"] == "team_bonus"] == []  # not a partner: no bonus
     again = rewards.team_bonus(DECEMBER_1ST.replace(day=30, hour=17), deps)
     assert again["paid"] == 0 and again.get("skipped")
-    assert deps.ledger.wallet(partner)["available"] == before + 300
+    assert deps.ledger.wallet(partner) == after
     [entry] = [e for e in deps.ledger.entries(partner) if e["kind"] == "team_bonus"]
     assert entry == {"sk": "entry#teambonus#2026-11#0#team_bonus", "kind": "team_bonus", "amount_fen": 300,
                      "order_id": None}
+    bonus = bonus_item(partner)
+    assert (bonus.status, bonus.amount_fen, bonus.rate_bp, bonus.settle_day) == ("pending", 300, 300, "2026-12-04")
+    assert settlement.wallet_differences(partner, deps) == {}
+
+
+def test_the_bonus_becomes_available_at_the_hold_after_the_month_closes_exactly_once(deps, product):
+    partner, _ = team(deps, product)
+    rewards.team_bonus(DECEMBER_1ST, deps)
+    before = deps.ledger.wallet(partner)
+    assert settlement.settle_commissions(DECEMBER_4TH - timedelta(minutes=1), deps)["settled"] == 0
+    assert settlement.settle_commissions(DECEMBER_4TH + timedelta(minutes=10), deps)["settled"] == 1
+    assert settlement.settle_commissions(DECEMBER_4TH + timedelta(days=1), deps)["settled"] == 0
+    after = deps.ledger.wallet(partner)
+    assert (after["pending"], after["available"]) == (before["pending"] - 300, before["available"] + 300)
+    bonus = bonus_item(partner)
+    assert (bonus.status, bonus.settle_day) == ("available", None)
+    settled = [e for e in deps.ledger.entries(partner) if e["kind"] == "settlement"]
+    assert [(e["sk"], e["amount_fen"]) for e in settled] == [("entry#teambonus#2026-11#0#settlement", 300)]
+    assert settlement.wallet_differences(partner, deps) == {}
+
+
+def test_a_refund_before_the_bonus_is_available_reverses_the_orders_share_from_pending(deps, clock, product):
+    partner, _ = team(deps, product)
+    kept = [o for o in deps.orders.by_buyer(login(deps, "direct"), 10, None)[0] if o.status.value == "paid"]
+    rewards.team_bonus(DECEMBER_1ST, deps)
+    before = deps.ledger.wallet(partner)
+    clock.at = DECEMBER_1ST + timedelta(days=1)
+    orders.refund(kept[0].order_id, Caller(kept[0].buyer_id, "user"), "不想要了", deps)
+    after = deps.ledger.wallet(partner)
+    commission = 5_000 * 3_000 // 10_000  # the partner's level-1 commission of that order, reversed too
+    assert after["pending"] == before["pending"] - 150 - commission  # 3% of the refunded 5,000
+    assert LedgerItem.get(partner, "teamsales#2026-11").amount_fen == 5_000
+    assert bonus_item(partner).amount_fen == 150
+    [reversal] = [e for e in deps.ledger.entries(partner) if e["kind"] == "team_bonus_reversal"]
+    assert (reversal["amount_fen"], reversal["order_id"]) == (150, kept[0].order_id)
+    settlement.settle_commissions(DECEMBER_4TH + timedelta(minutes=10), deps)
+    assert deps.ledger.wallet(partner)["available"] == before["available"] + 150
+    assert settlement.wallet_differences(partner, deps) == {}
+
+
+def test_a_refund_after_the_bonus_is_available_claws_the_orders_share_back(deps, clock, product):
+    partner, _ = team(deps, product)
+    kept = [o for o in deps.orders.by_buyer(login(deps, "indirect"), 10, None)[0] if o.status.value == "paid"]
+    rewards.team_bonus(DECEMBER_1ST, deps)
+    settlement.settle_commissions(DECEMBER_4TH + timedelta(minutes=10), deps)
+    before = deps.ledger.wallet(partner)
+    clock.at = DECEMBER_4TH + timedelta(days=2)
+    orders.refund(kept[0].order_id, Caller(kept[0].buyer_id, "user"), "不想要了", deps)  # partner is its level 2
+    after = deps.ledger.wallet(partner)
+    assert after["available"] == before["available"] - 150
+    [clawback] = [e for e in deps.ledger.entries(partner) if e["kind"] == "team_bonus_clawback"]
+    assert clawback["amount_fen"] == 150
+    assert (bonus_item(partner).status, bonus_item(partner).amount_fen) == ("available", 150)
+    assert settlement.wallet_differences(partner, deps) == {}
+
+
+def test_a_partner_downgraded_at_month_end_is_paid_for_the_month_they_were_a_partner_in(deps, product):
+    partner, _ = team(deps, product)
+    evaluate_tiers(DECEMBER_1ST - timedelta(minutes=25), deps)  # 00:05 on the 1st: before the bonus job
+    assert deps.users.get(partner).tier is not Tier.PARTNER  # November's figures do not keep the tier
+    run = rewards.team_bonus(DECEMBER_1ST, deps)
+    assert (run["partners"], run["paid"], run["paid_fen"]) == (1, 1, 300)
+    assert bonus_item(partner).amount_fen == 300
+    assert settlement.wallet_differences(partner, deps) == {}
+
+
+def test_a_distributor_partner_only_by_a_later_months_decision_is_not_paid_for_the_month(deps, product):
+    partner, _ = team(deps, product)
+    assert deps.users.set_tier(partner, Tier.REGULAR, "2026-11", expected=Tier.PARTNER)  # regular in November
+    assert deps.users.set_tier(partner, Tier.PARTNER, "2026-12", expected=Tier.REGULAR)  # partner from December
+    assert rewards.team_bonus(DECEMBER_1ST, deps)["partners"] == 0
+
+
+def test_a_refund_in_a_month_paid_before_bonuses_had_their_own_item_goes_through_and_takes_nothing_back(
+        deps, clock, product):
+    partner, _ = team(deps, product)
+    kept = [o for o in deps.orders.by_buyer(login(deps, "direct"), 10, None)[0] if o.status.value == "paid"]
+    sales = LedgerItem.get(partner, "teamsales#2026-11")
+    sales.update(actions=[LedgerItem.paid_at.set(DECEMBER_1ST), LedgerItem.bonus_fen.set(300)])  # the old way
+    clock.at = DECEMBER_1ST + timedelta(days=1)
+    assert orders.refund(kept[0].order_id, Caller(kept[0].buyer_id, "user"), "不想要了", deps).status.value == "refunded"
+    assert [e for e in deps.ledger.entries(partner) if e["kind"].startswith("team_bonus")] == []
     assert settlement.wallet_differences(partner, deps) == {}
 
 
@@ -64,10 +152,24 @@ def test_an_interrupted_run_is_finished_without_paying_twice(deps, product):
     partner, _ = team(deps, product)
     from chalicelib.store.rewards import RewardStore
 
-    assert RewardStore().pay_team_bonus(partner, "2026-11", 300, DECEMBER_1ST)  # the run died after this
+    available_at = DECEMBER_4TH
+    RewardStore().accrue_team_bonus(partner, "2026-11", 10_000, 300, 300, available_at, DECEMBER_1ST)  # then died
+    before = deps.ledger.wallet(partner)
     run = rewards.team_bonus(DECEMBER_1ST, deps)
     assert (run["paid"], run["already_paid"]) == (0, 1)
-    assert deps.ledger.wallet(partner)["available"] == 300
+    assert deps.ledger.wallet(partner) == before
+
+
+def test_an_accrual_on_sales_a_refund_changed_meanwhile_is_refused_and_changes_nothing(deps, product):
+    partner, _ = team(deps, product)
+    from chalicelib.store.base import TransactionFailed
+    from chalicelib.store.rewards import RewardStore
+
+    before = deps.ledger.wallet(partner)
+    with pytest.raises(TransactionFailed):  # read 15,000 before the refund of 5,000 committed
+        RewardStore().accrue_team_bonus(partner, "2026-11", 15_000, 450, 300, DECEMBER_4TH, DECEMBER_1ST)
+    assert deps.ledger.wallet(partner) == before
+    assert [e for e in deps.ledger.entries(partner) if e["kind"] == "team_bonus"] == []
 
 
 def test_the_fifty_invitee_milestone_credits_its_cash_once_and_the_gift_pack_no_money(deps, clock):

@@ -13,10 +13,10 @@ import pytest
 from aws_lambda_powertools.utilities.parameters import base as powertools_cache
 from moto import mock_aws
 
+from chalicelib import bootstrap as deps_module
 from chalicelib import secrets
-from chalicelib.config import Mode, _settings_with, get_settings
+from chalicelib.config import Mode, get_settings, settings_with
 from chalicelib.secrets import MAX_AGE_SECONDS, SecretError, check_secret
-from chalicelib.services import deps as deps_module
 
 SECRET_ID = "fenxiao/test"
 LIVE = {
@@ -32,7 +32,7 @@ LIVE = {
 
 def _fresh() -> None:
     secrets.reset()
-    _settings_with.cache_clear()
+    settings_with.cache_clear()
     deps_module.set_default_deps(None)
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.settlement import seed_frozen
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import Product
 from chalicelib.services import orders, referrals, settlement
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import DueCommission, LedgerItem, items_for
 from tests.service.test_orders import distributor, login, paid_order
@@ -143,7 +143,7 @@ def test_reconciliation_reads_only_wallets_touched_yesterday_or_today(deps, prod
     assert settlement.reconcile_wallets(clock() + timedelta(days=2), deps)["wallets"] == 0
 
 
-@pytest.mark.parametrize("movements, expected", [
+@pytest.mark.parametrize(("movements", "expected"), [
     ([("->pending", 5), ("pending>frozen", 5), ("frozen>available", 5)], {"available": 5}),
     ([("->pending", 5), ("pending>-", 5)], {}),
     ([("available>-", 3)], {"available": -3}),

@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from chalicelib.bootstrap import Deps, set_default_deps
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.metrics import conversion_bp
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.services import auth, events, orders, payments, visits
-from chalicelib.services.deps import Deps, set_default_deps
 from tests.conftest import START, MutableClock
 from tests.service.test_orders import ADDRESS
 

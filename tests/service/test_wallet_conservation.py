@@ -1,25 +1,29 @@
 """The conservation test (issue 5): random sequences of orders, completions, refunds,
-settlements, withdrawals and transfer outcomes never break "each wallet = the sum of its ledger
-entries", and no balance goes below zero except ``available`` by a clawback.
+settlements, month ends with their team bonuses, withdrawals and transfer outcomes never break
+"each wallet = the sum of its ledger entries", and no balance goes below zero except
+``available`` by a clawback; each team bonus is what accrued less what refunds took back.
 
 A hypothesis state machine on moto, through the services as the HTTP layer calls them.
 """
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from chalicelib.bootstrap import Deps, set_default_deps
 from chalicelib.config import WithdrawalRules
 from chalicelib.domain.catalog import Product
+from chalicelib.domain.clock import business_month
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.orders import OrderStatus
+from chalicelib.domain.payouts import month_close
 from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
-from chalicelib.services import auth, identity, orders, payments, referrals, settlement, shops, withdrawals
-from chalicelib.services.deps import Deps, set_default_deps
+from chalicelib.services import auth, identity, orders, payments, referrals, rewards, settlement, shops, withdrawals
 from chalicelib.services.sessions import Caller
 from tests.conftest import START, MutableClock
 from tests.service.test_orders import ADDRESS
@@ -106,6 +110,18 @@ class WalletMachine(RuleBasedStateMachine):
         self.clock.advance(days=days)
         settlement.settle_commissions(self.clock(), self.deps)
 
+    @rule()
+    def a_month_ends_and_the_team_bonus_runs(self) -> None:
+        """Both are partners of the month (level 1 and level 2 each earn the bonus); the month
+        closes and its bonuses accrue into pending, for settlement and later refunds to move."""
+        from chalicelib.store.rewards import RewardStore
+
+        month = business_month(self.clock())
+        for user in (self.top, self.mid):
+            RewardStore().record_partner(user, month, self.clock())
+        self.clock.at = month_close(month) + timedelta(minutes=30)
+        rewards.team_bonus(self.clock(), self.deps)
+
     # the distributors' money ------------------------------------------------------------------
 
     @rule(who=st.sampled_from(["top", "mid"]), amount=st.integers(50, 6_000), key=st.sampled_from("abcdef"))
@@ -157,6 +173,19 @@ class WalletMachine(RuleBasedStateMachine):
             assert all(wallet[bucket] >= 0 for bucket in NON_NEGATIVE), wallet
             clawed_back = sum(fen for movement, fen in entries if movement == "available>-")
             assert wallet["available"] >= -clawed_back, (wallet, clawed_back)
+
+    @invariant()
+    def each_team_bonus_is_what_accrued_less_what_refunds_took_back(self) -> None:
+        if not hasattr(self, "top"):
+            return
+        from chalicelib.store.ledger import LedgerItem
+
+        for user in (self.top, self.mid):
+            kinds = {"team_bonus": 1, "team_bonus_reversal": -1, "team_bonus_clawback": -1}
+            moved = sum(kinds.get(str(e["kind"]), 0) * int(str(e["amount_fen"]))
+                        for e in self.deps.ledger.entries(user))
+            left = sum(int(i.amount_fen or 0) for i in LedgerItem.query(user, LedgerItem.sk.startswith("teambonus#")))
+            assert left == moved and left >= 0, (left, moved)
 
 
 WalletMachine.TestCase.settings = settings(max_examples=10, stateful_step_count=20, deadline=None,

@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError, Unavailable
 from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import WithdrawalStatus
 from chalicelib.services import groups, orders, payments, referrals, withdrawals
-from chalicelib.services.deps import Deps
 from chalicelib.services.sessions import Caller
 from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.pay import PayConfig, RealPayClient

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from bench.settlement import seed_available
+from chalicelib.bootstrap import Deps
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.identity import check_char
 from chalicelib.domain.orders import IdempotencyKeyReused
@@ -21,10 +23,9 @@ from chalicelib.domain.withdrawals import (
     WithdrawalStatus,
 )
 from chalicelib.services import identity, settlement, withdrawals
-from chalicelib.services.deps import Deps
-from chalicelib.store.rewards import RewardStore
 from chalicelib.wechat.transfer import TransferRejected
 from chalicelib.wechat.transfer_results import TransferBill, TransferState
+from chalicelib.wechat.transfer_simulator import TransferSimulator
 from tests.service.test_orders import login
 
 
@@ -40,7 +41,7 @@ class ScriptedTransfers:
     creates: list[tuple[str, int, str | None]] = field(default_factory=list)
 
     def create_bill(self, out_bill_no: str, openid: str, amount_fen: int, remark: str,
-                    user_name: str | None) -> TransferBill:
+                    user_name: str) -> TransferBill:
         self.creates.append((out_bill_no, amount_fen, user_name))
         if self.down:
             raise Unavailable("WeChat Pay is unreachable; retry")
@@ -84,7 +85,7 @@ _credits = iter(range(1, 10_000))
 def credit(deps: Deps, user_id: str, fen: int) -> None:
     """Money in ``available`` with the entry that explains it (a team bonus of a fresh month)."""
     month = next(_credits)
-    assert RewardStore().pay_team_bonus(user_id, f"{2000 + month // 12}-{month % 12 + 1:02d}", fen, deps.clock())
+    seed_available(user_id, f"{2000 + month // 12}-{month % 12 + 1:02d}", fen, deps.clock())
 
 
 def verified(deps: Deps, name: str, fen: int = 0, n: int = 1) -> str:
@@ -107,14 +108,14 @@ def test_a_small_withdrawal_leaves_available_at_once_and_is_paid_when_the_user_c
     assert w.status is WithdrawalStatus.WAIT_USER_CONFIRM and w.package_info == f"pkg-{w.out_bill_no}"
     assert consistent(deps, user) == {"pending": 0, "frozen": 0, "available": 1_000, "withdrawing": 2_000,
                                       "withdrawn": 0}
-    assert transfers.creates == [(w.withdrawal_id, 2_000, None)]  # no name below 2,000 yuan
+    assert transfers.creates == [(w.withdrawal_id, 2_000, "张三")]  # the verified name on every bill
     paid = withdrawals.apply_bill(w, transfers.end(w.out_bill_no, TransferState.SUCCESS), deps)
     assert paid.status is WithdrawalStatus.PAID
     again = withdrawals.apply_bill(deps.withdrawals.get(w.withdrawal_id), transfers.bills[w.out_bill_no], deps)
     assert again.status is WithdrawalStatus.PAID
     assert consistent(deps, user)["withdrawn"] == 2_000 and deps.ledger.wallet(user)["withdrawing"] == 0
     kinds = sorted(e["kind"] for e in deps.ledger.entries(user))
-    assert kinds == ["team_bonus", "withdrawal", "withdrawal_paid"]
+    assert kinds == ["settlement", "team_bonus", "withdrawal", "withdrawal_paid"]
     assert deps.withdrawals.open("in_flight", 10, None)[0] == []
 
 
@@ -149,14 +150,89 @@ def test_refusals_change_nothing(deps, transfers):
         withdrawals.request_withdrawal(user, 99, "k", deps)
     with pytest.raises(InsufficientBalance):
         withdrawals.request_withdrawal(user, 3_001, "k", deps)
-    with pytest.raises(DailyLimitExceeded):
-        withdrawals.request_withdrawal(user, 500_001, "k", deps)  # over the day's amount by itself
+    with pytest.raises(InsufficientBalance):  # over the day's amount too: the balance is the first reason
+        withdrawals.request_withdrawal(user, 500_001, "k", deps)
     unchanged(deps, user, before)
     assert transfers.creates == []
 
 
+# The refusal order (docs/wallet.md "Refusal order"), one adjacent pair at a time: a request that
+# two refusals would meet gets the earlier one. (Auth, the body and the key: tests/api.)
+
+def test_a_replayed_key_answers_its_withdrawal_before_any_refusal(deps, transfers):
+    from chalicelib.store.users import PROFILE, UserItem
+
+    user = verified(deps, "ann", 3_000)
+    first = withdrawals.request_withdrawal(user, 3_000, "k", deps)  # available is 0 now
+    UserItem(user, PROFILE).update(actions=[UserItem.real_name_verified.set(False)])  # (cannot happen: a test's doing)
+    assert withdrawals.request_withdrawal(user, 3_000, "k", deps).withdrawal_id == first.withdrawal_id
+    with pytest.raises(IdempotencyKeyReused):
+        withdrawals.request_withdrawal(user, 50, "k", deps)  # below the minimum too
+
+
+def test_no_real_name_comes_before_the_minimum(deps, transfers):
+    stranger = login(deps, "stranger")
+    with pytest.raises(RealNameRequired):
+        withdrawals.request_withdrawal(stranger, 99, "k", deps)  # below the minimum, and nothing available
+
+
+def test_the_minimum_comes_before_the_balance(deps, transfers):
+    user = verified(deps, "bea")  # nothing available
+    with pytest.raises(BelowMinimum):
+        withdrawals.request_withdrawal(user, 99, "k", deps)
+
+
+def test_the_balance_comes_before_the_daily_amount(deps, transfers):
+    user = verified(deps, "cid", 3_000)
+    with pytest.raises(InsufficientBalance) as refused:
+        withdrawals.request_withdrawal(user, 999_999, "k", deps)  # the issue's case: it answered DAILY_LIMIT_EXCEEDED
+    assert refused.value.details == {"available_fen": 3_000}
+
+
+def test_the_balance_comes_before_the_daily_count(deps, transfers):
+    user = verified(deps, "dot", 3_000)
+    for key in ("a", "b", "c"):  # the day's count (3) is used up; 2,700 left
+        withdrawals.request_withdrawal(user, 100, key, deps)
+    with pytest.raises(InsufficientBalance):
+        withdrawals.request_withdrawal(user, 2_701, "d", deps)
+    with pytest.raises(DailyLimitExceeded):
+        withdrawals.request_withdrawal(user, 2_700, "d", deps)
+
+
+def test_the_daily_count_comes_before_the_daily_amount(deps, transfers):
+    user = verified(deps, "eli", 600_000)
+    for key in ("a", "b", "c"):
+        withdrawals.request_withdrawal(user, 100, key, deps)
+    with pytest.raises(DailyLimitExceeded) as refused:
+        withdrawals.request_withdrawal(user, 499_901, "d", deps)  # the 4th, and over 500,000 fen today
+    assert refused.value.details["limit"] == "daily_count"
+    user = verified(deps, "fin", 600_000, n=2)
+    withdrawals.request_withdrawal(user, 100, "a", deps)
+    with pytest.raises(DailyLimitExceeded) as refused:
+        withdrawals.request_withdrawal(user, 499_901, "b", deps)
+    assert refused.value.details["limit"] == "daily_amount"
+
+
+def test_the_transaction_refuses_in_the_same_order_as_the_reading(deps, transfers, monkeypatch):
+    """A request decided on a stale read (another request committed in between) is refused by the
+    transaction itself: over both the balance and the day's limits, the balance is the reason."""
+    from chalicelib.store.withdrawals import RequestReads
+
+    user = verified(deps, "gil", 3_000)
+    for key in ("a", "b", "c"):
+        withdrawals.request_withdrawal(user, 100, key, deps)
+    before = consistent(deps, user)
+    monkeypatch.setattr(deps.withdrawals, "reads", lambda *_: RequestReads(None, 1_000_000, 0, 0))
+    with pytest.raises(InsufficientBalance) as refused:
+        withdrawals.request_withdrawal(user, 2_701, "d", deps)  # over the balance and the count
+    assert refused.value.details == {}  # the transaction does not know the balance
+    with pytest.raises(DailyLimitExceeded):
+        withdrawals.request_withdrawal(user, 2_700, "d", deps)  # over the count only
+    assert consistent(deps, user) == before
+
+
 def test_the_daily_count_and_amount_limits_count_every_request_of_the_shanghai_day(deps, transfers, clock):
-    user = verified(deps, "dan", 600_000)
+    user = verified(deps, "dan", 1_000_000)
     for key in ("a", "b", "c"):
         withdrawals.request_withdrawal(user, 100, key, deps)
     with pytest.raises(DailyLimitExceeded):
@@ -215,7 +291,7 @@ def test_above_the_threshold_a_withdrawal_waits_for_review_then_is_paid_on_appro
     assert [q.withdrawal_id for q in queue] == [w.withdrawal_id]
     approved = withdrawals.approve(w.withdrawal_id, "admin", deps)
     assert approved.status is WithdrawalStatus.WAIT_USER_CONFIRM and approved.decided_by == "admin"
-    assert transfers.creates == [(w.withdrawal_id, 250_000, "张三")]  # the name from 2,000 yuan on
+    assert transfers.creates == [(w.withdrawal_id, 250_000, "张三")]  # the name, as on every bill
     with pytest.raises(NotUnderReview):
         withdrawals.approve(w.withdrawal_id, "admin", deps)
     with pytest.raises(NotUnderReview):
@@ -290,7 +366,7 @@ def test_a_refusal_for_a_bill_that_exists_after_all_does_not_return_the_money(de
     transfers.down = True
     w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
     transfers.down = False
-    transfers.create_bill(w.out_bill_no, "openid", 2_000, "remark", None)  # it arrived; its answer did not
+    transfers.create_bill(w.out_bill_no, "openid", 2_000, "remark", "张三")  # it arrived; its answer did not
     transfers.refuse = "INVALID_REQUEST"  # "单号已存在但信息不一致"
     after = withdrawals.submit(w, deps)  # the request's own retry, or an approval's
     assert after.status is WithdrawalStatus.WAIT_USER_CONFIRM
@@ -298,3 +374,64 @@ def test_a_refusal_for_a_bill_that_exists_after_all_does_not_return_the_money(de
     transfers.bills.clear()  # WeChat has no such bill: now the refusal returns the money
     assert withdrawals.submit(deps.withdrawals.get(w.withdrawal_id), deps).status is WithdrawalStatus.RETURNED
     assert consistent(deps, user)["available"] == 5_000
+
+
+# The verified name on every bill, checked by WeChat (the simulator, as in make dev) -------------
+
+def simulator(deps: Deps) -> TransferSimulator:
+    sim = deps.transfers
+    assert isinstance(sim, TransferSimulator)
+    return sim
+
+
+def withdrawal_returns(deps: Deps, user: str) -> list[dict]:
+    return [e for e in deps.ledger.entries(user) if e["kind"] == "withdrawal_return"]
+
+
+def test_a_name_that_is_not_the_accounts_real_name_fails_the_bill_and_the_money_comes_back_once(deps, clock):
+    """DOMAIN.md §9: the ID number verified is someone else's (张三), the WeChat account is 李四's.
+    The bill carries the verified name, WeChat compares it when the user confirms and fails the
+    bill (NAME_NOT_CORRECT); the notification, its replays and the polling job return it once."""
+    sim = simulator(deps)
+    user = verified(deps, "mallory", 3_000)
+    account = deps.users.get(user)
+    assert account is not None
+    sim.know_real_name(account.openid, "李四")
+    w = withdrawals.request_withdrawal(user, 2_000, "k", deps)  # below 2,000 yuan: named all the same
+    assert w.status is WithdrawalStatus.WAIT_USER_CONFIRM
+    headers, body = sim.confirm(w.out_bill_no, "success", clock())  # the user confirms; WeChat compares
+    back = withdrawals.handle_transfer_notification(headers, body, deps)
+    assert back is not None and (back.status, back.reason) == (WithdrawalStatus.RETURNED, "NAME_NOT_CORRECT")
+    for _ in range(2):  # WeChat repeats its notification; the polling job runs too
+        again = withdrawals.handle_transfer_notification(headers, body, deps)
+        assert again is not None and again.status is WithdrawalStatus.RETURNED
+        withdrawals.poll_transfers(clock(), deps)
+    wallet = consistent(deps, user)
+    assert (wallet["available"], wallet["withdrawing"], wallet["withdrawn"]) == (3_000, 0, 0)
+    assert len(withdrawal_returns(deps, user)) == 1
+
+
+def test_the_accounts_own_name_is_paid(deps, clock):
+    sim = simulator(deps)
+    user = verified(deps, "zhang", 3_000)
+    account = deps.users.get(user)
+    assert account is not None
+    sim.know_real_name(account.openid, "张三")
+    w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
+    paid = withdrawals.handle_transfer_notification(*sim.confirm(w.out_bill_no, "success", clock()), deps)
+    assert paid is not None and paid.status is WithdrawalStatus.PAID
+    assert consistent(deps, user)["withdrawn"] == 2_000 and withdrawal_returns(deps, user) == []
+
+
+def test_a_payee_without_a_stored_name_is_never_paid_and_the_money_comes_back(deps, transfers):
+    from chalicelib.store.users import PROFILE, UserItem
+
+    user = verified(deps, "nameless", 3_000)
+    transfers.down = True  # the request leaves it in flight
+    w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
+    transfers.down = False
+    UserItem(user, PROFILE).update(actions=[UserItem.real_name.remove()])  # (cannot happen: a test's doing)
+    after = withdrawals.submit(w, deps)
+    assert (after.status, after.reason) == (WithdrawalStatus.RETURNED, "REAL_NAME_MISSING")
+    assert transfers.creates == [(w.withdrawal_id, 2_000, "张三")]  # the request's attempt only: none unnamed
+    assert consistent(deps, user)["available"] == 3_000

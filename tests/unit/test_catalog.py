@@ -14,7 +14,7 @@ def test_a_share_is_floored_to_the_fen(amount, rate, share):
 
 @pytest.mark.parametrize(("amount", "rate"), [(-1, 1_000), (1_000, -1)])
 def test_a_share_of_a_negative_amount_or_rate_is_refused(amount, rate):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="never negative"):
         share_of(amount, rate)
 
 

@@ -97,7 +97,7 @@ def test_the_p_value_is_undefined_without_data_or_without_variance(counts):
 
 
 def test_conversions_above_exposures_are_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="conversions are between 0 and the exposures"):
         z_test_p_value(11, 10, 1, 10)
 
 

@@ -42,7 +42,7 @@ def test_a_month_without_any_day_leaves_no_last_month():
 
 
 def test_a_window_advances_only_from_the_day_before_and_survives_json():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the window of 2026-11-02 is needed"):
         advance(empty(date(2026, 11, 1)), date(2026, 11, 3), counts())
     window = fold(empty(date(2026, 11, 1)), {date(2026, 11, 2): counts(visitors=5, dist_month_first=1)},
                   date(2026, 11, 4))

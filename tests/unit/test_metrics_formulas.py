@@ -58,7 +58,7 @@ def test_new_user_conversion_counts_only_users_registered_inside_the_7_day_windo
     payments[2][5] = 1  # day D-4: registered on D-9, outside the window: not counted
     payments[6][0] = 2  # day D: two registered that day
     assert f.new_user_conversion_bp(new, payments) == 2_000  # 4 / 20
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the window is 7 days"):
         f.new_user_conversion_bp(new[:6], payments)
 
 

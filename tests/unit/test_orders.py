@@ -41,7 +41,7 @@ def test_allowed_transitions_pass_and_every_other_is_refused():
                 check_transition(terminal, target)
 
 
-@pytest.mark.parametrize("wanted, error", [
+@pytest.mark.parametrize(("wanted", "error"), [
     ([], InvalidOrder), ([("p1", 0)], InvalidOrder), ([("p1", 100)], InvalidOrder),
     ([("p1", 1), ("p1", 1)], InvalidOrder), ([("zz", 1)], ProductNotFound), ([("p1", 11)], OutOfStock),
 ])

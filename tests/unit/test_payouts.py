@@ -6,13 +6,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.binding import Member, Upline
 from chalicelib.domain.catalog import BP, Product, share_of
 from chalicelib.domain.orders import CommissionExceedsMargin, Line, check_margin, commission_shares, payout_upline
-from chalicelib.domain.payouts import earns_team_bonus, team_bonus_fen, team_sharers
+from chalicelib.domain.payouts import (
+    earns_team_bonus,
+    month_close,
+    partner_months,
+    team_bonus_available_at,
+    team_bonus_fen,
+    team_bonus_refund_fen,
+    team_sharers,
+)
 from chalicelib.domain.tiers import Tier
 
 NOW = datetime(2026, 11, 15, 4, tzinfo=UTC)
@@ -97,4 +106,59 @@ def test_a_product_the_margin_rule_accepts_never_pays_out_more_than_its_margin(
         return
     line = Line("p", "x", 1, price, cost, level1_bp, level2_bp)
     shares = commission_shares([line], Upline("u1", "u2"), uplift)
-    assert sum(s.amount_fen for s in shares) + team_bonus_fen(price, team_bp) <= price - cost
+    both_partners_bonuses = 2 * team_bonus_fen(price, team_bp)  # level 1 and level 2 each earn it
+    assert sum(s.amount_fen for s in shares) + both_partners_bonuses <= price - cost
+
+
+def test_a_margin_that_covers_only_one_team_bonus_is_refused() -> None:
+    # 100 yuan, 40 yuan of margin: partner level 1 35 + level 2 2 + one 3% bonus = 40 fits, two do not
+    product = Product("p", "x", "beauty", 6_000, 10_000, 1, 2_500, 200)
+    with pytest.raises(CommissionExceedsMargin) as refused:
+        check_margin(product, 1_000, 300)
+    assert refused.value.details["largest_payout_fen"] == 4_300
+
+
+# The team bonus as money like a commission ---------------------------------------------------
+
+def test_a_months_team_bonus_becomes_available_the_hold_after_the_month_closes() -> None:
+    assert team_bonus_available_at("2026-11", 3) == datetime(2026, 12, 3, 16, tzinfo=UTC)  # Dec 4th, 00:00 Shanghai
+    assert team_bonus_available_at("2026-12", 3) == datetime(2027, 1, 3, 16, tzinfo=UTC)
+    assert team_bonus_available_at("2026-11", 0) == month_close("2026-11") == datetime(2026, 11, 30, 16, tzinfo=UTC)
+
+
+@given(st.lists(st.integers(0, 10**7), min_size=1, max_size=30), st.data(), st.integers(0, 2_000))
+def test_refunds_after_the_accrual_never_take_back_more_than_the_bonus(orders: list[int], data: st.DataObject,
+                                                                        bp: int) -> None:
+    """Each refunded order gives back its own share, floored like the accrual; whatever subset of
+    the month's orders is refunded, the shares add up to at most the bonus, so the bonus never
+    goes below zero and the cap never bites."""
+    bonus = team_bonus_fen(sum(orders), bp)
+    refunded = data.draw(st.lists(st.sampled_from(range(len(orders))), unique=True))
+    left = bonus
+    for i in refunded:
+        back = team_bonus_refund_fen(orders[i], bp, left)
+        assert back == share_of(orders[i], bp)
+        left -= back
+    assert left >= 0
+    kept = sum(v for i, v in enumerate(orders) if i not in refunded)
+    assert left >= team_bonus_fen(kept, bp)  # the platform keeps at most the rounding of each refund
+
+
+@given(fen, rates, st.integers(-10, 10**9))
+def test_a_refund_takes_back_the_orders_floored_share_but_never_more_than_is_left(order: int, bp: int,
+                                                                                 left: int) -> None:
+    back = team_bonus_refund_fen(order, bp, left)
+    assert back == min(share_of(order, bp), max(left, 0))
+    assert Fraction(back) <= Fraction(order * bp, BP)
+
+
+def test_the_months_held_as_partner_are_recorded_by_the_tier_held_not_the_tier_after() -> None:
+    # downgraded at the first evaluation of December: November (the tier held) is recorded
+    assert partner_months(Tier.PARTNER, "2026-11", Tier.SENIOR, "2026-12") == ["2026-11"]
+    # kept: both months
+    assert partner_months(Tier.PARTNER, "2026-11", Tier.PARTNER, "2026-12") == ["2026-11", "2026-12"]
+    # upgraded during the month: this month
+    assert partner_months(Tier.SENIOR, "2026-12", Tier.PARTNER, "2026-12") == ["2026-12"]
+    # never a partner: nothing
+    assert partner_months(Tier.SENIOR, "2026-11", Tier.REGULAR, "2026-12") == []
+    assert partner_months(Tier.REGULAR, None, Tier.REGULAR, "2026-12") == []

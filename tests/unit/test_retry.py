@@ -32,6 +32,20 @@ def test_a_step_that_loses_races_runs_again_until_it_commits() -> None:
     assert len(calls) == 4 and pauses == [0, 1, 2]
 
 
+def test_no_attempt_starts_once_the_time_budget_is_spent() -> None:
+    """A commit that times out after 4 s each time (TransactionFailed without reasons) is tried
+    twice within a 6-s budget, not eight times (32 s, past API Gateway's 29 s)."""
+    now = [0.0]
+
+    def slow_step() -> str:
+        now[0] += 4.0
+        raise TransactionFailed(["Unknown"])
+
+    with pytest.raises(Unavailable):
+        run_until_committed(slow_step, attempts=8, pause=lambda _: None, budget_seconds=6.0, clock=lambda: now[0])
+    assert now[0] == 8.0
+
+
 def test_a_step_that_loses_every_race_ends_in_try_again_without_a_last_pause() -> None:
     pauses: list[int] = []
     step, calls = losing(99)

@@ -41,13 +41,13 @@ def test_the_invitation_ladder_reaches_each_milestone_at_its_count(invitees, rea
     (0, "gift_pack", 0), (10, "car", 0), (10, "cash", 0), (10, "cash", -1), (10, "gift_pack", 100)],
     ids=["no-invitees", "unknown-reward", "cash-without-amount", "negative-cash", "gift-pack-with-cash"])
 def test_an_invalid_milestone_is_refused(invitees, reward, cash_fen):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"invalid milestone|a cash milestone has a positive amount"):
         Milestone(invitees, reward, cash_fen)
 
 
 @pytest.mark.parametrize("milestones", [(CASH, GIFT), (GIFT, Milestone(10, "cash", 1))], ids=["decreasing", "duplicate"])
 def test_a_ladder_out_of_order_or_with_a_repeated_count_is_refused(milestones):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="increasing order of invitees"):
         InvitationLadder(milestones)
 
 
@@ -94,7 +94,7 @@ def test_iso_writes_utc_with_z_and_parse_iso_reads_it_back():
 
 
 def test_parse_iso_refuses_a_time_without_a_zone():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a time needs a zone"):
         parse_iso("2026-03-01T12:00:05")
 
 

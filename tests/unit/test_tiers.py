@@ -79,5 +79,5 @@ def test_the_never_policy_keeps_a_tier_once_reached():
     ((SENIOR, PARTNER), "sometimes"),
 ], ids=["regular-named", "duplicate-tier", "decreasing-uplift", "unknown-downgrade-policy"])
 def test_an_inconsistent_rule_set_is_refused(rules, downgrade):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"tier rules name|higher tier cannot earn a smaller uplift|downgrade is"):
         TierRules(rules, downgrade=downgrade)

@@ -36,7 +36,7 @@ def pay(base: str) -> None:
 
 def transfer(base: str) -> None:
     config = replace(simulator_config("wx-app")[0], api_base=base)
-    RealTransferClient(config, TransferScene(), budget=BUDGET).create_bill("w0001", "o-a", 100, "commission", None)
+    RealTransferClient(config, TransferScene(), budget=BUDGET).create_bill("w0001", "o-a", 100, "commission", "张三")
 
 
 def security(base: str) -> None:

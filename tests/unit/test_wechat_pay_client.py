@@ -253,5 +253,5 @@ def test_a_signed_answer_without_a_prepay_id_is_unavailable(pay, answer):
 
 
 def test_a_naive_expiry_time_is_a_programming_error(pay):
-    with pytest.raises(ValueError):
-        pay.client().prepay("T100001", "d", 100, "o-a", datetime(2026, 11, 10, 12, 30))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        pay.client().prepay("T100001", "d", 100, "o-a", datetime(2026, 11, 10, 12, 30))  # noqa: DTZ001 -- naive on purpose

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from chalicelib.bootstrap import transfer_client
 from chalicelib.config import settings_from_env
 from chalicelib.domain.errors import Unavailable
-from chalicelib.services.transfers import transfer_client
 from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.pay import InvalidSignature, PayConfig
 from chalicelib.wechat.pay_crypto import (
@@ -165,78 +165,84 @@ def wechat(keys) -> Iterator[FakeTransfers]:
 
 
 def test_a_bill_is_created_with_a_signed_request_declaring_the_scene_and_waits_for_the_user(wechat):
-    bill = wechat.client().create_bill("w0001", "o-alice", 5_000, "佣金提现", None)
+    bill = wechat.client().create_bill("w0001", "o-alice", 5_000, "佣金提现", "张三")
     [request] = wechat.requests
     assert (request["method"], request["path"], request["signed"], request["content_type"]) == (
         "POST", BILLS, True, "application/json")
-    assert request["body"] == {
+    assert {k: v for k, v in request["body"].items() if k != "user_name"} == {
         "appid": "wx-test-app", "out_bill_no": "w0001", "openid": "o-alice", "transfer_amount": 5_000,
         "transfer_remark": "佣金提现", "transfer_scene_id": "1005", "user_recv_perception": "劳务报酬",
         "transfer_scene_report_infos": [{"info_type": "岗位类型", "info_content": "推广员"},
                                         {"info_type": "报酬说明", "info_content": "佣金提现"}],
         "notify_url": "https://shop.example.com/v1/wechat/transfer/notify"}
-    assert request["serial"] is None  # nothing encrypted, no key to name
+    assert wechat.names["w0001"] == "张三"  # below 2,000 yuan too (next test)
     assert (bill.out_bill_no, bill.state, bill.package_info, bill.amount_fen) == (
         "w0001", TransferState.WAIT_USER_CONFIRM, "PKG0", None)
     assert bill.transfer_bill_no == wechat.bills["w0001"]["transfer_bill_no"]
     assert bill.updated_at == datetime(2026, 11, 10, 4, 0, tzinfo=UTC)  # create_time, Beijing → UTC
 
 
-def test_the_real_name_travels_encrypted_with_the_wechat_pay_public_key_named_in_wechatpay_serial(wechat, keys):
+@pytest.mark.parametrize("amount_fen", [100, 199_999, 200_000, 250_000])
+def test_every_bill_body_carries_the_real_name_encrypted_with_the_wechat_pay_public_key(wechat, keys, amount_fen):
+    """DOMAIN.md §9: not only from 2,000 yuan (WeChat's own minimum), so that WeChat compares the
+    verified name with the account's real name on every transfer."""
     client = wechat.client()
-    client.create_bill("w0002", "o-bob", 250_000, "佣金提现", "张三")
+    client.create_bill("w0002", "o-bob", amount_fen, "佣金提现", "张三")
     [request] = wechat.requests
     assert request["serial"] == keys[0].platform_key_id
     assert "张三".encode() not in request["raw"] and request["body"]["user_name"] != "张三"
+    assert decrypt_sensitive(keys[1], request["body"]["user_name"]) == "张三"  # RSA-OAEP for the platform key
     assert wechat.names["w0002"] == "张三"  # WeChat Pay, holding the private key, reads it
-    client.create_bill("w0003", "o-bob", 100, "佣金提现", "张三")
+    client.create_bill("w0003", "o-bob", amount_fen, "佣金提现", "张三")
     assert wechat.requests[1]["body"]["user_name"] != request["body"]["user_name"]  # OAEP: fresh each time
 
 
-def test_two_thousand_yuan_without_a_real_name_is_refused_by_wechat_with_its_code(wechat):
-    with pytest.raises(TransferRejected) as refused:
-        wechat.client().create_bill("w0004", "o-bob", 200_000, "佣金提现", None)
-    assert refused.value.details == {"wechat_code": "PARAM_ERROR", "wechat_status": 400}
-    assert refused.value.code == "TRANSFER_REJECTED" and wechat.bills == {}
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_bill_without_the_real_name_is_a_programming_error_and_nothing_is_sent(wechat, blank):
+    with pytest.raises(ValueError, match="user_name"):
+        wechat.client().create_bill("w0004", "o-bob", 100, "佣金提现", blank)
+    assert wechat.requests == [] and wechat.bills == {}
 
 
 def test_creating_again_with_the_same_number_returns_the_same_bill_and_never_a_second_one(wechat):
     client = wechat.client()
-    first = client.create_bill("w0005", "o-alice", 5_000, "佣金提现", None)
-    again = client.create_bill("w0005", "o-alice", 5_000, "佣金提现", None)
+    first = client.create_bill("w0005", "o-alice", 5_000, "佣金提现", "张三")
+    again = client.create_bill("w0005", "o-alice", 5_000, "佣金提现", "张三")
     assert again == first and list(wechat.bills) == ["w0005"]
-    assert wechat.requests[0]["body"] == wechat.requests[1]["body"]
+    bodies = [{k: v for k, v in r["body"].items() if k != "user_name"} for r in wechat.requests]
+    assert bodies[0] == bodies[1]  # the same parameters; the name sealed afresh (OAEP), the same once read
+    assert {decrypt_sensitive(wechat.platform_private, r["body"]["user_name"]) for r in wechat.requests} == {"张三"}
 
 
 def test_an_answer_lost_on_the_way_back_is_unavailable_and_the_retry_finds_the_bill_already_made(wechat):
     client = wechat.client(budget=HttpBudget(0.3, 0.3))
     wechat.stall_after_handling = 1
     with pytest.raises(Unavailable):
-        client.create_bill("w0006", "o-alice", 5_000, "佣金提现", None)
+        client.create_bill("w0006", "o-alice", 5_000, "佣金提现", "张三")
     assert len(wechat.requests) == 1 and list(wechat.bills) == ["w0006"]  # WeChat made it; we did not hear
-    bill = client.create_bill("w0006", "o-alice", 5_000, "佣金提现", None)
+    bill = client.create_bill("w0006", "o-alice", 5_000, "佣金提现", "张三")
     assert bill.transfer_bill_no == wechat.bills["w0006"]["transfer_bill_no"] and len(wechat.bills) == 1
 
 
 def test_the_same_number_with_other_parameters_is_refused_not_paid_twice(wechat):
     client = wechat.client()
-    client.create_bill("w0007", "o-alice", 5_000, "佣金提现", None)
+    client.create_bill("w0007", "o-alice", 5_000, "佣金提现", "张三")
     with pytest.raises(TransferRejected) as refused:
-        client.create_bill("w0007", "o-alice", 6_000, "佣金提现", None)
+        client.create_bill("w0007", "o-alice", 6_000, "佣金提现", "张三")
     assert refused.value.details["wechat_code"] == "INVALID_REQUEST" and len(wechat.bills) == 1
 
 
 def test_a_merchant_balance_too_low_is_refused_with_not_enough_and_the_same_number_pays_after_a_top_up(wechat):
     client, wechat.balance_too_low = wechat.client(), True
     with pytest.raises(TransferRejected) as refused:
-        client.create_bill("w0008", "o-alice", 5_000, "佣金提现", None)
+        client.create_bill("w0008", "o-alice", 5_000, "佣金提现", "张三")
     assert refused.value.details == {"wechat_code": "NOT_ENOUGH", "wechat_status": 403}
     wechat.balance_too_low = False
-    assert client.create_bill("w0008", "o-alice", 5_000, "佣金提现", None).state is TransferState.WAIT_USER_CONFIRM
+    assert client.create_bill("w0008", "o-alice", 5_000, "佣金提现", "张三").state is TransferState.WAIT_USER_CONFIRM
 
 
 def test_a_remark_longer_than_wechat_allows_is_cut_to_32_characters(wechat):
-    wechat.client().create_bill("w0009", "o-alice", 100, "提" * 40, None)
+    wechat.client().create_bill("w0009", "o-alice", 100, "提" * 40, "张三")
     body = wechat.requests[0]["body"]
     assert body["transfer_remark"] == "提" * 32 and body["transfer_scene_report_infos"][1]["info_content"] == "提" * 32
 
@@ -244,15 +250,15 @@ def test_a_remark_longer_than_wechat_allows_is_cut_to_32_characters(wechat):
 @pytest.mark.parametrize("number", ["w-0001", "w_0001", "", "w" * 33, "提现1"])
 def test_a_bill_number_wechat_would_refuse_is_a_programming_error_and_nothing_is_sent(wechat, number):
     with pytest.raises(ValueError, match="letters and digits"):
-        wechat.client().create_bill(number, "o-alice", 100, "r", None)
-    with pytest.raises(ValueError):
+        wechat.client().create_bill(number, "o-alice", 100, "r", "张三")
+    with pytest.raises(ValueError, match="out_bill_no must be 1-32 letters and digits"):
         wechat.client().query_bill(number)
     assert wechat.requests == []
 
 
 def test_the_cash_marketing_scene_reports_its_own_fields_and_no_notify_url_means_polling(wechat):
     scene = TransferScene(scene_id="1000", report_title="新会员有礼")
-    wechat.client(scene).create_bill("w0010", "o-alice", 100, "注册奖励", None)
+    wechat.client(scene).create_bill("w0010", "o-alice", 100, "注册奖励", "张三")
     body = wechat.requests[0]["body"]
     assert (body["transfer_scene_id"], body["user_recv_perception"], "notify_url" in body) == ("1000", "现金奖励", False)
     assert body["transfer_scene_report_infos"] == [{"info_type": "活动名称", "info_content": "新会员有礼"},
@@ -264,7 +270,7 @@ def test_the_cash_marketing_scene_reports_its_own_fields_and_no_notify_url_means
 
 def test_query_reads_the_bill_by_our_number_with_wechats_amount_and_last_change(wechat):
     client = wechat.client()
-    client.create_bill("w0011", "o-alice", 5_000, "佣金提现", None)
+    client.create_bill("w0011", "o-alice", 5_000, "佣金提现", "张三")
     bill = client.query_bill("w0011")
     assert wechat.requests[1]["path"] == f"{BILLS}/out-bill-no/w0011" and wechat.requests[1]["signed"]
     assert wechat.requests[1]["body"] is None
@@ -285,7 +291,7 @@ def test_query_refused_otherwise_is_a_refusal_not_none(wechat):
 
 def test_cancel_posts_an_empty_signed_body_and_returns_the_canceling_bill(wechat):
     client = wechat.client()
-    client.create_bill("w0013", "o-alice", 5_000, "佣金提现", None)
+    client.create_bill("w0013", "o-alice", 5_000, "佣金提现", "张三")
     bill = client.cancel_bill("w0013")
     request = wechat.requests[1]
     assert (request["method"], request["path"], request["raw"], request["signed"]) == (
@@ -308,7 +314,7 @@ def test_cancelling_an_unknown_bill_is_refused_with_wechats_code(wechat):
 def test_a_busy_or_broken_wechat_pay_is_unavailable_for_a_retry_with_the_same_number(wechat, status, raw):
     wechat.then(status, raw=raw)
     with pytest.raises(Unavailable):
-        wechat.client().create_bill("w0014", "o-alice", 100, "r", None)
+        wechat.client().create_bill("w0014", "o-alice", 100, "r", "张三")
 
 
 def test_an_unreachable_wechat_pay_is_unavailable(keys):
@@ -343,7 +349,7 @@ def test_a_client_with_the_wrong_merchant_key_is_refused_by_wechat(wechat, keys)
     wrong = PayConfig(**{**keys[0].__dict__, "merchant_private_key_pem": generate_rsa_key(),
                          "api_base": wechat.base})
     with pytest.raises(TransferRejected) as refused:
-        RealTransferClient(wrong, SCENE).create_bill("w0018", "o-alice", 100, "r", None)
+        RealTransferClient(wrong, SCENE).create_bill("w0018", "o-alice", 100, "r", "张三")
     assert refused.value.details["wechat_code"] == "SIGN_ERROR" and not wechat.requests[0]["signed"]
 
 
@@ -378,6 +384,6 @@ def test_live_mode_transfers_through_the_real_client_with_the_pay_keys(keys):
 def test_a_transfer_scene_we_cannot_report_refuses_to_start(env):
     with pytest.raises(ValidationError):
         settings_from_env(env)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"transfer scene '1009' is not supported|report title is 1-32 characters"):
         TransferScene(scene_id=env.get("WECHAT_TRANSFER_SCENE_ID", "1005"),
                       report_title=env.get("WECHAT_TRANSFER_REPORT_TITLE", "推广员"))

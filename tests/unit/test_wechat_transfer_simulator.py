@@ -17,7 +17,13 @@ from chalicelib.wechat.pay_crypto import (
     sign_headers,
 )
 from chalicelib.wechat.pay_simulator import PaySimulator, SimulatorCannotSign, simulator_config
-from chalicelib.wechat.transfer import InvalidSignature, TransferRejected, TransferState, verify_transfer_notification
+from chalicelib.wechat.transfer import (
+    InvalidSignature,
+    TransferRejected,
+    TransferState,
+    bill_request,
+    verify_transfer_notification,
+)
 from chalicelib.wechat.transfer_results import TransferBill
 from chalicelib.wechat.transfer_simulator import TransferSimulator
 
@@ -40,7 +46,7 @@ def stranger() -> str:
 
 
 def created(sim: TransferSimulator, number: str = "w0001", amount_fen: int = 5_000) -> TransferBill:
-    return sim.create_bill(number, "o-alice", amount_fen, "佣金提现", None)
+    return sim.create_bill(number, "o-alice", amount_fen, "佣金提现", "张三")
 
 
 # The states
@@ -68,26 +74,48 @@ def test_a_new_bill_waits_for_the_user_with_a_package_for_wx_request_merchant_tr
 def test_the_same_number_twice_is_the_same_bill_and_with_other_parameters_is_refused(sim):
     first = created(sim)
     assert created(sim) == first
-    for other in ({"amount_fen": 5_001}, {"openid": "o-bob"}, {"user_name": "张三"}):
+    for other in ({"amount_fen": 5_001}, {"openid": "o-bob"}, {"user_name": "李四"}):
         args = {"out_bill_no": "w0001", "openid": "o-alice", "amount_fen": 5_000, "remark": "佣金提现",
-                "user_name": None, **other}
+                "user_name": "张三", **other}
         with pytest.raises(TransferRejected) as refused:
             sim.create_bill(**args)  # type: ignore[arg-type]
         assert refused.value.details == {"wechat_code": "INVALID_REQUEST", "wechat_status": 400}
 
 
-def test_two_thousand_yuan_or_more_needs_the_real_name_like_wechat(sim):
-    assert created(sim, "w0002", 199_999).state is TransferState.WAIT_USER_CONFIRM
+def test_every_bill_carries_the_name_and_from_two_thousand_yuan_wechat_requires_it(sim, keys):
+    assert created(sim, "w0002", 100).state is TransferState.WAIT_USER_CONFIRM
+    assert created(sim, "w0003", 200_000).state is TransferState.WAIT_USER_CONFIRM
+    for blank in ("", "  "):  # never a bill without the name: nothing is created
+        with pytest.raises(ValueError, match="user_name"):
+            sim.create_bill("w0004", "o-alice", 100, "佣金提现", blank)
+    assert sim.query_bill("w0004") is None
+    # WeChat's own rule, for a request without user_name (our client never sends one)
+    body, headers = bill_request(keys[0], sim.scene, "w0005", "o-alice", 200_000, "佣金提现", "张三")
+    del body["user_name"]
     with pytest.raises(TransferRejected) as refused:
-        created(sim, "w0003", 200_000)
-    assert refused.value.details["wechat_code"] == "PARAM_ERROR" and sim.query_bill("w0003") is None
-    assert sim.create_bill("w0003", "o-alice", 200_000, "佣金提现", "张三").state is TransferState.WAIT_USER_CONFIRM
+        sim.receive_bill(body, headers)
+    assert refused.value.details["wechat_code"] == "PARAM_ERROR" and sim.query_bill("w0005") is None
+
+
+def test_the_simulator_reads_the_name_only_as_sealed_for_its_platform_key(sim, keys, stranger):
+    config = keys[0]
+    body, headers = bill_request(config, sim.scene, "w0006", "o-alice", 100, "佣金提现", "张三")
+    assert "张三" not in json.dumps(body, ensure_ascii=False) and headers == {"Wechatpay-Serial": config.platform_key_id}
+    for bad_body, bad_headers in (
+            (body, {"Wechatpay-Serial": "PUB_KEY_ID_OTHER"}),  # the serial names another key
+            ({**body, "user_name": encrypt_sensitive(public_key_of(stranger), "张三")}, headers),  # sealed for another
+            ({**body, "user_name": "张三"}, headers)):  # not encrypted at all
+        with pytest.raises(TransferRejected) as refused:
+            sim.receive_bill(bad_body, bad_headers)
+        assert refused.value.details["wechat_code"] == "PARAM_ERROR"
+    assert sim.query_bill("w0006") is None
+    assert sim.receive_bill(body, headers).state is TransferState.WAIT_USER_CONFIRM
 
 
 @pytest.mark.parametrize(("amount", "openid", "remark"), [(0, "o-a", "r"), (-1, "o-a", "r"), (1, "", "r"), (1, "o-a", "")])
 def test_wechats_other_parameter_refusals(sim, amount, openid, remark):
     with pytest.raises(TransferRejected) as refused:
-        sim.create_bill("w0004", openid, amount, remark, None)
+        sim.create_bill("w0004", openid, amount, remark, "张三")
     assert refused.value.details["wechat_code"] == "PARAM_ERROR"
 
 
@@ -102,8 +130,8 @@ def test_a_balance_too_low_refuses_without_making_a_bill_and_the_same_number_wor
 
 
 def test_a_bill_number_wechat_would_refuse_is_a_programming_error(sim):
-    with pytest.raises(ValueError):
-        sim.create_bill("w-1", "o-alice", 100, "r", None)
+    with pytest.raises(ValueError, match="out_bill_no must be 1-32 letters and digits"):
+        sim.create_bill("w-1", "o-alice", 100, "r", "张三")
 
 
 # The user's answer, and WeChat's notification
@@ -126,6 +154,25 @@ def test_the_users_answer_ends_the_bill_and_the_signed_notification_says_so(sim,
     assert "w0001" not in body.decode()  # the bill is encrypted on the wire
 
 
+@pytest.mark.parametrize(("account_name", "state", "fail_reason"), [
+    ("李四", TransferState.FAIL, "NAME_NOT_CORRECT"),  # user_name is not the account's real name
+    ("张三", TransferState.SUCCESS, None),  # the same name
+    (None, TransferState.SUCCESS, None)])  # an account whose name the simulator was not told
+def test_wechat_compares_the_name_with_the_accounts_real_name_when_the_user_confirms(sim, keys, account_name, state,
+                                                                                   fail_reason):
+    if account_name:
+        sim.know_real_name("o-alice", account_name)
+    assert created(sim).state is TransferState.WAIT_USER_CONFIRM  # the name is checked when the money moves
+    headers, body = sim.confirm("w0001", "success", NOW + timedelta(minutes=2))
+    bill = verify_transfer_notification(headers, body, NOW + timedelta(minutes=2), keys[0])
+    assert (bill.state, bill.fail_reason) == (state, fail_reason)
+    again = verify_transfer_notification(*sim.confirm("w0001", "success", NOW + timedelta(minutes=3)),
+                                         NOW + timedelta(minutes=3), keys[0])
+    assert (again.state, again.fail_reason) == (state, fail_reason)  # notified again, the same way
+    queried = sim.query_bill("w0001")
+    assert queried is not None and (queried.state, queried.fail_reason) == (state, fail_reason)
+
+
 def test_a_bill_ended_the_same_way_is_notified_again_and_one_ended_otherwise_cannot_change(sim, keys):
     created(sim)
     sim.confirm("w0001", "success", NOW)
@@ -133,9 +180,9 @@ def test_a_bill_ended_the_same_way_is_notified_again_and_one_ended_otherwise_can
     assert verify_transfer_notification(headers, body, NOW + timedelta(minutes=1), keys[0]).state is TransferState.SUCCESS
     with pytest.raises(ValueError, match="ended as SUCCESS"):
         sim.confirm("w0001", "fail", NOW)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no transfer bill w0404"):
         sim.confirm("w0404", "success", NOW)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="outcome is one of"):
         sim.confirm("w0001", "maybe", NOW)
 
 
@@ -253,7 +300,7 @@ def test_the_real_name_is_sealed_for_the_holder_of_the_private_key_only(stranger
     sealed = encrypt_sensitive(public_key_of(stranger), "欧阳娜娜")
     assert decrypt_sensitive(stranger, sealed) == "欧阳娜娜"
     assert encrypt_sensitive(public_key_of(stranger), "欧阳娜娜") != sealed  # randomised padding
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not decrypt"):
         decrypt_sensitive(generate_rsa_key(), sealed)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not decrypt"):
         decrypt_sensitive(stranger, "not base64!")

@@ -1,4 +1,14 @@
-"""The adapters a service runs with, built lazily so that importing the app stays cheap."""
+"""One place builds the adapters (cosmicpython's ``bootstrap.py``).
+
+``Deps`` is what a use case runs with: the settings, the clock, the stores, the WeChat clients
+(real or simulator, as the settings say) and the per-process lexicon cache, each built on first
+use so that importing the app stays cheap. The entry points (api/, jobs/, ``entrypoints``,
+scripts, tests, bench) build a ``Deps`` or take the process-wide one here and pass it on;
+services import ``Deps`` for typing only.
+
+Layers: above services (it builds ``services.moderation.LexiconCache``) and the adapters
+(store/, wechat/), below the entry points that import it (.importlinter).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,12 +28,14 @@ if TYPE_CHECKING:
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
     from chalicelib.store.recommendations import RecommendationStore
+    from chalicelib.store.rewards import RewardStore
     from chalicelib.store.users import UserStore
     from chalicelib.store.withdrawals import WithdrawalStore
     from chalicelib.wechat.login import LoginClient
     from chalicelib.wechat.pay import PayClient
+    from chalicelib.wechat.pay_config import PayConfig
     from chalicelib.wechat.security import ContentSecurity
-    from chalicelib.wechat.transfer import TransferClient
+    from chalicelib.wechat.transfer import TransferClient, TransferScene
 
 
 @dataclass
@@ -69,9 +81,13 @@ class Deps:
 
     @cached_property
     def pay(self) -> PayClient:
-        from chalicelib.services.payments import pay_client
-
         return pay_client(self.settings)
+
+    @cached_property
+    def rewards(self) -> RewardStore:
+        from chalicelib.store.rewards import RewardStore
+
+        return RewardStore()
 
     @cached_property
     def withdrawals(self) -> WithdrawalStore:
@@ -81,8 +97,6 @@ class Deps:
 
     @cached_property
     def transfers(self) -> TransferClient:
-        from chalicelib.services.transfers import transfer_client
-
         return transfer_client(self.settings)
 
     @cached_property
@@ -131,6 +145,68 @@ class Deps:
         from chalicelib.services.moderation import LexiconCache
 
         return LexiconCache()
+
+
+def pay_config(settings: Settings) -> tuple[PayConfig, str | None]:
+    """The Pay configuration, and in simulator mode the platform key it signs notifications with.
+    Real keys given in the settings are honoured in simulator mode too."""
+    from chalicelib.wechat.pay_config import PayConfig
+    from chalicelib.wechat.pay_simulator import simulator_config
+
+    def given(value: str) -> str | None:
+        return value or None
+
+    if settings.simulator:
+        return simulator_config(
+            settings.wechat_app_id, mch_id=given(settings.wechat_pay_mch_id),
+            apiv3_key=given(settings.wechat_pay_apiv3_key), merchant_serial=given(settings.wechat_pay_merchant_serial),
+            merchant_private_key_pem=given(settings.wechat_pay_merchant_private_key),
+            platform_public_key_pem=given(settings.wechat_pay_platform_public_key),
+            platform_key_id=given(settings.wechat_pay_platform_key_id),
+            platform_private_key_pem=given(settings.wechat_pay_simulator_platform_private_key))
+    return PayConfig(app_id=settings.wechat_app_id, mch_id=settings.wechat_pay_mch_id,
+                     apiv3_key=settings.wechat_pay_apiv3_key, merchant_serial=settings.wechat_pay_merchant_serial,
+                     merchant_private_key_pem=settings.wechat_pay_merchant_private_key,
+                     platform_public_key_pem=settings.wechat_pay_platform_public_key,
+                     platform_key_id=settings.wechat_pay_platform_key_id, notify_url=settings.wechat_pay_notify_url,
+                     api_base=settings.wechat_pay_api_base), None
+
+
+def pay_client(settings: Settings) -> PayClient:
+    config, platform_private = pay_config(settings)
+    if settings.simulator:
+        from chalicelib.store.simulators import SimulatorStore
+        from chalicelib.wechat.pay_simulator import PaySimulator
+
+        # what WeChat Pay remembers, kept with the data: a restart can refund an earlier order
+        return PaySimulator(config, platform_private, state=SimulatorStore("pay"))
+    from chalicelib.wechat.pay import RealPayClient
+
+    return RealPayClient(config)
+
+
+def transfer_scene(settings: Settings) -> TransferScene:
+    """The transfer scene and what every bill reports with it, from the settings."""
+    from chalicelib.wechat.transfer import TransferScene
+
+    return TransferScene(scene_id=settings.wechat_transfer_scene_id, report_title=settings.wechat_transfer_report_title,
+                         notify_url=settings.wechat_transfer_notify_url, perception=settings.wechat_transfer_perception)
+
+
+def transfer_client(settings: Settings) -> TransferClient:
+    """The simulator in simulator mode (keys as for payments: given ones honoured, the rest
+    generated), else the real client with the live WeChat Pay settings (required at start)."""
+    config, platform_private = pay_config(settings)
+    if settings.simulator:
+        from chalicelib.store.simulators import SimulatorStore
+        from chalicelib.wechat.transfer_simulator import TransferSimulator
+
+        # the bills kept with the data, as for payments: a restart forgets no bill
+        return TransferSimulator(config, platform_private, scene=transfer_scene(settings),
+                                 state=SimulatorStore("transfer"))
+    from chalicelib.wechat.transfer import RealTransferClient
+
+    return RealTransferClient(config, transfer_scene(settings))
 
 
 def _settings() -> Settings:

@@ -1,0 +1,118 @@
+"""The orders table: its model and indexes, and the key of an Idempotency-Key claim. Orders
+(store/orders.py) and group-buy groups (store/groups.py, items ``"group#<id>"``) share the table;
+both import it from here, so neither imports the other's module to reach it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.config import get_settings
+from chalicelib.store.base import BaseMeta
+
+
+class ByBuyer(GlobalSecondaryIndex["OrderItem"]):
+    class Meta:
+        index_name = "by_buyer"
+        projection = AllProjection()
+
+    buyer_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class Unpaid(GlobalSecondaryIndex["OrderItem"]):
+    """Sparse: only orders awaiting payment carry ``unpaid_day`` (their deadline's Shanghai day)."""
+
+    class Meta:
+        index_name = "unpaid"
+        projection = KeysOnlyProjection()
+
+    unpaid_day = UnicodeAttribute(hash_key=True)
+    pay_deadline_key = UnicodeAttribute(range_key=True)
+
+
+class ToConfirm(GlobalSecondaryIndex["OrderItem"]):
+    """Sparse: only shipped orders carry ``confirm_day`` (their auto-confirmation's day)."""
+
+    class Meta:
+        index_name = "to_confirm"
+        projection = KeysOnlyProjection()
+
+    confirm_day = UnicodeAttribute(hash_key=True)
+    confirm_due_key = UnicodeAttribute(range_key=True)
+
+
+class GroupsDue(GlobalSecondaryIndex["OrderItem"]):
+    """Sparse: only open groups (and failed ones not yet wound up) carry ``group_day``, their
+    deadline's Shanghai day (docs/groups.md)."""
+
+    class Meta:
+        index_name = "groups_due"
+        projection = KeysOnlyProjection()
+
+    group_day = UnicodeAttribute(hash_key=True)
+    group_due_key = UnicodeAttribute(range_key=True)
+
+
+# A transaction fragment another aggregate adds to an order's transaction (group seats).
+TxPart = Callable[[TransactWrite], None]
+
+
+class OrderItem(Model):
+    class Meta(BaseMeta):
+        table_name = get_settings().orders_table
+
+    order_id = UnicodeAttribute(hash_key=True)
+    buyer_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    lines_json = UnicodeAttribute(null=True)
+    address_json = UnicodeAttribute(null=True)
+    amount_fen = NumberAttribute(null=True)
+    level1_id = UnicodeAttribute(null=True)
+    level2_id = UnicodeAttribute(null=True)
+    commissions_json = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    created_key = UnicodeAttribute(null=True)
+    pay_deadline = UTCDateTimeAttribute(null=True)
+    unpaid_day = UnicodeAttribute(null=True)
+    pay_deadline_key = UnicodeAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
+    transaction_id = UnicodeAttribute(null=True)
+    shipped_at = UTCDateTimeAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)
+    tracking_no = UnicodeAttribute(null=True)
+    confirm_day = UnicodeAttribute(null=True)
+    confirm_due_key = UnicodeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+    cancelled_at = UTCDateTimeAttribute(null=True)
+    refunded_at = UTCDateTimeAttribute(null=True)
+    # idempotency claims
+    request_hash = UnicodeAttribute(null=True)
+    claimed_order_id = UnicodeAttribute(null=True)
+    # group-buy (store/groups.py): a group order's group, and the group item "group#<id>"
+    group_id = UnicodeAttribute(null=True)
+    group_status = UnicodeAttribute(null=True)
+    product_id = UnicodeAttribute(null=True)
+    leader_id = UnicodeAttribute(null=True)
+    group_size = NumberAttribute(null=True)
+    held_count = NumberAttribute(null=True)
+    paid_count = NumberAttribute(null=True)
+    seats: MapAttribute[str, Any] = MapAttribute(null=True)  # user id → {"order_id", "state"}
+    expires_at = UTCDateTimeAttribute(null=True)
+    group_day = UnicodeAttribute(null=True)
+    group_due_key = UnicodeAttribute(null=True)
+
+    by_buyer = ByBuyer()
+    unpaid = Unpaid()
+    to_confirm = ToConfirm()
+    groups_due = GroupsDue()
+
+
+def idem_key(buyer_id: str, key: str) -> str:
+    return f"idem#{buyer_id}#{key}"
