@@ -55,7 +55,7 @@ def test_the_simulator_state_is_what_the_instances_share():
 
 
 def test_a_transfer_bill_made_before_a_restart_is_known_and_confirmed_after_it(deps: Deps, clock):
-    bill = deps.transfers.create_bill("W20261110x1", "openid-1", 3_000, "佣金提现", None)
+    bill = deps.transfers.create_bill("W20261110x1", "openid-1", 3_000, "佣金提现", "张三")
     restarted = Deps(settings=deps.settings, clock=clock)
     assert restarted.transfers is not deps.transfers
     known = restarted.transfers.query_bill("W20261110x1")
