@@ -73,11 +73,11 @@ def window_before(day: date, deps: Deps) -> tuple[Window, Counts]:
     run, or days it missed), from the counters of the 62 days before."""
     yesterday, before_yesterday = day - timedelta(days=1), day - timedelta(days=2)
     counts, stored = deps.analytics.counts_and_windows([yesterday, day], [before_yesterday])
-    start = Window.of(stored[before_yesterday]) if before_yesterday in stored else _rebuilt(before_yesterday, deps)
+    start = Window.of(stored[before_yesterday]) if before_yesterday in stored else rebuilt_window(before_yesterday, deps)
     return advance(start, yesterday, counts[yesterday]), counts[day]
 
 
-def _rebuilt(day: date, deps: Deps) -> Window:
+def rebuilt_window(day: date, deps: Deps) -> Window:
     """The window of ``day`` from the latest window stored in the 62 days before it (or from
     nothing) and the counters of the days since."""
     days = [day - timedelta(days=i) for i in range(LONGEST_LOOKBACK_DAYS, -1, -1)]

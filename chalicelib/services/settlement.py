@@ -37,15 +37,15 @@ def settle_commissions(now: datetime, deps: Deps, lookback_days: int = SETTLE_LO
     for day in _days(now, lookback_days):
         for due in store.due(day.isoformat(), now):
             if items_for([*batch, due]) > TRANSACTION_ITEMS:
-                _flush(store, batch, now, totals)
+                settle_batch(store, batch, now, totals)
                 batch = []
             batch.append(due)
-    _flush(store, batch, now, totals)
+    settle_batch(store, batch, now, totals)
     _emit_settlement(totals)
     return totals
 
 
-def _flush(store: SettlementStore, batch: list[DueCommission], now: datetime, totals: dict[str, int]) -> None:
+def settle_batch(store: SettlementStore, batch: list[DueCommission], now: datetime, totals: dict[str, int]) -> None:
     """Settle one batch; commissions refused by their condition (settled, reversed or clawed back
     meanwhile) leave the batch and the rest is tried again. The day's settled-commission counter
     moves in the batch's own transaction (store/ledger.py)."""

@@ -37,7 +37,7 @@ def test_each_run_reads_the_window_the_run_before_stored(deps, clock, monkeypatc
     facts.user_registered(deps, "u1", at(DAY - timedelta(days=1), 9))
     run(deps, clock, DAY - timedelta(days=1))  # the first run: rebuilds from the counters
     rebuilt = []
-    monkeypatch.setattr(metrics, "_rebuilt", lambda day, d: rebuilt.append(day))
+    monkeypatch.setattr(metrics, "rebuilt_window", lambda day, d: rebuilt.append(day))
     facts.user_registered(deps, "u2", at(DAY, 9))
     run(deps, clock, DAY)
     row = run(deps, clock, DAY + timedelta(days=1))

@@ -107,7 +107,7 @@ def test_a_batch_holding_commissions_settled_meanwhile_is_retried_without_them(d
     due = list(deps.settlement.due("2026-11-13", SHANGHAI_MIDNIGHT_13TH))
     deps.settlement.settle(due[1:3], SHANGHAI_MIDNIGHT_13TH)  # a concurrent run won these two
     totals = {"settled": 0, "settled_fen": 0, "skipped": 0, "deferred": 0}
-    settlement._flush(deps.settlement, due, SHANGHAI_MIDNIGHT_13TH, totals)
+    settlement.settle_batch(deps.settlement, due, SHANGHAI_MIDNIGHT_13TH, totals)
     assert (totals["settled"], totals["skipped"]) == (3, 2)
     assert sum(deps.ledger.wallet(u)["available"] for u in {c.user_id for c in due}) == sum(c.amount_fen for c in due)
 
