@@ -24,7 +24,7 @@ APP_ENV = {
 # the bench sends their output to /dev/null instead.
 IN_PROCESS_ENV = {
     **APP_ENV,
-    "POWERTOOLS_TRACE_DISABLED": "1",
+    "OTEL_SDK_DISABLED": "true",  # tracing off (docs/ops.md "Tracing")
     "POWERTOOLS_DEV": "false",
 }
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "cn-north-1",
     "FENXIAO_MODE": "simulator", "JWT_SECRET": "test-secret-test-secret-test-secret-0123",
-    "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_DEV": "false", "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "OTEL_SDK_DISABLED": "true", "POWERTOOLS_DEV": "false", "POWERTOOLS_LOG_LEVEL": "WARNING",
 })
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
