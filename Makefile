@@ -97,9 +97,15 @@ define LINT
 	$(VENV)/bin/lint-imports --no-cache
 endef
 
+# The in-process tiers (moto, the chalice test client) run on two workers; the tiers that start
+# DynamoDB Local, servers and Chromium run one test at a time (their figures and races need the cores).
+PARALLEL_TIERS := tests/unit tests/service tests/api tests/infra
+SERIAL_TIERS   := tests/race tests/e2e tests/browser
+
 test: install chromium ## the whole suite: the lint steps of `make lint`, then pytest (what .ci/run calls)
 	$(LINT)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS) $(PARALLEL_TIERS)
+	$(PY) -m pytest $(PYTEST_ARGS) $(SERIAL_TIERS)
 
 lint: install ## ruff, mypy and lint-imports (the layers and no import cycles)
 	$(LINT)

@@ -139,6 +139,7 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
                 return error_response(exc)
             except Exception as exc:
                 if not database_busy(exc):
+                    _log_crash(spec)
                     raise
                 _log_busy(spec, exc)
                 return error_response(Unavailable("the database is busy; retry the same request"))
@@ -150,6 +151,13 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
         return handler
 
     return register
+
+
+def _log_crash(spec: RouteSpec) -> None:
+    """A bug answered 500: its traceback in the logs (chalice's own log has no handler here)."""
+    from chalicelib.observability import logger
+
+    logger().exception("unhandled error: answered 500", extra={"route": spec.path})
 
 
 def _log_busy(spec: RouteSpec, exc: Exception) -> None:

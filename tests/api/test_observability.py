@@ -57,3 +57,23 @@ def test_a_scheduled_job_logs_its_summary_and_publishes_a_run_metric(deps, capsy
     assert any(line.get("message") == "job finished" and line.get("correlation_id") == "evt-7"
                for line in _json_lines(logs.getvalue()))
     assert any(line.get("evaluate_tiers_runs") == [1.0] for line in _json_lines(capsys.readouterr().out))
+
+
+def test_a_bug_answers_500_and_logs_its_traceback_with_the_route(deps, logs, monkeypatch):
+    from chalicelib.services import catalog
+
+    def broken(*_: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    from chalicelib.services.sessions import Caller, issue_token
+
+    monkeypatch.setattr(catalog, "list_products", broken)
+    event = _api_gateway_event("/v1/products", "req-500")
+    token = issue_token(Caller("u-1", "user"), deps.settings, deps.clock())
+    event["headers"] = {"accept": "application/json", "authorization": f"Bearer {token}"}
+    response = app.app(event, None)
+    assert response["statusCode"] == 500
+    crash = next(line for line in _json_lines(logs.getvalue()) if line.get("message") == "unhandled error: answered 500")
+    assert crash["route"] == "/v1/products"
+    assert "ZeroDivisionError: a bug" in str(crash["exception"])
+    assert crash["correlation_id"] == "req-500"
