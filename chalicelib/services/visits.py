@@ -6,14 +6,13 @@ TransactWriteItems with the day's ``visitors`` counter, so a user counts once a 
 path (login, request, event, payment) marks them first.
 
 Cheap on the request path: each process remembers the (user, day) pairs it has marked (per
-``AnalyticsStore``, today's only), so a user costs one write per day per warm process; a mark
+analytics table, today's only), so a user costs one write per day per warm process; a mark
 another process made already costs one refused write, no read. Best effort: a failure is logged
 and counted as ``analytics_fact_failed``, never raised, and the next request tries again.
 """
 from __future__ import annotations
 
 import threading
-import weakref
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -47,15 +46,17 @@ class _Marked:
             self.users.add(user_id)
 
 
-_MARKED: weakref.WeakKeyDictionary[AnalyticsStore, _Marked] = weakref.WeakKeyDictionary()
+# By the table the marks are in: a mark remembered for one table says nothing of another (a test's
+# fresh tables under the same store, a stage switched in the same process).
+_MARKED: dict[str, _Marked] = {}
 _MARKED_LOCK = threading.Lock()
 
 
 def _marked(store: AnalyticsStore) -> _Marked:
     with _MARKED_LOCK:
-        marked = _MARKED.get(store)
+        marked = _MARKED.get(store.table)
         if marked is None:
-            marked = _MARKED[store] = _Marked()
+            marked = _MARKED[store.table] = _Marked()
         return marked
 
 

@@ -266,6 +266,11 @@ MAX_TRANSACTION_ITEMS = 100
 
 
 class AnalyticsStore:
+    @property
+    def table(self) -> str:
+        """The table this store reads and writes now."""
+        return AnalyticsItem.Meta.table_name
+
     def states(self, keys: Sequence[Key]) -> dict[Key, State]:
         """The per-entity items, read consistently in one BatchGetItem per 100 keys; absent ones
         come back as version 0."""
