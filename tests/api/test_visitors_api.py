@@ -52,10 +52,10 @@ def test_a_mark_made_by_another_process_counts_nothing_twice(api, deps):
     from chalicelib.services import visits
 
     token, user_id = api.login("visitor")
-    visits._MARKED.clear()  # a cold process: it does not know the mark exists
+    visits.forget_all()  # a cold process: it does not know the mark exists
     assert api.call("GET", "/v1/me", token=token)[0] == 200
     assert visitors(deps) == 1
-    assert visits._marked(deps.analytics).known(user_id, TODAY)  # and now it knows
+    assert visits.remembers(deps, user_id, deps.clock())  # and now it knows
 
 
 def test_events_after_the_login_do_not_count_the_visitor_again(api, deps):

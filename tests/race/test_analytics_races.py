@@ -92,4 +92,4 @@ def test_one_users_first_requests_of_the_day_in_many_processes_an_event_batch_an
     assert [r for r in results if isinstance(r, str)] == []
     c = counts(day_deps)
     assert (c["visitors"], c["paying_users"], c["page_views"]) == (1, 1, 1)
-    assert all(visits._marked(d.analytics).known(user, business_date(now)) for d in cold)
+    assert all(visits.remembers(d, user, now) for d in cold)
