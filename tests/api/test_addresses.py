@@ -7,6 +7,11 @@ import uuid
 
 import pytest
 
+from tests.api import test_groups
+
+admin = pytest.fixture(test_groups.admin.__wrapped__)  # type: ignore[attr-defined]
+product_id = pytest.fixture(test_groups.product_id.__wrapped__)  # type: ignore[attr-defined]
+
 SHORT = {"name": "张三", "phone": "13800000000", "detail": "上海市徐汇区 1 号"}
 # What wx.chooseAddress answers (the developer tools' sample, with the newer picker's keys and a
 # key WeChat might add one day): passed on exactly as the mini-program received it.
@@ -29,18 +34,6 @@ WECHAT_STORED = {"name": "张三", "phone": "020-81167888", "province": "广东�
 ADDRESS_KEYS = {"name", "phone", "detail", "province", "city", "county", "street", "postal_code", "national_code"}
 
 
-@pytest.fixture
-def admin(api):
-    return api.login("admin")[0]
-
-
-@pytest.fixture
-def product_id(api, admin):
-    body = {"name": "坚果", "category": "food", "cost_fen": 2_000, "price_fen": 5_000, "stock": 10,
-            "group_buy": {"size": 3, "discount_bp": 3_000, "ttl_hours": 24}}
-    status, answer = api.call("POST", "/v1/admin/products", body, admin)
-    assert status == 201, answer
-    return answer["product_id"]
 
 
 def post(api, path, body, token, key=None):

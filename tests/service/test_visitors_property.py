@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from chalicelib.bootstrap import Deps, set_default_deps
 from chalicelib.domain.activity import Event, EventType
@@ -24,27 +24,16 @@ from chalicelib.domain.clock import business_date
 from chalicelib.domain.metrics import conversion_bp
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.services import auth, events, orders, payments, visits
-from tests.conftest import START, MutableClock
+from tests.service.moto_machine import MotoMachine
 from tests.service.test_orders import ADDRESS
 
 USERS = ("u0", "u1", "u2")
 user_index = st.integers(0, len(USERS) - 1)
 
 
-class VisitorMachine(RuleBasedStateMachine):
+class VisitorMachine(MotoMachine):
     def __init__(self) -> None:
         super().__init__()
-        from moto import mock_aws
-
-        from chalicelib.store.tables import ensure_tables, reset_connections
-
-        self.mock = mock_aws()
-        self.mock.start()
-        reset_connections()
-        ensure_tables()
-        self.clock = MutableClock(START)
-        self.deps = Deps(clock=self.clock)
-        set_default_deps(self.deps)
         self.ids: list[str] = []
         self.pending: list[str] = []
         self.paid: list[tuple[str, date]] = []  # (buyer, day paid)
@@ -59,13 +48,6 @@ class VisitorMachine(RuleBasedStateMachine):
         for name in USERS:
             user, _ = self.deps.users.login(f"dev:{name}", name, self.clock() - timedelta(days=1))
             self.ids.append(user.user_id)
-
-    def teardown(self) -> None:
-        from chalicelib.store.tables import reset_connections
-
-        set_default_deps(None)
-        self.mock.stop()
-        reset_connections()
 
     def _today(self) -> date:
         day = business_date(self.clock())

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
-from chalicelib.bootstrap import Deps, set_default_deps
+from chalicelib.bootstrap import set_default_deps
 from chalicelib.config import WithdrawalRules
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_month
@@ -25,28 +25,18 @@ from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
 from chalicelib.services import auth, identity, orders, payments, referrals, rewards, settlement, shops, withdrawals
 from chalicelib.services.sessions import Caller
-from tests.conftest import START, MutableClock
+from tests.service.moto_machine import MotoMachine
 from tests.service.test_orders import ADDRESS
 from tests.service.test_withdrawals import id_number
 
 NON_NEGATIVE = ("pending", "frozen", "withdrawing", "withdrawn")
 
 
-class WalletMachine(RuleBasedStateMachine):
+class WalletMachine(MotoMachine):
     """Two distributors (level 2 ``top`` above level 1 ``mid``) earn from one buyer's orders."""
 
     def __init__(self) -> None:
         super().__init__()
-        from moto import mock_aws
-
-        from chalicelib.store.tables import ensure_tables, reset_connections
-
-        self.mock = mock_aws()
-        self.mock.start()
-        reset_connections()
-        ensure_tables()
-        self.clock = MutableClock(START)
-        self.deps = Deps(clock=self.clock)
         rules = self.deps.settings.rules.model_copy(
             update={"withdrawals": WithdrawalRules(minimum_fen=100, daily_count=50, review_above_fen=2_500)})
         self.deps.settings = self.deps.settings.model_copy(update={"rules": rules})
@@ -68,13 +58,6 @@ class WalletMachine(RuleBasedStateMachine):
         referrals.bind(self.buyer, mid_code, d)
         for n, user in enumerate((self.top, self.mid), start=1):
             identity.verify_real_name(user, "王五", id_number(n), d)
-
-    def teardown(self) -> None:
-        from chalicelib.store.tables import reset_connections
-
-        set_default_deps(None)
-        self.mock.stop()
-        reset_connections()
 
     # the mall ---------------------------------------------------------------------------------
 
