@@ -271,21 +271,22 @@ def _labels(saved: Snapshot) -> dict[str, str]:
     return labels
 
 
-_SHARD = re.compile(r"^(s|p#.+)#(\d+)$")
+_SHARDED = re.compile(r"^(day#[0-9-]+|pday#[0-9-]+#\d+)#(\d+)$")
 
 
 def _merge_shards(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Counters the analytics table spreads over random shards (``sk`` ``s#<n>``, ``p#<id>#<n>``)
+    """Counters the analytics table spreads over random write shards, which are the last part
+    of the partition key (``day#<day>#<s>``/``counts``, ``pday#<day>#<bucket>#<s>``/``p#<id>``),
     compared by their sums: one item per counter group, shard number left out."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     out = []
     for item in items:
-        match = _SHARD.match(_text(item, "sk") or "")
+        match = _SHARDED.match(_text(item, "pk") or "")
         if not match:
             out.append(item)
             continue
-        group = merged.setdefault((_text(item, "pk") or "", match.group(1)),
-                                  {"pk": item["pk"], "sk": {"S": f"{match.group(1)}#<shard>"}})
+        sk = _text(item, "sk") or ""
+        group = merged.setdefault((match.group(1), sk), {"pk": {"S": f"{match.group(1)}#<shard>"}, "sk": item["sk"]})
         for name, value in item.items():
             if name not in ("pk", "sk") and isinstance(value, dict) and "N" in value:
                 total = float(group.get(name, {"N": "0"})["N"]) + float(value["N"])

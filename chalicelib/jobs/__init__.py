@@ -77,12 +77,6 @@ def _poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
     return poll_transfers(now, deps)
 
 
-def _compute_metrics(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.metrics import compute_metrics
-
-    return compute_metrics(now, deps)
-
-
 def _compute_recommendations(now: datetime, deps: Deps) -> dict[str, Any]:
     from chalicelib.services.recommendations import compute_recommendations
 
@@ -118,7 +112,7 @@ JOBS: dict[str, JobDef] = {
     "settle_commissions": whole("settle_commissions", _settle_commissions),
     "reconcile_wallets": whole("reconcile_wallets", _reconcile_wallets),
     "team_bonus": whole("team_bonus", _team_bonus),
-    "compute_metrics": whole("compute_metrics", _compute_metrics),
+    "compute_metrics": split("compute_metrics", "metrics", "metrics_parts", "metrics_part", "metrics_finish"),
     "poll_transfers": whole("poll_transfers", _poll_transfers),
     "compute_recommendations": whole("compute_recommendations", _compute_recommendations),
 }

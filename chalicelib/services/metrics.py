@@ -1,15 +1,19 @@
-"""The daily metrics: ``compute_metrics`` (the job) turns a day's aggregates into one stored row
+"""The daily metrics: ``compute_metrics`` (the job) turns a day's aggregates into a stored row
 and publishes it as CloudWatch metrics (Powertools EMF); ``metrics_rows`` serves the rows to the
 admin API and the data board (docs/metrics.md).
 
-The job reads aggregates only, never the order history: in one BatchGetItem the window stored
-two days before (``metric_windows``: the last 7 days' figures and the month sums) and the
-counters of yesterday and of the day; then the day's product counters and those products'
-stock. What it reads does not grow with the length of history (docs/metrics.md).
+The job reads aggregates only, never the order history. It is a plan of parts
+(``metrics_parts``): ``<day>#day`` reads, in one BatchGetItem, the window stored two days before
+(``metric_windows``: the last 7 days' figures and the month sums) and the counters of yesterday
+and of the day, and stores the day-level row; ``<day>#p<b>`` walks one product bucket of the day
+in product id order, a chunk of 100 products at a time (their counters, names and stock), and
+stores each chunk (store/metric_rows.py). What a slice reads does not grow with the history, and
+no item with the catalogue.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +21,12 @@ from chalicelib.domain import metrics as f
 from chalicelib.domain.clock import SHANGHAI, Clock, business_date, system_clock
 from chalicelib.domain.metric_catalog import CATALOGUE, PRODUCT_DIMENSION
 from chalicelib.domain.metric_windows import LONGEST_LOOKBACK_DAYS, Window, advance, empty, fold
+from chalicelib.services.slices import Progress
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.services.slices import Deadline
+    from chalicelib.store.analytics import ProductDay
 
 Counts = Mapping[str, int]
 DAY_KEYS = ("date", "products")  # a row's fields that are not metrics
@@ -93,28 +100,91 @@ def product_metrics(product_id: str, name: str, views: int, units_sold: int, sto
             "sell_through_bp": f.sell_through_bp(units_sold, stock)}
 
 
+def products_of(counts: Sequence[tuple[str, ProductDay]], deps: Deps) -> list[dict[str, Any]]:
+    """The per-product metrics of these products' counts, in the order given, with their name and
+    stock now (one BatchGetItem per 100). Product views name any product id a client sends: only
+    ids of real products make the row."""
+    stock = deps.analytics.stock_of([p for p, _ in counts]) if counts else {}
+    return [product_metrics(p, stock[p][0], c.views, c.units, stock[p][1]) for p, c in counts if p in stock]
+
+
 def compute_row(day: date, deps: Deps) -> tuple[dict[str, Any], list[Window]]:
     """The row of ``day`` (its day metrics and, for every catalogue product viewed or sold on it,
-    the per-product metrics, best sellers first) and the windows of the day before and of ``day``.
-    Product views name any product id a client sends: only ids of real products make the row."""
+    the per-product metrics, best sellers first) and the windows of the day before and of ``day``:
+    what the board shows for today and yesterday before the job stored them."""
+    from chalicelib.store.metric_rows import best_sellers_first
+
     before, counts = window_before(day, deps)
     metrics, window = day_metrics(day, counts, before)
-    by_product = deps.analytics.product_day_counts(day)
-    stock = deps.analytics.stock_of(list(by_product)) if by_product else {}
-    products = [product_metrics(p, stock[p][0], c.views, c.units, stock[p][1])
-                for p, c in by_product.items() if p in stock]  # a product id no product has is left out
-    products.sort(key=lambda p: (-p["units_sold"], -p["views"], p["product_id"]))
-    return {"date": day.isoformat(), **metrics, "products": products}, [before, window]
+    products = products_of(sorted(deps.analytics.product_day_counts(day).items()), deps)
+    return {"date": day.isoformat(), **metrics, "products": best_sellers_first(products)}, [before, window]
 
 
-def compute_metrics(now: datetime, deps: Deps) -> dict[str, Any]:
-    """Job: the row of the Shanghai day before ``now``, stored (replacing an earlier run's) with
-    the windows of that day and the day before, and published as the catalogue's metrics."""
-    day = business_date(now) - timedelta(days=1)
-    row, windows = compute_row(day, deps)
-    deps.analytics.save_day(day, row, {w.day: w.as_dict() for w in windows})
-    published = publish(row)
-    return {"date": row["date"], "products": len(row["products"]), "published": published}
+# The job: a day-level part and one part per product bucket ------------------------------------
+DAY_PART = "day"
+
+
+def metrics_day(now: datetime) -> date:
+    """The day a run at ``now`` computes: the Shanghai day before."""
+    return business_date(now) - timedelta(days=1)
+
+
+def metrics_parts(now: datetime, deps: Deps) -> list[str]:
+    """``<day>#day`` (the day-level row and windows) and ``<day>#p<b>`` for each product bucket."""
+    from chalicelib.store.analytics import PRODUCT_BUCKETS
+
+    day = metrics_day(now).isoformat()
+    return [f"{day}#{DAY_PART}", *(f"{day}#p{bucket}" for bucket in range(PRODUCT_BUCKETS))]
+
+
+def metrics_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
+    """One slice of a part (``metrics_parts``): the day-level row in one go, or a product bucket's
+    chunks from ``cursor`` (the last product id stored) until the bucket ends or ``deadline``."""
+    day_text, which = part.split("#", 1)
+    day = date.fromisoformat(day_text)
+    if which == DAY_PART:
+        return _day_part(day, now, deps)
+    return _product_part(day, int(which.removeprefix("p")), json.loads(cursor) if cursor else None, now, deps,
+                         deadline)
+
+
+def metrics_finish(now: datetime, deps: Deps, counts: dict[str, int]) -> dict[str, Any]:
+    return {"date": metrics_day(now).isoformat()}
+
+
+def _day_part(day: date, now: datetime, deps: Deps) -> Progress:
+    """The day-level row of ``day``, stored (replacing an earlier run's) with the windows of that
+    day and the day before, and published."""
+    before, counts = window_before(day, deps)
+    metrics, window = day_metrics(day, counts, before)
+    row = {"date": day.isoformat(), **metrics}
+    deps.analytics.save_day(day, row, {w.day: w.as_dict() for w in (before, window)}, now)
+    return Progress(counts={"published": publish_day(row)})
+
+
+def _product_part(day: date, bucket: int, after: str | None, now: datetime, deps: Deps, deadline: Deadline
+                  ) -> Progress:
+    """The bucket's products after ``after``, a chunk at a time: their counts (the bucket's shard
+    Queries, merged), names and stock, the chunk stored and its products published. Hands back
+    after a whole chunk only, so the chunks are the same however the part is sliced."""
+    from itertools import islice
+
+    from chalicelib.store.metric_rows import CHUNK_PRODUCTS
+
+    stream = deps.analytics.product_totals(day, bucket, after)
+    done = {"products": 0, "published": 0, "chunks_replaced": 0}
+    while True:
+        counts = list(islice(stream, CHUNK_PRODUCTS))
+        last = counts[-1][0] if len(counts) == CHUNK_PRODUCTS else None  # None: the bucket ends in this chunk
+        products = products_of(counts, deps)
+        done["chunks_replaced"] += deps.analytics.save_products(day, bucket, after, last, products, now)
+        done["products"] += len(products)
+        done["published"] += publish_products(day.isoformat(), products)
+        if last is None:
+            return Progress(counts=done)
+        after = last
+        if deadline.expired():
+            return Progress(counts=done, cursor=json.dumps(after))
 
 
 def metrics_rows(from_day: date, to_day: date, deps: Deps) -> list[dict[str, Any]]:
@@ -135,12 +205,23 @@ def publish(row: dict[str, Any], wall_clock: Clock = system_clock) -> int:
     per-product metrics with a ``product_id`` dimension. Returns the values emitted: 0 when
     CloudWatch would refuse the date (over 13 days before the real time, or after it: a re-run of
     an old day, or the simulator's clock set elsewhere)."""
+    return publish_day(row, wall_clock) + publish_products(row["date"], row["products"], wall_clock)
+
+
+def _emf_time(day: str, wall_clock: Clock) -> datetime | None:
+    """Noon of ``day`` in Shanghai, when CloudWatch takes a data point of then."""
+    at = datetime.combine(date.fromisoformat(day), time(12), tzinfo=SHANGHAI).astimezone(UTC)
+    return at if timedelta(0) <= wall_clock() - at <= EMF_MAX_AGE else None
+
+
+def publish_day(row: dict[str, Any], wall_clock: Clock = system_clock) -> int:
+    """The day-level metrics of ``row`` as EMF (``publish``)."""
     from aws_lambda_powertools.metrics import EphemeralMetrics
 
     from chalicelib.observability import NAMESPACE, SERVICE
 
-    at = datetime.combine(date.fromisoformat(row["date"]), time(12), tzinfo=SHANGHAI).astimezone(UTC)
-    if not timedelta(0) <= wall_clock() - at <= EMF_MAX_AGE:
+    at = _emf_time(row["date"], wall_clock)
+    if at is None:
         return 0
     emitted = 0
     day = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
@@ -150,7 +231,20 @@ def publish(row: dict[str, Any], wall_clock: Clock = system_clock) -> int:
             day.add_metric(name=metric.name, unit=metric.unit.value, value=row[metric.name])
             emitted += 1
     day.flush_metrics()
-    for product in row["products"]:
+    return emitted
+
+
+def publish_products(day: str, products: Sequence[dict[str, Any]], wall_clock: Clock = system_clock) -> int:
+    """The per-product metrics of ``products`` as EMF, one document per product (``publish``)."""
+    from aws_lambda_powertools.metrics import EphemeralMetrics
+
+    from chalicelib.observability import NAMESPACE, SERVICE
+
+    at = _emf_time(day, wall_clock)
+    if at is None:
+        return 0
+    emitted = 0
+    for product in products:
         one = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
         one.set_timestamp(at)
         one.add_dimension(name=PRODUCT_DIMENSION, value=product["product_id"])

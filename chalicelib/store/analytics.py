@@ -4,26 +4,35 @@ experiments and recommendations, in one table (setting ``analytics_table``, env 
 One generic model, ``AnalyticsItem(pk, sk)``, with ``expires_at`` as the table's TTL attribute.
 Key prefixes (``pk`` / ``sk``), each owned by one module:
 
-=============================  ===================  ===============================================
-pk                             sk                   what (owner)
-=============================  ===================  ===============================================
-``day#YYYY-MM-DD``             ``s#0`` … ``s#7``    the day's counters, sharded 8 ways (ADD only)
-``pday#YYYY-MM-DD``            ``p#<product>#<s>``  a product's counters of the day (``views``,
-                                                    ``units``), sharded 4 ways
-``basket#YYYY-MM-DD``          ``<order_id>``       a paid order's products and buyer (TTL 120 d)
-``fact#<kind>#<id>``           ``fact``             a fact counted once (TTL 90 d)
-``evt#<event_id>``             ``evt``              an event counted once (TTL 3 d)
-``uv#<user_id>``               ``YYYY-MM-DD``       the user visited that day (TTL 3 d): an event,
-                                                    a login, an authenticated request or a payment
-                                                    (services/events, visits, facts)
-``sess#<session_id>``          ``YYYY-MM-DD``       page views of a session on that day (TTL 3 d)
-``u#<user_id>``                ``buyer``            registration and recent payment days (versioned)
-``u#<user_id>``                ``dist``             a distributor's last active day and months
-``metrics``                    ``day#YYYY-MM-DD``   the row ``compute_metrics`` stored for a day
-``metrics``                    ``win#YYYY-MM-DD``   the day's metric windows (``metric_windows``)
-``exp#…``                      (C's choice)         experiments (store/experiments.py)
-``rec#…``                      (C's choice)         recommendations (store/recommendations.py)
-=============================  ===================  ===============================================
+================================  ==================  =============================================
+pk                                sk                  what
+================================  ==================  =============================================
+``day#YYYY-MM-DD#<s>``            ``counts``          the day's counters, ``s`` = 0 … 31: a write
+                                                      adds to a random one (ADD only)
+``pday#YYYY-MM-DD#<b>#<s>``       ``p#<product>``     a product's counters of the day (``views``,
+                                                      ``units``): ``b`` = crc32(product) mod 8 (the
+                                                      metrics job's parts), ``s`` = a random write
+                                                      shard 0 … 3
+``basket#YYYY-MM-DD#<b>``         ``<order_id>``      a paid order's products and buyer, ``b`` =
+                                                      crc32(order) mod 16 (TTL 120 d)
+``fact#<kind>#<id>``              ``fact``            a fact counted once (TTL 90 d)
+``evt#<event_id>``                ``evt``             an event counted once (TTL 3 d)
+``uv#<user_id>``                  ``YYYY-MM-DD``      the user visited that day (TTL 3 d): an
+                                                      event, a login, an authenticated request or
+                                                      a payment (services/events, visits, facts)
+``sess#<session_id>``             ``YYYY-MM-DD``      page views of a session on that day (TTL 3 d)
+``u#<user_id>``                   ``buyer``           registration and recent payment days
+                                                      (versioned)
+``u#<user_id>``                   ``dist``            a distributor's last active day and months
+``metrics`` / ``mprod#…``         (metric_rows.py)    what ``compute_metrics`` stored
+``exp#…``                         (C's choice)        experiments (store/experiments.py)
+``rec#…``                         (C's choice)        recommendations (store/recommendations.py)
+================================  ==================  =============================================
+
+No partition key takes a write per request from the whole mall: the day's counters are 32
+partitions, each product bucket of a day 4 (a product's counters spread over 4 partitions, so a
+flash-sale product is no hot key either), the baskets 16. Every write-per-request key is
+either one of those shards or the entity's own (``fact#``, ``evt#``, ``uv#``, ``sess#``, ``u#``).
 
 Experiments and recommendations import ``AnalyticsItem`` and use its generic attributes
 (``n``, ``score``, ``ref``, ``data`` JSON, ``expires_at``) under their own prefixes.
@@ -35,39 +44,48 @@ counts (visitors, paying users, active distributors, sessions) come from per-ent
 first and conditioned on what was read (``uv#`` absent; ``u#`` items carry a version ``v``).
 Hot items stay uncontended: counters land on a random shard of the day.
 
-Public reads (the daily job, the dashboard, recommendations):
+Public reads (the daily jobs, the dashboard, recommendations):
 
 * ``day_counts(days)``: each day's counters, shards summed; a fixed key set per day (BatchGetItem),
   so the cost does not depend on how much happened;
-* ``product_day_counts(day)``: ``{product_id: ProductDay(views, units)}`` (Query ``pday#day``);
-* ``baskets(day)``: the paid orders of a day as ``Basket(order_id, buyer_id, items)``, for
-  "bought together" (Query ``basket#day``, paginated);
-* ``rows(from_day, to_day)``: the stored daily rows (Query ``metrics`` between two days);
+* ``product_totals(day, bucket, after)``: the products of one bucket of a day in id order, each
+  with its complete ``ProductDay(views, units)``: a merge of the bucket's 4 shard Queries (each
+  sorted by product id), so a reader can stop after any product and resume after it;
+  ``product_day_counts(day)``: every bucket's, as a dict;
+* ``basket_page(day, partition, cursor, limit)``: a page of one basket partition's paid orders as
+  ``Basket(order_id, buyer_id, items)`` and the cursor after it; ``baskets(day)``: all of them;
+* ``rows(from_day, to_day)`` and the product metrics: store/metric_rows.py;
 * ``stock_of(product_ids)``: names and current stock (the one read of the products table here).
 """
 from __future__ import annotations
 
+import heapq
 import json
 import random
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import groupby
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import get_settings
-from chalicelib.store.base import BaseMeta, TransactionFailed, transaction_failure
+from chalicelib.store.analytics_item import AnalyticsItem, Key, batch_get
+from chalicelib.store.base import TransactionFailed, transaction_failure
+from chalicelib.store.metric_rows import ROWS, MetricRows
 
-DAY_SHARDS = 8
-PRODUCT_SHARDS = 4
+__all__ = ["AnalyticsItem", "AnalyticsStore", "Key"]  # AnalyticsItem and Key: for the other modules of the table
+
+DAY_SHARDS = 32  # partitions of a day's counters
+PRODUCT_BUCKETS = 8  # a day's products, by a hash of their id: the metrics job's parts
+PRODUCT_SHARDS = 4  # write partitions of each product bucket
+BASKET_PARTITIONS = 16  # a day's baskets, by a hash of the order id: the recommendation job's parts
+COUNTS = "counts"  # the sk of a day shard
 EVENT_TTL = timedelta(days=3)
 FACT_TTL = timedelta(days=90)
 BASKET_TTL = timedelta(days=120)
-ROWS = "metrics"
 
 # Counters of a day (``day#`` items) and of a product's day (``pday#`` items).
 DAY_COUNTERS = (
@@ -83,77 +101,33 @@ STATE_FIELDS = ("pages", "registered_day", "first_paid_day", "pay_day", "pay_n",
                 "active_month", "prev_active_month")
 
 
-class AnalyticsItem(Model):
-    class Meta(BaseMeta):
-        table_name = get_settings().analytics_table
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    expires_at = TTLAttribute(null=True)
-    v = NumberAttribute(null=True)  # version of a per-entity item
-    # generic, for experiments and recommendations
-    n = NumberAttribute(null=True)
-    score = NumberAttribute(null=True)
-    ref = UnicodeAttribute(null=True)
-    data = UnicodeAttribute(null=True)  # JSON
-    # day counters
-    page_views = NumberAttribute(null=True)
-    product_views = NumberAttribute(null=True)
-    shares = NumberAttribute(null=True)
-    sessions = NumberAttribute(null=True)
-    bounced = NumberAttribute(null=True)  # sessions with exactly one page view
-    visitors = NumberAttribute(null=True)
-    new_users = NumberAttribute(null=True)
-    bindings = NumberAttribute(null=True)
-    orders = NumberAttribute(null=True)
-    paid_fen = NumberAttribute(null=True)
-    paid_cost_fen = NumberAttribute(null=True)
-    paying_users = NumberAttribute(null=True)
-    repeat_buyers = NumberAttribute(null=True)  # paying users with ≥ 2 paid orders in 30 days
-    refunds = NumberAttribute(null=True)
-    refunded_fen = NumberAttribute(null=True)
-    refunded_cost_fen = NumberAttribute(null=True)
-    shipped = NumberAttribute(null=True)
-    completed = NumberAttribute(null=True)
-    completed_on_time = NumberAttribute(null=True)
-    commission_accrued_fen = NumberAttribute(null=True)
-    commission_settled_fen = NumberAttribute(null=True)
-    withdrawn_fen = NumberAttribute(null=True)
-    withdrawals = NumberAttribute(null=True)
-    active_distributors = NumberAttribute(null=True)
-    dist_month_first = NumberAttribute(null=True)  # distributors whose first activity of the month was today
-    dist_retained = NumberAttribute(null=True)  # ... of those, active the month before
-    nuc0 = NumberAttribute(null=True)  # first payments today by users registered k days before (k = 0..6)
-    nuc1 = NumberAttribute(null=True)
-    nuc2 = NumberAttribute(null=True)
-    nuc3 = NumberAttribute(null=True)
-    nuc4 = NumberAttribute(null=True)
-    nuc5 = NumberAttribute(null=True)
-    nuc6 = NumberAttribute(null=True)
-    # product counters
-    views = NumberAttribute(null=True)
-    units = NumberAttribute(null=True)
-    # per-entity state
-    pages = NumberAttribute(null=True)
-    registered_day = UnicodeAttribute(null=True)
-    first_paid_day = UnicodeAttribute(null=True)
-    pay_day = UnicodeAttribute(null=True)
-    pay_n = NumberAttribute(null=True)
-    prev_pay_day = UnicodeAttribute(null=True)
-    active_day = UnicodeAttribute(null=True)
-    active_month = UnicodeAttribute(null=True)
-    prev_active_month = UnicodeAttribute(null=True)
-
-
-Key = tuple[str, str]
+def _hash(text: str, n: int) -> int:
+    """A stable spread of ids over ``n`` (Python's ``hash`` is salted per process)."""
+    return zlib.crc32(text.encode()) % n
 
 
 def day_key(day: date, shard: int) -> Key:
-    return f"day#{day.isoformat()}", f"s#{shard}"
+    return f"day#{day.isoformat()}#{shard}", COUNTS
+
+
+def product_bucket(product_id: str) -> int:
+    return _hash(product_id, PRODUCT_BUCKETS)
+
+
+def product_partition(day: date, bucket: int, shard: int) -> str:
+    return f"pday#{day.isoformat()}#{bucket}#{shard}"
 
 
 def product_key(day: date, product_id: str, shard: int) -> Key:
-    return f"pday#{day.isoformat()}", f"p#{product_id}#{shard}"
+    return product_partition(day, product_bucket(product_id), shard), f"p#{product_id}"
+
+
+def basket_partition(order_id: str) -> int:
+    return _hash(order_id, BASKET_PARTITIONS)
+
+
+def basket_key(day: date, order_id: str) -> Key:
+    return f"basket#{day.isoformat()}#{basket_partition(order_id)}", order_id
 
 
 def fact_key(kind: str, fact_id: str) -> Key:
@@ -265,7 +239,7 @@ class Refused:
 MAX_TRANSACTION_ITEMS = 100
 
 
-class AnalyticsStore:
+class AnalyticsStore(MetricRows):
     @property
     def table(self) -> str:
         """The table this store reads and writes now."""
@@ -275,7 +249,7 @@ class AnalyticsStore:
         """The per-entity items, read consistently in one BatchGetItem per 100 keys; absent ones
         come back as version 0."""
         found = {key: State(key) for key in keys}
-        for raw in _batch_get(list(dict.fromkeys(keys)), consistent=True):
+        for raw in batch_get(list(dict.fromkeys(keys)), consistent=True):
             item = AnalyticsItem.from_raw_data(raw)
             fields = {name: getattr(item, name) for name in STATE_FIELDS if getattr(item, name) is not None}
             found[(item.pk, item.sk)] = State((item.pk, item.sk), int(item.v or 0), fields)
@@ -311,31 +285,47 @@ class AnalyticsStore:
         keys = [day_key(day, shard) for day in count_days for shard in range(DAY_SHARDS)]
         keys += [(ROWS, f"win#{day.isoformat()}") for day in window_days]
         windows: dict[date, dict[str, Any]] = {}
-        for raw in _batch_get(keys, consistent=False):
+        for raw in batch_get(keys, consistent=False):
             item = AnalyticsItem.from_raw_data(raw)
             if item.pk == ROWS:
                 windows[date.fromisoformat(item.sk.split("#", 1)[1])] = json.loads(item.data or "{}")
                 continue
-            counts = totals[date.fromisoformat(item.pk.split("#", 1)[1])]
+            counts = totals[date.fromisoformat(item.pk.split("#")[1])]
             for name in DAY_COUNTERS:
                 counts[name] += int(getattr(item, name) or 0)
         return totals, windows
 
+    def product_totals(self, day: date, bucket: int, after: str | None = None) -> Iterator[tuple[str, ProductDay]]:
+        """The products of ``bucket`` on ``day`` with any count, in product id order, after the
+        product ``after`` (from the first when None), each with its counts summed over the write
+        shards. Lazy: the shard Queries page as the caller reads, so stopping after a product and
+        resuming ``after`` it reads each item once."""
+        streams = [_product_shard(day, bucket, shard, after) for shard in range(PRODUCT_SHARDS)]
+        for product_id, counts in groupby(heapq.merge(*streams), key=lambda row: row[0]):
+            views = units = 0
+            for _, v, u in counts:
+                views, units = views + v, units + u
+            yield product_id, ProductDay(views, units)
+
     def product_day_counts(self, day: date) -> dict[str, ProductDay]:
-        """Views and units sold per product on a day (only products with any)."""
-        sums: dict[str, list[int]] = {}
-        for item in AnalyticsItem.query(f"pday#{day.isoformat()}"):
-            product_id = item.sk.split("#")[1]
-            counts = sums.setdefault(product_id, [0, 0])
-            counts[0] += int(item.views or 0)
-            counts[1] += int(item.units or 0)
-        return {p: ProductDay(views, units) for p, (views, units) in sums.items()}
+        """Views and units sold per product on a day (only products with any): every bucket."""
+        return {p: c for bucket in range(PRODUCT_BUCKETS) for p, c in self.product_totals(day, bucket)}
+
+    def basket_page(self, day: date, partition: int, cursor: dict[str, Any] | None, limit: int
+                    ) -> tuple[list[Basket], dict[str, Any] | None]:
+        """Up to ``limit`` orders of one basket partition of ``day`` after ``cursor`` (a key this
+        method returned; None: from the start) and the cursor after them (None: the partition is
+        read to its end)."""
+        pk = f"basket#{day.isoformat()}#{partition}"
+        found = AnalyticsItem.query(pk, limit=limit, last_evaluated_key=cursor)
+        page = [_basket(item) for item in found]
+        return page, (found.last_evaluated_key if len(page) == limit else None) or None
 
     def baskets(self, day: date) -> Iterator[Basket]:
-        """The orders paid on a day with their products (for "bought together")."""
-        for item in AnalyticsItem.query(f"basket#{day.isoformat()}"):
-            data = json.loads(item.data or "{}")
-            yield Basket(item.sk, data.get("buyer_id", ""), tuple((p, int(q)) for p, q in data.get("items", [])))
+        """The orders paid on a day with their products (for "bought together"): every partition."""
+        for partition in range(BASKET_PARTITIONS):
+            for item in AnalyticsItem.query(f"basket#{day.isoformat()}#{partition}"):
+                yield _basket(item)
 
     def stock_of(self, product_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """``{product_id: (name, stock now)}`` of the products that exist (BatchGetItem on the
@@ -346,27 +336,23 @@ class AnalyticsStore:
                 for item in ProductItem.batch_get(list(dict.fromkeys(product_ids)),
                                                   attributes_to_get=["product_id", "name", "stock"])}
 
-    def save_row(self, day: date, row: dict[str, Any]) -> None:
-        AnalyticsItem(ROWS, f"day#{day.isoformat()}", data=json.dumps(row, separators=(",", ":"))).save()
 
-    def save_day(self, day: date, row: dict[str, Any], windows: dict[date, dict[str, Any]]) -> None:
-        """The row of ``day`` and the windows given (``metric_windows``), in one BatchWriteItem."""
-        with AnalyticsItem.batch_write() as batch:
-            batch.save(AnalyticsItem(ROWS, f"day#{day.isoformat()}", data=json.dumps(row, separators=(",", ":"))))
-            for at, window in windows.items():
-                batch.save(AnalyticsItem(ROWS, f"win#{at.isoformat()}", data=json.dumps(window, separators=(",", ":"))))
+def _product_shard(day: date, bucket: int, shard: int, after: str | None) -> Iterator[tuple[str, int, int]]:
+    """(product id, views, units) of one write shard of a product bucket, in product id order."""
+    condition = AnalyticsItem.sk > f"p#{after}" if after is not None else AnalyticsItem.sk.startswith("p#")
+    for item in AnalyticsItem.query(product_partition(day, bucket, shard), condition):
+        yield item.sk[2:], int(item.views or 0), int(item.units or 0)
 
-    def rows(self, from_day: date, to_day: date) -> list[dict[str, Any]]:
-        """The stored rows of the days in [from_day, to_day], oldest first (days never computed
-        are absent)."""
-        between = AnalyticsItem.sk.between(f"day#{from_day.isoformat()}", f"day#{to_day.isoformat()}")
-        return [json.loads(item.data or "{}") for item in AnalyticsItem.query(ROWS, between)]
+
+def _basket(item: AnalyticsItem) -> Basket:
+    data = json.loads(item.data or "{}")
+    return Basket(item.sk, data.get("buyer_id", ""), tuple((p, int(q)) for p, q in data.get("items", [])))
 
 
 def basket_item(day: date, order_id: str, buyer_id: str, items: Sequence[tuple[str, int]],
                 now: datetime) -> AnalyticsItem:
     data = json.dumps({"buyer_id": buyer_id, "items": [list(i) for i in items]}, separators=(",", ":"))
-    return AnalyticsItem(f"basket#{day.isoformat()}", order_id, data=data, expires_at=now + BASKET_TTL)
+    return AnalyticsItem(*basket_key(day, order_id), data=data, expires_at=now + BASKET_TTL)
 
 
 def _change(tx: TransactWrite, change: StateChange) -> None:
@@ -409,22 +395,3 @@ def _refused(failure: TransactionFailed, markers: int, puts: int, changes: int) 
     duplicates = frozenset(i for i in range(markers) if failure.failed_at(i))
     stale = any(failure.failed_at(markers + puts + i) for i in range(changes))
     return Refused(duplicates, stale, failure.conflict)
-
-
-def _batch_get(keys: list[Key], consistent: bool) -> list[dict[str, Any]]:
-    """Raw items of ``keys`` (BatchGetItem, 100 keys a call, unprocessed keys retried)."""
-    client = AnalyticsItem._get_connection().connection.client
-    table = AnalyticsItem.Meta.table_name
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in
-                                                    keys[start:start + 100]], "ConsistentRead": consistent}}
-        for _ in range(10):
-            answer = client.batch_get_item(RequestItems=request)
-            found += answer.get("Responses", {}).get(table, [])
-            request = answer.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        else:
-            raise TransactionFailed(["Throttled"])
-    return found

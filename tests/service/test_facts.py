@@ -10,7 +10,7 @@ from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import Product
 from chalicelib.services import facts, orders, payments, referrals
 from chalicelib.services.sessions import Caller
-from chalicelib.store.analytics import AnalyticsItem, fact_key
+from chalicelib.store.analytics import DAY_SHARDS, AnalyticsItem, day_key, fact_key
 from tests.service.test_orders import distributor, login, paid_order
 
 TODAY = date(2026, 11, 10)  # the conftest clock: 2026-11-10 12:00 Shanghai
@@ -49,8 +49,8 @@ def test_a_replayed_notification_counts_nothing_twice_and_heals_a_lost_count(dep
     assert today(deps)["orders"] == 1
     # lose the count (as if the process died after the payment's transaction), then replay
     AnalyticsItem(*fact_key("paid", order_id)).delete()
-    for item in AnalyticsItem.query(f"day#{TODAY.isoformat()}"):
-        item.delete()
+    for shard in range(DAY_SHARDS):
+        AnalyticsItem(*day_key(TODAY, shard)).delete()
     AnalyticsItem(f"u#{buyer}", "buyer").update(actions=[AnalyticsItem.pay_day.remove(), AnalyticsItem.pay_n.remove(),
                                                          AnalyticsItem.first_paid_day.remove()])
     assert payments.handle_notification(headers, raw, deps).outcome == "already_paid"

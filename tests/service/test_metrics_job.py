@@ -12,6 +12,7 @@ from chalicelib.bootstrap import Deps
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.clock import SHANGHAI
 from chalicelib.domain.metric_catalog import DAY_METRICS, PRODUCT_METRICS
+from chalicelib.jobs import run_job
 from chalicelib.services import events, facts, metrics
 from chalicelib.store.analytics import AnalyticsItem
 
@@ -29,7 +30,7 @@ def visit(deps: Deps, clock, user: str, day: date, hour: int = 12) -> None:
 
 def run(deps: Deps, clock, day: date) -> dict:
     clock.at = at(day + timedelta(days=1), 1)
-    metrics.compute_metrics(clock(), deps)
+    run_job("compute_metrics", clock(), deps)
     return deps.analytics.rows(day, day)[0]
 
 
