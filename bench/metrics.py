@@ -74,7 +74,10 @@ def _seed_products(deps: Any) -> None:
 
 
 def _job(deps: Any, meter: Any, last_day: date) -> dict[str, Any]:
-    from chalicelib.services.metrics import compute_metrics
+    from chalicelib.jobs import run_job
+
+    def compute_metrics(now: datetime, deps: Any) -> dict[str, Any]:
+        return run_job("compute_metrics", now, deps)
 
     now = _noon(last_day + timedelta(days=1)) - timedelta(hours=11)  # 01:00 the next day
     meter.reset()

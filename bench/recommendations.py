@@ -19,15 +19,20 @@ NOW = datetime(2026, 11, 10, 16, 50, tzinfo=UTC)  # 00:50 on 2026-11-11 in Shang
 
 
 def _fill(deps: Any, day: date, products: list[str], per_day: int, rnd: random.Random) -> None:
+    """A day's baskets and product views with the day's counters they are written with."""
     from chalicelib.store.analytics import Tally, Write, basket_item
 
     baskets = [basket_item(day, uuid.uuid4().hex, f"u{i}", [(p, 1) for p in rnd.sample(products, rnd.randint(1, 3))],
                            NOW) for i in range(per_day)]
     for start in range(0, len(baskets), 90):
-        assert deps.analytics.write(Write(puts=tuple(baskets[start:start + 90]))) is None
+        counted = Tally()
+        counted.add(day, "orders", len(baskets[start:start + 90]))
+        assert deps.analytics.write(Write(tally=counted, puts=tuple(baskets[start:start + 90]))) is None
     views = Tally()
     for product_id in products:
-        views.add_product(day, product_id, "views", rnd.randint(1, 50))
+        n = rnd.randint(1, 50)
+        views.add_product(day, product_id, "views", n)
+        views.add(day, "product_views", n)
     assert deps.analytics.write(Write(tally=views)) is None
 
 
@@ -59,9 +64,11 @@ def _run(per_day: int, backend: str) -> dict[str, Any]:
     from bench.meter import DynamoMeter
     from chalicelib.bootstrap import Deps
     from chalicelib.domain.clock import business_date
+    from chalicelib.jobs import run_job
     from chalicelib.services import auth, recommendations
     from chalicelib.services.demo import seed_demo
     from chalicelib.store.analytics import AnalyticsItem
+    from chalicelib.store.recommendation_runs import day_pk
     from chalicelib.store.tables import all_models, ensure_tables, reset_connections
 
     reset_connections()
@@ -72,7 +79,9 @@ def _run(per_day: int, backend: str) -> dict[str, Any]:
     meter.attach_models(all_models())
     products = [p.product_id for p in deps.products.list(None, 100, None)[0]]
     today, rnd = business_date(NOW), random.Random(7)
-    job = recommendations.compute_recommendations
+    def job(now: datetime, deps: Any) -> dict[str, Any]:
+        return run_job("compute_recommendations", now, deps)
+
     runs: dict[str, Any] = {}
     job(NOW - timedelta(days=61), deps)  # warm-up (first-use imports and clients), over days never used below
 
@@ -80,8 +89,9 @@ def _run(per_day: int, backend: str) -> dict[str, Any]:
     runs["1 day of baskets, window summarised"], _ = _measure(meter, lambda: job(NOW, deps))
     for back in range(2, 31):
         _fill(deps, today - timedelta(days=back), products, per_day, rnd)
-    for item in AnalyticsItem.query("rec#day"):  # forget the summaries: the first run over 30 full days
-        item.delete()
+    for back in range(1, 31):  # forget the summaries (their markers): the first run over 30 full days
+        for item in AnalyticsItem.query(day_pk(today - timedelta(days=back))):
+            item.delete()
     runs["30 days of baskets, window summarised"], summary = _measure(meter, lambda: job(NOW, deps))
     _fill(deps, today, products, per_day, rnd)
     later = NOW + timedelta(days=1)

@@ -77,12 +77,6 @@ def _poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
     return poll_transfers(now, deps)
 
 
-def _compute_recommendations(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.recommendations import compute_recommendations
-
-    return compute_recommendations(now, deps)
-
-
 def whole(name: str, job: Job) -> JobDef:
     """A job not split yet: one part, ``"all"``, that runs it whole in one slice."""
 
@@ -114,7 +108,8 @@ JOBS: dict[str, JobDef] = {
     "team_bonus": whole("team_bonus", _team_bonus),
     "compute_metrics": split("compute_metrics", "metrics", "metrics_parts", "metrics_part", "metrics_finish"),
     "poll_transfers": whole("poll_transfers", _poll_transfers),
-    "compute_recommendations": whole("compute_recommendations", _compute_recommendations),
+    "compute_recommendations": split("compute_recommendations", "recommendation_job", "recommendation_parts",
+                                     "recommendation_part", "recommendation_finish"),
 }
 
 

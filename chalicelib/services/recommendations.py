@@ -1,34 +1,27 @@
-"""Smart recommendation as use cases (DOMAIN.md §8, docs/experiments.md): the daily job, a
-product's recommendations and a user's home list."""
+"""Smart recommendation as use cases (DOMAIN.md §8, docs/experiments.md): a product's
+recommendations and a user's home list (the daily job that computes the lists:
+services/recommendation_job.py)."""
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.catalog import Product
-from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import Kind, error
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.domain.recommendations import (
     HomeInputs,
-    Scored,
     Suggestion,
-    Window,
-    bought_together,
-    category_popularity,
     home_list,
-    popularity,
-    ranked,
 )
 from chalicelib.domain.recommendations import for_product as product_choice
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
-    from chalicelib.store.recommendations import Key
 
 ProductNotFound = error("PRODUCT_NOT_FOUND", Kind.NOT_FOUND, "No listed product has this id.")
 PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -36,55 +29,6 @@ PAID = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
 RECENT_ORDERS = 10  # a user's newest orders read for their recent purchases
 
 Shown = tuple[Product, Suggestion]
-
-
-# The daily job ------------------------------------------------------------------------------
-def compute_recommendations(now: datetime, deps: Deps) -> dict[str, Any]:
-    """Bought-together lists per product, popular products per category and overall, from the
-    ``window_days`` complete days before ``now`` (Asia/Shanghai). Each day is summarised once from
-    its baskets and product views and kept; a run reads the window's summaries (one BatchGetItem)
-    and summarises only the days it has not seen, so its cost does not grow with history."""
-    rules = deps.settings.rules.recommendations
-    today = business_date(now)
-    days = [today - timedelta(days=k) for k in range(1, rules.window_days + 1)]
-    summaries = deps.recommendations.day_summaries(days)
-    missing = [day for day in days if day not in summaries]
-    for day in missing:
-        summaries[day] = _summarise(day, deps)
-        deps.recommendations.save_day_summary(day, summaries[day], now)
-    window = Window()
-    for summary in summaries.values():
-        window.add(summary)
-    lists = _lists(window, deps)
-    removed = deps.recommendations.save_lists(lists, today)
-    return {"from": days[-1].isoformat(), "to": days[0].isoformat(), "days_summarised": len(missing),
-            "orders": window.baskets, "products": len(set(window.orders) | set(window.views)),
-            "pairs": len(window.together), "lists": len(lists), "lists_removed": removed}
-
-
-def _summarise(day: date, deps: Deps) -> Window:
-    """A day's counts: each paid order's products (its basket) and the product views."""
-    summary = Window()
-    for basket in deps.analytics.baskets(day):
-        summary.add_order([product_id for product_id, _ in basket.items])
-    summary.views.update({p: counts.views for p, counts in deps.analytics.product_day_counts(day).items()
-                          if counts.views})
-    return summary
-
-
-def _lists(window: Window, deps: Deps) -> dict[Key, tuple[list[Scored], str | None]]:
-    from chalicelib.store.recommendations import HOT, category_list_key, product_list_key
-
-    rules = deps.settings.rules.recommendations
-    scores = popularity(window, rules.purchase_weight, rules.view_weight)
-    category_of = {p: product.category for p, product in deps.recommendations.products(scores).items()}
-    together = bought_together(window, rules.stored)
-    lists: dict[Key, tuple[list[Scored], str | None]] = {
-        product_list_key(p): (together.get(p, []), category) for p, category in category_of.items()}
-    for category, popular in category_popularity(scores, category_of, rules.stored).items():
-        lists[category_list_key(category)] = (popular, None)
-    lists[HOT] = (ranked({p: s for p, s in scores.items() if p in category_of}, rules.stored), None)
-    return lists
 
 
 # Reading ------------------------------------------------------------------------------------

@@ -3,23 +3,21 @@
 ====================  ==============  ==============================================================
 pk                    sk              what
 ====================  ==============  ==============================================================
-``rec#day``           ``YYYY-MM-DD``  a complete day's counts, summarised once from the day's baskets
-                                      and product views: ``data`` JSON ``{"baskets": n, "orders":
-                                      {p: n}, "views": {p: n}, "together": [[a, b, n], ...]}`` (TTL)
 ``rec#p#<product>``   ``list``        the product's bought-together list: ``data`` JSON
-                                      ``[[product, score], ...]``, ``ref`` its category
+                                      ``[[product, score], ...]`` (at most ``stored``), ``ref`` its
+                                      category
 ``rec#c#<category>``  ``list``        the category's most popular products (same shape)
 ``rec#hot``           ``list``        the whole catalogue's most popular products
-``rec#run``           ``last``        the list keys the last run wrote (``data``), ``ref`` its day
 ``rec#u#<user_id>``   ``viewed``      the products of the user's latest batch of product views,
                                       most recent first (``data``), ``n`` when (epoch s) (TTL)
+``rec#sum#…`` …       …               the daily job's steps: store/recommendation_runs.py
 ====================  ==============  ==============================================================
 
 Every list item holds ``ref`` (its category, for product lists) and ``score`` = the day it was
-computed as ``YYYYMMDD``. A run writes its lists with BatchWriteItem and deletes the lists the
-previous run wrote that it did not (a product no longer bought), so stale lists never linger.
-Reads are BatchGetItem of a handful of keys; products are read from the products table in one
-BatchGetItem to keep only listed ones.
+computed as ``YYYYMMDD``; a list holds at most ``stored`` (≤ 100) products. A run writes its
+lists with BatchWriteItem and deletes the lists the previous run wrote that it did not (a product
+no longer bought), so stale lists never linger. Reads are BatchGetItem of a handful of keys;
+products are read from the products table in one BatchGetItem to keep only listed ones.
 """
 from __future__ import annotations
 
@@ -30,16 +28,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.catalog import Product
-from chalicelib.domain.recommendations import Scored, Window
-from chalicelib.store.analytics import AnalyticsItem
+from chalicelib.domain.recommendations import Scored
+from chalicelib.store.analytics_item import AnalyticsItem
+from chalicelib.store.recommendation_runs import RecommendationRuns
 
 Key = tuple[str, str]
-DAYS = "rec#day"
-RUN: Key = ("rec#run", "last")
 HOT: Key = ("rec#hot", "list")
-SUMMARY_TTL = timedelta(days=97)
 VIEWED_TTL = timedelta(days=30)
-MAX_PAIRS_PER_DAY = 5_000  # a day summary keeps its most frequent pairs (an item holds ≤ 400 KB)
 
 
 def product_list_key(product_id: str) -> Key:
@@ -74,44 +69,18 @@ def _day_text(number: Any) -> str:
     return f"{text[:4]}-{text[4:6]}-{text[6:]}"
 
 
-def summary_json(window: Window) -> str:
-    pairs = sorted(window.together.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_PAIRS_PER_DAY]
-    return _dumps({"baskets": window.baskets, "orders": dict(window.orders), "views": dict(window.views),
-                   "together": [[a, b, n] for (a, b), n in pairs]})
-
-
-def window_of(data: str) -> Window:
-    raw = json.loads(data or "{}")
-    window = Window(baskets=int(raw.get("baskets", 0)))
-    window.orders.update({p: int(n) for p, n in raw.get("orders", {}).items()})
-    window.views.update({p: int(n) for p, n in raw.get("views", {}).items()})
-    window.together.update({(a, b): int(n) for a, b, n in raw.get("together", [])})
-    return window
-
-
-class RecommendationStore:
-    def day_summaries(self, days: Sequence[date]) -> dict[date, Window]:
-        """The summaries stored for these days (days not summarised yet are absent)."""
-        keys = [(DAYS, day.isoformat()) for day in days]
-        return {date.fromisoformat(item.sk): window_of(item.data or "") for item in _get(keys)}
-
-    def save_day_summary(self, day: date, window: Window, now: datetime) -> None:
-        """Store a complete day's counts; it expires when no window (≤ 90 days) can need it."""
-        AnalyticsItem(DAYS, day.isoformat(), data=summary_json(window), expires_at=now + SUMMARY_TTL).save()
-
-    def save_lists(self, lists: dict[Key, tuple[list[Scored], str | None]], day: date) -> int:
-        """Write this run's lists, then delete the previous run's lists not written now; returns
-        how many were deleted."""
-        previous = {(pk, sk) for item in _get([RUN]) for pk, sk in json.loads(item.data or "[]")}
+class RecommendationStore(RecommendationRuns):
+    def put_lists(self, lists: dict[Key, tuple[list[Scored], str | None]], day: date) -> None:
+        """Write these lists as computed on ``day`` (BatchWriteItem, 25 a call)."""
         with AnalyticsItem.batch_write() as batch:
             for (pk, sk), (items, category) in lists.items():
                 batch.save(AnalyticsItem(pk, sk, data=_dumps([[s.product_id, s.score] for s in items]), ref=category,
                                          score=_day_number(day)))
-            stale = previous - set(lists)
-            for pk, sk in stale:
+
+    def delete_lists(self, keys: Sequence[Key]) -> None:
+        with AnalyticsItem.batch_write() as batch:
+            for pk, sk in keys:
                 batch.delete(AnalyticsItem(pk, sk))
-        AnalyticsItem(*RUN, data=_dumps(sorted(lists)), ref=day.isoformat()).save()
-        return len(stale)
 
     def lists(self, keys: Sequence[Key]) -> dict[Key, StoredList]:
         """The stored lists of these keys (absent ones left out), one BatchGetItem."""

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.catalog import Product
-from chalicelib.store.analytics import Write, basket_item
 from tests.conftest import START
+from tests.service.test_recommendations import basket
 
 
 @pytest.fixture
@@ -63,8 +63,7 @@ def test_the_job_runs_on_demand_and_feeds_both_lists(api, deps, admin):
         deps.products.put_if_absent(Product(product_id, product_id, category, 1_000, 5_000, 9, 1_000, 500), deps.clock())
     yesterday = (START - timedelta(days=1)).date()
     for order_id, products in (("o1", ["mask", "serum"]), ("o2", ["mask", "nuts"]), ("o3", ["mask", "serum"])):
-        item = basket_item(yesterday, order_id, "someone", [(p, 1) for p in products], START)
-        assert deps.analytics.write(Write(puts=(item,))) is None
+        basket(deps, yesterday, order_id, *products)
     status, run = api.call("POST", "/v1/dev/jobs/compute_recommendations", {"now": "2026-11-10T04:00:00Z"})
     assert status == 200, run
     assert (run["job"], run["orders"], run["pairs"], run["to"]) == ("compute_recommendations", 3, 2, "2026-11-09")
@@ -121,8 +120,7 @@ def test_product_views_sent_as_events_shape_the_home_list(api, deps):
         deps.products.put_if_absent(Product(product_id, product_id, category, 1_000, 5_000, 9, 1_000, 500), deps.clock())
     yesterday = (START - timedelta(days=1)).date()
     for order_id, products in (("o1", ["nuts", "tea"]), ("o2", ["mask"]), ("o3", ["mask"]), ("o4", ["serum"])):
-        item = basket_item(yesterday, order_id, "someone", [(p, 1) for p in products], START)
-        assert deps.analytics.write(Write(puts=(item,))) is None
+        basket(deps, yesterday, order_id, *products)
     api.call("POST", "/v1/dev/jobs/compute_recommendations", {"now": "2026-11-10T04:00:00Z"})
     token, _ = api.login("grace")
     batch = {"events": [{"type": "product_view", "session_id": "s-1", "product_id": "nuts", "ts": "2026-11-10T03:59:00Z"}]}

@@ -2,7 +2,8 @@
 list, a user's home list by variant. Hand-computed numbers in the comments."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,7 @@ from chalicelib.bootstrap import Deps
 from chalicelib.config import Rules
 from chalicelib.domain.activity import Event, EventType
 from chalicelib.domain.catalog import Product
+from chalicelib.jobs import run_job
 from chalicelib.services import recommendations
 from chalicelib.services.recommendations import ProductNotFound
 from chalicelib.store.analytics import Tally, Write, basket_item
@@ -28,15 +30,25 @@ def add_catalogue(deps: Deps) -> None:
 
 
 def basket(deps: Deps, day: date, order_id: str, *products: str) -> None:
+    """A paid order's basket, with the day's ``orders`` counter it is written with (facts.order_paid)."""
     item = basket_item(day, order_id, "someone", [(p, 1) for p in products], deps.clock())
-    assert deps.analytics.write(Write(puts=(item,))) is None
+    tally = Tally()
+    tally.add(day, "orders")
+    assert deps.analytics.write(Write(tally=tally, puts=(item,))) is None
 
 
 def views(deps: Deps, day: date, **counts: int) -> None:
+    """Product views, with the day's ``product_views`` counter they are written with (events)."""
     tally = Tally()
     for product_id, n in counts.items():
         tally.add_product(day, product_id, "views", n)
+        tally.add(day, "product_views", n)
     assert deps.analytics.write(Write(tally=tally)) is None
+
+
+def compute(now: datetime, deps: Deps, slice_budget: float | None = None) -> dict[str, Any]:
+    """The job, run to its end in this process (``run_job``)."""
+    return run_job("compute_recommendations", now, deps, slice_budget)
 
 
 @pytest.fixture
@@ -59,10 +71,11 @@ def history(deps: Deps) -> Deps:
 
 
 def test_the_job_adds_up_the_30_days_before_today(history, clock):
-    summary = recommendations.compute_recommendations(clock(), history)
+    summary = compute(clock(), history)
     # o1–o6 (o7 is outside the window); orders per product: mask 5, serum 2, nuts 2, tea 1, lipstick 1
-    assert summary == {"from": "2026-10-11", "to": "2026-11-09", "days_summarised": 30, "orders": 6,
-                       "products": 7, "pairs": 4, "lists": 7 + 3 + 1, "lists_removed": 0}
+    expected = {"from": "2026-10-11", "to": "2026-11-09", "days_summarised": 30, "orders": 6,
+                "products": 7, "pairs": 4, "lists": 7 + 3 + 1, "lists_removed": 0}
+    assert {name: summary[name] for name in expected} == expected
     stored = history.recommendations.lists([product_list_key("mask"), category_list_key("beauty"), HOT])
     # mask–serum 2/√(5·2) = 0.63245 → 6324; mask–lipstick 1/√(5·1) → 4472; mask–nuts 1/√(5·2) → 3162
     assert [(s.product_id, s.score) for s in stored[product_list_key("mask")].items] == [
@@ -76,7 +89,7 @@ def test_the_job_adds_up_the_30_days_before_today(history, clock):
 
 
 def test_a_product_page_shows_bought_together_listed_products_then_its_category(history, clock):
-    recommendations.compute_recommendations(clock(), history)
+    compute(clock(), history)
     mask = recommendations.for_product("mask", None, history)
     assert [(p.product_id, s.reason, s.score) for p, s in mask.items] == [
         ("serum", "bought_together", 6324), ("nuts", "bought_together", 3162)]  # lipstick is not listed
@@ -100,11 +113,11 @@ def test_before_the_first_run_a_product_has_an_empty_list(history):
 
 
 def test_each_day_is_summarised_once_and_lists_of_products_out_of_the_window_are_removed(history, clock):
-    recommendations.compute_recommendations(clock(), history)
+    compute(clock(), history)
     clock.advance(days=1)
-    assert recommendations.compute_recommendations(clock(), history)["days_summarised"] == 1
+    assert compute(clock(), history)["days_summarised"] == 1
     clock.advance(days=2)  # 11-13: the window starts on 10-14, the lipstick's only order (10-12) has left
-    summary = recommendations.compute_recommendations(clock(), history)
+    summary = compute(clock(), history)
     assert (summary["days_summarised"], summary["orders"], summary["lists_removed"]) == (2, 5, 1)
     assert history.recommendations.lists([product_list_key("lipstick")]) == {}
     assert [s.product_id for s in history.recommendations.lists([product_list_key("mask")])[product_list_key("mask")]
@@ -123,7 +136,7 @@ def configure_home(deps: Deps, variant: str) -> None:
     ("B", ["mask", "serum", "purifier", "tea"]),
 ])
 def test_the_home_list_builds_on_recent_purchases_and_the_variant_orders_it(history, clock, variant, expected):
-    recommendations.compute_recommendations(clock(), history)
+    compute(clock(), history)
     configure_home(history, variant)
     buyer = login(history, "buyer")
     paid_order(history, buyer, "nuts")
@@ -137,7 +150,7 @@ def test_the_home_list_builds_on_recent_purchases_and_the_variant_orders_it(hist
 
 
 def test_recent_views_count_with_purchases_most_recent_first(history, clock):
-    recommendations.compute_recommendations(clock(), history)
+    compute(clock(), history)
     configure_home(history, "A")
     buyer = login(history, "viewer")
     paid_order(history, buyer, "nuts")
@@ -158,7 +171,7 @@ def test_recent_views_count_with_purchases_most_recent_first(history, clock):
 
 def test_without_the_experiment_the_home_list_has_no_variant(history, clock):
     history.settings = history.settings.model_copy(update={"rules": Rules.model_validate({"experiments": {}})})
-    recommendations.compute_recommendations(clock(), history)
+    compute(clock(), history)
     home = recommendations.for_user(login(history, "new"), 3, history)
     assert home.variant is None
     assert [(p.product_id, s.reason) for p, s in home.items] == [("mask", "hot"), ("serum", "hot"), ("tea", "hot")]
