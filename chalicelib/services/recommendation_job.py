@@ -168,19 +168,24 @@ def _summarising_left(run: Run) -> list[tuple[date, str]]:
 
 def _next_step(run: Run) -> dict[str, Any] | None:
     """The step this part takes next; None when its own step 3 is done (the part is finished).
-    A summarising step another part has done since this slice looked is skipped."""
+    A summarising step another part has done since this slice looked is skipped; step 2 starts
+    only once a fresh look finds every day of the window summarised."""
     from chalicelib.store.recommendation_runs import day_pk
 
-    if run.left is None:
-        run.left = _summarising_left(run)
-    while run.left:
-        day, step = run.left.pop(0)
-        if run.store.markers([(day_pk(day), step)]):
-            continue
-        kind, number = step[0], int(step[1:])
-        if kind == "v":
-            return {"s": "v", "day": day.isoformat(), "r": number, "nonce": _nonce(), "after": None, "seq": 0}
-        return {"s": "b", "day": day.isoformat(), "bp": number, "nonce": _nonce(), "page": None, "seq": 0, "n": 0}
+    while True:
+        if run.left is None:
+            run.left = _summarising_left(run)  # empty: every day of the window is marked summarised
+        if not run.left:
+            break
+        while run.left:
+            day, step = run.left.pop(0)
+            if run.store.markers([(day_pk(day), step)]):
+                continue
+            kind, number = step[0], int(step[1:])
+            if kind == "v":
+                return {"s": "v", "day": day.isoformat(), "r": number, "nonce": _nonce(), "after": None, "seq": 0}
+            return {"s": "b", "day": day.isoformat(), "bp": number, "nonce": _nonce(), "page": None, "seq": 0, "n": 0}
+        run.left = None  # all taken or done: look again (a day whose last step's worker died is marked here)
     marked = run.store.run_markers(run.day)
     windows = [(r, r) for r in range(_buckets()) if f"w{r}" not in marked]
     if windows:
@@ -374,13 +379,13 @@ def _lists(run: Run) -> Lists:
 def _previous_lists(run: Run) -> set[str]:
     """r's products given a list by the runs since the last finished one (that one included):
     what this run must delete if it does not write them again."""
-    from chalicelib.store.recommendation_runs import run_pk
+    from chalicelib.store.recommendation_runs import RUN_TTL, run_pk
 
     last, _ = run.store.last_run()
     if last is None:
         return set()
     previous: set[str] = set()
-    day = last
+    day = max(last, run.day - RUN_TTL)  # a run's list keys are kept that long
     while day < run.day:
         nonce = run.store.run_markers(day).get(f"c{run.bucket}")
         if nonce:

@@ -2,11 +2,13 @@
 list, a user's home list by variant. Hand-computed numbers in the comments."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from bench.item_size import analytics_items, largest
 from chalicelib.bootstrap import Deps
 from chalicelib.config import Rules
 from chalicelib.domain.activity import Event, EventType
@@ -14,7 +16,7 @@ from chalicelib.domain.catalog import Product
 from chalicelib.jobs import run_job
 from chalicelib.services import recommendations
 from chalicelib.services.recommendations import ProductNotFound
-from chalicelib.store.analytics import Tally, Write, basket_item
+from chalicelib.store.analytics import AnalyticsItem, Tally, Write, basket_item
 from chalicelib.store.recommendations import HOT, category_list_key, product_list_key
 from tests.service.test_orders import login, paid_order
 
@@ -187,3 +189,61 @@ def test_views_are_remembered_best_effort_and_only_for_product_views(deps, clock
 
     monkeypatch.setattr(deps.recommendations, "remember_views", broken)
     recommendations.remember_views(user, [Event(EventType.PRODUCT_VIEW, "s1", clock(), product_id="mask")], deps)
+
+
+# The job as parts -----------------------------------------------------------------------------
+def rec_items(prefixes: tuple[str, ...] = ("rec#p#", "rec#c#", "rec#hot")) -> list[str]:
+    """The stored lists (or other ``rec#`` items), as sorted JSON lines."""
+    return sorted(json.dumps(i, sort_keys=True) for i in analytics_items() if i["pk"]["S"].startswith(prefixes))
+
+
+def forget_the_job() -> None:
+    """Every item the job wrote: its lists and every step's output and marker."""
+    for item in analytics_items():
+        if item["pk"]["S"].startswith("rec#") and not item["pk"]["S"].startswith("rec#u#"):
+            AnalyticsItem(item["pk"]["S"], item["sk"]["S"]).delete()
+
+
+def test_one_page_slices_with_parts_taking_over_each_others_steps_leave_the_same_lists(history, clock, monkeypatch):
+    from chalicelib.services import recommendation_job
+
+    whole = compute(clock(), history)
+    lists = rec_items()
+    forget_the_job()
+    # a step of a few products or one basket a page spans slices: the parts, served in turn, take
+    # over steps others have begun (both run it, under two nonces)
+    monkeypatch.setattr(recommendation_job, "PRODUCTS_PER_READ", 2)
+    monkeypatch.setattr(recommendation_job, "BASKETS_PER_PAGE", 1)
+    sliced = compute(clock(), history, slice_budget=0)
+    assert rec_items() == lists
+    fields = ("days_summarised", "orders", "products", "pairs", "lists", "lists_removed")
+    assert {f: sliced[f] for f in fields} == {f: whole[f] for f in fields}
+    assert sliced["slices"] > 2 * whole["slices"]
+
+
+def test_no_item_of_the_job_grows_with_the_products(deps, clock, monkeypatch):
+    """200 products bought and viewed against 20: more chunks, none larger than the chunk bound,
+    and lists of at most ``stored`` products."""
+    from chalicelib.store import recommendation_runs
+
+    monkeypatch.setattr(recommendation_runs, "CHUNK_BYTES", 600)
+    rules = Rules.model_validate({"recommendations": {"window_days": 2, "stored": 5}})
+    deps.settings = deps.settings.model_copy(update={"rules": rules})
+    largest_by_size = {}
+    for n, day in ((20, date(2026, 11, 9)), (200, date(2026, 11, 12))):
+        ids = [f"p{n}x{i:04d}" for i in range(n)]
+        for product_id in ids:
+            deps.products.put_if_absent(Product(product_id, "x", f"c{n}", 1_000, 5_000, 9, 1_000, 500), deps.clock())
+        for i in range(n):  # every product bought with the next two and viewed
+            basket(deps, day, f"o{n}-{i}", ids[i], ids[(i + 1) % n], ids[(i + 2) % n])
+        for start in range(0, n, 40):
+            views(deps, day, **{p: 1 for p in ids[start:start + 40]})
+        clock.at = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC) + timedelta(hours=4)
+        summary = compute(clock(), deps)
+        assert (summary["products"], summary["orders"]) == (n, n)
+        items = [i for i in analytics_items() if i["pk"]["S"].startswith("rec#")]
+        largest_by_size[n] = (largest(items)[0], len(items))
+        forget_the_job()
+    (small, small_count), (big, big_count) = largest_by_size[20], largest_by_size[200]
+    assert big_count > 2 * small_count
+    assert max(small, big) <= 600 + 200  # a chunk of at most 600 bytes of JSON and its key; lists are smaller
