@@ -353,19 +353,25 @@ def interleavings(action: Callable[[], Any], calls: list[str]) -> list[Fault]:
 
 
 def run_with_faults(case: Case, deps: Any, faults: DynamoFaults, ignore: Iterable[Any] = (),
-                    duplicate: Callable[[Any, Any], Any] | None = None) -> tuple[list[str], Counter[str]]:
+                    duplicate: Callable[[Any, Any], Any] | None = None,
+                    ignore_items: Callable[[str, str], bool] | None = None) -> tuple[list[str], Counter[str]]:
     """Set up, save every table, run ``case.act`` fault-free counting its calls, recover, and take
     the result as the expectation; then every fault at every call of the act (with ``duplicate``:
     instead, that other caller run right before and right after each call), each from the saved
     state and followed by the recovery. Returns the calls and how each act ended (its answer if a
     string, or the exception's name); fails listing each plan whose recovered state differs from
-    the expectation in any table but the models in ``ignore``."""
+    the expectation in any table but the models in ``ignore``, and in any item but those
+    ``ignore_items(table, pk)`` names (a job's scratch work, named by a nonce of each attempt)."""
     from chalicelib.services import visits
 
     ignored = {model.Meta.table_name for model in ignore}
 
+    def kept(table: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [i for i in items if ignore_items is None or not ignore_items(table, _text(i, "pk") or "")]
+
     def state() -> dict[str, list[str]]:
-        return {t: items for t, items in normalised(snapshot()).items() if t not in ignored}
+        saved = {t: kept(t, items) for t, items in snapshot().items()}
+        return {t: items for t, items in normalised(saved).items() if t not in ignored}
 
     context = case.setup(deps)
     saved = snapshot()
