@@ -112,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _log(f"cold start: {args.runs} runs per figure")
         output["coldstart"] = coldstart.run_all(args.runs)
+        from bench import coldstart_package
+
+        _log(f"cold start from the deployment package: make package's zips, {args.runs} runs each")
+        output["coldstart_package"] = coldstart_package.run(args.runs)
     if not args.skip_moderation:
         from bench import moderation
 
@@ -180,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     if "coldstart" in output:
         print()
         print(report.coldstart_section(output["coldstart"]))
+    if "coldstart_package" in output:
+        from bench import coldstart_package
+
+        print()
+        print(coldstart_package.section(output["coldstart_package"]))
     print()
     print(f"bench took {output['bench_seconds']:.0f} s; results in {RESULTS.relative_to(REPO_ROOT)}")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,6 @@ from infra.template import (
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 PROD_ENV: dict[str, str] = CONFIG["stages"]["prod"]["environment_variables"]
-
-
-@pytest.fixture(scope="module")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    out = tmp_path_factory.mktemp("package")
-    done = subprocess.run(
-        [sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out), "--region", "cn-north-1",
-         "--strict"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
-    return done, out
 
 
 @pytest.fixture(scope="module")
