@@ -146,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _log("daily metrics on DynamoDB Local: compute_metrics with 1 and 30 days of history, event ingestion")
         output["metrics"] = metrics.run()
+        from bench import job_memory
+
+        _log("Lambda memory: CPU against DynamoDB wait of the settlement job and of API requests")
+        output["job_memory"] = job_memory.run()
         output.update(run_dynamodb_part(args))
     output["bench_seconds"] = time.perf_counter() - started
 
@@ -197,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     if "coldstart" in output:
         print()
         print(report.coldstart_section(output["coldstart"]))
+    if "job_memory" in output:
+        from bench import job_memory
+
+        print()
+        print(job_memory.section(output["job_memory"]))
     if "coldstart_package" in output:
         from bench import coldstart_package
 

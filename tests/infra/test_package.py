@@ -71,7 +71,7 @@ def test_the_template_has_no_table_the_models_do_not_declare(template: dict[str,
 def test_api_and_scheduled_functions_exist_and_name_the_tables(template: dict[str, Any]) -> None:
     functions = resources_of_type(template, "AWS::Serverless::Function")
     api, tiers = functions["APIHandler"]["Properties"], functions["EvaluateTiers"]["Properties"]
-    assert api["Handler"] == "app.app" and api["Timeout"] == 30 and api["MemorySize"] == 512
+    assert api["Handler"] == "app.app" and api["Timeout"] == 30 and api["MemorySize"] == 1024
     assert tiers["Handler"] == "app.evaluate_tiers" and tiers["Timeout"] == 300
     assert [e["Type"] for e in tiers["Events"].values()] == ["Schedule"]
     tables = resources_of_type(template, "AWS::DynamoDB::Table")
@@ -80,6 +80,17 @@ def test_api_and_scheduled_functions_exist_and_name_the_tables(template: dict[st
         for model in all_models():
             var = model_env_var(model)
             assert env[var] in {t["Properties"]["TableName"] for t in tables.values()}
+
+
+def test_each_function_has_the_memory_docs_performance_md_derives(template: dict[str, Any]) -> None:
+    """The API 1,024 MB (its cold start and requests are CPU-bound enough), the job worker
+    1,536 MB (a settlement slice's CPU time equals its DynamoDB wait there), the schedules that
+    only plan 512 MB (docs/performance.md "Lambda memory")."""
+    memory = {name: f["Properties"]["MemorySize"]
+              for name, f in resources_of_type(template, "AWS::Serverless::Function").items()}
+    assert memory.pop("APIHandler") == 1024
+    assert memory.pop("JobWorker") == 1536
+    assert memory and set(memory.values()) == {512}
 
 
 def test_every_function_runs_on_python_3_13(template: dict[str, Any]) -> None:
