@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from chalicelib.config import get_settings
-from chalicelib.store.base import BaseMeta, TransactionFailed
+from chalicelib.store.base import BaseMeta, StoreModel, TransactionFailed
 
 Key = tuple[str, str]
 
 
-class AnalyticsItem(Model):
+class AnalyticsItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().analytics_table
 
