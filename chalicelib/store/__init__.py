@@ -42,19 +42,20 @@ Access patterns (pattern → table → key / index → operation):
 | a user's variant (first time: exposure)  | analytics | pk="exp#u#<user>", sk=experiment; counter "exp#<name>"/"x#<variant>#<shard>" | GetItem (consistent); first time TransactWriteItems: put (absent) + ADD |
 | a buyer's conversions after a payment    | analytics | Query pk="exp#u#<user>"; exposure `score` absent + ADD "c#<variant>#<shard>" | Query (consistent) + TransactWriteItems per unconverted exposure |
 | experiment figures (admin metrics)       | analytics | pk="exp#<name>" (variant counters, 4 shards each) | Query per experiment |
-| recommendations job (daily)              | analytics, products | "rec#day"/day summaries of the window; a new day: Query "basket#day" + "pday#day"; categories | BatchGetItem + Query per new day + BatchGetItem + BatchWriteItem |
+| recommendations job (daily, 8 parts)     | analytics, products | a new day: Query "pday#<day>#<b>#<s>" per bucket and shard, "basket#<day>#<p>" per partition (paged) → chunks "rec#sum#<day>#<b>"; markers "rec#day#<day>", "rec#run#<run day>"; window totals "rec#win#"; lists; categories | BatchGetItem (markers) + Query + BatchWriteItem per step (services/recommendation_job.py) |
 | a product's recommendations              | products, analytics | product; "rec#p#<id>" + "rec#c#<category>"; listed candidates | GetItem + BatchGetItem + BatchGetItem |
 | a user's home list                       | analytics, orders, products | exposure; GSI by_buyer (10 newest); "rec#u#<user>"/"viewed"; "rec#hot" + "rec#p#<recent>"; "rec#c#<category>"; listed candidates | GetItem + Query + BatchGetItem ×4 (6 round trips) |
 | remember a user's latest product views   | analytics | pk="rec#u#<user>", sk="viewed" (TTL 30 d) | PutItem per events batch with product views |
-| count a batch of events (≤ 49 a chunk)  | analytics | "uv#<user>"/day + "sess#<session>"/day (states); "evt#<id>" markers (absent), "day#<day>"/"s#<0-7>", "pday#<day>"/"p#<product>#<0-3>" | BatchGetItem (consistent) + TransactWriteItems per chunk and day |
+| count a batch of events (≤ 49 a chunk)  | analytics | "uv#<user>"/day + "sess#<session>"/day (states); "evt#<id>" markers (absent), "day#<day>#<0-31>"/"counts", "pday#<day>#<bucket 0-7>#<0-3>"/"p#<product>" | BatchGetItem (consistent) + TransactWriteItems per chunk and day |
 | mark a visitor (login, authenticated request; once per user, day and process) | analytics | "uv#<user>"/day put if absent + a random day shard's `visitors` | TransactWriteItems (refused: marked already, nothing else) |
 | WeChat Pay / transfer simulator state (simulator mode only) | simulator (local, not deployed) | pk="pay#<out_trade_no>" / "transfer#<out_bill_no>" | GetItem (consistent) per call + PutItem per change |
 | count a fact (login, bind, ship, complete, withdrawal paid) | analytics | "fact#<kind>#<id>" (absent) + a random day shard (+ "u#<user>"/"buyer" at registration) | TransactWriteItems |
-| count a paid order                       | analytics | "u#<buyer>"/"buyer" + "u#<payee>"/"dist" (versioned states), "uv#<buyer>"/day; "fact#paid#<order>" (absent), day and product shards, changed states, "basket#<day>"/order | BatchGetItem (consistent) + TransactWriteItems |
-| a day's counters and its metric window   | analytics | "day#<day>"/"s#0..7" of yesterday and the day + "metrics"/"win#<day − 2>" | BatchGetItem (fixed keys) |
-| a day's product counters, their stock    | analytics, products | Query "pday#<day>"; product ids | Query + BatchGetItem |
+| count a paid order                       | analytics | "u#<buyer>"/"buyer" + "u#<payee>"/"dist" (versioned states), "uv#<buyer>"/day; "fact#paid#<order>" (absent), day and product shards, changed states, "basket#<day>#<0-15>"/order | BatchGetItem (consistent) + TransactWriteItems |
+| a day's counters and its metric window   | analytics | "day#<day>#<0-31>"/"counts" of yesterday and the day + "metrics"/"win#<day − 2>" | BatchGetItem (65 fixed keys) |
+| a bucket's product counters, their stock | analytics, products | Query "pday#<day>#<bucket>#<s>" for the 4 shards, merged in id order; product ids, 100 at a time | 4 Queries (paged) + BatchGetItem per 100 |
 | store a day's row and windows            | analytics | "metrics"/"day#<day>", "metrics"/"win#<day − 1>", "win#<day>" | BatchWriteItem |
-| the rows of a date range (≤ 366 days)    | analytics | Query "metrics", sk between "day#<from>" and "day#<to>" | Query, paginated by PynamoDB |
+| store a chunk of a day's product metrics | analytics | "mprod#<day>"/"<bucket>#<first product>" (≤ 100 products); an earlier run's chunks in its id range deleted | Query (keys) + BatchWriteItem |
+| the rows of a date range (≤ 366 days)    | analytics | Query "metrics", sk between "day#<from>" and "day#<to>"; per day Query "mprod#<day>" | Query + Query per day, paginated by PynamoDB |
 
 Table names come from settings (environment); ``tables.py`` lists every model, creates missing
 tables locally and is the source infra/ generates CloudFormation from.
