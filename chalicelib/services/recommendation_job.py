@@ -2,13 +2,13 @@
 
 Bought together needs, for a product, the window's orders of every product it was bought with,
 wherever those live; popularity per category needs every product's score. So a run goes through
-three steps, each cut by product bucket ``r`` (crc32(product) mod 8, the buckets of the product
-counters) or basket partition ``bp`` (crc32(order) mod 16), each storing what it found in
-fixed-size chunks (store/recommendation_runs.py):
+three steps, each storing what it found in fixed-size chunks (store/recommendation_runs.py), cut
+by the job's product bucket ``r`` (crc32(product) mod 64), the day counters' bucket ``pb``
+(crc32 mod 8) or the basket partition ``bp`` (crc32(order) mod 16):
 
-1. **summarise** each day of the window not summarised yet, once: ``v`` (day, r), the views of
-   r's products; ``b`` (day, bp), the paid orders of one basket partition: per product the orders
-   holding it and per pair the orders holding both, sent to each product's bucket;
+1. **summarise** each day of the window not summarised yet, once: ``v`` (day, pb), the views of
+   pb's products; ``b`` (day, bp), the paid orders of one basket partition: per product the orders
+   holding it and per pair the orders holding both; each sent to its products' buckets ``r``;
 2. **window** ``w`` (r): r's products' orders and views added up over the window's days;
 3. **lists** ``c`` (r): r's products' bought-together lists (a pair's score needs the other
    product's window orders: every bucket's step 2 output, ~25 bytes a product), written; the
@@ -17,13 +17,14 @@ fixed-size chunks (store/recommendation_runs.py):
 
 ``finish`` merges the popular products into the category lists and the hot list.
 
-The plan is one part per bucket (``<day>#r<r>``). The engine runs parts in any order, at once
-when deployed, and has no stages, so a part makes its own way through them: it takes the first
-step not done yet, its own share first (step 1's steps dealt round the parts, step 2's step r),
-then any other part's (a part ahead of the others helps, and one that died is replaced), then its
-own step 3 once every step 2 is done. Each step's output is named by its marker (a nonce), so two
-workers on one step never mix their outputs; whichever marks last is read. A slice stops after
-the page or batch during which its deadline passed and hands back where it was (``Cursor``).
+The plan is one part per day-counter bucket (``<day>#r<pb>``, 8 parts); part p's own steps are the
+summarising steps dealt round the parts and the buckets ``r`` with ``r mod 8 = p``. The engine runs
+parts in any order, at once when deployed, and has no stages, so a part makes its own way through
+them: it takes the first step not done yet, its own first, then any other part's (a part ahead of
+the others helps, one whose worker died is replaced), and its own step 3 once every bucket's step
+2 is done. Each step's output is named by its marker (a nonce), so two workers on one step never
+mix their outputs; whichever marks last is read. A slice stops after the page or batch during
+which its deadline passed and hands back where it was (its cursor: the step and its position).
 """
 from __future__ import annotations
 
@@ -44,19 +45,27 @@ if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
     from chalicelib.services.slices import Deadline
     from chalicelib.store.analytics import Basket
+    from chalicelib.store.recommendation_runs import Step
     from chalicelib.store.recommendations import Key, RecommendationStore
 
-PRODUCTS_PER_READ = 1_000  # products of a bucket read per batch (step v)
+PRODUCTS_PER_READ = 1_000  # products of a day-counter bucket read per batch (step v)
 BASKETS_PER_PAGE = 500  # baskets per Query page (step b)
 FLUSH_ENTRIES = 20_000  # a step b writes what it has gathered past this many entries
 LISTS_PER_BATCH = 100  # lists written between two looks at the deadline (step c)
 ANY_CATEGORY = ""  # the hot list's entries among a bucket's popular products
+Cursor = dict[str, Any]
 
 
-def _buckets() -> int:
+def _parts() -> int:
     from chalicelib.store.analytics import PRODUCT_BUCKETS
 
     return PRODUCT_BUCKETS
+
+
+def _buckets() -> int:
+    from chalicelib.store.recommendation_runs import BUCKETS
+
+    return BUCKETS
 
 
 def _partitions() -> int:
@@ -66,9 +75,9 @@ def _partitions() -> int:
 
 
 def _bucket_of(product_id: str) -> int:
-    from chalicelib.store.analytics import product_bucket
+    from chalicelib.store.recommendation_runs import bucket_of
 
-    return product_bucket(product_id)
+    return bucket_of(product_id)
 
 
 def _nonce() -> str:
@@ -85,22 +94,26 @@ def window_days(now: datetime, deps: Deps) -> list[date]:
 
 def recommendation_parts(now: datetime, deps: Deps) -> list[str]:
     day = business_date(now).isoformat()
-    return [f"{day}#r{bucket}" for bucket in range(_buckets())]
+    return [f"{day}#r{part}" for part in range(_parts())]
 
 
 # A part's way through the steps ---------------------------------------------------------------
 @dataclass
 class Run:
-    """One slice's view of the run: the part's bucket, the window, and the counts of the slice."""
+    """One slice's view of the run: the part, the window, what it read once, its counts."""
 
     deps: Deps
     now: datetime
-    bucket: int
+    part: int
     day: date = field(init=False)
     days: list[date] = field(init=False)
     counts: Counter[str] = field(default_factory=Counter)
     needs: dict[date, list[str]] = field(default_factory=dict)  # the summarising steps of a day
     left: list[tuple[date, str]] | None = None  # the summarising steps not done, as this slice saw them
+    summaries: dict[date, dict[str, Step]] | None = None  # once every day is summarised
+    marked: dict[str, Step] | None = None  # the run's steps 2 and 3 done, as this slice knows them
+    window: Window | None = None  # every bucket's window totals, once every step 2 is done
+    previous: dict[date, dict[str, Step]] | None = None  # the steps of the runs since the last finished one
 
     def __post_init__(self) -> None:
         self.day = business_date(self.now)
@@ -113,27 +126,59 @@ class Run:
     def expires(self, ttl: timedelta) -> datetime:
         return self.now + ttl
 
+    def summarised(self) -> dict[date, dict[str, Step]]:
+        """The window's days and their steps (read once a slice, after step 1 is done)."""
+        if self.summaries is None:
+            self.summaries = self.store.summarised(self.days)
+        return self.summaries
 
-def _own_first(steps: list[Any], bucket: int) -> list[Any]:
-    """Step ``i`` is part ``i mod 8``'s: this part's first, then the others' from the next part on."""
-    buckets = _buckets()
-    return sorted(steps, key=lambda indexed: ((indexed[0] % buckets - bucket) % buckets, indexed[0]))
+    def run_marked(self, fresh: bool = False) -> dict[str, Step]:
+        """The run's steps 2 and 3 done: read once a slice (again when ``fresh``), then kept up
+        to date with this slice's own."""
+        if self.marked is None or fresh:
+            self.marked = self.store.run_markers(self.day)
+        return self.marked
+
+    def mark(self, name: str, nonce: str, n: int) -> None:
+        from chalicelib.store.recommendation_runs import RUN_TTL, Step, run_pk
+
+        self.store.mark(run_pk("run", self.day), name, nonce, self.expires(RUN_TTL), n=n)
+        self.run_marked()[name] = Step(nonce, n)
+
+    def previous_runs(self) -> dict[date, dict[str, Step]]:
+        """The steps of every run since the last finished one (that one included; read once a slice)."""
+        from chalicelib.store.recommendation_runs import RUN_TTL
+
+        if self.previous is None:
+            last, _ = self.store.last_run()
+            self.previous = {}
+            day = max(last, self.day - RUN_TTL) if last is not None else self.day  # a run's list keys live that long
+            while day < self.day:
+                self.previous[day] = self.store.run_markers(day)
+                day += timedelta(days=1)
+        return self.previous
+
+
+def _own_first(indexed: list[tuple[int, Any]], part: int) -> list[Any]:
+    """Item ``i`` is part ``i mod 8``'s: this part's first, then the others' from the next part on."""
+    parts = _parts()
+    return [item for _, item in sorted(indexed, key=lambda entry: ((entry[0] % parts - part) % parts, entry[0]))]
 
 
 def _needs(run: Run, days: list[date]) -> dict[date, list[str]]:
-    """The summarising steps each of these days needs: ``v<r>`` when products were viewed that
+    """The summarising steps each of these days needs: ``v<pb>`` when products were viewed that
     day, ``b<bp>`` when orders were paid (the day's counters, written in the same transactions
     as the views and baskets, say so). Read once per slice and day."""
     unknown = [day for day in days if day not in run.needs]
     if unknown:
         counters = run.deps.analytics.day_counts(unknown)
         for day in unknown:
-            steps = [f"v{r}" for r in range(_buckets())] if counters[day]["product_views"] else []
+            steps = [f"v{pb}" for pb in range(_parts())] if counters[day]["product_views"] else []
             run.needs[day] = steps + ([f"b{bp}" for bp in range(_partitions())] if counters[day]["orders"] else [])
     return {day: run.needs[day] for day in days}
 
 
-def _complete(run: Run, day: date, marked: dict[Key, tuple[str, int]] | None = None) -> None:
+def _complete(run: Run, day: date, marked: dict[Key, Step] | None = None) -> None:
     """Mark ``day`` summarised if every step it needs is done (whoever does its last step sees
     them all); the one caller that marks it counts ``days_summarised``."""
     from chalicelib.store.recommendation_runs import SUMMARY_TTL, day_pk
@@ -154,6 +199,7 @@ def _summarising_left(run: Run) -> list[tuple[date, str]]:
     done = run.store.summarised(run.days)
     open_days = [day for day in run.days if day not in done]
     if not open_days:
+        run.summaries = done
         return []
     needed = _needs(run, open_days)
     marked = run.store.markers([(day_pk(day), step) for day in open_days for step in needed[day]])
@@ -163,13 +209,14 @@ def _summarising_left(run: Run) -> list[tuple[date, str]]:
         if not missing:
             _complete(run, day, marked)
         left += [(day, step) for step in missing]
-    return [step for _, step in _own_first(list(enumerate(left)), run.bucket)]
+    return _own_first(list(enumerate(left)), run.part)
 
 
-def _next_step(run: Run) -> dict[str, Any] | None:
-    """The step this part takes next; None when its own step 3 is done (the part is finished).
+def _next_step(run: Run) -> Cursor | None:
+    """The step this part takes next; None when its own steps 3 are done (the part is finished).
     A summarising step another part has done since this slice looked is skipped; step 2 starts
-    only once a fresh look finds every day of the window summarised."""
+    only once a fresh look finds every day of the window summarised, step 3 once every bucket's
+    step 2 is done."""
     from chalicelib.store.recommendation_runs import day_pk
 
     while True:
@@ -183,55 +230,60 @@ def _next_step(run: Run) -> dict[str, Any] | None:
                 continue
             kind, number = step[0], int(step[1:])
             if kind == "v":
-                return {"s": "v", "day": day.isoformat(), "r": number, "nonce": _nonce(), "after": None, "seq": 0}
-            return {"s": "b", "day": day.isoformat(), "bp": number, "nonce": _nonce(), "page": None, "seq": 0, "n": 0}
+                return {"s": "v", "day": day.isoformat(), "pb": number, "nonce": _nonce(), "after": None, "seq": 0,
+                        "t": []}
+            return {"s": "b", "day": day.isoformat(), "bp": number, "nonce": _nonce(), "page": None, "seq": 0, "n": 0,
+                    "t": []}
         run.left = None  # all taken or done: look again (a day whose last step's worker died is marked here)
-    marked = run.store.run_markers(run.day)
-    windows = [(r, r) for r in range(_buckets()) if f"w{r}" not in marked]
-    if windows:
-        return {"s": "w", "r": _own_first(windows, run.bucket)[0][1]}
-    if f"c{run.bucket}" in marked:
-        return None
-    return {"s": "c", "nonce": _nonce(), "after": None}
+    for fresh in (False, True):  # what this slice knows; before step 3, a fresh look
+        marked = run.run_marked(fresh)
+        windows = [(r, r) for r in range(_buckets()) if f"w{r}" not in marked]
+        if windows:
+            return {"s": "w", "r": _own_first(windows, run.part)[0]}
+    own = [r for r in range(run.part, _buckets(), _parts()) if f"c{r}" not in marked]
+    return {"s": "c", "r": own[0], "nonce": _nonce(), "after": None} if own else None
 
 
 def recommendation_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
-    """One slice of part ``<day>#r<r>``: steps, each until it is done or the deadline passed,
-    until the part's own step 3 is done (then the part is finished)."""
+    """One slice of part ``<day>#r<p>``: steps, each until it is done or the deadline passed,
+    until the part's own steps 3 are done (then the part is finished)."""
     run = Run(deps, now, int(part.rsplit("#r", 1)[1]))
-    state: dict[str, Any] = json.loads(cursor) if cursor else {"n": 0, "step": None}
+    state: Cursor = json.loads(cursor) if cursor else {"n": 0, "step": None}
     steps: int = state["n"]
-    step: dict[str, Any] | None = state["step"]
+    step: Cursor | None = state["step"]
     while True:
         if step is None:
             step = _next_step(run)
             if step is None:
                 return Progress(dict(run.counts))
-        kind = step["s"]
-        finished_own = kind == "c"
-        step = STEPS[kind](run, step, deadline)
+        step = STEPS[step["s"]](run, step, deadline)
         steps += 1
-        if step is None and finished_own:
-            return Progress(dict(run.counts))
         if deadline.expired():
             return Progress(dict(run.counts), json.dumps({"n": steps, "step": step}, separators=(",", ":")))
 
 
 # Step 1: summarise a day ----------------------------------------------------------------------
-def _summarise_views(run: Run, step: dict[str, Any], deadline: Deadline) -> dict[str, Any] | None:
-    """Step ``v`` (day, r): the views of bucket r's products on the day, a batch at a time."""
+def _summarise_views(run: Run, step: Cursor, deadline: Deadline) -> Cursor | None:
+    """Step ``v`` (day, pb): the views of the day counters' bucket pb, a batch at a time, sent to
+    the products' buckets."""
     from chalicelib.store.recommendation_runs import SUMMARY_TTL, day_pk, summary_pk
 
-    day, bucket, nonce = date.fromisoformat(step["day"]), step["r"], step["nonce"]
-    products = run.deps.analytics.product_totals(day, bucket, step["after"])
+    day, counters, nonce = date.fromisoformat(step["day"]), step["pb"], step["nonce"]
+    products = run.deps.analytics.product_totals(day, counters, step["after"])
+    step = {**step, "t": list(step["t"])}
     while True:
         batch = list(islice(products, PRODUCTS_PER_READ))
-        views = [[product_id, counts.views] for product_id, counts in batch if counts.views]
-        run.store.write_chunks([(summary_pk(day, bucket), f"v#{nonce}#{step['seq']:04d}", views)],
+        by_bucket: dict[int, list[list[Any]]] = defaultdict(list)
+        for product_id, counts in batch:
+            if counts.views:
+                by_bucket[_bucket_of(product_id)].append([product_id, counts.views])
+        prefix = f"v#{nonce}#{step['seq']:04d}"
+        run.store.write_chunks([(summary_pk(day, r), prefix, views) for r, views in sorted(by_bucket.items())],
                                run.expires(SUMMARY_TTL))
-        step = {**step, "seq": step["seq"] + 1}
+        step["t"] = sorted(set(step["t"]) | set(by_bucket))
+        step["seq"] += 1
         if len(batch) < PRODUCTS_PER_READ:
-            run.store.mark(day_pk(day), f"v{bucket}", nonce, run.expires(SUMMARY_TTL))
+            run.store.mark(day_pk(day), f"v{counters}", nonce, run.expires(SUMMARY_TTL), buckets=step["t"])
             _complete(run, day)
             return None
         step["after"] = batch[-1][0]
@@ -241,7 +293,7 @@ def _summarise_views(run: Run, step: dict[str, Any], deadline: Deadline) -> dict
 
 @dataclass
 class Gathered:
-    """What a batch of baskets adds, by product bucket: orders per product, orders per pair."""
+    """What a batch of baskets adds: orders per product, orders per pair."""
 
     orders: Counter[str] = field(default_factory=Counter)
     pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -266,35 +318,39 @@ class Gathered:
         return out
 
 
-def _flush(run: Run, day: date, partition: int, nonce: str, seq: int, gathered: Gathered) -> None:
+def _flush(run: Run, step: Cursor, gathered: Gathered) -> None:
     from chalicelib.store.recommendation_runs import SUMMARY_TTL, summary_pk
 
-    prefix = f"{partition:02d}#{nonce}#{seq:04d}"
+    day = date.fromisoformat(step["day"])
+    prefix = f"{step['bp']:02d}#{step['nonce']}#{step['seq']:04d}"
     sets = []
-    for bucket, (orders, pairs) in gathered.by_bucket().items():
+    by_bucket = gathered.by_bucket()
+    for bucket, (orders, pairs) in sorted(by_bucket.items()):
         sets += [(summary_pk(day, bucket), f"o#{prefix}", orders), (summary_pk(day, bucket), f"b#{prefix}", pairs)]
     run.store.write_chunks([s for s in sets if s[2]], run.expires(SUMMARY_TTL))
+    step["t"] = sorted(set(step["t"]) | set(by_bucket))
+    step["seq"] += 1
 
 
-def _summarise_baskets(run: Run, step: dict[str, Any], deadline: Deadline) -> dict[str, Any] | None:
+def _summarise_baskets(run: Run, step: Cursor, deadline: Deadline) -> Cursor | None:
     """Step ``b`` (day, bp): one basket partition of the day, a page at a time; what it gathers
     is written past ``FLUSH_ENTRIES`` entries, at its end and before it hands back."""
     from chalicelib.store.recommendation_runs import SUMMARY_TTL, day_pk
 
-    day, partition, nonce = date.fromisoformat(step["day"]), step["bp"], step["nonce"]
+    day, partition = date.fromisoformat(step["day"]), step["bp"]
     gathered, page_key = Gathered(), step["page"]
-    step = dict(step)
+    step = {**step, "t": list(step["t"])}
     while True:
         baskets, page_key = run.deps.analytics.basket_page(day, partition, page_key, BASKETS_PER_PAGE)
         gathered.add(baskets)
         step["n"] += len(baskets)
         stopping = page_key is None or deadline.expired()
         if stopping or gathered.size() >= FLUSH_ENTRIES:
-            _flush(run, day, partition, nonce, step["seq"], gathered)
-            step["seq"] += 1
+            _flush(run, step, gathered)
             gathered = Gathered()
         if page_key is None:
-            run.store.mark(day_pk(day), f"b{partition}", nonce, run.expires(SUMMARY_TTL), n=step["n"])
+            run.store.mark(day_pk(day), f"b{partition}", step["nonce"], run.expires(SUMMARY_TTL), n=step["n"],
+                           buckets=step["t"])
             _complete(run, day)
             return None
         step["page"] = page_key
@@ -305,11 +361,15 @@ def _summarise_baskets(run: Run, step: dict[str, Any], deadline: Deadline) -> di
 # Step 2: a bucket's window totals -------------------------------------------------------------
 def _summary_chunks(run: Run, bucket: int, kinds: str) -> Iterator[tuple[str, list[Any]]]:
     """(kind, entries) of bucket r's day summaries over the window, of the kinds given (``o``
-    orders and ``v`` views, or ``b`` pairs), only the chunks named by the day's ``done`` marker."""
+    orders and ``v`` views, or ``b`` pairs), only the chunks named by the day's ``done`` marker.
+    A day none of whose steps wrote to r is not read."""
     from chalicelib.store.recommendation_runs import summary_pk
 
-    for day, steps in run.store.summarised(run.days).items():
-        if not any(step[0] == "b" or step == f"v{bucket}" for step in steps):
+    views_step = f"v{bucket % _parts()}"
+    for day, steps in run.summarised().items():
+        wanted = {name for name, step in steps.items() if bucket in step.buckets
+                  and (name[0] == "b" or (kinds != "b" and name == views_step))}
+        if not wanted:
             continue
         begins, after = ("b#", None) if kinds == "b" else ("", "o")  # "o#…" and "v#…" sort after "o", "b#…" before
         for sk, entries in run.store.chunks(summary_pk(day, bucket), begins, after):
@@ -317,18 +377,18 @@ def _summary_chunks(run: Run, bucket: int, kinds: str) -> Iterator[tuple[str, li
             if kind not in kinds:
                 continue
             if kind == "v":
-                step, nonce = f"v{bucket}", rest.split("#", 1)[0]
+                name, nonce = views_step, rest.split("#", 1)[0]
             else:
                 partition, nonce = rest.split("#")[:2]
-                step = f"b{int(partition)}"
-            if step in steps and steps[step][0] == nonce:
+                name = f"b{int(partition)}"
+            if name in wanted and steps[name].nonce == nonce:
                 yield kind, entries
 
 
-def _window(run: Run, step: dict[str, Any], deadline: Deadline) -> None:
+def _window(run: Run, step: Cursor, deadline: Deadline) -> None:
     """Step ``w`` (r): r's products' orders and views over the window (one go: ~25 bytes a
     product and day read)."""
-    from chalicelib.store.recommendation_runs import RUN_TTL, SCRATCH_TTL, run_pk
+    from chalicelib.store.recommendation_runs import SCRATCH_TTL, run_pk
 
     bucket, nonce = step["r"], _nonce()
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -337,68 +397,71 @@ def _window(run: Run, step: dict[str, Any], deadline: Deadline) -> None:
             totals[product_id][0 if kind == "o" else 1] += n
     rows = [[product_id, orders, views] for product_id, (orders, views) in sorted(totals.items())]
     run.store.write_chunks([(run_pk("win", run.day), f"{bucket:02d}#{nonce}", rows)], run.expires(SCRATCH_TTL))
-    run.store.mark(run_pk("run", run.day), f"w{bucket}", nonce, run.expires(RUN_TTL))
+    run.mark(f"w{bucket}", nonce, len(rows))
 
 
 # Step 3: a bucket's lists ---------------------------------------------------------------------
+def _all_windows(run: Run) -> Window:
+    """Every bucket's window totals (read once a slice, after every step 2 is done)."""
+    from chalicelib.store.recommendation_runs import run_pk
+
+    if run.window is None:
+        marked = run.run_marked()
+        window = Window()
+        if any(step.n for name, step in marked.items() if name[0] == "w"):
+            for sk, entries in run.store.chunks(run_pk("win", run.day)):
+                bucket, nonce = sk.split("#")[:2]
+                if marked[f"w{int(bucket)}"].nonce == nonce:
+                    for product_id, orders, views in entries:
+                        window.orders[product_id] += orders
+                        window.views[product_id] += views
+        run.window = window
+    return run.window
+
+
 @dataclass(frozen=True)
 class Lists:
     """What step c of bucket r computes, the same in every slice of it."""
 
-    window: Window  # every product's window orders; r's products' views
     mine: list[str]  # r's products with orders or views in the window
     lists: dict[str, list[Scored]]  # r's catalogue products: bought together
     category_of: dict[str, str]
     pairs: int
 
 
-def _lists(run: Run) -> Lists:
-    from chalicelib.store.recommendation_runs import run_pk
-
+def _lists(run: Run, bucket: int) -> Lists:
     rules = run.deps.settings.rules.recommendations
-    marked = run.store.run_markers(run.day)
-    window = Window()
-    for sk, entries in run.store.chunks(run_pk("win", run.day)):
-        bucket, nonce = sk.split("#")[:2]
-        if marked.get(f"w{int(bucket)}") == nonce:
-            for product_id, orders, views in entries:
-                window.orders[product_id] += orders
-                window.views[product_id] += views
-    mine = sorted(p for p in set(window.orders) | set(window.views) if _bucket_of(p) == run.bucket)
+    window = _all_windows(run)
+    mine = sorted(p for p in set(window.orders) | set(window.views) if _bucket_of(p) == bucket)
     together: dict[str, Counter[str]] = defaultdict(Counter)
-    for _, entries in _summary_chunks(run, run.bucket, "b"):
+    for _, entries in _summary_chunks(run, bucket, "b"):
         for product_id, other, n in entries:
             together[product_id][other] += n
-    category_of = {p: product.category for p, product in run.store.products(mine).items()}
+    category_of = {p: product.category for p, product in run.store.products(mine).items()} if mine else {}
     lists = {p: ranked({q: cosine_bp(n, window.orders[p], window.orders[q]) for q, n in together[p].items()},
                        rules.stored) for p in category_of}
     pairs = sum(1 for p, others in together.items() for q in others if p < q)
-    return Lists(window, mine, lists, category_of, pairs)
+    return Lists(mine, lists, category_of, pairs)
 
 
-def _previous_lists(run: Run) -> set[str]:
+def _previous_lists(run: Run, bucket: int) -> set[str]:
     """r's products given a list by the runs since the last finished one (that one included):
     what this run must delete if it does not write them again."""
-    from chalicelib.store.recommendation_runs import RUN_TTL, run_pk
+    from chalicelib.store.recommendation_runs import run_pk
 
-    last, _ = run.store.last_run()
-    if last is None:
-        return set()
     previous: set[str] = set()
-    day = max(last, run.day - RUN_TTL)  # a run's list keys are kept that long
-    while day < run.day:
-        nonce = run.store.run_markers(day).get(f"c{run.bucket}")
-        if nonce:
-            for _, entries in run.store.chunks(run_pk("lk", day), f"{run.bucket:02d}#{nonce}#"):
+    for day, steps in run.previous_runs().items():
+        step = steps.get(f"c{bucket}")
+        if step is not None and step.n:
+            for _, entries in run.store.chunks(run_pk("lk", day), f"{bucket:02d}#{step.nonce}#"):
                 previous.update(entries)
-        day += timedelta(days=1)
     return previous
 
 
 def _popular(run: Run, computed: Lists) -> list[list[Any]]:
     """r's most popular products of each category and of all (``ANY_CATEGORY``), for ``finish``."""
     rules = run.deps.settings.rules.recommendations
-    scores = popularity(computed.window, rules.purchase_weight, rules.view_weight)
+    scores = popularity(_all_windows(run), rules.purchase_weight, rules.view_weight)
     mine = {p: scores[p] for p in computed.category_of}
     by_category: dict[str, dict[str, int]] = defaultdict(dict)
     for product_id, score in mine.items():
@@ -408,14 +471,15 @@ def _popular(run: Run, computed: Lists) -> list[list[Any]]:
             for s in ranked(products, rules.stored)]
 
 
-def _write_lists(run: Run, step: dict[str, Any], deadline: Deadline) -> dict[str, Any] | None:
-    """Step ``c`` (this part's r): r's lists written a batch at a time from ``after``; at the
-    end, the previous run's lists of r not written now deleted, the list keys and popular
-    products kept, the step marked."""
+def _write_lists(run: Run, step: Cursor, deadline: Deadline) -> Cursor | None:
+    """Step ``c`` (r): r's lists written a batch at a time from ``after``; at the end, the
+    previous run's lists of r not written now deleted, the list keys and popular products kept,
+    the step marked."""
     from chalicelib.store.recommendation_runs import RUN_TTL, SCRATCH_TTL, run_pk
     from chalicelib.store.recommendations import product_list_key
 
-    computed = _lists(run)
+    bucket, nonce = step["r"], step["nonce"]
+    computed = _lists(run, bucket)
     ids = sorted(computed.category_of)
     start = 0 if step["after"] is None else next((i for i, p in enumerate(ids) if p > step["after"]), len(ids))
     while start < len(ids):
@@ -426,13 +490,12 @@ def _write_lists(run: Run, step: dict[str, Any], deadline: Deadline) -> dict[str
         start += len(batch)
         if start < len(ids) and deadline.expired():
             return {**step, "after": batch[-1]}
-    stale = sorted(_previous_lists(run) - set(ids))
+    stale = sorted(_previous_lists(run, bucket) - set(ids))
     run.store.delete_lists([product_list_key(p) for p in stale])
-    nonce = step["nonce"]
-    run.store.write_chunks([(run_pk("lk", run.day), f"{run.bucket:02d}#{nonce}", ids)], run.expires(RUN_TTL))
-    run.store.write_chunks([(run_pk("top", run.day), f"{run.bucket:02d}#{nonce}", _popular(run, computed))],
+    run.store.write_chunks([(run_pk("lk", run.day), f"{bucket:02d}#{nonce}", ids)], run.expires(RUN_TTL))
+    run.store.write_chunks([(run_pk("top", run.day), f"{bucket:02d}#{nonce}", _popular(run, computed))],
                            run.expires(SCRATCH_TTL))
-    run.store.mark(run_pk("run", run.day), f"c{run.bucket}", nonce, run.expires(RUN_TTL))
+    run.mark(f"c{bucket}", nonce, len(ids))
     run.counts.update({"lists_removed": len(stale), "products": len(computed.mine), "pairs": computed.pairs})
     return None
 
@@ -454,7 +517,7 @@ def recommendation_finish(now: datetime, deps: Deps, totals: dict[str, Any]) -> 
     popular: dict[str, dict[str, int]] = defaultdict(dict)
     for sk, entries in run.store.chunks(run_pk("top", run.day)):
         bucket, nonce = sk.split("#")[:2]
-        if marked.get(f"c{int(bucket)}") == nonce:
+        if f"c{int(bucket)}" in marked and marked[f"c{int(bucket)}"].nonce == nonce:
             for category, product_id, score in entries:
                 popular[category][product_id] = score
     hot = popular.pop(ANY_CATEGORY, {})
@@ -466,8 +529,7 @@ def recommendation_finish(now: datetime, deps: Deps, totals: dict[str, Any]) -> 
     stale = sorted(set(previous) - set(lists))
     deps.recommendations.delete_lists(stale)
     deps.recommendations.save_last_run(run.day, list(lists))
-    baskets = sum(n for steps in deps.recommendations.summarised(run.days).values()
-                  for step, (_, n) in steps.items() if step[0] == "b")
+    baskets = sum(step.n for steps in run.summarised().values() for name, step in steps.items() if name[0] == "b")
     return {"from": run.days[-1].isoformat(), "to": run.days[0].isoformat(),
             "days_summarised": totals.get("days_summarised", 0), "orders": baskets,
             "products": totals.get("products", 0), "pairs": totals.get("pairs", 0),

@@ -5,17 +5,18 @@ of JSON or a small marker: nothing grows with the catalogue, the orders of a day
 ==========================  ==============================================  =====================================
 pk                          sk                                              what
 ==========================  ==============================================  =====================================
-``rec#sum#<D>#<r>``         ``v#<nonce>#<seq>#<i>``                         product bucket ``r``'s views on day D:
+``rec#sum#<D>#<r>``         ``v#<nonce>#<seq>#<i>``                         bucket ``r``'s products' views on day D:
                                                                             ``[[product, views], ...]``
 ``rec#sum#<D>#<r>``         ``o#<bp>#<nonce>#<seq>#<i>``                    paid orders holding each of r's
                                                                             products, from basket partition bp:
                                                                             ``[[product, orders], ...]``
 ``rec#sum#<D>#<r>``         ``b#<bp>#<nonce>#<seq>#<i>``                    pairs bought together, r's product
                                                                             first: ``[[product, other, orders]]``
-``rec#day#<D>``             ``v<r>`` / ``b<bp>``                            that step of day D is done: ``ref`` its
-                                                                            nonce, ``n`` the baskets read (``b``)
+``rec#day#<D>``             ``v<pb>`` / ``b<bp>``                           that step of day D is done: ``ref`` its
+                                                                            nonce, ``n`` the baskets read (``b``),
+                                                                            ``data`` the buckets it wrote to (bits)
 ``rec#day#<D>``             ``done``                                        day D is summarised (put once):
-                                                                            ``data`` every step's nonce and n
+                                                                            ``data`` every step's marker
 ``rec#win#<T>``             ``<r>#<nonce>#<i>``                             the run of day T's window totals of r's
                                                                             products: ``[[product, orders, views]]``
 ``rec#run#<T>``             ``w<r>`` / ``c<r>``                             the run's step done: ``ref`` its nonce
@@ -35,7 +36,9 @@ products 3 days (read by the same run), its list keys 40 days (read by the next 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -43,6 +46,7 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.store.analytics_item import AnalyticsItem, Key, batch_get
 
+BUCKETS = 64  # the job's product buckets: crc32(product) mod 64, a refinement of the counters' 8
 CHUNK_BYTES = 32_000
 SUMMARY_TTL = timedelta(days=97)
 RUN_TTL = timedelta(days=40)
@@ -71,6 +75,29 @@ def chunked(entries: Sequence[Any], max_bytes: int = CHUNK_BYTES) -> list[list[A
     if current:
         chunks.append(current)
     return chunks
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step's marker: the nonce naming its output, what it counted, the buckets it wrote to."""
+
+    nonce: str
+    n: int = 0
+    buckets: frozenset[int] = frozenset()
+
+
+def _mask(buckets: Iterable[int]) -> int:
+    """Buckets as the bits of one number (a marker stays small: 64 buckets fit in 20 digits)."""
+    return sum(1 << bucket for bucket in set(buckets))
+
+
+def _buckets(mask: int) -> frozenset[int]:
+    return frozenset(bucket for bucket in range(BUCKETS) if mask >> bucket & 1)
+
+
+def bucket_of(product_id: str) -> int:
+    """The job's bucket of a product; ``bucket_of(p) % 8`` is the bucket of its day counters."""
+    return zlib.crc32(product_id.encode()) % BUCKETS
 
 
 def summary_pk(day: date, bucket: int) -> str:
@@ -107,15 +134,18 @@ class RecommendationRuns:
         for item in AnalyticsItem.query(pk, condition if (begins or after is not None) else None):
             yield item.sk, json.loads(item.data or "[]")
 
-    def mark(self, pk: str, step: str, nonce: str, expires_at: datetime, n: int = 0) -> None:
-        """The step is done and its output is the set named ``nonce`` (the last marker wins)."""
-        AnalyticsItem(pk, step, ref=nonce, n=n, expires_at=expires_at).save()
+    def mark(self, pk: str, step: str, nonce: str, expires_at: datetime, n: int = 0,
+             buckets: Sequence[int] = ()) -> None:
+        """The step is done and its output is the set named ``nonce`` (the last marker wins);
+        ``n`` what it counted, ``buckets`` the buckets it wrote to (at most ``BUCKETS``)."""
+        AnalyticsItem(pk, step, ref=nonce, n=n, data=_dumps(_mask(buckets)), expires_at=expires_at).save()
 
-    def mark_day(self, day: date, steps: dict[str, tuple[str, int]], expires_at: datetime) -> bool:
-        """Day ``day`` is summarised by ``steps`` (``{step: (nonce, n)}``, every step it needed):
-        put only if absent, so True for the one caller that put it."""
+    def mark_day(self, day: date, steps: dict[str, Step], expires_at: datetime) -> bool:
+        """Day ``day`` is summarised by ``steps`` (every step it needed): put only if absent, so
+        True for the one caller that put it."""
+        data = {name: [step.nonce, step.n, _mask(step.buckets)] for name, step in steps.items()}
         try:
-            AnalyticsItem(day_pk(day), DONE, data=_dumps(steps), expires_at=expires_at).save(
+            AnalyticsItem(day_pk(day), DONE, data=_dumps(data), expires_at=expires_at).save(
                 condition=AnalyticsItem.pk.does_not_exist())
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
@@ -123,28 +153,29 @@ class RecommendationRuns:
             raise
         return True
 
-    def summarised(self, days: Sequence[date]) -> dict[date, dict[str, tuple[str, int]]]:
-        """The days among ``days`` that are summarised, with their steps' ``(nonce, n)`` (one
-        consistent BatchGetItem per 100 days)."""
+    def summarised(self, days: Sequence[date]) -> dict[date, dict[str, Step]]:
+        """The days among ``days`` that are summarised, with their steps (one consistent
+        BatchGetItem per 100 days)."""
         found = {}
         for raw in batch_get([(day_pk(day), DONE) for day in dict.fromkeys(days)], consistent=True):
             item = AnalyticsItem.from_raw_data(raw)
             found[date.fromisoformat(item.pk.rsplit("#", 1)[1])] = {
-                step: (nonce, int(n)) for step, (nonce, n) in json.loads(item.data or "{}").items()}
+                name: Step(nonce, int(n), _buckets(mask)) for name, (nonce, n, mask) in json.loads(item.data or "{}").items()}
         return found
 
-    def markers(self, keys: Sequence[Key]) -> dict[Key, tuple[str, int]]:
-        """The markers present among ``keys``: (nonce, n) each (one BatchGetItem per 100 keys,
-        consistent: a step just marked by another worker is seen)."""
+    def markers(self, keys: Sequence[Key]) -> dict[Key, Step]:
+        """The markers present among ``keys`` (one BatchGetItem per 100 keys, consistent: a step
+        just marked by another worker is seen)."""
         found = {}
         for raw in batch_get(list(dict.fromkeys(keys)), consistent=True):
             item = AnalyticsItem.from_raw_data(raw)
-            found[(item.pk, item.sk)] = (item.ref or "", int(item.n or 0))
+            found[(item.pk, item.sk)] = Step(item.ref or "", int(item.n or 0), _buckets(json.loads(item.data or "0")))
         return found
 
-    def run_markers(self, run_day: date) -> dict[str, str]:
-        """The run's steps done: ``{step: nonce}`` (one consistent Query)."""
-        return {item.sk: item.ref or "" for item in AnalyticsItem.query(run_pk("run", run_day), consistent_read=True)}
+    def run_markers(self, run_day: date) -> dict[str, Step]:
+        """The run's steps done (one consistent Query)."""
+        return {item.sk: Step(item.ref or "", int(item.n or 0), _buckets(json.loads(item.data or "0")))
+                for item in AnalyticsItem.query(run_pk("run", run_day), consistent_read=True)}
 
     def last_run(self) -> tuple[date | None, list[Key]]:
         """The day of the last finished run and the category lists it wrote."""
