@@ -1,6 +1,8 @@
 """What ``compute_recommendations`` keeps between its steps, in the analytics table (prefix
 ``rec#``; docs/experiments.md "The daily job"). Every item is a chunk of at most ``CHUNK_BYTES``
 of JSON or a small marker: nothing grows with the catalogue, the orders of a day or the history.
+``r`` is the job's bucket of a product (crc32 mod 64), ``pb`` its day counters' (crc32 mod 8),
+``bp`` a basket partition (crc32(order) mod 16).
 
 ==========================  ==============================================  =====================================
 pk                          sk                                              what
