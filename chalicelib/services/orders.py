@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.clock import business_date, business_month
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, error
 from chalicelib.domain.invariants import present
+from chalicelib.domain.invitations import Qualification, on_qualification
 from chalicelib.domain.orders import (
     IdempotencyKeyReused,
     Line,
@@ -25,6 +26,8 @@ from chalicelib.domain.orders import (
     price_lines,
 )
 from chalicelib.domain.payouts import team_sharers
+from chalicelib.domain.tier_moves import in_force, on_figures
+from chalicelib.domain.tiers import TierStats
 from chalicelib.services import facts
 from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
 from chalicelib.services.sessions import Caller
@@ -147,11 +150,22 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
         now = deps.clock()
         buyer = deps.users.get(order.buyer_id)
         inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None else None
-        deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days), inviter)
+        deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days),
+                             _qualification(inviter, deps))
         facts.order_completed(deps, order_id, order.shipped_at, now)
         return _reload(order_id, deps)
 
     return run_until_committed(step, what="this order")
+
+
+def _qualification(inviter_id: str | None, deps: Deps) -> tuple[str, Qualification] | None:
+    """What counting the buyer for their inviter does (the buyer's first completed order): read
+    the inviter's count and milestones, decide through the ladder."""
+    state = deps.users.ladder_state(inviter_id) if inviter_id else None
+    if inviter_id is None or state is None:
+        return None
+    count, recorded = state
+    return inviter_id, on_qualification(deps.settings.rules.ladder(), count, recorded)
 
 
 def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
@@ -213,10 +227,13 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
         people, seat = _payees(current, read.from_caller, deps)
         level1 = people.get(current.upline.level1) if current.upline.level1 else None
         buyer = people.get(current.buyer_id)
-        uplift = deps.settings.rules.tier_rules().uplift_bp(level1.tier) if level1 else 0
+        month, rules = business_month(now), deps.settings.rules.tier_rules()
+        uplift = rules.uplift_bp(in_force(rules, level1, month)) if level1 else 0
         shares = commission_shares(current.lines, current.upline, uplift)
+        tier = on_figures(rules, current.upline.level1, level1, TierStats(0, 0, current.amount_fen), month) \
+            if current.upline.level1 else None
         deps.orders.mark_paid(current, shares, transaction_id, now, buyer.member.paid_order_count if buyer else 0,
-                              level1.sales.month if level1 else None, business_month(now), extra=seat)
+                              level1.sales.month if level1 else None, month, extra=seat, tier=tier)
         facts.order_paid(deps, current, shares, now)
         return True
 

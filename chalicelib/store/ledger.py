@@ -12,8 +12,9 @@ Items (``pk`` = user id, ``sk``):
 * ``"teambonus#<YYYY-MM>"``: a partner's team bonus of a month, money like a commission:
   ``amount_fen`` (what is left of it after refunds), ``status`` pending → available, ``rate_bp``
   it accrued with, ``available_at``; ``settle_day``/``settle_key`` while pending (store/rewards.py);
-* ``pk`` = ``"partners#<YYYY-MM>"``, ``sk`` = user id: the distributors who held the partner tier
-  during the month (recorded by the tier evaluation; read by the team-bonus job);
+* ``pk`` = ``"partners#<YYYY-MM>#<shard>"``, ``sk`` = user id: the distributors who held the
+  partner tier during the month, 16 partitions by the user's shard (recorded in the transaction
+  that stores each tier decision; read shard by shard by the team-bonus job);
 * ``"wdday#<YYYY-MM-DD>"``: the user's withdrawals of a Shanghai day (``wd_count``, ``amount_fen``),
   checked against the daily limits inside the withdrawal's transaction.
 
@@ -169,6 +170,12 @@ def team_sales_key(month: str) -> str:
 def team_bonus_key(month: str) -> str:
     """A partner's team bonus of a month (money like a commission: pending → available)."""
     return f"{TEAM_BONUS}{month}"
+
+
+def partner_roll(month: str, shard: str) -> str:
+    """The partition listing the distributors of one shard who held the partner tier during
+    ``month`` (``domain/shards.py``: 16 partitions, one team-bonus part each)."""
+    return f"partners#{month}#{shard}"
 
 
 def settle_keys(user_id: str, order_id: str, level: int, available_at: datetime) -> tuple[str, str]:

@@ -24,8 +24,10 @@ from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
 from chalicelib.domain.invariants import present
+from chalicelib.domain.invitations import Qualification
 from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
 from chalicelib.domain.payouts import team_bonus_refund_fen, team_sharers
+from chalicelib.domain.tier_moves import TierMove
 from chalicelib.domain.users import User
 from chalicelib.store.base import paginate, transaction_failure
 from chalicelib.store.ledger import (
@@ -44,7 +46,8 @@ from chalicelib.store.ledger import (
 )
 from chalicelib.store.order_items import OrderItem, TxPart, idem_key
 from chalicelib.store.products import ProductItem, to_product
-from chalicelib.store.users import PROFILE, UserItem, to_user
+from chalicelib.store.rewards import count_invitee
+from chalicelib.store.users import PROFILE, UserItem, to_user, with_move
 
 
 def _lines(item: OrderItem) -> list[Line]:
@@ -163,10 +166,11 @@ class OrderStore:
 
     def mark_paid(self, order: Order, shares: list[Share], transaction_id: str, now: datetime,
                   buyer_paid_orders: int, level1_sales_month: str | None, month: str,
-                  extra: TxPart | None = None) -> None:
+                  extra: TxPart | None = None, tier: TierMove | None = None) -> None:
         """Paid: the order's status, its commission entries with the payees' pending balances,
-        the buyer's purchase counters and level 1's monthly referred sales, in one transaction
-        (with ``extra``: a group order's seat, item 1).
+        the buyer's purchase counters and level 1's monthly referred sales with their tier move
+        (``tier``: the upgrade the sales bring, or the guard that none is due), in one
+        transaction (with ``extra``: a group order's seat, item 1).
         Conditioned on the order still awaiting payment: a replayed notification changes nothing."""
         try:
             with TransactWrite(connection=_connection()) as tx:
@@ -185,13 +189,13 @@ class OrderStore:
                 buyer_condition = _count_is(UserItem.paid_order_count, buyer_paid_orders)
                 level1 = order.upline.level1
                 if level1:
-                    sales = _add_sales(level1_sales_month, month, order.amount_fen)
+                    sales, sales_condition = with_move(tx, tier, _add_sales(level1_sales_month, month, order.amount_fen),
+                                                       _sales_month_is(level1_sales_month), now)
                     if level1 == order.buyer_id:  # self-purchase: one item, one update
                         buyer_actions += sales
-                        buyer_condition &= _sales_month_is(level1_sales_month)
+                        buyer_condition &= sales_condition
                     else:
-                        tx.update(UserItem(level1, PROFILE), actions=sales,
-                                  condition=_sales_month_is(level1_sales_month))
+                        tx.update(UserItem(level1, PROFILE), actions=sales, condition=sales_condition)
                 tx.update(UserItem(order.buyer_id, PROFILE), actions=buyer_actions, condition=buyer_condition)
                 _team_sales(tx, order, month, order.amount_fen)
         except TransactWriteError as exc:
@@ -227,9 +231,13 @@ class OrderStore:
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
-    def complete(self, order: Order, now: datetime, available_at: datetime, inviter_id: str | None) -> None:
+    def complete(self, order: Order, now: datetime, available_at: datetime,
+                 qualified: tuple[str, Qualification] | None) -> None:
         """Completed: commissions move from pending to frozen (the T+N clock starts); the buyer's
-        first completed order qualifies them for their inviter's invitation ladder."""
+        first completed order qualifies them for their inviter's invitation ladder (``qualified``:
+        the inviter and what counting them does: the milestones reached are recorded, and their
+        cash credited, here). Each wallet is written once with the sum of its movements."""
+        wallets: dict[str, dict[str, int]] = {}
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
@@ -239,12 +247,15 @@ class OrderStore:
                 for share in order.commissions:
                     _move(tx, share, order.order_id, "completion", "pending", "frozen", now,
                           new_status=CommissionStatus.FROZEN, expected=CommissionStatus.PENDING,
-                          available_at=available_at)
-                if inviter_id:
-                    tx.update(UserItem(inviter_id, PROFILE), actions=[UserItem.qualified_invitees.add(1)],
-                              condition=UserItem.created_at.exists())
+                          available_at=available_at, wallets=wallets)
+                if qualified:
+                    inviter_id, qualification = qualified
+                    cash = count_invitee(tx, inviter_id, qualification, now)
+                    if cash:
+                        _add_to(wallets, inviter_id, None, "available", cash)
                     tx.update(UserItem(order.buyer_id, PROFILE), actions=[UserItem.qualified_at.set(now)],
                               condition=UserItem.qualified_at.does_not_exist())
+                _write_wallets(tx, wallets, now)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 

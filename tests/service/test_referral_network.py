@@ -20,7 +20,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.tiers import Tier
 from chalicelib.services import auth, referrals, shops
-from chalicelib.services.tiers import evaluate_tiers
+
 
 
 def user(deps: Deps, name: str) -> str:
