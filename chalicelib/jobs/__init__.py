@@ -6,7 +6,7 @@ queue, and ``POST /v1/dev/jobs/{job}`` runs a whole job as of any instant in sim
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +27,6 @@ if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
 
 Job = Callable[[datetime, "Deps"], dict[str, Any]]  # a job run whole (before it has parts)
-
-
-def _evaluate_tiers(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.tiers import evaluate_tiers
-
-    return asdict(evaluate_tiers(now, deps))
 
 
 def _cancel_unpaid(now: datetime, deps: Deps) -> dict[str, Any]:
@@ -63,12 +57,6 @@ def _expire_groups(now: datetime, deps: Deps) -> dict[str, Any]:
     from chalicelib.services.groups import expire_groups
 
     return expire_groups(now, deps)
-
-
-def _team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.rewards import team_bonus
-
-    return team_bonus(now, deps)
 
 
 def _poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
@@ -109,15 +97,27 @@ def split(name: str, module: str, plan: str, work: str, finish: str | None = Non
     return JobDef(name, named(plan), named(work), named(finish) if finish else None)
 
 
+def paged(name: str, module: str, plan: str, work: str, finish: str | None = None) -> JobDef:
+    """``split`` for a service whose slice returns ``(counts, cursor)``: the services sit below
+    the engine's layer and do not build its ``Progress``."""
+    job = split(name, module, plan, work, finish)
+    pair: Callable[..., tuple[dict[str, Any], str | None]] = job.work  # type: ignore[assignment]
+
+    def slice_of(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
+        return Progress(*pair(part, cursor, now, deps, deadline))
+
+    return replace(job, work=slice_of)
+
+
 # One line per job (docs/jobs.md lists their parts).
 JOBS: dict[str, JobDef] = {
-    "evaluate_tiers": whole("evaluate_tiers", _evaluate_tiers),
+    "evaluate_tiers": paged("evaluate_tiers", "tiers", "month_change_parts", "change_month_part"),
     "cancel_unpaid": whole("cancel_unpaid", _cancel_unpaid),
     "auto_confirm": whole("auto_confirm", _auto_confirm),
     "expire_groups": whole("expire_groups", _expire_groups),
     "settle_commissions": whole("settle_commissions", _settle_commissions),
     "reconcile_wallets": whole("reconcile_wallets", _reconcile_wallets),
-    "team_bonus": whole("team_bonus", _team_bonus),
+    "team_bonus": paged("team_bonus", "rewards", "team_bonus_parts", "team_bonus_part", "finish_team_bonus"),
     "compute_metrics": whole("compute_metrics", _compute_metrics),
     "poll_transfers": whole("poll_transfers", _poll_transfers),
     "compute_recommendations": whole("compute_recommendations", _compute_recommendations),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from chalicelib.services.tiers import parse_part
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.jobs.engine import Deadline
     from chalicelib.store.rewards import TeamSales
 
 ATTEMPTS = 5
@@ -49,9 +49,9 @@ def team_bonus_parts(now: datetime, deps: Deps) -> list[str]:
 
 
 def team_bonus_part(part: str, cursor: str | None, now: datetime, deps: Deps,
-                    expired: Callable[[], bool]) -> tuple[dict[str, int], str | None]:
+                    deadline: Deadline) -> tuple[dict[str, int], str | None]:
     """One slice of a shard: pages of its partners, each accrued once, until the shard is done
-    or ``expired()`` after a page. The cursor carries the roll's position and whether a partner
+    or ``deadline.expired()`` after a page. The cursor carries the roll's position and whether a partner
     of the shard was deferred in an earlier slice; a shard ends marked done only when none was.
     Idempotent: an accrued partner is seen accrued (``already_paid``) and left."""
     month, shard = parse_part(part)
@@ -70,7 +70,7 @@ def team_bonus_part(part: str, cursor: str | None, now: datetime, deps: Deps,
             if not deferred:
                 deps.rewards.mark_shard_done(month, shard, now)
             return _counts(counts), None
-        if expired():
+        if deadline.expired():
             return _counts(counts), json.dumps({"after": position, "deferred": deferred})
 
 

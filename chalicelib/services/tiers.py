@@ -15,7 +15,6 @@ before this month, decides each through the domain and writes only the distribut
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from chalicelib.services.retry import Reads, run_until_committed
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.jobs.engine import Deadline
 
 PAGE = 100  # distributors a page: one Query of keys and one BatchGetItem (its limit: 100 keys)
 ATTEMPTS = 5
@@ -50,18 +50,19 @@ def parse_part(part: str) -> tuple[str, str]:
 
 
 def change_month_part(part: str, cursor: str | None, now: datetime, deps: Deps,
-                      expired: Callable[[], bool]) -> tuple[dict[str, int], str | None]:
+                      deadline: Deadline) -> tuple[dict[str, int], str | None]:
     """One slice of a part: pages of the shard's distributors awaiting the month change, each
-    re-decided and written, until the shard is done (cursor None) or ``expired()`` after a page.
+    re-decided and written, until the shard is done (cursor None) or ``deadline.expired()`` after a page.
     Idempotent: a distributor re-decided before is no longer in the range, or is found decided
     (the index lagging) and left as it is."""
     month, shard = parse_part(part)
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter(evaluated=0, kept=0, downgraded=0)
     while True:
         users, cursor = deps.users.awaiting_month_change(shard, month, cursor, PAGE)
         for user in users:
+            counts["evaluated"] += 1
             counts[change_month(user, month, now, deps)] += 1
-        if cursor is None or expired():
+        if cursor is None or deadline.expired():
             return dict(counts), cursor
 
 

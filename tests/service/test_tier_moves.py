@@ -1,6 +1,5 @@
-"""Tiers and invitation milestones follow the figures as they move, on moto: an upgrade is stored
-by the payment or the binding that meets a rule, a milestone (with its cash) by the completion
-that counts the invitee reaching it; no job runs in any of these tests."""
+"""Tiers follow the figures as they move, on moto: an upgrade is stored by the payment or the
+binding that meets a rule, with no job run (the milestones: tests/service/test_rewards.py)."""
 from __future__ import annotations
 
 import pytest
@@ -8,12 +7,9 @@ import pytest
 from chalicelib.bootstrap import Deps
 from chalicelib.config import Rules, TierRuleConfig
 from chalicelib.domain.catalog import Product
-from chalicelib.domain.invitations import Milestone
 from chalicelib.domain.shards import shard_of
 from chalicelib.domain.tiers import Tier
-from chalicelib.services import orders, referrals, settlement
-from chalicelib.services.sessions import Caller
-from chalicelib.store.ledger import LedgerItem
+from chalicelib.services import referrals
 from tests.service.test_orders import distributor, login, paid_order
 
 MONTH = "2026-11"  # the clock's month (tests/conftest.py START)
@@ -31,14 +27,6 @@ def invitees(deps: Deps, code: str, n: int, prefix: str = "b") -> list[str]:
     for buyer in buyers:
         referrals.bind(buyer, code, deps)
     return buyers
-
-
-def qualify(deps: Deps, buyer: str, product: str) -> str:
-    """The buyer's first order paid, shipped and received: they count for their inviter."""
-    order_id = paid_order(deps, buyer, product)
-    orders.ship(order_id, "SF", f"SF{order_id[-8:]}", deps)
-    orders.confirm(order_id, Caller(buyer, "user"), deps)
-    return order_id
 
 
 def with_rules(deps: Deps, **rules: object) -> None:
@@ -125,47 +113,3 @@ def test_a_guard_that_upgrades_nobody_lets_the_binding_through_in_one_attempt(de
     commits = counting_commits(deps, monkeypatch)
     invitees(deps, mid_code, 3)
     assert commits == ["ok"] * 3 and deps.users.get(top).tier is Tier.REGULAR
-
-
-LADDER = [Milestone(invitees=2, reward="gift_pack"), Milestone(invitees=3, reward="cash", cash_fen=5_000)]
-
-
-def test_the_completion_that_counts_the_invitee_reaching_a_milestone_records_it_and_credits_its_cash(deps, clock):
-    with_rules(deps, invitation_ladder=LADDER)
-    deps.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 50, 2_000, 500), clock())
-    alice, code = distributor(deps, "alice")
-    buyers = invitees(deps, code, 4)
-    recorded = []
-    for buyer in buyers:
-        qualify(deps, buyer, "p1")
-        recorded.append([m["invitees"] for m in deps.users.milestones(alice)])
-    assert recorded == [[], [2], [2, 3], [2, 3]]
-    cash = [m for m in deps.users.milestones(alice) if m["reward"] == "cash"]
-    assert cash[0]["credited_at"] == cash[0]["reached_at"]
-    assert deps.ledger.wallet(alice)["available"] == 5_000  # the gift pack is no money
-    assert [e["sk"] for e in deps.ledger.entries(alice) if e["kind"] == "reward"] == ["entry#milestone#0003#0#reward"]
-    assert deps.users.get(alice).qualified_invitees == 4
-    assert settlement.wallet_differences(alice, deps) == {}
-
-
-def test_a_second_completed_order_of_an_invitee_counts_nothing_more(deps, clock):
-    with_rules(deps, invitation_ladder=LADDER)
-    deps.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 50, 2_000, 500), clock())
-    alice, code = distributor(deps, "alice")
-    [buyer] = invitees(deps, code, 1)
-    qualify(deps, buyer, "p1")
-    qualify(deps, buyer, "p1")
-    assert deps.users.get(alice).qualified_invitees == 1 and deps.users.milestones(alice) == []
-
-
-def test_a_milestone_the_ladder_gained_below_a_count_already_passed_is_recorded_with_the_next_invitee(deps, clock):
-    deps.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 50, 2_000, 500), clock())
-    alice, code = distributor(deps, "alice")
-    buyers = invitees(deps, code, 3)
-    for buyer in buyers[:2]:
-        qualify(deps, buyer, "p1")
-    with_rules(deps, invitation_ladder=[Milestone(invitees=1, reward="cash", cash_fen=800), *LADDER[1:]])
-    qualify(deps, buyers[2], "p1")
-    assert [m["invitees"] for m in deps.users.milestones(alice)] == [1, 3]
-    assert deps.ledger.wallet(alice)["available"] == 5_800
-    assert LedgerItem.get(alice, "entry#milestone#0001#0#reward").amount_fen == 800

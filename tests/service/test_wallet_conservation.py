@@ -21,9 +21,11 @@ from chalicelib.domain.clock import business_month
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.domain.payouts import month_close
+from chalicelib.domain.tiers import Tier
 from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
-from chalicelib.services import auth, identity, orders, payments, referrals, rewards, settlement, shops, withdrawals
+from chalicelib.jobs import run_job
+from chalicelib.services import auth, identity, orders, payments, referrals, settlement, shops, withdrawals
 from chalicelib.services.sessions import Caller
 from tests.service.moto_machine import MotoMachine
 from tests.service.test_orders import ADDRESS
@@ -97,13 +99,12 @@ class WalletMachine(MotoMachine):
     def a_month_ends_and_the_team_bonus_runs(self) -> None:
         """Both are partners of the month (level 1 and level 2 each earn the bonus); the month
         closes and its bonuses accrue into pending, for settlement and later refunds to move."""
-        from chalicelib.store.rewards import RewardStore
-
         month = business_month(self.clock())
         for user in (self.top, self.mid):
-            RewardStore().record_partner(user, month, self.clock())
+            tier = self.deps.users.get(user).tier
+            assert self.deps.users.set_tier(user, Tier.PARTNER, month, expected=tier, now=self.clock())
         self.clock.at = month_close(month) + timedelta(minutes=30)
-        rewards.team_bonus(self.clock(), self.deps)
+        run_job("team_bonus", self.clock(), self.deps)
 
     # the distributors' money ------------------------------------------------------------------
 
