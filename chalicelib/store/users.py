@@ -25,7 +25,6 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
@@ -38,6 +37,7 @@ from chalicelib.domain.users import MonthSales, Shop, User
 from chalicelib.store.base import (
     NEVER,
     BaseMeta,
+    StoreModel,
     TransactionFailed,
     condition_failed,
     paginate,
@@ -92,7 +92,7 @@ class AboveBase(GlobalSecondaryIndex["UserItem"]):
     ranked_key = UnicodeAttribute(range_key=True)
 
 
-class UserItem(Model):
+class UserItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().users_table
 
