@@ -13,7 +13,9 @@ import importlib
 import sys
 from typing import Any
 
-CAPACITY_BENCHES: list[str] = []  # "bench.capacity_<area>" modules, in the order they print
+CAPACITY_BENCHES: list[str] = [  # "bench.capacity_<area>" modules, in the order they print
+    "bench.capacity_tiers",  # evaluate_tiers (the month change), team_bonus
+]
 
 COLUMNS = ("job", "size", "parts", "slices", "round_trips", "round_trips_per_item", "seconds", "largest_item_bytes")
 
