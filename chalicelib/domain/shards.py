@@ -1,4 +1,4 @@
-"""Sharding of hot index partitions (the distributors index): 16 shards, by the id's last hex digit."""
+"""Sharding by user: 16 shards, by the id's last hex digit (the index above_base, the partner roll, the monthly jobs' parts)."""
 from __future__ import annotations
 
 SHARDS = tuple(format(i, "x") for i in range(16))
