@@ -20,15 +20,15 @@ def _evaluate_tiers(now: datetime, deps: Deps) -> dict[str, Any]:
 
 
 def _cancel_unpaid(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.orders import cancel_unpaid
+    from chalicelib.services.orders import cancel_unpaid_part, unpaid_parts
 
-    return cancel_unpaid(now, deps)
+    return _whole(now, deps, unpaid_parts, cancel_unpaid_part)
 
 
 def _auto_confirm(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.orders import auto_confirm
+    from chalicelib.services.orders import auto_confirm_part, confirm_parts
 
-    return auto_confirm(now, deps)
+    return _whole(now, deps, confirm_parts, auto_confirm_part)
 
 
 def _settle_commissions(now: datetime, deps: Deps) -> dict[str, Any]:
@@ -44,9 +44,9 @@ def _reconcile_wallets(now: datetime, deps: Deps) -> dict[str, Any]:
 
 
 def _expire_groups(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.groups import expire_groups
+    from chalicelib.services.groups import expire_groups_part, expire_parts
 
-    return expire_groups(now, deps)
+    return _whole(now, deps, expire_parts, expire_groups_part)
 
 
 def _team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
@@ -71,6 +71,29 @@ def _compute_recommendations(now: datetime, deps: Deps) -> dict[str, Any]:
     from chalicelib.services.recommendations import compute_recommendations
 
     return compute_recommendations(now, deps)
+
+
+def _whole(now: datetime, deps: Deps, plan: Any, work: Any) -> dict[str, Any]:
+    """Every part of a planned job, each to its end (until the job engine runs them)."""
+    total: dict[str, Any] = {}
+    for part in plan(now, deps):
+        cursor = None
+        while True:
+            walked = work(part, cursor, now, deps, _NEVER)
+            for name, value in walked.counts.items():
+                total[name] = total.get(name, 0) + value
+            cursor = walked.cursor
+            if cursor is None:
+                break
+    return total
+
+
+class _Never:
+    def expired(self) -> bool:
+        return False
+
+
+_NEVER = _Never()
 
 
 JOBS: dict[str, Job] = {
