@@ -13,7 +13,7 @@ import importlib
 import sys
 from typing import Any
 
-CAPACITY_BENCHES: list[str] = []  # "bench.capacity_<area>" modules, in the order they print
+CAPACITY_BENCHES: list[str] = ["bench.capacity_orders"]  # "bench.capacity_<area>" modules, in the order they print
 
 COLUMNS = ("job", "size", "parts", "slices", "round_trips", "round_trips_per_item", "seconds", "largest_item_bytes")
 
