@@ -10,12 +10,11 @@ from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.clock import iso
-from chalicelib.store.base import BaseMeta, decode_cursor, encode_cursor
+from chalicelib.store.base import BaseMeta, StoreModel, decode_cursor, encode_cursor
 
 
 class ByBuyer(GlobalSecondaryIndex["OrderItem"]):
@@ -67,7 +66,7 @@ class GroupsDue(GlobalSecondaryIndex["OrderItem"]):
 TxPart = Callable[[TransactWrite], None]
 
 
-class OrderItem(Model):
+class OrderItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().orders_table
 

@@ -18,13 +18,12 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.stock import resplit, split
-from chalicelib.store.base import BaseMeta, condition_failed, paginate, transaction_failure
+from chalicelib.store.base import BaseMeta, StoreModel, condition_failed, paginate, transaction_failure
 
 CATALOG = "all"
 CELL = "#cell#"
@@ -59,7 +58,7 @@ class Listing(GlobalSecondaryIndex["ProductItem"]):
     product_id = UnicodeAttribute(range_key=True)
 
 
-class ProductItem(Model):
+class ProductItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().products_table
 
