@@ -29,18 +29,6 @@ if TYPE_CHECKING:
 Job = Callable[[datetime, "Deps"], dict[str, Any]]  # a job run whole (before it has parts)
 
 
-def _cancel_unpaid(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.orders import cancel_unpaid
-
-    return cancel_unpaid(now, deps)
-
-
-def _auto_confirm(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.orders import auto_confirm
-
-    return auto_confirm(now, deps)
-
-
 def _settle_commissions(now: datetime, deps: Deps) -> dict[str, Any]:
     from chalicelib.services.settlement import settle_commissions
 
@@ -51,12 +39,6 @@ def _reconcile_wallets(now: datetime, deps: Deps) -> dict[str, Any]:
     from chalicelib.services.settlement import reconcile_wallets
 
     return reconcile_wallets(now, deps)
-
-
-def _expire_groups(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.groups import expire_groups
-
-    return expire_groups(now, deps)
 
 
 def _poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
@@ -112,9 +94,9 @@ def paged(name: str, module: str, plan: str, work: str, finish: str | None = Non
 # One line per job (docs/jobs.md lists their parts).
 JOBS: dict[str, JobDef] = {
     "evaluate_tiers": paged("evaluate_tiers", "tiers", "month_change_parts", "change_month_part"),
-    "cancel_unpaid": whole("cancel_unpaid", _cancel_unpaid),
-    "auto_confirm": whole("auto_confirm", _auto_confirm),
-    "expire_groups": whole("expire_groups", _expire_groups),
+    "cancel_unpaid": split("cancel_unpaid", "orders", "unpaid_parts", "cancel_unpaid_part"),
+    "auto_confirm": split("auto_confirm", "orders", "confirm_parts", "auto_confirm_part"),
+    "expire_groups": split("expire_groups", "groups", "expire_parts", "expire_groups_part"),
     "settle_commissions": whole("settle_commissions", _settle_commissions),
     "reconcile_wallets": whole("reconcile_wallets", _reconcile_wallets),
     "team_bonus": paged("team_bonus", "rewards", "team_bonus_parts", "team_bonus_part", "finish_team_bonus"),
