@@ -38,20 +38,22 @@ def seed_available(user_id: str, month: str, fen: int, now: datetime) -> None:
 
 
 def seed_frozen(n: int, users: int, prefix: str = "s", with_entries: bool = True,
-                available_at: datetime = AVAILABLE_AT) -> dict[str, int]:
+                available_at: datetime = AVAILABLE_AT, shard: str | None = None) -> dict[str, int]:
     """``n`` frozen commissions of 1–100 fen spread over ``users`` users, listed for settlement at
     ``available_at``, with wallets (frozen = their sum) and, optionally, the entries explaining
-    them. Returns each user's frozen total."""
+    them. User ``k`` is ``<prefix>u<k:05d>``, which puts users 0–9 in shards 0–9 (the last digit);
+    with ``shard``, every user id ends in that hex digit instead (all in one shard). Returns each
+    user's frozen total."""
     from chalicelib.store.ledger import WALLET, LedgerItem, commission_key, entry_key, settle_keys
 
     at = available_at - timedelta(days=3)
     frozen: dict[str, int] = {}
     with LedgerItem.batch_write() as batch:
         for i in range(n):
-            user_id, order_id, fen = f"{prefix}u{i % users:05d}", f"{prefix}o{i:06d}", 1 + i % 100
-            day, key = settle_keys(user_id, order_id, 1, available_at)
+            user_id, order_id, fen = f"{prefix}u{i % users:05d}{shard or ''}", f"{prefix}o{i:06d}", 1 + i % 100
+            in_shard, key = settle_keys(user_id, order_id, 1, available_at)
             batch.save(LedgerItem(user_id, commission_key(order_id, 1), order_id=order_id, level=1, amount_fen=fen,
-                                  status="frozen", at=at, available_at=available_at, settle_day=day,
+                                  status="frozen", at=at, available_at=available_at, settle_shard=in_shard,
                                   settle_key=key))
             if with_entries:
                 for kind, movement in (("accrual", "->pending"), ("completion", "pending>frozen")):

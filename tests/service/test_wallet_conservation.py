@@ -23,10 +23,11 @@ from chalicelib.domain.orders import OrderStatus
 from chalicelib.domain.payouts import month_close
 from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
-from chalicelib.services import auth, identity, orders, payments, referrals, rewards, settlement, shops, withdrawals
+from chalicelib.services import auth, identity, orders, payments, referrals, rewards, shops, withdrawals
 from chalicelib.services.sessions import Caller
 from tests.service.moto_machine import MotoMachine
 from tests.service.test_orders import ADDRESS
+from tests.service.test_settlement import settle
 from tests.service.test_withdrawals import id_number
 
 NON_NEGATIVE = ("pending", "frozen", "withdrawing", "withdrawn")
@@ -91,7 +92,7 @@ class WalletMachine(MotoMachine):
     @rule(days=st.integers(1, 4))
     def days_pass_and_settlement_runs(self, days: int) -> None:
         self.clock.advance(days=days)
-        settlement.settle_commissions(self.clock(), self.deps)
+        settle(self.clock(), self.deps)
 
     @rule()
     def a_month_ends_and_the_team_bonus_runs(self) -> None:
