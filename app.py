@@ -1,6 +1,7 @@
 """fenxiao: the Chalice app. It wires blueprints, middleware and schedules; it holds no logic."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from chalice import Chalice, Cron, Rate
@@ -22,9 +23,11 @@ from chalicelib.api import (
     wallet,
 )
 from chalicelib.api.errors import normalise_chalice_error
-from chalicelib.entrypoints import observe_request, run_scheduled
+from chalicelib.entrypoints import observe_request, run_job_slice, run_scheduled
 
 app = Chalice(app_name="fenxiao", configure_logs=False)
+# The jobs' queue (docs/jobs.md): ``infra.package`` names it per stage and creates it.
+JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "fenxiao-jobs")
 
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
                   dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, openapi.bp):
@@ -94,3 +97,9 @@ def poll_transfers(event: Any) -> dict[str, Any]:
 @app.schedule(Cron(50, 16, "*", "*", "?", "*"), name="compute_recommendations")
 def compute_recommendations(event: Any) -> dict[str, Any]:
     return run_scheduled("compute_recommendations", event)
+
+
+# The jobs' workers: one slice of a job's part per message (docs/jobs.md).
+@app.on_sqs_message(queue=JOBS_QUEUE, batch_size=1, name="job_worker")
+def job_worker(event: Any) -> list[dict[str, Any]]:
+    return run_job_slice(event)

@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-coldstart", action="store_true")
     parser.add_argument("--skip-dynamodb", action="store_true", help="skip the request and throughput parts")
     parser.add_argument("--skip-moderation", action="store_true", help="skip the moderation matcher part")
+    parser.add_argument("--skip-capacity", action="store_true", help="skip the jobs' capacity part (docs/capacity.md)")
+    parser.add_argument("--only-capacity", action="store_true", help="run only the jobs' capacity part")
     args = parser.parse_args(argv)
 
     apply_in_process()
@@ -117,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
 
         _log("moderation matcher: build time and checks per second, 1k/10k words x 500/5,000 characters")
         output["moderation"] = moderation.run()
+    if args.only_capacity:
+        args.skip_coldstart = args.skip_moderation = args.skip_dynamodb = True
+    if not args.skip_capacity:
+        from bench import capacity
+
+        output["capacity"] = capacity.run_all()
     if not args.skip_dynamodb:
         from bench import moto_checkout
 
@@ -172,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(metrics.section(output["metrics"]))
+    if "capacity" in output:
+        from bench import capacity
+
+        print()
+        print(capacity.section(output["capacity"]))
     if "moderation" in output:
         from bench import moderation
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.store.content import ContentStore
     from chalicelib.store.experiments import ExperimentStore
     from chalicelib.store.groups import GroupStore
+    from chalicelib.store.jobs import JobStore
     from chalicelib.store.ledger import LedgerStore, SettlementStore
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
@@ -112,6 +113,12 @@ class Deps:
         from chalicelib.store.analytics import AnalyticsStore
 
         return AnalyticsStore()
+
+    @cached_property
+    def jobs(self) -> JobStore:
+        from chalicelib.store.jobs import JobStore
+
+        return JobStore()
 
     @cached_property
     def experiments(self) -> ExperimentStore:

@@ -236,6 +236,14 @@ class Settings(_Frozen):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     content_table: str = "fenxiao-dev-content"  # lexicon versions, materials, the review queue
     analytics_table: str = "fenxiao-dev-analytics"  # day aggregates, metric rows, experiments (docs/metrics.md)
+    jobs_table: str = "fenxiao-dev-jobs"  # the runs of the jobs, their slices and parts (docs/jobs.md)
+    # The jobs' queue (SQS URL). Empty: a schedule runs its job's parts in-process, one after the
+    # other, as `make dev` and the tests do; set, it sends them to the queue's workers (docs/jobs.md).
+    jobs_queue_url: str = ""
+    # A worker hands its part back (a cursor) when less than this is left of its invocation.
+    job_margin_seconds: float = Field(default=15.0, ge=0, le=600)
+    # In-process runs (no queue): how long a slice works before handing back, as a Lambda would.
+    job_slice_seconds: float = Field(default=45.0, ge=0, le=900)
     # the table of what the WeChat simulators remember (simulator mode only, never deployed: not a
     # ``*_table`` setting, which infra/ turns into a stack's table; store/simulators.py)
     simulator_state: str = "fenxiao-dev-simulator"
@@ -294,6 +302,10 @@ _ENV = {
     "max_body_bytes": "MAX_BODY_BYTES",
     "content_table": "CONTENT_TABLE",
     "analytics_table": "ANALYTICS_TABLE",
+    "jobs_table": "JOBS_TABLE",
+    "jobs_queue_url": "JOBS_QUEUE_URL",
+    "job_margin_seconds": "JOB_MARGIN_SECONDS",
+    "job_slice_seconds": "JOB_SLICE_SECONDS",
     "simulator_state": "SIMULATOR_STATE_TABLE",
     "lexicon_refresh_seconds": "LEXICON_REFRESH_SECONDS",
     "invite_link_template": "INVITE_LINK_TEMPLATE",

@@ -29,7 +29,7 @@ DASHBOARD = "Dashboard"
 DAY, HOUR, FIVE_MINUTES = 86400, 3600, 300
 GRID = 24
 
-Per = Literal["api", "function", "job", "table", "service"]
+Per = Literal["api", "function", "job", "table", "service", "queue"]
 Comparison = Literal["GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold",
                      "LessThanOrEqualToThreshold"]
 Missing = Literal["breaching", "notBreaching", "ignore", "missing"]
@@ -72,8 +72,10 @@ class Metric:
 API, LAMBDA, DYNAMODB, JOBS, MONEY, DATA = ("API", "Lambda functions", "DynamoDB tables", "Scheduled jobs",
                                             "Settlement, reconciliation and withdrawals",
                                             "Analytics, experiments and recommendations")
-GW, FN, DDB = "AWS/ApiGateway", "AWS/Lambda", "AWS/DynamoDB"
+GW, FN, DDB, SQS = "AWS/ApiGateway", "AWS/Lambda", "AWS/DynamoDB", "AWS/SQS"
 DAILY_JOBS = ("settle_commissions", "reconcile_wallets", "compute_metrics")  # money, then the day's metrics
+WORKER = "job_worker"  # the function that runs the jobs' slices from their queue (app.py)
+JOBS_QUEUE, DEAD_LETTERS = "JobsQueue", "JobsDeadLetters"  # logical ids (infra.template.queue_resources)
 THROTTLED = AlarmRule("GreaterThanThreshold", 0, "DynamoDB throttled requests in 2 of the last 3 five-minute periods",
                       periods=3, datapoints=2)
 
@@ -92,7 +94,7 @@ PLATFORM: tuple[Metric, ...] = (
     Metric("lambda_errors", LAMBDA, FN, "Errors", "function", "Sum", "Errors", period=HOUR,
            alarm=AlarmRule("GreaterThanThreshold", 0, "a daily job failed (an invocation ended in an error; the "
                            "next run does what is still due, nothing twice)", period=HOUR),
-           alarm_on=DAILY_JOBS),
+           alarm_on=(*DAILY_JOBS, WORKER)),
     Metric("lambda_throttles", LAMBDA, FN, "Throttles", "function", "Sum", "Throttles"),
     Metric("lambda_duration_p95", LAMBDA, FN, "Duration", "function", "p95", "Duration p95 (ms)"),
     Metric("lambda_duration_max", LAMBDA, FN, "Duration", "function", "Maximum", "Duration max (ms; timeouts show here)"),
@@ -109,6 +111,14 @@ PLATFORM: tuple[Metric, ...] = (
            alarm=AlarmRule("LessThanThreshold", 1, "the job has not finished a run for 26 hours (it runs daily)",
                            period=HOUR, periods=26, missing="breaching"),
            alarm_on=DAILY_JOBS),
+    Metric("jobs_oldest_message", JOBS, SQS, "ApproximateAgeOfOldestMessage", "queue", "Maximum",
+           "Oldest message waiting (s)", alarm=AlarmRule(
+               "GreaterThanThreshold", HOUR, "a job's slice has waited over an hour for a worker (workers failing, "
+               "throttled or out of concurrency: docs/jobs.md)", stat="Maximum", periods=3), alarm_on=(JOBS_QUEUE,)),
+    Metric("jobs_dead_letters", JOBS, SQS, "ApproximateNumberOfMessagesVisible", "queue", "Maximum",
+           "Messages waiting (the dead-letter queue: slices that failed 5 times)", alarm=AlarmRule(
+               "GreaterThanThreshold", 0, "a job's slice failed five deliveries and was set aside: its part is not "
+               "done (docs/jobs.md \"Dead letters\")", stat="Maximum"), alarm_on=(DEAD_LETTERS,)),
     Metric("commissions_settled", MONEY, NAMESPACE, "commissions_settled", "service", "Sum", "Commissions settled",
            period=HOUR),
     Metric("commission_fen_settled", MONEY, NAMESPACE, "commission_fen_settled", "service", "Sum",
@@ -146,10 +156,12 @@ class Stack:
     api_name: str
     functions: dict[str, str]
     tables: tuple[str, ...]
+    queues: tuple[str, ...] = ()  # logical ids of the jobs' queues (infra.template.queue_resources)
 
     @property
     def jobs(self) -> tuple[str, ...]:
-        return tuple(name for name in self.functions if name != "api_handler")
+        """The scheduled jobs' functions (not the API's, not the worker's)."""
+        return tuple(name for name in self.functions if name not in ("api_handler", WORKER))
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,9 @@ def lines(metric: Metric, stack: Stack) -> list[Line]:
         return [Line(metric.namespace, metric.name, dict(SERVICE), metric.name, "")]
     if metric.per == "job":
         return [Line(metric.namespace, metric.name.format(job=job), dict(SERVICE), job, job) for job in stack.jobs]
+    if metric.per == "queue":
+        return [Line(metric.namespace, metric.name, {"QueueName": "${" + queue + ".QueueName}"}, queue, queue)
+                for queue in stack.queues]
     if metric.per == "function":
         return [Line(metric.namespace, metric.name, {"FunctionName": "${" + logical + "}"}, name, name)
                 for name, logical in stack.functions.items()]

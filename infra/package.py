@@ -27,7 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from infra.gateway import add_gateway_responses
-from infra.template import fix_log_group_refs, lambda_policy, merge_template, stage_config, table_resources
+from infra.template import (
+    WORKER,
+    fix_log_group_refs,
+    jobs_queue_name,
+    lambda_policy,
+    merge_template,
+    queue_resources,
+    stage_config,
+    table_resources,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_FILES = ("app.py", "requirements.txt")
@@ -70,8 +79,9 @@ def write_json(path: Path, document: Any) -> None:
     path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
 
 
-def run(code: str, args: list[str], region: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AWS_DEFAULT_REGION": region}
+def run(code: str, args: list[str], region: str, cwd: Path,
+        extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AWS_DEFAULT_REGION": region, **(extra_env or {})}
     return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True,  # noqa: S603 -- this interpreter and our own arguments, no shell
                           check=False)
 
@@ -114,6 +124,9 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
     check_settings(env)
     check_layers(config.layers or [], args.region)
     tables = table_resources(all_models(), env, args.stage)
+    queue = jobs_queue_name(config_from_disk.get("app_name", "fenxiao"), args.stage)
+    worker_timeout = stage_config(config_from_disk, args.stage, WORKER).lambda_timeout or 60
+    queues = queue_resources(queue, worker_timeout)
 
     with tempfile.TemporaryDirectory(prefix="fenxiao-package-") as tmp:
         build, chalice_out = Path(tmp) / "project", Path(tmp) / "package"
@@ -122,10 +135,10 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
         policy_file = config.iam_policy_file or f"policy-{args.stage}.json"
         policy = lambda_policy(tables, xray=bool(config.xray_enabled), secret_id=env.get("FENXIAO_SECRET_ID"))
         write_json(build / ".chalice" / policy_file, policy)
-        write_json(Path(tmp) / "merge-template.json", add_gateway_responses(merge_template(tables)))
+        write_json(Path(tmp) / "merge-template.json", add_gateway_responses(merge_template(tables, queues)))
         done = run(CHALICE, ["--project-dir", str(build), "package", "--stage", args.stage,
                              "--merge-template", str(Path(tmp) / "merge-template.json"), str(chalice_out)],
-                   args.region, build)
+                   args.region, build, {"JOBS_QUEUE": queue})
         if args.verbose or done.returncode != 0:
             sys.stderr.write(done.stdout + done.stderr)
         if done.returncode != 0:

@@ -37,6 +37,13 @@ DYNAMODB_ACTIONS = (
 LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
 XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
 SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
+# The schedules send to the jobs' queue; its event source mapping receives and deletes for the
+# worker (with the function's role) and reads the queue's attributes.
+QUEUE_ACTIONS = ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                 "sqs:ChangeMessageVisibility")
+JOBS_QUEUE, DEAD_LETTERS = "JobsQueue", "JobsDeadLetters"
+WORKER = "job_worker"
+DELIVERIES = 5  # a slice that failed this many deliveries goes to the dead-letter queue
 
 
 def stage_config(config_from_disk: dict[str, Any], stage: str, function_name: str = API_HANDLER) -> Config:
@@ -128,9 +135,37 @@ def secret_arn(secret_id: str) -> Any:
                        + secret_id + "-??????"}
 
 
+def jobs_queue_name(app_name: str, stage: str) -> str:
+    """The jobs' queue of a stage (``app.py`` reads it as ``JOBS_QUEUE`` when packaged)."""
+    return f"{app_name}-{stage}-jobs"
+
+
+def queue_resources(name: str, worker_timeout: int) -> dict[str, dict[str, Any]]:
+    """The jobs' queue and its dead-letter queue (docs/jobs.md). A message is invisible for six
+    times the worker's timeout while a worker has it (AWS's advice for a Lambda event source, so
+    retries of a throttled batch do not redeliver it early), and set aside after ``DELIVERIES``
+    failed deliveries; dead letters are kept 14 days for inspection and redrive."""
+    encrypted = {"SqsManagedSseEnabled": True}
+    return {
+        DEAD_LETTERS: {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": f"{name}-dead-letters", "MessageRetentionPeriod": 14 * 86400, **encrypted}},
+        JOBS_QUEUE: {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": name, "VisibilityTimeout": 6 * worker_timeout, "MessageRetentionPeriod": 4 * 86400,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]},
+                              "maxReceiveCount": DELIVERIES}, **encrypted}},
+    }
+
+
+def queue_url_everywhere(functions: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Every function learns the jobs' queue URL (``JOBS_QUEUE_URL``): the schedules send to it,
+    the worker sends continuations to it. Deep-merged into chalice's functions."""
+    return {logical: {"Properties": {"Environment": {"Variables": {"JOBS_QUEUE_URL": {"Ref": JOBS_QUEUE}}}}}
+            for logical in functions.values()}
+
+
 def lambda_policy(tables: dict[str, dict[str, Any]], xray: bool, secret_id: str | None = None) -> dict[str, Any]:
-    """The functions' IAM policy: the tables (and their indexes) of this template only, and
-    reading the one secret of the stage when it names one."""
+    """The functions' IAM policy: the tables (and their indexes) of this template only, the jobs'
+    queue, and reading the one secret of the stage when it names one."""
     table_arns: list[Any] = []
     for name, table in tables.items():
         table_arns.append({"Fn::GetAtt": [name, "Arn"]})
@@ -142,6 +177,8 @@ def lambda_policy(tables: dict[str, dict[str, Any]], xray: bool, secret_id: str 
         {"Sid": "Tables", "Effect": "Allow", "Action": list(DYNAMODB_ACTIONS), "Resource": table_arns},
         {"Sid": "Logs", "Effect": "Allow", "Action": list(LOG_ACTIONS),
          "Resource": [{"Fn::Sub": log_groups}, {"Fn::Sub": log_groups + ":*"}]},
+        {"Sid": "JobsQueue", "Effect": "Allow", "Action": list(QUEUE_ACTIONS),
+         "Resource": [{"Fn::GetAtt": [JOBS_QUEUE, "Arn"]}]},
     ]
     if secret_id:
         statements.append({"Sid": "Secret", "Effect": "Allow", "Action": list(SECRET_ACTIONS),
@@ -164,15 +201,22 @@ def app_functions() -> dict[str, str]:
     return functions
 
 
-def merge_template(tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The template ``chalice package --merge-template`` deep-merges over its own: the tables,
-    and the dashboard and alarms over every function and table (``infra.observability``)."""
+def merge_template(tables: dict[str, dict[str, Any]], queues: dict[str, dict[str, Any]] | None = None
+                   ) -> dict[str, Any]:
+    """The template ``chalice package --merge-template`` deep-merges over its own: the tables, the
+    jobs' queues (and their URL in every function's environment), and the dashboard and alarms
+    over every function, table and queue (``infra.observability``)."""
     from app import app
     from infra.observability import Stack, observability_template
 
-    observed = observability_template(Stack(app.app_name, app_functions(), tuple(tables)))
+    functions = app_functions()
+    queues = queues or {}
+    observed = observability_template(Stack(app.app_name, functions, tuple(tables), tuple(queues)))
     outputs = {f"{name}Name": {"Value": {"Ref": name}} for name in tables}
-    return {**observed, "Resources": {**tables, **observed["Resources"]}, "Outputs": {**outputs, **observed["Outputs"]}}
+    outputs.update({f"{name}Url": {"Value": {"Ref": name}} for name in queues})
+    wired = queue_url_everywhere(functions) if JOBS_QUEUE in queues else {}
+    return {**observed, "Resources": {**tables, **queues, **wired, **observed["Resources"]},
+            "Outputs": {**outputs, **observed["Outputs"]}}
 
 
 def fix_log_group_refs(template: dict[str, Any]) -> list[str]:

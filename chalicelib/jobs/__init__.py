@@ -1,5 +1,8 @@
-"""Scheduled entry points. Each job is ``run(now, deps) -> summary``; ``app.py`` schedules them
-and ``POST /v1/dev/jobs/{job}`` runs them as of any instant in simulator mode."""
+"""The scheduled jobs. Each is a ``JobDef`` (``chalicelib/jobs/engine.py``): a plan of parts and
+a worker for one slice of a part; ``app.py`` schedules the plans and runs the workers on the jobs'
+queue, and ``POST /v1/dev/jobs/{job}`` runs a whole job as of any instant in simulator mode
+(``run_job``: its parts in-process, one after the other). docs/jobs.md.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,10 +10,23 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.jobs.engine import (
+    Deadline,
+    JobDef,
+    JobQueue,
+    LocalQueue,
+    Progress,
+    Slice,
+    StrayMessage,
+    start,
+    summary,
+    work_slice,
+)
+
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
 
-Job = Callable[[datetime, "Deps"], dict[str, Any]]
+Job = Callable[[datetime, "Deps"], dict[str, Any]]  # a job run whole (before it has parts)
 
 
 def _evaluate_tiers(now: datetime, deps: Deps) -> dict[str, Any]:
@@ -31,18 +47,6 @@ def _auto_confirm(now: datetime, deps: Deps) -> dict[str, Any]:
     return auto_confirm(now, deps)
 
 
-def _settle_commissions(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.settlement import settle_commissions
-
-    return settle_commissions(now, deps)
-
-
-def _reconcile_wallets(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.settlement import reconcile_wallets
-
-    return reconcile_wallets(now, deps)
-
-
 def _expire_groups(now: datetime, deps: Deps) -> dict[str, Any]:
     from chalicelib.services.groups import expire_groups
 
@@ -53,12 +57,6 @@ def _team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
     from chalicelib.services.rewards import team_bonus
 
     return team_bonus(now, deps)
-
-
-def _poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.withdrawals import poll_transfers
-
-    return poll_transfers(now, deps)
 
 
 def _compute_metrics(now: datetime, deps: Deps) -> dict[str, Any]:
@@ -73,27 +71,80 @@ def _compute_recommendations(now: datetime, deps: Deps) -> dict[str, Any]:
     return compute_recommendations(now, deps)
 
 
-JOBS: dict[str, Job] = {
-    "evaluate_tiers": _evaluate_tiers,
-    "cancel_unpaid": _cancel_unpaid,
-    "auto_confirm": _auto_confirm,
-    "expire_groups": _expire_groups,
-    "settle_commissions": _settle_commissions,
-    "reconcile_wallets": _reconcile_wallets,
-    "team_bonus": _team_bonus,
-    "compute_metrics": _compute_metrics,
-    "poll_transfers": _poll_transfers,
-    "compute_recommendations": _compute_recommendations,
+def whole(name: str, job: Job) -> JobDef:
+    """A job not split yet: one part, ``"all"``, that runs it whole in one slice."""
+
+    def work(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
+        return Progress(job(now, deps))
+
+    return JobDef(name, lambda now, deps: ["all"], work)
+
+
+def split(name: str, module: str, plan: str, work: str, finish: str | None = None) -> JobDef:
+    """A job of parts whose ``plan``, ``work`` and ``finish`` are functions of the services module
+    ``chalicelib.services.<module>``, imported on first use (the app's cold start stays light)."""
+    from importlib import import_module
+
+    def named(function: str) -> Any:
+        return lambda *args: getattr(import_module(f"chalicelib.services.{module}"), function)(*args)
+
+    return JobDef(name, named(plan), named(work), named(finish) if finish else None)
+
+
+# One line per job (docs/jobs.md lists their parts).
+JOBS: dict[str, JobDef] = {
+    "evaluate_tiers": whole("evaluate_tiers", _evaluate_tiers),
+    "cancel_unpaid": whole("cancel_unpaid", _cancel_unpaid),
+    "auto_confirm": whole("auto_confirm", _auto_confirm),
+    "expire_groups": whole("expire_groups", _expire_groups),
+    "settle_commissions": split("settle_commissions", "settlement", "settlement_parts", "settle_part",
+                                "settlement_finished"),
+    "reconcile_wallets": split("reconcile_wallets", "settlement", "reconcile_parts", "reconcile_part",
+                               "reconciliation_finished"),
+    "team_bonus": whole("team_bonus", _team_bonus),
+    "compute_metrics": whole("compute_metrics", _compute_metrics),
+    "poll_transfers": split("poll_transfers", "withdrawals", "transfer_parts", "poll_part"),
+    "compute_recommendations": whole("compute_recommendations", _compute_recommendations),
 }
 
 
-def run_job(name: str, now: datetime, deps: Deps) -> dict[str, Any]:
-    """Run one job with logging and metrics around it."""
-    from chalicelib.observability import logger, metrics
+def run_job(name: str, now: datetime, deps: Deps, slice_budget: float | None = None) -> dict[str, Any]:
+    """Run a whole job as of ``now`` in this process: plan it, then every slice over a
+    ``LocalQueue`` until none is left; returns the run's summary (``engine.summary``). Each slice
+    gets ``slice_budget`` seconds (default: the setting ``job_slice_seconds``; 0: one page each)."""
+    from chalicelib.observability import logger
 
+    job, queue = JOBS[name], LocalQueue()
+    budget = deps.settings.job_slice_seconds if slice_budget is None else slice_budget
     log = logger()
     log.info("job started", extra={"job": name, "as_of": now.isoformat()})
-    summary = JOBS[name](now, deps)
-    metrics().add_metric(name=f"{name}_runs", unit="Count", value=1)
-    log.info("job finished", extra={"job": name, "summary": summary})
-    return summary
+    run_id = start(job, now, deps, queue)
+    while (piece := queue.take()) is not None:
+        work_slice(job, piece, deps, Deadline.after(budget), queue)
+    result = summary(deps.jobs, run_id)
+    log.info("job finished", extra={"job": name, "run": run_id, "summary": result})
+    return result
+
+
+def plan_job(name: str, now: datetime, deps: Deps, queue: JobQueue) -> dict[str, Any]:
+    """A schedule's part where a queue's workers do the work: plan the run and send its parts."""
+    from chalicelib.observability import logger
+
+    run_id = start(JOBS[name], now, deps, queue)
+    run = summary(deps.jobs, run_id)
+    logger().info("job planned", extra={"job": name, "run": run_id, "parts": run["parts"]})
+    return {"job": name, "run": run_id, "parts": run["parts"]}
+
+
+def work_message(body: str, deps: Deps, deadline: Deadline, queue: JobQueue) -> dict[str, Any]:
+    """A worker's part: one slice, from its message. A message that is not a slice of a known job
+    raises StrayMessage (it then goes to the dead-letter queue after its retries)."""
+    from chalicelib.observability import logger
+
+    piece = Slice.from_json(body)
+    if piece.job not in JOBS:
+        raise StrayMessage(f"no job named {piece.job!r}")
+    progress = work_slice(JOBS[piece.job], piece, deps, deadline, queue)
+    logger().info("job slice", extra={"job": piece.job, "run": piece.run_id, "part": piece.part,
+                                      "counts": progress.counts, "more": progress.cursor is not None})
+    return {"job": piece.job, "run": piece.run_id, "part": piece.part, "done": progress.cursor is None}

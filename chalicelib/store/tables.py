@@ -15,12 +15,13 @@ def all_models() -> list[type[Model]]:
     """The model of every table (the store modules import base; base imports none of them)."""
     from chalicelib.store.analytics import AnalyticsItem
     from chalicelib.store.content import ContentItem
+    from chalicelib.store.jobs import JobItem
     from chalicelib.store.ledger import LedgerItem
     from chalicelib.store.order_items import OrderItem
     from chalicelib.store.products import ProductItem
     from chalicelib.store.users import UserItem
 
-    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem]
+    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem, JobItem]
 
 
 def table_spec(model: type[Model]) -> dict[str, Any]:

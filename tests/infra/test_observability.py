@@ -25,7 +25,8 @@ from infra.template import app_functions
 TABLES = ("UsersTable", "OrdersTable", "LedgerTable")
 STACK = Stack("fenxiao", {"api_handler": "APIHandler", "settle_commissions": "SettleCommissions",
                           "reconcile_wallets": "ReconcileWallets", "compute_metrics": "ComputeMetrics",
-                          "evaluate_tiers": "EvaluateTiers"}, TABLES)
+                          "evaluate_tiers": "EvaluateTiers", "job_worker": "JobWorker"}, TABLES,
+              ("JobsQueue", "JobsDeadLetters"))
 
 
 def drawn(body: str) -> list[list[Any]]:
@@ -113,7 +114,8 @@ def test_the_alarms_ops_rely_on_exist_and_notify_the_topic() -> None:
     for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
         assert len(by_metric[metric]) == len(TABLES)
     assert [a["Dimensions"][0]["Value"] for a in by_metric["Errors"]] == [
-        {"Fn::Sub": "${SettleCommissions}"}, {"Fn::Sub": "${ReconcileWallets}"}, {"Fn::Sub": "${ComputeMetrics}"}]
+        {"Fn::Sub": "${SettleCommissions}"}, {"Fn::Sub": "${ReconcileWallets}"}, {"Fn::Sub": "${ComputeMetrics}"},
+        {"Fn::Sub": "${JobWorker}"}]  # the daily jobs' schedules (they plan) and the worker (it works)
     runs = {a["MetricName"]: a for a in found.values() if a["MetricName"].endswith("_runs")}
     assert set(runs) == {"settle_commissions_runs", "reconcile_wallets_runs", "compute_metrics_runs"}
     missed = runs["settle_commissions_runs"]
@@ -144,11 +146,23 @@ def test_the_dashboard_places_widgets_on_the_grid_without_overlap() -> None:
         cells |= mine
 
 
-def test_the_app_functions_are_the_api_handler_and_every_scheduled_job() -> None:
+def test_the_app_functions_are_the_api_handler_the_job_worker_and_every_scheduled_job() -> None:
     from chalicelib.jobs import JOBS
 
     functions = app_functions()
     assert functions["api_handler"] == "APIHandler" and functions["settle_commissions"] == "SettleCommissions"
-    assert set(functions) - {"api_handler"} <= set(JOBS)
+    assert functions["job_worker"] == "JobWorker"
+    assert set(functions) - {"api_handler", "job_worker"} == set(JOBS)
     job_lines = lines(next(m for m in PLATFORM if m.per == "job"), Stack("fenxiao", functions, ()))
-    assert {line.name for line in job_lines} == {f"{job}_runs" for job in functions if job != "api_handler"}
+    assert {line.name for line in job_lines} == {f"{job}_runs" for job in JOBS}
+
+
+def test_the_jobs_queue_is_watched_for_old_messages_and_its_dead_letters_alarm() -> None:
+    resources = observability_template(STACK, CATALOGUE)["Resources"]
+    age = resources["AlarmJobsOldestMessageJobsQueue"]["Properties"]
+    dead = resources["AlarmJobsDeadLettersJobsDeadLetters"]["Properties"]
+    assert (age["MetricName"], age["Threshold"]) == ("ApproximateAgeOfOldestMessage", 3600)
+    assert age["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::Sub": "${JobsQueue.QueueName}"}}]
+    assert (dead["MetricName"], dead["Threshold"], dead["ComparisonOperator"]) == (
+        "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
+    assert "AlarmLambdaErrorsJobWorker" in resources

@@ -52,8 +52,9 @@ def test_every_substitution_names_a_resource_or_a_pseudo_parameter(template: dic
     names = set(re.findall(r"\$\{([^}]+)\}", body(template)))
     for alarm in of_type(template, "AWS::CloudWatch::Alarm").values():
         names |= set(re.findall(r"\$\{([^}]+)\}", json.dumps(alarm)))
-    assert names - PSEUDO <= set(template["Resources"])
-    assert {"APIHandler", "SettleCommissions", "UsersTable"} <= names
+    resources = {name.split(".")[0] for name in names}  # ${JobsQueue.QueueName}: an attribute of JobsQueue
+    assert resources - PSEUDO <= set(template["Resources"])
+    assert {"APIHandler", "SettleCommissions", "UsersTable", "JobsQueue", "JobsDeadLetters"} <= resources
 
 
 def test_the_alarms_go_to_the_topic_and_the_email_is_optional(template: dict[str, Any]) -> None:

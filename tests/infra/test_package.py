@@ -255,3 +255,30 @@ def test_packaging_refuses_a_stage_whose_environment_would_show_a_key() -> None:
     without_secret = {k: v for k, v in PROD_ENV.items() if k != "FENXIAO_SECRET_ID"}
     with pytest.raises(ValueError, match="id_hash_key"):  # live, and no keys anywhere
         check_settings(without_secret)
+
+
+def test_the_jobs_queue_feeds_the_worker_and_every_function_knows_its_url(template: dict[str, Any]) -> None:
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    assert set(queues) == {"JobsQueue", "JobsDeadLetters"}
+    jobs = queues["JobsQueue"]["Properties"]
+    assert jobs["QueueName"] == "fenxiao-prod-jobs"
+    assert jobs["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["JobsDeadLetters", "Arn"]},
+                                     "maxReceiveCount": 5}
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    worker = functions["JobWorker"]["Properties"]
+    assert worker["Timeout"] == 60 and jobs["VisibilityTimeout"] == 6 * 60
+    [source] = worker["Events"].values()
+    assert source["Type"] == "SQS" and source["Properties"]["BatchSize"] == 1
+    assert source["Properties"]["Queue"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:fenxiao-prod-jobs"}
+    for name, function in functions.items():
+        assert function["Properties"]["Environment"]["Variables"]["JOBS_QUEUE_URL"] == {"Ref": "JobsQueue"}, name
+
+
+def test_the_functions_may_use_the_jobs_queue_and_no_other() -> None:
+    from infra.template import lambda_policy
+
+    [queue] = [s for s in lambda_policy({}, xray=False)["Statement"] if s["Sid"] == "JobsQueue"]
+    assert queue["Resource"] == [{"Fn::GetAtt": ["JobsQueue", "Arn"]}]
+    assert set(queue["Action"]) == {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                    "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}

@@ -52,6 +52,8 @@ def local_env(
 def deps(local_env: LocalDynamo) -> Deps:
     """The app's adapters over DynamoDB Local, with every table present."""
     from chalicelib.store.tables import ensure_tables
+    from tests.faults import keep_expired_items
 
     ensure_tables()
+    keep_expired_items()
     return Deps()
