@@ -49,11 +49,11 @@ PRICES = {  # USD, us-east-1 list prices
 }
 
 
-def run(sizes: tuple[int, ...] = SIZES) -> list[dict[str, Any]]:
-    """One row per job and size, then one extrapolated row per job."""
+def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
+    """One row per job and size (default ``SIZES``), then one extrapolated row per job."""
     rows: list[dict[str, Any]] = []
     with _database():
-        for n in sizes:
+        for n in sizes or SIZES:
             with _fresh_tables():
                 rows.append(_settle(n))
             with _fresh_tables():
@@ -132,7 +132,8 @@ def extrapolate(row: dict[str, Any], items: int) -> dict[str, Any]:
         + slices / 1e6 * PRICES["lambda_per_million"],
         "sqs": 3 * slices / 1e6 * PRICES["sqs_per_million"],
     }
-    return {"job": row["job"], "size": items, "extrapolated_from": row["size"], "parts": parts, "slices": slices,
+    return {"job": row["job"], "size": items, "extrapolated": True, "extrapolated_from": row["size"],
+            "parts": parts, "slices": slices,
             "round_trips": round(round_trips), "round_trips_per_item": row["round_trips_per_item"],
             "seconds": None, "largest_item_bytes": row["largest_item_bytes"],
             "part_lambda_seconds": part_seconds, "slice_seconds": min(part_seconds, WORKER_SECONDS),

@@ -18,6 +18,7 @@ from chalicelib.domain.errors import DomainError, Unavailable
 from chalicelib.domain.invariants import holds
 from chalicelib.domain.orders import IdempotencyKeyReused
 from chalicelib.domain.shards import SHARDS
+from chalicelib.domain.slices import Progress
 from chalicelib.domain.withdrawals import (
     NotUnderReview,
     Withdrawal,
@@ -31,7 +32,6 @@ from chalicelib.domain.withdrawals import (
     needs_review,
     withdrawal_id_for,
 )
-from chalicelib.jobs.engine import Progress
 from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:

@@ -255,6 +255,15 @@ class LedgerStore:
             return {bucket: 0 for bucket in BUCKETS}
         return {bucket: int(getattr(item, f"{bucket}_fen") or 0) for bucket in BUCKETS}
 
+    def wallets(self, user_ids: list[str]) -> dict[str, dict[str, int]]:
+        """The balances of many wallets (at most 100) in one consistent BatchGetItem; a user
+        without a wallet has every balance 0."""
+        holds(len(user_ids) <= 100, "one BatchGetItem reads at most 100 wallets")
+        found = {user_id: {bucket: 0 for bucket in BUCKETS} for user_id in user_ids}
+        for item in LedgerItem.batch_get([(u, WALLET) for u in user_ids], consistent_read=True) if user_ids else []:
+            found[item.pk] = {bucket: int(getattr(item, f"{bucket}_fen") or 0) for bucket in BUCKETS}
+        return found
+
     def commissions_of_order(self, order_id: str, payees: list[tuple[str, int]]) -> list[Commission]:
         keys = [(user_id, commission_key(order_id, level)) for user_id, level in payees]
         return [to_commission(i) for i in LedgerItem.batch_get(keys, consistent_read=True)] if keys else []

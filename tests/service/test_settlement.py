@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from chalicelib.jobs.engine import Deadline
 
 from bench.settlement import seed_frozen
 from chalicelib.bootstrap import Deps
@@ -15,6 +14,7 @@ from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.shards import SHARDS, shard_of
 from chalicelib.jobs import run_job
+from chalicelib.jobs.engine import Deadline
 from chalicelib.services import orders, referrals, settlement
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import DueCommission, LedgerItem, items_for, touch
@@ -243,6 +243,29 @@ def test_reconciliation_one_page_per_slice_reads_every_wallet_once(deps, monkeyp
     errors = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"ERROR"' in line]
     assert [(e["user_id"], e["bucket"], e["difference_fen"]) for e in errors] == [(stray, "available", 5)]
     assert reconcile(deps.clock(), deps) == {"wallets": 230, "differences": 1}
+
+
+def test_a_wallet_that_moves_while_its_page_is_reconciled_is_read_again_not_reported(deps, product, monkeypatch):
+    """The page's wallets are read in one batch before and one after their entries: a movement
+    committed in between (here, while the seller's entries are read) differs between the two
+    reads, so that wallet is checked again on its own instead of being reported."""
+    from pynamodb.transactions import TransactWrite
+
+    seller, _, _ = completed_order(deps, product)
+    real = deps.settlement.entry_movements
+
+    def moving_meanwhile(user_id: str) -> Any:
+        movements = list(real(user_id))
+        with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
+            tx.save(LedgerItem(user_id, "entry#gift#0#reward", amount_fen=5, kind="reward", at=deps.clock(),
+                               status="->available"), condition=LedgerItem.sk.does_not_exist())
+            tx.update(LedgerItem(user_id, "wallet"), actions=[LedgerItem.available_fen.add(5)])
+        monkeypatch.setattr(deps.settlement, "entry_movements", real)  # once
+        return iter(movements)
+
+    monkeypatch.setattr(deps.settlement, "entry_movements", moving_meanwhile)
+    assert settlement.page_differences([seller, "nobody"], deps) == {seller: {}, "nobody": {}}
+    assert deps.ledger.wallet(seller)["available"] == 5
 
 
 @pytest.mark.parametrize(("movements", "expected"), [

@@ -2,6 +2,7 @@
 payout, the transfer's end by notification or polling, and money returned with an entry."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -339,6 +340,37 @@ def test_wechat_unreachable_leaves_it_in_flight_and_polling_creates_the_same_bil
     assert poll_transfers(clock(), deps)["paid"] == 1
     assert poll_transfers(clock(), deps)["checked"] == 0
     assert consistent(deps, user)["withdrawn"] == 2_000
+
+
+def test_polling_one_withdrawal_per_slice_ends_as_one_slice_per_part_does(deps, transfers, clock):
+    """Nine withdrawals in flight of three users (their shards' parts): with the deadline passed
+    at once, a slice does one withdrawal and hands back a cursor right after it, so a shard of k
+    withdrawals takes k slices; each is asked for once per run and paid once."""
+    users = [verified(deps, f"poller{i}", 3_000, n=10 + i) for i in range(3)]
+    transfers.down = True
+    sent = [withdrawals.request_withdrawal(u, 1_000, f"k{j}", deps) for u in users for j in range(3)]
+    assert {w.status for w in sent} == {WithdrawalStatus.TRANSFERRING}
+    transfers.down = False
+    in_shard = Counter(shard_of(u) for u in users for _ in range(3))
+    first = run_job("poll_transfers", clock(), deps, slice_budget=0)
+    assert counts(first) == {"checked": 9, "paid": 0, "returned": 0, "waiting": 9, "unreachable": 0}
+    assert first["slices"] == len(SHARDS) + sum(k - 1 for k in in_shard.values())
+    assert {deps.withdrawals.get(w.withdrawal_id).status for w in sent} == {WithdrawalStatus.WAIT_USER_CONFIRM}
+    for w in sent:
+        transfers.end(w.out_bill_no, TransferState.SUCCESS)
+    assert counts(run_job("poll_transfers", clock(), deps, slice_budget=0))["paid"] == 9
+    assert poll_transfers(clock(), deps)["checked"] == 0
+    for user in users:
+        assert consistent(deps, user)["withdrawn"] == 3_000
+        assert len([e for e in deps.ledger.entries(user) if e["kind"] == "withdrawal_paid"]) == 3
+
+
+def test_a_polling_part_that_is_not_a_shard_is_refused(deps):
+    from chalicelib.domain.invariants import InvariantBroken
+    from chalicelib.jobs.engine import Deadline
+
+    with pytest.raises(InvariantBroken):
+        withdrawals.poll_part("in_flight", None, deps.clock(), deps, Deadline.after(60))
 
 
 def test_merchant_balance_too_low_is_retried_later_and_other_refusals_return_the_money(deps, transfers, clock):
