@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _log(f"cold start: {args.runs} runs per figure")
         output["coldstart"] = coldstart.run_all(args.runs)
+        from bench import coldstart_package
+
+        _log(f"cold start from the deployment package: make package's zips, {args.runs} runs each")
+        output["coldstart_package"] = coldstart_package.run(args.runs)
     if not args.skip_moderation:
         from bench import moderation
 
@@ -142,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _log("daily metrics on DynamoDB Local: compute_metrics with 1 and 30 days of history, event ingestion")
         output["metrics"] = metrics.run()
+        from bench import job_memory
+
+        _log("Lambda memory: CPU against DynamoDB wait of the settlement job and of API requests")
+        output["job_memory"] = job_memory.run()
         output.update(run_dynamodb_part(args))
     output["bench_seconds"] = time.perf_counter() - started
 
@@ -193,6 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     if "coldstart" in output:
         print()
         print(report.coldstart_section(output["coldstart"]))
+    if "job_memory" in output:
+        from bench import job_memory
+
+        print()
+        print(job_memory.section(output["job_memory"]))
+    if "coldstart_package" in output:
+        from bench import coldstart_package
+
+        print()
+        print(coldstart_package.section(output["coldstart_package"]))
     print()
     print(f"bench took {output['bench_seconds']:.0f} s; results in {RESULTS.relative_to(REPO_ROOT)}")
 

@@ -74,6 +74,9 @@ API, LAMBDA, DYNAMODB, JOBS, MONEY, DATA = ("API", "Lambda functions", "DynamoDB
                                             "Analytics, experiments and recommendations")
 GW, FN, DDB, SQS = "AWS/ApiGateway", "AWS/Lambda", "AWS/DynamoDB", "AWS/SQS"
 DAILY_JOBS = ("settle_commissions", "reconcile_wallets", "compute_metrics")  # money, then the day's metrics
+# Conflicts are expected now and then (two buyers of one product in the same few milliseconds)
+# and each costs one more send; a sustained second of them means one item is hot.
+CONFLICTS_PER_FIVE_MINUTES = 300
 WORKER = "job_worker"  # the function that runs the jobs' slices from their queue (app.py)
 JOBS_QUEUE, DEAD_LETTERS = "JobsQueue", "JobsDeadLetters"  # logical ids (infra.template.queue_resources)
 THROTTLED = AlarmRule("GreaterThanThreshold", 0, "DynamoDB throttled requests in 2 of the last 3 five-minute periods",
@@ -104,6 +107,12 @@ PLATFORM: tuple[Metric, ...] = (
            alarm=THROTTLED),
     Metric("dynamodb_transaction_conflicts", DYNAMODB, DDB, "TransactionConflict", "table", "Sum",
            "Transaction conflicts (retried by the code)"),
+    Metric("transaction_conflicts", DYNAMODB, NAMESPACE, "transaction_conflicts", "service", "Sum",
+           "Writes sent again after a TransactionConflict (our client)",
+           alarm=AlarmRule("GreaterThanThreshold", CONFLICTS_PER_FIVE_MINUTES,
+                           "more than 1 write a second met another transaction in flight (TransactionConflict, "
+                           "sent again by the client) in 2 of the last 3 five-minute periods: a hot item "
+                           "(docs/ops.md \"Transaction conflicts\")", periods=3, datapoints=2)),
     Metric("dynamodb_read_capacity", DYNAMODB, DDB, "ConsumedReadCapacityUnits", "table", "Sum", "Read capacity used"),
     Metric("dynamodb_write_capacity", DYNAMODB, DDB, "ConsumedWriteCapacityUnits", "table", "Sum",
            "Write capacity used"),

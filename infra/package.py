@@ -6,7 +6,9 @@
    template with every table, all generated from the models (nothing generated is committed),
    and the API Gateway's own error answers in our shape (``infra/gateway.py``);
 3. runs ``chalice package --merge-template`` there and writes ``sam.json`` and
-   ``deployment.zip`` to the output directory;
+   ``deployment.zip`` to the output directory, the zip rebuilt by ``infra/bundle.py``: bytecode
+   precompiled for the runtime, and only the AWS service models whose clients the code creates
+   (``--keep-raw`` also keeps chalice's own zip as ``chalice-deployment.zip``);
 4. lints ``sam.json`` with cfn-lint for the target region and exits non-zero on errors
    (``--strict``: on warnings too).
 
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infra.bundle import allowed_services, rebuild
 from infra.gateway import add_gateway_responses
 from infra.template import (
     WORKER,
@@ -58,6 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--strict", action="store_true", help="fail on cfn-lint warnings too")
     parser.add_argument("--allow-simulator", action="store_true",
                         help="package a stage whose FENXIAO_MODE is not live (its dev routes log anyone in)")
+    parser.add_argument("--keep-raw", action="store_true",
+                        help="also write chalice's own zip, before infra/bundle.py, as chalice-deployment.zip")
     parser.add_argument("-v", "--verbose", action="store_true", help="show chalice's output")
     return parser.parse_args(argv)
 
@@ -147,12 +152,17 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
         fix_log_group_refs(template)
         args.out.mkdir(parents=True, exist_ok=True)
         write_json(args.out / "sam.json", template)
-        shutil.copy2(chalice_out / "deployment.zip", args.out / "deployment.zip")
+        functions = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+        [runtime] = {f["Properties"]["Runtime"] for f in functions.values()}
+        bundle = rebuild(chalice_out / "deployment.zip", args.out / "deployment.zip", set(allowed_services(ROOT)),
+                         runtime)
+        if args.keep_raw:
+            shutil.copy2(chalice_out / "deployment.zip", args.out / "chalice-deployment.zip")
 
-    functions = sorted(k for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function")
-    size_mb = (args.out / "deployment.zip").stat().st_size / 1e6
-    return 0, (f"{len(tables)} tables, functions {', '.join(functions)}, "
-               f"deployment.zip {size_mb:.1f} MB -> {args.out / 'sam.json'}")
+    return 0, (f"{len(tables)} tables, functions {', '.join(sorted(functions))}, deployment.zip "
+               f"{bundle.bytes_after / 1e6:.1f} MB (chalice's {bundle.bytes_before / 1e6:.1f} MB; service models "
+               f"{bundle.models_after} of {bundle.models_before}, {bundle.compiled} modules precompiled) "
+               f"-> {args.out / 'sam.json'}")
 
 
 def lint(sam: Path, region: str, strict: bool) -> tuple[int, str]:

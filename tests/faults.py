@@ -7,7 +7,14 @@ call of the code under test. A plan makes call ``n`` fail one way, once:
 * ``throttle``: ``ProvisionedThroughputExceededException`` instead of the call (what the caller
   sees when botocore's own retries are spent); the call changes nothing;
 * ``cancel``: ``TransactionCanceledException`` with one item in ``TransactionConflict`` (only
-  for ``TransactWriteItems``); the call changes nothing;
+  for ``TransactWriteItems``) as the call's final answer, past the client's own retries (a
+  conflict that outlasted them); the call changes nothing;
+* ``conflict``: DynamoDB's answer to a write that meets another transaction in flight, to the
+  call's first HTTP send only (``before-send``, the bytes DynamoDB sends, parsed by botocore):
+  ``TransactionCanceledException`` with ``CancellationReasons`` naming ``TransactionConflict`` for
+  ``TransactWriteItems``, ``TransactionConflictException`` for PutItem, UpdateItem and DeleteItem.
+  The client sends the same request again (``chalicelib/store/conflicts.py``); ``sends`` keeps
+  the body of every send of the call, so a test sees it was the same;
 * ``timeout``: the call goes through and its changes stay, then the caller gets ``ReadTimeoutError``;
 * ``crash``: the process dies before call ``n``, raised as ``Crash``, a ``BaseException`` that
   no ``except Exception`` swallows; ``crash_after``: it dies once call ``n`` went through (used
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -37,7 +45,8 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
-KINDS = ("throttle", "cancel", "timeout", "crash", "crash_after")
+KINDS = ("throttle", "cancel", "conflict", "timeout", "crash", "crash_after")
+WRITES = ("TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem")  # what a conflict can refuse
 
 
 class Crash(BaseException):
@@ -63,6 +72,8 @@ class DynamoFaults:
         self.calls: list[str] = []
         self.plan: Fault | None = None
         self.fired = False
+        self.conflicting: str | None = None  # the operation whose next send answers a conflict
+        self.sends: list[bytes] = []  # the bodies of every send of the call the conflict was planned at
 
     def attach(self, models: Iterable[Any]) -> None:
         for model in models:
@@ -71,10 +82,12 @@ class DynamoFaults:
                 continue
             self._clients[id(client)] = client
             client.meta.events.register("before-call.dynamodb.*", self._before_call)
+            client.meta.events.register("before-send.dynamodb.*", self._before_send)
             client.meta.events.register("after-call.dynamodb.*", self._after_call)
 
     def arm(self, plan: Fault | None = None) -> None:
         self.armed, self.calls, self.plan, self.fired = True, [], plan, False
+        self.conflicting, self.sends = None, []
 
     def disarm(self) -> list[str]:
         self.armed = False
@@ -98,16 +111,28 @@ class DynamoFaults:
         if self._due(index, "crash"):
             raise Crash(f"crashed before call {index} ({model.name})")
         if self._due(index, "throttle"):
-            return _error_answer("ProvisionedThroughputExceededException", "Throughput exceeds the current capacity")
+            return parsed_answer(model, json.dumps({
+                "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                "message": "The level of configured provisioned throughput for the table was exceeded."}).encode())
         if model.name == "TransactWriteItems" and self._due(index, "cancel"):
-            items = len(json.loads(params["body"])["TransactItems"])
-            reasons = [{"Code": "None"}] * (items - 1) + [{"Code": "TransactionConflict",
-                                                           "Message": "Transaction is ongoing for the item"}]
-            return _error_answer("TransactionCanceledException", "Transaction cancelled", CancellationReasons=reasons)
+            return parsed_answer(model, conflict_body(model.name, json.loads(params["body"])))
+        if model.name in WRITES and self._due(index, "conflict"):
+            self.conflicting = model.name
+            context["fault_sends"] = self.sends
         return None
+
+    def _before_send(self, request: Any, **_: Any) -> AWSResponse | None:
+        if not self.armed or self.conflicting is None:
+            return None
+        self.sends.append(bytes(request.body or b""))
+        if len(self.sends) > 1:
+            return None  # the client's retry goes through to the database
+        return raw_answer(conflict_body(self.conflicting, json.loads(request.body)))
 
     def _after_call(self, model: Any, context: dict[str, Any], http_response: Any, **_: Any) -> None:
         index = context.get("fault_index")
+        if context.get("fault_sends") is self.sends:
+            self.conflicting = None  # the planned call is over: later calls go through
         if not self.armed or index is None:
             return
         if http_response.status_code >= 300:
@@ -128,9 +153,55 @@ class DynamoFaults:
             self.armed = True
 
 
-def _error_answer(code: str, message: str, **extra: Any) -> tuple[AWSResponse, dict[str, Any]]:
-    http = AWSResponse("https://dynamodb.fault", 400, {}, None)
-    return http, {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}, **extra}
+CONFLICT_MESSAGE = "Transaction is ongoing for the item"
+
+
+def conflict_body(operation: str, request: dict[str, Any], at: int = -1) -> bytes:
+    """The body DynamoDB answers a write with when another transaction is in flight on one of its
+    items (the item at ``at`` of a transaction): the JSON error shape of its API, as sent."""
+    if operation != "TransactWriteItems":
+        return json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
+                           "message": CONFLICT_MESSAGE}).encode()
+    reasons: list[dict[str, str]] = [{"Code": "None"} for _ in request["TransactItems"]]
+    reasons[at] = {"Code": "TransactionConflict", "Message": CONFLICT_MESSAGE}
+    codes = ", ".join(reason["Code"] for reason in reasons)
+    return json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                       "CancellationReasons": reasons,
+                       "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons "
+                                  f"[{codes}]"}).encode()
+
+
+class _Raw:
+    """The raw HTTP body botocore reads an answer from (``AWSResponse.content`` streams it)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def raw_answer(body: bytes, status: int = 400) -> AWSResponse:
+    """An HTTP answer with DynamoDB's headers (its CRC32 checksum included), for ``before-send``:
+    botocore parses and retries it as one from the network."""
+    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "FAULT" * 8,
+               "x-amz-crc32": str(zlib.crc32(body))}
+    return AWSResponse("https://dynamodb.fault", status, headers, _Raw(body))
+
+
+def parsed_answer(operation: Any, body: bytes, status: int = 400) -> tuple[AWSResponse, dict[str, Any]]:
+    """``(http, parsed)`` for ``before-call``: the body parsed as botocore's endpoint parses an
+    answer, its error's modelled fields (``CancellationReasons``) included."""
+    from botocore.parsers import create_parser
+
+    http = raw_answer(body, status)
+    parser = create_parser(operation.service_model.resolved_protocol)
+    response = {"status_code": status, "headers": http.headers, "body": body}
+    parsed: dict[str, Any] = parser.parse(response, operation.output_shape)
+    shape = operation.service_model.shape_for_error_code(parsed.get("Error", {}).get("Code"))
+    if shape is not None:
+        parsed.update(parser.parse(response, shape))
+    return http, parsed
 
 
 def plans(calls: list[str]) -> list[Fault]:
@@ -398,3 +469,60 @@ def run_with_faults(case: Case, deps: Any, faults: DynamoFaults, ignore: Iterabl
             failures.append(f"{plan}: {diff[:3]}")
     assert not failures, "\n".join(failures)
     return calls, endings
+
+
+def conflicts_counted() -> int:
+    """How many ``transaction_conflicts`` this process added to the metrics not yet flushed."""
+    from chalicelib.observability import metrics
+    from chalicelib.store.conflicts import METRIC
+
+    return int(sum(metrics().metric_set.get(METRIC, {}).get("Value", [])))
+
+
+def run_with_conflicts(case: Case, deps: Any, faults: DynamoFaults) -> list[str]:
+    """Set up, save every table, run ``case.act`` fault-free counting its calls, and keep the
+    state it leaves (and its answer, when a string or a dict) as the expectation. Then for each
+    write call of the act (``WRITES``), from the saved state: the call's first send is answered
+    with a conflict (kind ``conflict``). The act must answer as the fault-free one did, without
+    an error and without a call more (the same write sent again, not a re-read), send that call
+    twice with the same body, count one ``transaction_conflicts``, and leave the same state (no
+    recovery step runs). Fails listing each call where it did not; returns the calls."""
+    from chalicelib.services import visits
+
+    context = case.setup(deps)
+    saved = snapshot()
+    visits.forget_all()
+    faults.arm()
+    answer = case.act(deps, context)
+    calls = faults.disarm()
+    expected = normalised(snapshot())
+    failures = []
+    writes = [index for index, name in enumerate(calls) if name in WRITES]
+    for index in writes:
+        plan = Fault("conflict", index)
+        restore(saved)
+        counted = conflicts_counted()
+        faults.arm(plan)
+        try:
+            got = case.act(deps, context)
+        except Exception as exc:  # noqa: BLE001 -- reported below with the call it happened at
+            failures.append(f"{plan} ({calls[index]}): the request ended in {exc!r}")
+            continue
+        finally:
+            faults.disarm()
+        assert faults.fired, (plan, faults.calls)
+        if faults.calls != calls:
+            failures.append(f"{plan}: calls {faults.calls} instead of {calls}")
+        if len(faults.sends) != 2 or faults.sends[0] != faults.sends[1]:
+            failures.append(f"{plan}: {len(faults.sends)} sends of the call, the same body: "
+                            f"{len(set(faults.sends)) == 1}")
+        if conflicts_counted() - counted != 1:
+            failures.append(f"{plan}: {conflicts_counted() - counted} conflicts counted, not 1")
+        if isinstance(answer, (str, dict)) and got != answer:
+            failures.append(f"{plan}: answered {got!r}, not {answer!r}")
+        diff = differences(expected, normalised(snapshot()))
+        if diff:
+            failures.append(f"{plan}: {diff[:3]}")
+    assert writes, "the act made no write to conflict with"
+    assert not failures, "\n".join(failures)
+    return calls

@@ -55,9 +55,12 @@ def error_response(exc: DomainError) -> Response:
     return json_response(error_body(exc.code, exc.message, **exc.details), STATUS[exc.kind], headers)
 
 
-# AWS's answers that mean "too busy right now": the same request may succeed when retried.
+# AWS's answers that mean "too busy right now": the same request may succeed when retried. A plain
+# write still meeting a transaction in flight after the client's own retries (store/conflicts.py)
+# is one of them.
 BUSY_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-                        "TransactionInProgressException", "InternalServerError", "ServiceUnavailable"})
+                        "TransactionInProgressException", "TransactionConflictException", "InternalServerError",
+                        "ServiceUnavailable"})
 # botocore's errors of a call that did not answer (it may or may not have been applied).
 UNANSWERED = frozenset({"ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError", "ConnectionClosedError"})
 

@@ -56,11 +56,10 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
-from chalicelib.store.base import BaseMeta, TransactionFailed, transaction_failure
+from chalicelib.store.base import BaseMeta, StoreModel, TransactionFailed, transaction_failure
 
 DAY_SHARDS = 8
 PRODUCT_SHARDS = 4
@@ -83,7 +82,7 @@ STATE_FIELDS = ("pages", "registered_day", "first_paid_day", "pay_day", "pay_n",
                 "active_month", "prev_active_month")
 
 
-class AnalyticsItem(Model):
+class AnalyticsItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().analytics_table
 

@@ -9,12 +9,15 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from pynamodb.connection import TableConnection
 from pynamodb.exceptions import PynamoDBException, QueryError, TransactWriteError
 from pynamodb.indexes import Index
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import ConcurrentUpdate, Kind, error
+from chalicelib.store.conflicts import watch
 
 # The earliest instant, aware like every time the tables hold: stands for a time an old item lacks.
 NEVER = datetime.min.replace(tzinfo=UTC)
@@ -37,6 +40,19 @@ class BaseMeta:
     connect_timeout_seconds = get_settings().budgets.dynamodb_connect_seconds
     read_timeout_seconds = get_settings().budgets.dynamodb_read_seconds
     max_retry_attempts = get_settings().budgets.dynamodb_attempts - 1
+
+
+class StoreModel(Model):
+    """The base of every table's model: its botocore client sends a write that met another
+    transaction in flight (TransactionConflict) again after a jittered pause, and counts it
+    (``store/conflicts.py``). PynamoDB makes the client lazily and may replace it, so the
+    handler is checked for on each use of the connection (a set lookup)."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection = super()._get_connection()
+        watch(connection.connection.client)
+        return connection
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -108,9 +124,10 @@ class TransactionFailed(ConcurrentUpdate):
 
     @property
     def conflict(self) -> bool:
-        """Cancelled by a concurrent transaction rather than by a condition."""
+        """Cancelled by a concurrent transaction rather than by a condition: a
+        ``TransactionConflict`` the client already sent again ``conflicts.ATTEMPTS`` times, or
+        another reason no condition explains (the caller runs its step again)."""
         return "ConditionalCheckFailed" not in self.reasons
-
     def failed_at(self, index: int) -> bool:
         return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
 

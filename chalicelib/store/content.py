@@ -24,14 +24,13 @@ from typing import Any
 from pynamodb.attributes import BinaryAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import AlreadyDecided, InvalidLexicon, LexiconChanged
 from chalicelib.domain.materials import Material, MaterialStatus, Review, ReviewKind, ReviewStatus, week_of
-from chalicelib.store.base import NEVER, BaseMeta, paginate, transaction_failure
+from chalicelib.store.base import NEVER, BaseMeta, StoreModel, paginate, transaction_failure
 
 LEXICON, CURRENT = "lexicon", "current"
 MATERIAL, REVIEW = "material", "review"
@@ -61,7 +60,7 @@ class Queue(GlobalSecondaryIndex["ContentItem"]):
     created_key = UnicodeAttribute(range_key=True)
 
 
-class ContentItem(Model):
+class ContentItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().content_table
 

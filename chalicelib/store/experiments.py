@@ -6,16 +6,18 @@ pk                             sk                          what
 ``exp#u#<user_id>``            ``<experiment>``            the user's exposure: ``ref`` the variant,
                                                            ``n`` exposed at, ``score`` converted at
                                                            (epoch seconds; absent until converted)
-``exp#<experiment>``           ``x#<variant>#<shard>``     exposures of a variant (``n``, ADD only)
-``exp#<experiment>``           ``c#<variant>#<shard>``     conversions of a variant (``n``, ADD only)
+``exp#<experiment>#<shard>``   ``x#<variant>``             exposures of a variant (``n``, ADD only)
+``exp#<experiment>#<shard>``   ``c#<variant>``             conversions of a variant (``n``, ADD only)
 =============================  ==========================  ==========================================
 
 Exactly once: an exposure is a put conditioned on its absence, in one transaction with the
 increment of its variant's counter; a conversion sets ``score`` conditioned on the exposure
 existing without it, in one transaction with the conversion counter. A retry, a replayed payment
 or a concurrent first call cancels the transaction and counts nothing. Counters land on one of
-``SHARDS`` items at random, so a popular experiment's counter is never a hot key; reading a
-variant's figures sums its shards (one Query per experiment). A user's exposures to every
+``SHARDS`` partitions at random (the shard is in the partition key: DynamoDB's 1,000 writes a
+second hold per partition, so sort-key shards under one partition key would not spread the
+load; docs/capacity.md), so a popular experiment's counter is never a hot key; reading a
+variant's figures sums its shards (one Query per shard). A user's exposures to every
 experiment are one Query (``exp#u#<user_id>``), which is what a payment reads.
 """
 from __future__ import annotations
@@ -33,7 +35,7 @@ from chalicelib.domain.experiments import VariantCounts
 from chalicelib.store.analytics import AnalyticsItem
 from chalicelib.store.base import TransactionFailed, transaction_failure
 
-SHARDS = 4
+SHARDS = 8  # partitions per experiment's counters: 8,000 first exposures or conversions a second
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,12 @@ def _exposure(item: AnalyticsItem) -> Exposure:
 
 
 def _counter(tx: TransactWrite, experiment: str, kind: str, variant: str) -> None:
-    key = AnalyticsItem(f"exp#{experiment}", f"{kind}#{variant}#{random.randrange(SHARDS)}")  # noqa: S311 -- a shard
+    key = AnalyticsItem(counter_pk(experiment, random.randrange(SHARDS)), f"{kind}#{variant}")  # noqa: S311 -- a shard
     tx.update(key, actions=[AnalyticsItem.n.add(1)])
+
+
+def counter_pk(experiment: str, shard: int) -> str:
+    return f"exp#{experiment}#{shard}"
 
 
 def _once(build: Callable[[TransactWrite], None]) -> bool:
@@ -110,10 +116,11 @@ class ExperimentStore:
         return _once(build)
 
     def counts(self, experiment: str) -> dict[str, VariantCounts]:
-        """Exposures and conversions per variant, shards summed (one Query)."""
+        """Exposures and conversions per variant, shards summed (one Query per shard)."""
         sums: dict[str, list[int]] = {}
-        for item in AnalyticsItem.query(f"exp#{experiment}"):
-            kind, variant, _ = item.sk.split("#")
-            row = sums.setdefault(variant, [0, 0])
-            row[0 if kind == "x" else 1] += int(item.n or 0)
+        for shard in range(SHARDS):
+            for item in AnalyticsItem.query(counter_pk(experiment, shard)):
+                kind, variant = item.sk.split("#", 1)
+                row = sums.setdefault(variant, [0, 0])
+                row[0 if kind == "x" else 1] += int(item.n or 0)
         return {variant: VariantCounts(variant, x, c) for variant, (x, c) in sums.items()}

@@ -28,18 +28,17 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
-from chalicelib.store.base import BaseMeta, condition_failed, transaction_failure
+from chalicelib.store.base import BaseMeta, StoreModel, condition_failed, transaction_failure
 
 RUN = "run"
 RUN_TTL = timedelta(days=30)
 FINISH_LEASE = timedelta(minutes=15)  # a finisher that died is replaced after this
 
 
-class JobItem(Model):
+class JobItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().jobs_table
 

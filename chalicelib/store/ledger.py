@@ -46,7 +46,6 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
@@ -54,7 +53,7 @@ from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.invariants import holds
 from chalicelib.domain.shards import shard_of
 from chalicelib.domain.wallet import CommissionsChanged
-from chalicelib.store.base import BaseMeta, TransactionFailed, paginate, transaction_failure
+from chalicelib.store.base import BaseMeta, StoreModel, TransactionFailed, paginate, transaction_failure
 
 WALLET = "wallet"
 TEAM_BONUS = "teambonus#"
@@ -119,7 +118,7 @@ class OpenWithdrawals(GlobalSecondaryIndex["LedgerItem"]):
     wd_key = UnicodeAttribute(range_key=True)
 
 
-class LedgerItem(Model):
+class LedgerItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().ledger_table
 

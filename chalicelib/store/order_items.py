@@ -9,11 +9,10 @@ from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
-from chalicelib.store.base import BaseMeta
+from chalicelib.store.base import BaseMeta, StoreModel
 
 
 class ByBuyer(GlobalSecondaryIndex["OrderItem"]):
@@ -63,7 +62,7 @@ class GroupsDue(GlobalSecondaryIndex["OrderItem"]):
 TxPart = Callable[[TransactWrite], None]
 
 
-class OrderItem(Model):
+class OrderItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().orders_table
 

@@ -8,11 +8,10 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from chalicelib.config import get_settings
 from chalicelib.domain.catalog import GroupBuy, Product
-from chalicelib.store.base import BaseMeta, condition_failed, paginate
+from chalicelib.store.base import BaseMeta, StoreModel, condition_failed, paginate
 
 CATALOG = "all"
 
@@ -39,7 +38,7 @@ class Listing(GlobalSecondaryIndex["ProductItem"]):
     product_id = UnicodeAttribute(range_key=True)
 
 
-class ProductItem(Model):
+class ProductItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().products_table
 

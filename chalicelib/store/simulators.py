@@ -15,13 +15,12 @@ import json
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.models import Model
 
 from chalicelib.config import get_settings
-from chalicelib.store.base import BaseMeta
+from chalicelib.store.base import BaseMeta, StoreModel
 
 
-class SimulatorItem(Model):
+class SimulatorItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().simulator_state
 

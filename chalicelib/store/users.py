@@ -20,7 +20,6 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
@@ -30,7 +29,7 @@ from chalicelib.domain.invitations import Milestone
 from chalicelib.domain.shards import shard_of
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import MonthSales, Shop, User
-from chalicelib.store.base import NEVER, BaseMeta, condition_failed, paginate, transaction_failure
+from chalicelib.store.base import NEVER, BaseMeta, StoreModel, condition_failed, paginate, transaction_failure
 
 PROFILE = "profile"
 INVITE = "invite"
@@ -75,7 +74,7 @@ class Distributors(GlobalSecondaryIndex["UserItem"]):
     pk = UnicodeAttribute(range_key=True)
 
 
-class UserItem(Model):
+class UserItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().users_table
 

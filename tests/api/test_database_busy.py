@@ -34,7 +34,7 @@ def product_calls(deps) -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("answer", ["ProvisionedThroughputExceededException", "ThrottlingException",
-                                    "RequestLimitExceeded", "timeout"])
+                                    "RequestLimitExceeded", "TransactionConflictException", "timeout"])
 def test_a_busy_or_unanswered_database_is_a_503_with_retry_after(api, product_calls, answer):
     token = api.login("busy")[0]
     product_calls["answer"] = answer

@@ -126,6 +126,11 @@ def test_the_alarms_ops_rely_on_exist_and_notify_the_topic() -> None:
     assert (differences["ComparisonOperator"], differences["Threshold"]) == ("GreaterThanThreshold", 0)
     [drop] = by_metric["conversion_vs_7day_mean_bp"]
     assert (drop["ComparisonOperator"], drop["Threshold"]) == ("LessThanThreshold", -200)
+    [conflicts] = by_metric["transaction_conflicts"]  # counted by store/conflicts.py, one per conflict
+    assert (conflicts["Namespace"], conflicts["Statistic"], conflicts["Period"]) == ("Fenxiao", "Sum", 300)
+    assert (conflicts["ComparisonOperator"], conflicts["Threshold"]) == ("GreaterThanThreshold", 300)
+    assert (conflicts["EvaluationPeriods"], conflicts["DatapointsToAlarm"]) == (3, 2)
+    assert conflicts["Dimensions"] == [{"Name": "service", "Value": "fenxiao"}]
     assert len({a["AlarmName"]["Fn::Sub"] for a in found.values()}) == len(found)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,8 @@ PSEUDO = {"AWS::Region", "AWS::StackName", "AWS::AccountId", "AWS::Partition", "
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("package")
-    done = subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out), "--region",
-                           "cn-north-1", "--strict"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+def template(packaged: tuple[subprocess.CompletedProcess[str], Path]) -> dict[str, Any]:
+    done, out = packaged  # tests/infra/conftest.py: built once for the session
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 errors, 0 warnings" in done.stdout
     return json.loads((out / "sam.json").read_text())

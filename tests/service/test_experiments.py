@@ -11,6 +11,7 @@ from chalicelib.config import Rules
 from chalicelib.domain.experiments import ExperimentNotFound
 from chalicelib.services import experiments
 from chalicelib.store.analytics import AnalyticsItem
+from chalicelib.store.experiments import counter_pk
 from tests.service.test_orders import login, paid_order, product  # noqa: F401 - the product fixture
 
 
@@ -94,9 +95,9 @@ def test_a_conversion_failure_never_reaches_the_payment(deps, product, monkeypat
 def test_the_report_compares_each_variant_with_the_control(deps):
     configure(deps, {"home_layout": {"variants": {"A": 50, "B": 50}, "min_detectable_effect_bp": 500}})
     for variant, exposures, conversions in (("A", 1000, 100), ("B", 1000, 130)):
-        AnalyticsItem("exp#home_layout", f"x#{variant}#0", n=exposures - 1).save()  # counters on two shards
-        AnalyticsItem("exp#home_layout", f"x#{variant}#3", n=1).save()
-        AnalyticsItem("exp#home_layout", f"c#{variant}#1", n=conversions).save()
+        AnalyticsItem(counter_pk("home_layout", 0), f"x#{variant}", n=exposures - 1).save()  # counters on two shards
+        AnalyticsItem(counter_pk("home_layout", 7), f"x#{variant}", n=1).save()
+        AnalyticsItem(counter_pk("home_layout", 1), f"c#{variant}", n=conversions).save()
     [report] = experiments.reports(deps)
     assert (report.experiment, report.control, report.min_detectable_effect_bp) == ("home_layout", "A", 500)
     a, b = report.variants
