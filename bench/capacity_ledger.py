@@ -5,10 +5,11 @@ an extrapolation to 1,000,000 commissions (and wallets) a day.
 
 What is measured exactly: the DynamoDB calls (round trips, per item), the parts and slices, the
 capacity units DynamoDB Local reports, the largest item of the tables, and this process's CPU
-time. What is derived: the time of a worker invocation on Lambda at 512 MB, as its CPU time
-scaled by the share of a vCPU Lambda gives 512 MB, plus each call at an in-region DynamoDB
-latency (``LATENCY_MS``; DynamoDB Local's own latencies are those of a Java process on this
-machine, not DynamoDB's). The prices are ``PRICES`` (us-east-1 list prices, USD).
+time. What is derived, with ``bench/job_memory.py``'s model: the time of a worker on Lambda at
+512 MB (and at the job worker's deployed 1,024 MB), its CPU time stretched by 1,769 / memory
+(1,769 MB is one vCPU; this machine's core taken as one) plus its round trips at in-region
+DynamoDB latencies (``job_memory.AWS_LATENCY_MS``: DynamoDB Local's own latencies are those of a
+Java process on this machine). The prices are ``PRICES`` (us-east-1 list prices, USD).
 
 Seeding is direct (BatchWriteItem through the ledger model, 4 threads): commissions frozen and
 listed in ``settle_queue`` with their wallets, or wallets listed in ``touched`` with the entry
@@ -32,12 +33,8 @@ AVAILABLE_AT = datetime(2026, 11, 12, 16, 0, tzinfo=UTC)  # 2026-11-13 00:00 in 
 NOW = AVAILABLE_AT + timedelta(minutes=10)
 EXTRAPOLATE_TO = 1_000_000
 
-# Lambda gives a function CPU in proportion to its memory: 1,769 MB is one vCPU.
-LAMBDA_MB, ONE_VCPU_MB = 512, 1_769
-# In-region DynamoDB latency per call (ms), typical p50 from AWS's guidance and our own runs
-# elsewhere: single-item calls and Query pages, and a TransactWriteItems of up to 100 items.
-LATENCY_MS = {"GetItem": 6.0, "PutItem": 8.0, "UpdateItem": 8.0, "DeleteItem": 8.0, "Query": 10.0,
-              "BatchGetItem": 12.0, "BatchWriteItem": 15.0, "TransactWriteItems": 40.0}
+LAMBDA_MB = 512  # the memory the figures are derived at (issue 14's "Must show")
+WORKER_MB = 1_024  # the job worker's deployed memory (.chalice/config.json), for comparison
 WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds); the worker's
 WORKER_TIMEOUT = 60.0  # Lambda timeout leaves job_margin_seconds (15) to record and hand back
 PRICES = {  # USD, us-east-1 list prices
@@ -108,13 +105,16 @@ def _measure(job: str, now: datetime, deps: Any, n: int, index_writes: int) -> d
             "calls": dict(calls.calls), "items": dict(calls.items), "wcu": billed_write_units(calls, index_writes),
             "rcu": calls.rcu, "cpu_seconds": cpu_seconds,
             "lambda_seconds_derived": worker, "lambda_seconds_per_item": worker / n,
+            "lambda_seconds_at_worker_mb": derived_seconds(dict(calls.calls), cpu_seconds, WORKER_MB),
             "summary": {k: v for k, v in summary.items() if isinstance(v, int | float)}}
 
 
-def derived_seconds(calls: dict[str, int], cpu_seconds: float) -> float:
-    """Lambda seconds at 512 MB for work that made ``calls`` and took ``cpu_seconds`` of a core here."""
-    waiting = sum(LATENCY_MS.get(name, 10.0) * count for name, count in calls.items()) / 1000
-    return waiting + cpu_seconds * ONE_VCPU_MB / LAMBDA_MB
+def derived_seconds(calls: dict[str, int], cpu_seconds: float, memory_mb: int = LAMBDA_MB) -> float:
+    """Lambda seconds at ``memory_mb`` for work that made ``calls`` and took ``cpu_seconds`` of a
+    core here (``bench/job_memory.py``: CPU stretched below one vCPU, plus the AWS wait)."""
+    from bench.job_memory import ONE_VCPU_MB, aws_wait
+
+    return cpu_seconds * max(1.0, ONE_VCPU_MB / memory_mb) + aws_wait(calls)
 
 
 def billed_write_units(calls: Any, index_writes: int) -> float:
@@ -150,6 +150,7 @@ def extrapolate(row: dict[str, Any], items: int) -> dict[str, Any]:
             "round_trips": round(round_trips), "round_trips_per_item": row["round_trips_per_item"],
             "seconds": None, "largest_item_bytes": row["largest_item_bytes"],
             "part_lambda_seconds": part_seconds, "slice_seconds": min(part_seconds, WORKER_SECONDS),
+            "part_lambda_seconds_at_worker_mb": row["lambda_seconds_at_worker_mb"] / row["size"] * items / parts,
             "worker_invocation_seconds": min(part_seconds, WORKER_SECONDS) + 1.0,  # + record and hand back
             "worker_timeout_seconds": WORKER_TIMEOUT, "wall_seconds_if_parallel": slices_per_part * WORKER_SECONDS
             if slices_per_part > 1 else part_seconds,
