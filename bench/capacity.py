@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 CAPACITY_BENCHES: list[str] = [  # "bench.capacity_<area>" modules, in the order they print
+    "bench.capacity_orders",
     "bench.capacity_ledger",  # settle_commissions, reconcile_wallets
 ]
 

@@ -237,8 +237,18 @@ def settle(w: World) -> str:
     return f"settled_{min(summary['settled'], 1)}"
 
 
+class _Never:
+    def expired(self) -> bool:
+        return False
+
+
 def cancel_unpaid(w: World) -> str:
-    return f"cancelled_{min(orders.cancel_unpaid(w.expired.clock(), w.expired, lookback_days=1)['cancelled'], 1)}"
+    """One worker's slice of the cancellation job: a random shard of ``unpaid``, yesterday and today."""
+    from chalicelib.services.due import day_parts
+
+    now = w.expired.clock()
+    walked = orders.cancel_unpaid_part(random.choice(day_parts(now, 1)), None, now, w.expired, _Never())
+    return f"cancelled_{min(walked.counts['cancelled'], 1)}"
 
 
 def withdraw(w: World) -> str:

@@ -35,24 +35,6 @@ def _evaluate_tiers(now: datetime, deps: Deps) -> dict[str, Any]:
     return asdict(evaluate_tiers(now, deps))
 
 
-def _cancel_unpaid(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.orders import cancel_unpaid
-
-    return cancel_unpaid(now, deps)
-
-
-def _auto_confirm(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.orders import auto_confirm
-
-    return auto_confirm(now, deps)
-
-
-def _expire_groups(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.groups import expire_groups
-
-    return expire_groups(now, deps)
-
-
 def _team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
     from chalicelib.services.rewards import team_bonus
 
@@ -94,9 +76,9 @@ def split(name: str, module: str, plan: str, work: str, finish: str | None = Non
 # One line per job (docs/jobs.md lists their parts).
 JOBS: dict[str, JobDef] = {
     "evaluate_tiers": whole("evaluate_tiers", _evaluate_tiers),
-    "cancel_unpaid": whole("cancel_unpaid", _cancel_unpaid),
-    "auto_confirm": whole("auto_confirm", _auto_confirm),
-    "expire_groups": whole("expire_groups", _expire_groups),
+    "cancel_unpaid": split("cancel_unpaid", "orders", "unpaid_parts", "cancel_unpaid_part"),
+    "auto_confirm": split("auto_confirm", "orders", "confirm_parts", "auto_confirm_part"),
+    "expire_groups": split("expire_groups", "groups", "expire_parts", "expire_groups_part"),
     "settle_commissions": split("settle_commissions", "settlement", "settlement_parts", "settle_part",
                                 "settlement_finished"),
     "reconcile_wallets": split("reconcile_wallets", "settlement", "reconcile_parts", "reconcile_part",

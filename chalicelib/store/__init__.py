@@ -13,13 +13,15 @@ Access patterns (pattern → table → key / index → operation):
 | list a distributor's direct downline     | users | GSI by_parent: parent_id, bound_at       | Query, paginated |
 | all distributors (tier evaluation)       | users | GSI distributors: dist_shard (16), pk    | Query per shard, paginated |
 | a distributor's milestones               | users | pk=user_id, sk begins_with "milestone#"  | conditional PutItem (once) |
-| list listed products (all / by category) | products | GSI listing: catalog / by_category: shelf (sparse: listed only), product_id | Query, paginated |
-| checkout reads                           | users + products + orders | buyer profile, product ids, "idem#<buyer>#<key>" | BatchGetItem across tables, 1 call |
-| place an order                           | orders + products | order, key claim, stock `>= q` per line | TransactWriteItems |
+| list listed products (all / by category) | products | GSI listing: catalog / by_category: shelf (sparse: listed only, INCLUDE projection without stock), product_id; the page's stock: its items and cells | Query, paginated + BatchGetItem |
+| a split product's cells (flash sale)     | products | product item (cell 0, K, span) + "<product>#cell#<i>" | BatchGetItem (consistent) ×2, on a refused take only |
+| re-split a product's stock over K cells  | products | product item + every cell of the span, each `stock =` as read | GetItem + BatchGetItem + TransactWriteItems |
+| checkout reads                           | users + products + orders | buyer profile, product ids (eventually consistent), "idem#<buyer>#<key>" | BatchGetItem across tables, 1 call |
+| place an order                           | orders + products | order, key claim (TTL 7 d), stock `>= q` per take (a random cell of a split product) | TransactWriteItems |
 | a buyer's orders, newest first           | orders | GSI by_buyer: buyer_id, created_key     | Query, paginated |
 | pay (notification)                       | orders, ledger, users | order `= pending_payment`; commission, wallet, entry per payee; buyer and level-1 counters | GetItem + BatchGetItem + TransactWriteItems |
-| unpaid orders past their deadline        | orders | GSI unpaid (sparse): unpaid_day, pay_deadline_key | Query per day (job) |
-| shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day, confirm_due_key | Query per day (job) |
+| unpaid orders past their deadline        | orders | GSI unpaid (sparse): unpaid_day = "<day>#<shard>" (16), pay_deadline_key | Query per day and shard, 50 a page (job) + BatchGetItem |
+| shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day = "<day>#<shard>", confirm_due_key | Query per day and shard (job) + BatchGetItem |
 | complete / refund / cancel               | orders, ledger, products, users (+ analytics: the refund day's counters) | conditioned on the observed status | TransactWriteItems |
 | wallet, commissions of a user            | ledger | pk=user_id, sk="wallet" / begins_with "commission#" | GetItem / Query |
 | commissions due by now (settle)          | ledger | GSI settle_queue (sparse): settle_shard (16), settle_key ≤ now | Query per shard, paginated (job part) |
