@@ -15,6 +15,7 @@ from typing import Any
 
 CAPACITY_BENCHES: list[str] = [  # "bench.capacity_<area>" modules, in the order they print
     "bench.capacity_orders",
+    "bench.capacity_ledger",  # settle_commissions, reconcile_wallets
     "bench.capacity_tiers",  # evaluate_tiers (the month change), team_bonus
 ]
 

@@ -12,10 +12,12 @@ item more or less in a transaction they make anyway: ``make bench``'s money scen
 
 What is measured exactly: the DynamoDB calls (round trips, per distributor and per distributor
 re-decided or partner paid), the parts and slices, the largest item of the tables, this
-process's CPU time. What is derived: the time of a worker invocation on Lambda at 512 MB, as its
-CPU time scaled by the share of a vCPU Lambda gives 512 MB plus each call at an in-region
-DynamoDB latency (``LATENCY_MS``); the billed write units (``billed_write_units``); the cost at
-``PRICES`` (us-east-1 list prices, USD).
+process's CPU time. What is derived, with ``bench/job_memory.py``'s model: the time of a worker
+invocation on Lambda at 512 MB (and at the worker's deployed 1,024 MB), as its CPU time stretched
+by the share of a vCPU Lambda gives that memory, plus each call at an in-region DynamoDB latency
+(``job_memory.AWS_LATENCY_MS``; DynamoDB Local's own latencies are a Java process's on this
+machine); the billed write units (``billed_write_units``); the cost at ``PRICES`` (us-east-1
+list prices, USD).
 
 Seeding is direct (BatchWriteItem through the models, 4 threads). User ids are ``u`` + 20 hex
 digits, so their last digit spreads them over the 16 shards as real ids do.
@@ -40,9 +42,8 @@ BONUS_RUN = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 00:30 Shanghai
 EXTRAPOLATE_TO = 1_000_000
 DAYS_A_MONTH = 30
 
-LAMBDA_MB, ONE_VCPU_MB = 512, 1_769  # Lambda gives CPU in proportion to memory: 1,769 MB is one vCPU
-LATENCY_MS = {"GetItem": 6.0, "PutItem": 8.0, "UpdateItem": 8.0, "DeleteItem": 8.0, "Query": 10.0,
-              "BatchGetItem": 12.0, "BatchWriteItem": 15.0, "TransactWriteItems": 40.0}
+LAMBDA_MB = 512  # the brief's reference memory
+WORKER_MB = 1_024  # the job worker's deployed memory (.chalice/config.json), for comparison
 WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds)
 WORKER_TIMEOUT = 60.0
 PRICES = {  # USD, us-east-1 list prices
@@ -96,7 +97,7 @@ def _later_run(n: int) -> dict[str, Any]:
 
 def _team_bonus(n: int, people: dict[str, list[str]]) -> dict[str, Any]:
     partners = len(people["partner"])
-    # each accrual lists the bonus in settle_due and the wallet in touched: 2 index writes
+    # each accrual lists the bonus in settle_queue and the wallet in touched: 2 index writes
     row = _measure("team_bonus", BONUS_RUN, n, index_writes=2 * partners)
     if row["summary"].get("paid") != partners:
         raise RuntimeError(f"the team bonus paid {row['summary']}, expected {partners} partners")
@@ -124,13 +125,16 @@ def _measure(job: str, now: datetime, n: int, index_writes: int) -> dict[str, An
             "calls": dict(calls.calls), "items": dict(calls.items), "wcu": billed_write_units(calls, index_writes),
             "rcu": calls.rcu, "cpu_seconds": cpu_seconds,
             "lambda_seconds_derived": worker, "lambda_seconds_per_item": worker / n,
+            "lambda_seconds_at_worker_mb": derived_seconds(dict(calls.calls), cpu_seconds, WORKER_MB),
             "summary": {k: v for k, v in summary.items() if isinstance(v, int | float) and not isinstance(v, bool)}}
 
 
-def derived_seconds(calls: dict[str, int], cpu_seconds: float) -> float:
-    """Lambda seconds at 512 MB for work that made ``calls`` and took ``cpu_seconds`` of a core here."""
-    waiting = sum(LATENCY_MS.get(name, 10.0) * count for name, count in calls.items()) / 1000
-    return waiting + cpu_seconds * ONE_VCPU_MB / LAMBDA_MB
+def derived_seconds(calls: dict[str, int], cpu_seconds: float, memory_mb: int = LAMBDA_MB) -> float:
+    """Lambda seconds at ``memory_mb`` for work that made ``calls`` and took ``cpu_seconds`` of a
+    core here (``bench/job_memory.py``: CPU stretched below one vCPU, plus the AWS wait)."""
+    from bench.job_memory import ONE_VCPU_MB, aws_wait
+
+    return cpu_seconds * max(1.0, ONE_VCPU_MB / memory_mb) + aws_wait(calls)
 
 
 def billed_write_units(calls: Any, index_writes: int) -> float:

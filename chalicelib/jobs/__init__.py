@@ -6,7 +6,6 @@ queue, and ``POST /v1/dev/jobs/{job}`` runs a whole job as of any instant in sim
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,24 +26,6 @@ if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
 
 Job = Callable[[datetime, "Deps"], dict[str, Any]]  # a job run whole (before it has parts)
-
-
-def _settle_commissions(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.settlement import settle_commissions
-
-    return settle_commissions(now, deps)
-
-
-def _reconcile_wallets(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.settlement import reconcile_wallets
-
-    return reconcile_wallets(now, deps)
-
-
-def _poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.withdrawals import poll_transfers
-
-    return poll_transfers(now, deps)
 
 
 def _compute_metrics(now: datetime, deps: Deps) -> dict[str, Any]:
@@ -79,29 +60,19 @@ def split(name: str, module: str, plan: str, work: str, finish: str | None = Non
     return JobDef(name, named(plan), named(work), named(finish) if finish else None)
 
 
-def paged(name: str, module: str, plan: str, work: str, finish: str | None = None) -> JobDef:
-    """``split`` for a service whose slice returns ``(counts, cursor)``: the services sit below
-    the engine's layer and do not build its ``Progress``."""
-    job = split(name, module, plan, work, finish)
-    pair: Callable[..., tuple[dict[str, Any], str | None]] = job.work  # type: ignore[assignment]
-
-    def slice_of(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
-        return Progress(*pair(part, cursor, now, deps, deadline))
-
-    return replace(job, work=slice_of)
-
-
 # One line per job (docs/jobs.md lists their parts).
 JOBS: dict[str, JobDef] = {
-    "evaluate_tiers": paged("evaluate_tiers", "tiers", "month_change_parts", "change_month_part"),
+    "evaluate_tiers": split("evaluate_tiers", "tiers", "month_change_parts", "change_month_part"),
     "cancel_unpaid": split("cancel_unpaid", "orders", "unpaid_parts", "cancel_unpaid_part"),
     "auto_confirm": split("auto_confirm", "orders", "confirm_parts", "auto_confirm_part"),
     "expire_groups": split("expire_groups", "groups", "expire_parts", "expire_groups_part"),
-    "settle_commissions": whole("settle_commissions", _settle_commissions),
-    "reconcile_wallets": whole("reconcile_wallets", _reconcile_wallets),
-    "team_bonus": paged("team_bonus", "rewards", "team_bonus_parts", "team_bonus_part", "finish_team_bonus"),
+    "settle_commissions": split("settle_commissions", "settlement", "settlement_parts", "settle_part",
+                                "settlement_finished"),
+    "reconcile_wallets": split("reconcile_wallets", "settlement", "reconcile_parts", "reconcile_part",
+                               "reconciliation_finished"),
+    "team_bonus": split("team_bonus", "rewards", "team_bonus_parts", "team_bonus_part", "finish_team_bonus"),
     "compute_metrics": whole("compute_metrics", _compute_metrics),
-    "poll_transfers": whole("poll_transfers", _poll_transfers),
+    "poll_transfers": split("poll_transfers", "withdrawals", "transfer_parts", "poll_part"),
     "compute_recommendations": whole("compute_recommendations", _compute_recommendations),
 }
 

@@ -21,6 +21,7 @@ from chalicelib.domain.clock import business_month, previous_month
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.payouts import team_bonus_available_at, team_bonus_fen
 from chalicelib.domain.shards import SHARDS
+from chalicelib.domain.slices import Progress
 from chalicelib.services.retry import Reads, run_until_committed
 from chalicelib.services.tiers import parse_part
 
@@ -49,7 +50,7 @@ def team_bonus_parts(now: datetime, deps: Deps) -> list[str]:
 
 
 def team_bonus_part(part: str, cursor: str | None, now: datetime, deps: Deps,
-                    deadline: Deadline) -> tuple[dict[str, int], str | None]:
+                    deadline: Deadline) -> Progress:
     """One slice of a shard: pages of its partners, each accrued once, until the shard is done
     or ``deadline.expired()`` after a page. The cursor carries the roll's position and whether a partner
     of the shard was deferred in an earlier slice; a shard ends marked done only when none was.
@@ -69,9 +70,9 @@ def team_bonus_part(part: str, cursor: str | None, now: datetime, deps: Deps,
         if position is None:
             if not deferred:
                 deps.rewards.mark_shard_done(month, shard, now)
-            return _counts(counts), None
+            return Progress(_counts(counts))
         if deadline.expired():
-            return _counts(counts), json.dumps({"after": position, "deferred": deferred})
+            return Progress(_counts(counts), json.dumps({"after": position, "deferred": deferred}))
 
 
 def finish_team_bonus(now: datetime, deps: Deps, counts: dict[str, int]) -> dict[str, Any]:

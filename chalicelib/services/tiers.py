@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from chalicelib.domain.clock import business_month
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.shards import SHARDS
+from chalicelib.domain.slices import Progress
 from chalicelib.domain.tier_moves import TierChange, at_month_change
 from chalicelib.domain.users import User
 from chalicelib.services.retry import Reads, run_until_committed
@@ -50,7 +51,7 @@ def parse_part(part: str) -> tuple[str, str]:
 
 
 def change_month_part(part: str, cursor: str | None, now: datetime, deps: Deps,
-                      deadline: Deadline) -> tuple[dict[str, int], str | None]:
+                      deadline: Deadline) -> Progress:
     """One slice of a part: pages of the shard's distributors awaiting the month change, each
     re-decided and written, until the shard is done (cursor None) or ``deadline.expired()`` after a page.
     Idempotent: a distributor re-decided before is no longer in the range, or is found decided
@@ -63,7 +64,7 @@ def change_month_part(part: str, cursor: str | None, now: datetime, deps: Deps,
             counts["evaluated"] += 1
             counts[change_month(user, month, now, deps)] += 1
         if cursor is None or deadline.expired():
-            return dict(counts), cursor
+            return Progress(dict(counts), cursor)
 
 
 def change_month(user: User, month: str, now: datetime, deps: Deps) -> str:

@@ -27,18 +27,19 @@ Access patterns (pattern → table → key / index → operation):
 | shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day = "<day>#<shard>", confirm_due_key | Query per day and shard (job) + BatchGetItem |
 | complete / refund / cancel               | orders, ledger, products, users (+ analytics: the refund day's counters) | conditioned on the observed status | TransactWriteItems |
 | wallet, commissions of a user            | ledger | pk=user_id, sk="wallet" / begins_with "commission#" | GetItem / Query |
-| frozen commissions due on a day (settle) | ledger | GSI settle_due (sparse): settle_day, settle_key | Query per day (job) |
+| commissions due by now (settle)          | ledger | GSI settle_queue (sparse): settle_shard (16), settle_key ≤ now | Query per shard, paginated (job part) |
 | settle a batch (≤ 100 items)             | ledger (+ analytics) | commission `= frozen` + settlement entry (absent) each, one wallet per user, the day's `commission_settled_fen` shard | TransactWriteItems |
-| wallets touched on a day (reconcile)     | ledger | GSI touched (sparse, keys only): touched_day, pk | Query per day (job) |
+| wallets touched on a day (reconcile)     | ledger | GSI touched (sparse, keys only): touched_day = "<day>#<shard>", pk | Query per day and shard, paginated (job part) |
+| withdrawals in flight (polling job) / under review (operator) | ledger | GSI open_withdrawals (sparse): wd_open = "in_flight#<shard>" (16) / "reviewing", wd_key | Query per shard / Query, paginated |
 | a wallet's entries (reconcile)           | ledger | pk=user_id, sk begins_with "entry#" | Query (consistent), paginated |
 | credit a cash milestone (once)           | users, ledger | the milestone's put (absent) with `credited_at` + reward entry (absent) + wallet | in the completion's TransactWriteItems |
 | team sales of a month                    | ledger | pk=user_id, sk="teamsales#YYYY-MM" (ADD in pay/refund) | in their TransactWriteItems |
 | record a partner of a month              | ledger | pk="partners#YYYY-MM#<shard>", sk=user_id | a put in the tier decision's transaction |
 | the partners of a month (team bonus job) | ledger | pk="partners#YYYY-MM#<shard>" (a part each) + their "teamsales#YYYY-MM" | Query a page + BatchGetItem (consistent) |
 | the team bonus's marks                   | ledger | pk="job#team_bonus", sk="month#YYYY-MM" / "shard#YYYY-MM#<shard>" | GetItem / Query (plan), PutItem |
-| accrue a team bonus (once per month)     | ledger | teamsales `paid_at` absent and `amount_fen` = sales read + "teambonus#YYYY-MM" (absent, listed in settle_due) + entry (absent) + wallet `pending` | GetItem + TransactWriteItems |
+| accrue a team bonus (once per month)     | ledger | teamsales `paid_at` absent and `amount_fen` = sales read + "teambonus#YYYY-MM" (absent, listed in settle_queue) + entry (absent) + wallet `pending` | GetItem + TransactWriteItems |
 | refund: commissions and team bonuses     | ledger | "commission#<order>#<level>" + "teambonus#<paid month>" of level 1 and 2 | BatchGetItem (consistent), 1 call; their reversal/clawback (or a ConditionCheck that none accrued) in the refund's TransactWriteItems |
-| settle a pending team bonus              | ledger | GSI settle_due (as commissions); bonus `= pending` and amount as listed + settlement entry (absent) | in the settlement batch's TransactWriteItems |
+| settle a pending team bonus              | ledger | GSI settle_queue (as commissions); bonus `= pending` and amount as listed + settlement entry (absent) | in the settlement batch's TransactWriteItems |
 | verify a real name (one identity, one account) | users | profile (no other ID-number hash) + pk="idnum#<hash>", sk="idnum" (absent or owned by the user) | TransactWriteItems |
 | current lexicon version (≤ 1 per 10 s)   | content | pk="lexicon", sk="current"            | GetItem (eventually consistent) |
 | save a lexicon version                   | content | version item + current                   | TransactWrite, conditioned on the base version |

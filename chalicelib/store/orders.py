@@ -359,7 +359,7 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
     if wallets is not None:
         _add_to(wallets, share.user_id, source, target, share.amount_fen)
     else:
-        balance: list[Any] = [touch(now)]
+        balance: list[Any] = [touch(share.user_id, now)]
         if source:
             balance.append(bucket_attr(source).add(-share.amount_fen))
         if target:
@@ -417,7 +417,7 @@ def _write_wallets(tx: TransactWrite, wallets: dict[str, dict[str, int]], now: d
     """One update per wallet with the sum of its movements in this transaction."""
     for user_id, balances in wallets.items():
         tx.update(LedgerItem(user_id, WALLET),
-                  actions=[touch(now), *(bucket_attr(b).add(fen) for b, fen in balances.items())])
+                  actions=[touch(user_id, now), *(bucket_attr(b).add(fen) for b, fen in balances.items())])
 
 
 def _count_is(attr: NumberAttribute, value: int) -> Condition:

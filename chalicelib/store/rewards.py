@@ -8,7 +8,7 @@ reward is paid once.
 
 The team bonus is money like a commission (docs/wallet.md "Team bonus"): its own item
 ``teambonus#<YYYY-MM>`` (``amount_fen`` = what is left of it, ``status`` pending → available,
-``rate_bp`` it was accrued with) accrues into ``pending`` and is listed in ``settle_due`` until
+``rate_bp`` it was accrued with) accrues into ``pending`` and is listed in ``settle_queue`` until
 settlement moves it to ``available`` (store/ledger.py); a refund of one of the month's orders
 takes the order's share back (store/orders.py). The partners of a month are recorded in the
 transaction that stores each tier decision (``partners#<YYYY-MM>#<shard>``/``<user>``,
@@ -115,13 +115,13 @@ class RewardStore:
         """Accrue a month's team bonus into ``pending``, once, on the team sales the caller read:
         the team-sales item gets ``paid_at`` and ``bonus_fen`` (condition: not accrued and the
         sales still ``sales_fen``, so a refund committed meanwhile is seen, never lost), the
-        bonus item is created pending and listed in ``settle_due`` for ``available_at``, the
+        bonus item is created pending and listed in ``settle_queue`` for ``available_at``, the
         ``team_bonus`` entry (``->pending``) is put only if absent, and ``pending`` += bonus.
         Raises TransactionFailed when anything changed meanwhile (accrued by another run, a
         refund): the caller reads again."""
         bonus = LedgerItem(user_id, team_bonus_key(month), amount_fen=bonus_fen, status=CommissionStatus.PENDING.value,
                            at=now, available_at=available_at, bonus_fen=bonus_fen, rate_bp=rate_bp)
-        bonus.settle_day, bonus.settle_key = settle_keys(user_id, f"teambonus#{month}", 0, available_at)
+        bonus.settle_shard, bonus.settle_key = settle_keys(user_id, f"teambonus#{month}", 0, available_at)
         try:
             with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
                 tx.update(LedgerItem(user_id, team_sales_key(month)),
@@ -131,7 +131,7 @@ class RewardStore:
                 tx.save(LedgerItem(user_id, team_bonus_entry_key(month), amount_fen=bonus_fen, kind="team_bonus",
                                    at=now, status="->pending"),
                         condition=LedgerItem.sk.does_not_exist())
-                tx.update(LedgerItem(user_id, WALLET), actions=[LedgerItem.pending_fen.add(bonus_fen), touch(now)])
+                tx.update(LedgerItem(user_id, WALLET), actions=[LedgerItem.pending_fen.add(bonus_fen), touch(user_id, now)])
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 

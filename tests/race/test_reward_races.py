@@ -20,6 +20,7 @@ from chalicelib.store.ledger import LedgerItem, team_bonus_key, team_sales_key
 from tests.conftest import MutableClock
 from tests.race.concurrency import login, race
 from tests.race.test_checkout_races import buy, new_product
+from tests.service.test_settlement import settle
 
 pytestmark = pytest.mark.race
 
@@ -109,13 +110,13 @@ def test_refunds_racing_the_settlement_of_the_bonus_take_each_share_back_once(de
     due = clock() + timedelta(days=3)  # June 4th, 00:30 Shanghai: the hold (3 days) after May
     clock.at = due
     refund = refunding(deps, 0.04)
-    calls: list[Callable[[], Any]] = [lambda: settlement.settle_commissions(due, Deps(), lookback_days=5)]
+    calls: list[Callable[[], Any]] = [lambda: settle(due, Deps())]
     calls += [lambda i=i, b=b, o=o: refund(i, b, o) for i, (b, o) in enumerate(paid)]
     outcomes = race(calls)
     assert outcomes[1:] == ["refunded"] * 10, outcomes
-    settlement.settle_commissions(due, deps, lookback_days=5)  # what a refund kept from settling
+    settle(due, deps)  # what a refund kept from settling
     bonus = LedgerItem.get(partner, team_bonus_key(month), consistent_read=True)
-    assert (bonus.status, bonus.amount_fen, bonus.settle_day) == ("available", 0, None)
+    assert (bonus.status, bonus.amount_fen, bonus.settle_shard) == ("available", 0, None)
     entries = deps.ledger.entries(partner)
     taken_back = [e for e in entries if e["kind"] in ("team_bonus_reversal", "team_bonus_clawback")]
     assert sorted(e["order_id"] for e in taken_back) == sorted(o for _, o in paid)  # each order once
@@ -124,4 +125,4 @@ def test_refunds_racing_the_settlement_of_the_bonus_take_each_share_back_once(de
     assert deps.ledger.wallet(partner) == {"pending": 0, "frozen": 0, "available": 0, "withdrawing": 0,
                                            "withdrawn": 0}
     assert settlement.wallet_differences(partner, deps) == {}
-    assert settlement.settle_commissions(due, deps, lookback_days=5)["settled"] == 0
+    assert settle(due, deps)["settled"] == 0

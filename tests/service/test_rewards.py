@@ -10,12 +10,14 @@ from chalicelib.bootstrap import Deps
 from chalicelib.config import Rules
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.invitations import Milestone
+from chalicelib.domain.shards import shard_of
 from chalicelib.domain.tiers import Tier
 from chalicelib.jobs import run_job
 from chalicelib.services import orders, referrals, settlement, shops
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem
 from tests.service.test_orders import distributor, login, paid_order
+from tests.service.test_settlement import settle
 
 DECEMBER_1ST = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 00:30 in Shanghai
 DECEMBER_4TH = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)  # 00:00 in Shanghai: the hold (3 days) after November
@@ -73,7 +75,8 @@ def test_a_partner_accrues_3_percent_of_last_months_team_sales_into_pending_once
     assert entry == {"sk": "entry#teambonus#2026-11#0#team_bonus", "kind": "team_bonus", "amount_fen": 300,
                      "order_id": None}
     bonus = bonus_item(partner)
-    assert (bonus.status, bonus.amount_fen, bonus.rate_bp, bonus.settle_day) == ("pending", 300, 300, "2026-12-04")
+    assert (bonus.status, bonus.amount_fen, bonus.rate_bp, bonus.settle_shard) == ("pending", 300, 300, shard_of(partner))
+    assert bonus.settle_key == f"2026-12-03T16:00:00Z#{partner}#teambonus#2026-11#0"  # due 2026-12-04 00:00 Shanghai
     assert settlement.wallet_differences(partner, deps) == {}
 
 
@@ -81,13 +84,13 @@ def test_the_bonus_becomes_available_at_the_hold_after_the_month_closes_exactly_
     partner, _ = team(deps, product)
     team_bonus(DECEMBER_1ST, deps)
     before = deps.ledger.wallet(partner)
-    assert settlement.settle_commissions(DECEMBER_4TH - timedelta(minutes=1), deps)["settled"] == 0
-    assert settlement.settle_commissions(DECEMBER_4TH + timedelta(minutes=10), deps)["settled"] == 1
-    assert settlement.settle_commissions(DECEMBER_4TH + timedelta(days=1), deps)["settled"] == 0
+    assert settle(DECEMBER_4TH - timedelta(minutes=1), deps)["settled"] == 0
+    assert settle(DECEMBER_4TH + timedelta(minutes=10), deps)["settled"] == 1
+    assert settle(DECEMBER_4TH + timedelta(days=1), deps)["settled"] == 0
     after = deps.ledger.wallet(partner)
     assert (after["pending"], after["available"]) == (before["pending"] - 300, before["available"] + 300)
     bonus = bonus_item(partner)
-    assert (bonus.status, bonus.settle_day) == ("available", None)
+    assert (bonus.status, bonus.settle_shard) == ("available", None)
     settled = [e for e in deps.ledger.entries(partner) if e["kind"] == "settlement"]
     assert [(e["sk"], e["amount_fen"]) for e in settled] == [("entry#teambonus#2026-11#0#settlement", 300)]
     assert settlement.wallet_differences(partner, deps) == {}
@@ -107,7 +110,7 @@ def test_a_refund_before_the_bonus_is_available_reverses_the_orders_share_from_p
     assert bonus_item(partner).amount_fen == 150
     [reversal] = [e for e in deps.ledger.entries(partner) if e["kind"] == "team_bonus_reversal"]
     assert (reversal["amount_fen"], reversal["order_id"]) == (150, kept[0].order_id)
-    settlement.settle_commissions(DECEMBER_4TH + timedelta(minutes=10), deps)
+    settle(DECEMBER_4TH + timedelta(minutes=10), deps)
     assert deps.ledger.wallet(partner)["available"] == before["available"] + 150
     assert settlement.wallet_differences(partner, deps) == {}
 
@@ -116,7 +119,7 @@ def test_a_refund_after_the_bonus_is_available_claws_the_orders_share_back(deps,
     partner, _ = team(deps, product)
     kept = [o for o in deps.orders.by_buyer(login(deps, "indirect"), 10, None)[0] if o.status.value == "paid"]
     team_bonus(DECEMBER_1ST, deps)
-    settlement.settle_commissions(DECEMBER_4TH + timedelta(minutes=10), deps)
+    settle(DECEMBER_4TH + timedelta(minutes=10), deps)
     before = deps.ledger.wallet(partner)
     clock.at = DECEMBER_4TH + timedelta(days=2)
     orders.refund(kept[0].order_id, Caller(kept[0].buyer_id, "user"), "不想要了", deps)  # partner is its level 2

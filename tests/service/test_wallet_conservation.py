@@ -25,10 +25,11 @@ from chalicelib.domain.tiers import Tier
 from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
 from chalicelib.jobs import run_job
-from chalicelib.services import auth, identity, orders, payments, referrals, settlement, shops, withdrawals
+from chalicelib.services import auth, identity, orders, payments, referrals, shops, withdrawals
 from chalicelib.services.sessions import Caller
 from tests.service.moto_machine import MotoMachine
 from tests.service.test_orders import ADDRESS
+from tests.service.test_settlement import settle
 from tests.service.test_withdrawals import id_number
 
 NON_NEGATIVE = ("pending", "frozen", "withdrawing", "withdrawn")
@@ -93,7 +94,7 @@ class WalletMachine(MotoMachine):
     @rule(days=st.integers(1, 4))
     def days_pass_and_settlement_runs(self, days: int) -> None:
         self.clock.advance(days=days)
-        settlement.settle_commissions(self.clock(), self.deps)
+        settle(self.clock(), self.deps)
 
     @rule()
     def a_month_ends_and_the_team_bonus_runs(self) -> None:

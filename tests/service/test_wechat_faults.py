@@ -36,7 +36,7 @@ from chalicelib.wechat.pay_simulator import PaySimulator
 from chalicelib.wechat.transfer import RealTransferClient, TransferScene
 from tests import order_jobs
 from tests.service.test_orders import ADDRESS, distributor, login
-from tests.service.test_withdrawals import verified
+from tests.service.test_withdrawals import poll_transfers, verified
 from tests.unit.loopback import Answer, answering, serve_on_loopback
 
 CLIENT_TIMEOUT = 0.3  # seconds the clients wait for an answer here
@@ -280,9 +280,9 @@ def test_a_withdrawal_whose_transfer_call_fails_is_paid_by_one_bill_after_the_po
     assert first.status is WithdrawalStatus.TRANSFERRING  # left for the polling job
     assert withdrawals.request_withdrawal(user, 2_000, "w1", deps).withdrawal_id == first.withdrawal_id
     wechat.fail("query_bill", "5xx")
-    assert withdrawals.poll_transfers(deps.clock(), deps)["unreachable"] == 1
-    assert withdrawals.poll_transfers(deps.clock(), deps)["waiting"] == 1
-    assert withdrawals.poll_transfers(deps.clock(), deps)["waiting"] == 1  # WeChat answers the bill again
+    assert poll_transfers(deps.clock(), deps)["unreachable"] == 1
+    assert poll_transfers(deps.clock(), deps)["waiting"] == 1
+    assert poll_transfers(deps.clock(), deps)["waiting"] == 1  # WeChat answers the bill again
     now = deps.withdrawals.get(first.withdrawal_id)
     assert now is not None and now.status is WithdrawalStatus.WAIT_USER_CONFIRM
     assert list(wechat.bills) == [first.out_bill_no]
