@@ -13,7 +13,12 @@ import importlib
 import sys
 from typing import Any
 
-CAPACITY_BENCHES: list[str] = ["bench.capacity_analytics"]  # "bench.capacity_<area>" modules, in the order they print
+CAPACITY_BENCHES: list[str] = [  # "bench.capacity_<area>" modules, in the order they print
+    "bench.capacity_orders",
+    "bench.capacity_ledger",  # settle_commissions, reconcile_wallets
+    "bench.capacity_tiers",  # evaluate_tiers (the month change), team_bonus
+    "bench.capacity_analytics",  # compute_metrics, compute_recommendations
+]
 
 COLUMNS = ("job", "size", "parts", "slices", "round_trips", "round_trips_per_item", "seconds", "largest_item_bytes")
 

@@ -7,7 +7,7 @@ PynamoDB keeps one botocore client per model connection (``Model._get_connection
   botocore's input shapes use; checked against each operation's shape) to ``INDEXES`` on every
   operation that has it. PynamoDB itself asks for ``TOTAL``, but DynamoDB Local's ``TOTAL``
   leaves out index units on some transactions (a bind under a root distributor: TOTAL 4 WCU,
-  INDEXES 8 = 4 table + 2 ``distributors`` + 2 ``by_parent``); ``INDEXES`` returns the same
+  INDEXES 8 = 4 table + 2 ``distributors`` (an index since removed) + 2 ``by_parent``); ``INDEXES`` returns the same
   aggregate ``CapacityUnits`` that ``TOTAL`` documents, plus the per-index split. It also
   counts the items a transaction or batch carries;
 * ``before-call.dynamodb.*``: one logical call (a round trip, unless botocore retries);

@@ -29,7 +29,8 @@ from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.identity import check_char
-from chalicelib.services import auth, groups, identity, orders, payments, referrals, settlement, shops, withdrawals
+from chalicelib.jobs import run_job
+from chalicelib.services import auth, groups, identity, orders, payments, referrals, shops, withdrawals
 from chalicelib.services.sessions import Caller
 
 ADDRESS = {"name": "买家", "phone": "13800000000", "detail": "北京"}
@@ -232,12 +233,22 @@ def until_answered(call: Callable[[], Any]) -> Any:
 
 
 def settle(w: World) -> str:
-    summary = settlement.settle_commissions(w.later.clock(), w.later, lookback_days=5)
+    summary = run_job("settle_commissions", w.later.clock(), w.later)
     return f"settled_{min(summary['settled'], 1)}"
 
 
+class _Never:
+    def expired(self) -> bool:
+        return False
+
+
 def cancel_unpaid(w: World) -> str:
-    return f"cancelled_{min(orders.cancel_unpaid(w.expired.clock(), w.expired, lookback_days=1)['cancelled'], 1)}"
+    """One worker's slice of the cancellation job: a random shard of ``unpaid``, yesterday and today."""
+    from chalicelib.services.due import day_parts
+
+    now = w.expired.clock()
+    walked = orders.cancel_unpaid_part(random.choice(day_parts(now, 1)), None, now, w.expired, _Never())
+    return f"cancelled_{min(walked.counts['cancelled'], 1)}"
 
 
 def withdraw(w: World) -> str:
@@ -262,7 +273,7 @@ def confirm_transfer(w: World) -> str:
 
 
 def poll(w: World) -> str:
-    withdrawals.poll_transfers(w.deps.clock(), w.deps)
+    run_job("poll_transfers", w.deps.clock(), w.deps)
     return "polled"
 
 
@@ -308,7 +319,7 @@ def drain(world: World) -> None:
     more (a 503 is redelivered), and the transfer polling job runs."""
     for note in world.notes:
         until_answered(lambda note=note: payments.handle_notification(*note, world.deps))
-    until_answered(lambda: withdrawals.poll_transfers(world.deps.clock(), world.deps))
+    until_answered(lambda: run_job("poll_transfers", world.deps.clock(), world.deps))
 
 
 def check(world: World) -> dict[str, Any]:

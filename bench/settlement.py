@@ -1,6 +1,7 @@
-"""Settlement against moto in-process: 10,000 frozen commissions, due today, settled by the job;
-entries per second and DynamoDB calls per entry (counted on the botocore client's hooks); then
-the same number spread over 16 days and settled by 1, 4 and 16 workers splitting the days.
+"""Settlement against moto in-process: 10,000 frozen commissions, due today, settled by the job
+(``run_job``: its 16 parts); entries per second and DynamoDB calls per entry (counted on the
+botocore client's hooks); then the same number spread over the 16 shards and settled by 1, 4 and
+16 workers splitting the parts.
 
 The commissions and their wallets are seeded directly through the ledger model with
 BatchWriteItem (the fast path): no orders are placed.
@@ -38,20 +39,22 @@ def seed_available(user_id: str, month: str, fen: int, now: datetime) -> None:
 
 
 def seed_frozen(n: int, users: int, prefix: str = "s", with_entries: bool = True,
-                available_at: datetime = AVAILABLE_AT) -> dict[str, int]:
+                available_at: datetime = AVAILABLE_AT, shard: str | None = None) -> dict[str, int]:
     """``n`` frozen commissions of 1–100 fen spread over ``users`` users, listed for settlement at
     ``available_at``, with wallets (frozen = their sum) and, optionally, the entries explaining
-    them. Returns each user's frozen total."""
+    them. User ``k`` is ``<prefix>u<k:05d>``, which puts users 0–9 in shards 0–9 (the last digit);
+    with ``shard``, every user id ends in that hex digit instead (all in one shard). Returns each
+    user's frozen total."""
     from chalicelib.store.ledger import WALLET, LedgerItem, commission_key, entry_key, settle_keys
 
     at = available_at - timedelta(days=3)
     frozen: dict[str, int] = {}
     with LedgerItem.batch_write() as batch:
         for i in range(n):
-            user_id, order_id, fen = f"{prefix}u{i % users:05d}", f"{prefix}o{i:06d}", 1 + i % 100
-            day, key = settle_keys(user_id, order_id, 1, available_at)
+            user_id, order_id, fen = f"{prefix}u{i % users:05d}{shard or ''}", f"{prefix}o{i:06d}", 1 + i % 100
+            in_shard, key = settle_keys(user_id, order_id, 1, available_at)
             batch.save(LedgerItem(user_id, commission_key(order_id, 1), order_id=order_id, level=1, amount_fen=fen,
-                                  status="frozen", at=at, available_at=available_at, settle_day=day,
+                                  status="frozen", at=at, available_at=available_at, settle_shard=in_shard,
                                   settle_key=key))
             if with_entries:
                 for kind, movement in (("accrual", "->pending"), ("completion", "pending>frozen")):
@@ -82,21 +85,20 @@ def _no_table_backups() -> Iterator[None]:
         models.copy = original
 
 
-DAYS = 16  # the due commissions are spread over 16 days, so that workers can split the days
 THREADS = (1, 4, 16)
 
 
 def run(n: int = 10_000, users: int = 1_000) -> dict[str, Any]:
-    """The job over ``n`` commissions due on one day (calls per entry), then the same ``n`` spread
-    over 16 days and settled by 1, 4 and 16 workers, each running the job over its share of the
-    days (entries per second)."""
+    """The job over ``n`` commissions due (calls per entry), then the same ``n`` spread over the 16
+    shards and settled by 1, 4 and 16 workers, each running its share of the job's parts
+    (entries per second)."""
     return {**_single(n, users), "threads": {str(t): _threaded(n, users, t) for t in THREADS}}
 
 
 def _single(n: int, users: int) -> dict[str, Any]:
     from bench.meter import DynamoMeter
     from chalicelib.bootstrap import Deps
-    from chalicelib.services.settlement import settle_commissions
+    from chalicelib.jobs import run_job
     from chalicelib.store.ledger import LedgerItem
 
     with _moto():
@@ -106,10 +108,10 @@ def _single(n: int, users: int) -> dict[str, Any]:
         meter = DynamoMeter()
         meter.attach_models([LedgerItem])
         started = time.perf_counter()
-        summary = settle_commissions(NOW, Deps())
+        summary = run_job("settle_commissions", NOW, Deps())
         elapsed = time.perf_counter() - started
         calls = meter.take()
-        again = settle_commissions(NOW, Deps())
+        again = run_job("settle_commissions", NOW, Deps())
     return {"n": n, "users": users, "seed_s": seeded, "seconds": elapsed, "summary": summary,
             "second_run": again, "per_s": summary["settled"] / elapsed, "calls": dict(calls.calls),
             "calls_per_entry": calls.round_trips / max(summary["settled"], 1),
@@ -117,28 +119,42 @@ def _single(n: int, users: int) -> dict[str, Any]:
 
 
 def _threaded(n: int, users: int, threads: int) -> dict[str, Any]:
-    """``threads`` workers, worker k running the job as of the last of its days with a look-back
-    over the rest of them; moto answers one call at a time (it is not thread-safe)."""
+    """``threads`` workers, worker k running the slices of its share of the 16 parts (shards) one
+    after the other, as queue workers would; moto answers one call at a time (it is not
+    thread-safe)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from chalicelib.bootstrap import Deps
-    from chalicelib.services.settlement import settle_commissions
+    from chalicelib.domain.shards import SHARDS
+    from chalicelib.jobs.engine import Deadline
+    from chalicelib.services.settlement import settle_part
     from chalicelib.store.ledger import LedgerItem
 
-    days = [AVAILABLE_AT + timedelta(days=d) for d in range(DAYS)]
-    shares = [days[k * DAYS // threads:(k + 1) * DAYS // threads] for k in range(threads)]
+    shares = [SHARDS[k * len(SHARDS) // threads:(k + 1) * len(SHARDS) // threads] for k in range(threads)]
+
+    def worker(share: tuple[str, ...]) -> int:
+        deps, settled = Deps(), 0
+        for part in share:
+            cursor: str | None = None
+            while True:
+                progress = settle_part(part, cursor, NOW, deps, Deadline.after(45))
+                settled += progress.counts["settled"]
+                if (cursor := progress.cursor) is None:
+                    break
+        return settled
+
+    per_shard = n // len(SHARDS)
     with _moto():
-        for d, day in enumerate(days):
-            seed_frozen(n // DAYS, users, prefix=f"d{d:02d}", with_entries=False, available_at=day)
+        for shard in SHARDS:
+            seed_frozen(per_shard, max(1, users // len(SHARDS)), prefix=f"d{shard}", with_entries=False,
+                        shard=shard)
         client = LedgerItem._get_connection().connection.client
         with _one_call_at_a_time(client), ThreadPoolExecutor(threads) as pool:
             started = time.perf_counter()
-            runs = list(pool.map(lambda share: settle_commissions(share[-1] + timedelta(minutes=10), Deps(),
-                                                                  lookback_days=len(share) - 1), shares))
+            settled = sum(pool.map(worker, shares))
             elapsed = time.perf_counter() - started
-    settled = sum(r["settled"] for r in runs)
-    if settled != n // DAYS * DAYS:
-        raise RuntimeError(f"{threads} workers settled {settled} of {n // DAYS * DAYS}")
+    if settled != per_shard * len(SHARDS):
+        raise RuntimeError(f"{threads} workers settled {settled} of {per_shard * len(SHARDS)}")
     return {"threads": threads, "n": settled, "seconds": elapsed, "per_s": settled / elapsed}
 
 
@@ -196,7 +212,7 @@ def section(r: dict[str, Any]) -> str:
         f"  DynamoDB calls: {calls}; {r['calls_per_entry']:.3f} calls per entry "
         f"({r['n'] / max(r['transactions'], 1):.1f} entries per transaction)",
         f"  second run: {r['second_run']['settled']} settled (idempotent); seeding took {r['seed_s']:.1f} s",
-        f"  the same commissions over {DAYS} days, split among workers (moto answers one call at a time):",
+        "  the same commissions over the 16 shards, parts split among workers (moto answers one call at a time):",
         "  threads entries       s  entries/s",
         *["  " + row for row in rows],
     ])

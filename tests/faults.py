@@ -15,7 +15,8 @@ call of the code under test. A plan makes call ``n`` fail one way, once:
   ``TransactWriteItems``, ``TransactionConflictException`` for PutItem, UpdateItem and DeleteItem.
   The client sends the same request again (``chalicelib/store/conflicts.py``); ``sends`` keeps
   the body of every send of the call, so a test sees it was the same;
-* ``timeout``: the call goes through and its changes stay, then the caller gets ``ReadTimeoutError``;
+* ``timeout``: the call goes through and its changes stay, then the caller gets ``ReadTimeoutError``
+  (also where the call was refused: a cancelled transaction's answer lost on its way back);
 * ``crash``: the process dies before call ``n``, raised as ``Crash``, a ``BaseException`` that
   no ``except Exception`` swallows; ``crash_after``: it dies once call ``n`` went through (used
   after the last call: a crash after any other is a crash before the next).
@@ -136,6 +137,10 @@ class DynamoFaults:
         if not self.armed or index is None:
             return
         if http_response.status_code >= 300:
+            # a call refused (a transaction cancelled by its conditions) changed nothing; a timeout
+            # there loses the refusal on its way back: the caller sees the timeout instead
+            if self._due(index, "timeout"):
+                raise ReadTimeoutError(endpoint_url=f"dynamodb {model.name} (after it was refused)")
             return
         if self._due(index, "run_after"):
             self._run_action()
@@ -365,6 +370,11 @@ def _merge_shards(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out + list(merged.values())
 
 
+# A due index's partition, "<day>#<shard>": the shard is the generated id's last digit (the id is
+# labelled; domain.orders.due_partition is tested on its own).
+_DUE_SHARD = re.compile(r'("(?:unpaid_day|confirm_day|group_day)": \{"S": "\d{4}-\d{2}-\d{2})#[0-9a-f]')
+
+
 def normalised(saved: Snapshot) -> dict[str, list[str]]:
     """Each table's items as sorted JSON lines, without timestamps, with generated ids labelled
     and sharded counters summed."""
@@ -380,6 +390,7 @@ def normalised(saved: Snapshot) -> dict[str, list[str]]:
                 continue  # a visit's mark: best effort (a failed one is made by the next request), not exact
             text = json.dumps(item, sort_keys=True, ensure_ascii=False)
             text = _TIMESTAMP.sub("<time>", _WECHAT_TRANSACTION.sub("<wechat-transaction>", text))
+            text = _DUE_SHARD.sub(r"\1#<shard>", text)
             lines.append(ids.sub(lambda m: labels[m.group(0)], text) if ids else text)
         out[table] = sorted(lines)
     return out

@@ -16,11 +16,19 @@ from pydantic import (
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import iso
+from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import MAX_LINES, MAX_QUANTITY, Order
+from chalicelib.domain.stock import MAX_CELLS
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Fen = Annotated[int, Field(ge=0, le=100_000_000)]
 Bp = Annotated[int, Field(ge=0, le=10_000)]
+# Flash sale (docs/orders.md): the items the product's stock is split over (an addition to the
+# contract: optional, 1 when absent, so every client of API.md is unaffected).
+StockCells = Annotated[int, Field(ge=1, le=MAX_CELLS, description=(
+    f"Flash sale: the number of items (1 to {MAX_CELLS}) the product's stock is split over, so "
+    "checkouts of one product spread over that many DynamoDB items (about 500 checkouts a second "
+    "each); the stock shown is always their sum. Optional, 1 by default; an addition to API.md."))]
 
 
 class _In(BaseModel):
@@ -46,6 +54,7 @@ class ProductBody(_In):
     level1_rate_bp: Bp | None = None
     level2_rate_bp: Bp | None = None
     group_buy: GroupBuyIn | None = None
+    stock_cells: StockCells = 1
 
 
 class ProductPatch(_In):
@@ -56,6 +65,7 @@ class ProductPatch(_In):
     level1_rate_bp: Bp | None = None
     level2_rate_bp: Bp | None = None
     group_buy: GroupBuyIn | None = None
+    stock_cells: StockCells | None = None  # the stock is re-split over this many items, its total kept
 
 
 class GroupBuyOut(_Out):
@@ -78,14 +88,17 @@ class AdminProductOut(_Out):
     platform_profit_fen: int
     listed: bool  # false while its copy waits in the review queue (review_id)
     review_id: str | None
+    stock_cells: int = Field(description="Flash sale: the items the stock is split over (1: not split).")
 
     @classmethod
     def of(cls, p: Product, review_id: str | None = None) -> AdminProductOut:
         group = GroupBuyOut(**p.group_buy.__dict__) if p.group_buy else None
         return cls(product_id=p.product_id, name=p.name, category=p.category, cost_fen=p.cost_fen,
-                   price_fen=p.price_fen, group_price_fen=p.group_price_fen, stock=p.stock,
+                   price_fen=p.price_fen, group_price_fen=p.group_price_fen,
+                   stock=present(p.stock, "an admin's product read whole"),
                    level1_rate_bp=p.level1_rate_bp, level2_rate_bp=p.level2_rate_bp, group_buy=group,
-                   platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id)
+                   platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id,
+                   stock_cells=p.stock_cells)
 
 
 class LineIn(_In):

@@ -30,11 +30,12 @@ class Product:
     category: str
     cost_fen: int
     price_fen: int
-    stock: int
+    stock: int | None  # the sum of its cells; None where not read (a split product at checkout)
     level1_rate_bp: int
     level2_rate_bp: int
     group_buy: GroupBuy | None = None
     listed: bool = True  # False while its copy waits in the review queue: not shown, not sold
+    stock_cells: int = 1  # flash sale: its stock split over this many items (domain/stock.py)
 
     @property
     def group_price_fen(self) -> int | None:

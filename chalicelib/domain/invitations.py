@@ -2,6 +2,9 @@
 
 An invitee counts only once they have made a paid, unrefunded purchase: paying per head merely
 recruited is what the anti-pyramid regulation forbids; paying for customers brought is not.
+
+A milestone is recorded in the transaction that counts the invitee reaching it (the order's
+completion, ``on_qualification``), with its cash when it has some: never by a later sweep.
 """
 from __future__ import annotations
 
@@ -32,3 +35,30 @@ class InvitationLadder:
 
     def reached(self, qualified_invitees: int) -> list[Milestone]:
         return [m for m in self.milestones if qualified_invitees >= m.invitees]
+
+
+@dataclass(frozen=True)
+class Qualification:
+    """What counting one more qualified invitee does: the milestones to record now (reached by
+    the new count and not recorded yet) and, when there are none, the bound the count must stay
+    below for that to hold (the counting transaction's condition; None: no milestone is left)."""
+
+    before: int
+    record: tuple[Milestone, ...]
+    below: int | None
+
+    @property
+    def cash_fen(self) -> int:
+        return sum(m.cash_fen for m in self.record)
+
+
+def on_qualification(ladder: InvitationLadder, before: int, recorded: set[int]) -> Qualification:
+    """Counting an invitee for a distributor who had ``before`` qualified invitees and has the
+    milestones of ``recorded`` (by invitee count) recorded already. A milestone the ladder gained
+    below a count already passed is recorded with the next invitee counted."""
+    after = before + 1
+    record = tuple(m for m in ladder.reached(after) if m.invitees not in recorded)
+    if record:
+        return Qualification(before, record, None)
+    ahead = [m.invitees for m in ladder.milestones if m.invitees > after and m.invitees not in recorded]
+    return Qualification(before, (), min(ahead) - 1 if ahead else None)

@@ -5,6 +5,7 @@ remainder stays with the platform (``catalog.share_of``).
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -13,6 +14,8 @@ from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product, share_of
 from chalicelib.domain.clock import SHANGHAI, business_date
 from chalicelib.domain.errors import DomainError, Kind, error
+from chalicelib.domain.shards import SHARDS
+from chalicelib.domain.stock import Take
 
 MAX_LINES = 20
 MAX_QUANTITY = 99
@@ -91,7 +94,7 @@ def price_lines(wanted: list[tuple[str, int]], products: dict[str, Product]) -> 
         product = products.get(product_id)
         if product is None or not product.listed:
             raise ProductNotFound("no such product", line=index, product_id=product_id)
-        if product.stock < quantity:
+        if product.stock is not None and product.stock < quantity:  # unread: its cells' conditions decide
             raise OutOfStock("not enough stock", line=index, product_id=product_id, available=product.stock)
         lines.append(Line(product.product_id, product.name, quantity, product.price_fen, product.cost_fen,
                           product.level1_rate_bp, product.level2_rate_bp))
@@ -196,3 +199,25 @@ class Order:
     commissions: list[Share] = field(default_factory=list)
     group_id: str | None = None  # a group-buy order's group (docs/groups.md)
     address: dict[str, str] | None = None  # the stored form (docs/orders.md "Addresses"); None: not given yet
+    # Which stock cells each product's units came from (domain/stock.py); a product not named
+    # here took its line from cell 0, the product item itself (every order of an unsplit product).
+    takes: dict[str, list[Take]] = field(default_factory=dict)
+
+    def takes_of(self, line: Line) -> list[Take]:
+        """Where a line's units came from, so a cancellation or refund returns them there."""
+        return self.takes.get(line.product_id) or [(0, line.quantity)]
+
+
+def due_partition(day: date, item_id: str) -> str:
+    """The partition key of a due-day index entry (``unpaid``, ``to_confirm``, ``groups_due``):
+    the day and one of 16 shards, ``"2026-12-05#a"``, so a day's orders spread over 16 index
+    partitions instead of one (docs/orders.md "Keys"). The shard is the id's last hex digit (our
+    ids end in random hex), or a CRC of the id for any other id."""
+    return f"{day.isoformat()}#{id_shard(item_id)}"
+
+
+def id_shard(item_id: str) -> str:
+    last = item_id[-1:].lower()
+    if last in SHARDS:
+        return last
+    return SHARDS[zlib.crc32(item_id.encode()) % len(SHARDS)]

@@ -5,8 +5,6 @@ queue, and ``POST /v1/dev/jobs/{job}`` runs a whole job as of any instant in sim
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +13,6 @@ from chalicelib.jobs.engine import (
     JobDef,
     JobQueue,
     LocalQueue,
-    Progress,
     Slice,
     StrayMessage,
     start,
@@ -26,64 +23,6 @@ from chalicelib.jobs.engine import (
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
 
-Job = Callable[[datetime, "Deps"], dict[str, Any]]  # a job run whole (before it has parts)
-
-
-def _evaluate_tiers(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.tiers import evaluate_tiers
-
-    return asdict(evaluate_tiers(now, deps))
-
-
-def _cancel_unpaid(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.orders import cancel_unpaid
-
-    return cancel_unpaid(now, deps)
-
-
-def _auto_confirm(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.orders import auto_confirm
-
-    return auto_confirm(now, deps)
-
-
-def _settle_commissions(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.settlement import settle_commissions
-
-    return settle_commissions(now, deps)
-
-
-def _reconcile_wallets(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.settlement import reconcile_wallets
-
-    return reconcile_wallets(now, deps)
-
-
-def _expire_groups(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.groups import expire_groups
-
-    return expire_groups(now, deps)
-
-
-def _team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.rewards import team_bonus
-
-    return team_bonus(now, deps)
-
-
-def _poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
-    from chalicelib.services.withdrawals import poll_transfers
-
-    return poll_transfers(now, deps)
-
-
-def whole(name: str, job: Job) -> JobDef:
-    """A job not split yet: one part, ``"all"``, that runs it whole in one slice."""
-
-    def work(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
-        return Progress(job(now, deps))
-
-    return JobDef(name, lambda now, deps: ["all"], work)
 
 
 def split(name: str, module: str, plan: str, work: str, finish: str | None = None) -> JobDef:
@@ -99,15 +38,17 @@ def split(name: str, module: str, plan: str, work: str, finish: str | None = Non
 
 # One line per job (docs/jobs.md lists their parts).
 JOBS: dict[str, JobDef] = {
-    "evaluate_tiers": whole("evaluate_tiers", _evaluate_tiers),
-    "cancel_unpaid": whole("cancel_unpaid", _cancel_unpaid),
-    "auto_confirm": whole("auto_confirm", _auto_confirm),
-    "expire_groups": whole("expire_groups", _expire_groups),
-    "settle_commissions": whole("settle_commissions", _settle_commissions),
-    "reconcile_wallets": whole("reconcile_wallets", _reconcile_wallets),
-    "team_bonus": whole("team_bonus", _team_bonus),
+    "evaluate_tiers": split("evaluate_tiers", "tiers", "month_change_parts", "change_month_part"),
+    "cancel_unpaid": split("cancel_unpaid", "orders", "unpaid_parts", "cancel_unpaid_part"),
+    "auto_confirm": split("auto_confirm", "orders", "confirm_parts", "auto_confirm_part"),
+    "expire_groups": split("expire_groups", "groups", "expire_parts", "expire_groups_part"),
+    "settle_commissions": split("settle_commissions", "settlement", "settlement_parts", "settle_part",
+                                "settlement_finished"),
+    "reconcile_wallets": split("reconcile_wallets", "settlement", "reconcile_parts", "reconcile_part",
+                               "reconciliation_finished"),
+    "team_bonus": split("team_bonus", "rewards", "team_bonus_parts", "team_bonus_part", "finish_team_bonus"),
     "compute_metrics": split("compute_metrics", "metrics", "metrics_parts", "metrics_part", "metrics_finish"),
-    "poll_transfers": whole("poll_transfers", _poll_transfers),
+    "poll_transfers": split("poll_transfers", "withdrawals", "transfer_parts", "poll_part"),
     "compute_recommendations": split("compute_recommendations", "recommendation_job", "recommendation_parts",
                                      "recommendation_part", "recommendation_finish"),
 }

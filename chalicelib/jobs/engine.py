@@ -23,12 +23,13 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.invariants import holds, present
+from chalicelib.domain.slices import Progress
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
@@ -36,16 +37,6 @@ if TYPE_CHECKING:
 
 MAX_PART_CHARS = 256
 MAX_PARTS = 10_000  # a plan names shards, days or pages, never items
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What one slice did: ``counts`` (summed over the run into its summary: integers add, a list
-    extends, anything else is kept as the last value) and the ``cursor`` to resume the part from
-    (None: the part is finished)."""
-
-    counts: dict[str, Any] = field(default_factory=dict)
-    cursor: str | None = None
 
 
 class Deadline:

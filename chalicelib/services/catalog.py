@@ -8,8 +8,10 @@ from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.materials import Review, ReviewKind
 from chalicelib.domain.orders import check_margin
+from chalicelib.domain.stock import check_cells
 from chalicelib.domain.tiers import Tier
 from chalicelib.services import moderation
+from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
@@ -52,7 +54,7 @@ def create_product(fields: dict[str, Any], admin_id: str, deps: Deps) -> tuple[P
         cost_fen=fields["cost_fen"], price_fen=fields["price_fen"], stock=fields["stock"],
         level1_rate_bp=fields.get("level1_rate_bp", rates.level1_rate_bp),
         level2_rate_bp=fields.get("level2_rate_bp", rates.level2_rate_bp),
-        group_buy=GroupBuy(**group) if group else None), deps)
+        group_buy=GroupBuy(**group) if group else None, stock_cells=check_cells(fields.get("stock_cells", 1))), deps)
     context = moderation.PublishContext(ReviewKind.PRODUCT, product.product_id, admin_id)
     outcome = moderation.check_publishable(product.name, deps, context)
     product = replace(product, listed=not outcome.held)
@@ -64,10 +66,15 @@ def create_product(fields: dict[str, Any], admin_id: str, deps: Deps) -> tuple[P
 def update_product(product_id: str, changes: dict[str, Any], admin_id: str,
                    deps: Deps) -> tuple[Product, str | None]:
     """Admin: edit a product's fields; the margin rule applies to the result, and a new name
-    passes moderation (held: the product is unlisted until approved)."""
+    passes moderation (held: the product is unlisted until approved). A new ``stock_cells``
+    re-splits the stock over that many cells, its total exact (checkouts racing it: read again)."""
     current = deps.products.get(product_id)
     if current is None:
         raise NotFound("no such product")
+    cells = changes.pop("stock_cells", None)
+    if cells is not None and check_cells(cells) != current.stock_cells:
+        total = run_until_committed(lambda: deps.products.resplit(product_id, cells), what="this product's stock")
+        current = replace(current, stock=total, stock_cells=cells)
     if "group_buy" in changes:
         group = changes.pop("group_buy")
         changes["group_buy"] = GroupBuy(**group) if group else None

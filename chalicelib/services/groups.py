@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError
 from chalicelib.domain.groups import (
     Group,
@@ -23,6 +22,7 @@ from chalicelib.domain.groups import (
 from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import Line, Order, OrderNotFound, OrderStatus, OutOfStock, payout_upline
 from chalicelib.domain.users import User
+from chalicelib.services.due import Deadline, Walked, day_parts, walk
 from chalicelib.services.orders import (
     log_skip,
     new_order_id,
@@ -32,6 +32,7 @@ from chalicelib.services.orders import (
     request_hash,
 )
 from chalicelib.services.retry import run_until_committed
+from chalicelib.services.stock import create_taking_stock
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
@@ -64,7 +65,7 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
         product = present(product, "a group-buy product (group_settings checked it)")
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
-        if product.stock < 1:
+        if product.stock is not None and product.stock < 1:  # a split product's cells decide
             raise OutOfStock("not enough stock", product_id=product_id, available=product.stock)
         now = deps.clock()
         line = Line(product.product_id, product.name, 1, present(product.group_price_fen, "a group price"), product.cost_fen,
@@ -74,7 +75,8 @@ def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, d
         order = _group_order(buyer, group, now, deps)
         from chalicelib.store.groups import open_group as open_part
 
-        deps.orders.create(order, (key, digest), dict(body.get("address") or {}), extra=open_part(group, order.order_id))
+        order = create_taking_stock(order, {product.product_id: product.stock_cells}, lambda o: deps.orders.create(
+            o, (key, digest), dict(body.get("address") or {}), extra=open_part(group, o.order_id)), deps)
         return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
 
     return run_until_committed(step, what="this group")
@@ -101,8 +103,10 @@ def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, dep
         from chalicelib.store.groups import take_seat
 
         seat = take_seat(group_id, buyer_id, order.order_id, now)
-        # OutOfStock; or the seat, the group or the key changed meanwhile: read again
-        deps.orders.create(order, (key, digest), dict(body.get("address") or {}), extra=seat)
+        # OutOfStock; or the seat, the group or the key changed meanwhile: read again. The group
+        # does not know whether its product is split: cell 0 first, then the cells as read.
+        order = create_taking_stock(order, {}, lambda o: deps.orders.create(
+            o, (key, digest), dict(body.get("address") or {}), extra=seat), deps)
         return GroupCheckout(order, group, payment_for(order, buyer.openid, deps))
 
     return run_until_committed(step, what="this group")
@@ -144,14 +148,23 @@ def give_up_seat(order: Order, deps: Deps) -> None:
             pass  # cancelled by the job meanwhile, or it will be at its deadline
 
 
-def expire_groups(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str, int]:
-    """Job: fail the open groups past their deadline; refund every paid member through WeChat Pay
-    (their commission is reversed, stock returns) and cancel every unpaid one. Finds them through
-    the sparse ``groups_due`` index; run twice or late, nothing changes twice."""
-    summary = {"failed": 0, "refunded": 0, "cancelled": 0}
-    today = business_date(now)
-    for offset in range(lookback_days, -1, -1):
-        for group_id in deps.groups.due((today - timedelta(days=offset)).isoformat(), now):
+LOOKBACK_DAYS = 7
+
+
+def expire_parts(now: datetime, deps: Deps) -> list[str]:
+    """Job ``expire_groups`` (every 5 minutes): the 16 shards of ``groups_due`` over the last 7
+    days and today (services/due.py)."""
+    return day_parts(now, LOOKBACK_DAYS)
+
+
+def expire_groups_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Walked:
+    """Job ``expire_groups``, one slice of a shard: fail its open groups past their deadline;
+    refund every paid member through WeChat Pay (their commission is reversed, stock returns) and
+    cancel every unpaid one. Run twice or late, nothing changes twice."""
+
+    def expire(group_ids: list[str]) -> dict[str, int]:
+        summary = {"failed": 0, "refunded": 0, "cancelled": 0}
+        for group_id in group_ids:
             group = deps.groups.get(group_id)
             if group is None or not (group.is_due(now) or group.status is GroupStatus.FAILED):
                 continue
@@ -166,7 +179,9 @@ def expire_groups(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str
                 continue
             summary["refunded"] += refunded
             summary["cancelled"] += cancelled
-    return summary
+        return summary
+
+    return walk(part, cursor, now, deps.groups.due, expire, deadline, {"failed": 0, "refunded": 0, "cancelled": 0})
 
 
 def _wind_up(group_id: str, now: datetime, deps: Deps) -> tuple[int, int]:

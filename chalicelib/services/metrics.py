@@ -21,11 +21,11 @@ from chalicelib.domain import metrics as f
 from chalicelib.domain.clock import SHANGHAI, Clock, business_date, system_clock
 from chalicelib.domain.metric_catalog import CATALOGUE, PRODUCT_DIMENSION
 from chalicelib.domain.metric_windows import LONGEST_LOOKBACK_DAYS, Window, advance, empty, fold
-from chalicelib.services.slices import Progress
+from chalicelib.domain.slices import Progress
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
-    from chalicelib.services.slices import Deadline
+    from chalicelib.jobs.engine import Deadline
     from chalicelib.store.analytics import ProductDay
 
 Counts = Mapping[str, int]

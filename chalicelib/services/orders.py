@@ -4,14 +4,14 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.clock import business_date, business_month
+from chalicelib.domain.clock import business_month
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, error
 from chalicelib.domain.invariants import present
+from chalicelib.domain.invitations import Qualification, on_qualification
 from chalicelib.domain.orders import (
     IdempotencyKeyReused,
     Line,
@@ -25,9 +25,13 @@ from chalicelib.domain.orders import (
     price_lines,
 )
 from chalicelib.domain.payouts import team_sharers
+from chalicelib.domain.tier_moves import in_force, on_figures
+from chalicelib.domain.tiers import TierStats
 from chalicelib.services import facts
+from chalicelib.services.due import Deadline, Walked, day_parts, walk
 from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
 from chalicelib.services.sessions import Caller
+from chalicelib.services.stock import create_taking_stock
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
@@ -68,7 +72,9 @@ def place_order(buyer_id: str, wanted: list[tuple[str, int]], body: dict[str, An
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
         order = _new_order(buyer, price_lines(wanted, products), kind, deps)
-        deps.orders.create(order, (key, digest), _address(body))  # OutOfStock, or lost a race: again
+        # OutOfStock, or lost a race: again (a short stock cell: the others, services/stock.py)
+        order = create_taking_stock(order, {p.product_id: p.stock_cells for p in products.values()},
+                                    lambda o: deps.orders.create(o, (key, digest), _address(body)), deps)
         return Checkout(order, payment_for(order, buyer.openid, deps))
 
     return run_until_committed(step, what="this order")
@@ -147,11 +153,22 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
         now = deps.clock()
         buyer = deps.users.get(order.buyer_id)
         inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None else None
-        deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days), inviter)
+        deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days),
+                             _qualification(inviter, deps))
         facts.order_completed(deps, order_id, order.shipped_at, now)
         return _reload(order_id, deps)
 
     return run_until_committed(step, what="this order")
+
+
+def _qualification(inviter_id: str | None, deps: Deps) -> tuple[str, Qualification] | None:
+    """What counting the buyer for their inviter does (the buyer's first completed order): read
+    the inviter's count and milestones, decide through the ladder."""
+    state = deps.users.ladder_state(inviter_id) if inviter_id else None
+    if inviter_id is None or state is None:
+        return None
+    count, recorded = state
+    return inviter_id, on_qualification(deps.settings.rules.ladder(), count, recorded)
 
 
 def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
@@ -213,10 +230,13 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
         people, seat = _payees(current, read.from_caller, deps)
         level1 = people.get(current.upline.level1) if current.upline.level1 else None
         buyer = people.get(current.buyer_id)
-        uplift = deps.settings.rules.tier_rules().uplift_bp(level1.tier) if level1 else 0
+        month, rules = business_month(now), deps.settings.rules.tier_rules()
+        uplift = rules.uplift_bp(in_force(rules, level1, month)) if level1 else 0
         shares = commission_shares(current.lines, current.upline, uplift)
+        tier = on_figures(rules, current.upline.level1, level1, TierStats(0, 0, current.amount_fen), month) \
+            if current.upline.level1 else None
         deps.orders.mark_paid(current, shares, transaction_id, now, buyer.member.paid_order_count if buyer else 0,
-                              level1.sales.month if level1 else None, business_month(now), extra=seat)
+                              level1.sales.month if level1 else None, month, extra=seat, tier=tier)
         facts.order_paid(deps, current, shares, now)
         return True
 
@@ -240,33 +260,41 @@ def _payees(order: Order, from_caller: bool, deps: Deps) -> tuple[dict[str, User
         raise
 
 
-def _due(find: Callable[[str, datetime], Iterable[str]], status: OrderStatus, now: datetime, lookback_days: int,
-         deps: Deps) -> Iterator[Order]:
-    """Orders a sparse due-day index lists as due by ``now``, oldest day first, still in ``status``.
-    Looking back over several days lets a late run find what an earlier one missed."""
-    today = business_date(now)
-    for offset in range(lookback_days, -1, -1):
-        for order_id in find((today - timedelta(days=offset)).isoformat(), now):
-            order = deps.orders.get(order_id)
-            if order is not None and order.status is status:
-                yield order
+UNPAID_LOOKBACK_DAYS = 7
+CONFIRM_LOOKBACK_DAYS = 30
 
 
-def cancel_unpaid(now: datetime, deps: Deps, lookback_days: int = 7) -> dict[str, int]:
-    """Job: cancel orders unpaid past their deadline and return their stock. Finds them through
-    the sparse ``unpaid`` index, day by day; run twice or late, each is cancelled once."""
-    cancelled = 0
-    for order in _due(deps.orders.due_unpaid, OrderStatus.PENDING_PAYMENT, now, lookback_days, deps):
-        try:
-            deps.orders.cancel(order, now)
-        except ConcurrentUpdate:
-            continue  # paid or cancelled meanwhile
-        cancelled += 1
-        try:
-            deps.pay.close(order.order_id)  # best effort: a late payment is refunded by the notification
-        except DomainError as exc:
-            log_skip("close", order.order_id, exc)
-    return {"cancelled": cancelled}
+def unpaid_parts(now: datetime, deps: Deps) -> list[str]:
+    """Job ``cancel_unpaid`` (every 5 minutes): its parts, the 16 shards of the ``unpaid`` index
+    over the last 7 days and today (services/due.py)."""
+    return day_parts(now, UNPAID_LOOKBACK_DAYS)
+
+
+def cancel_unpaid_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Walked:
+    """Job ``cancel_unpaid``, one slice of a shard: cancel its orders unpaid past their deadline
+    and return their stock. Run twice or late, each is cancelled once (conditioned on pending)."""
+
+    def cancel(order_ids: list[str]) -> dict[str, int]:
+        cancelled = 0
+        for order in _still(order_ids, OrderStatus.PENDING_PAYMENT, deps):
+            try:
+                deps.orders.cancel(order, now)
+            except ConcurrentUpdate:
+                continue  # paid or cancelled meanwhile
+            cancelled += 1
+            try:
+                deps.pay.close(order.order_id)  # best effort: a late payment is refunded by the notification
+            except DomainError as exc:
+                log_skip("close", order.order_id, exc)
+        return {"cancelled": cancelled}
+
+    return walk(part, cursor, now, deps.orders.due_unpaid, cancel, deadline, {"cancelled": 0})
+
+
+def _still(order_ids: list[str], status: OrderStatus, deps: Deps) -> list[Order]:
+    """The orders of a page still in ``status`` (one consistent BatchGetItem), in page order."""
+    found = deps.orders.get_many(order_ids)
+    return [found[i] for i in order_ids if i in found and found[i].status is status]
 
 
 def log_skip(step: str, order_id: str, exc: DomainError) -> None:
@@ -275,15 +303,24 @@ def log_skip(step: str, order_id: str, exc: DomainError) -> None:
     logger().warning("order skipped", extra={"step": step, "order_id": order_id, "code": exc.code})
 
 
-def auto_confirm(now: datetime, deps: Deps, lookback_days: int = 30) -> dict[str, int]:
-    """Job: complete shipped orders whose confirmation is due (N days after shipping)."""
-    confirmed = 0
-    for order in _due(deps.orders.due_confirmation, OrderStatus.SHIPPED, now, lookback_days, deps):
-        try:
-            confirm(order.order_id, None, deps)
-        except DomainError as exc:  # refunded meanwhile, or contention: the next run sees it again
-            log_skip("auto_confirm", order.order_id, exc)
-            continue
-        confirmed += 1
-    return {"confirmed": confirmed}
+def confirm_parts(now: datetime, deps: Deps) -> list[str]:
+    """Job ``auto_confirm`` (daily): the 16 shards of ``to_confirm`` over the last 30 days and today."""
+    return day_parts(now, CONFIRM_LOOKBACK_DAYS)
 
+
+def auto_confirm_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Walked:
+    """Job ``auto_confirm``, one slice of a shard: complete the shipped orders whose confirmation
+    is due (N days after shipping); once each (conditioned on shipped)."""
+
+    def confirm_due(order_ids: list[str]) -> dict[str, int]:
+        confirmed = 0
+        for order in _still(order_ids, OrderStatus.SHIPPED, deps):
+            try:
+                confirm(order.order_id, None, deps)
+            except DomainError as exc:  # refunded meanwhile, or contention: the next run sees it again
+                log_skip("auto_confirm", order.order_id, exc)
+                continue
+            confirmed += 1
+        return {"confirmed": confirmed}
+
+    return walk(part, cursor, now, deps.orders.due_confirmation, confirm_due, deadline, {"confirmed": 0})

@@ -39,11 +39,11 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.recommendations import Scored, Window, cosine_bp, pairs_of, popularity, ranked
-from chalicelib.services.slices import Progress
+from chalicelib.domain.slices import Progress
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
-    from chalicelib.services.slices import Deadline
+    from chalicelib.jobs.engine import Deadline
     from chalicelib.store.analytics import Basket
     from chalicelib.store.recommendation_runs import Step
     from chalicelib.store.recommendations import Key, RecommendationStore

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.binding import (
@@ -16,7 +17,8 @@ from chalicelib.domain.binding import (
 from chalicelib.domain.clock import business_month
 from chalicelib.domain.errors import InviteCodeNotFound, NotFound
 from chalicelib.domain.invite_codes import looks_like_invite_code, normalise_invite_code
-from chalicelib.domain.tiers import Tier
+from chalicelib.domain.tier_moves import TierMove, UpgradeDue, on_figures
+from chalicelib.domain.tiers import Tier, TierStats
 from chalicelib.domain.users import User
 from chalicelib.services import facts
 from chalicelib.services.retry import ReadAgain, run_until_committed
@@ -37,6 +39,7 @@ def bind(user_id: str, invite_code: str, deps: Deps) -> BindingPlan:
     if not looks_like_invite_code(code):
         raise InviteCodeNotFound("no distributor has this invite code")
     policy = deps.settings.rules.binding.policy()
+    to_read: set[str] = set()  # distributors a guard refused: read and decided from then on
 
     def step() -> BindingPlan:
         me, inviter = deps.users.get_with_invite(user_id, code)
@@ -51,11 +54,29 @@ def bind(user_id: str, invite_code: str, deps: Deps) -> BindingPlan:
         if len(children) != me.member.direct_count:
             raise ReadAgain("the downline index lags a fresh binding")
         check_fits_one_transaction(plan, chain, len(children))
-        deps.users.commit_binding(plan, me.member, chain, children, now)
+        try:
+            deps.users.commit_binding(plan, me.member, chain, children, now,
+                                      _tier_moves(plan, inviter, to_read, now, deps))
+        except UpgradeDue as due:
+            to_read.update(due.user_ids)
+            raise
         facts.user_bound(deps, user_id, plan.parent_id, now)
         return plan
 
     return run_until_committed(step, attempts=MAX_ATTEMPTS, what="this part of the tree")
+
+
+def _tier_moves(plan: BindingPlan, inviter: User | None, to_read: set[str], now: datetime, deps: Deps
+                ) -> dict[str, TierMove | None]:
+    """The tier move of each distributor whose counts the binding changes: decided on the
+    inviter as read (and on those a guard refused before, read now); the inviter's own parent,
+    whose team grows by one, moves under the upgrade guard without a read."""
+    rules, month = deps.settings.rules.tier_rules(), business_month(now)
+    read = {inviter.user_id: inviter} if inviter else {}
+    missing = [u for u in plan.counter_deltas if u in to_read and u not in read]
+    read |= deps.users.get_many(missing) if missing else {}
+    return {user_id: on_figures(rules, user_id, read.get(user_id), TierStats(direct, team, 0), month)
+            for user_id, (direct, team) in plan.counter_deltas.items()}
 
 
 def _climb(me: Member, inviter: Member, deps: Deps) -> list[Member]:

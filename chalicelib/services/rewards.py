@@ -1,93 +1,130 @@
-"""Rewards paid into wallets: invitation-milestone cash (after ``evaluate_tiers`` records it) and
-the partners' monthly team bonus (the ``team_bonus`` job). Both are exactly once: see
-``store/rewards.py``."""
+"""The partners' monthly team bonus (the ``team_bonus`` job, daily at 00:30), exactly once: see
+``store/rewards.py``. (Invitation-milestone cash is credited in the transaction that counts the
+invitee reaching the milestone: ``store/rewards.count_invitee``.)
+
+The work is one part per shard of the month's partner roll (``partners#<YYYY-MM>#<shard>``,
+written in the transaction of each tier decision that shows a partner in a month). A part reads
+the roll a page at a time with the page's team sales in one BatchGetItem and accrues each
+partner's bonus in one conditioned transaction; a partner whose accrual loses a race is read
+again alone. A shard whose partners all accrued is marked done, and the month once every shard
+is (``finish``): later runs of the month plan nothing (one GetItem), and a run after a partner
+was deferred (too busy) plans only the shards not done.
+"""
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_month, previous_month
 from chalicelib.domain.errors import Unavailable
-from chalicelib.domain.payouts import earns_team_bonus, team_bonus_available_at, team_bonus_fen
+from chalicelib.domain.payouts import team_bonus_available_at, team_bonus_fen
 from chalicelib.domain.shards import SHARDS
-from chalicelib.services.retry import run_until_committed
+from chalicelib.domain.slices import Progress
+from chalicelib.services.retry import Reads, run_until_committed
+from chalicelib.services.tiers import parse_part
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
-    from chalicelib.store.rewards import RewardStore
+    from chalicelib.jobs.engine import Deadline
+    from chalicelib.store.rewards import TeamSales
 
 ATTEMPTS = 5
+PAGE = 100  # partners a page: one Query of the roll and one BatchGetItem of their team sales
 
 
-def credit_milestones(user_id: str, now: datetime, deps: Deps) -> int:
-    """Credit every cash milestone of a user recorded but not yet credited; returns how many."""
-    store = deps.rewards
-    credited = 0
-    for cash in store.uncredited_cash(user_id):
-        credit = partial(store.credit_milestone, user_id, cash.invitees, cash.cash_fen, now)
-        if run_until_committed(credit, attempts=ATTEMPTS, what="this wallet"):
-            credited += 1
-    return credited
+def bonus_month(now: datetime) -> str:
+    """The month a run at ``now`` pays: the one that ended before it (Shanghai)."""
+    return previous_month(business_month(now))
 
 
-def team_bonus(now: datetime, deps: Deps) -> dict[str, Any]:
-    """Accrue every partner's team bonus of the month that ended before ``now`` (Shanghai), once,
-    into ``pending``; settlement makes it available after the hold (``payouts.team_bonus_available_at``).
+def team_bonus_parts(now: datetime, deps: Deps) -> list[str]:
+    """The shards of the month's roll still to pay: none once the month is marked done (one
+    GetItem), else the shards without their done mark (one Query)."""
+    month = bonus_month(now)
+    if deps.rewards.month_done(month):
+        return []
+    done = deps.rewards.shards_done(month)
+    return [f"{month}#{shard}" for shard in SHARDS if shard not in done]
 
-    The partners of a month are those who held the tier during it, whatever their tier now: the
-    ones the tier evaluation recorded as it went, and anyone still partner by an evaluation of
-    that month (the month's first evaluation may not have run yet). Scheduled daily: the first
-    run of a month accrues the month before and marks it done; later runs of that month see the
-    mark and stop. A run interrupted midway is finished by the next one (each accrual is
-    conditioned on that month not having accrued)."""
-    store = deps.rewards
-    month = previous_month(business_month(now))
-    summary: dict[str, Any] = {"month": month, "partners": 0, "paid": 0, "paid_fen": 0, "already_paid": 0}
-    if store.month_done(month):
+
+def team_bonus_part(part: str, cursor: str | None, now: datetime, deps: Deps,
+                    deadline: Deadline) -> Progress:
+    """One slice of a shard: pages of its partners, each accrued once, until the shard is done
+    or ``deadline.expired()`` after a page. The cursor carries the roll's position and whether a partner
+    of the shard was deferred in an earlier slice; a shard ends marked done only when none was.
+    Idempotent: an accrued partner is seen accrued (``already_paid``) and left."""
+    month, shard = parse_part(part)
+    position, deferred = _decode(cursor)
+    counts: Counter[str] = Counter()
+    while True:
+        partners, position = deps.rewards.partners_page(month, shard, position, PAGE)
+        sales = deps.rewards.team_sales_of(partners, month)
+        for user_id in partners:
+            counts["partners"] += 1
+            outcome, fen = accrue(user_id, month, sales[user_id], now, deps)
+            counts[outcome] += 1
+            counts["paid_fen"] += fen
+        deferred = deferred or counts["deferred"] > 0
+        if position is None:
+            if not deferred:
+                deps.rewards.mark_shard_done(month, shard, now)
+            return Progress(_counts(counts))
+        if deadline.expired():
+            return Progress(_counts(counts), json.dumps({"after": position, "deferred": deferred}))
+
+
+def finish_team_bonus(now: datetime, deps: Deps, counts: dict[str, int]) -> dict[str, Any]:
+    """After every part of a run: the month is marked done when every shard is (no partner
+    deferred, in this run or an earlier one). Names the month; says so when nothing was left."""
+    month = bonus_month(now)
+    summary: dict[str, Any] = {"month": month}
+    for key in ("partners", "paid", "paid_fen", "already_paid"):
+        summary[key] = counts.get(key, 0)
+    if deps.rewards.month_done(month):
         summary["skipped"] = "month already paid"
-        return summary
-    for user_id in partners_of(month, store, deps):
-        summary["partners"] += 1
-        try:
-            _accrue_team_bonus(store, user_id, month, now, deps, summary)
-        except Unavailable:  # too busy now: not marked done, so tomorrow's run accrues it
-            summary["deferred"] = summary.get("deferred", 0) + 1
-    if not summary.get("deferred"):
-        store.mark_month_done(month, now)
+    elif not counts.get("deferred") and deps.rewards.shards_done(month) >= set(SHARDS):
+        deps.rewards.mark_month_done(month, now)
     return summary
 
 
-def partners_of(month: str, store: RewardStore, deps: Deps) -> list[str]:
-    """Who held the partner tier during ``month``: partner by an evaluation of that month still
-    (not re-evaluated since), or recorded on the month's roll. Read in that order: an evaluation
-    records the roll before it stores a new month's tier, so one that runs between the two reads
-    is seen by one of them."""
-    current = [u.user_id for shard in SHARDS for u in deps.users.distributors(shard)
-               if earns_team_bonus(u.tier) and u.tier_month == month]
-    recorded = list(store.partners_of(month))
-    return list(dict.fromkeys([*recorded, *current]))
-
-
-def _accrue_team_bonus(store: RewardStore, user_id: str, month: str, now: datetime, deps: Deps,
-                       summary: dict[str, Any]) -> None:
-    """One partner's bonus of ``month``, unless accrued before; counted in ``summary``. Read,
-    decide, commit: the accrual is conditioned on the sales read, so a refund committed meanwhile
-    (or another run accruing first) makes it read again."""
+def accrue(user_id: str, month: str, sales_read: TeamSales, now: datetime, deps: Deps) -> tuple[str, int]:
+    """One partner's bonus of ``month``, unless accrued before: (``paid`` | ``already_paid`` |
+    ``nothing`` | ``deferred``, fen accrued). Read, decide, commit: the accrual is conditioned on
+    the sales read (the page's batch read first, then this partner alone), so a refund committed
+    meanwhile (or another run accruing first) makes it read again."""
+    store = deps.rewards
     rate = deps.settings.rules.commission.team_bonus_bp
     available_at = team_bonus_available_at(month, deps.settings.rules.orders.settlement_hold_days)
+    read = Reads(sales_read, lambda: store.team_sales(user_id, month))
 
-    def step() -> str:
-        sales = store.team_sales(user_id, month)
+    def step() -> tuple[str, int]:
+        sales = read()
         bonus = team_bonus_fen(sales.sales_fen, rate)
         if sales.accrued:
-            return "already_paid"
+            return "already_paid", 0
         if bonus <= 0:
-            return "nothing"
+            return "nothing", 0
         store.accrue_team_bonus(user_id, month, sales.sales_fen, bonus, rate, available_at, now)
-        summary["paid_fen"] += bonus
-        return "paid"
+        return "paid", bonus
 
-    outcome = run_until_committed(step, attempts=ATTEMPTS, what="this wallet")
-    if outcome != "nothing":
-        summary[outcome] += 1
+    try:
+        return run_until_committed(step, attempts=ATTEMPTS, what="this wallet")
+    except Unavailable:  # too busy now: the shard is not marked done, so tomorrow's run accrues it
+        return "deferred", 0
+
+
+def _decode(cursor: str | None) -> tuple[str | None, bool]:
+    """A slice's cursor: (the roll's position, a partner deferred before); ValueError if it is
+    not one this job wrote."""
+    if cursor is None:
+        return None, False
+    value = json.loads(cursor)
+    if not (isinstance(value, dict) and isinstance(value.get("after"), str) and isinstance(value.get("deferred"), bool)):
+        raise ValueError(f"not a team-bonus cursor: {cursor!r}")
+    return value["after"], value["deferred"]
+
+
+def _counts(counts: Counter[str]) -> dict[str, int]:
+    return {key: value for key, value in counts.items() if key != "nothing"}

@@ -1,48 +1,71 @@
-"""Settlement (T+N) and reconciliation: the two daily jobs of the distributors' money."""
+"""Settlement (T+N) and reconciliation: the two daily jobs of the distributors' money, each a
+plan of parts and a worker for one slice of a part (chalicelib/jobs/engine.py, docs/jobs.md).
+
+``settle_commissions``: one part per shard of the ``settle_queue`` index (16); a slice settles the
+shard's commissions due by the run's instant, page by page, in transactions of up to 100 items,
+and hands back the page cursor when its deadline comes. ``reconcile_wallets``: one part per shard
+of yesterday's and today's ``touched`` wallets (32). Both are idempotent: a slice run again (a
+redelivered message, a crash) credits nothing twice, since every settlement transaction is
+conditioned on what it moves, and reconciliation only reads.
+"""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import Unavailable
+from chalicelib.domain.invariants import holds
+from chalicelib.domain.shards import SHARDS
+from chalicelib.domain.slices import Progress
 from chalicelib.domain.wallet import CommissionsChanged, balances_from, differences
 from chalicelib.services.retry import run_until_committed
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.jobs.engine import Deadline
     from chalicelib.store.ledger import DueCommission, SettlementStore
 
 ATTEMPTS = 8
-SETTLE_LOOKBACK_DAYS = 30  # a run this late still finds everything
 RECONCILE_LOOKBACK_DAYS = 1  # yesterday and today: a daily run after midnight covers every movement
 STABLE_READS = 3
 
 
-def _days(now: datetime, lookback_days: int) -> list[date]:
-    today = business_date(now)
-    return [today - timedelta(days=offset) for offset in range(lookback_days, -1, -1)]
+def settlement_parts(now: datetime, deps: Deps) -> list[str]:
+    """The parts of a settlement run: the shards of ``settle_queue``. Each holds everything due by
+    ``now`` however long ago it fell due (its sort key is the due instant), so no look-back."""
+    return list(SHARDS)
 
 
-def settle_commissions(now: datetime, deps: Deps, lookback_days: int = SETTLE_LOOKBACK_DAYS) -> dict[str, int]:
-    """Job: frozen commissions whose ``available_at`` has come become available. Finds them day by
-    day in the sparse ``settle_due`` index and moves them in transactions of up to 100 items.
-    Run twice, concurrently, late or after a crash, every commission is credited once: each
-    transaction is conditioned on the commissions still being frozen."""
+def settle_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
+    """One slice of a shard: frozen commissions (and pending team bonuses) due by ``now`` become
+    available, in transactions of up to 100 items, batches running on across pages; after each
+    page, an expired deadline settles what was read and hands back the page's cursor. Run twice,
+    concurrently, late or after a crash, every commission is credited once: each transaction is
+    conditioned on the commissions still being frozen."""
     from chalicelib.store.ledger import TRANSACTION_ITEMS, items_for
 
+    holds(part in SHARDS, f"a settlement part is a shard ({part!r})")
     store = deps.settlement
     totals = {"settled": 0, "settled_fen": 0, "skipped": 0, "deferred": 0}
     batch: list[DueCommission] = []
-    for day in _days(now, lookback_days):
-        for due in store.due(day.isoformat(), now):
+    while True:
+        page, cursor = store.due(part, now, cursor)
+        for due in page:
             if items_for([*batch, due]) > TRANSACTION_ITEMS:
                 settle_batch(store, batch, now, totals)
                 batch = []
             batch.append(due)
-    settle_batch(store, batch, now, totals)
-    _emit_settlement(totals)
-    return totals
+        if cursor is None or deadline.expired():
+            settle_batch(store, batch, now, totals)
+            return Progress(totals, cursor)
+
+
+def settlement_finished(now: datetime, deps: Deps, counts: dict[str, Any]) -> dict[str, Any]:
+    """Once per run, with every part's counts summed: the run's metrics (as one run emitted them
+    before it had parts)."""
+    _emit_settlement(counts)
+    return {}
 
 
 def settle_batch(store: SettlementStore, batch: list[DueCommission], now: datetime, totals: dict[str, int]) -> None:
@@ -73,31 +96,68 @@ def settle_batch(store: SettlementStore, batch: list[DueCommission], now: dateti
         logger().warning("settlement batch deferred after repeated conflicts", extra={"commissions": len(left)})
 
 
-def _emit_settlement(totals: dict[str, int]) -> None:
+def _emit_settlement(totals: dict[str, Any]) -> None:
     from chalicelib.observability import metrics
 
     m = metrics()
-    m.add_metric(name="commissions_settled", unit="Count", value=totals["settled"])
-    m.add_metric(name="commission_fen_settled", unit="Count", value=totals["settled_fen"])
-    m.add_metric(name="settlement_deferred", unit="Count", value=totals["deferred"])
+    m.add_metric(name="commissions_settled", unit="Count", value=totals.get("settled", 0))
+    m.add_metric(name="commission_fen_settled", unit="Count", value=totals.get("settled_fen", 0))
+    m.add_metric(name="settlement_deferred", unit="Count", value=totals.get("deferred", 0))
 
 
-def reconcile_wallets(now: datetime, deps: Deps, lookback_days: int = RECONCILE_LOOKBACK_DAYS) -> dict[str, int]:
-    """Job: recompute every wallet touched in the last days from its ledger entries and compare
-    with the stored balances. Each difference is a metric and an ERROR log line (alarm-worthy)."""
-    from chalicelib.observability import logger, metrics
+def reconcile_parts(now: datetime, deps: Deps) -> list[str]:
+    """The parts of a reconciliation run: ``<day>#<shard>`` of the ``touched`` index for yesterday
+    and today (a wallet is listed under the day of its last movement only)."""
+    today = business_date(now)
+    days = [today - timedelta(days=offset) for offset in range(RECONCILE_LOOKBACK_DAYS, -1, -1)]
+    return [f"{day.isoformat()}#{shard}" for day in days for shard in SHARDS]
 
-    users = dict.fromkeys(u for day in _days(now, lookback_days) for u in deps.settlement.touched_wallets(day.isoformat()))
-    found = 0
-    for user_id in users:
-        for bucket, (stored, expected) in wallet_differences(user_id, deps).items():
-            found += 1
-            logger().error("wallet differs from its ledger", extra={
-                "alarm": "reconciliation_difference", "user_id": user_id, "bucket": bucket,
-                "stored_fen": stored, "ledger_fen": expected, "difference_fen": stored - expected})
-    metrics().add_metric(name="reconciliation_differences", unit="Count", value=found)
-    metrics().add_metric(name="wallets_reconciled", unit="Count", value=len(users))
-    return {"wallets": len(users), "differences": found}
+
+def reconcile_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
+    """One slice of a day's shard: recompute each wallet listed from its ledger entries and compare
+    with the stored balances, a page of wallets at a time. Each difference is an ERROR log line
+    (alarm-worthy) at once; the run's metrics come when it finishes."""
+    day, _, shard = part.partition("#")
+    holds(shard in SHARDS, f"a reconciliation part is a day's shard ({part!r})")
+    counts = {"wallets": 0, "differences": 0}
+    while True:
+        users, cursor = deps.settlement.touched_wallets(day, shard, cursor)
+        for user_id, found in page_differences(users, deps).items():
+            counts["wallets"] += 1
+            counts["differences"] += len(found)
+            _log_differences(user_id, found)
+        if cursor is None or deadline.expired():
+            return Progress(counts, cursor)
+
+
+def page_differences(users: list[str], deps: Deps) -> dict[str, dict[str, tuple[int, int]]]:
+    """(stored, from the ledger) per bucket that differs, for each of a page of wallets: the
+    wallets read in one batch, then each one's entries, then the wallets again in one batch
+    (about one round trip per wallet instead of three). A wallet whose two reads differ moved
+    while its entries were read: it is checked again on its own (``wallet_differences``)."""
+    before = deps.ledger.wallets(users)
+    expected = {user_id: balances_from(deps.settlement.entry_movements(user_id)) for user_id in users}
+    after = deps.ledger.wallets(users)
+    return {user_id: differences(after[user_id], expected[user_id]) if after[user_id] == before[user_id]
+            else wallet_differences(user_id, deps) for user_id in users}
+
+
+def _log_differences(user_id: str, found: dict[str, tuple[int, int]]) -> None:
+    from chalicelib.observability import logger
+
+    for bucket, (stored, expected) in found.items():
+        logger().error("wallet differs from its ledger", extra={
+            "alarm": "reconciliation_difference", "user_id": user_id, "bucket": bucket,
+            "stored_fen": stored, "ledger_fen": expected, "difference_fen": stored - expected})
+
+
+def reconciliation_finished(now: datetime, deps: Deps, counts: dict[str, Any]) -> dict[str, Any]:
+    """Once per run: how many differences (alarm on > 0) and wallets, over every part."""
+    from chalicelib.observability import metrics
+
+    metrics().add_metric(name="reconciliation_differences", unit="Count", value=counts.get("differences", 0))
+    metrics().add_metric(name="wallets_reconciled", unit="Count", value=counts.get("wallets", 0))
+    return {}
 
 
 def wallet_differences(user_id: str, deps: Deps) -> dict[str, tuple[int, int]]:

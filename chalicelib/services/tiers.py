@@ -1,75 +1,91 @@
-"""Tier evaluation and the invitation ladder (scheduled daily as ``evaluate_tiers``)."""
+"""The month change of the distributors' tiers (the ``evaluate_tiers`` job, daily at 00:05).
+
+Upgrades and invitation milestones are not this job's: they are decided in the transactions that
+move the figures (payments, bindings, completions; ``domain/tier_moves.py``). What is left is the
+month change: under ``month_end`` a distributor above the base tier is re-decided from the month
+that ended (downgrade or keep); under ``never`` the tier is kept. Either way the decision is
+stored for the new month (a partner kept is put on the new month's roll for the team bonus).
+
+The work is 16 parts, one per shard of the sparse index ``above_base`` (distributors above the
+base tier, ordered by the month their tier was decided in). A part reads a page of those decided
+before this month, decides each through the domain and writes only the distributors it re-decides
+(one conditioned write each), which leaves the range it read: every later run of the month reads
+16 empty pages. Base-tier distributors are never read (their tier does not depend on last month).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.clock import business_month, previous_month
-from chalicelib.domain.payouts import partner_months
+from chalicelib.domain.clock import business_month
+from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.shards import SHARDS
-from chalicelib.domain.tiers import Tier
+from chalicelib.domain.slices import Progress
+from chalicelib.domain.tier_moves import TierChange, at_month_change
 from chalicelib.domain.users import User
+from chalicelib.services.retry import Reads, run_until_committed
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.jobs.engine import Deadline
+
+PAGE = 100  # distributors a page: one Query of keys and one BatchGetItem (its limit: 100 keys)
+ATTEMPTS = 5
 
 
-@dataclass
-class TierRun:
-    evaluated: int = 0
-    upgraded: int = 0
-    downgraded: int = 0
-    milestones_recorded: int = 0
-    cash_credited: int = 0
-    changes: list[dict[str, str]] = field(default_factory=list)
-
-
-def evaluate_tiers(now: datetime, deps: Deps) -> TierRun:
-    """Re-decide every distributor's tier and record invitation milestones reached.
-
-    Idempotent: run twice or late, it decides the same tiers and records each milestone once."""
-    run = TierRun()
-    for shard in SHARDS:
-        for user in deps.users.distributors(shard):
-            evaluate_one(user, now, deps, run)
-    return run
-
-
-def evaluate_one(user: User, now: datetime, deps: Deps, run: TierRun) -> None:
-    rules = deps.settings.rules.tier_rules()
+def month_change_parts(now: datetime, deps: Deps) -> list[str]:
+    """The parts of a run: ``<month>#<shard>`` for the 16 shards (no read)."""
     month = business_month(now)
-    new_month = user.tier_month != month
-    last_month = user.tier_stats(previous_month(month)) if new_month else None
-    tier = rules.evaluate(user.tier, user.tier_stats(month), last_month)
-    run.evaluated += 1
-    if tier != user.tier or new_month:
-        _record_partner_months(user, tier, month, now, deps)
-        if deps.users.set_tier(user.user_id, tier, month, expected=user.tier):
-            _count_change(user, tier, run)
-    for milestone in deps.settings.rules.ladder().reached(user.qualified_invitees):
-        if deps.users.record_milestone(user.user_id, milestone, now):
-            run.milestones_recorded += 1
-    if any(m.cash_fen for m in deps.settings.rules.ladder().reached(user.qualified_invitees)):
-        from chalicelib.services.rewards import credit_milestones
-
-        run.cash_credited += credit_milestones(user.user_id, now, deps)
+    return [f"{month}#{shard}" for shard in SHARDS]
 
 
-def _record_partner_months(user: User, tier: Tier, month: str, now: datetime, deps: Deps) -> None:
-    """Before a tier decision is stored: record the months it shows ``user`` held the partner
-    tier in (the month the tier being left was decided in, and this month if partner now), so the
-    team bonus is paid for the tier held during a month, however the month-end evaluation and
-    the bonus job interleave. Before, not after: a run dying in between records again next time.
-    """
-    for held in partner_months(user.tier, user.tier_month, tier, month):
-        deps.rewards.record_partner(user.user_id, held, now)
+def parse_part(part: str) -> tuple[str, str]:
+    """``<YYYY-MM>#<shard>`` → (month, shard); ValueError for anything else."""
+    month, _, shard = part.partition("#")
+    year, _, mon = month.partition("-")
+    if not (len(year) == 4 and year.isdigit() and len(mon) == 2 and mon.isdigit() and 1 <= int(mon) <= 12
+            and shard in SHARDS):
+        raise ValueError(f"not a part of a monthly job: {part!r}")
+    return month, shard
 
 
-def _count_change(user: User, tier: Tier, run: TierRun) -> None:
-    if tier.rank > user.tier.rank:
-        run.upgraded += 1
-    elif tier.rank < user.tier.rank:
-        run.downgraded += 1
-    if tier != user.tier:
-        run.changes.append({"user_id": user.user_id, "from": user.tier.value, "to": tier.value})
+def change_month_part(part: str, cursor: str | None, now: datetime, deps: Deps,
+                      deadline: Deadline) -> Progress:
+    """One slice of a part: pages of the shard's distributors awaiting the month change, each
+    re-decided and written, until the shard is done (cursor None) or ``deadline.expired()`` after a page.
+    Idempotent: a distributor re-decided before is no longer in the range, or is found decided
+    (the index lagging) and left as it is."""
+    month, shard = parse_part(part)
+    counts: Counter[str] = Counter(evaluated=0, kept=0, downgraded=0)
+    while True:
+        users, cursor = deps.users.awaiting_month_change(shard, month, cursor, PAGE)
+        for user in users:
+            counts["evaluated"] += 1
+            counts[change_month(user, month, now, deps)] += 1
+        if cursor is None or deadline.expired():
+            return Progress(dict(counts), cursor)
+
+
+def change_month(user: User, month: str, now: datetime, deps: Deps) -> str:
+    """Re-decide one distributor for ``month`` and store it, conditioned on what was read (a
+    concurrent payment or binding makes it read that distributor again, and only them). Returns
+    what happened: ``downgraded``, ``kept``, ``already`` (decided for the month meanwhile) or
+    ``deferred`` (still contended after the attempts: the next run finds them in the range)."""
+    rules = deps.settings.rules.tier_rules()
+    read = Reads[User | None](user, lambda: deps.users.get(user.user_id))
+
+    def step() -> TierChange | None:
+        current = read()
+        change = at_month_change(rules, current, month) if current else None
+        if change is not None:
+            deps.users.store_tier(change, now)
+        return change
+
+    try:
+        change = run_until_committed(step, attempts=ATTEMPTS, what="this distributor")
+    except Unavailable:
+        return "deferred"
+    if change is None:
+        return "already"
+    return "downgraded" if change.downgraded else "kept"

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.errors import DomainError, Unavailable
+from chalicelib.domain.invariants import holds
 from chalicelib.domain.orders import IdempotencyKeyReused
+from chalicelib.domain.shards import SHARDS
+from chalicelib.domain.slices import Progress
 from chalicelib.domain.withdrawals import (
     NotUnderReview,
     Withdrawal,
@@ -33,6 +37,7 @@ from chalicelib.services.retry import run_until_committed
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
     from chalicelib.domain.users import User
+    from chalicelib.jobs.engine import Deadline
     from chalicelib.store.withdrawals import RequestReads
     from chalicelib.wechat.transfer_results import TransferBill
 
@@ -40,6 +45,7 @@ REMARK = "佣金提现 commission withdrawal"
 # WeChat refusals worth another try later (the bill was not created): the merchant's balance is
 # short, the call rate too high, or WeChat had a moment; anything else returns the money.
 RETRY_LATER = frozenset({"NOT_ENOUGH", "FREQUENCY_LIMITED", "FREQUENCY_LIMIT_EXCEED", "SYSTEM_ERROR"})
+POLL_PAGE = 25  # in-flight withdrawals per Query page of the polling job
 
 
 def request_withdrawal(user_id: str, amount_fen: int, idempotency_key: str, deps: Deps) -> Withdrawal:
@@ -177,7 +183,7 @@ def _current(withdrawal_id: str, deps: Deps) -> Withdrawal:
 def approve(withdrawal_id: str, admin_id: str, deps: Deps) -> Withdrawal:
     """reviewing → transferring, then pay out at once."""
     withdrawal = _current(withdrawal_id, deps)
-    if not deps.withdrawals.approve(withdrawal_id, admin_id):
+    if not deps.withdrawals.approve(withdrawal, admin_id):
         raise NotUnderReview("the withdrawal was decided already", status=_current(withdrawal_id, deps).status.value)
     return submit(replace(withdrawal, status=WithdrawalStatus.TRANSFERRING, decided_by=admin_id), deps)
 
@@ -196,7 +202,7 @@ def reject(withdrawal_id: str, admin_id: str, reason: str, deps: Deps) -> Withdr
 
 
 def review_queue(limit: int, cursor: str | None, deps: Deps) -> tuple[list[Withdrawal], str | None]:
-    return deps.withdrawals.open("reviewing", limit, cursor)
+    return deps.withdrawals.reviewing(limit, cursor)
 
 
 # The distributor ---------------------------------------------------------------------------
@@ -234,25 +240,38 @@ def handle_transfer_notification(headers: Mapping[str, str], raw_body: bytes, de
     return apply_bill(withdrawal, bill, deps)
 
 
-def poll_transfers(now: Any, deps: Deps) -> dict[str, int]:
-    """Every in-flight withdrawal: ask WeChat for its bill and apply it; a bill WeChat does not
-    know (the request's create call never arrived) is created again with the same number."""
+def transfer_parts(now: datetime, deps: Deps) -> list[str]:
+    """The parts of a polling run: the shards of the in-flight withdrawals (``open_withdrawals``)."""
+    return list(SHARDS)
+
+
+def poll_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
+    """One slice of a shard's in-flight withdrawals: ask WeChat for each bill and apply it; a bill
+    WeChat does not know (the request's create call never arrived) is created again with the same
+    number. A withdrawal costs up to three WeChat calls, each bounded by the WeChat time budget,
+    so the deadline is looked at after every withdrawal and the cursor handed back resumes right
+    after the last one done. Run again, a slice only asks WeChat again: every end is recorded once."""
+    holds(part in SHARDS, f"a polling part is a shard ({part!r})")
     counts = {"checked": 0, "paid": 0, "returned": 0, "waiting": 0, "unreachable": 0}
-    cursor: str | None = None
     while True:
-        page, cursor = deps.withdrawals.open("in_flight", 100, cursor)
-        for withdrawal in page:
+        page, cursor = deps.withdrawals.in_flight(part, POLL_PAGE, cursor)
+        for position, withdrawal in enumerate(page):
             counts["checked"] += 1
-            try:
-                bill = deps.transfers.query_bill(withdrawal.out_bill_no)
-                after = submit(withdrawal, deps) if bill is None else apply_bill(withdrawal, bill, deps)
-            except DomainError:  # WeChat unreachable or refusing for now: next run
-                counts["unreachable"] += 1
-                continue
-            key = {WithdrawalStatus.PAID: "paid", WithdrawalStatus.RETURNED: "returned"}.get(after.status, "waiting")
-            counts[key] += 1
-        if not cursor:
-            return counts
+            counts[_poll(withdrawal, deps)] += 1
+            if deadline.expired() and position < len(page) - 1:
+                return Progress(counts, deps.withdrawals.in_flight_after(withdrawal))
+        if cursor is None or deadline.expired():
+            return Progress(counts, cursor)
+
+
+def _poll(withdrawal: Withdrawal, deps: Deps) -> str:
+    """What became of one in-flight withdrawal: ``paid``, ``returned``, ``waiting`` or ``unreachable``."""
+    try:
+        bill = deps.transfers.query_bill(withdrawal.out_bill_no)
+        after = submit(withdrawal, deps) if bill is None else apply_bill(withdrawal, bill, deps)
+    except DomainError:  # WeChat unreachable or refusing for now: next run
+        return "unreachable"
+    return {WithdrawalStatus.PAID: "paid", WithdrawalStatus.RETURNED: "returned"}.get(after.status, "waiting")
 
 
 def _count(name: str, deps: Deps) -> None:

@@ -11,28 +11,35 @@ Access patterns (pattern → table → key / index → operation):
 | climb the tree two levels per read       | users | pk=ancestor, sk="profile"                | GetItem (only when the binder has a downline) |
 | bind (user, counters, moved children)    | users | profile items                            | TransactWriteItems with conditions |
 | list a distributor's direct downline     | users | GSI by_parent: parent_id, bound_at       | Query, paginated |
-| all distributors (tier evaluation)       | users | GSI distributors: dist_shard (16), pk    | Query per shard, paginated |
-| a distributor's milestones               | users | pk=user_id, sk begins_with "milestone#"  | conditional PutItem (once) |
-| list listed products (all / by category) | products | GSI listing: catalog / by_category: shelf (sparse: listed only), product_id | Query, paginated |
-| checkout reads                           | users + products + orders | buyer profile, product ids, "idem#<buyer>#<key>" | BatchGetItem across tables, 1 call |
-| place an order                           | orders + products | order, key claim, stock `>= q` per line | TransactWriteItems |
+| distributors awaiting the month change   | users | GSI above_base (sparse, keys only): ranked_shard (16), ranked_key `< <month>` | Query per shard, paginated + BatchGetItem (consistent) a page |
+| store a month change                     | users (+ ledger: the partner roll) | profile conditioned on every figure read | UpdateItem (TransactWriteItems with a partner's roll) |
+| an upgrade, or its guard                 | users (+ ledger: the partner roll) | level 1's / the binding's counter updates carry it | in the payment's / binding's TransactWriteItems |
+| a distributor's milestones               | users | pk=user_id, sk begins_with "milestone#"  | Query |
+| count an invitee (completion)            | users | Query pk=inviter (count + milestones); count `=` read or `<` next milestone, milestone put (absent) | in the completion's TransactWriteItems |
+| list listed products (all / by category) | products | GSI listing: catalog / by_category: shelf (sparse: listed only, INCLUDE projection without stock), product_id; the page's stock: its items and cells | Query, paginated + BatchGetItem |
+| a split product's cells (flash sale)     | products | product item (cell 0, K, span) + "<product>#cell#<i>" | BatchGetItem (consistent) ×2, on a refused take only |
+| re-split a product's stock over K cells  | products | product item + every cell of the span, each `stock =` as read | GetItem + BatchGetItem + TransactWriteItems |
+| checkout reads                           | users + products + orders | buyer profile, product ids (eventually consistent), "idem#<buyer>#<key>" | BatchGetItem across tables, 1 call |
+| place an order                           | orders + products | order, key claim (TTL 7 d), stock `>= q` per take (a random cell of a split product) | TransactWriteItems |
 | a buyer's orders, newest first           | orders | GSI by_buyer: buyer_id, created_key     | Query, paginated |
 | pay (notification)                       | orders, ledger, users | order `= pending_payment`; commission, wallet, entry per payee; buyer and level-1 counters | GetItem + BatchGetItem + TransactWriteItems |
-| unpaid orders past their deadline        | orders | GSI unpaid (sparse): unpaid_day, pay_deadline_key | Query per day (job) |
-| shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day, confirm_due_key | Query per day (job) |
+| unpaid orders past their deadline        | orders | GSI unpaid (sparse): unpaid_day = "<day>#<shard>" (16), pay_deadline_key | Query per day and shard, 50 a page (job) + BatchGetItem |
+| shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day = "<day>#<shard>", confirm_due_key | Query per day and shard (job) + BatchGetItem |
 | complete / refund / cancel               | orders, ledger, products, users (+ analytics: the refund day's counters) | conditioned on the observed status | TransactWriteItems |
 | wallet, commissions of a user            | ledger | pk=user_id, sk="wallet" / begins_with "commission#" | GetItem / Query |
-| frozen commissions due on a day (settle) | ledger | GSI settle_due (sparse): settle_day, settle_key | Query per day (job) |
+| commissions due by now (settle)          | ledger | GSI settle_queue (sparse): settle_shard (16), settle_key ≤ now | Query per shard, paginated (job part) |
 | settle a batch (≤ 100 items)             | ledger (+ analytics) | commission `= frozen` + settlement entry (absent) each, one wallet per user, the day's `commission_settled_fen` shard | TransactWriteItems |
-| wallets touched on a day (reconcile)     | ledger | GSI touched (sparse, keys only): touched_day, pk | Query per day (job) |
+| wallets touched on a day (reconcile)     | ledger | GSI touched (sparse, keys only): touched_day = "<day>#<shard>", pk | Query per day and shard, paginated (job part) |
+| withdrawals in flight (polling job) / under review (operator) | ledger | GSI open_withdrawals (sparse): wd_open = "in_flight#<shard>" (16) / "reviewing", wd_key | Query per shard / Query, paginated |
 | a wallet's entries (reconcile)           | ledger | pk=user_id, sk begins_with "entry#" | Query (consistent), paginated |
-| credit a cash milestone (once)           | users, ledger | milestone `credited_at` absent + reward entry (absent) + wallet | Query + TransactWriteItems |
+| credit a cash milestone (once)           | users, ledger | the milestone's put (absent) with `credited_at` + reward entry (absent) + wallet | in the completion's TransactWriteItems |
 | team sales of a month                    | ledger | pk=user_id, sk="teamsales#YYYY-MM" (ADD in pay/refund) | in their TransactWriteItems |
-| record a partner of a month (tier eval)  | ledger | pk="partners#YYYY-MM", sk=user_id        | PutItem (same key: idempotent) |
-| the partners of a month (team bonus job) | ledger | pk="partners#YYYY-MM" + GSI distributors (tier partner, tier_month = the month) | Query + Query per shard |
-| accrue a team bonus (once per month)     | ledger | teamsales `paid_at` absent and `amount_fen` = sales read + "teambonus#YYYY-MM" (absent, listed in settle_due) + entry (absent) + wallet `pending` | GetItem + TransactWriteItems |
+| record a partner of a month              | ledger | pk="partners#YYYY-MM#<shard>", sk=user_id | a put in the tier decision's transaction |
+| the partners of a month (team bonus job) | ledger | pk="partners#YYYY-MM#<shard>" (a part each) + their "teamsales#YYYY-MM" | Query a page + BatchGetItem (consistent) |
+| the team bonus's marks                   | ledger | pk="job#team_bonus", sk="month#YYYY-MM" / "shard#YYYY-MM#<shard>" | GetItem / Query (plan), PutItem |
+| accrue a team bonus (once per month)     | ledger | teamsales `paid_at` absent and `amount_fen` = sales read + "teambonus#YYYY-MM" (absent, listed in settle_queue) + entry (absent) + wallet `pending` | GetItem + TransactWriteItems |
 | refund: commissions and team bonuses     | ledger | "commission#<order>#<level>" + "teambonus#<paid month>" of level 1 and 2 | BatchGetItem (consistent), 1 call; their reversal/clawback (or a ConditionCheck that none accrued) in the refund's TransactWriteItems |
-| settle a pending team bonus              | ledger | GSI settle_due (as commissions); bonus `= pending` and amount as listed + settlement entry (absent) | in the settlement batch's TransactWriteItems |
+| settle a pending team bonus              | ledger | GSI settle_queue (as commissions); bonus `= pending` and amount as listed + settlement entry (absent) | in the settlement batch's TransactWriteItems |
 | verify a real name (one identity, one account) | users | profile (no other ID-number hash) + pk="idnum#<hash>", sk="idnum" (absent or owned by the user) | TransactWriteItems |
 | current lexicon version (≤ 1 per 10 s)   | content | pk="lexicon", sk="current"            | GetItem (eventually consistent) |
 | save a lexicon version                   | content | version item + current                   | TransactWrite, conditioned on the base version |

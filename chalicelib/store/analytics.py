@@ -329,12 +329,11 @@ class AnalyticsStore(MetricRows):
 
     def stock_of(self, product_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """``{product_id: (name, stock now)}`` of the products that exist (BatchGetItem on the
-        products table, eventually consistent: the daily job's view of the stock after the day)."""
-        from chalicelib.store.products import ProductItem
+        products table, eventually consistent: the daily job's view of the stock after the day;
+        a split product's cells summed, store/products.py)."""
+        from chalicelib.store.products import ProductStore
 
-        return {item.product_id: (item.name, int(item.stock))
-                for item in ProductItem.batch_get(list(dict.fromkeys(product_ids)),
-                                                  attributes_to_get=["product_id", "name", "stock"])}
+        return ProductStore().stock_totals(product_ids)
 
 
 def _product_shard(day: date, bucket: int, shard: int, after: str | None) -> Iterator[tuple[str, int, int]]:

@@ -5,13 +5,13 @@ changes the member's order (create, pay, cancel), so a seat and its order never 
 
 Access patterns (docs/groups.md):
 - a group by id → GetItem ``group#<id>`` (or in the join's BatchGetItem)
-- groups due for expiry → sparse GSI ``groups_due`` (``group_day`` = the deadline's Shanghai day,
-  ``group_due_key`` = ``<deadline>#<id>``), present only while the group is open or failing
+- groups due for expiry → sparse GSI ``groups_due`` (``group_day`` = the deadline's Shanghai day
+  and the group's shard, ``"<day>#<shard>"``; ``group_due_key`` = ``<deadline>#<id>``), present
+  only while the group is open or failing
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,11 +25,11 @@ from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.domain.groups import Group, GroupStatus, Seat, SeatState
 from chalicelib.domain.invariants import present
-from chalicelib.domain.orders import Line, Order
+from chalicelib.domain.orders import Line, Order, due_partition
 from chalicelib.domain.users import User
 from chalicelib.store.base import condition_failed
-from chalicelib.store.order_items import OrderItem, TxPart, idem_key
-from chalicelib.store.products import ProductItem, to_product
+from chalicelib.store.order_items import OrderItem, TxPart, due_page, idem_key
+from chalicelib.store.products import ProductItem, is_product, to_product
 from chalicelib.store.users import PROFILE, UserItem, to_user
 
 
@@ -52,8 +52,8 @@ def to_group(item: OrderItem) -> Group:
                  lines[0] if lines else None, seats)
 
 
-def _due_day(expires_at: datetime) -> str:
-    return business_date(expires_at).isoformat()
+def _due_partition(group_id: str, expires_at: datetime) -> str:
+    return due_partition(business_date(expires_at), group_id)
 
 
 def open_group(group: Group, leader_order_id: str) -> TxPart:
@@ -64,7 +64,7 @@ def open_group(group: Group, leader_order_id: str) -> TxPart:
                           lines_json=json.dumps([group.line.__dict__] if group.line else []), held_count=1, paid_count=0,
                           seats={group.leader_id: {"order_id": leader_order_id, "state": SeatState.HELD.value}},
                           created_at=group.created_at, expires_at=group.expires_at,
-                          group_day=_due_day(group.expires_at),
+                          group_day=_due_partition(group.group_id, group.expires_at),
                           group_due_key=f"{iso(group.expires_at)}#{group.group_id}"),
                 condition=OrderItem.order_id.does_not_exist())
     return part
@@ -135,7 +135,7 @@ class GroupStore:
             UserItem.Meta.table_name: {"Keys": [{"pk": {"S": buyer_id}, "sk": {"S": PROFILE}}], "ConsistentRead": True},
             OrderItem.Meta.table_name: {"Keys": keys, "ConsistentRead": True},
         }
-        if product_id:
+        if product_id and is_product(product_id):
             request[ProductItem.Meta.table_name] = {"Keys": [{"product_id": {"S": product_id}}], "ConsistentRead": True}
         found = _batch_get(request)
         users = [to_user(UserItem.from_raw_data(i)) for i in found.get(UserItem.Meta.table_name, [])]
@@ -177,9 +177,12 @@ class GroupStore:
         OrderItem(group_key(group_id)).update(actions=[OrderItem.group_day.remove(), OrderItem.group_due_key.remove()],
                                               condition=OrderItem.group_status == GroupStatus.FAILED.value)
 
-    def due(self, day: str, now: datetime) -> Iterator[str]:
-        for item in OrderItem.groups_due.query(day, OrderItem.group_due_key <= f"{iso(now)}#~"):
-            yield item.order_id.removeprefix("group#")
+    def due(self, partition: str, now: datetime, cursor: str | None = None, limit: int = 100
+            ) -> tuple[list[str], str | None]:
+        """A page of the groups of one ``groups_due`` partition (``"<day>#<shard>"``) due by
+        ``now`` (open past their deadline, or failed and not wound up), and the next cursor."""
+        ids, cursor = due_page(OrderItem.groups_due, OrderItem.group_due_key, partition, now, cursor, limit)
+        return [i.removeprefix("group#") for i in ids], cursor
 
 
 def _batch_get(request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -11,9 +11,10 @@ Items (``pk`` = user id, ``sk``):
   refunds) and, once the team bonus has accrued, ``paid_at`` and ``bonus_fen`` (as accrued);
 * ``"teambonus#<YYYY-MM>"``: a partner's team bonus of a month, money like a commission:
   ``amount_fen`` (what is left of it after refunds), ``status`` pending → available, ``rate_bp``
-  it accrued with, ``available_at``; ``settle_day``/``settle_key`` while pending (store/rewards.py);
-* ``pk`` = ``"partners#<YYYY-MM>"``, ``sk`` = user id: the distributors who held the partner tier
-  during the month (recorded by the tier evaluation; read by the team-bonus job);
+  it accrued with, ``available_at``; ``settle_shard``/``settle_key`` while pending (store/rewards.py);
+* ``pk`` = ``"partners#<YYYY-MM>#<shard>"``, ``sk`` = user id: the distributors who held the
+  partner tier during the month, 16 partitions by the user's shard (recorded in the transaction
+  that stores each tier decision; read shard by shard by the team-bonus job);
 * ``"wdday#<YYYY-MM-DD>"``: the user's withdrawals of a Shanghai day (``wd_count``, ``amount_fen``),
   checked against the daily limits inside the withdrawal's transaction.
 
@@ -23,13 +24,17 @@ so that the operator and WeChat's notifications find them by id alone (store/wit
 Balances change only inside transactions together with the entry that explains them
 (``store/orders.py`` composes them; settlement is composed here).
 
-Sparse indexes keyed by a Shanghai day find the jobs' work without scanning:
-* ``settle_due``: frozen commissions carry ``settle_day`` (the day of their ``available_at``) and
+Sparse indexes find the jobs' work without scanning. Each is written per order or per movement,
+so its partition key carries the user's shard (``domain/shards.py``: 16, by the user id's last hex
+digit): no partition takes a write per order from the whole mall.
+* ``settle_queue``: frozen commissions carry ``settle_shard`` (their user's shard) and
   ``settle_key`` (``<available_at>#<user>#<order>#<level>``) from completion until settled,
   reversed or clawed back, and so does a pending team bonus (``…#<user>#teambonus#<month>#0``)
-  from its accrual until settled; the settlement job queries one day at a time;
-* ``touched``: every movement sets the wallet's ``touched_day`` to the day it happened (keys only:
-  the index is written once per wallet per day, not per movement); reconciliation queries it.
+  from its accrual until settled. "Everything due by now" is one Query per shard with
+  ``settle_key <= now``: however late the job runs, nothing due is left behind;
+* ``touched``: every movement sets the wallet's ``touched_day`` to ``<day>#<shard>`` of the day it
+  happened (keys only: the index is written once per wallet per day, not per movement);
+  reconciliation queries the shards of yesterday and today.
 """
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.config import get_settings
 from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.invariants import holds
+from chalicelib.domain.shards import shard_of
 from chalicelib.domain.wallet import CommissionsChanged
 from chalicelib.store.base import BaseMeta, StoreModel, TransactionFailed, paginate, transaction_failure
 
@@ -63,19 +69,22 @@ class CommissionStatus(StrEnum):
     CLAWED_BACK = "clawed_back"  # refunded after settlement: taken back from the balance
 
 
-class SettleDue(GlobalSecondaryIndex["LedgerItem"]):
-    """Sparse: only frozen commissions carry ``settle_day``."""
+class SettleQueue(GlobalSecondaryIndex["LedgerItem"]):
+    """Sparse: only frozen commissions and pending team bonuses carry ``settle_shard``. (It
+    replaced ``settle_due``, keyed by the day: every completion of the mall wrote that day's
+    partition, and a job looking back a fixed number of days never saw anything older.)"""
 
     class Meta:
-        index_name = "settle_due"
+        index_name = "settle_queue"
         projection = IncludeProjection(["order_id", "level", "amount_fen"])
 
-    settle_day = UnicodeAttribute(hash_key=True)
+    settle_shard = UnicodeAttribute(hash_key=True)
     settle_key = UnicodeAttribute(range_key=True)
 
 
 class Touched(GlobalSecondaryIndex["LedgerItem"]):
-    """Sparse: only wallets carry ``touched_day`` (the Shanghai day of their last movement)."""
+    """Sparse: only wallets carry ``touched_day`` (``<day>#<shard>``: the Shanghai day of their
+    last movement and their user's shard)."""
 
     class Meta:
         index_name = "touched"
@@ -98,7 +107,9 @@ class WithdrawalsOfUser(GlobalSecondaryIndex["LedgerItem"]):
 
 class OpenWithdrawals(GlobalSecondaryIndex["LedgerItem"]):
     """Sparse: withdrawals not yet final carry ``wd_open`` = ``reviewing`` (the operator's review
-    queue) or ``in_flight`` (waiting for WeChat Pay: the polling job's work)."""
+    queue: one ordered list, written only by withdrawals over the review threshold and the
+    operator's decisions) or ``in_flight#<shard>`` (waiting for WeChat Pay: the polling job's
+    work, one part per shard; store/withdrawals.py)."""
 
     class Meta:
         index_name = "open_withdrawals"
@@ -128,7 +139,7 @@ class LedgerItem(StoreModel):
     kind = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute(null=True)
     available_at = UTCDateTimeAttribute(null=True)
-    settle_day = UnicodeAttribute(null=True)
+    settle_shard = UnicodeAttribute(null=True)
     settle_key = UnicodeAttribute(null=True)
     touched_day = UnicodeAttribute(null=True)
     # team sales of a month (``amount_fen``), and its team bonus once paid
@@ -146,7 +157,7 @@ class LedgerItem(StoreModel):
     decided_by = UnicodeAttribute(null=True)
     finished_at = UTCDateTimeAttribute(null=True)
 
-    settle_due = SettleDue()
+    settle_queue = SettleQueue()
     touched = Touched()
     withdrawals_of_user = WithdrawalsOfUser()
     open_withdrawals = OpenWithdrawals()
@@ -170,25 +181,42 @@ def team_bonus_key(month: str) -> str:
     return f"{TEAM_BONUS}{month}"
 
 
+def partner_roll(month: str, shard: str) -> str:
+    """The partition listing the distributors of one shard who held the partner tier during
+    ``month`` (``domain/shards.py``: 16 partitions, one team-bonus part each)."""
+    return f"partners#{month}#{shard}"
+
+
 def settle_keys(user_id: str, order_id: str, level: int, available_at: datetime) -> tuple[str, str]:
-    """``settle_day`` and ``settle_key`` of a frozen commission."""
-    return business_date(available_at).isoformat(), f"{iso(available_at)}#{user_id}#{order_id}#{level}"
+    """``settle_shard`` and ``settle_key`` of a frozen commission (or a pending team bonus): the
+    key sorts by ``available_at``, so a shard's due entries are a prefix of its partition."""
+    return shard_of(user_id), f"{iso(available_at)}#{user_id}#{order_id}#{level}"
+
+
+def due_by(now: datetime) -> str:
+    """The greatest ``settle_key`` due at ``now`` (``#~`` sorts after any ``#<user>…`` suffix)."""
+    return f"{iso(now)}#~"
 
 
 def settle_index(user_id: str, order_id: str, level: int, available_at: datetime) -> list[Any]:
-    """The update actions that list a frozen commission in ``settle_due``."""
-    day, key = settle_keys(user_id, order_id, level, available_at)
-    return [LedgerItem.settle_day.set(day), LedgerItem.settle_key.set(key)]
+    """The update actions that list a frozen commission in ``settle_queue``."""
+    shard, key = settle_keys(user_id, order_id, level, available_at)
+    return [LedgerItem.settle_shard.set(shard), LedgerItem.settle_key.set(key)]
 
 
 def unlist_settlement() -> list[Any]:
-    """The update actions that take a commission out of ``settle_due`` (settled, reversed, clawed back)."""
-    return [LedgerItem.settle_day.remove(), LedgerItem.settle_key.remove()]
+    """The update actions that take a commission out of ``settle_queue`` (settled, reversed, clawed back)."""
+    return [LedgerItem.settle_shard.remove(), LedgerItem.settle_key.remove()]
 
 
-def touch(now: datetime) -> Any:
-    """The wallet update action that lists the wallet in ``touched`` for the day of ``now``."""
-    return LedgerItem.touched_day.set(business_date(now).isoformat())
+def touched_on(day: str, shard: str) -> str:
+    """The ``touched`` partition of a day's wallets of one shard."""
+    return f"{day}#{shard}"
+
+
+def touch(user_id: str, now: datetime) -> Any:
+    """The update action of ``user_id``'s wallet that lists it in ``touched`` for the day of ``now``."""
+    return LedgerItem.touched_day.set(touched_on(business_date(now).isoformat(), shard_of(user_id)))
 
 
 def bucket_attr(bucket: str) -> NumberAttribute:
@@ -233,6 +261,15 @@ class LedgerStore:
             return {bucket: 0 for bucket in BUCKETS}
         return {bucket: int(getattr(item, f"{bucket}_fen") or 0) for bucket in BUCKETS}
 
+    def wallets(self, user_ids: list[str]) -> dict[str, dict[str, int]]:
+        """The balances of many wallets (at most 100) in one consistent BatchGetItem; a user
+        without a wallet has every balance 0."""
+        holds(len(user_ids) <= 100, "one BatchGetItem reads at most 100 wallets")
+        found = {user_id: {bucket: 0 for bucket in BUCKETS} for user_id in user_ids}
+        for item in LedgerItem.batch_get([(u, WALLET) for u in user_ids], consistent_read=True) if user_ids else []:
+            found[item.pk] = {bucket: int(getattr(item, f"{bucket}_fen") or 0) for bucket in BUCKETS}
+        return found
+
     def commissions_of_order(self, order_id: str, payees: list[tuple[str, int]]) -> list[Commission]:
         keys = [(user_id, commission_key(order_id, level)) for user_id, level in payees]
         return [to_commission(i) for i in LedgerItem.batch_get(keys, consistent_read=True)] if keys else []
@@ -267,6 +304,8 @@ class LedgerStore:
 # Settlement and reconciliation ---------------------------------------------------------------
 
 TRANSACTION_ITEMS = 100  # DynamoDB's limit of items per TransactWriteItems
+DUE_PAGE = 100  # due commissions per Query page: 2–4 transactions between two looks at the deadline
+TOUCHED_PAGE = 100  # wallets per page of ``touched``: each is then read with all its entries
 
 
 @dataclass(frozen=True)
@@ -318,10 +357,14 @@ def _settlement_refused(failure: TransactionFailed, c: DueCommission) -> bool:
 class SettlementStore:
     """The settlement transaction and the reads of the settlement and reconciliation jobs."""
 
-    def due(self, day: str, now: datetime) -> Iterator[DueCommission]:
-        """Frozen commissions of ``day`` whose available_at has come (eventually consistent)."""
-        for item in LedgerItem.settle_due.query(day, LedgerItem.settle_key <= f"{iso(now)}#~"):
-            yield _due(item)
+    def due(self, shard: str, now: datetime, cursor: str | None = None,
+            limit: int = DUE_PAGE) -> tuple[list[DueCommission], str | None]:
+        """One page of the shard's frozen commissions (and pending team bonuses) whose
+        ``available_at`` has come, oldest first, from ``cursor``; and the cursor of the next page
+        (None: none left). Eventually consistent: one settled a moment ago may still be listed
+        (its transaction then refuses it)."""
+        return paginate(LedgerItem.settle_queue, shard, cursor, _due, limit=limit,
+                        range_key_condition=LedgerItem.settle_key <= due_by(now))
 
     def settle(self, batch: list[DueCommission], now: datetime) -> None:
         """Frozen → available for every commission of ``batch``, at once: each commission
@@ -355,7 +398,7 @@ class SettlementStore:
                 for user_id, sums in per_user.items():
                     moves = [bucket_attr(source.value).add(-fen) for source, fen in sums.items()]
                     tx.update(LedgerItem(user_id, WALLET), actions=[
-                        *moves, LedgerItem.available_fen.add(sum(sums.values())), touch(now)])
+                        *moves, LedgerItem.available_fen.add(sum(sums.values())), touch(user_id, now)])
                 commissions = sum(c.amount_fen for c in batch if not c.bonus_month)
                 count_in(tx, business_date(now), {"commission_settled_fen": commissions})
         except TransactWriteError as exc:
@@ -365,9 +408,11 @@ class SettlementStore:
                 raise CommissionsChanged(refused) from exc
             raise failure from exc
 
-    def touched_wallets(self, day: str) -> Iterator[str]:
-        for item in LedgerItem.touched.query(day):
-            yield item.pk
+    def touched_wallets(self, day: str, shard: str, cursor: str | None = None,
+                        limit: int = TOUCHED_PAGE) -> tuple[list[str], str | None]:
+        """One page of the users of ``shard`` whose wallets last moved on ``day``, and the cursor
+        of the next page."""
+        return paginate(LedgerItem.touched, touched_on(day, shard), cursor, lambda item: str(item.pk), limit=limit)
 
     def entry_movements(self, user_id: str) -> Iterator[tuple[str, int]]:
         """Every ledger entry of a user as (``"source>target"``, fen), read consistently."""

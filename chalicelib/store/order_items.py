@@ -5,14 +5,16 @@ both import it from here, so neither imports the other's module to reach it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
-from chalicelib.store.base import BaseMeta, StoreModel
+from chalicelib.domain.clock import iso
+from chalicelib.store.base import BaseMeta, StoreModel, decode_cursor, encode_cursor
 
 
 class ByBuyer(GlobalSecondaryIndex["OrderItem"]):
@@ -25,7 +27,8 @@ class ByBuyer(GlobalSecondaryIndex["OrderItem"]):
 
 
 class Unpaid(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only orders awaiting payment carry ``unpaid_day`` (their deadline's Shanghai day)."""
+    """Sparse: only orders awaiting payment carry ``unpaid_day``: their deadline's Shanghai day and
+    the order's shard, ``"2026-12-05#a"`` (``domain.orders.due_partition``: 16 partitions a day)."""
 
     class Meta:
         index_name = "unpaid"
@@ -36,7 +39,8 @@ class Unpaid(GlobalSecondaryIndex["OrderItem"]):
 
 
 class ToConfirm(GlobalSecondaryIndex["OrderItem"]):
-    """Sparse: only shipped orders carry ``confirm_day`` (their auto-confirmation's day)."""
+    """Sparse: only shipped orders carry ``confirm_day`` (their auto-confirmation's day and shard,
+    ``"<day>#<shard>"`` as ``unpaid``)."""
 
     class Meta:
         index_name = "to_confirm"
@@ -48,7 +52,7 @@ class ToConfirm(GlobalSecondaryIndex["OrderItem"]):
 
 class GroupsDue(GlobalSecondaryIndex["OrderItem"]):
     """Sparse: only open groups (and failed ones not yet wound up) carry ``group_day``, their
-    deadline's Shanghai day (docs/groups.md)."""
+    deadline's Shanghai day and the group's shard, ``"<day>#<shard>"`` (docs/groups.md)."""
 
     class Meta:
         index_name = "groups_due"
@@ -91,9 +95,13 @@ class OrderItem(StoreModel):
     completed_at = UTCDateTimeAttribute(null=True)
     cancelled_at = UTCDateTimeAttribute(null=True)
     refunded_at = UTCDateTimeAttribute(null=True)
-    # idempotency claims
+    # the stock cells each product's units came from (domain/stock.py), when not all from cell 0
+    takes_json = UnicodeAttribute(null=True)
+    # idempotency claims, kept for replays only: DynamoDB deletes them after ``purge_at`` (the
+    # table's TTL attribute; orders and groups never carry it)
     request_hash = UnicodeAttribute(null=True)
     claimed_order_id = UnicodeAttribute(null=True)
+    purge_at = TTLAttribute(null=True)
     # group-buy (store/groups.py): a group order's group, and the group item "group#<id>"
     group_id = UnicodeAttribute(null=True)
     group_status = UnicodeAttribute(null=True)
@@ -113,5 +121,25 @@ class OrderItem(StoreModel):
     groups_due = GroupsDue()
 
 
+# How long an Idempotency-Key claim answers a retry: a client retries within minutes (an order is
+# payable for 15); a week covers any client's retry, and no claim outlives it (issue 14).
+CLAIM_TTL = timedelta(days=7)
+
+
 def idem_key(buyer_id: str, key: str) -> str:
     return f"idem#{buyer_id}#{key}"
+
+
+def claim_item(buyer_id: str, key: str, request_hash: str, order_id: str, now: datetime) -> OrderItem:
+    """An Idempotency-Key claim, expiring by TTL (``CLAIM_TTL``)."""
+    return OrderItem(idem_key(buyer_id, key), request_hash=request_hash, claimed_order_id=order_id,
+                     created_at=now, purge_at=now + CLAIM_TTL)
+
+
+def due_page(index: Any, due_key: Any, partition: str, now: datetime, cursor: str | None, limit: int
+             ) -> tuple[list[str], str | None]:
+    """One page of a sparse due index's partition, entries due by ``now`` (their sort key is
+    ``<due time>#<id>``): their ids and the next page's cursor (the index's LastEvaluatedKey)."""
+    page = index.query(partition, due_key <= f"{iso(now)}#~", limit=limit, last_evaluated_key=decode_cursor(cursor))
+    ids = [item.order_id for item in page]
+    return ids, encode_cursor(page.last_evaluated_key)

@@ -3,14 +3,15 @@ cancellation). Each state change is one conditional TransactWriteItems across th
 products, users and ledger tables, so retries and concurrent callers never move money or stock
 twice.
 
-Items: ``order_id`` (the order) and ``"idem#<buyer>#<key>"`` (an Idempotency-Key claim).
-Sparse indexes keyed by due day find work without scanning: ``unpaid`` (orders awaiting payment,
-by their deadline) and ``to_confirm`` (shipped orders, by their auto-confirmation time).
+Items: ``order_id`` (the order) and ``"idem#<buyer>#<key>"`` (an Idempotency-Key claim, deleted
+by TTL after a week). Sparse indexes keyed by due day and shard (``"<day>#<shard>"``, 16 shards a
+day: no partition takes every order of a day) find work without scanning: ``unpaid`` (orders
+awaiting payment, by their deadline) and ``to_confirm`` (shipped orders, by their
+auto-confirmation time).
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +25,10 @@ from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
 from chalicelib.domain.invariants import present
-from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share
+from chalicelib.domain.invitations import Qualification
+from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share, due_partition
 from chalicelib.domain.payouts import team_bonus_refund_fen, team_sharers
+from chalicelib.domain.tier_moves import TierMove
 from chalicelib.domain.users import User
 from chalicelib.store.base import paginate, transaction_failure
 from chalicelib.store.ledger import (
@@ -42,9 +45,10 @@ from chalicelib.store.ledger import (
     touch,
     unlist_settlement,
 )
-from chalicelib.store.order_items import OrderItem, TxPart, idem_key
-from chalicelib.store.products import ProductItem, to_product
-from chalicelib.store.users import PROFILE, UserItem, to_user
+from chalicelib.store.order_items import OrderItem, TxPart, claim_item, due_page, idem_key
+from chalicelib.store.products import ProductItem, cell_key, is_product, stock_item, to_product
+from chalicelib.store.rewards import count_invitee
+from chalicelib.store.users import PROFILE, UserItem, to_user, with_move
 
 
 def _lines(item: OrderItem) -> list[Line]:
@@ -66,6 +70,7 @@ def to_order(item: OrderItem) -> Order:
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
         address=json.loads(item.address_json or "null") or None,
+        takes={p: [(int(c), int(u)) for c, u in t] for p, t in json.loads(item.takes_json or "{}").items()},
     )
 
 
@@ -84,12 +89,17 @@ class OrderStore:
                        ) -> tuple[User | None, dict[str, Product], tuple[str, str] | None]:
         """The buyer, the products and the idempotency claim in one BatchGetItem across tables.
         Each product is read once however often the request names it (BatchGetItem refuses
-        duplicated keys; the domain then refuses the duplicated lines with INVALID_ORDER)."""
-        keys = [{"product_id": {"S": p}} for p in dict.fromkeys(product_ids)]
+        duplicated keys; the domain then refuses the duplicated lines with INVALID_ORDER).
+        Products are read eventually consistent (half the read units; a flash-sale product's
+        item takes up to 6,000 of these reads a second, 3,000 consistent ones): an edit reaches
+        checkout within about a second, and stock is decided by the transaction's conditions.
+        A split product comes without its stock (its cells are not read here)."""
+        keys = [{"product_id": {"S": p}} for p in dict.fromkeys(product_ids) if is_product(p)]
         request: dict[str, Any] = {
             UserItem.Meta.table_name: {"Keys": [{"pk": {"S": buyer_id}, "sk": {"S": PROFILE}}], "ConsistentRead": True},
-            ProductItem.Meta.table_name: {"Keys": keys, "ConsistentRead": True},
         }
+        if keys:
+            request[ProductItem.Meta.table_name] = {"Keys": keys, "ConsistentRead": False}
         if key:
             request[OrderItem.Meta.table_name] = {"Keys": [{"order_id": {"S": idem_key(buyer_id, key)}}],
                                                   "ConsistentRead": True}
@@ -103,7 +113,7 @@ class OrderStore:
             if not request:
                 break
         users = [to_user(UserItem.from_raw_data(i)) for i in found[UserItem.Meta.table_name]]
-        products = [to_product(ProductItem.from_raw_data(i)) for i in found[ProductItem.Meta.table_name]]
+        products = [to_product(ProductItem.from_raw_data(i)) for i in found.get(ProductItem.Meta.table_name, [])]
         claims = [OrderItem.from_raw_data(i) for i in found.get(OrderItem.Meta.table_name, [])]
         claim = (claims[0].request_hash or "", claims[0].claimed_order_id or "") if claims else None
         return (users[0] if users else None), {p.product_id: p for p in products}, claim
@@ -126,11 +136,19 @@ class OrderStore:
     def by_buyer(self, buyer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
         return paginate(OrderItem.by_buyer, buyer_id, cursor, to_order, limit=limit, scan_index_forward=False)
 
+    def get_many(self, order_ids: list[str]) -> dict[str, Order]:
+        """Orders by id (consistent BatchGetItem, by 100); ids of no order are left out."""
+        ids = list(dict.fromkeys(order_ids))
+        items = OrderItem.batch_get(ids, consistent_read=True) if ids else []
+        return {item.order_id: to_order(item) for item in items if item.status}
+
     def create(self, order: Order, idempotency: tuple[str, str] | None, address: dict[str, Any],
                extra: TxPart | None = None) -> None:
         """Create the order, claim the idempotency key and reserve every line's stock, at once
-        (with ``extra``: a group's seat).
-        Raises OutOfStock (naming the first short line) when a line's stock no longer covers it;
+        (with ``extra``: a group's seat). Each line's units come from the stock cells
+        ``order.takes`` names (cell 0, the product item, by default), each take conditioned on
+        its cell's count; the order records its takes, so a return goes back where they came from.
+        Raises OutOfStock (naming the first short line) when a line's take is refused;
         TransactionFailed for anything else (the key claimed or the seat taken meanwhile, a
         conflict): the caller reads again and decides again."""
         item = OrderItem(
@@ -138,35 +156,38 @@ class OrderStore:
             lines_json=json.dumps([line.__dict__ for line in order.lines]), amount_fen=order.amount_fen,
             level1_id=order.upline.level1, level2_id=order.upline.level2, created_at=order.created_at,
             created_key=f"{iso(order.created_at)}#{order.order_id}", pay_deadline=order.pay_deadline,
-            unpaid_day=business_date(order.pay_deadline).isoformat(),
+            unpaid_day=due_partition(business_date(order.pay_deadline), order.order_id),
             pay_deadline_key=f"{iso(order.pay_deadline)}#{order.order_id}",
-            address_json=json.dumps(address, ensure_ascii=False), group_id=order.group_id)
+            address_json=json.dumps(address, ensure_ascii=False), group_id=order.group_id,
+            takes_json=json.dumps(order.takes, sort_keys=True) if order.takes else None)
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(item, condition=OrderItem.order_id.does_not_exist())
                 if idempotency:
                     key, request_hash = idempotency
-                    tx.save(OrderItem(idem_key(order.buyer_id, key), request_hash=request_hash,
-                                      claimed_order_id=order.order_id, created_at=order.created_at),
+                    tx.save(claim_item(order.buyer_id, key, request_hash, order.order_id, order.created_at),
                             condition=OrderItem.order_id.does_not_exist())
                 for line in order.lines:
-                    tx.update(ProductItem(line.product_id), actions=[ProductItem.stock.add(-line.quantity)],
-                              condition=ProductItem.stock >= line.quantity)
+                    for cell, units in order.takes_of(line):
+                        tx.update(stock_item(line.product_id, cell), actions=[ProductItem.stock.add(-units)],
+                                  condition=ProductItem.stock >= units)
                 if extra:
                     extra(tx)
         except TransactWriteError as exc:
             failure = transaction_failure(exc, tx)
             for index, line in enumerate(order.lines):
-                if failure.refused(ProductItem.Meta.table_name, product_id=line.product_id):
+                if any(failure.refused(ProductItem.Meta.table_name, product_id=cell_key(line.product_id, cell))
+                       for cell, _ in order.takes_of(line)):
                     raise OutOfStock("not enough stock", line=index, product_id=line.product_id) from exc
             raise failure from exc
 
     def mark_paid(self, order: Order, shares: list[Share], transaction_id: str, now: datetime,
                   buyer_paid_orders: int, level1_sales_month: str | None, month: str,
-                  extra: TxPart | None = None) -> None:
+                  extra: TxPart | None = None, tier: TierMove | None = None) -> None:
         """Paid: the order's status, its commission entries with the payees' pending balances,
-        the buyer's purchase counters and level 1's monthly referred sales, in one transaction
-        (with ``extra``: a group order's seat, item 1).
+        the buyer's purchase counters and level 1's monthly referred sales with their tier move
+        (``tier``: the upgrade the sales bring, or the guard that none is due), in one
+        transaction (with ``extra``: a group order's seat, item 1).
         Conditioned on the order still awaiting payment: a replayed notification changes nothing."""
         try:
             with TransactWrite(connection=_connection()) as tx:
@@ -185,13 +206,13 @@ class OrderStore:
                 buyer_condition = _count_is(UserItem.paid_order_count, buyer_paid_orders)
                 level1 = order.upline.level1
                 if level1:
-                    sales = _add_sales(level1_sales_month, month, order.amount_fen)
+                    sales, sales_condition = with_move(tx, tier, _add_sales(level1_sales_month, month, order.amount_fen),
+                                                       _sales_month_is(level1_sales_month), now)
                     if level1 == order.buyer_id:  # self-purchase: one item, one update
                         buyer_actions += sales
-                        buyer_condition &= _sales_month_is(level1_sales_month)
+                        buyer_condition &= sales_condition
                     else:
-                        tx.update(UserItem(level1, PROFILE), actions=sales,
-                                  condition=_sales_month_is(level1_sales_month))
+                        tx.update(UserItem(level1, PROFILE), actions=sales, condition=sales_condition)
                 tx.update(UserItem(order.buyer_id, PROFILE), actions=buyer_actions, condition=buyer_condition)
                 _team_sales(tx, order, month, order.amount_fen)
         except TransactWriteError as exc:
@@ -206,8 +227,7 @@ class OrderStore:
                     OrderItem.status.set(OrderStatus.CANCELLED.value), OrderItem.cancelled_at.set(now),
                     OrderItem.unpaid_day.remove(), OrderItem.pay_deadline_key.remove(),
                 ], condition=_status_is(OrderStatus.PENDING_PAYMENT))
-                for line in order.lines:
-                    tx.update(ProductItem(line.product_id), actions=[ProductItem.stock.add(line.quantity)])
+                _return_stock(tx, order)
                 if order.group_id:
                     from chalicelib.store.groups import release_seat
 
@@ -221,15 +241,19 @@ class OrderStore:
                 tx.update(OrderItem(order.order_id), actions=[
                     OrderItem.status.set(OrderStatus.SHIPPED.value), OrderItem.shipped_at.set(now),
                     OrderItem.carrier.set(carrier), OrderItem.tracking_no.set(tracking_no),
-                    OrderItem.confirm_day.set(business_date(confirm_due).isoformat()),
+                    OrderItem.confirm_day.set(due_partition(business_date(confirm_due), order.order_id)),
                     OrderItem.confirm_due_key.set(f"{iso(confirm_due)}#{order.order_id}"),
                 ], condition=_status_is(OrderStatus.PAID))
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
-    def complete(self, order: Order, now: datetime, available_at: datetime, inviter_id: str | None) -> None:
+    def complete(self, order: Order, now: datetime, available_at: datetime,
+                 qualified: tuple[str, Qualification] | None) -> None:
         """Completed: commissions move from pending to frozen (the T+N clock starts); the buyer's
-        first completed order qualifies them for their inviter's invitation ladder."""
+        first completed order qualifies them for their inviter's invitation ladder (``qualified``:
+        the inviter and what counting them does: the milestones reached are recorded, and their
+        cash credited, here). Each wallet is written once with the sum of its movements."""
+        wallets: dict[str, dict[str, int]] = {}
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
@@ -239,12 +263,15 @@ class OrderStore:
                 for share in order.commissions:
                     _move(tx, share, order.order_id, "completion", "pending", "frozen", now,
                           new_status=CommissionStatus.FROZEN, expected=CommissionStatus.PENDING,
-                          available_at=available_at)
-                if inviter_id:
-                    tx.update(UserItem(inviter_id, PROFILE), actions=[UserItem.qualified_invitees.add(1)],
-                              condition=UserItem.created_at.exists())
+                          available_at=available_at, wallets=wallets)
+                if qualified:
+                    inviter_id, qualification = qualified
+                    cash = count_invitee(tx, inviter_id, qualification, now)
+                    if cash:
+                        _add_to(wallets, inviter_id, None, "available", cash)
                     tx.update(UserItem(order.buyer_id, PROFILE), actions=[UserItem.qualified_at.set(now)],
                               condition=UserItem.qualified_at.does_not_exist())
+                _write_wallets(tx, wallets, now)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
@@ -269,8 +296,7 @@ class OrderStore:
                     OrderItem.confirm_day.remove(), OrderItem.confirm_due_key.remove(),
                 ], condition=_status_is(order.status))
                 if return_stock:
-                    for line in order.lines:
-                        tx.update(ProductItem(line.product_id), actions=[ProductItem.stock.add(line.quantity)])
+                    _return_stock(tx, order)
                 for share in order.commissions:
                     status = statuses[(share.user_id, share.level)]
                     if status is CommissionStatus.AVAILABLE:
@@ -292,13 +318,23 @@ class OrderStore:
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
-    def due_unpaid(self, day: str, now: datetime) -> Iterator[str]:
-        for item in OrderItem.unpaid.query(day, OrderItem.pay_deadline_key <= f"{iso(now)}#~"):
-            yield item.order_id
+    def due_unpaid(self, partition: str, now: datetime, cursor: str | None = None, limit: int = 100
+                   ) -> tuple[list[str], str | None]:
+        """A page of the orders of one ``unpaid`` partition (``"<day>#<shard>"``) whose deadline
+        passed by ``now``, and the cursor of the next page (None: the partition is done)."""
+        return due_page(OrderItem.unpaid, OrderItem.pay_deadline_key, partition, now, cursor, limit)
 
-    def due_confirmation(self, day: str, now: datetime) -> Iterator[str]:
-        for item in OrderItem.to_confirm.query(day, OrderItem.confirm_due_key <= f"{iso(now)}#~"):
-            yield item.order_id
+    def due_confirmation(self, partition: str, now: datetime, cursor: str | None = None, limit: int = 100
+                         ) -> tuple[list[str], str | None]:
+        """A page of one ``to_confirm`` partition's orders due for confirmation by ``now``."""
+        return due_page(OrderItem.to_confirm, OrderItem.confirm_due_key, partition, now, cursor, limit)
+
+
+def _return_stock(tx: TransactWrite, order: Order) -> None:
+    """Every line's units back into the cells they were taken from (cells are never deleted)."""
+    for line in order.lines:
+        for cell, units in order.takes_of(line):
+            tx.update(stock_item(line.product_id, cell), actions=[ProductItem.stock.add(units)])
 
 
 def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str | None, target: str | None,
@@ -323,7 +359,7 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
     if wallets is not None:
         _add_to(wallets, share.user_id, source, target, share.amount_fen)
     else:
-        balance: list[Any] = [touch(now)]
+        balance: list[Any] = [touch(share.user_id, now)]
         if source:
             balance.append(bucket_attr(source).add(-share.amount_fen))
         if target:
@@ -381,7 +417,7 @@ def _write_wallets(tx: TransactWrite, wallets: dict[str, dict[str, int]], now: d
     """One update per wallet with the sum of its movements in this transaction."""
     for user_id, balances in wallets.items():
         tx.update(LedgerItem(user_id, WALLET),
-                  actions=[touch(now), *(bucket_attr(b).add(fen) for b, fen in balances.items())])
+                  actions=[touch(user_id, now), *(bucket_attr(b).add(fen) for b, fen in balances.items())])
 
 
 def _count_is(attr: NumberAttribute, value: int) -> Condition:

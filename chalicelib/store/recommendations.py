@@ -101,9 +101,9 @@ class RecommendationStore(RecommendationRuns):
 
     def products(self, product_ids: Iterable[str]) -> dict[str, Product]:
         """The products of these ids that exist, listed or not (one BatchGetItem per 100)."""
-        from chalicelib.store.products import ProductItem, to_product
+        from chalicelib.store.products import ProductItem, is_product, to_product
 
-        ids = list(dict.fromkeys(product_ids))
+        ids = [p for p in dict.fromkeys(product_ids) if is_product(p)]
         return {item.product_id: to_product(item) for item in ProductItem.batch_get(ids)} if ids else {}
 
 

@@ -73,21 +73,41 @@ def ensure_tables() -> list[str]:
 
 def add_missing_indexes(model: type[Model]) -> list[str]:
     """A table that exists already (a local database kept across ``make dev`` runs) gets the
-    global secondary indexes its model gained since, one at a time; returns their names."""
+    global secondary indexes its model gained since, one at a time, and those whose projection
+    changed (DynamoDB cannot change a projection: the index is deleted and created again);
+    returns their names."""
     spec = table_spec(model)
     client = model._get_connection().connection.client
     described = client.describe_table(TableName=spec["TableName"])["Table"]
-    present = {index["IndexName"] for index in described.get("GlobalSecondaryIndexes", [])}
+    present = {index["IndexName"]: index for index in described.get("GlobalSecondaryIndexes", [])}
     added = []
     for index in spec.get("GlobalSecondaryIndexes", []):
         if index["IndexName"] in present:
-            continue
+            if _projection(present[index["IndexName"]]) == _projection(index):
+                continue
+            client.update_table(TableName=spec["TableName"],
+                                GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index["IndexName"]}}])
+            _wait_gone(client, spec["TableName"], index["IndexName"])
         keys = {key["AttributeName"] for key in index["KeySchema"]}
         client.update_table(TableName=spec["TableName"], GlobalSecondaryIndexUpdates=[{"Create": index}],
                             AttributeDefinitions=[a for a in spec["AttributeDefinitions"] if a["AttributeName"] in keys])
         _wait_active(client, spec["TableName"], index["IndexName"])
         added.append(index["IndexName"])
     return added
+
+
+def _projection(index: dict[str, Any]) -> tuple[str, frozenset[str]]:
+    projection = index.get("Projection", {})
+    return projection.get("ProjectionType", ""), frozenset(projection.get("NonKeyAttributes", []))
+
+
+def _wait_gone(client: Any, table: str, index: str) -> None:
+    for _ in range(600):
+        described = client.describe_table(TableName=table)["Table"]
+        if index not in {i["IndexName"] for i in described.get("GlobalSecondaryIndexes", [])}:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"index {index} of {table} was not deleted")
 
 
 def _wait_active(client: Any, table: str, index: str) -> None:

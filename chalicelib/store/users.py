@@ -1,37 +1,52 @@
 """The user aggregate: profiles, invite-code claims and invitation milestones, in one table.
 
 Items (``pk``, ``sk``):
-* ``(user_id, "profile")``: the user, with parent and grandparent and the tree counters;
+* ``(user_id, "profile")``: the user, with parent and grandparent, the tree counters, this and
+  last month's referred sales and the tier with the month it was decided in; above the base
+  tier, also ``ranked_shard``/``ranked_key`` (the sparse index ``above_base``, read by the
+  month change). The tier moves in the transactions that move the figures it depends on
+  (``with_move``: payments, bindings) and at the month change (``store_tier``);
 * ``("invite#CODE", "invite")``: a claimed invite code and its owner (codes are unique);
 * ``("idnum#<HMAC of the ID number>", "idnum")``: a verified ID number and the one account that
   verified it (``owner_id``, ``reached_at``): one identity, one account;
-* ``(user_id, "milestone#0010")``: an invitation milestone reached (recorded once); a cash
-  milestone gets ``credited_at`` when its cash reaches the wallet (``store/rewards.py``).
+* ``(user_id, "milestone#0010")``: an invitation milestone reached, recorded once in the
+  transaction that counts the invitee reaching it; a cash milestone is credited to the wallet
+  in that same transaction (``credited_at``; ``store/rewards.py``).
 """
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 from chalicelib.domain.binding import BindingPlan, Member
 from chalicelib.domain.clock import iso
-from chalicelib.domain.invitations import Milestone
 from chalicelib.domain.shards import shard_of
+from chalicelib.domain.tier_moves import TierChange, TierGuard, TierMove, UpgradeDue
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import MonthSales, Shop, User
-from chalicelib.store.base import NEVER, BaseMeta, StoreModel, condition_failed, paginate, transaction_failure
+from chalicelib.store.base import (
+    NEVER,
+    BaseMeta,
+    StoreModel,
+    TransactionFailed,
+    condition_failed,
+    paginate,
+    transaction_failure,
+)
+from chalicelib.store.ledger import LedgerItem, partner_roll
 
 PROFILE = "profile"
+MILESTONE = "milestone#"
 INVITE = "invite"
 ID_NUMBER = "idnum"
 
@@ -62,16 +77,19 @@ class ByParent(GlobalSecondaryIndex["UserItem"]):
     bound_at = UnicodeAttribute(range_key=True)
 
 
-class Distributors(GlobalSecondaryIndex["UserItem"]):
-    """Sparse: only distributors carry ``dist_shard``; 16 shards keep partitions cool."""
+class AboveBase(GlobalSecondaryIndex["UserItem"]):
+    """Sparse, keys only: the distributors above the base tier (the only ones the month change
+    re-decides), in 16 shards, ordered by the month their tier was decided in
+    (``ranked_key`` = ``<tier_month>#<user>``). A month change moves each out of the range
+    ``< <month>`` it is found in, so every later run of the month queries an empty range. Keys
+    only: the index is written when a tier decision is stored, not when the figures move."""
 
     class Meta:
-        index_name = "distributors"
-        projection = IncludeProjection(["invite_code", "tier", "tier_month", "direct_count", "team_count",
-                                        "qualified_invitees", *SALES])
+        index_name = "above_base"
+        projection = KeysOnlyProjection()
 
-    dist_shard = UnicodeAttribute(hash_key=True)
-    pk = UnicodeAttribute(range_key=True)
+    ranked_shard = UnicodeAttribute(hash_key=True)
+    ranked_key = UnicodeAttribute(range_key=True)
 
 
 class UserItem(StoreModel):
@@ -89,7 +107,6 @@ class UserItem(StoreModel):
     invite_code = UnicodeAttribute(null=True)
     shop_name = UnicodeAttribute(null=True)
     shop_opened_at = UTCDateTimeAttribute(null=True)
-    dist_shard = UnicodeAttribute(null=True)
     promoter_granted = BooleanAttribute(null=True)
     # tree
     parent_id = UnicodeAttribute(null=True)
@@ -108,7 +125,9 @@ class UserItem(StoreModel):
     qualified_invitees = NumberAttribute(null=True)
     qualified_at = UTCDateTimeAttribute(null=True)  # first completed order: counts for the inviter
     tier = UnicodeAttribute(null=True)
-    tier_month = UnicodeAttribute(null=True)
+    tier_month = UnicodeAttribute(null=True)  # the month the tier was decided in
+    ranked_shard = UnicodeAttribute(null=True)  # above the base tier only: index above_base
+    ranked_key = UnicodeAttribute(null=True)
     real_name_verified = BooleanAttribute(null=True)
     real_name = UnicodeAttribute(null=True)  # for the transfer's encrypted user_name
     id_number_hash = UnicodeAttribute(null=True)  # HMAC-SHA256 under ID_HASH_KEY; never the number
@@ -122,7 +141,7 @@ class UserItem(StoreModel):
     credited_at = UTCDateTimeAttribute(null=True)  # a cash milestone paid into the wallet
 
     by_parent = ByParent()
-    distributors = Distributors()
+    above_base = AboveBase()
 
 
 def _int(value: Any) -> int:
@@ -239,7 +258,6 @@ class UserStore:
                     UserItem.invite_code.set(invite_code),
                     UserItem.shop_name.set(shop_name),
                     UserItem.shop_opened_at.set(now),
-                    UserItem.dist_shard.set(shard_of(user_id)),
                     UserItem.tier.set(UserItem.tier | Tier.REGULAR.value),
                 ], condition=UserItem.created_at.exists() & UserItem.invite_code.does_not_exist())
                 tx.save(UserItem(f"invite#{invite_code}", INVITE, owner_id=user_id, reached_at=now),
@@ -307,14 +325,19 @@ class UserStore:
         return [item.pk for item in UserItem.by_parent.query(user_id, attributes_to_get=["pk", "sk"])]
 
     def commit_binding(self, plan: BindingPlan, me: Member, chain: Sequence[Member], children: Sequence[str],
-                       now: datetime) -> None:
+                       now: datetime, moves: Mapping[str, TierMove | None] | None = None) -> None:
         """Write a binding in one transaction, conditioned on everything the decision read:
-        the user's own links and counts, every ancestor's links, each moved child's parent.
-        Raises TransactionFailed when anything changed meanwhile (the caller re-decides)."""
+        the user's own links and counts, every ancestor's links, each moved child's parent; each
+        counter that grows carries its tier move (``moves``: a guard, or an upgrade decided on
+        the inviter as read). Raises UpgradeDue when a guard refused (an upgrade may be due for
+        a distributor not read), TransactionFailed when anything else changed meanwhile (the
+        caller re-decides)."""
         chain_by_id = {m.user_id: m for m in chain}
+        moves = moves or {}
         with_updates: set[str] = set()
+        tx = TransactWrite(connection=_connection())
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with tx:
                 tx.update(UserItem(me.user_id, PROFILE), actions=[
                     UserItem.parent_id.set(plan.parent_id),
                     _set_or_remove(UserItem.grandparent_id, plan.grandparent_id),
@@ -324,12 +347,14 @@ class UserStore:
                 ], condition=_links_unchanged(me) & _counts_unchanged(me))
                 for user_id, (direct, team) in plan.counter_deltas.items():
                     with_updates.add(user_id)
-                    condition = UserItem.created_at.exists()
+                    condition: Condition = UserItem.created_at.exists()
                     if user_id == plan.parent_id:
                         condition &= UserItem.invite_code.exists()
                     if user_id in chain_by_id:
                         condition &= _links_unchanged(chain_by_id[user_id])
-                    tx.update(UserItem(user_id, PROFILE), actions=_counter_actions(direct, team), condition=condition)
+                    actions, condition = with_move(tx, moves.get(user_id), _counter_actions(direct, team),
+                                                   condition, now)
+                    tx.update(UserItem(user_id, PROFILE), actions=actions, condition=condition)
                 for member in chain:
                     if member.user_id not in with_updates:
                         tx.condition_check(UserItem, member.user_id, PROFILE, condition=_links_unchanged(member))
@@ -339,64 +364,171 @@ class UserStore:
                         _set_or_remove(UserItem.grandparent_until, plan.bound_until),
                     ], condition=UserItem.parent_id == me.user_id)
         except TransactWriteError as exc:
+            failure = transaction_failure(exc, tx)
+            raise guard_refusal(failure, moves) or failure from exc
+
+    # Tiers ------------------------------------------------------------------------------------
+
+    def awaiting_month_change(self, shard: str, month: str, cursor: str | None, limit: int
+                              ) -> tuple[list[User], str | None]:
+        """A page of one shard's distributors above the base tier whose tier was decided before
+        ``month`` (index ``above_base``, keys only), read consistently in one BatchGetItem, and
+        the cursor of the next page. The index may lag a decision just stored: the caller finds
+        such a user decided for ``month`` already and leaves them."""
+        ids, next_cursor = paginate(UserItem.above_base, shard, cursor, lambda item: item.pk,
+                                    range_key_condition=UserItem.ranked_key < month, limit=limit)
+        found = self.get_many(ids)
+        return [found[user_id] for user_id in ids if user_id in found], next_cursor
+
+    def store_tier(self, change: TierChange, now: datetime) -> None:
+        """Store a tier decision made outside a transaction of the figures (the month change):
+        conditioned on everything it was decided on, with the partner months it records, in one
+        write (one UpdateItem, or a TransactWriteItems when there are partner months). Raises
+        TransactionFailed when anything changed since it was read (the caller reads again)."""
+        actions, condition = _change_parts(change)
+        if not change.partner_months:
+            try:
+                UserItem(change.user_id, PROFILE).update(actions=actions, condition=condition)
+            except UpdateError as exc:
+                if condition_failed(exc):
+                    raise TransactionFailed(["ConditionalCheckFailed"]) from exc
+                raise
+            return
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(UserItem(change.user_id, PROFILE), actions=actions, condition=condition)
+                _record_partner_months(tx, change, now)
+        except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
-    def distributors(self, shard: str) -> Iterator[User]:
-        for item in UserItem.distributors.query(shard):
-            yield to_user(item)
-
-    def set_tier(self, user_id: str, tier: Tier, month: str, expected: Tier) -> bool:
-        """Record a tier decision, unless another evaluation changed it meanwhile."""
+    def set_tier(self, user_id: str, tier: Tier, month: str, expected: Tier, now: datetime | None = None) -> bool:
+        """Give a distributor ``tier`` as decided for ``month`` by hand (an operator's correction,
+        a test's setting), unless their tier is no longer ``expected``; a partner is recorded on
+        the month's roll in the same transaction. False when the tier was not ``expected``."""
         condition = UserItem.tier == expected.value
         if expected is Tier.REGULAR:
             condition |= UserItem.tier.does_not_exist()
         try:
-            UserItem(user_id, PROFILE).update(
-                actions=[UserItem.tier.set(tier.value), UserItem.tier_month.set(month)], condition=condition)
-        except UpdateError as exc:
-            if condition_failed(exc):
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(UserItem(user_id, PROFILE), actions=_tier_actions(user_id, tier, month),
+                          condition=condition & UserItem.invite_code.exists())
+                if tier is Tier.PARTNER:
+                    tx.save(LedgerItem(partner_roll(month, shard_of(user_id)), user_id, at=now or NEVER))
+        except TransactWriteError as exc:
+            failure = transaction_failure(exc)
+            if not failure.conflict:
                 return False
-            raise
+            raise failure from exc
         return True
 
-    def record_milestone(self, user_id: str, milestone: Milestone, now: datetime) -> bool:
-        """Record a reached milestone once; False when it was recorded before."""
-        item = UserItem(user_id, f"milestone#{milestone.invitees:04d}", reward=milestone.reward,
-                        cash_fen=milestone.cash_fen, reached_at=now)
-        try:
-            item.save(condition=UserItem.pk.does_not_exist())
-        except PutError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
+    # Invitation milestones ---------------------------------------------------------------------
+
+    def ladder_state(self, user_id: str) -> tuple[int, set[int]] | None:
+        """A user's qualified invitees and the milestones recorded (by invitee count), in one
+        consistent Query of their partition; None when there is no such user."""
+        count: int | None = None
+        recorded: set[int] = set()
+        for item in UserItem.query(user_id, consistent_read=True,
+                                   attributes_to_get=["pk", "sk", "qualified_invitees"]):
+            if item.sk == PROFILE:
+                count = _int(item.qualified_invitees)
+            elif item.sk.startswith(MILESTONE):
+                recorded.add(int(item.sk.removeprefix(MILESTONE)))
+        return None if count is None else (count, recorded)
 
     def milestones(self, user_id: str) -> list[dict[str, Any]]:
         return [{"invitees": int(i.sk.split("#")[1]), "reward": i.reward, "cash_fen": _int(i.cash_fen),
                  "reached_at": i.reached_at, "credited_at": i.credited_at}
-                for i in UserItem.query(user_id, UserItem.sk.startswith("milestone#"))]
+                for i in UserItem.query(user_id, UserItem.sk.startswith(MILESTONE))]
 
-    # Facts the order path reports (used now by tests and the demo; by checkout later).
+    # Facts the order path reports (used by tests to give a user a purchase history).
     def record_paid_order(self, user_id: str, amount_fen: int) -> None:
         UserItem(user_id, PROFILE).update(actions=[UserItem.paid_order_count.add(1), UserItem.spent_fen.add(amount_fen)],
                                           condition=UserItem.created_at.exists())
 
-    def add_month_sales(self, user_id: str, month: str, fen: int) -> None:
-        """Add referred sales to a month, rolling the counter over when the month is new."""
-        item = self._get_item(user_id)
-        if item is None:
-            return
-        if item.sales_month == month:
-            item.update(actions=[UserItem.month_sales_fen.add(fen)], condition=UserItem.sales_month == month)
-        else:
-            previous = _int(item.month_sales_fen) if item.sales_month else 0
-            item.update(actions=[UserItem.sales_month.set(month), UserItem.month_sales_fen.set(fen),
-                                 UserItem.previous_month_sales_fen.set(previous)],
-                        condition=_equals_or_absent(UserItem.sales_month, item.sales_month))
 
-    def add_qualified_invitee(self, user_id: str) -> None:
-        UserItem(user_id, PROFILE).update(actions=[UserItem.qualified_invitees.add(1)],
-                                          condition=UserItem.created_at.exists())
+# A tier move inside a transaction that moves figures ------------------------------------------
+
+def with_move(tx: TransactWrite, move: TierMove | None, actions: list[Any], condition: Condition,
+              now: datetime) -> tuple[list[Any], Condition]:
+    """The actions and condition of a profile update that moves figures, with its tier move: a
+    guard adds its condition; a change adds its writes, its condition on what it read, and puts
+    its partner months on the roll (other items of ``tx``)."""
+    if move is None:
+        return actions, condition
+    if isinstance(move, TierGuard):
+        return actions, condition & _guard_condition(move)
+    change_actions, change_condition = _change_parts(move)
+    _record_partner_months(tx, move, now)
+    return actions + change_actions, condition & change_condition
+
+
+def guard_refusal(failure: TransactionFailed, moves: Mapping[str, TierMove | None]) -> UpgradeDue | None:
+    """UpgradeDue naming the guarded users whose profile refused the transaction, if any."""
+    table = UserItem.Meta.table_name
+    refused = [user_id for user_id, move in moves.items()
+               if isinstance(move, TierGuard) and failure.refused(table, pk=user_id, sk=PROFILE)]
+    return UpgradeDue(refused) if refused else None
+
+
+def _guard_condition(guard: TierGuard) -> Condition:
+    """``TierRules.upgrade_guard`` as a condition: for every rule, the tier is at or above it or
+    one figure stays below its bound (a missing figure is 0; this month's sales are 0 unless the
+    sales counter is this month's)."""
+    condition = UserItem.created_at.exists()
+    for threshold in guard.thresholds:
+        clause = UserItem.tier.is_in(*(t.value for t in threshold.held))
+        if Tier.REGULAR in threshold.held:
+            clause |= UserItem.tier.does_not_exist()
+        if threshold.direct_below is not None:
+            clause |= _below(UserItem.direct_count, threshold.direct_below)
+        if threshold.team_below is not None:
+            clause |= _below(UserItem.team_count, threshold.team_below)
+        if threshold.sales_below is not None:
+            clause |= (UserItem.sales_month.does_not_exist() | (UserItem.sales_month != guard.month)
+                       | _below(UserItem.month_sales_fen, threshold.sales_below))
+        condition &= clause
+    return condition
+
+
+def _below(attr: NumberAttribute, bound: int) -> Condition:
+    return attr.does_not_exist() | (attr < bound)
+
+
+def _change_parts(change: TierChange) -> tuple[list[Any], Condition]:
+    """The writes of a tier decision and its condition: every figure it was decided on as read."""
+    user = change.user
+    tier = UserItem.tier == user.tier.value
+    if user.tier is Tier.REGULAR:
+        tier |= UserItem.tier.does_not_exist()
+    condition = (UserItem.invite_code.exists() & tier & _equals_or_absent(UserItem.tier_month, user.tier_month)
+                 & counter_is(UserItem.direct_count, user.member.direct_count)
+                 & counter_is(UserItem.team_count, user.member.team_count)
+                 & _equals_or_absent(UserItem.sales_month, user.sales.month)
+                 & counter_is(UserItem.month_sales_fen, user.sales.fen)
+                 & counter_is(UserItem.previous_month_sales_fen, user.sales.previous_fen))
+    return _tier_actions(change.user_id, change.tier, change.month), condition
+
+
+def _tier_actions(user_id: str, tier: Tier, month: str) -> list[Any]:
+    """Store ``tier`` as decided in ``month``: listed in ``above_base`` under the month unless
+    it is the base tier."""
+    actions = [UserItem.tier.set(tier.value), UserItem.tier_month.set(month)]
+    if tier is Tier.REGULAR:
+        return [*actions, UserItem.ranked_shard.remove(), UserItem.ranked_key.remove()]
+    return [*actions, UserItem.ranked_shard.set(shard_of(user_id)), UserItem.ranked_key.set(f"{month}#{user_id}")]
+
+
+def _record_partner_months(tx: TransactWrite, change: TierChange, now: datetime) -> None:
+    """Put the user on the roll of each month the decision shows them partner in (a put of the
+    same key: recording twice changes nothing)."""
+    for month in change.partner_months:
+        tx.save(LedgerItem(partner_roll(month, shard_of(change.user_id)), change.user_id, at=now))
+
+
+def counter_is(attr: NumberAttribute, value: int) -> Condition:
+    """A counter equals ``value`` (a missing counter is 0)."""
+    return (attr.does_not_exist() | (attr == 0)) if value == 0 else (attr == value)
 
 
 def _links_unchanged(member: Member) -> Condition:

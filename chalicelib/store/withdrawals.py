@@ -2,7 +2,9 @@
 conditional write; every balance change with the entry that explains it (store/ledger.py).
 
 Items: ``wd#<withdrawal_id>`` / ``withdrawal`` (the withdrawal; indexes ``withdrawals_of_user``
-and, while not final, ``open_withdrawals``); ``<user>`` / ``wdday#<day>`` (the day's count and
+and, while not final, ``open_withdrawals``: ``reviewing``, or ``in_flight#<shard>`` of its user's
+shard, so that the requests of the whole mall never write one partition and the polling job
+takes one part per shard); ``<user>`` / ``wdday#<day>`` (the day's count and
 amount); ``<user>`` / ``entry#withdrawal#<id>#0#<kind>`` (the entries: ``withdrawal``
 available→withdrawing, ``withdrawal_paid`` withdrawing→withdrawn, ``withdrawal_return``
 withdrawing→available).
@@ -20,6 +22,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.invariants import holds, present
+from chalicelib.domain.shards import shard_of
 from chalicelib.domain.withdrawals import (
     Withdrawal,
     WithdrawalLimits,
@@ -27,7 +30,7 @@ from chalicelib.domain.withdrawals import (
     daily_limit_exceeded,
     insufficient_balance,
 )
-from chalicelib.store.base import condition_failed, paginate, transaction_failure
+from chalicelib.store.base import condition_failed, encode_cursor, paginate, transaction_failure
 from chalicelib.store.ledger import WALLET, LedgerItem, entry_key, touch
 
 ITEM = "withdrawal"
@@ -46,10 +49,20 @@ def withdrawal_entry_key(withdrawal_id: str, kind: str) -> str:
     return entry_key(f"withdrawal#{withdrawal_id}", 0, kind)
 
 
-def _open_marker(status: WithdrawalStatus) -> str | None:
+def in_flight(shard: str) -> str:
+    """The ``open_withdrawals`` partition of one shard's withdrawals waiting for WeChat Pay."""
+    return f"{IN_FLIGHT}#{shard}"
+
+
+def _open_marker(status: WithdrawalStatus, user_id: str) -> str | None:
     if status is WithdrawalStatus.REVIEWING:
         return REVIEWING
-    return IN_FLIGHT if status.in_flight else None
+    return in_flight(shard_of(user_id)) if status.in_flight else None
+
+
+def _wd_key(w: Withdrawal) -> str:
+    """Its sort key in ``withdrawals_of_user`` and ``open_withdrawals``: requested time, then id."""
+    return f"{iso(w.requested_at)}#{w.withdrawal_id}"
 
 
 def to_withdrawal(item: LedgerItem) -> Withdrawal:
@@ -100,9 +113,22 @@ class WithdrawalStore:
         return paginate(LedgerItem.withdrawals_of_user, user_id, cursor, to_withdrawal, limit=limit,
                         scan_index_forward=False)
 
-    def open(self, marker: str, limit: int, cursor: str | None) -> tuple[list[Withdrawal], str | None]:
-        """``reviewing`` (oldest first: the review queue) or ``in_flight`` withdrawals (eventually consistent)."""
-        return paginate(LedgerItem.open_withdrawals, marker, cursor, to_withdrawal, limit=limit)
+    def reviewing(self, limit: int, cursor: str | None) -> tuple[list[Withdrawal], str | None]:
+        """The review queue, oldest first (eventually consistent)."""
+        return paginate(LedgerItem.open_withdrawals, REVIEWING, cursor, to_withdrawal, limit=limit)
+
+    def in_flight(self, shard: str, limit: int, cursor: str | None) -> tuple[list[Withdrawal], str | None]:
+        """One page of the shard's withdrawals waiting for WeChat Pay, oldest first (eventually
+        consistent), and the cursor of the next page."""
+        return paginate(LedgerItem.open_withdrawals, in_flight(shard), cursor, to_withdrawal, limit=limit)
+
+    @staticmethod
+    def in_flight_after(w: Withdrawal) -> str:
+        """The cursor that resumes ``in_flight`` of ``w``'s shard right after ``w`` (its key in the
+        index, as DynamoDB's own LastEvaluatedKey names it): a worker that stops mid-page."""
+        return present(encode_cursor({
+            "pk": {"S": withdrawal_pk(w.withdrawal_id)}, "sk": {"S": ITEM},
+            "wd_open": {"S": in_flight(shard_of(w.user_id))}, "wd_key": {"S": _wd_key(w)}}), "a cursor")
 
     def request(self, w: Withdrawal, limits: WithdrawalLimits, day: str) -> None:
         """The request, at once: the withdrawal (absent before), ``available → withdrawing`` (only
@@ -112,8 +138,8 @@ class WithdrawalStore:
         (read again) on a conflict, or when the withdrawal was requested meanwhile (then the
         caller's read answers the replay)."""
         now, fen = w.requested_at, w.amount_fen
-        marker = _open_marker(w.status)
-        item = LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM, wd_user=w.user_id, wd_key=f"{iso(now)}#{w.withdrawal_id}",
+        marker = _open_marker(w.status, w.user_id)
+        item = LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM, wd_user=w.user_id, wd_key=_wd_key(w),
                           wd_open=marker, amount_fen=fen, status=w.status.value, at=now)
         within = ((LedgerItem.wd_count.does_not_exist() | (LedgerItem.wd_count <= limits.daily_count - 1))
                   & (LedgerItem.amount_fen.does_not_exist()
@@ -124,7 +150,7 @@ class WithdrawalStore:
                 tx.save(_entry(w, "withdrawal", "available>withdrawing", now),  # reason 1
                         condition=LedgerItem.sk.does_not_exist())
                 tx.update(LedgerItem(w.user_id, WALLET), actions=[  # reason 2
-                    LedgerItem.available_fen.add(-fen), LedgerItem.withdrawing_fen.add(fen), touch(now)],
+                    LedgerItem.available_fen.add(-fen), LedgerItem.withdrawing_fen.add(fen), touch(w.user_id, now)],
                     condition=LedgerItem.available_fen >= fen)
                 tx.update(LedgerItem(w.user_id, day_key(day)), actions=[  # reason 3
                     LedgerItem.wd_count.add(1), LedgerItem.amount_fen.add(fen)], condition=within)
@@ -137,11 +163,13 @@ class WithdrawalStore:
                 raise insufficient_balance() from exc
             raise daily_limit_exceeded(limits) from exc
 
-    def approve(self, withdrawal_id: str, admin_id: str) -> bool:
-        """reviewing → transferring; False when it was not under review."""
+    def approve(self, w: Withdrawal, admin_id: str) -> bool:
+        """reviewing → transferring (listed in flight in its user's shard); False when it was not
+        under review."""
         try:
-            LedgerItem(withdrawal_pk(withdrawal_id), ITEM).update(
-                actions=[LedgerItem.status.set(WithdrawalStatus.TRANSFERRING.value), LedgerItem.wd_open.set(IN_FLIGHT),
+            LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM).update(
+                actions=[LedgerItem.status.set(WithdrawalStatus.TRANSFERRING.value),
+                         LedgerItem.wd_open.set(in_flight(shard_of(w.user_id))),
                          LedgerItem.decided_by.set(admin_id)],
                 condition=LedgerItem.status == WithdrawalStatus.REVIEWING.value)
         except UpdateError as exc:
@@ -194,7 +222,7 @@ class WithdrawalStore:
                           condition=_status_in(expected))
                 tx.update(LedgerItem(w.user_id, WALLET), actions=[
                     LedgerItem.withdrawing_fen.add(-w.amount_fen), getattr(LedgerItem, f"{target}_fen").add(w.amount_fen),
-                    touch(now)])
+                    touch(w.user_id, now)])
         except TransactWriteError as exc:
             failure = transaction_failure(exc)
             if failure.failed_at(0) or failure.failed_at(1):

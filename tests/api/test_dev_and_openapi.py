@@ -5,10 +5,13 @@ import re
 from chalicelib.config import Mode
 
 
-def test_dev_jobs_run_a_job_as_of_a_given_time(api):
-    _, _, _ = api.distributor("alice")
+def test_dev_jobs_run_a_job_as_of_a_given_time(api, deps):
+    from chalicelib.domain.tiers import Tier
+
+    _, alice, _ = api.distributor("alice")
+    assert deps.users.set_tier(alice, Tier.SENIOR, "2026-11", expected=Tier.REGULAR)  # re-decided in December
     status, body = api.call("POST", "/v1/dev/jobs/evaluate_tiers", {"now": "2026-12-01T00:00:00Z"})
-    assert status == 200 and body["job"] == "evaluate_tiers" and body["evaluated"] == 1
+    assert status == 200 and body["job"] == "evaluate_tiers" and body["downgraded"] == 1
     assert body["now"] == "2026-12-01T00:00:00Z"
 
 

@@ -25,6 +25,7 @@ from chalicelib.services import identity, orders, payments, referrals, settlemen
 from chalicelib.services.sessions import Caller
 from tests.race.concurrency import login, race
 from tests.race.test_checkout_races import buy, new_product
+from tests.service.test_settlement import settle
 
 pytestmark = pytest.mark.race
 
@@ -90,7 +91,7 @@ def settled_commission(deps: Deps) -> tuple[str, str, str]:
     pay(deps, order)
     orders.ship(order.order_id, "SF", "SF123456", deps)
     orders.confirm(order.order_id, Caller(buyer, "user"), deps)
-    settlement.settle_commissions(deps.clock() + timedelta(days=3, hours=1), deps, lookback_days=5)
+    settle(deps.clock() + timedelta(days=3, hours=1), deps)
     assert deps.ledger.wallet(seller)["available"] == 1_000
     return seller, buyer, order.order_id
 

@@ -10,6 +10,7 @@ import pytest
 from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import Product
 from chalicelib.services import orders, payments, referrals, shops
+from tests import order_jobs
 from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race
@@ -60,7 +61,7 @@ def test_a_payment_racing_the_cancellation_job_ends_paid_or_refunded_never_both(
                                                         amount_fen=order.amount_fen)
     late = order.pay_deadline.replace(microsecond=0) + (order.pay_deadline - order.created_at)
     outcomes = race([lambda: payments.handle_notification(headers, body, deps).outcome,
-                     lambda: orders.cancel_unpaid(late, deps)["cancelled"]])
+                     lambda: order_jobs.cancel_unpaid(late, deps)["cancelled"]])
     final = deps.orders.get(order.order_id)
     assert (final.status.value, outcomes[0]) in {("paid", "paid"), ("cancelled", "refunded_late")}
     assert deps.products.get(product_id).stock == (0 if final.status.value == "paid" else 1)

@@ -17,6 +17,7 @@ suffix, created and dropped here), so that a test can save and restore whole tab
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from bench.settlement import seed_frozen
 from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError
+from chalicelib.jobs.engine import Deadline
 from chalicelib.services import groups, orders, payments, referrals, settlement, withdrawals
 from chalicelib.services.sessions import Caller
 from chalicelib.store.tables import all_models
@@ -189,24 +191,70 @@ def _group_ids() -> list[str]:
 
 # Settlement --------------------------------------------------------------------------------------
 
-LOOKBACK_DAYS = 2  # the scheduled job looks back 30 days: 31 Queries of one index, one per day
+def every_part(job: str, deps: Deps) -> dict[str, int]:
+    """A whole run of ``job``'s parts, each slice after the other as workers take them, without
+    the engine's bookkeeping (the jobs table; the engine's own exactly-once is
+    tests/service/test_job_engine.py's): the job's own calls only, each a success when nothing
+    is faulted, so that every fault at every call fires."""
+    from chalicelib.jobs import JOBS
+
+    definition, totals = JOBS[job], Counter[str]()
+    for part in definition.plan(deps.clock(), deps):
+        cursor: str | None = None
+        while True:
+            progress = definition.work(part, cursor, deps.clock(), deps, Deadline.after(60))
+            totals.update(progress.counts)
+            if (cursor := progress.cursor) is None:
+                break
+    return dict(totals)
 
 
 def settle(deps: Deps, _: Any) -> Any:
-    return settlement.settle_commissions(deps.clock(), deps, lookback_days=LOOKBACK_DAYS)
+    return every_part("settle_commissions", deps)
 
 
 def test_a_fault_at_any_call_of_the_settlement_job_then_the_next_run_credits_each_commission_once(deps, faults):
-    """60 frozen commissions of 3 users due now: two transactions (≤ 100 items each). The job
-    runs with a 2-day look-back (3 Queries) to keep the test short; the 31 Queries of the
-    scheduled job are the same call for other days."""
+    """60 frozen commissions of 3 users of shard 0 due now: that part's two transactions (≤ 100
+    items each), then one Query for each of the other 15 shards."""
     frozen: dict[str, int] = {}
 
     def setup(d: Deps) -> None:
-        frozen.update(seed_frozen(60, users=3, prefix="F", available_at=NOW - timedelta(hours=1)))
+        frozen.update(seed_frozen(60, users=3, prefix="F", available_at=NOW - timedelta(hours=1), shard="0"))
 
     calls, endings = run_with_faults(Case(setup, settle, settle), deps, faults)
-    assert calls[:5] == ["Query"] * (LOOKBACK_DAYS + 1) + ["TransactWriteItems"] * 2
+    assert calls == ["Query", "TransactWriteItems", "TransactWriteItems"] + ["Query"] * 15
+    assert endings["crashed"] == len(calls) + 1
+    for user, fen in frozen.items():
+        assert settlement.wallet_differences(user, deps) == {}
+        assert deps.ledger.wallet(user) == {"pending": 0, "frozen": 0, "available": fen, "withdrawing": 0,
+                                            "withdrawn": 0}
+
+
+def one_slice(deps: Deps, _: Any) -> Any:
+    """One slice of shard 0 as a worker runs it: one page (the deadline has passed at once)."""
+    return settlement.settle_part("0", None, NOW, deps, Deadline.after(0))
+
+
+def redelivered_then_the_rest(deps: Deps, _: Any) -> Any:
+    """What SQS does next: the same message again (its slice from the start), then the part's
+    continuations until it is done."""
+    cursor: str | None = None
+    while True:
+        cursor = settlement.settle_part("0", cursor, NOW, deps, Deadline.after(0)).cursor
+        if cursor is None:
+            return None
+
+
+def test_a_fault_at_any_call_of_one_slice_of_a_settlement_part_then_its_redelivery_credits_each_once(deps, faults):
+    """150 commissions of 4 users in shard 0: a slice is a Query page of 100 and its transactions;
+    whatever call fails, the redelivered slice and the part's continuation settle each once."""
+    frozen: dict[str, int] = {}
+
+    def setup(d: Deps) -> None:
+        frozen.update(seed_frozen(150, users=4, prefix="S", available_at=NOW - timedelta(days=45), shard="0"))
+
+    calls, endings = run_with_faults(Case(setup, one_slice, redelivered_then_the_rest), deps, faults)
+    assert calls[0] == "Query" and calls.count("Query") == 1 and calls.count("TransactWriteItems") == 3
     assert endings["crashed"] == len(calls) + 1
     for user, fen in frozen.items():
         assert settlement.wallet_differences(user, deps) == {}
@@ -223,7 +271,7 @@ def withdraw(deps: Deps, user: str) -> Any:
 def withdraw_then_poll(deps: Deps, user: str) -> Any:
     """The client retries with the same key; the polling job then finds the transfer."""
     withdraw(deps, user)
-    return withdrawals.poll_transfers(deps.clock(), deps)
+    return every_part("poll_transfers", deps)
 
 
 def test_a_fault_at_any_call_of_a_withdrawal_then_the_same_request_and_the_polling_job_pay_out_once(deps, faults):

@@ -9,6 +9,7 @@ import pytest
 from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.services import groups, payments
+from tests import order_jobs
 from tests.race.concurrency import login, race
 
 pytestmark = pytest.mark.race
@@ -86,14 +87,14 @@ def test_the_expiry_job_run_twice_at_once_refunds_each_paid_member_once(deps):
     member = join(deps, login(deps, "m"), gid)
     assert [pay(deps, o) for o in (opened.order.order_id, member)] == ["paid", "paid"]
     late = opened.group.expires_at
-    summaries = race([lambda: groups.expire_groups(late, deps) for _ in range(3)])
+    summaries = race([lambda: order_jobs.expire_groups(late, deps) for _ in range(3)])
     assert sum(s["failed"] for s in summaries) == 1
     assert groups.get_group(gid, deps).status.value == "failed"
     for order_id in (opened.order.order_id, member):
         assert deps.orders.get(order_id).status.value == "refunded"
         assert refund_numbers(deps, order_id) == [f"{order_id}R"]
     assert deps.products.get(product_id).stock == 10
-    assert groups.expire_groups(late, deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
+    assert order_jobs.expire_groups(late, deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
 
 
 def test_a_payment_racing_the_expiry_job_is_refunded_either_way(deps):
@@ -103,8 +104,8 @@ def test_a_payment_racing_the_expiry_job_is_refunded_either_way(deps):
     gid = opened.group.group_id
     member = join(deps, login(deps, "m"), gid)
     assert pay(deps, opened.order.order_id) == "paid"
-    outcomes = race([lambda: pay(deps, member), lambda: groups.expire_groups(opened.group.expires_at, deps)])
-    groups.expire_groups(opened.group.expires_at, deps)  # a later run winds up whatever the race left
+    outcomes = race([lambda: pay(deps, member), lambda: order_jobs.expire_groups(opened.group.expires_at, deps)])
+    order_jobs.expire_groups(opened.group.expires_at, deps)  # a later run winds up whatever the race left
     assert groups.get_group(gid, deps).status.value == "failed"
     final = deps.orders.get(member)
     assert (final.status.value, outcomes[0]) in {("refunded", "paid"), ("cancelled", "refunded_late")}

@@ -13,12 +13,14 @@ import pytest
 
 from chalicelib.bootstrap import Deps
 from chalicelib.domain.tiers import Tier
-from chalicelib.services import orders, payments, referrals, rewards, settlement, shops
+from chalicelib.jobs import run_job
+from chalicelib.services import orders, payments, referrals, settlement, shops
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem, team_bonus_key, team_sales_key
 from tests.conftest import MutableClock
 from tests.race.concurrency import login, race
 from tests.race.test_checkout_races import buy, new_product
+from tests.service.test_settlement import settle
 
 pytestmark = pytest.mark.race
 
@@ -39,7 +41,7 @@ def test_two_team_bonus_runs_at_once_accrue_each_partner_exactly_once(deps):
         assert deps.users.set_tier(user_id, Tier.PARTNER, month, expected=Tier.REGULAR)
         LedgerItem(user_id, team_sales_key(month), amount_fen=100_000 * (i + 1)).save()
         partners.append(user_id)
-    runs = race([lambda: rewards.team_bonus(now, Deps()) for _ in range(2)])
+    runs = race([lambda: run_job("team_bonus", now, Deps()) for _ in range(2)])
     assert all(isinstance(r, dict) for r in runs), runs
     assert sum(r["paid"] for r in runs) == 6
     assert sum(r["paid_fen"] for r in runs) == 3_000 * 21
@@ -48,7 +50,7 @@ def test_two_team_bonus_runs_at_once_accrue_each_partner_exactly_once(deps):
         assert deps.ledger.wallet(user_id)["available"] == 0
         assert [e["kind"] for e in deps.ledger.entries(user_id)] == ["team_bonus"]
         assert settlement.wallet_differences(user_id, deps) == {}
-    assert rewards.team_bonus(now, deps)["paid"] == 0
+    assert run_job("team_bonus", now, deps)["paid"] == 0
 
 
 def partner_with_paid_orders(n: int) -> tuple[Deps, MutableClock, str, str, list[tuple[str, str]]]:
@@ -88,7 +90,7 @@ def test_refunds_racing_the_accrual_leave_the_bonus_of_the_sales_kept(deps):
     3% of the 25,000 kept, and the wallet equals its entries."""
     deps, _, month, partner, paid = partner_with_paid_orders(10)
     refund = refunding(deps, 0.02)
-    calls: list[Callable[[], Any]] = [lambda: rewards.team_bonus(deps.clock(), deps)]
+    calls: list[Callable[[], Any]] = [lambda: run_job("team_bonus", deps.clock(), deps)]
     calls += [lambda i=i, b=b, o=o: refund(i, b, o) for i, (b, o) in enumerate(paid[:5])]
     outcomes = race(calls)
     assert outcomes[1:] == ["refunded"] * 5, outcomes
@@ -104,17 +106,17 @@ def test_refunds_racing_the_settlement_of_the_bonus_take_each_share_back_once(de
     first); a settlement that meets a reversed amount leaves the bonus for the next run, which
     settles what is left, once. Nothing is left and the wallet equals its entries."""
     deps, clock, month, partner, paid = partner_with_paid_orders(10)
-    assert rewards.team_bonus(clock(), deps)["paid_fen"] == 1_500
+    assert run_job("team_bonus", clock(), deps)["paid_fen"] == 1_500
     due = clock() + timedelta(days=3)  # June 4th, 00:30 Shanghai: the hold (3 days) after May
     clock.at = due
     refund = refunding(deps, 0.04)
-    calls: list[Callable[[], Any]] = [lambda: settlement.settle_commissions(due, Deps(), lookback_days=5)]
+    calls: list[Callable[[], Any]] = [lambda: settle(due, Deps())]
     calls += [lambda i=i, b=b, o=o: refund(i, b, o) for i, (b, o) in enumerate(paid)]
     outcomes = race(calls)
     assert outcomes[1:] == ["refunded"] * 10, outcomes
-    settlement.settle_commissions(due, deps, lookback_days=5)  # what a refund kept from settling
+    settle(due, deps)  # what a refund kept from settling
     bonus = LedgerItem.get(partner, team_bonus_key(month), consistent_read=True)
-    assert (bonus.status, bonus.amount_fen, bonus.settle_day) == ("available", 0, None)
+    assert (bonus.status, bonus.amount_fen, bonus.settle_shard) == ("available", 0, None)
     entries = deps.ledger.entries(partner)
     taken_back = [e for e in entries if e["kind"] in ("team_bonus_reversal", "team_bonus_clawback")]
     assert sorted(e["order_id"] for e in taken_back) == sorted(o for _, o in paid)  # each order once
@@ -123,4 +125,4 @@ def test_refunds_racing_the_settlement_of_the_bonus_take_each_share_back_once(de
     assert deps.ledger.wallet(partner) == {"pending": 0, "frozen": 0, "available": 0, "withdrawing": 0,
                                            "withdrawn": 0}
     assert settlement.wallet_differences(partner, deps) == {}
-    assert settlement.settle_commissions(due, deps, lookback_days=5)["settled"] == 0
+    assert settle(due, deps)["settled"] == 0

@@ -64,7 +64,7 @@ def test_a_conflict_at_any_write_of_a_payment_is_sent_again_and_pays_once(deps, 
 
 def test_a_conflict_at_any_settlement_transaction_is_sent_again_and_settles_each_commission_once(deps, faults):
     def setup(_: Deps) -> None:
-        seed_frozen(60, users=3, prefix="C", available_at=NOW - timedelta(hours=1))
+        seed_frozen(60, users=3, prefix="C", available_at=NOW - timedelta(hours=1), shard="0")  # one part's batches
 
     calls = run_with_conflicts(Case(setup, settle, unused), deps, faults)
     assert calls.count("TransactWriteItems") == 2

@@ -12,6 +12,7 @@ from chalicelib.domain.identity import check_char
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
 from chalicelib.services import identity, settlement, withdrawals
 from tests.race.concurrency import login, race
+from tests.service.test_withdrawals import poll_transfers
 
 pytestmark = pytest.mark.race
 
@@ -74,7 +75,7 @@ def test_notifications_and_the_polling_job_racing_end_a_withdrawal_once(deps):
     w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
     headers, body = deps.transfers.confirm(w.out_bill_no, "success", deps.clock())  # type: ignore[attr-defined]
     calls = [lambda: withdrawals.handle_transfer_notification(headers, body, deps) for _ in range(5)]
-    calls += [lambda: withdrawals.poll_transfers(deps.clock(), deps) for _ in range(3)]
+    calls += [lambda: poll_transfers(deps.clock(), deps) for _ in range(3)]
     race(calls)
     wallet = assert_consistent(deps, user)
     assert (wallet["available"], wallet["withdrawing"], wallet["withdrawn"]) == (1_000, 0, 2_000)

@@ -80,11 +80,11 @@ def test_refund_shipment_completion_and_settlement_are_counted_once(deps, clock,
     day2 = c[TODAY + timedelta(days=2)]
     assert (c[TODAY]["refunds"], c[TODAY]["refunded_fen"], c[TODAY]["refunded_cost_fen"]) == (1, 5_000, 1_500)
     assert (c[TODAY]["shipped"], day2["completed"], day2["completed_on_time"]) == (1, 1, 1)
-    from chalicelib.services.settlement import settle_commissions
+    from tests.service.test_settlement import settle
 
     clock.advance(days=4)  # available from 00:00 three days after completion
-    assert settle_commissions(clock(), deps)["settled"] == 1
-    settle_commissions(clock(), deps)
+    assert settle(clock(), deps)["settled"] == 1
+    settle(clock(), deps)
     settled_day = deps.analytics.day_counts([TODAY + timedelta(days=6)])[TODAY + timedelta(days=6)]
     assert settled_day["commission_settled_fen"] == 1_000
 

@@ -10,6 +10,7 @@ from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import auth, groups, orders, payments, referrals, shops
 from chalicelib.services.sessions import Caller
+from tests import order_jobs
 
 
 def login(deps: Deps, name: str) -> str:
@@ -101,7 +102,7 @@ def test_an_unpaid_seat_is_released_at_the_payment_deadline_and_its_late_payment
     late = join(deps, a, gid).order
     join(deps, b, gid)
     clock.advance(minutes=16)
-    assert orders.cancel_unpaid(clock(), deps) == {"cancelled": 3}
+    assert order_jobs.cancel_unpaid(clock(), deps) == {"cancelled": 3}
     group = groups.get_group(gid, deps)
     assert (group.status.value, group.held_count) == ("open", 0)
     assert deps.products.get(product).stock == 10
@@ -138,9 +139,9 @@ def test_an_expired_group_fails_refunds_its_paid_members_and_returns_stock_once(
     clock.advance(hours=23, minutes=50)
     unpaid = join(deps, b, gid).order  # joins ten minutes before the deadline
     assert unpaid.pay_deadline == opened.group.expires_at  # payable until the group's deadline, not 15 minutes
-    assert groups.expire_groups(clock(), deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
+    assert order_jobs.expire_groups(clock(), deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
     clock.advance(minutes=10)
-    assert groups.expire_groups(clock(), deps) == {"failed": 1, "refunded": 2, "cancelled": 1}
+    assert order_jobs.expire_groups(clock(), deps) == {"failed": 1, "refunded": 2, "cancelled": 1}
     assert groups.get_group(gid, deps).status.value == "failed"
     assert [deps.orders.get(o).status.value for o in paid] == ["refunded", "refunded"]
     assert deps.orders.get(unpaid.order_id).status.value == "cancelled"
@@ -150,9 +151,9 @@ def test_an_expired_group_fails_refunds_its_paid_members_and_returns_stock_once(
     assert (wallet["pending"], wallet["available"]) == (0, 0)
     assert [c.status.value for c in deps.ledger.commissions_of_order(paid[1], [(seller, 1)])] == ["reversed"]
     # run again, and late: nothing more
-    assert groups.expire_groups(clock(), deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
+    assert order_jobs.expire_groups(clock(), deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
     clock.advance(days=3)
-    assert groups.expire_groups(clock(), deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
+    assert order_jobs.expire_groups(clock(), deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
     assert [refunds(deps, o) for o in paid] == [[f"{o}R"] for o in paid]
     assert deps.products.get(product).stock == 10
     assert code(lambda: join(deps, login(deps, "c"), gid)) == "GROUP_CLOSED"
@@ -170,4 +171,4 @@ def test_a_payment_arriving_after_the_group_failed_is_refunded_and_its_order_can
     assert deps.orders.get(order.order_id).status.value == "cancelled"
     assert refunds(deps, order.order_id) == [f"{order.order_id}L"]
     assert deps.products.get(product).stock == 10
-    assert groups.expire_groups(clock(), deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
+    assert order_jobs.expire_groups(clock(), deps) == {"failed": 0, "refunded": 0, "cancelled": 0}

@@ -26,8 +26,8 @@ from chalicelib.domain.metric_catalog import DAY_METRICS, PRODUCT_METRICS
 from chalicelib.jobs import run_job
 from chalicelib.services import auth, events, facts, orders, payments, referrals, shops
 from chalicelib.services.sessions import Caller
-from chalicelib.services.settlement import settle_commissions
 from tests.conftest import MutableClock
+from tests.service.test_settlement import settle
 
 ADDRESS = {"name": "买家", "phone": "13800000000", "detail": "上海"}
 DAY0, DAY1, DAY2, DAY3 = date(2026, 10, 30), date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)
@@ -135,7 +135,7 @@ def day2(m: Mall, placed: dict[str, str]) -> None:
 
 def day3(m: Mall, placed: dict[str, str]) -> None:
     m.clock.at = at(DAY3, 0, 10)
-    assert settle_commissions(m.clock(), m.deps)["settled_fen"] == 6_000  # O0 and O1: A's 3,000 each
+    assert settle(m.clock(), m.deps)["settled_fen"] == 6_000  # O0 and O1: A's 3,000 each
     m.clock.at = at(DAY3, 13)
     orders.confirm(placed["O2"], Caller(m.users["u2"], "user"), m.deps)  # 49 h after shipping: late
     facts.withdrawal_paid(m.deps, "w-1", m.users["A"], 2_000, at(DAY3, 14))

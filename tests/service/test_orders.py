@@ -12,6 +12,7 @@ from chalicelib.domain.catalog import Product
 from chalicelib.services import auth, orders, payments, referrals, shops
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem, commission_key
+from tests import order_jobs
 
 ADDRESS = {"name": "买家", "phone": "13800000000", "detail": "北京"}
 
@@ -47,10 +48,10 @@ def test_shipped_orders_are_auto_confirmed_after_seven_days_once(deps, clock, pr
     referrals.bind(buyer, code, deps)
     order_id = paid_order(deps, buyer, product)
     orders.ship(order_id, "SF", "SF123456", deps)
-    assert orders.auto_confirm(clock(), deps) == {"confirmed": 0}
+    assert order_jobs.auto_confirm(clock(), deps) == {"confirmed": 0}
     clock.advance(days=7, minutes=1)
-    assert orders.auto_confirm(clock(), deps) == {"confirmed": 1}
-    assert orders.auto_confirm(clock(), deps) == {"confirmed": 0}
+    assert order_jobs.auto_confirm(clock(), deps) == {"confirmed": 1}
+    assert order_jobs.auto_confirm(clock(), deps) == {"confirmed": 0}
     assert deps.orders.get(order_id).status.value == "completed"
     assert deps.ledger.wallet(seller)["frozen"] == 1_000
     assert deps.users.get(seller).qualified_invitees == 1  # the buyer's first completed order counts
@@ -111,7 +112,7 @@ def test_a_payment_that_loses_the_race_to_the_cancellation_job_is_refunded(deps,
         found = real_get(order_id)
         if not read:
             read.append(found)
-            orders.cancel_unpaid(order.pay_deadline + timedelta(minutes=1), deps)
+            order_jobs.cancel_unpaid(order.pay_deadline + timedelta(minutes=1), deps)
         return found
 
     deps.orders.get = get_then_cancel

@@ -8,6 +8,7 @@ import pytest
 from chalicelib.bootstrap import Deps
 from chalicelib.config import BindingRules, Rules
 from chalicelib.domain.binding import BindingDuration, PromoterPolicy
+from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import (
     AlreadyBound,
     AlreadyDistributor,
@@ -19,8 +20,8 @@ from chalicelib.domain.errors import (
     SelfReferral,
 )
 from chalicelib.domain.tiers import Tier
+from chalicelib.jobs import run_job
 from chalicelib.services import auth, referrals, shops
-from chalicelib.services.tiers import evaluate_tiers
 
 
 def user(deps: Deps, name: str) -> str:
@@ -184,36 +185,54 @@ def test_the_team_view_pages_through_direct_invitees_and_shows_tier_progress(dep
     assert first.next_tier == (Tier.SENIOR, {"direct_count": 5, "month_sales_fen": 500_000})
 
 
-def test_the_tier_job_upgrades_on_direct_count_and_sales_and_is_idempotent(deps, clock):
+def sales_of(deps: Deps, distributor_code: str, units: int) -> None:
+    """One invitee of the distributor buys ``units`` of a 2,500-yuan product (paid now)."""
+    from tests.service.test_orders import paid_order
+
+    deps.products.put_if_absent(Product("big", "大件", "beauty", 50_000, 250_000, 100, 2_000, 500), deps.clock())
+    buyer = user(deps, f"buyer{units}")
+    referrals.bind(buyer, distributor_code, deps)
+    paid_order(deps, buyer, "big", quantity=units)
+
+
+def test_a_distributor_is_senior_once_direct_count_and_sales_meet_the_rule_and_the_month_change_leaves_it(deps, clock):
     alice, code = distributor(deps, "alice")
-    for i in range(10):
+    for i in range(9):
         referrals.bind(user(deps, f"u{i}"), code, deps)
-    deps.users.add_month_sales(alice, "2026-11", 500_000)
-    first = evaluate_tiers(clock(), deps)
-    second = evaluate_tiers(clock(), deps)
-    assert first.upgraded == 1 and second.upgraded == 0
+    sales_of(deps, code, 2)  # the tenth invitee's 5,000 yuan: senior at that payment, no job run
+    assert deps.users.get(alice).tier is Tier.SENIOR
+    first = run_job("evaluate_tiers", clock(), deps)
+    second = run_job("evaluate_tiers", clock(), deps)
+    assert (first.get("kept", 0), first.get("downgraded", 0), second.get("kept", 0)) == (0, 0, 0)
+    assert first["parts"] == second["parts"] == 16
     assert deps.users.get(alice).tier is Tier.SENIOR
 
 
-def test_the_tier_job_downgrades_at_month_end_when_last_month_fell_short(deps, clock):
+def test_the_month_change_downgrades_when_last_month_fell_short(deps, clock):
     alice, code = distributor(deps, "alice")
-    for i in range(10):
+    for i in range(9):
         referrals.bind(user(deps, f"u{i}"), code, deps)
-    deps.users.add_month_sales(alice, "2026-11", 600_000)
-    evaluate_tiers(clock(), deps)
+    sales_of(deps, code, 3)  # 7,500 yuan in November
     clock.advance(days=25)  # 2026-12-05: November qualified, so the tier holds through December
-    assert evaluate_tiers(clock(), deps).downgraded == 0
+    december = run_job("evaluate_tiers", clock(), deps)
+    assert (december.get("downgraded", 0), december["kept"]) == (0, 1)
     clock.advance(days=31)  # 2027-01-05: December had no sales
-    assert evaluate_tiers(clock(), deps).downgraded == 1
+    assert run_job("evaluate_tiers", clock(), deps)["downgraded"] == 1
     assert deps.users.get(alice).tier is Tier.REGULAR
 
 
-def test_invitation_milestones_are_recorded_once_however_often_the_job_runs(deps, clock):
-    alice, _ = distributor(deps, "alice")
-    for _ in range(10):
-        deps.users.add_qualified_invitee(alice)
-    runs = [evaluate_tiers(clock(), deps).milestones_recorded for _ in range(3)]
-    assert runs == [1, 0, 0]
+def test_invitation_milestones_are_recorded_once_by_the_completion_that_reaches_them(deps, clock):
+    from tests.service.test_rewards import qualify
+
+    deps.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 50, 2_000, 500), clock())
+    alice, code = distributor(deps, "alice")
+    buyers = [user(deps, f"u{i}") for i in range(11)]
+    recorded = []
+    for buyer in buyers:
+        referrals.bind(buyer, code, deps)
+        qualify(deps, buyer, "p1")
+        recorded.append(len(deps.users.milestones(alice)))
+    assert recorded == [0] * 9 + [1, 1]
     assert [m["reward"] for m in deps.users.milestones(alice)] == ["gift_pack"]
 
 

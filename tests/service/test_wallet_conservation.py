@@ -21,12 +21,15 @@ from chalicelib.domain.clock import business_month
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.domain.payouts import month_close
+from chalicelib.domain.tiers import Tier
 from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
-from chalicelib.services import auth, identity, orders, payments, referrals, rewards, settlement, shops, withdrawals
+from chalicelib.jobs import run_job
+from chalicelib.services import auth, identity, orders, payments, referrals, shops, withdrawals
 from chalicelib.services.sessions import Caller
 from tests.service.moto_machine import MotoMachine
 from tests.service.test_orders import ADDRESS
+from tests.service.test_settlement import settle
 from tests.service.test_withdrawals import id_number
 
 NON_NEGATIVE = ("pending", "frozen", "withdrawing", "withdrawn")
@@ -91,19 +94,18 @@ class WalletMachine(MotoMachine):
     @rule(days=st.integers(1, 4))
     def days_pass_and_settlement_runs(self, days: int) -> None:
         self.clock.advance(days=days)
-        settlement.settle_commissions(self.clock(), self.deps)
+        settle(self.clock(), self.deps)
 
     @rule()
     def a_month_ends_and_the_team_bonus_runs(self) -> None:
         """Both are partners of the month (level 1 and level 2 each earn the bonus); the month
         closes and its bonuses accrue into pending, for settlement and later refunds to move."""
-        from chalicelib.store.rewards import RewardStore
-
         month = business_month(self.clock())
         for user in (self.top, self.mid):
-            RewardStore().record_partner(user, month, self.clock())
+            tier = self.deps.users.get(user).tier
+            assert self.deps.users.set_tier(user, Tier.PARTNER, month, expected=tier, now=self.clock())
         self.clock.at = month_close(month) + timedelta(minutes=30)
-        rewards.team_bonus(self.clock(), self.deps)
+        run_job("team_bonus", self.clock(), self.deps)
 
     # the distributors' money ------------------------------------------------------------------
 

@@ -34,8 +34,9 @@ from chalicelib.wechat.pay import PayConfig, RealPayClient
 from chalicelib.wechat.pay_crypto import new_nonce, sign_headers
 from chalicelib.wechat.pay_simulator import PaySimulator
 from chalicelib.wechat.transfer import RealTransferClient, TransferScene
+from tests import order_jobs
 from tests.service.test_orders import ADDRESS, distributor, login
-from tests.service.test_withdrawals import verified
+from tests.service.test_withdrawals import poll_transfers, verified
 from tests.unit.loopback import Answer, answering, serve_on_loopback
 
 CLIENT_TIMEOUT = 0.3  # seconds the clients wait for an answer here
@@ -228,7 +229,7 @@ def test_a_late_payment_whose_refund_fails_is_refunded_once_when_wechat_redelive
     product_id = new_product(deps)
     order = place(deps, buyer, product_id, "k1").order
     clock.advance(minutes=16)
-    assert orders.cancel_unpaid(clock(), deps) == {"cancelled": 1}
+    assert order_jobs.cancel_unpaid(clock(), deps) == {"cancelled": 1}
     headers, body = deps.notifier.build_payment_notification(  # type: ignore[attr-defined]
         order.order_id, clock(), amount_fen=order.amount_fen)
     wechat.fail("refund", fault)
@@ -248,10 +249,10 @@ def test_a_failed_group_whose_refund_fails_is_refunded_once_by_the_next_expiry_r
     assert notify(deps, opened.order.order_id) == "paid"
     late = opened.group.expires_at + timedelta(minutes=1)
     wechat.fail("refund", "lost_answer")
-    assert groups.expire_groups(late, deps) == {"failed": 1, "refunded": 0, "cancelled": 0}
+    assert order_jobs.expire_groups(late, deps) == {"failed": 1, "refunded": 0, "cancelled": 0}
     assert deps.orders.get(opened.order.order_id).status.value == "paid"
-    assert groups.expire_groups(late, deps) == {"failed": 0, "refunded": 1, "cancelled": 0}
-    assert groups.expire_groups(late, deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
+    assert order_jobs.expire_groups(late, deps) == {"failed": 0, "refunded": 1, "cancelled": 0}
+    assert order_jobs.expire_groups(late, deps) == {"failed": 0, "refunded": 0, "cancelled": 0}
     assert list(wechat.refunds) == [f"{opened.order.order_id}R"]
     assert deps.orders.get(opened.order.order_id).status.value == "refunded"
     assert deps.products.get(product_id).stock == 10
@@ -264,8 +265,8 @@ def test_the_cancellation_job_cancels_once_whatever_closing_at_wechat_answers(de
     order_id = place(deps, buyer, product_id, "k1").order.order_id
     clock.advance(minutes=16)
     wechat.fail("close", fault)
-    assert orders.cancel_unpaid(clock(), deps) == {"cancelled": 1}  # closing is best effort
-    assert orders.cancel_unpaid(clock(), deps) == {"cancelled": 0}
+    assert order_jobs.cancel_unpaid(clock(), deps) == {"cancelled": 1}  # closing is best effort
+    assert order_jobs.cancel_unpaid(clock(), deps) == {"cancelled": 0}
     assert deps.orders.get(order_id).status.value == "cancelled" and deps.products.get(product_id).stock == 10
 
 
@@ -279,9 +280,9 @@ def test_a_withdrawal_whose_transfer_call_fails_is_paid_by_one_bill_after_the_po
     assert first.status is WithdrawalStatus.TRANSFERRING  # left for the polling job
     assert withdrawals.request_withdrawal(user, 2_000, "w1", deps).withdrawal_id == first.withdrawal_id
     wechat.fail("query_bill", "5xx")
-    assert withdrawals.poll_transfers(deps.clock(), deps)["unreachable"] == 1
-    assert withdrawals.poll_transfers(deps.clock(), deps)["waiting"] == 1
-    assert withdrawals.poll_transfers(deps.clock(), deps)["waiting"] == 1  # WeChat answers the bill again
+    assert poll_transfers(deps.clock(), deps)["unreachable"] == 1
+    assert poll_transfers(deps.clock(), deps)["waiting"] == 1
+    assert poll_transfers(deps.clock(), deps)["waiting"] == 1  # WeChat answers the bill again
     now = deps.withdrawals.get(first.withdrawal_id)
     assert now is not None and now.status is WithdrawalStatus.WAIT_USER_CONFIRM
     assert list(wechat.bills) == [first.out_bill_no]

@@ -2,8 +2,10 @@
 payout, the transfer's end by notification or polling, and money returned with an entry."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,7 @@ from chalicelib.bootstrap import Deps
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.identity import check_char
 from chalicelib.domain.orders import IdempotencyKeyReused
+from chalicelib.domain.shards import SHARDS, shard_of
 from chalicelib.domain.wallet import balances_from, differences
 from chalicelib.domain.withdrawals import (
     BelowMinimum,
@@ -22,11 +25,18 @@ from chalicelib.domain.withdrawals import (
     WithdrawalNotFound,
     WithdrawalStatus,
 )
-from chalicelib.services import identity, settlement, withdrawals
+from chalicelib.jobs import run_job
+from chalicelib.services import identity, withdrawals
 from chalicelib.wechat.transfer import TransferRejected
 from chalicelib.wechat.transfer_results import TransferBill, TransferState
 from chalicelib.wechat.transfer_simulator import TransferSimulator
 from tests.service.test_orders import login
+from tests.service.test_settlement import counts, reconcile
+
+
+def poll_transfers(now: datetime, deps: Deps) -> dict[str, Any]:
+    """The polling job, run whole (every shard's part): what it counted."""
+    return counts(run_job("poll_transfers", now, deps))
 
 
 @dataclass
@@ -109,6 +119,8 @@ def test_a_small_withdrawal_leaves_available_at_once_and_is_paid_when_the_user_c
     assert consistent(deps, user) == {"pending": 0, "frozen": 0, "available": 1_000, "withdrawing": 2_000,
                                       "withdrawn": 0}
     assert transfers.creates == [(w.withdrawal_id, 2_000, "张三")]  # the verified name on every bill
+    listed = [o.withdrawal_id for s in SHARDS for o in deps.withdrawals.in_flight(s, 10, None)[0]]
+    assert listed == [w.withdrawal_id]  # in flight, in its user's shard only
     paid = withdrawals.apply_bill(w, transfers.end(w.out_bill_no, TransferState.SUCCESS), deps)
     assert paid.status is WithdrawalStatus.PAID
     again = withdrawals.apply_bill(deps.withdrawals.get(w.withdrawal_id), transfers.bills[w.out_bill_no], deps)
@@ -116,7 +128,7 @@ def test_a_small_withdrawal_leaves_available_at_once_and_is_paid_when_the_user_c
     assert consistent(deps, user)["withdrawn"] == 2_000 and deps.ledger.wallet(user)["withdrawing"] == 0
     kinds = sorted(e["kind"] for e in deps.ledger.entries(user))
     assert kinds == ["settlement", "team_bonus", "withdrawal", "withdrawal_paid"]
-    assert deps.withdrawals.open("in_flight", 10, None)[0] == []
+    assert deps.withdrawals.in_flight(shard_of(user), 10, None)[0] == []
 
 
 @pytest.mark.parametrize("state", [TransferState.FAIL, TransferState.CANCELLED])
@@ -259,7 +271,7 @@ def test_a_withdrawal_is_never_made_from_clawed_back_money(deps, transfers):
     with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
         tx.save(LedgerItem(user, entry_key("o1", 1, "clawback"), order_id="o1", level=1, amount_fen=3_000,
                            kind="clawback", at=deps.clock(), status="available>-"))
-        tx.update(LedgerItem(user, WALLET), actions=[LedgerItem.available_fen.add(-3_000), touch(deps.clock())])
+        tx.update(LedgerItem(user, WALLET), actions=[LedgerItem.available_fen.add(-3_000), touch(user, deps.clock())])
     assert consistent(deps, user)["available"] == -2_000
     with pytest.raises(InsufficientBalance):
         withdrawals.request_withdrawal(user, 100, "k", deps)
@@ -318,16 +330,47 @@ def test_wechat_unreachable_leaves_it_in_flight_and_polling_creates_the_same_bil
     transfers.down = True
     w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
     assert w.status is WithdrawalStatus.TRANSFERRING
-    assert withdrawals.poll_transfers(clock(), deps)["unreachable"] == 1
+    assert poll_transfers(clock(), deps)["unreachable"] == 1
     transfers.down = False
-    assert withdrawals.poll_transfers(clock(), deps) == {"checked": 1, "paid": 0, "returned": 0, "waiting": 1,
+    assert poll_transfers(clock(), deps) == {"checked": 1, "paid": 0, "returned": 0, "waiting": 1,
                                                          "unreachable": 0}
     assert {no for no, _, _ in transfers.creates} == {w.withdrawal_id}  # never a new bill number
     assert deps.withdrawals.get(w.withdrawal_id).status is WithdrawalStatus.WAIT_USER_CONFIRM
     transfers.end(w.out_bill_no, TransferState.SUCCESS)
-    assert withdrawals.poll_transfers(clock(), deps)["paid"] == 1
-    assert withdrawals.poll_transfers(clock(), deps)["checked"] == 0
+    assert poll_transfers(clock(), deps)["paid"] == 1
+    assert poll_transfers(clock(), deps)["checked"] == 0
     assert consistent(deps, user)["withdrawn"] == 2_000
+
+
+def test_polling_one_withdrawal_per_slice_ends_as_one_slice_per_part_does(deps, transfers, clock):
+    """Nine withdrawals in flight of three users (their shards' parts): with the deadline passed
+    at once, a slice does one withdrawal and hands back a cursor right after it, so a shard of k
+    withdrawals takes k slices; each is asked for once per run and paid once."""
+    users = [verified(deps, f"poller{i}", 3_000, n=10 + i) for i in range(3)]
+    transfers.down = True
+    sent = [withdrawals.request_withdrawal(u, 1_000, f"k{j}", deps) for u in users for j in range(3)]
+    assert {w.status for w in sent} == {WithdrawalStatus.TRANSFERRING}
+    transfers.down = False
+    in_shard = Counter(shard_of(u) for u in users for _ in range(3))
+    first = run_job("poll_transfers", clock(), deps, slice_budget=0)
+    assert counts(first) == {"checked": 9, "paid": 0, "returned": 0, "waiting": 9, "unreachable": 0}
+    assert first["slices"] == len(SHARDS) + sum(k - 1 for k in in_shard.values())
+    assert {deps.withdrawals.get(w.withdrawal_id).status for w in sent} == {WithdrawalStatus.WAIT_USER_CONFIRM}
+    for w in sent:
+        transfers.end(w.out_bill_no, TransferState.SUCCESS)
+    assert counts(run_job("poll_transfers", clock(), deps, slice_budget=0))["paid"] == 9
+    assert poll_transfers(clock(), deps)["checked"] == 0
+    for user in users:
+        assert consistent(deps, user)["withdrawn"] == 3_000
+        assert len([e for e in deps.ledger.entries(user) if e["kind"] == "withdrawal_paid"]) == 3
+
+
+def test_a_polling_part_that_is_not_a_shard_is_refused(deps):
+    from chalicelib.domain.invariants import InvariantBroken
+    from chalicelib.jobs.engine import Deadline
+
+    with pytest.raises(InvariantBroken):
+        withdrawals.poll_part("in_flight", None, deps.clock(), deps, Deadline.after(60))
 
 
 def test_merchant_balance_too_low_is_retried_later_and_other_refusals_return_the_money(deps, transfers, clock):
@@ -336,7 +379,7 @@ def test_merchant_balance_too_low_is_retried_later_and_other_refusals_return_the
     w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
     assert w.status is WithdrawalStatus.TRANSFERRING
     transfers.refuse = None
-    assert withdrawals.poll_transfers(clock(), deps)["waiting"] == 1
+    assert poll_transfers(clock(), deps)["waiting"] == 1
     transfers.refuse = "PAYEE_ACCOUNT_ABNORMAL"
     refused = withdrawals.request_withdrawal(user, 1_000, "k2", deps)
     assert refused.status is WithdrawalStatus.RETURNED and refused.reason == "PAYEE_ACCOUNT_ABNORMAL"
@@ -358,7 +401,7 @@ def test_reconciliation_agrees_with_withdrawal_entries(deps, transfers, clock):
     user = verified(deps, "lee", 3_000)
     w = withdrawals.request_withdrawal(user, 2_000, "k", deps)
     withdrawals.apply_bill(w, transfers.end(w.out_bill_no, TransferState.SUCCESS), deps)
-    assert settlement.reconcile_wallets(clock() + timedelta(hours=1), deps)["differences"] == 0
+    assert reconcile(clock() + timedelta(hours=1), deps)["differences"] == 0
 
 
 def test_a_refusal_for_a_bill_that_exists_after_all_does_not_return_the_money(deps, transfers):
@@ -405,7 +448,7 @@ def test_a_name_that_is_not_the_accounts_real_name_fails_the_bill_and_the_money_
     for _ in range(2):  # WeChat repeats its notification; the polling job runs too
         again = withdrawals.handle_transfer_notification(headers, body, deps)
         assert again is not None and again.status is WithdrawalStatus.RETURNED
-        withdrawals.poll_transfers(clock(), deps)
+        poll_transfers(clock(), deps)
     wallet = consistent(deps, user)
     assert (wallet["available"], wallet["withdrawing"], wallet["withdrawn"]) == (3_000, 0, 0)
     assert len(withdrawal_returns(deps, user)) == 1
