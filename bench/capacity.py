@@ -9,8 +9,13 @@ carry figures derived, not measured (the module's docstring says how).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import math
+import os
 import sys
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 CAPACITY_BENCHES: list[str] = [  # "bench.capacity_<area>" modules, in the order they print
@@ -21,6 +26,99 @@ CAPACITY_BENCHES: list[str] = [  # "bench.capacity_<area>" modules, in the order
 ]
 
 COLUMNS = ("job", "size", "parts", "slices", "round_trips", "round_trips_per_item", "seconds", "largest_item_bytes")
+
+
+LAMBDA_MB = 512  # the memory the capacity figures derive Lambda seconds at (bench/job_memory.py)
+SEED_THREADS = 4
+
+
+@contextlib.contextmanager
+def database() -> Iterator[None]:
+    """DynamoDB Local, started here unless ``AWS_ENDPOINT_URL_DYNAMODB`` names one already."""
+    from chalicelib.store.tables import reset_connections
+
+    if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+        yield
+        return
+    from scripts import dynamodb_local
+
+    with dynamodb_local.start() as db:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.endpoint
+        reset_connections()
+        try:
+            yield
+        finally:
+            del os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
+            reset_connections()
+
+
+@contextlib.contextmanager
+def fresh_tables() -> Iterator[None]:
+    """Every model's table under a name of its own, created here and dropped after."""
+    from chalicelib.store.tables import all_models, ensure_tables, reset_connections
+
+    models = all_models()
+    names = {model: model.Meta.table_name for model in models}
+    suffix = uuid.uuid4().hex[:8]
+    for model in models:
+        model.Meta.table_name = f"{names[model]}-cap-{suffix}"
+    reset_connections()
+    ensure_tables()
+    try:
+        yield
+    finally:
+        for model in models:
+            model.delete_table()
+            model.Meta.table_name = names[model]
+        reset_connections()
+
+
+def write_all(items: list[Any]) -> None:
+    """Seed ``items`` (models of any tables) with BatchWriteItem over ``SEED_THREADS`` threads
+    (DynamoDB Local takes them at once), each chunk through its model's batch writer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(chunk: list[Any]) -> None:
+        with type(chunk[0]).batch_write() as batch:
+            for item in chunk:
+                batch.save(item)
+
+    by_model: dict[type, list[Any]] = {}
+    for item in items:
+        by_model.setdefault(type(item), []).append(item)
+    chunks = []
+    for same in by_model.values():
+        size = max(25, math.ceil(len(same) / (4 * SEED_THREADS)))
+        chunks += [same[i:i + size] for i in range(0, len(same), size)]
+    with ThreadPoolExecutor(SEED_THREADS) as pool:
+        list(pool.map(write, chunks))
+
+
+def largest_item_bytes() -> int:
+    """The largest item of every table, sized by DynamoDB's rules (``bench/item_size.py``)."""
+    from bench.item_size import item_bytes, scan
+    from chalicelib.store.tables import all_models
+
+    return max((item_bytes(item) for model in all_models()
+                for item in scan(model._get_connection().connection.client, model.Meta.table_name)), default=0)
+
+
+def derived_seconds(calls: dict[str, int], cpu_seconds: float, memory_mb: int = LAMBDA_MB) -> float:
+    """Lambda seconds at ``memory_mb`` for work that made ``calls`` and took ``cpu_seconds`` of a
+    core here (``bench/job_memory.py``: CPU stretched below one vCPU, plus the AWS wait)."""
+    from bench.job_memory import ONE_VCPU_MB, aws_wait
+
+    return cpu_seconds * max(1.0, ONE_VCPU_MB / memory_mb) + aws_wait(calls)
+
+
+def billed_write_units(calls: Any, index_writes: int) -> float:
+    """Write request units AWS would bill for items under 1 KB: 2 per item of a transaction, 1 per
+    other write, 1 per secondary-index write (``index_writes``, counted from what the job changes:
+    DynamoDB Local's own figures for transactions are far below AWS's bill, e.g. 5,619 units for
+    480 settlement transactions of about 45,000 items)."""
+    transactional = calls.items.get("TransactWriteItems", 0)
+    single = sum(calls.calls.get(name, 0) for name in ("PutItem", "UpdateItem", "DeleteItem"))
+    return 2 * transactional + single + calls.items.get("BatchWriteItem", 0) + index_writes
 
 
 def run_all(sizes: tuple[int, ...] | None = None) -> dict[str, list[dict[str, Any]]]:

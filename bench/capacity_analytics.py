@@ -19,16 +19,16 @@ and the day's counters the facts write with them. The recommendations' window ha
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from bench.capacity import database, fresh_tables
 
 METRICS_SIZES = (1_000, 5_000, 20_000)
 RECOMMENDATION_SIZES = (5_000, 20_000, 50_000)
@@ -56,12 +56,12 @@ def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
     """One row per job and size (defaults: ``METRICS_SIZES``, ``RECOMMENDATION_SIZES``), then one
     extrapolated row per job."""
     rows: list[dict[str, Any]] = []
-    with _database():
+    with database():
         for n in sizes or METRICS_SIZES:
-            with _fresh_tables():
+            with fresh_tables():
                 rows.append(_metrics(n))
         for n in sizes or RECOMMENDATION_SIZES:
-            with _fresh_tables():
+            with fresh_tables():
                 rows.append(_recommendations(n))
     for job in ("compute_metrics", "compute_recommendations"):
         measured = [r for r in rows if r["job"] == job]
@@ -272,48 +272,6 @@ def seed_recommendations(n: int) -> None:
         items.append(basket_item(day, f"o{i:08d}", f"u{i % 997}", [(p, 1) for p in sorted(basket)], NOW))
     items.append(AnalyticsItem(*day_key(day, 0), orders=orders, product_views=n))
     _write_all(items)
-
-
-# Where it runs ----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _database() -> Iterator[None]:
-    """DynamoDB Local, started here unless ``AWS_ENDPOINT_URL_DYNAMODB`` names one already."""
-    from chalicelib.store.tables import reset_connections
-
-    if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
-        yield
-        return
-    from scripts import dynamodb_local
-
-    with dynamodb_local.start() as db:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.endpoint
-        reset_connections()
-        try:
-            yield
-        finally:
-            del os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
-            reset_connections()
-
-
-@contextlib.contextmanager
-def _fresh_tables() -> Iterator[None]:
-    """Every model's table under a name of its own, created here and dropped after."""
-    from chalicelib.store.tables import all_models, ensure_tables, reset_connections
-
-    models = all_models()
-    names = {model: model.Meta.table_name for model in models}
-    suffix = uuid.uuid4().hex[:8]
-    for model in models:
-        model.Meta.table_name = f"{names[model]}-cap-{suffix}"
-    reset_connections()
-    ensure_tables()
-    try:
-        yield
-    finally:
-        for model in models:
-            model.delete_table()
-            model.Meta.table_name = names[model]
-        reset_connections()
 
 
 def section(rows: list[dict[str, Any]]) -> str:

@@ -18,14 +18,12 @@ over the 16 shards as real ids do.
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from bench.capacity import LAMBDA_MB, billed_write_units, database, derived_seconds, fresh_tables, largest_item_bytes, write_all
 
 SIZES = (1_000, 5_000, 20_000)
 PER_USER = 4  # commissions due per distributor in a day's run
@@ -33,7 +31,6 @@ AVAILABLE_AT = datetime(2026, 11, 12, 16, 0, tzinfo=UTC)  # 2026-11-13 00:00 in 
 NOW = AVAILABLE_AT + timedelta(minutes=10)
 EXTRAPOLATE_TO = 1_000_000
 
-LAMBDA_MB = 512  # the memory the figures are derived at (issue 14's "Must show")
 WORKER_MB = 1_024  # the job worker's deployed memory (.chalice/config.json), for comparison
 WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds); the worker's
 WORKER_TIMEOUT = 60.0  # Lambda timeout leaves job_margin_seconds (15) to record and hand back
@@ -49,11 +46,11 @@ PRICES = {  # USD, us-east-1 list prices
 def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
     """One row per job and size (default ``SIZES``), then one extrapolated row per job."""
     rows: list[dict[str, Any]] = []
-    with _database():
+    with database():
         for n in sizes or SIZES:
-            with _fresh_tables():
+            with fresh_tables():
                 rows.append(_settle(n))
-            with _fresh_tables():
+            with fresh_tables():
                 rows.append(_reconcile(n))
     for job in ("settle_commissions", "reconcile_wallets"):
         measured = [r for r in rows if r["job"] == job]
@@ -107,25 +104,6 @@ def _measure(job: str, now: datetime, deps: Any, n: int, index_writes: int) -> d
             "lambda_seconds_derived": worker, "lambda_seconds_per_item": worker / n,
             "lambda_seconds_at_worker_mb": derived_seconds(dict(calls.calls), cpu_seconds, WORKER_MB),
             "summary": {k: v for k, v in summary.items() if isinstance(v, int | float)}}
-
-
-def derived_seconds(calls: dict[str, int], cpu_seconds: float, memory_mb: int = LAMBDA_MB) -> float:
-    """Lambda seconds at ``memory_mb`` for work that made ``calls`` and took ``cpu_seconds`` of a
-    core here (``bench/job_memory.py``: CPU stretched below one vCPU, plus the AWS wait)."""
-    from bench.job_memory import ONE_VCPU_MB, aws_wait
-
-    return cpu_seconds * max(1.0, ONE_VCPU_MB / memory_mb) + aws_wait(calls)
-
-
-def billed_write_units(calls: Any, index_writes: int) -> float:
-    """Write request units AWS would bill (items under 1 KB, as all of ours are): 2 per item of a
-    transaction, 1 per other write, 1 per secondary-index write (``index_writes``, counted from
-    what the job changes: DynamoDB Local's own figures for transactions are far below AWS's bill,
-    e.g. 5,619 units for 480 settlement transactions of about 45,000 items, and 128 index units
-    where 1,000 commissions left ``settle_queue``)."""
-    transactional = calls.items.get("TransactWriteItems", 0)
-    single = sum(calls.calls.get(name, 0) for name in ("PutItem", "UpdateItem", "DeleteItem"))
-    return 2 * transactional + single + calls.items.get("BatchWriteItem", 0) + index_writes
 
 
 def extrapolate(row: dict[str, Any], items: int) -> dict[str, Any]:
@@ -202,23 +180,6 @@ def seed_touched(n: int, now: datetime) -> None:
     write_all(items)
 
 
-SEED_THREADS = 4
-
-
-def write_all(items: list[Any]) -> None:
-    """BatchWriteItem over ``SEED_THREADS`` threads (DynamoDB Local takes them at once)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from chalicelib.store.ledger import LedgerItem
-
-    def write(chunk: list[Any]) -> None:
-        with LedgerItem.batch_write() as batch:
-            for item in chunk:
-                batch.save(item)
-
-    size = math.ceil(len(items) / SEED_THREADS) or 1
-    with ThreadPoolExecutor(SEED_THREADS) as pool:
-        list(pool.map(write, [items[i:i + size] for i in range(0, len(items), size)]))
 
 
 def _check_settled(frozen: dict[str, int]) -> None:
@@ -227,87 +188,6 @@ def _check_settled(frozen: dict[str, int]) -> None:
     for item in LedgerItem.batch_get([(u, WALLET) for u in frozen]):
         if int(item.available_fen or 0) != frozen[item.pk] or int(item.frozen_fen or 0) != 0:
             raise RuntimeError(f"wallet {item.pk} not settled exactly")
-
-
-# Sizes of items ---------------------------------------------------------------------------------
-
-def item_bytes(item: dict[str, Any]) -> int:
-    """DynamoDB's size of an item (names and values, UTF-8; a number about a byte per two digits)."""
-    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
-
-
-def _value_bytes(value: dict[str, Any]) -> int:
-    (kind, raw), = value.items()
-    if kind in ("S", "B"):
-        return len(raw.encode() if isinstance(raw, str) else raw)
-    if kind == "N":
-        return len(raw.strip("-").replace(".", "")) // 2 + 1
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind in ("L", "M"):
-        inner = raw if kind == "L" else list(raw.values())
-        return 3 + sum(1 + _value_bytes(v) for v in inner) + (sum(len(k) for k in raw) if kind == "M" else 0)
-    return sum(len(str(v)) for v in raw)  # sets
-
-
-def largest_item_bytes() -> int:
-    """The largest item of every table (a raw Scan of each)."""
-    from chalicelib.store.tables import all_models
-
-    largest = 0
-    for model in all_models():
-        client = model._get_connection().connection.client
-        request: dict[str, Any] = {"TableName": model.Meta.table_name}
-        while True:
-            page = client.scan(**request)
-            largest = max([largest, *(item_bytes(i) for i in page.get("Items", []))])
-            if not page.get("LastEvaluatedKey"):
-                break
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return largest
-
-
-# Where it runs ----------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def _database() -> Iterator[None]:
-    """DynamoDB Local, started here unless ``AWS_ENDPOINT_URL_DYNAMODB`` names one already."""
-    from chalicelib.store.tables import reset_connections
-
-    if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
-        yield
-        return
-    from scripts import dynamodb_local
-
-    with dynamodb_local.start() as db:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.endpoint
-        reset_connections()
-        try:
-            yield
-        finally:
-            del os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
-            reset_connections()
-
-
-@contextlib.contextmanager
-def _fresh_tables() -> Iterator[None]:
-    """Every model's table under a name of its own, created here and dropped after."""
-    from chalicelib.store.tables import all_models, ensure_tables, reset_connections
-
-    models = all_models()
-    names = {model: model.Meta.table_name for model in models}
-    suffix = uuid.uuid4().hex[:8]
-    for model in models:
-        model.Meta.table_name = f"{names[model]}-cap-{suffix}"
-    reset_connections()
-    ensure_tables()
-    try:
-        yield
-    finally:
-        for model in models:
-            model.delete_table()
-            model.Meta.table_name = names[model]
-        reset_connections()
 
 
 def section(rows: list[dict[str, Any]]) -> str:

@@ -24,14 +24,12 @@ digits, so their last digit spreads them over the 16 shards as real ids do.
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from bench.capacity import LAMBDA_MB, billed_write_units, database, derived_seconds, fresh_tables, largest_item_bytes, write_all
 
 SIZES = (1_000, 5_000, 20_000)
 SENIOR_SHARE, PARTNER_SHARE = 0.08, 0.02
@@ -42,7 +40,6 @@ BONUS_RUN = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 00:30 Shanghai
 EXTRAPOLATE_TO = 1_000_000
 DAYS_A_MONTH = 30
 
-LAMBDA_MB = 512  # the brief's reference memory
 WORKER_MB = 1_024  # the job worker's deployed memory (.chalice/config.json), for comparison
 WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds)
 WORKER_TIMEOUT = 60.0
@@ -58,9 +55,9 @@ PRICES = {  # USD, us-east-1 list prices
 def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
     """Per size: the month change, its next run, the team bonus; then one extrapolated row each."""
     rows: list[dict[str, Any]] = []
-    with _database():
+    with database():
         for n in sizes or SIZES:
-            with _fresh_tables():
+            with fresh_tables():
                 people = seed(n)
                 rows.append(_month_change(n, people))
                 rows.append(_later_run(n))
@@ -127,23 +124,6 @@ def _measure(job: str, now: datetime, n: int, index_writes: int) -> dict[str, An
             "lambda_seconds_derived": worker, "lambda_seconds_per_item": worker / n,
             "lambda_seconds_at_worker_mb": derived_seconds(dict(calls.calls), cpu_seconds, WORKER_MB),
             "summary": {k: v for k, v in summary.items() if isinstance(v, int | float) and not isinstance(v, bool)}}
-
-
-def derived_seconds(calls: dict[str, int], cpu_seconds: float, memory_mb: int = LAMBDA_MB) -> float:
-    """Lambda seconds at ``memory_mb`` for work that made ``calls`` and took ``cpu_seconds`` of a
-    core here (``bench/job_memory.py``: CPU stretched below one vCPU, plus the AWS wait)."""
-    from bench.job_memory import ONE_VCPU_MB, aws_wait
-
-    return cpu_seconds * max(1.0, ONE_VCPU_MB / memory_mb) + aws_wait(calls)
-
-
-def billed_write_units(calls: Any, index_writes: int) -> float:
-    """Write request units AWS would bill (every item here is under 1 KB): 2 per item of a
-    transaction, 1 per other write, 1 per secondary-index write (``index_writes``, counted from
-    what the job changes: DynamoDB Local reports too few for transactions)."""
-    transactional = calls.items.get("TransactWriteItems", 0)
-    single = sum(calls.calls.get(name, 0) for name in ("PutItem", "UpdateItem", "DeleteItem"))
-    return 2 * transactional + single + calls.items.get("BatchWriteItem", 0) + index_writes
 
 
 def fitted(rows: list[dict[str, Any]], key: str, distributors: int) -> float:
@@ -233,101 +213,6 @@ def seed(n: int) -> dict[str, list[str]]:
     write_all(users)
     write_all(ledger)
     return people
-
-
-def write_all(items: list[Any]) -> None:
-    """BatchWriteItem in 4 threads (each batch of 25 through PynamoDB's batch writer)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def write(chunk: list[Any]) -> None:
-        with type(chunk[0]).batch_write() as batch:
-            for item in chunk:
-                batch.save(item)
-
-    size = max(25, math.ceil(len(items) / 16))
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(write, [items[i:i + size] for i in range(0, len(items), size)]))
-
-
-# Sizes of items ---------------------------------------------------------------------------------
-
-def item_bytes(item: dict[str, Any]) -> int:
-    """DynamoDB's size of an item (names and values, UTF-8; a number about a byte per two digits)."""
-    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
-
-
-def _value_bytes(value: dict[str, Any]) -> int:
-    (kind, raw), = value.items()
-    if kind in ("S", "B"):
-        return len(raw.encode() if isinstance(raw, str) else raw)
-    if kind == "N":
-        return len(raw.strip("-").replace(".", "")) // 2 + 1
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind in ("L", "M"):
-        inner = raw if kind == "L" else list(raw.values())
-        return 3 + sum(1 + _value_bytes(v) for v in inner) + (sum(len(k) for k in raw) if kind == "M" else 0)
-    return sum(len(str(v)) for v in raw)  # sets
-
-
-def largest_item_bytes() -> int:
-    """The largest item of every table (a raw Scan of each)."""
-    from chalicelib.store.tables import all_models
-
-    largest = 0
-    for model in all_models():
-        client = model._get_connection().connection.client
-        request: dict[str, Any] = {"TableName": model.Meta.table_name}
-        while True:
-            page = client.scan(**request)
-            largest = max([largest, *(item_bytes(i) for i in page.get("Items", []))])
-            if not page.get("LastEvaluatedKey"):
-                break
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return largest
-
-
-# Where it runs ----------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def _database() -> Iterator[None]:
-    """DynamoDB Local, started here unless ``AWS_ENDPOINT_URL_DYNAMODB`` names one already."""
-    from chalicelib.store.tables import reset_connections
-
-    if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
-        yield
-        return
-    from scripts import dynamodb_local
-
-    with dynamodb_local.start() as db:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.endpoint
-        reset_connections()
-        try:
-            yield
-        finally:
-            del os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
-            reset_connections()
-
-
-@contextlib.contextmanager
-def _fresh_tables() -> Iterator[None]:
-    """Every model's table under a name of its own, created here and dropped after."""
-    from chalicelib.store.tables import all_models, ensure_tables, reset_connections
-
-    models = all_models()
-    names = {model: model.Meta.table_name for model in models}
-    suffix = uuid.uuid4().hex[:8]
-    for model in models:
-        model.Meta.table_name = f"{names[model]}-cap-{suffix}"
-    reset_connections()
-    ensure_tables()
-    try:
-        yield
-    finally:
-        for model in models:
-            model.delete_table()
-            model.Meta.table_name = names[model]
-        reset_connections()
 
 
 def section(rows: list[dict[str, Any]]) -> str:
