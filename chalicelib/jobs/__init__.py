@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.invariants import present
 from chalicelib.jobs.engine import (
     Deadline,
     JobDef,
@@ -77,9 +78,9 @@ def plan_job(name: str, now: datetime, deps: Deps, queue: JobQueue) -> dict[str,
     from chalicelib.observability import logger
 
     run_id = start(JOBS[name], now, deps, queue)
-    run = summary(deps.jobs, run_id)
-    logger().info("job planned", extra={"job": name, "run": run_id, "parts": run["parts"]})
-    return {"job": name, "run": run_id, "parts": run["parts"]}
+    parts = present(deps.jobs.run(run_id), f"the run {run_id}").parts
+    logger().info("job planned", extra={"job": name, "run": run_id, "parts": parts})
+    return {"job": name, "run": run_id, "parts": parts}
 
 
 def work_message(body: str, deps: Deps, deadline: Deadline, queue: JobQueue) -> dict[str, Any]:

@@ -161,8 +161,13 @@ def work_slice(job: JobDef, piece: Slice, deps: Deps, deadline: Deadline, queue:
 
 
 def _maybe_finish(job: JobDef, run_id: str, now: datetime, deps: Deps) -> None:
-    """Run ``finish`` if every part is done and no one else is finishing (or finished) the run."""
+    """Run ``finish`` if every part is done and no one else is finishing (or finished) the run.
+    The run is read first (one consistent GetItem): every part but the last finds parts left, and
+    a claim it would make is a conditional write known to fail (billed all the same)."""
     store = deps.jobs
+    run = store.run(run_id)
+    if run is None or run.parts_left or run.finished_at is not None:
+        return
     if not store.claim_finish(run_id, deps.clock()):
         return
     try:
