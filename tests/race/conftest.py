@@ -9,6 +9,7 @@ memory on a free port (the moto fallback, behind one global lock, where Java is 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ from chalicelib.bootstrap import Deps
 from chalicelib.store.tables import reset_connections
 from scripts.dynamodb_local import LocalDynamo
 from scripts.dynamodb_local import start as start_dynamodb_local
+
+if TYPE_CHECKING:
+    from tests.faults import DynamoFaults
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +61,26 @@ def deps(local_env: LocalDynamo) -> Deps:
     ensure_tables()
     keep_expired_items()
     return Deps()
+
+
+@pytest.fixture(scope="module")
+def private_tables(dynamodb_local: LocalDynamo) -> Iterator[None]:
+    """Every table under a name of this test module's own (``tests/faults.own_tables``): for the
+    modules that save and restore whole tables or leave work for the jobs. Such a module defines
+    its own ``deps`` over them (its clock), usually ``restore({})`` first."""
+    from tests.faults import own_tables
+
+    with own_tables(dynamodb_local.endpoint):
+        yield
+
+
+@pytest.fixture
+def faults(deps: Deps) -> Iterator[DynamoFaults]:
+    """A fault injector on every model's client (``tests/faults.DynamoFaults``), disarmed after."""
+    from chalicelib.store.tables import all_models
+    from tests.faults import DynamoFaults
+
+    injector = DynamoFaults()
+    injector.attach(all_models())
+    yield injector
+    injector.disarm()

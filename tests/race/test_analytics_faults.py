@@ -7,7 +7,6 @@ attempt writes its steps' output under a nonce of its own: a crashed attempt's s
 TTL and never read), so its lists, the stale list deleted and the run's record."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,8 +21,7 @@ from chalicelib.services import metrics, recommendation_job
 from chalicelib.store import metric_rows
 from chalicelib.store.analytics import PRODUCT_BUCKETS, Tally, Write, basket_item, product_bucket
 from chalicelib.store.products import ProductItem
-from chalicelib.store.tables import all_models
-from tests.faults import Case, DynamoFaults, own_tables, restore, run_with_faults
+from tests.faults import Case, restore, run_with_faults
 
 pytestmark = pytest.mark.race
 
@@ -37,26 +35,12 @@ class Never:
         return False
 
 
-@pytest.fixture(scope="module")
-def private_tables(dynamodb_local: Any) -> Iterator[None]:
-    with own_tables(dynamodb_local.endpoint):
-        yield
-
-
 @pytest.fixture
 def deps(private_tables: None) -> Deps:
     restore({})
     rules = Rules.model_validate({"recommendations": {"window_days": 2, "stored": 5}})
     plain = Deps(clock=lambda: NOW)
     return Deps(settings=plain.settings.model_copy(update={"rules": rules}), clock=lambda: NOW)
-
-
-@pytest.fixture
-def faults(deps: Deps) -> Iterator[DynamoFaults]:
-    injector = DynamoFaults()
-    injector.attach(all_models())
-    yield injector
-    injector.disarm()
 
 
 def in_bucket(bucket: int, n: int, prefix: str) -> list[str]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,8 +30,7 @@ from chalicelib.domain.errors import DomainError
 from chalicelib.jobs.engine import Deadline
 from chalicelib.services import groups, orders, payments, referrals, settlement, withdrawals
 from chalicelib.services.sessions import Caller
-from chalicelib.store.tables import all_models
-from tests.faults import Case, DynamoFaults, own_tables, restore, run_with_faults
+from tests.faults import Case, restore, run_with_faults
 from tests.service.test_orders import ADDRESS, distributor, login
 from tests.service.test_withdrawals import verified
 
@@ -42,25 +40,11 @@ NOW = datetime(2026, 11, 10, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 KEY = "fault-key-0001"
 
 
-@pytest.fixture(scope="module")
-def private_tables(dynamodb_local: Any) -> Iterator[None]:
-    with own_tables(dynamodb_local.endpoint):
-        yield
-
-
 @pytest.fixture
 def deps(private_tables: None) -> Deps:
     """The app's adapters over this module's tables, emptied, with a fixed clock."""
     restore({})
     return Deps(clock=lambda: NOW)
-
-
-@pytest.fixture
-def faults(deps: Deps) -> Iterator[DynamoFaults]:
-    injector = DynamoFaults()
-    injector.attach(all_models())
-    yield injector
-    injector.disarm()
 
 
 def new_product(deps: Deps, group_buy: bool = False) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,18 +20,12 @@ from chalicelib.domain.shards import SHARDS
 from chalicelib.services import orders, payments, referrals, settlement, shops
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import DueCommission, LedgerItem
-from tests.faults import own_tables, restore
+from tests.faults import restore
 from tests.race.concurrency import login, race
 from tests.race.test_checkout_races import buy, new_product
 from tests.service.test_settlement import settle
 
 pytestmark = pytest.mark.race
-
-
-@pytest.fixture(scope="module")
-def private_tables(dynamodb_local: Any) -> Iterator[None]:
-    with own_tables(dynamodb_local.endpoint):
-        yield
 
 
 @pytest.fixture

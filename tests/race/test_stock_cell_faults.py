@@ -9,7 +9,6 @@ drew, whatever the number of attempts a fault causes.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,8 +18,7 @@ from chalicelib.bootstrap import Deps
 from chalicelib.domain.catalog import Product
 from chalicelib.services import orders
 from chalicelib.store.products import ProductItem
-from chalicelib.store.tables import all_models
-from tests.faults import Case, DynamoFaults, own_tables, restore, run_with_faults
+from tests.faults import Case, restore, run_with_faults
 from tests.service.test_orders import ADDRESS, login
 
 pytestmark = pytest.mark.race
@@ -43,25 +41,11 @@ class Draw:
         return None
 
 
-@pytest.fixture(scope="module")
-def private_tables(dynamodb_local: Any) -> Iterator[None]:
-    with own_tables(dynamodb_local.endpoint):
-        yield
-
-
 @pytest.fixture
 def deps(private_tables: None, monkeypatch: pytest.MonkeyPatch) -> Deps:
     restore({})
     monkeypatch.setattr("chalicelib.domain.stock.random", Draw())
     return Deps(clock=lambda: NOW)
-
-
-@pytest.fixture
-def faults(deps: Deps) -> Iterator[DynamoFaults]:
-    injector = DynamoFaults()
-    injector.attach(all_models())
-    yield injector
-    injector.disarm()
 
 
 def setup(deps: Deps, drawn_cell_empty: bool = False) -> str:

@@ -6,7 +6,6 @@ fault-free run does: each distributor re-decided once, the upgrade stored once, 
 cash credited once, each bonus accrued once."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,9 +22,8 @@ from chalicelib.jobs.engine import Deadline
 from chalicelib.services import orders, payments, referrals, rewards, settlement, tiers
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem, team_sales_key
-from chalicelib.store.tables import all_models
 from chalicelib.store.users import PROFILE, UserItem, user_id_for
-from tests.faults import Case, DynamoFaults, own_tables, restore, run_with_faults
+from tests.faults import Case, restore, run_with_faults
 from tests.service.test_orders import ADDRESS, distributor, login
 
 pytestmark = pytest.mark.race
@@ -34,24 +32,10 @@ DECEMBER_2ND = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 SHARD = "a"
 
 
-@pytest.fixture(scope="module")
-def private_tables(dynamodb_local: Any) -> Iterator[None]:
-    with own_tables(dynamodb_local.endpoint):
-        yield
-
-
 @pytest.fixture
 def deps(private_tables: None) -> Deps:
     restore({})
     return Deps(clock=lambda: DECEMBER_2ND)
-
-
-@pytest.fixture
-def faults(deps: Deps) -> Iterator[DynamoFaults]:
-    injector = DynamoFaults()
-    injector.attach(all_models())
-    yield injector
-    injector.disarm()
 
 
 def in_shard(prefix: str, n: int) -> list[str]:

@@ -12,7 +12,6 @@ leaves every table as the fault-free run did (no recovery step).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,32 +19,17 @@ import pytest
 
 from bench.settlement import seed_frozen
 from chalicelib.bootstrap import Deps
-from chalicelib.store.tables import all_models
-from tests.faults import Case, DynamoFaults, own_tables, restore, run_with_conflicts
+from tests.faults import Case, restore, run_with_conflicts
 from tests.race.test_faults import NOW, checkout, checkout_setup, deliver, payment_setup, settle, withdraw
 from tests.service.test_withdrawals import verified
 
 pytestmark = pytest.mark.race
 
 
-@pytest.fixture(scope="module")
-def private_tables(dynamodb_local: Any) -> Iterator[None]:
-    with own_tables(dynamodb_local.endpoint):
-        yield
-
-
 @pytest.fixture
 def deps(private_tables: None) -> Deps:
     restore({})
     return Deps(clock=lambda: NOW)
-
-
-@pytest.fixture
-def faults(deps: Deps) -> Iterator[DynamoFaults]:
-    injector = DynamoFaults()
-    injector.attach(all_models())
-    yield injector
-    injector.disarm()
 
 
 def unused(*_: Any) -> None:
