@@ -237,6 +237,7 @@ class Settings(_Frozen):
     content_table: str = "fenxiao-dev-content"  # lexicon versions, materials, the review queue
     analytics_table: str = "fenxiao-dev-analytics"  # day aggregates, metric rows, experiments (docs/metrics.md)
     jobs_table: str = "fenxiao-dev-jobs"  # the runs of the jobs, their slices and parts (docs/jobs.md)
+    admin_table: str = "fenxiao-dev-admin"  # the audit log and the runtime settings' versions (docs/operator.md)
     # The jobs' queue (SQS URL). Empty: a schedule runs its job's parts in-process, one after the
     # other, as `make dev` and the tests do; set, it sends them to the queue's workers (docs/jobs.md).
     jobs_queue_url: str = ""
@@ -303,6 +304,7 @@ _ENV = {
     "content_table": "CONTENT_TABLE",
     "analytics_table": "ANALYTICS_TABLE",
     "jobs_table": "JOBS_TABLE",
+    "admin_table": "ADMIN_TABLE",
     "jobs_queue_url": "JOBS_QUEUE_URL",
     "job_margin_seconds": "JOB_MARGIN_SECONDS",
     "job_slice_seconds": "JOB_SLICE_SECONDS",

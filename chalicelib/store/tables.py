@@ -13,6 +13,7 @@ from pynamodb.models import Model
 
 def all_models() -> list[type[Model]]:
     """The model of every table (the store modules import base; base imports none of them)."""
+    from chalicelib.store.admin import AdminItem
     from chalicelib.store.analytics import AnalyticsItem
     from chalicelib.store.content import ContentItem
     from chalicelib.store.jobs import JobItem
@@ -21,7 +22,7 @@ def all_models() -> list[type[Model]]:
     from chalicelib.store.products import ProductItem
     from chalicelib.store.users import UserItem
 
-    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem, JobItem]
+    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem, JobItem, AdminItem]
 
 
 def table_spec(model: type[Model]) -> dict[str, Any]:
