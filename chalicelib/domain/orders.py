@@ -120,11 +120,12 @@ def price_lines(wanted: Sequence[Wanted], products: dict[str, Product]) -> list[
         product = products.get(product_id)
         if product is None or not product.listed:
             raise ProductNotFound("no such product", line=index, product_id=product_id)
-        line = line_of(product, sku_id, quantity, product.price_fen, index)
+        line = line_of(product, sku_id, quantity, None, index)
         sku = product.sku(sku_id) if sku_id else None
         available = sku.stock if sku else product.stock
         if available is not None and available < quantity:  # unread: its cells' conditions decide
-            raise OutOfStock("not enough stock", line=index, product_id=product_id, available=available)
+            raise OutOfStock("not enough stock", line=index, product_id=product_id, available=available,
+                             **({"sku_id": sku_id} if sku_id else {}))
         lines.append(line)
     return lines
 
