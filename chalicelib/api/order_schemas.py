@@ -130,18 +130,27 @@ class ProductPatch(_In):
 
 
 class SkuOut(_Out):
+    """A SKU as a buyer sees it."""
     sku_id: str
     specs: dict[str, str]
     price_fen: int
-    cost_fen: int | None = None  # admins only
     group_price_fen: int | None
     stock: int
 
     @classmethod
-    def of(cls, sku: Sku, p: Product, with_cost: bool) -> SkuOut:
-        group = p.group_buy.price_fen(sku.price_fen) if p.group_buy else None
+    def of(cls, sku: Sku, p: Product) -> SkuOut:
         return cls(sku_id=sku.sku_id, specs=sku.specs, price_fen=sku.price_fen,
-                   cost_fen=sku.cost_fen if with_cost else None, group_price_fen=group, stock=sku.stock or 0)
+                   group_price_fen=p.group_buy.price_fen(sku.price_fen) if p.group_buy else None,
+                   stock=sku.stock or 0)
+
+
+class AdminSkuOut(SkuOut):
+    """A SKU as the operator sees it: with its cost."""
+    cost_fen: int
+
+    @classmethod
+    def of_admin(cls, sku: Sku, p: Product) -> AdminSkuOut:
+        return cls(**SkuOut.of(sku, p).model_dump(), cost_fen=sku.cost_fen)
 
 
 class GroupBuyOut(_Out):
@@ -165,7 +174,7 @@ class AdminProductOut(_Out):
     listed: bool  # false while its copy waits in the review queue (review_id)
     review_id: str | None
     stock_cells: int = Field(description="Flash sale: the items the stock is split over (1: not split).")
-    skus: list[SkuOut] = Field(description="Its SKUs with cost and stock ([]: none; stock is then their sum).")
+    skus: list[AdminSkuOut] = Field(description="Its SKUs with cost and stock ([]: none; stock is then their sum).")
     images: list[str]
     detail: str | None = Field(description="The rich text (null in the admin list: read it in the product's answers).")
 
@@ -177,7 +186,7 @@ class AdminProductOut(_Out):
                    stock=present(p.stock, "an admin's product read whole"),
                    level1_rate_bp=p.level1_rate_bp, level2_rate_bp=p.level2_rate_bp, group_buy=group,
                    platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id,
-                   stock_cells=p.stock_cells, skus=[SkuOut.of(k, p, with_cost=True) for k in p.skus],
+                   stock_cells=p.stock_cells, skus=[AdminSkuOut.of_admin(k, p) for k in p.skus],
                    images=list(p.images), detail=p.detail if with_detail else None)
 
 
@@ -217,7 +226,7 @@ class ProductPageOut(_Out):
         return cls(product_id=p.product_id, name=p.name, category=p.category, price_fen=p.price_fen,
                    group_price_fen=p.group_price_fen, stock=p.stock or 0,
                    commission_preview_fen=p.commission_preview_fen(uplift_bp), images=list(p.images),
-                   detail=p.detail, skus=[SkuOut.of(k, p, with_cost=False) for k in p.skus], promotions=[])
+                   detail=p.detail, skus=[SkuOut.of(k, p) for k in p.skus], promotions=[])
 
 
 class LineIn(_In):
