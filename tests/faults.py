@@ -378,6 +378,11 @@ def _merge_shards(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 _DUE_SHARD = re.compile(r'("(?:unpaid_day|confirm_day|group_day)": \{"S": "\d{4}-\d{2}-\d{2})#[0-9a-f]')
 
 
+# An audit entry's sort key, "<at>#<entry id>": the id is random, new each run (the time is
+# normalised above; the entry's state says what it records).
+_AUDIT_ENTRY = re.compile(r'("sk": \{"S": "<time>)#[0-9a-f]{16}"')
+
+
 def normalised(saved: Snapshot) -> dict[str, list[str]]:
     """Each table's items as sorted JSON lines, without timestamps, with generated ids labelled
     and sharded counters summed."""
@@ -395,6 +400,7 @@ def normalised(saved: Snapshot) -> dict[str, list[str]]:
             text = _TIMESTAMP.sub("<time>", _WECHAT_TRANSACTION.sub("<wechat-transaction>", text))
             text = _BASKET_PARTITION.sub(r"\1#<partition>", text)  # a hash of the order id, new each run
             text = _DUE_SHARD.sub(r"\1#<shard>", text)
+            text = _AUDIT_ENTRY.sub(r'\1#<entry>"', text)
             lines.append(ids.sub(lambda m: labels[m.group(0)], text) if ids else text)
         out[table] = sorted(lines)
     return out

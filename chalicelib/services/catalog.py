@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.audit import Action, audit
+from chalicelib.domain.audit import Action, AuditEntry, audit
 from chalicelib.domain.catalog import MAX_IMAGES, GroupBuy, Product, Sku
 from chalicelib.domain.errors import Kind, NotFound, error
 from chalicelib.domain.materials import Review, ReviewKind
@@ -166,11 +166,15 @@ def update_product(product_id: str, changes: dict[str, Any], admin_id: str,
         current = replace(current, stock=total, stock_cells=cells)
     if not changes:
         return current, None
-    return run_until_committed(lambda: _edit(product_id, changes, admin_id, deps), what="this product")
+    first = audit(admin_id, Action.PRODUCT_UPDATE, f"product#{product_id}", deps.clock())
+    return run_until_committed(lambda: _edit(product_id, changes, first, deps), what="this product")
 
 
-def _edit(product_id: str, changes: dict[str, Any], admin_id: str, deps: Deps) -> tuple[Product, str | None]:
-    """One attempt of an edit: read, decide, commit conditioned on the SKUs read."""
+def _edit(product_id: str, changes: dict[str, Any], first: AuditEntry, deps: Deps) -> tuple[Product, str | None]:
+    """One attempt of an edit: read, decide, commit conditioned on the SKUs read. Every attempt
+    records under the same entry (``first``'s id and time): an attempt after one that committed
+    but lost its answer finds the entry there and ends (store/products.py)."""
+    admin_id = first.actor_id
     current = deps.products.get(product_id)
     if current is None:
         raise NotFound("no such product")
@@ -192,9 +196,8 @@ def _edit(product_id: str, changes: dict[str, Any], admin_id: str, deps: Deps) -
         if outcome.held:
             product = replace(product, listed=False)
             review_id = moderation.hold(_copy(product), context, outcome, deps)
-    entry = audit(admin_id, Action.PRODUCT_UPDATE, f"product#{product_id}", deps.clock(),
-                  *_changed(_state(current), _state(product)))
-    deps.products.replace(product, current, entry, stock_sets)
+    before, after = _changed(_state(current), _state(product))
+    deps.products.replace(product, current, replace(first, before=before, after=after), stock_sets)
     stocks = {sku.sku_id: stock_sets.get(sku.sku_id, sku.stock or 0) for sku in product.skus}
     skus = tuple(replace(sku, stock=stocks[sku.sku_id]) for sku in product.skus)
     return replace(product, skus=skus, stock=sum(stocks.values()) if skus else product.stock), review_id
@@ -249,13 +252,16 @@ def restock(product: Product, sku_id: str | None, delta: int, admin_id: str, dep
     if sku_id is not None and product.sku(sku_id) is None:
         raise SkuNotFound("no such SKU of this product", product_id=product.product_id, sku_id=sku_id)
     stock = stock_id(product.product_id, sku_id)
+    # one entry id for every attempt: an attempt after one that committed but lost its answer
+    # (a timeout) finds its entry and ends, instead of moving the stock twice
+    first = audit(admin_id, Action.PRODUCT_RESTOCK, f"product#{product.product_id}", deps.clock())
+    which = {"sku_id": sku_id} if sku_id else {}
 
     def step() -> None:
         active, counts = deps.products.cells([stock])[stock]
         before = sum(counts)
-        target = {"stock": before + delta, **({"sku_id": sku_id} if sku_id else {})}
-        entry = audit(admin_id, Action.PRODUCT_RESTOCK, f"product#{product.product_id}", deps.clock(),
-                      {"stock": before, **({"sku_id": sku_id} if sku_id else {})}, {**target, "stock_delta": delta})
+        entry = replace(first, before={"stock": before, **which},
+                        after={"stock": before + delta, **which, "stock_delta": delta})
         if delta >= 0:
             adds = [(cell, units) for cell, units in enumerate(split(delta, active)) if units]
             deps.products.restock(product.product_id, stock, [], adds, entry)

@@ -31,8 +31,9 @@ from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.catalog import GroupBuy, Product, Sku
 from chalicelib.domain.orders import OutOfStock
 from chalicelib.domain.stock import Take, resplit, split, stock_id
-from chalicelib.store.audit import entry_put
-from chalicelib.store.base import BaseMeta, StoreModel, paginate, transaction_failure
+from chalicelib.store.admin import AdminItem
+from chalicelib.store.audit import entry_item, entry_put
+from chalicelib.store.base import BaseMeta, StoreModel, TransactionFailed, paginate, transaction_failure
 
 CATALOG = "all"
 CELL = "#cell#"
@@ -214,6 +215,14 @@ def cell_counts(items: Iterable[ProductItem], consistent: bool, with_items: bool
     return counts
 
 
+def _landed_before(failure: TransactionFailed, entry: AuditEntry) -> bool:
+    """Whether the entry's own put was refused: it exists, so an earlier attempt of this very
+    request committed the change it records (its answer lost: a timeout), and nothing is to do.
+    A service keeps one entry id across the attempts of one request for this."""
+    item = entry_item(entry)
+    return failure.refused(AdminItem.Meta.table_name, pk=item.pk, sk=item.sk)
+
+
 def _sku_json(product: Product) -> str | None:
     defs = [{"sku_id": s.sku_id, "specs": s.specs, "price_fen": s.price_fen, "cost_fen": s.cost_fen}
             for s in product.skus]
@@ -260,7 +269,8 @@ class ProductStore:
         each conditioned on the count in ``was``; the product is conditioned on its SKUs being
         those of ``was`` (another edit meanwhile: TransactionFailed, the caller reads again). A
         SKU dropped keeps its item (no longer sold or counted; a pending order's cancellation
-        still returns its units there)."""
+        still returns its units there). An entry that exists already means an earlier attempt
+        of this edit committed: done."""
         actions: list[Any] = [ProductItem.name.set(product.name), ProductItem.category.set(product.category),
                               ProductItem.cost_fen.set(product.cost_fen), ProductItem.price_fen.set(product.price_fen),
                               ProductItem.level1_rate_bp.set(product.level1_rate_bp),
@@ -291,7 +301,9 @@ class ProductStore:
                                   condition=ProductItem.stock == (existing[sku.sku_id].stock or 0))
                 entry_put(tx, entry)
         except TransactWriteError as exc:
-            raise transaction_failure(exc, tx) from exc
+            failure = transaction_failure(exc, tx)
+            if not _landed_before(failure, entry):
+                raise failure from exc
 
     def resplit(self, product_id: str, cells: int) -> int:
         """Spread the product's stock over ``cells`` cells, keeping the total exact: one
@@ -319,7 +331,8 @@ class ProductStore:
         """Move one stock (a product's or a SKU's, domain/stock.py ``stock_id``) with the audit
         entry, in one transaction: ``adds`` (cell, units) added to cells that exist, ``takes``
         removed from cells conditioned on holding them. Raises OutOfStock when a take is refused
-        (the caller decides whether that is final: the cells as read may have moved)."""
+        (the caller decides whether that is final: the cells as read may have moved). An entry
+        that exists already means an earlier attempt committed: done."""
         try:
             with TransactWrite(connection=_connection()) as tx:
                 for cell, units in adds:
@@ -331,6 +344,8 @@ class ProductStore:
                 entry_put(tx, entry)
         except TransactWriteError as exc:
             failure = transaction_failure(exc, tx)
+            if _landed_before(failure, entry):
+                return
             if any(failure.refused(ProductItem.Meta.table_name, product_id=cell_key(stock, cell)) for cell, _ in takes):
                 raise OutOfStock("the stock would go below 0", product_id=product_id) from exc
             raise failure from exc
