@@ -427,6 +427,19 @@ class ProductStore:
                                       filter_condition=condition)
         return self.with_stock(items), next_cursor
 
+    def backfill_all_products(self) -> int:
+        """Once, after the deploy that added ``all_products``: mark the products written before
+        it (``everything`` absent) so the admin list shows them. A Scan, the one of this store:
+        a migration run by hand (docs/catalogue.md) and by ``make dev``'s seeding, never by a
+        request. Returns how many it marked."""
+        marked = 0
+        missing = ProductItem.name.exists() & ProductItem.everything.does_not_exist()
+        for item in ProductItem.scan(filter_condition=missing, attributes_to_get=["product_id"]):
+            ProductItem(item.product_id).update(actions=[ProductItem.everything.set(CATALOG)],
+                                                condition=ProductItem.product_id.exists())
+            marked += 1
+        return marked
+
     def list(self, category: str | None, limit: int, cursor: str | None) -> tuple[list[Product], str | None]:
         """A page of listed products from the index (display fields), with their stock read by
         one BatchGetItem of the page's items (and the cells of split ones, the SKUs of others;

@@ -265,3 +265,13 @@ def test_the_public_listing_shows_a_sku_products_stock_as_the_sum_of_its_skus(de
     listed = catalog.list_products(login(deps, "buyer"), None, 20, None, deps)
     assert [(p.product_id, p.stock) for p in listed.products] == [(product.product_id, 6)]
     assert deps.products.stock_totals([product.product_id]) == {product.product_id: ("衬衫 Shirt", 6)}
+
+
+def test_products_written_before_the_admin_list_are_marked_once_and_then_listed(deps, admin):
+    shirt(deps, admin)
+    ProductItem("pold", name="旧", category="food", cost_fen=1, price_fen=5, stock=3, level1_rate_bp=0,
+                level2_rate_bp=0, created_at=deps.clock(), catalog="all", shelf="food").save()
+    assert [p.product_id for p in catalog.admin_products(None, "旧", 20, None, deps)[0]] == []
+    assert deps.products.backfill_all_products() == 1  # neither the new product nor its SKU items
+    assert deps.products.backfill_all_products() == 0
+    assert [(p.product_id, p.stock) for p in catalog.admin_products(None, "旧", 20, None, deps)[0]] == [("pold", 3)]
