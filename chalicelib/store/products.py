@@ -41,7 +41,7 @@ CELL = "#cell#"
 # What a list shows and how it is sorted, never what an order changes (``stock``): an index
 # entry is written only when a projected attribute of its item changes (an admin's edit).
 DISPLAY = ["name", "category", "cost_fen", "price_fen", "level1_rate_bp", "level2_rate_bp", "group_size",
-           "group_discount_bp", "group_ttl_hours", "created_at", "stock_cells", "cell_span", "skus_json"]
+           "group_discount_bp", "group_ttl_hours", "created_at", "stock_cells", "cell_span"]
 
 
 class ByCategory(GlobalSecondaryIndex["ProductItem"]):
@@ -74,7 +74,7 @@ class AllProducts(GlobalSecondaryIndex["ProductItem"]):
 
     class Meta:
         index_name = "all_products"
-        projection = IncludeProjection([*DISPLAY, "catalog", "images_json"])
+        projection = IncludeProjection([*DISPLAY, "catalog", "images_json", "skus_json"])
 
     everything = UnicodeAttribute(hash_key=True)
     product_id = UnicodeAttribute(range_key=True)
@@ -189,12 +189,14 @@ def _connection() -> Connection:
     return ProductItem._get_connection().connection
 
 
-def cell_counts(items: Iterable[ProductItem], consistent: bool, with_items: bool = False) -> dict[str, list[int]]:
+def cell_counts(items: Iterable[ProductItem], consistent: bool, with_items: bool = False,
+                skus_of: dict[str, str] | None = None) -> dict[str, list[int]]:
     """Every stock's cell counts of these product items (stock id → count per cell, over its
     span): a product's own (cell 0 is the item's ``stock``, or read in the same batch with
     ``with_items``: the items are index entries), or each of its SKUs' (one cell each), with one
     BatchGetItem (by 100 keys) of the cells ≥ 1 of split products and of the SKUs. A missing item
-    counts 0."""
+    counts 0. With ``skus_of``, the batch also reads the product items' ``skus_json`` into it
+    (for index entries that do not project it)."""
     counts: dict[str, list[int]] = {}
     keys = []
     for item in items:
@@ -206,10 +208,13 @@ def cell_counts(items: Iterable[ProductItem], consistent: bool, with_items: bool
         counts[item.product_id] = [0 if with_items else int(item.stock or 0)] + [0] * (span(item) - 1)
         keys += [cell_key(item.product_id, cell) for cell in range(0 if with_items else 1, span(item))]
     if keys:
-        for cell in ProductItem.batch_get(keys, consistent_read=consistent, attributes_to_get=["product_id", "stock"]):
+        wanted = ["product_id", "stock"] + (["skus_json"] if skus_of is not None else [])
+        for cell in ProductItem.batch_get(keys, consistent_read=consistent, attributes_to_get=wanted):
             key, _, index = cell.product_id.rpartition(CELL)
             if not key:  # a product's or a SKU's own item: cell 0
                 key, index = cell.product_id, "0"
+                if skus_of is not None and cell.skus_json:
+                    skus_of[key] = cell.skus_json
             if key in counts and index.isdigit() and int(index) < len(counts[key]):
                 counts[key][int(index)] = int(cell.stock or 0)
     return counts
@@ -396,8 +401,17 @@ class ProductStore:
     def with_stock(self, items: Sequence[ProductItem]) -> list[Product]:
         """Products of index entries (no stock), with their whole stock and their SKUs': one
         BatchGetItem of the items' (or their SKUs') and their cells' ``stock`` (eventually
-        consistent, as the index itself)."""
-        counts = cell_counts(items, consistent=False, with_items=True)
+        consistent, as the index itself). The listing indexes, older than SKUs, do not project
+        ``skus_json`` (changing a projection rebuilds an index, one per deploy): that batch reads
+        it from the product items, and a page holding products with SKUs reads their SKUs'
+        stock in a second one. ``all_products`` projects it: one batch."""
+        skus: dict[str, str] = {}
+        counts = cell_counts(items, consistent=False, with_items=True, skus_of=skus)
+        late = [item for item in items if not item.skus_json and item.product_id in skus]
+        for item in late:
+            item.skus_json = skus[item.product_id]
+        if late:
+            counts.update(cell_counts(late, consistent=False))
         return [to_product(item, counts) for item in items]
 
     def stock_totals(self, product_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
