@@ -110,7 +110,9 @@ class ProductPatch(_In):
     level2_rate_bp: Bp | None = None
     group_buy: GroupBuyIn | None = None
     stock_cells: StockCells | None = None  # the stock is re-split over this many items, its total kept
-    listed: bool | None = Field(default=None, description="On or off the shelf (copy held for review stays off).")
+    listed: bool | None = Field(default=None, description=(
+        "On or off the shelf. An operator's decision: true lists the product even while its copy waits in "
+        "the review queue; new copy held for review in the same body leaves it off."))
     stock_delta: StockDelta | None = Field(default=None, description=(
         "Add (positive) or remove (negative) units, atomically with the checkouts racing it; never "
         "below 0 (409 OUT_OF_STOCK, nothing changed). On a product with SKUs, name the SKU in "
