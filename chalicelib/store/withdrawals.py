@@ -175,10 +175,12 @@ class WithdrawalStore:
 
     def approve(self, w: Withdrawal, admin_id: str, entry: AuditEntry) -> bool:
         """reviewing → transferring (listed in flight in its user's shard) with the audit entry,
-        at once; False when it was not under review."""
+        at once, conditioned on the user not frozen (ACCOUNT_FROZEN); False when it was not
+        under review."""
         tx = TransactWrite(connection=LedgerItem._get_connection().connection)
         try:
             with tx:
+                tx.condition_check(UserItem, w.user_id, PROFILE, condition=UserItem.frozen_at.does_not_exist())
                 tx.update(LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM),
                           actions=[LedgerItem.status.set(WithdrawalStatus.TRANSFERRING.value),
                                    LedgerItem.wd_open.set(in_flight(shard_of(w.user_id))),
@@ -187,6 +189,8 @@ class WithdrawalStore:
                 entry_put(tx, entry)
         except TransactWriteError as exc:
             failure = transaction_failure(exc, tx)
+            if failure.refused(UserItem.Meta.table_name, pk=w.user_id, sk=PROFILE):
+                raise AccountFrozen("the operator froze this account") from exc
             if failure.refused(LedgerItem.Meta.table_name, pk=withdrawal_pk(w.withdrawal_id), sk=ITEM):
                 return False
             raise failure from exc

@@ -296,3 +296,34 @@ def test_a_cursor_of_another_list_is_refused(deps):
     assert cursor
     assert code_of(lambda: distributors.distributors(Filters(frozen=True), 1, cursor, deps)) == "INVALID_CURSOR"
     assert code_of(lambda: distributors.distributors(Filters(), 1, "garbage!", deps)) == "INVALID_CURSOR"
+
+
+def test_a_withdrawal_under_review_is_not_approved_while_its_distributor_is_frozen(deps):
+    user_id = verified(deps, "big", fen=200_000)
+    deps.users.open_shop(user_id, "big shop", "BIGS2345", deps.clock())
+    queued = withdrawals.request_withdrawal(user_id, 60_000, "k", deps)
+    assert queued.status.value == "reviewing"
+    distributors.freeze(user_id, "调查", ADMIN, deps)
+    assert code_of(lambda: withdrawals.approve(queued.withdrawal_id, ADMIN, deps)) == "ACCOUNT_FROZEN"
+    assert deps.withdrawals.get(queued.withdrawal_id).status.value == "reviewing"
+    rejected = withdrawals.reject(queued.withdrawal_id, ADMIN, "冻结中", deps)
+    assert rejected.status.value == "returned" and deps.ledger.wallet(user_id)["available"] == 200_000
+
+
+def test_a_freeze_committed_after_the_approvals_read_refuses_it_in_its_transaction(deps, monkeypatch):
+    user_id = verified(deps, "big", fen=200_000)
+    deps.users.open_shop(user_id, "big shop", "BIGS2345", deps.clock())
+    queued = withdrawals.request_withdrawal(user_id, 60_000, "k", deps)
+    original = deps.users.get
+    reads = []
+
+    def get_then_freeze(uid, *args, **kwargs):
+        found = original(uid, *args, **kwargs)
+        reads.append(uid)
+        if len(reads) == 1:  # the approval's read: the freeze commits right after it
+            distributors.freeze(user_id, "调查", ADMIN, deps)
+        return found
+
+    monkeypatch.setattr(deps.users, "get", get_then_freeze)
+    assert code_of(lambda: withdrawals.approve(queued.withdrawal_id, ADMIN, deps)) == "ACCOUNT_FROZEN"
+    assert deps.withdrawals.get(queued.withdrawal_id).status.value == "reviewing"
