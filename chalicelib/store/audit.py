@@ -59,9 +59,9 @@ def entries_page(first_day: date, last_day: date, actor: str | None, action: Act
                  limit: int) -> tuple[list[AuditEntry], str | None]:
     """Entries of the Shanghai days ``first_day``..``last_day``, newest first, below the sort key
     ``after`` (the previous page's last), at most ``limit``, and the sort key to resume below
-    (None: no more). By actor or by action: one Query of the index over the range (both: the
-    actor's index, filtered by action); neither: the day partitions from the newest, one Query
-    each, until the page is full."""
+    (None: no more; a full page may be followed by an empty one). By actor or by action: one
+    Query of the index over the range (both: the actor's index, filtered by action); neither:
+    the day partitions from the newest, one Query each, until the page is full."""
     lo = iso(datetime.combine(first_day, time(0), tzinfo=SHANGHAI))
     hi = after or iso(datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=SHANGHAI))
     found: list[AdminItem] = []
@@ -69,15 +69,14 @@ def entries_page(first_day: date, last_day: date, actor: str | None, action: Act
         index, key = (AdminItem.by_actor, actor) if actor is not None else (AdminItem.by_action, action)
         only = AdminItem.action == action.value if actor is not None and action is not None else None
         for item in index.query(key, AdminItem.sk.between(lo, hi), filter_condition=only, scan_index_forward=False,
-                                limit=limit + 2):
-            if item.sk != hi:
+                                limit=limit + 1):
+            if item.sk != hi and len(found) < limit:
                 found.append(item)
     else:
-        day = business_date(parse_iso(hi.partition("#")[0])) if after else last_day
-        while day >= first_day and len(found) <= limit:
-            below = AdminItem.sk < hi if after and day == business_date(parse_iso(hi.partition("#")[0])) else None
-            found += AdminItem.query(day_key(day.isoformat()), below, scan_index_forward=False,
-                                     limit=limit + 1 - len(found))
+        resume_day = business_date(parse_iso(hi.partition("#")[0])) if after else None
+        day = resume_day or last_day
+        while day >= first_day and len(found) < limit:
+            below = AdminItem.sk < hi if day == resume_day else None
+            found += AdminItem.query(day_key(day.isoformat()), below, scan_index_forward=False, limit=limit - len(found))
             day -= timedelta(days=1)
-    page = found[:limit]
-    return [to_entry(item) for item in page], (page[-1].sk if len(found) > limit and page else None)
+    return [to_entry(item) for item in found], (found[-1].sk if len(found) == limit else None)
