@@ -248,3 +248,19 @@ def test_every_admin_route_that_changes_state_writes_exactly_one_audit_entry(api
         new = [i for i in entries() if i.sk not in before]
         assert len(new) == 1, f"{name} wrote {len(new)} audit entries"
         assert new[0].actor == world.admin_id and new[0].at == clock(), name
+
+
+def test_an_approval_of_a_frozen_distributors_withdrawal_is_403_and_changes_nothing(api, deps):
+    admin, _ = api.login("admin")
+    token, user_id, _ = api.distributor("big")
+    assert api.call("POST", "/v1/me/real-name", {"name": "王五", "id_number": id_number(9)}, token)[0] == 200
+    seed_available(user_id, "2001-04", 60_000, deps.clock())
+    status, queued = api.call("POST", "/v1/me/withdrawals", {"amount_fen": 55_000}, token,
+                              headers={"Idempotency-Key": "big-1"})
+    assert status == 201 and queued["status"] == "reviewing"
+    api.call("POST", f"/v1/admin/users/{user_id}/freeze", {"reason": "调查"}, admin)
+    refused(api, "POST", f"/v1/admin/withdrawals/{queued['withdrawal_id']}/approve", None, admin, 403,
+            "ACCOUNT_FROZEN")
+    status, rejected = api.call("POST", f"/v1/admin/withdrawals/{queued['withdrawal_id']}/reject",
+                                {"reason": "冻结中"}, admin)
+    assert status == 200 and rejected["status"] == "returned"
