@@ -48,14 +48,14 @@ def publish(admin_id: str, title: str, text: str, product_id: str | None, media_
         review = moderation.new_review(text, context, outcome, deps)
         material = Material(material_id, title, text, admin_id, now, MaterialStatus.PENDING_REVIEW, product_id,
                             media_urls, review_id=review.review_id)
-        deps.content.put_material(material, _created(material, deps), review)
+        deps.content.put_material(material, _created(material), review)
         return Published(material, review.review_id)
     material = Material(material_id, title, text, admin_id, now, MaterialStatus.PUBLISHED, product_id, media_urls, now)
-    deps.content.put_material(material, _created(material, deps))
+    deps.content.put_material(material, _created(material))
     return Published(material, None)
 
 
-def _created(material: Material, deps: Deps) -> AuditEntry:
+def _created(material: Material) -> AuditEntry:
     """The audit entry of a material's creation (``material.create``): its title, status and
     product (the text is the material's own; the entry names it by id)."""
     return audit(material.author_id, Action.MATERIAL_CREATE, f"material#{material.material_id}", material.created_at,
