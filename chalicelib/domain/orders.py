@@ -255,6 +255,9 @@ class Order:
     # (domain/stock.py); a stock not named here took its line from cell 0, the product (or SKU)
     # item itself (every order of an unsplit product, every SKU line).
     takes: dict[str, list[Take]] = field(default_factory=dict)
+    # Payees frozen when the order was paid: their commission stayed with the platform
+    # (domain/distributors.py).
+    forfeited: tuple[str, ...] = ()
 
     def takes_of(self, line: Line) -> list[Take]:
         """Where a line's units came from (cells of its ``stock_id``), so a cancellation or
