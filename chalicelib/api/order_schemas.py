@@ -196,7 +196,7 @@ class AdminProductQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     listed: bool | None = None
     q: str | None = Field(default=None, min_length=1, max_length=60, description=(
-        "A substring of the name (case-sensitive), or the product id exactly."))
+        "A product id exactly (that product alone), else a substring of the name (case-sensitive)."))
     limit: int = Field(default=20, ge=1, le=100)
     next: str | None = Field(default=None, max_length=2048)
 

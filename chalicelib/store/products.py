@@ -428,14 +428,20 @@ class ProductStore:
     def admin_list(self, listed: bool | None, q: str | None, limit: int, cursor: str | None
                    ) -> tuple[list[Product], str | None]:
         """A page of every product (``all_products``, by id), listed or not, filtered on the
-        index (``listed``; ``q``: a substring of the name, or the product id), then its stock
-        as :meth:`list`. A filtered page reads index pages until it holds ``limit`` products or
-        the index ends (DynamoDB filters after reading: a rare ``q`` reads more of the index)."""
+        index (``listed``; ``q``: a product id exactly, else a substring of the name), then its
+        stock as :meth:`list`. A product id is looked up by key (DynamoDB filters no key
+        attribute): the product alone when it exists and passes ``listed``. A filtered page
+        reads index pages until it holds ``limit`` products or the index ends (DynamoDB filters
+        after reading: a rare ``q`` reads more of the index)."""
+        if q and cursor is None and is_product(q):
+            found = self.get(q, consistent=False)
+            if found is not None:
+                return ([found] if listed is None or found.listed == listed else []), None
         condition: Any = None
         if listed is not None:
             condition = ProductItem.catalog.exists() if listed else ProductItem.catalog.does_not_exist()
         if q:
-            match = ProductItem.name.contains(q) | (ProductItem.product_id == q)
+            match = ProductItem.name.contains(q)
             condition = match if condition is None else condition & match
         items, next_cursor = paginate(ProductItem.all_products, CATALOG, cursor, lambda item: item, limit=limit,
                                       filter_condition=condition)
