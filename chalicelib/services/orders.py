@@ -126,18 +126,51 @@ def my_orders(buyer_id: str, limit: int, cursor: str | None, deps: Deps) -> tupl
     return deps.orders.by_buyer(buyer_id, limit, cursor)
 
 
-def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
-    order = deps.orders.get(order_id)
-    if order is None:
-        raise OrderNotFound("no such order")
-    check_transition(order.status, OrderStatus.SHIPPED)
-    if order.group_id:
-        from chalicelib.services.seats import check_complete
+SYSTEM_ACTOR = "system"  # who an audit entry names when no admin's request did it (scripts, tests)
 
-        check_complete(order, deps)
-    now = deps.clock()
-    deps.orders.ship(order, carrier, tracking_no, now, now + timedelta(days=deps.settings.rules.orders.auto_confirm_days))
-    facts.order_shipped(deps, order_id, now)
+
+def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: str = SYSTEM_ACTOR) -> Order:
+    """Ship a paid order: one transaction moves it to shipped (its auto-confirmation due), lists
+    its WeChat shipping report as pending and writes the operator's audit entry; then, after the
+    commit, the report is tried once (``fulfilment.report_shipment``; the ``report_shipments``
+    job retries it). The carrier is stored as its WeChat delivery id (INVALID_CARRIER: none).
+    Shipping again with the same carrier and tracking number answers the order as it is
+    (idempotent); with others, ALREADY_SHIPPED."""
+    from chalicelib.domain.audit import Action, audit
+    from chalicelib.domain.fulfilment import AlreadyShipped, check_tracking_no, delivery_id, first_report
+    from chalicelib.services.shipping_reports import report_shipment
+
+    wechat_id = delivery_id(carrier)
+    check_tracking_no(tracking_no)
+
+    def step() -> tuple[Order, bool]:
+        order = deps.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound("no such order")
+        if order.shipped_at is not None:
+            if (order.carrier, order.tracking_no) in ((wechat_id, tracking_no), (carrier, tracking_no)):
+                return order, False
+            if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+                raise AlreadyShipped("shipped already with another carrier or tracking number",
+                                     carrier=order.carrier, tracking_no=order.tracking_no)
+        check_transition(order.status, OrderStatus.SHIPPED)
+        if order.group_id:
+            from chalicelib.services.seats import check_complete
+
+            check_complete(order, deps)
+        now = deps.clock()
+        entry = audit(actor_id, Action.ORDER_SHIP, f"order#{order_id}", now, before={"status": order.status.value},
+                      after={"status": OrderStatus.SHIPPED.value, "carrier": wechat_id, "tracking_no": tracking_no})
+        deps.orders.ship(order, wechat_id, tracking_no, now,
+                         now + timedelta(days=deps.settings.rules.orders.auto_confirm_days), first_report(now), entry)
+        return order, True
+
+    order, shipped = run_until_committed(step, what="this order")
+    if not shipped:
+        return order
+    shipped_order = _reload(order_id, deps)
+    facts.order_shipped(deps, order_id, present(shipped_order.shipped_at, "a shipped order's shipping time"))
+    report_shipment(shipped_order, deps)
     return _reload(order_id, deps)
 
 
