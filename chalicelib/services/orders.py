@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -143,13 +143,13 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: st
     wechat_id = delivery_id(carrier)
     check_tracking_no(tracking_no)
 
-    def step() -> tuple[Order, bool]:
+    def step() -> tuple[Order, datetime | None]:
         order = deps.orders.get(order_id)
         if order is None:
             raise OrderNotFound("no such order")
         if order.shipped_at is not None:
             if (order.carrier, order.tracking_no) in ((wechat_id, tracking_no), (carrier, tracking_no)):
-                return order, False
+                return order, None
             if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
                 raise AlreadyShipped("shipped already with another carrier or tracking number",
                                      carrier=order.carrier, tracking_no=order.tracking_no)
@@ -163,16 +163,16 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: st
                       after={"status": OrderStatus.SHIPPED.value, "carrier": wechat_id, "tracking_no": tracking_no})
         deps.orders.ship(order, wechat_id, tracking_no, now,
                          now + timedelta(days=deps.settings.rules.orders.auto_confirm_days), first_report(now), entry)
-        return order, True
+        return replace(order, status=OrderStatus.SHIPPED, shipped_at=now, carrier=wechat_id, tracking_no=tracking_no,
+                       shipping_report=first_report(now)), now
 
-    order, shipped = run_until_committed(step, what="this order")
-    if not shipped:  # a repeat: counted only if the first request never got to count it
-        facts.order_shipped(deps, order_id, present(order.shipped_at, "a shipped order's shipping time"))
+    order, shipped_at = run_until_committed(step, what="this order")
+    # a repeat (shipped_at None) counts the fact only if the first request never got to count it
+    facts.order_shipped(deps, order_id, shipped_at or present(order.shipped_at, "a shipped order's shipping time"))
+    if shipped_at is None:
         return order
-    shipped_order = _reload(order_id, deps)
-    facts.order_shipped(deps, order_id, present(shipped_order.shipped_at, "a shipped order's shipping time"))
-    report_shipment(shipped_order, deps)
-    return _reload(order_id, deps)
+    _, report = report_shipment(order, deps)
+    return replace(order, shipping_report=report) if report else _reload(order_id, deps)
 
 
 def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:

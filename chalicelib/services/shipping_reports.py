@@ -10,7 +10,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import Unavailable
-from chalicelib.domain.fulfilment import ReportState, Shipment, Verdict, after_attempt, item_desc, mask_phone
+from chalicelib.domain.fulfilment import (
+    ReportState,
+    Shipment,
+    ShippingReport,
+    Verdict,
+    after_attempt,
+    item_desc,
+    mask_phone,
+)
 from chalicelib.domain.invariants import holds
 from chalicelib.domain.orders import Order
 from chalicelib.domain.shards import SHARDS
@@ -30,15 +38,16 @@ def shipment_of(order: Order, openid: str) -> Shipment:
                     shipped_at=order.shipped_at or order.created_at)
 
 
-def report_shipment(order: Order, deps: Deps) -> str:
+def report_shipment(order: Order, deps: Deps) -> tuple[str, ShippingReport | None]:
     """One attempt at WeChat's shipping report of a shipped order whose report is pending:
     ``reported``, ``retry`` (still pending, due later), ``failed`` (given up: alarmed) or
-    ``skipped`` (not pending, or another reporter recorded first)."""
+    ``skipped`` (not pending, or another reporter recorded first), with the report as recorded
+    (None when skipped)."""
     from chalicelib.wechat.shipping import missing_contact
 
     report = order.shipping_report
     if report is None or report.state is not ReportState.PENDING:
-        return "skipped"
+        return "skipped", None
     now = deps.clock()
     buyer = deps.users.get(order.buyer_id)
     shipment = shipment_of(order, buyer.openid if buyer else "")
@@ -52,10 +61,10 @@ def report_shipment(order: Order, deps: Deps) -> str:
             verdict, said = Verdict.RETRY, exc.message
     after = after_attempt(report, verdict, said, now)
     if not deps.orders.record_report(order.order_id, after, report.attempts):
-        return "skipped"
+        return "skipped", None
     outcome = {ReportState.REPORTED: "reported", ReportState.FAILED: "failed"}.get(after.state, "retry")
     _observe(outcome, order.order_id, after.attempts, said)
-    return outcome
+    return outcome, after
 
 
 def _observe(outcome: str, order_id: str, attempts: int, said: str | None) -> None:
@@ -87,6 +96,6 @@ def report_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadli
     while True:
         due, cursor = deps.orders.due_reports(part, now, cursor, REPORT_PAGE)
         for order in deps.orders.get_many(due).values():
-            counts[report_shipment(order, deps)] += 1
+            counts[report_shipment(order, deps)[0]] += 1
         if cursor is None or deadline.expired():
             return Progress(counts, cursor)

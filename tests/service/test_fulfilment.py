@@ -111,7 +111,9 @@ def test_status_days_buyer_distributor_and_their_combinations(deps, clock, produ
     orders.ship(shipped, "SF", "SF1234567", deps)
     clock.advance(days=1)
     paid = paid_order(deps, buyer, product)
+    clock.advance(minutes=1)
     unpaid = bare_order(deps, 3, buyer).order_id
+    clock.advance(minutes=1)
     others = paid_order(deps, other, product)
 
     def listed(**f: object) -> list[str]:
