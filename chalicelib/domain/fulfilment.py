@@ -29,14 +29,15 @@ MAX_BATCH = 100
 TRACKING_NO_PATTERN = r"^[A-Za-z0-9\-]{4,40}$"
 MAX_RANGE_DAYS = 92  # a quarter: the longest from..to one list covers (a page reads at most PAGE_QUERIES partitions)
 
-# Carrier → WeChat delivery id (``express_company``, the ids of ``get_delivery_list``). An
-# operator may send the id itself or one of the names; matching ignores case and spaces.
+# Carrier → WeChat delivery id (``express_company``: the ids of ``get_delivery_list``, which
+# differ from the older logistics assistant's: 韵达 is ``YD`` there, not ``YUNDA``). An operator
+# may send the id itself or one of the names; matching ignores case and spaces.
 CARRIERS: dict[str, tuple[str, ...]] = {
     "SF": ("顺丰", "顺丰速运", "sf express", "shunfeng"),
     "ZTO": ("中通", "中通快递", "zto express", "zhongtong"),
     "YTO": ("圆通", "圆通速递", "yto express", "yuantong"),
     "STO": ("申通", "申通快递", "sto express", "shentong"),
-    "YUNDA": ("韵达", "韵达快递", "yunda express"),
+    "YD": ("韵达", "韵达速递", "韵达快递", "yunda", "yunda express"),
     "EMS": ("中国邮政ems", "邮政ems", "ems"),
     "JD": ("京东", "京东物流", "京东快递", "jd logistics"),
     "JTSD": ("极兔", "极兔速递", "j&t", "j&t express"),

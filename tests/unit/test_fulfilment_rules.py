@@ -36,7 +36,7 @@ NOW = datetime(2026, 12, 6, 5, 29, 35, 120_000, tzinfo=UTC)
 
 @pytest.mark.parametrize(("given", "wechat"), [
     ("SF", "SF"), ("sf", "SF"), ("顺丰", "SF"), ("顺丰速运", "SF"), (" 中通 快递 ", "ZTO"), ("圆通", "YTO"),
-    ("韵达", "YUNDA"), ("EMS", "EMS"), ("京东", "JD"), ("极兔速递", "JTSD"), ("J&T Express", "JTSD"),
+    ("韵达", "YD"), ("YUNDA", "YD"), ("EMS", "EMS"), ("京东", "JD"), ("极兔速递", "JTSD"), ("J&T Express", "JTSD"),
 ])
 def test_carriers_map_to_wechat_delivery_ids_by_id_or_name(given, wechat):
     assert delivery_id(given) == wechat
