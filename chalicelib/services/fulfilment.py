@@ -19,6 +19,7 @@ from chalicelib.domain.fulfilment import (
     DuplicateLine,
     Lane,
     ReportState,
+    check_tracking_no,
     day_range,
     list_partition,
     newest,
@@ -191,6 +192,7 @@ def ship_batch(lines: list[tuple[str, str, str]], actor_id: str, deps: Deps) -> 
             continue
         seen.add(order_id)
         try:
+            check_tracking_no(tracking_no)  # the single route's body schema checks the same pattern
             results.append(LineResult(order_id, order=orders.ship(order_id, carrier, tracking_no, deps, actor_id)))
         except DomainError as exc:
             results.append(LineResult(order_id, error=exc))

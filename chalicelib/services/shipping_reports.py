@@ -20,7 +20,7 @@ from chalicelib.domain.fulfilment import (
     mask_phone,
 )
 from chalicelib.domain.invariants import holds
-from chalicelib.domain.orders import Order
+from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.shards import SHARDS
 from chalicelib.domain.slices import Progress
 
@@ -38,6 +38,9 @@ def shipment_of(order: Order, openid: str) -> Shipment:
                     shipped_at=order.shipped_at or order.created_at)
 
 
+REFUNDED_FIRST = "refunded before WeChat took its report: none is due (no alarm)"
+
+
 def report_shipment(order: Order, deps: Deps) -> tuple[str, ShippingReport | None]:
     """One attempt at WeChat's shipping report of a shipped order whose report is pending:
     ``reported``, ``retry`` (still pending, due later), ``failed`` (given up: alarmed) or
@@ -48,6 +51,10 @@ def report_shipment(order: Order, deps: Deps) -> tuple[str, ShippingReport | Non
     report = order.shipping_report
     if report is None or report.state is not ReportState.PENDING:
         return "skipped", None
+    if order.status is OrderStatus.REFUNDED:  # WeChat refuses a refunded payment's report (10060004): none is due
+        after = ShippingReport(ReportState.FAILED, report.attempts, REFUNDED_FIRST)
+        return ("skipped", after) if deps.orders.record_report(order.order_id, after, report.attempts) \
+            else ("skipped", None)
     now = deps.clock()
     buyer = deps.users.get(order.buyer_id)
     shipment = shipment_of(order, buyer.openid if buyer else "")

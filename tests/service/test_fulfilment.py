@@ -238,3 +238,20 @@ def test_an_sf_shipment_without_a_phone_is_failed_without_calling_wechat(deps, p
     report = orders.ship(order.order_id, "SF", "SF1234567", deps, "u-admin").shipping_report
     assert report.state is ReportState.FAILED and "phone" in report.last_error
     assert deps.shipping.calls == calls
+
+
+def test_a_pending_report_of_an_order_refunded_meanwhile_is_closed_without_calling_wechat(deps, clock, product):
+    from chalicelib.services.sessions import Caller
+
+    buyer = login(deps, "buyer")
+    order_id = paid_order(deps, buyer, product)
+    deps.shipping.fail(None)
+    orders.ship(order_id, "SF", "SF1234567", deps, "u-admin")
+    orders.refund(order_id, Caller("u-admin", "admin"), "破损", deps)
+    calls = deps.shipping.calls
+    clock.advance(minutes=6)
+    assert run_job("report_shipments", clock(), deps)["skipped"] == 1
+    report = deps.orders.get(order_id).shipping_report
+    assert (report.state, report.attempts) == (ReportState.FAILED, 1) and "refunded" in report.last_error
+    assert deps.shipping.calls == calls
+    assert run_job("report_shipments", clock.advance(hours=1), deps)["skipped"] == 0
