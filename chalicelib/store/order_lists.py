@@ -31,10 +31,14 @@ def lane_keys(lane: Lane, after: str | None, limit: int) -> list[str]:
     newest first: one Query."""
     index, hash_name = INDEXES[lane.index]
     condition = None
+    low = f"{iso(lane.since)}#" if lane.since else "#"
+    high = f"{iso(lane.until)}#" if lane.until else "~"
     if lane.since or lane.until:
-        low = f"{iso(lane.since)}#" if lane.since else "#"
-        high = f"{iso(lane.until)}#" if lane.until else "~"
         condition = OrderItem.created_key.between(low, high)
+    if after is not None and after <= low:
+        return []  # past the lane's oldest bound: nothing older is listed
+    if after is not None and after > high:
+        after = None  # a position newer than the bound (DynamoDB refuses a start key outside the condition)
     start = None
     if after is not None:
         start = {"order_id": {"S": order_of(after)}, hash_name: {"S": lane.partition}, "created_key": {"S": after}}

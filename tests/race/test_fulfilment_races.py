@@ -131,3 +131,19 @@ def test_wechat_down_at_ship_then_a_fault_at_any_call_of_the_job_reports_it_once
     assert "Query" in calls and "UpdateItem" in calls
     order = deps.orders.get(AdminItem.scan().next().target.removeprefix("order#"))
     assert order.shipping_report.state is ReportState.REPORTED and order.shipping_report.attempts == 2
+
+
+def test_a_lane_position_outside_its_bounds_reads_from_the_bound_instead_of_failing(deps):
+    """DynamoDB refuses a start key outside the query's key condition (moto does not): a cursor's
+    position newer than the lane's bound reads from the bound, an older one has nothing left."""
+    from chalicelib.domain.fulfilment import Lane
+    from tests.service.test_fulfilment import bare_order
+
+    deps.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 20, 2_000, 500), deps.clock())
+    first, second = bare_order(deps, 1, "u-buyer"), bare_order(deps, 2, "u-buyer")
+    lane = Lane("by_buyer", "u-buyer", since=NOW - timedelta(hours=1), until=NOW + timedelta(hours=1))
+    newer = f"2099-01-01T00:00:00Z#{second.order_id}"
+    older = f"2000-01-01T00:00:00Z#{first.order_id}"
+    assert sorted(k.partition("#")[2] for k in deps.orders.lane_keys(lane, newer, 5)) == sorted(
+        [first.order_id, second.order_id])
+    assert deps.orders.lane_keys(lane, older, 5) == []

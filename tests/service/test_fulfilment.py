@@ -255,3 +255,4 @@ def test_a_pending_report_of_an_order_refunded_meanwhile_is_closed_without_calli
     assert (report.state, report.attempts) == (ReportState.FAILED, 1) and "refunded" in report.last_error
     assert deps.shipping.calls == calls
     assert run_job("report_shipments", clock.advance(hours=1), deps)["skipped"] == 0
+
