@@ -205,6 +205,9 @@ class Order:
     takes: dict[str, list[Take]] = field(default_factory=dict)
     # WeChat's shipping report of a shipped order (domain/fulfilment.py); None: never shipped
     shipping_report: ShippingReport | None = None
+    # Payees frozen when the order was paid: their commission stayed with the platform
+    # (domain/distributors.py).
+    forfeited: tuple[str, ...] = ()
 
     def takes_of(self, line: Line) -> list[Take]:
         """Where a line's units came from, so a cancellation or refund returns them there."""
