@@ -202,6 +202,9 @@ class Order:
     # Which stock cells each product's units came from (domain/stock.py); a product not named
     # here took its line from cell 0, the product item itself (every order of an unsplit product).
     takes: dict[str, list[Take]] = field(default_factory=dict)
+    # The runtime rules' version the order was placed under (docs/settings.md): its later steps
+    # (payment's uplift, shipping's auto-confirm, completion's hold) read that version's rules.
+    rules_version: int = 1
 
     def takes_of(self, line: Line) -> list[Take]:
         """Where a line's units came from, so a cancellation or refund returns them there."""

@@ -30,11 +30,11 @@ def list_products(user_id: str, category: str | None, limit: int, cursor: str | 
     user = deps.users.get(user_id, consistent=False)
     tier = user.tier if user and user.invite_code else Tier.REGULAR
     products, next_cursor = deps.products.list(category, limit, cursor)
-    return CatalogPage(products, deps.settings.rules.tier_rules().uplift_bp(tier), next_cursor)
+    return CatalogPage(products, deps.rules.tier_rules().uplift_bp(tier), next_cursor)
 
 
 def _checked(product: Product, deps: Deps) -> Product:
-    rules = deps.settings.rules
+    rules = deps.rules
     top_uplift = max((r.uplift_bp for r in rules.tier_rules().rules), default=0)
     check_margin(product, top_uplift, rules.commission.team_bonus_bp)
     return product
@@ -47,7 +47,7 @@ def create_product(fields: dict[str, Any], admin_id: str, deps: Deps) -> tuple[P
     Returns the product and the review id when held."""
     import secrets
 
-    rates = deps.settings.rules.commission.rates_for(fields["category"])
+    rates = deps.rules.commission.rates_for(fields["category"])
     group = fields.get("group_buy")
     product = _checked(Product(
         product_id=f"p{secrets.token_hex(6)}", name=fields["name"], category=fields["category"],
