@@ -120,18 +120,58 @@ def current(deps: Deps) -> SettingsView:
 
 
 def save(raw: dict[str, Any], expected_version: int, admin_id: str, deps: Deps, reason: str | None = None) -> int:
-    """``PUT /v1/admin/settings``: validate, then save as version ``expected_version + 1``.
+    """``PUT /v1/admin/settings``: validate (``parse_rules``, then the catalogue's margin guard:
+    ``check_margins``), then save as version ``expected_version + 1``.
     VERSION_CONFLICT (409) when the version in force is not ``expected_version``; nothing
     changes on any refusal. Returns the new version."""
     rules = parse_rules(raw)
+    check_margins(rules, deps)
     return _commit(as_json(rules), expected_version, admin_id, Action.SETTINGS_UPDATE, {}, reason, deps)
+
+
+def _payout_levers(rules: Rules) -> tuple[int, int]:
+    """What the margin guard of a product depends on in the rules: the top tier's uplift, the team bonus."""
+    return max((r.uplift_bp for r in rules.tier_rules().rules), default=0), rules.commission.team_bonus_bp
+
+
+def check_margins(rules: Rules, deps: Deps) -> None:
+    """Refuse rules under which a listed product's largest payout (partner level 1 + level 2 +
+    team bonus, domain/orders.check_margin) would exceed its margin: the guard that refuses such
+    a product at creation holds for the catalogue as the rules change. Only read when the rules
+    raise the top uplift or the team bonus (otherwise no product can newly break it): the listed
+    catalogue, a page of 100 at a time. INVALID_RULES names each product (the first 20)."""
+    from chalicelib.domain.orders import CommissionExceedsMargin, check_margin
+
+    uplift, bonus = _payout_levers(rules)
+    old_uplift, old_bonus = _payout_levers(deps.rules_at(deps.settings_store.current_version(consistent=True)))
+    if uplift <= old_uplift and bonus <= old_bonus:
+        return
+    reasons: list[dict[str, str]] = []
+    cursor: str | None = None
+    while True:
+        products, cursor = deps.products.list(None, 100, cursor)
+        for product in products:
+            try:
+                check_margin(product, uplift, bonus)
+            except CommissionExceedsMargin as exc:
+                reasons.append({"path": "", "message": (
+                    f"product {product.product_id} ({product.name}) would pay out up to "
+                    f"{exc.details['largest_payout_fen']} fen at {exc.details['price_fen']} fen, over its margin of "
+                    f"{exc.details['margin_fen']} fen (top uplift {uplift} bp, team bonus {bonus} bp)")})
+        if cursor is None:
+            break
+    if reasons:
+        raise InvalidRules(f"{len(reasons)} listed product(s) would pay out more than their margin",
+                           reasons=reasons[:20], products_over_margin=len(reasons))
 
 
 def rollback(version: int, admin_id: str, deps: Deps, reason: str | None = None) -> int:
     """``POST /v1/admin/settings/rollback``: a new version equal to version ``version`` (which
-    stays as it was). SETTINGS_VERSION_NOT_FOUND (404) for a number never saved. A save landing
+    stays as it was). SETTINGS_VERSION_NOT_FOUND (404) for a number never saved; INVALID_RULES
+    when the catalogue listed since would break the margin guard under it (``check_margins``). A save landing
     meanwhile is no conflict here: the rollback reads the version in force again and applies."""
     target = _version(version, deps)
+    check_margins(Rules.model_validate(target), deps)
 
     def step() -> int:
         expected = deps.settings_store.current_version(consistent=True)

@@ -209,3 +209,42 @@ def test_a_save_is_in_force_for_the_next_request(api: Any, admin: tuple[str, str
     status, body = api.call("GET", "/v1/experiments/checkout_button/variant", token=buyer)
     assert status == 200 and body["variant"] in ("red", "green")
     assert api.call("GET", "/v1/experiments/home_layout/variant", token=buyer)[0] == 404
+
+
+def tight_product(api: Any, token: str, uplift_bp: int, bonus_bp: int) -> str:
+    """A listed product whose margin is exactly its largest payout at this top uplift and bonus."""
+    from chalicelib.domain.orders import largest_payout_fen
+
+    price = 10_000
+    cost = price - largest_payout_fen(price, 2_000, 500, uplift_bp, bonus_bp)
+    status, body = api.call("POST", "/v1/admin/products", {"name": "精华", "category": "beauty", "cost_fen": cost,
+                                                           "price_fen": price, "stock": 5}, token)
+    assert status == 201, body
+    return str(body["product_id"])
+
+
+def test_rules_under_which_a_listed_product_would_pay_out_more_than_its_margin_are_refused(
+        api: Any, admin: tuple[str, str]) -> None:
+    token = admin[0]
+    product_id = tight_product(api, token, 1_000, 300)  # at the seed's partner uplift and team bonus
+    before = state(api, token)
+    higher_uplift = {**SEED, "tiers": [SEED["tiers"][0], {**SEED["tiers"][1], "uplift_bp": 1_100}]}
+    for rules in (higher_uplift, with_change(SEED, "commission", team_bonus_bp=301)):
+        status, body = api.call("PUT", SETTINGS, {"rules": rules, "expected_version": 1}, token)
+        assert (status, body["error"]["code"]) == (422, "INVALID_RULES"), body
+        [reason] = body["error"]["reasons"]
+        assert product_id in reason["message"] and "over its margin" in reason["message"]
+    assert state(api, token) == before
+    lower = with_change(SEED, "commission", team_bonus_bp=200)  # lowering never reads the catalogue
+    assert api.call("PUT", SETTINGS, {"rules": lower, "expected_version": 1}, token)[1] == {"version": 2}
+
+
+def test_a_rollback_to_rules_a_product_listed_since_cannot_afford_is_refused(api: Any, admin: tuple[str, str]) -> None:
+    token = admin[0]
+    lower = with_change(SEED, "commission", team_bonus_bp=100)
+    assert api.call("PUT", SETTINGS, {"rules": lower, "expected_version": 1}, token)[0] == 200
+    tight_product(api, token, 1_000, 100)
+    before = state(api, token)
+    status, body = api.call("POST", ROLLBACK, {"version": 1}, token)
+    assert (status, body["error"]["code"]) == (422, "INVALID_RULES"), body
+    assert state(api, token) == before
