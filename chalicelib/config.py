@@ -4,9 +4,10 @@ Two kinds of setting live here:
 
 * deployment settings (mode, table names, secrets), one environment variable each;
 * business rules (binding policy, tiers, invitation ladder), whose defaults are the numbers of
-  DOMAIN.md. An operator overrides any of them with a JSON document in ``FENXIAO_RULES``
-  (merged over the defaults); the rules are validated when they are loaded, so a bad
-  configuration fails at start-up, not in the middle of a request.
+  DOMAIN.md. ``FENXIAO_RULES`` (a JSON document merged over the defaults) is their **seed**:
+  version 1 of the runtime settings the operator edits through the API (docs/settings.md;
+  code reads the rules in force through ``Deps.rules``). The seed is validated when it is
+  loaded, so a bad one fails at start-up, not in the middle of a request.
 """
 from __future__ import annotations
 
