@@ -67,3 +67,17 @@ def test_a_version_is_built_once_and_the_oldest_is_dropped_past_keep() -> None:
     cache, source = VersionCache[str](keep=2), Source()
     assert [cache.value(n, source.load) for n in (1, 2, 1, 2, 3, 1)] == ["v1", "v2", "v1", "v2", "v3", "v1"]
     assert source.loads == [1, 2, 3, 1]  # 1 was the least recently used when 3 came in
+
+
+def test_a_slice_carries_its_runs_rules_version_and_a_bad_one_is_a_stray_message() -> None:
+    from datetime import UTC, datetime
+
+    from chalicelib.jobs.engine import Slice, StrayMessage
+
+    piece = Slice("settle_commissions", "run-1", "2026-11-10#a", datetime(2026, 11, 10, tzinfo=UTC), "c", rules=7)
+    assert Slice.from_json(piece.to_json()) == piece
+    old = '{"job": "settle_commissions", "run": "r", "part": "p", "now": "2026-11-10T00:00:00+00:00"}'
+    assert Slice.from_json(old).rules is None  # sent before versions: the version in force
+    for bad in ('"7"', "0", "true", "1.5", "[1]"):
+        with pytest.raises(StrayMessage):
+            Slice.from_json(old[:-1] + f', "rules": {bad}}}')
