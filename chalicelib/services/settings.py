@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from chalicelib.config import Rules
 from chalicelib.domain.audit import Action, audit
 from chalicelib.domain.errors import InvalidRules, SettingsVersionNotFound, VersionConflict
-from chalicelib.domain.invariants import present
+from chalicelib.domain.invariants import holds, present
 from chalicelib.services.retry import ReadAgain, run_until_committed
 from chalicelib.services.versions import VersionCache
 
@@ -185,12 +185,21 @@ def rollback(version: int, admin_id: str, deps: Deps, reason: str | None = None)
 
 
 def _version(version: int, deps: Deps) -> dict[str, Any]:
+    """Version ``version``'s rules; the seed while nothing is saved. The first save stores version
+    1 with it, so a version 1 missing while ``current`` has moved past it was saved meanwhile."""
     stored = deps.settings_store.version(version)
-    if stored is not None:
-        return stored.rules
-    if version == SEED and deps.settings_store.current_version(consistent=True) == SEED:
-        return as_json(deps.rules_at(SEED))
-    raise SettingsVersionNotFound(f"no settings version {version}", version=version)
+    if stored is None and version == SEED:
+        if deps.settings_store.current_version(consistent=True) == SEED:
+            return as_json(deps.rules_at(SEED))
+        stored = deps.settings_store.version(SEED)
+    if stored is None:
+        raise SettingsVersionNotFound(f"no settings version {version}", version=version)
+    return stored.rules
+
+
+def _seed(expected: int, deps: Deps) -> dict[str, Any]:
+    holds(expected == SEED, "a version in force is stored, but for the seed")
+    return as_json(deps.rules_at(SEED))
 
 
 def _commit(after: dict[str, Any], expected: int, admin_id: str, action: Action, changes: dict[str, Any],
@@ -202,8 +211,10 @@ def _commit(after: dict[str, Any], expected: int, admin_id: str, action: Action,
         if in_force != expected:
             raise VersionConflict(f"the settings are at version {in_force}, not {expected}; read them again and "
                                   "re-apply the edit", expected_version=expected, current_version=in_force)
-        before = _version(expected, deps)
-        seed = before if expected == SEED and deps.settings_store.version(SEED) is None else None
+        replaced = deps.settings_store.version(expected)
+        before = replaced.rules if replaced is not None else _seed(expected, deps)
+        # over the seed, version 1 is stored with this save (a first save meanwhile fails its condition)
+        seed = before if replaced is None else None
         now, number = deps.clock(), expected + 1
         paths = changed_paths(before, after)
         new = Version(number, after, now, admin_id, {**changes, "changed": paths[:MAX_CHANGED_PATHS]})

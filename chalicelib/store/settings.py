@@ -7,7 +7,7 @@ Items (``pk``, ``sk``):
   the version it replaced, and the version a rollback restored).
 
 Access patterns: the number in force → GetItem ``current`` (a projection of ``version``: the
-per-process cache's one small read); a version → GetItem; the history → Query ``pk=settings``,
+per-process cache's one small read); a version → GetItem (consistent); the history → Query ``pk=settings``,
 ``sk`` beginning ``v#``, newest first; a save → one TransactWrite (below). Saves are an
 operator's few a day: the one partition is never hot, and nothing here is written per order.
 """
@@ -66,8 +66,10 @@ class SettingsStore:
         return int(present(item.version, "the settings' current version"))
 
     def version(self, version: int) -> Version | None:
+        """A version, read consistently: one just saved is found by whoever saw ``current`` name it
+        (a process reads each version once, so the strong read costs nothing that matters)."""
         try:
-            return _to_version(AdminItem.get(SETTINGS, version_key(version)))
+            return _to_version(AdminItem.get(SETTINGS, version_key(version), consistent_read=True))
         except AdminItem.DoesNotExist:
             return None
 

@@ -15,7 +15,7 @@ from chalicelib.config import Rules
 from chalicelib.domain.errors import DomainError
 from chalicelib.services import settings
 from chalicelib.store.admin import AdminItem
-from tests.faults import Crash, DynamoFaults, plans, restore, snapshot
+from tests.faults import Crash, DynamoFaults, plans, restore, rules_just_read, snapshot
 from tests.race.concurrency import race
 
 pytestmark = pytest.mark.race
@@ -90,6 +90,7 @@ def test_a_fault_at_every_call_of_a_save_leaves_the_old_or_the_new_version_whole
         settings.save(edition(n), n, "admin", deps)
     base = earlier + 1
     saved = snapshot()
+    rules_just_read(deps)
     faults.arm()
     assert settings.save(edition(base), base, "admin", deps) == base + 1
     calls = faults.disarm()
@@ -98,7 +99,7 @@ def test_a_fault_at_every_call_of_a_save_leaves_the_old_or_the_new_version_whole
     endings: Counter[str] = Counter()
     for plan in plans(calls):
         restore(saved)
-        deps.rules_cache.invalidate()
+        rules_just_read(deps)
         faults.arm(plan)
         try:
             settings.save(edition(base), base, "admin", deps)
