@@ -205,6 +205,9 @@ class Order:
     # The runtime rules' version the order was placed under (docs/settings.md): its later steps
     # (payment's uplift, shipping's auto-confirm, completion's hold) read that version's rules.
     rules_version: int = 1
+    # Payees frozen when the order was paid: their commission stayed with the platform
+    # (domain/distributors.py).
+    forfeited: tuple[str, ...] = ()
 
     def takes_of(self, line: Line) -> list[Take]:
         """Where a line's units came from, so a cancellation or refund returns them there."""
