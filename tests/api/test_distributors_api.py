@@ -226,7 +226,15 @@ CASES: dict[str, Setup] = {
     "POST /v1/admin/withdrawals/{withdrawal_id}/approve": _reviewing_withdrawal,
     "POST /v1/admin/withdrawals/{withdrawal_id}/reject": lambda api, w, d: (
         {"withdrawal_id": w.ids["withdrawal_id"]}, {"reason": "资料不全"}),
+    "PUT /v1/admin/settings": lambda api, w, d: ({}, _settings_edit(api, w)),
+    "POST /v1/admin/settings/rollback": lambda api, w, d: ({}, {"version": 1, "reason": "back to the seed"}),
 }
+
+
+def _settings_edit(api: Any, w: World) -> dict[str, Any]:
+    now = api.call("GET", "/v1/admin/settings", token=w.admin)[1]
+    rules = {**now["rules"], "orders": {**now["rules"]["orders"], "payment_minutes": 20}}
+    return {"rules": rules, "expected_version": now["version"]}
 
 
 def test_every_admin_route_that_changes_state_has_a_case_or_is_listed():
