@@ -2,15 +2,18 @@
 
 ``Deps`` is what a use case runs with: the settings, the clock, the stores, the WeChat clients
 (real or simulator, as the settings say) and the per-process lexicon cache, each built on first
-use so that importing the app stays cheap. The entry points (api/, jobs/, ``entrypoints``,
+use so that importing the app stays cheap, and the business rules in force (``Deps.rules``: the
+runtime settings' version in force, docs/settings.md). The entry points (api/, jobs/, ``entrypoints``,
 scripts, tests, bench) build a ``Deps`` or take the process-wide one here and pass it on;
 services import ``Deps`` for typing only.
 
-Layers: above services (it builds ``services.moderation.LexiconCache``) and the adapters
+Layers: above services (it builds ``services.moderation.LexiconCache`` and
+``services.settings.RulesCache``) and the adapters
 (store/, wechat/), below the entry points that import it (.importlinter).
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -18,8 +21,9 @@ from typing import TYPE_CHECKING
 from chalicelib.domain.clock import Clock, system_clock
 
 if TYPE_CHECKING:
-    from chalicelib.config import Settings
+    from chalicelib.config import Rules, Settings
     from chalicelib.services.moderation import LexiconCache
+    from chalicelib.services.settings import RulesCache
     from chalicelib.store.analytics import AnalyticsStore
     from chalicelib.store.content import ContentStore
     from chalicelib.store.experiments import ExperimentStore
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from chalicelib.store.products import ProductStore
     from chalicelib.store.recommendations import RecommendationStore
     from chalicelib.store.rewards import RewardStore
+    from chalicelib.store.settings import SettingsStore
     from chalicelib.store.users import UserStore
     from chalicelib.store.withdrawals import WithdrawalStore
     from chalicelib.wechat.login import LoginClient
@@ -45,6 +50,46 @@ if TYPE_CHECKING:
 class Deps:
     settings: Settings = field(default_factory=lambda: _settings())
     clock: Clock = system_clock
+    # A job run's rules: the version in force when it was planned, for all of its slices
+    # (``pinned``); None: the version in force now.
+    rules_pin: int | None = None
+
+    @property
+    def rules(self) -> Rules:
+        """The business rules in force: the one way code reads them (never ``settings.rules``,
+        which is only the seed; tests/unit/test_runtime_rules.py)."""
+        return self.rules_in_force()[1]
+
+    def rules_in_force(self) -> tuple[int, Rules]:
+        """The version in force (at most ``rules_refresh_seconds`` old) and its rules."""
+        number = self.rules_pin if self.rules_pin is not None else self.rules_cache.current(
+            self.settings_store, self.settings.rules_refresh_seconds)
+        return number, self.rules_at(number)
+
+    def rules_at(self, version: int) -> Rules:
+        """Version ``version``'s rules: what an order placed under it, or a job run planned
+        under it, keeps using."""
+        return self.rules_cache.at(version, self.settings_store, self.settings.rules_refresh_seconds,
+                                   self.settings.rules)
+
+    def pinned(self, version: int) -> Deps:
+        """These adapters (shared, not rebuilt) with the rules held at ``version``."""
+        self.rules_cache  # noqa: B018 (built before the copy, so the copy shares it)
+        held = copy.copy(self)
+        held.rules_pin = version
+        return held
+
+    @cached_property
+    def settings_store(self) -> SettingsStore:
+        from chalicelib.store.settings import SettingsStore
+
+        return SettingsStore()
+
+    @cached_property
+    def rules_cache(self) -> RulesCache:
+        from chalicelib.services.settings import RulesCache
+
+        return RulesCache()
 
     @cached_property
     def users(self) -> UserStore:

@@ -4,9 +4,10 @@ Two kinds of setting live here:
 
 * deployment settings (mode, table names, secrets), one environment variable each;
 * business rules (binding policy, tiers, invitation ladder), whose defaults are the numbers of
-  DOMAIN.md. An operator overrides any of them with a JSON document in ``FENXIAO_RULES``
-  (merged over the defaults); the rules are validated when they are loaded, so a bad
-  configuration fails at start-up, not in the middle of a request.
+  DOMAIN.md. ``FENXIAO_RULES`` (a JSON document merged over the defaults) is their **seed**:
+  version 1 of the runtime settings the operator edits through the API (docs/settings.md;
+  code reads the rules in force through ``Deps.rules``). The seed is validated when it is
+  loaded, so a bad one fails at start-up, not in the middle of a request.
 """
 from __future__ import annotations
 
@@ -249,6 +250,9 @@ class Settings(_Frozen):
     # ``*_table`` setting, which infra/ turns into a stack's table; store/simulators.py)
     simulator_state: str = "fenxiao-dev-simulator"
     lexicon_refresh_seconds: float = Field(default=10.0, ge=0, le=3600)  # 0: read the version on every check
+    # How stale a process's runtime rules may be: ``current`` is re-read at most this often
+    # (docs/settings.md); at most 10 s, the promise of "in force everywhere within 10 s".
+    rules_refresh_seconds: float = Field(default=5.0, ge=0, le=10)
     invite_link_template: str = Field(default="/pages/index/index?invite_code={invite_code}&material_id={material_id}",
                                       pattern=r"\{invite_code\}")
     # WeChat Pay API v3 (required in live mode; in simulator mode any given here are honoured,
@@ -267,6 +271,8 @@ class Settings(_Frozen):
     wechat_transfer_report_title: str = Field(default="推广员", min_length=1, max_length=32)  # 岗位类型 / 活动名称
     wechat_transfer_perception: str = ""  # user_recv_perception; empty: the scene's default (劳务报酬)
     wechat_transfer_notify_url: str = ""  # empty: no MCHTRANSFER.BILL.FINISHED notification, poll instead
+    # The seed of the runtime rules: version 1 while no version is saved (``FENXIAO_RULES``).
+    # Services read the rules in force through ``Deps.rules``, never this (docs/settings.md).
     rules: Rules = Rules()
     budgets: TimeBudgets = TimeBudgets()
 
@@ -310,6 +316,7 @@ _ENV = {
     "job_slice_seconds": "JOB_SLICE_SECONDS",
     "simulator_state": "SIMULATOR_STATE_TABLE",
     "lexicon_refresh_seconds": "LEXICON_REFRESH_SECONDS",
+    "rules_refresh_seconds": "RULES_REFRESH_SECONDS",
     "invite_link_template": "INVITE_LINK_TEMPLATE",
     **{f"wechat_pay_{name}": f"WECHAT_PAY_{name.upper()}" for name in (
         "mch_id", "apiv3_key", "merchant_serial", "merchant_private_key", "platform_public_key", "platform_key_id",

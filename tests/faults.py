@@ -437,6 +437,15 @@ class Case:
     recover: Callable[[Any, Any], Any]  # what the world does next: the same request again, the next job run
 
 
+def rules_just_read(deps: Any) -> None:
+    """Read the number of the business rules in force now, so that an act started at once makes
+    no read of its own: the per-process cache reads it again only once it is
+    ``rules_refresh_seconds`` old (docs/settings.md), and a read that came and went with the time
+    would shift the calls of one run against another's."""
+    deps.rules_cache.invalidate()
+    deps.rules_in_force()
+
+
 def interleavings(action: Callable[[], Any], calls: list[str]) -> list[Fault]:
     """Plans that run ``action`` (another caller: a duplicate request, a redelivered notification)
     right before and right after each of ``calls``."""
@@ -467,6 +476,7 @@ def run_with_faults(case: Case, deps: Any, faults: DynamoFaults, ignore: Iterabl
     context = case.setup(deps)
     saved = snapshot()
     visits.forget_all()  # each act starts as the plans' do: the saved tables, nothing remembered of them
+    rules_just_read(deps)
     faults.arm()
     case.act(deps, context)
     calls = faults.disarm()
@@ -477,6 +487,7 @@ def run_with_faults(case: Case, deps: Any, faults: DynamoFaults, ignore: Iterabl
     chosen = plans(calls) if duplicate is None else interleavings(lambda: duplicate(deps, context), calls)
     for plan in chosen:
         restore(saved)
+        rules_just_read(deps)
         faults.arm(plan)
         try:
             answer = case.act(deps, context)
@@ -519,6 +530,7 @@ def run_with_conflicts(case: Case, deps: Any, faults: DynamoFaults) -> list[str]
     context = case.setup(deps)
     saved = snapshot()
     visits.forget_all()
+    rules_just_read(deps)
     faults.arm()
     answer = case.act(deps, context)
     calls = faults.disarm()
@@ -529,6 +541,7 @@ def run_with_conflicts(case: Case, deps: Any, faults: DynamoFaults) -> list[str]
         plan = Fault("conflict", index)
         restore(saved)
         counted = conflicts_counted()
+        rules_just_read(deps)
         faults.arm(plan)
         try:
             got = case.act(deps, context)

@@ -68,6 +68,11 @@ MaterialNotFound = error("MATERIAL_NOT_FOUND", Kind.NOT_FOUND, "No published mat
 NotADistributor = error("NOT_A_DISTRIBUTOR", Kind.FORBIDDEN, "Only distributors (users with a shop) may do this.")
 
 
+# Runtime settings (docs/settings.md)
+InvalidRules = error("INVALID_RULES", Kind.INVALID, "The rules break a rule of their own; every reason is listed.")
+VersionConflict = error("VERSION_CONFLICT", Kind.CONFLICT, "The settings changed since the version the edit was based on.")
+SettingsVersionNotFound = error("SETTINGS_VERSION_NOT_FOUND", Kind.NOT_FOUND, "No saved settings version has this number.")
+
 class ConcurrentUpdate(DomainError):
     """A conditional write lost to a concurrent change; the use case reads again and re-decides."""
 

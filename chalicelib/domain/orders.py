@@ -258,6 +258,9 @@ class Order:
     takes: dict[str, list[Take]] = field(default_factory=dict)
     # WeChat's shipping report of a shipped order (domain/fulfilment.py); None: never shipped
     shipping_report: ShippingReport | None = None
+    # The runtime rules' version the order was placed under (docs/settings.md): its later steps
+    # (payment's uplift, shipping's auto-confirm, completion's hold) read that version's rules.
+    rules_version: int = 1
     # Payees frozen when the order was paid: their commission stayed with the platform
     # (domain/distributors.py).
     forfeited: tuple[str, ...] = ()

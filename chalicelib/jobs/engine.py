@@ -84,18 +84,21 @@ class StrayMessage(ValueError):
 
 @dataclass(frozen=True)
 class Slice:
-    """A message: a part of a run of a job, as of ``now``, to resume from ``cursor``."""
+    """A message: a part of a run of a job, as of ``now``, to resume from ``cursor``, under the
+    runtime rules' version ``rules`` (the one in force when the run was planned: a run uses one
+    version throughout, however long it takes and whatever is saved meanwhile)."""
 
     job: str
     run_id: str
     part: str
     now: datetime
     cursor: str | None = None
+    rules: int | None = None  # None: a message sent before versions (the version in force)
 
     def to_json(self) -> str:
         return json.dumps({"job": self.job, "run": self.run_id, "part": self.part,
                            "now": self.now.astimezone(UTC).isoformat(),  # to the microsecond: the job's instant
-                           "cursor": self.cursor}, separators=(",", ":"), ensure_ascii=False)
+                           "cursor": self.cursor, "rules": self.rules}, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, body: str) -> Slice:
@@ -104,10 +107,12 @@ class Slice:
             raw = json.loads(body)
             if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in ("job", "run", "part", "now")):
                 raise StrayMessage("not a job slice")
-            cursor = raw.get("cursor")
+            cursor, rules = raw.get("cursor"), raw.get("rules")
             if cursor is not None and not isinstance(cursor, str):
                 raise StrayMessage("not a job slice: its cursor is not text")
-            return cls(raw["job"], raw["run"], raw["part"], parse_iso(raw["now"]), cursor)
+            if rules is not None and (not isinstance(rules, int) or isinstance(rules, bool) or rules < 1):
+                raise StrayMessage("not a job slice: its rules version is not a positive integer")
+            return cls(raw["job"], raw["run"], raw["part"], parse_iso(raw["now"]), cursor, rules)
         except ValueError as exc:
             raise StrayMessage(f"not a job slice: {exc}") from exc
 
@@ -131,14 +136,16 @@ class LocalQueue:
 
 def start(job: JobDef, now: datetime, deps: Deps, queue: JobQueue) -> str:
     """Plan a run of ``job`` as of ``now``, record it and send its parts; returns its id. A run
-    with no parts is finished here."""
+    with no parts is finished here. The run keeps the rules in force now (every slice names them)."""
+    version, _ = deps.rules_in_force()
+    deps = deps.pinned(version)
     parts = job.plan(now, deps)
     holds(len(set(parts)) == len(parts), f"a plan names each part once ({job.name})")
     holds(len(parts) <= MAX_PARTS, f"a plan names shards, days or pages, not items ({job.name}: {len(parts)})")
     holds(all(0 < len(p) <= MAX_PART_CHARS for p in parts), "a part is a short name")
     run_id = f"{job.name}#{iso(now)}#{uuid.uuid4().hex[:12]}"
     deps.jobs.start(run_id, job.name, len(parts), deps.clock())
-    queue.send([Slice(job.name, run_id, part, now) for part in parts])
+    queue.send([Slice(job.name, run_id, part, now, rules=version) for part in parts])
     if not parts:
         _maybe_finish(job, run_id, now, deps)
     return run_id
@@ -146,7 +153,10 @@ def start(job: JobDef, now: datetime, deps: Deps, queue: JobQueue) -> str:
 
 def work_slice(job: JobDef, piece: Slice, deps: Deps, deadline: Deadline, queue: JobQueue) -> Progress:
     """Run one slice: the work, then its continuation sent (if any), then the slice recorded
-    once, and when the part is done, the part counted and the run finished if it was the last."""
+    once, and when the part is done, the part counted and the run finished if it was the last.
+    The slice runs under its run's rules version."""
+    if piece.rules is not None:
+        deps = deps.pinned(piece.rules)
     progress = job.work(piece.part, piece.cursor, piece.now, deps, deadline)
     holds(progress.cursor is None or progress.cursor != piece.cursor,
           f"a slice moves its part on ({job.name}, part {piece.part})")

@@ -38,7 +38,7 @@ def _uplift(user_id: str, deps: Deps) -> int:
     """The caller's level-1 uplift (regular for a shopper: what they would earn once they open a shop)."""
     user = deps.users.get(user_id, consistent=False)
     tier = user.tier if user and user.invite_code else Tier.REGULAR
-    return deps.settings.rules.tier_rules().uplift_bp(tier)
+    return deps.rules.tier_rules().uplift_bp(tier)
 
 
 def list_products(user_id: str, category: str | None, limit: int, cursor: str | None, deps: Deps) -> CatalogPage:
@@ -82,7 +82,7 @@ def _checked(product: Product, deps: Deps) -> Product:
             raise InvalidSkus("two SKUs have the same specs")
         if product.stock_cells != 1:
             raise InvalidSkus("a product with SKUs is not split (stock_cells 1): each SKU is its own stock item")
-    rules = deps.settings.rules
+    rules = deps.rules
     top_uplift = max((r.uplift_bp for r in rules.tier_rules().rules), default=0)
     check_margin(product, top_uplift, rules.commission.team_bonus_bp)
     return product
@@ -119,7 +119,7 @@ def create_product(fields: dict[str, Any], admin_id: str, deps: Deps) -> tuple[P
     its copy is blocked; copy held for review leaves it unlisted until approved. The product,
     its stock items and the audit entry in one transaction. Returns the product and the review
     id when held."""
-    rates = deps.settings.rules.commission.rates_for(fields["category"])
+    rates = deps.rules.commission.rates_for(fields["category"])
     group = fields.get("group_buy")
     skus = tuple(Sku(_new_sku_id(), dict(s["specs"]), s.get("price_fen", fields["price_fen"]),
                      s.get("cost_fen", fields["cost_fen"]), s.get("stock", fields["stock"]))

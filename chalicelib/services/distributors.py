@@ -110,7 +110,7 @@ def set_tier(user_id: str, tier: Tier | None, reason: str, admin_id: str, deps: 
     def step() -> User:
         user = _distributor(user_id, deps)
         now = deps.clock()
-        change = manual_change(deps.settings.rules.tier_rules(), user, tier, business_month(now))
+        change = manual_change(deps.rules.tier_rules(), user, tier, business_month(now))
         entry = audit(admin_id, Action.USER_TIER, f"user#{user_id}", now,
                       _tier_state(user.tier, user.manual_tier), _tier_state(change.tier, tier), reason)
         deps.users.store_manual_tier(change, tier, entry, now)

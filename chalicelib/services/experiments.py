@@ -33,10 +33,10 @@ def _retrying(write: Callable[[], bool]) -> bool:
 
 def experiment(name: str, deps: Deps) -> Experiment:
     """The configured experiment of this name; EXPERIMENT_NOT_FOUND when there is none."""
-    found = deps.settings.rules.experiment_definitions().get(name)
+    found = deps.rules.experiment_definitions().get(name)
     if found is None:
         raise ExperimentNotFound(f"no experiment named {name!r}", experiments=sorted(
-            deps.settings.rules.experiments))
+            deps.rules.experiments))
     return found
 
 
@@ -58,7 +58,7 @@ def variant_for(name: str, user_id: str, deps: Deps) -> str:
 
 def home_layout_variant(user_id: str, deps: Deps) -> str | None:
     """The user's ``home_layout`` variant, or None when the operator runs no such experiment."""
-    if "home_layout" not in deps.settings.rules.experiments:
+    if "home_layout" not in deps.rules.experiments:
         return None
     return variant_for("home_layout", user_id, deps)
 
@@ -66,7 +66,7 @@ def home_layout_variant(user_id: str, deps: Deps) -> str | None:
 def record_conversions(user_id: str, paid_at: datetime, deps: Deps) -> int:
     """A paid order converts the buyer in every configured experiment they were exposed to before
     ``paid_at``, once per experiment (later orders change nothing). Returns how many converted."""
-    configured = deps.settings.rules.experiments
+    configured = deps.rules.experiments
     converted = 0
     for exposure in deps.experiments.exposures_of(user_id):
         if exposure.experiment in configured and exposure.converted_at is None and exposure.exposed_at <= paid_at:
@@ -99,7 +99,7 @@ def reports(deps: Deps) -> list[ExperimentReport]:
     """Each configured experiment's variants: exposures, conversions, rate, p-value against the
     control and the sample still needed (one query per experiment)."""
     out = []
-    for name, definition in sorted(deps.settings.rules.experiment_definitions().items()):
+    for name, definition in sorted(deps.rules.experiment_definitions().items()):
         counts: dict[str, VariantCounts] = deps.experiments.counts(name)
         out.append(ExperimentReport(name, definition.control, definition.min_detectable_effect_bp,
                                     evaluate(definition, counts)))

@@ -116,13 +116,13 @@ def join_group(buyer_id: str, group_id: str, body: dict[str, Any], key: str, dep
 def _group_order(buyer: User, group: Group, now: datetime, deps: Deps) -> Order:
     """A member's order: the group's line; payable until its usual deadline or the group's, whichever
     comes first (WeChat refuses a payment after it), so no seat is paid after the group expired."""
-    rules = deps.settings.rules
+    version, rules = deps.rules_in_force()
     line = present(group.line, "a group's line")
     upline = payout_upline(buyer.member.upline(now), buyer.user_id, buyer.invite_code is not None,
                            rules.commission.self_purchase)
     deadline = min(now + timedelta(minutes=rules.orders.payment_minutes), group.expires_at)
     return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, [line], line.paid_fen,
-                 now, deadline, upline, "group", group_id=group.group_id)
+                 now, deadline, upline, "group", group_id=group.group_id, rules_version=version)
 
 
 def _replayed(buyer_id: str, claim: tuple[str, str], digest: str, deps: Deps) -> GroupCheckout:

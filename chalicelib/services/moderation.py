@@ -13,8 +13,6 @@ item exactly once.
 """
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +40,7 @@ from chalicelib.domain.moderation import (
     worst,
 )
 from chalicelib.services.retry import run_until_committed
+from chalicelib.services.versions import VersionCache
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
@@ -87,28 +86,18 @@ class Outcome:
 
 
 class LexiconCache:
-    """The process's compiled lexicon. The stored version number is read at most every
-    ``lexicon_refresh_seconds`` (one small GetItem); the matcher is rebuilt only when it changed."""
+    """The process's compiled lexicon (``services/versions.py``): the stored version number is
+    read at most every ``lexicon_refresh_seconds``; the matcher is rebuilt only when it changed."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._matcher: Matcher | None = None
-        self._checked = 0.0
+        self._versions = VersionCache[Matcher](keep=1)
 
     def matcher(self, deps: Deps) -> Matcher:
-        now = time.monotonic()
-        matcher = self._matcher
-        if matcher is not None and now - self._checked < deps.settings.lexicon_refresh_seconds:
-            return matcher
-        with self._lock:
-            version = deps.content.current_lexicon_version()
-            if self._matcher is None or self._matcher.version != version:
-                self._matcher = Matcher(load_entries(version, deps), version)
-            self._checked = now
-            return self._matcher
+        version = self._versions.current(deps.settings.lexicon_refresh_seconds, deps.content.current_lexicon_version)
+        return self._versions.value(version, lambda v: Matcher(load_entries(v, deps), v))
 
     def invalidate(self) -> None:
-        self._checked = 0.0
+        self._versions.invalidate()
 
 
 def load_entries(version: int, deps: Deps) -> tuple[Entry, ...]:

@@ -90,14 +90,15 @@ def place_order(buyer_id: str, wanted: Sequence[Wanted], body: dict[str, Any], k
 
 
 def _new_order(buyer: User, lines: list[Line], kind: str, deps: Deps) -> Order:
-    """A new order awaiting payment, paying the buyer's upline as it stands now."""
-    rules = deps.settings.rules
+    """A new order awaiting payment, paying the buyer's upline as it stands now, under the rules
+    in force now (it records their version and keeps them to the end)."""
+    version, rules = deps.rules_in_force()
     now = deps.clock()
     upline = payout_upline(buyer.member.upline(now), buyer.user_id, buyer.invite_code is not None,
                            rules.commission.self_purchase)
     return Order(new_order_id(now), buyer.user_id, OrderStatus.PENDING_PAYMENT, lines,
                  sum(line.paid_fen for line in lines), now, now + timedelta(minutes=rules.orders.payment_minutes),
-                 upline, kind)
+                 upline, kind, rules_version=version)
 
 
 def _address(body: dict[str, Any]) -> dict[str, Any]:
@@ -169,8 +170,8 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: st
         now = deps.clock()
         entry = audit(actor_id, Action.ORDER_SHIP, f"order#{order_id}", now, before={"status": order.status.value},
                       after={"status": OrderStatus.SHIPPED.value, "carrier": wechat_id, "tracking_no": tracking_no})
-        deps.orders.ship(order, wechat_id, tracking_no, now,
-                         now + timedelta(days=deps.settings.rules.orders.auto_confirm_days), first_report(now), entry)
+        confirm_days = deps.rules_at(order.rules_version).orders.auto_confirm_days
+        deps.orders.ship(order, wechat_id, tracking_no, now, now + timedelta(days=confirm_days), first_report(now), entry)
         return replace(order, status=OrderStatus.SHIPPED, shipped_at=now, carrier=wechat_id, tracking_no=tracking_no,
                        shipping_report=first_report(now)), now
 
@@ -195,7 +196,8 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
         now = deps.clock()
         buyer = deps.users.get(order.buyer_id)
         inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None else None
-        deps.orders.complete(order, now, available_on(now, deps.settings.rules.orders.settlement_hold_days),
+        hold_days = deps.rules_at(order.rules_version).orders.settlement_hold_days
+        deps.orders.complete(order, now, available_on(now, hold_days),
                              _qualification(inviter, deps))
         facts.order_completed(deps, order_id, order.shipped_at, now)
         return _reload(order_id, deps)
@@ -205,12 +207,13 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
 
 def _qualification(inviter_id: str | None, deps: Deps) -> tuple[str, Qualification] | None:
     """What counting the buyer for their inviter does (the buyer's first completed order): read
-    the inviter's count and milestones, decide through the ladder."""
+    the inviter's count and milestones, decide through the ladder in force (the inviter's reward,
+    not the order's money)."""
     state = deps.users.ladder_state(inviter_id) if inviter_id else None
     if inviter_id is None or state is None:
         return None
     count, recorded = state
-    return inviter_id, on_qualification(deps.settings.rules.ladder(), count, recorded)
+    return inviter_id, on_qualification(deps.rules.ladder(), count, recorded)
 
 
 def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
@@ -272,7 +275,7 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
         people, seat = _payees(current, read.from_caller, deps)
         level1 = people.get(current.upline.level1) if current.upline.level1 else None
         buyer = people.get(current.buyer_id)
-        month, rules = business_month(now), deps.settings.rules.tier_rules()
+        month, rules = business_month(now), deps.rules_at(current.rules_version).tier_rules()
         uplift = rules.uplift_bp(in_force(rules, level1, month)) if level1 else 0
         # a payee frozen now earns nothing: their share stays with the platform (domain/distributors.py)
         frozen = {p: people[p].frozen for p in (current.upline.level1, current.upline.level2) if p and p in people}

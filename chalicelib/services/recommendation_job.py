@@ -89,7 +89,7 @@ def window_days(now: datetime, deps: Deps) -> list[date]:
     """The complete days a run at ``now`` adds up: the ``window_days`` Shanghai days before today,
     newest first."""
     today = business_date(now)
-    return [today - timedelta(days=k) for k in range(1, deps.settings.rules.recommendations.window_days + 1)]
+    return [today - timedelta(days=k) for k in range(1, deps.rules.recommendations.window_days + 1)]
 
 
 def recommendation_parts(now: datetime, deps: Deps) -> list[str]:
@@ -430,7 +430,7 @@ class Lists:
 
 
 def _lists(run: Run, bucket: int) -> Lists:
-    rules = run.deps.settings.rules.recommendations
+    rules = run.deps.rules.recommendations
     window = _all_windows(run)
     mine = sorted(p for p in set(window.orders) | set(window.views) if _bucket_of(p) == bucket)
     together: dict[str, Counter[str]] = defaultdict(Counter)
@@ -460,7 +460,7 @@ def _previous_lists(run: Run, bucket: int) -> set[str]:
 
 def _popular(run: Run, computed: Lists) -> list[list[Any]]:
     """r's most popular products of each category and of all (``ANY_CATEGORY``), for ``finish``."""
-    rules = run.deps.settings.rules.recommendations
+    rules = run.deps.rules.recommendations
     scores = popularity(_all_windows(run), rules.purchase_weight, rules.view_weight)
     mine = {p: scores[p] for p in computed.category_of}
     by_category: dict[str, dict[str, int]] = defaultdict(dict)
@@ -512,7 +512,7 @@ def recommendation_finish(now: datetime, deps: Deps, totals: dict[str, Any]) -> 
     from chalicelib.store.recommendations import HOT, category_list_key
 
     run = Run(deps, now, 0)
-    stored = deps.settings.rules.recommendations.stored
+    stored = deps.rules.recommendations.stored
     marked = run.store.run_markers(run.day)
     popular: dict[str, dict[str, int]] = defaultdict(dict)
     for sk, entries in run.store.chunks(run_pk("top", run.day)):

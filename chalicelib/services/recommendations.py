@@ -55,7 +55,7 @@ def for_product(product_id: str, limit: int | None, deps: Deps) -> Recommendatio
     product = deps.products.get(product_id) if PRODUCT_ID.match(product_id) else None
     if product is None or not product.listed:
         raise ProductNotFound(f"no listed product {product_id!r}")
-    limit = limit or deps.settings.rules.recommendations.limit
+    limit = limit or deps.rules.recommendations.limit
     own_key, category_key = product_list_key(product_id), category_list_key(product.category)
     stored = deps.recommendations.lists([own_key, category_key])
     together = stored[own_key].items if own_key in stored else []
@@ -78,7 +78,7 @@ def recent_products(user_id: str, deps: Deps) -> list[str]:
     if at is not None:
         timed += [(at, i, product_id) for i, product_id in enumerate(viewed)]
     timed.sort(key=lambda t: (-t[0].timestamp(), t[1]))
-    return list(dict.fromkeys(product_id for _, _, product_id in timed))[:deps.settings.rules.recommendations.recent]
+    return list(dict.fromkeys(product_id for _, _, product_id in timed))[:deps.rules.recommendations.recent]
 
 
 def for_user(user_id: str, limit: int | None, deps: Deps) -> Recommendations:
@@ -87,7 +87,7 @@ def for_user(user_id: str, limit: int | None, deps: Deps) -> Recommendations:
     from chalicelib.services.experiments import home_layout_variant
     from chalicelib.store.recommendations import HOT, category_list_key, product_list_key
 
-    rules = deps.settings.rules.recommendations
+    rules = deps.rules.recommendations
     variant = home_layout_variant(user_id, deps)
     recent = recent_products(user_id, deps)
     stored = deps.recommendations.lists([HOT, *(product_list_key(p) for p in recent)])

@@ -38,7 +38,7 @@ def bind(user_id: str, invite_code: str, deps: Deps) -> BindingPlan:
     code = normalise_invite_code(invite_code)
     if not looks_like_invite_code(code):
         raise InviteCodeNotFound("no distributor has this invite code")
-    policy = deps.settings.rules.binding.policy()
+    policy = deps.rules.binding.policy()
     to_read: set[str] = set()  # distributors a guard refused: read and decided from then on
 
     def step() -> BindingPlan:
@@ -71,7 +71,7 @@ def _tier_moves(plan: BindingPlan, inviter: User | None, to_read: set[str], now:
     """The tier move of each distributor whose counts the binding changes: decided on the
     inviter as read (and on those a guard refused before, read now); the inviter's own parent,
     whose team grows by one, moves under the upgrade guard without a read."""
-    rules, month = deps.settings.rules.tier_rules(), business_month(now)
+    rules, month = deps.rules.tier_rules(), business_month(now)
     read = {inviter.user_id: inviter} if inviter else {}
     missing = [u for u in plan.counter_deltas if u in to_read and u not in read]
     read |= deps.users.get_many(missing) if missing else {}
@@ -112,4 +112,4 @@ def team(user_id: str, limit: int, cursor: str | None, deps: Deps) -> TeamView:
     direct, next_cursor = deps.users.direct_downline(user_id, limit, cursor)
     stats = user.tier_stats(month)
     return TeamView(user, month, stats.month_sales_fen,
-                    deps.settings.rules.tier_rules().next_tier(user.tier, stats), direct, next_cursor)
+                    deps.rules.tier_rules().next_tier(user.tier, stats), direct, next_cursor)

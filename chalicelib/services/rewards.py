@@ -95,8 +95,8 @@ def accrue(user_id: str, month: str, sales_read: TeamSales, now: datetime, deps:
     the sales read (the page's batch read first, then this partner alone), so a refund committed
     meanwhile (or another run accruing first) makes it read again."""
     store = deps.rewards
-    rate = deps.settings.rules.commission.team_bonus_bp
-    available_at = team_bonus_available_at(month, deps.settings.rules.orders.settlement_hold_days)
+    rate = deps.rules.commission.team_bonus_bp
+    available_at = team_bonus_available_at(month, deps.rules.orders.settlement_hold_days)
     read = Reads(sales_read, lambda: store.team_sales(user_id, month))
 
     def step() -> tuple[str, int]:

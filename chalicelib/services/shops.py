@@ -64,7 +64,7 @@ def open_shop_moderated(user_id: str, shop_name: str, deps: Deps) -> ShopOpened:
         user = read()
         if user.invite_code:
             raise AlreadyDistributor("you already have a shop", invite_code=user.invite_code)
-        check_may_promote(user.member, deps.settings.rules.binding.policy())
+        check_may_promote(user.member, deps.rules.binding.policy())
         code, now = new_invite_code(), deps.clock()
         name = placeholder_shop_name(code) if outcome.held else shop_name
         if deps.users.open_shop(user_id, name, code, now) is not None:

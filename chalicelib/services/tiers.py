@@ -72,7 +72,7 @@ def change_month(user: User, month: str, now: datetime, deps: Deps) -> str:
     concurrent payment or binding makes it read that distributor again, and only them). Returns
     what happened: ``downgraded``, ``kept``, ``already`` (decided for the month meanwhile) or
     ``deferred`` (still contended after the attempts: the next run finds them in the range)."""
-    rules = deps.settings.rules.tier_rules()
+    rules = deps.rules.tier_rules()
     read = Reads[User | None](user, lambda: deps.users.get(user.user_id))
 
     def step() -> TierChange | None:

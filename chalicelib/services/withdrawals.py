@@ -53,7 +53,7 @@ POLL_PAGE = 25  # in-flight withdrawals per Query page of the polling job
 def request_withdrawal(user_id: str, amount_fen: int, idempotency_key: str, deps: Deps) -> Withdrawal:
     """Take ``amount_fen`` out of ``available`` and start its payout (or queue it for review).
     The same key again answers the same withdrawal; with another amount it is refused."""
-    limits = deps.settings.rules.withdrawals.limits()
+    limits = deps.rules.withdrawals.limits()
     withdrawal_id = withdrawal_id_for(user_id, idempotency_key)
 
     def step() -> tuple[Withdrawal, bool, User | None]:

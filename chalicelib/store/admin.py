@@ -59,6 +59,7 @@ class AdminItem(StoreModel):
     version = UnicodeAttribute(null=True)
     data = UnicodeAttribute(null=True)  # JSON
     updated_by = UnicodeAttribute(null=True)
+    changes = UnicodeAttribute(null=True)  # JSON: what a version changed (store/settings.py)
 
     by_actor = ByActor()
     by_action = ByAction()

@@ -169,6 +169,7 @@ class OrderItem(StoreModel):
     report_key = UnicodeAttribute(null=True)
     # the stock cells each product's units came from (domain/stock.py), when not all from cell 0
     takes_json = UnicodeAttribute(null=True)
+    rules_version = NumberAttribute(null=True)  # the runtime rules it was placed under (absent: 1)
     # idempotency claims, kept for replays only: DynamoDB deletes them after ``purge_at`` (the
     # table's TTL attribute; orders and groups never carry it)
     request_hash = UnicodeAttribute(null=True)

@@ -77,6 +77,7 @@ def to_order(item: OrderItem) -> Order:
         address=json.loads(item.address_json or "null") or None,
         takes={p: [(int(c), int(u)) for c, u in t] for p, t in json.loads(item.takes_json or "{}").items()},
         shipping_report=_report(item),
+        rules_version=int(item.rules_version or 1),
         forfeited=tuple(json.loads(item.forfeited_json or "[]")),
     )
 
@@ -202,7 +203,8 @@ class OrderStore:
             unpaid_day=due_partition(business_date(order.pay_deadline), order.order_id),
             pay_deadline_key=f"{iso(order.pay_deadline)}#{order.order_id}",
             address_json=json.dumps(address, ensure_ascii=False), group_id=order.group_id,
-            takes_json=json.dumps(order.takes, sort_keys=True) if order.takes else None)
+            takes_json=json.dumps(order.takes, sort_keys=True) if order.takes else None,
+            rules_version=order.rules_version)
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(item, condition=OrderItem.order_id.does_not_exist())

@@ -246,7 +246,15 @@ CASES: dict[str, Setup] = {
     # a body with stock_delta and other fields is two changes, two entries (docs/catalogue.md)
     "PATCH /v1/admin/products/{product_id}": lambda api, w, d: ({"product_id": w.ids["product_id"]},
                                                                  {"stock_delta": 3}),
+    "PUT /v1/admin/settings": lambda api, w, d: ({}, _settings_edit(api, w)),
+    "POST /v1/admin/settings/rollback": lambda api, w, d: ({}, {"version": 1, "reason": "back to the seed"}),
 }
+
+
+def _settings_edit(api: Any, w: World) -> dict[str, Any]:
+    now = api.call("GET", "/v1/admin/settings", token=w.admin)[1]
+    rules = {**now["rules"], "orders": {**now["rules"]["orders"], "payment_minutes": 20}}
+    return {"rules": rules, "expected_version": now["version"]}
 
 
 def test_every_admin_route_that_changes_state_has_a_case_or_is_listed():

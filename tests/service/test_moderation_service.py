@@ -18,7 +18,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.materials import MaterialStatus, ReviewKind, ReviewStatus
 from chalicelib.domain.moderation import Verdict
-from chalicelib.services import auth, materials, moderation, shops
+from chalicelib.services import auth, materials, moderation, shops, versions
 
 
 def login(deps: Deps, name: str | None = None) -> str:
@@ -117,8 +117,8 @@ def test_a_saved_version_takes_effect_at_once_here_and_after_the_refresh_interva
     assert version == 2 and count == len(moderation.get_lexicon(1, deps).entries) + 1
     assert moderation.moderate({"text": "快买神仙水"}, deps, None).verdict is Verdict.BLOCK
     assert moderation.moderate({"text": "快买神仙水"}, elsewhere, None).verdict is Verdict.PASS  # cached, for now
-    later = moderation.time.monotonic() + deps.settings.lexicon_refresh_seconds + 1
-    monkeypatch.setattr(moderation.time, "monotonic", lambda: later)
+    later = versions.time.monotonic() + deps.settings.lexicon_refresh_seconds + 1
+    monkeypatch.setattr(versions.time, "monotonic", lambda: later)
     outcome = moderation.moderate({"text": "快买神仙水"}, elsewhere, None)
     assert outcome.verdict is Verdict.BLOCK and outcome.lexicon_version == 2 and outcome.suggested["text"] == "快买爽肤水"
 
