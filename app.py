@@ -19,6 +19,7 @@ from chalicelib.api import (
     orders,
     payments,
     referrals,
+    uploads,
     users,
     wallet,
 )
@@ -30,7 +31,8 @@ app = Chalice(app_name="fenxiao", configure_logs=False)
 JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "fenxiao-jobs")
 
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
-                  dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, openapi.bp):
+                  dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, uploads.bp,
+                  openapi.bp):
     app.register_blueprint(blueprint)
 
 

@@ -19,6 +19,7 @@ from chalicelib.domain.clock import Clock, system_clock
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
+    from chalicelib.media import MediaStore
     from chalicelib.services.moderation import LexiconCache
     from chalicelib.store.analytics import AnalyticsStore
     from chalicelib.store.content import ContentStore
@@ -146,6 +147,12 @@ class Deps:
             return SimulatorContentSecurity()
         return RealContentSecurity(self.settings.wechat_app_id, self.settings.wechat_app_secret,
                                    self.settings.wechat_api_base)
+
+    @cached_property
+    def media(self) -> MediaStore:
+        from chalicelib.media import MediaStore
+
+        return MediaStore(self.settings)
 
     @cached_property
     def lexicon_cache(self) -> LexiconCache:
