@@ -6,8 +6,6 @@ the local stand-in that ``make dev`` starts (moto's server), which botocore reac
 ``AWS_ENDPOINT_URL_S3`` (path-style there, as botocore does for any explicit endpoint). The
 served base URL is the ``media_base_url`` setting (CloudFront's domain, deployed), else the
 bucket's path-style URL on the endpoint in use (the stand-in serves its objects to anyone).
-
-``python -m chalicelib.media`` creates the bucket of a local stack (idempotent).
 """
 from __future__ import annotations
 
@@ -118,14 +116,3 @@ class MediaStore:
         self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": CORS_RULES})
         return True
 
-
-def main() -> None:
-    from chalicelib.config import get_settings
-
-    media = MediaStore(get_settings())
-    created = media.ensure_bucket()
-    print(f"media bucket {media.bucket}: {'created' if created else 'present'}; images served from {media.base_url}")
-
-
-if __name__ == "__main__":
-    main()
