@@ -11,8 +11,8 @@
    keeps it, and gives the children ``AWS_ENDPOINT_URL_DYNAMODB``;
 2b. uses the S3 at ``$AWS_ENDPOINT_URL_S3`` when that is set; otherwise starts the S3 stand-in
    (``scripts/s3_local.py``: moto's S3 checking presigned POST policies, the media bucket
-   created) on ``$S3_PORT`` or a free port, in memory, and gives the children
-   ``AWS_ENDPOINT_URL_S3`` (docs/uploads.md);
+   created) on ``$S3_PORT`` or 9000, keeping the uploaded images in ``.local/s3``, and gives the
+   children ``AWS_ENDPOINT_URL_S3`` (docs/uploads.md);
 3. runs ``python -m chalicelib.store.tables`` (creates the missing tables and waits) and
    ``python -m chalicelib.jobs.demo`` (seeds the demo catalogue and an admin, idempotent);
 4. starts the API as ``chalice local --no-autoreload --host 127.0.0.1 --port ${PORT:-8000}
@@ -62,6 +62,9 @@ from scripts.procs import (
 
 REPO_ROOT = dynamodb_local.REPO_ROOT
 DEFAULT_DB_PATH = REPO_ROOT / ".local" / "dynamodb"
+DEFAULT_S3_PATH = REPO_ROOT / ".local" / "s3"
+# A fixed port, so that the image URLs the products keep (in .local/) still answer after a restart.
+DEFAULT_S3_PORT = 9000
 DEFAULT_API_PORT = 8000
 DEFAULT_STAGE = "dev"
 READY_PATH = "/v1/openapi.json"
@@ -187,6 +190,7 @@ def open_stack(
     dynamodb_port: int | None = None,
     s3_endpoint: str | None = None,
     s3_port: int | None = None,
+    s3_path: str | os.PathLike[str] | None = None,
     project_dir: str | os.PathLike[str] = REPO_ROOT,
     log_path: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
@@ -205,6 +209,7 @@ def open_stack(
         dynamodb_port: port for the database this starts; None picks a free one.
         s3_endpoint: use this S3 instead of starting the stand-in.
         s3_port: port for the S3 stand-in this starts; None picks a free one.
+        s3_path: where the S3 stand-in keeps uploaded objects across runs; None: in memory.
         project_dir: the Chalice project (``app.py``, ``.chalice/``).
         log_path: append setup and API output to this file; None: leave it on the terminal.
         env: variables for the children, applied last (they override everything).
@@ -235,7 +240,10 @@ def open_stack(
         s3 = None
         if s3_endpoint is None:
             chosen = free_port() if s3_port is None else s3_port
-            s3 = s3_local.start(chosen, child_env, log=log, log_path=log_file, ready_timeout=ready_timeout)
+            if port_in_use(chosen):
+                raise StackError(f"port {chosen} is in use (another `make dev`?): stop it or set S3_PORT")
+            s3 = s3_local.start(chosen, child_env, data=Path(s3_path) if s3_path is not None else None, log=log,
+                                log_path=log_file, ready_timeout=ready_timeout)
             cleanup.callback(stop_process_group, s3)
             s3_endpoint = f"http://127.0.0.1:{chosen}"
         child_env["AWS_ENDPOINT_URL_S3"] = s3_endpoint
@@ -347,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             dynamodb_endpoint=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             dynamodb_port=int(db_port) if db_port else None,
             s3_endpoint=os.environ.get("AWS_ENDPOINT_URL_S3") or None,
-            s3_port=int(s3_port) if s3_port else None,
+            s3_port=int(s3_port) if s3_port else DEFAULT_S3_PORT,
+            s3_path=None if args.in_memory else DEFAULT_S3_PATH,
             on_dynamodb_ready=_announce_db,
         ) as stack:
             _print_banner(stack)

@@ -10,15 +10,18 @@ it; everything else goes to moto untouched. One request at a time (moto is not t
 
 It is a child process in its own process group, like DynamoDB Local: :func:`start` runs it and
 waits until it answers, with the media bucket of the settings (``MEDIA_BUCKET``) created;
-``scripts/dev.py`` stops it with the rest of the stack::
+``scripts/dev.py`` stops it with the rest of the stack. With ``--data DIR`` (``.local/s3`` for
+``make dev``) the form uploads are kept on disk and put back at the next start (:class:`Disk`),
+as DynamoDB Local keeps the products that name them::
 
-    python scripts/s3_local.py --port N     # serves until SIGTERM / SIGINT / SIGHUP
+    python scripts/s3_local.py --port N [--data DIR]    # serves until SIGTERM / SIGINT / SIGHUP
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import hmac
 import io
@@ -133,59 +136,121 @@ def anonymous(environ: Mapping[str, Any]) -> bool:
     return not environ.get("HTTP_AUTHORIZATION") and "X-Amz-Signature" not in environ.get("QUERY_STRING", "")
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A form upload the check let through, to keep once moto has stored it."""
+
+    bucket: str
+    key: str
+    content_type: str
+    cache_control: str
+    data: bytes
+
+
+class Disk:
+    """The form uploads of a stand-in kept under a directory (``.local/s3`` for ``make dev``), so
+    that a restarted stack serves the images its products name: ``<root>/<bucket>/<key>`` and
+    ``<key>.meta.json`` beside it."""
+
+    META = ".meta.json"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, bucket: str, key: str) -> Path | None:
+        path = (self.root / bucket / key).resolve()
+        return path if path.is_relative_to(self.root / bucket) and not key.endswith(self.META) else None
+
+    def keep(self, upload: Upload) -> None:
+        path = self._path(upload.bucket, upload.key)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(upload.data)
+        meta = {"content_type": upload.content_type, "cache_control": upload.cache_control}
+        path.with_name(path.name + self.META).write_text(json.dumps(meta))
+
+    def reload(self, client: Any) -> int:
+        """Put every kept object back (after the stand-in restarted); how many."""
+        count = 0
+        for meta_path in sorted(self.root.glob(f"*/**/*{self.META}")):
+            path = meta_path.with_name(meta_path.name.removesuffix(self.META))
+            bucket, key = path.relative_to(self.root).parts[0], "/".join(path.relative_to(self.root).parts[1:])
+            meta = json.loads(meta_path.read_text())
+            extra = {"CacheControl": meta["cache_control"]} if meta.get("cache_control") else {}
+            with contextlib.suppress(client.exceptions.NoSuchBucket):
+                client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=meta["content_type"],
+                                  **extra)
+                count += 1
+        return count
+
+
 class PolicyCheck:
     """WSGI middleware in front of moto's S3: a POST form to a bucket is checked
-    (:func:`check_form`) before moto sees it; any other write without credentials is refused
-    (moto would store it); a read without credentials is served as CloudFront serves the deployed
-    bucket (its origin access signs the request to the private bucket; here a credential scope
-    for moto to route by, whose signature moto does not check). One request at a time."""
+    (:func:`check_form`) before moto sees it (and kept on ``disk`` once stored); any other write
+    without credentials is refused (moto would store it); a read without credentials is served as
+    CloudFront serves the deployed bucket (its origin access signs the request to the private
+    bucket; here a credential scope for moto to route by, whose signature moto does not check).
+    One request at a time."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], secret: str) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], secret: str, disk: Disk | None = None) -> None:
         self.app = app
         self.secret = secret
+        self.disk = disk
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         with self.lock:
-            refusal = self._screen(environ)
+            refusal, upload = self._screen(environ)
             if refusal is not None:
                 status, headers, body = refusal.response()
                 start_response(status, headers)
                 return [body]
-            result = self.app(environ, start_response)
+            answered: list[str] = []
+
+            def record(status: str, headers: Any, *rest: Any) -> Any:
+                answered.append(status)
+                return start_response(status, headers, *rest)
+
+            result = self.app(environ, record)
             try:
-                return list(result)  # produce the body while still holding the lock
+                produced = list(result)  # produce the body while still holding the lock
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+            if upload is not None and self.disk is not None and answered and answered[0].startswith("2"):
+                self.disk.keep(upload)
+            return produced
 
-    def _screen(self, environ: dict[str, Any]) -> Refusal | None:
+    def _screen(self, environ: dict[str, Any]) -> tuple[Refusal | None, Upload | None]:
         if environ.get("REQUEST_METHOD") == "POST" and "multipart/form-data" in environ.get("CONTENT_TYPE", ""):
-            return self._refusal(environ)
+            return self._check_upload(environ)
         if anonymous(environ):
             if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):  # moto would store it
-                return Refusal(403, "AccessDenied", "Access Denied")
+                return Refusal(403, "AccessDenied", "Access Denied"), None
             environ["HTTP_AUTHORIZATION"] = ORIGIN_ACCESS
-        return None
+        return None, None
 
-    def _refusal(self, environ: dict[str, Any]) -> Refusal | None:
+    def _check_upload(self, environ: dict[str, Any]) -> tuple[Refusal | None, Upload | None]:
         raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(raw)  # moto reads the form again
-        parsed = {**environ, "wsgi.input": io.BytesIO(raw)}
-        _, form, files = parse_form_data(parsed)
-        upload = files.get("file")
-        size = len(upload.read()) if upload is not None else 0
+        _, form, files = parse_form_data({**environ, "wsgi.input": io.BytesIO(raw)})
+        file = files.get("file")
+        data = file.read() if file is not None else b""
         bucket = urlsplit(environ.get("PATH_INFO", "/")).path.strip("/").split("/")[0]
+        fields = {k.lower(): form[k] for k in form}
         try:
-            check_form(bucket, {k: form[k] for k in form}, size, self.secret, datetime.now(UTC))
+            check_form(bucket, fields, len(data), self.secret, datetime.now(UTC))
         except Refusal as refusal:
-            return refusal
-        return None
+            return refusal, None
+        return None, Upload(bucket, fields.get("key", ""), fields.get("content-type", ""),
+                            fields.get("cache-control", ""), data)
 
 
-def serve(port: int, host: str = "127.0.0.1") -> None:
-    """Serve on ``host:port`` until SIGTERM, SIGINT or SIGHUP (main thread only)."""
+def serve(port: int, host: str = "127.0.0.1", data: Path | None = None) -> None:
+    """Serve on ``host:port`` until SIGTERM, SIGINT or SIGHUP (main thread only); with ``data``,
+    keep the form uploads there and serve those kept by an earlier run."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
@@ -196,37 +261,41 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
-    app = PolicyCheck(DomainDispatcherApplication(create_backend_app),
-                      os.environ.get("AWS_SECRET_ACCESS_KEY", ""))
+    disk = Disk(data) if data is not None else None
+    app = PolicyCheck(DomainDispatcherApplication(create_backend_app), os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+                      disk)
     try:
         server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     except (OSError, SystemExit) as exc:  # werkzeug exits when the port is taken
         raise SystemExit(f"s3_local could not listen on {host}:{port}: {exc}") from exc
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    bucket = create_bucket(f"http://{host}:{port}")
-    print(f"S3 stand-in (moto, POST policies checked) on http://{host}:{port}, bucket {bucket}", flush=True)
+    media = media_store(f"http://{host}:{port}")
+    media.ensure_bucket()
+    kept = f", {disk.reload(media.client)} objects from {disk.root}" if disk is not None else ", in memory"
+    print(f"S3 stand-in (moto, POST policies checked) on http://{host}:{port}, bucket {media.bucket}{kept}",
+          flush=True)
     stop_requested.wait()
     server.shutdown()
 
 
-def create_bucket(endpoint: str) -> str:
-    """The media bucket of the settings, created on this server as ``chalicelib.media`` does."""
+def media_store(endpoint: str) -> Any:
+    """The API's own adapter (``chalicelib.media``) of the settings' bucket, on this server."""
     from chalicelib.config import settings_from_env
     from chalicelib.media import MediaStore
 
     os.environ["AWS_ENDPOINT_URL_S3"] = endpoint
-    media = MediaStore(settings_from_env(os.environ))
-    media.ensure_bucket()
-    return media.bucket
+    return MediaStore(settings_from_env(os.environ))
 
 
-def start(port: int, env: Mapping[str, str], *, log: IO[bytes] | None = None, log_path: Path | None = None,
-          ready_timeout: float = 60.0) -> subprocess.Popen[bytes]:
-    """Run the stand-in on ``port`` in its own process group and wait until it answers with its
-    bucket; :class:`StartupError` (and nothing left running) if it does not."""
+def start(port: int, env: Mapping[str, str], *, data: Path | None = None, log: IO[bytes] | None = None,
+          log_path: Path | None = None, ready_timeout: float = 60.0) -> subprocess.Popen[bytes]:
+    """Run the stand-in on ``port`` (keeping uploads in ``data`` if given) in its own process
+    group and wait until it answers with its bucket; :class:`StartupError` (and nothing left
+    running) if it does not."""
+    kept = ["--data", str(data)] if data is not None else []
     process = subprocess.Popen(  # noqa: S603 -- this interpreter and our own script, no shell
-        [sys.executable, str(Path(__file__).resolve()), "--port", str(port)], env=dict(env),
+        [sys.executable, str(Path(__file__).resolve()), "--port", str(port), *kept], env=dict(env),
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT if log is not None else None,
         start_new_session=True)
     from chalicelib.config import settings_from_env
@@ -244,8 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="moto's S3 server, checking presigned POST policies")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--data", type=Path, default=None, help="keep form uploads here (default: in memory)")
     args = parser.parse_args(argv)
-    serve(args.port, args.host)
+    serve(args.port, args.host, args.data)
     return 0
 
 

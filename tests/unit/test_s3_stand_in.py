@@ -88,3 +88,23 @@ def test_the_refusal_is_s3s_xml() -> None:
     status, headers, body = Refusal(400, "EntityTooLarge", "too <big>").response()
     assert status == "400 Bad Request" and ("Content-Type", "application/xml") in headers
     assert b"<Code>EntityTooLarge</Code><Message>too &lt;big&gt;</Message>" in body
+
+
+def test_kept_uploads_come_back_and_no_key_escapes_the_directory(tmp_path: Any) -> None:
+    from moto import mock_aws
+
+    from scripts.s3_local import Disk, Upload
+
+    disk = Disk(tmp_path)
+    disk.keep(Upload(BUCKET, KEY, "image/png", "public, max-age=31536000, immutable", b"\x89PNG\r\n\x1a\nrest"))
+    disk.keep(Upload(BUCKET, "../../outside.png", "image/png", "", b"x"))
+    disk.keep(Upload(BUCKET, "products/x.png.meta.json", "image/png", "", b"x"))
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
+        f"{BUCKET}/{KEY}", f"{BUCKET}/{KEY}.meta.json"]
+    with mock_aws():
+        client = boto3.client("s3", region_name="cn-north-1")
+        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "cn-north-1"})
+        assert disk.reload(client) == 1
+        got = client.get_object(Bucket=BUCKET, Key=KEY)
+        assert (got["ContentType"], got["CacheControl"], got["Body"].read()) == (
+            "image/png", "public, max-age=31536000, immutable", b"\x89PNG\r\n\x1a\nrest")
