@@ -1,9 +1,10 @@
 """Uploads on moto's S3 (in process): a presigned POST sent as a browser sends it, then the
 image URL checked as a product's images are (services/uploads.py).
 
-In process, moto enforces none of the POST policy: a file larger than the declared size or of
-another content type is stored (two tests below show it; S3 refuses both). What it lets through,
-``check_images`` refuses where the URL is used."""
+In process, moto enforces none of the POST policy: a file larger than the declared size, of
+another content type, under another key or with a forged signature is stored (the tests below
+show it; S3 refuses each). What it lets through, ``check_images`` refuses where the URL is used;
+the stand-in of ``make dev`` checks the policy itself (scripts/s3_local.py)."""
 from __future__ import annotations
 
 import base64
@@ -123,6 +124,15 @@ def test_moto_stores_another_content_type_and_the_check_refuses_it(bucket: Deps)
     assert bucket.media.peek(upload.key).content_type == "text/html"  # type: ignore[union-attr]
     error = refusal([upload.image_url], bucket)
     assert error.code == "IMAGE_INVALID" and "content type is 'text/html'" in error.message
+
+
+def test_moto_in_process_stores_another_key_and_a_forged_signature(bucket: Deps) -> None:
+    upload = create_upload("u-admin", "image/png", 100, bucket)
+    elsewhere = "materials/anything.html"
+    assert post(upload, png(), key=elsewhere).status_code == 204  # S3: 403 AccessDenied
+    assert post(upload, png(), **{"x-amz-signature": "0" * 64}).status_code == 204  # S3: 403 SignatureDoesNotMatch
+    assert bucket.media.peek(elsewhere) is not None and bucket.media.peek(upload.key) is not None
+    assert refusal([f"{bucket.media.base_url}/{elsewhere}"], bucket).code == "IMAGE_NOT_OURS"
 
 
 def test_bytes_that_are_not_the_declared_image_are_refused(bucket: Deps) -> None:
