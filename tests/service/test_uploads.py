@@ -170,3 +170,11 @@ def test_the_answer_expires_in_the_settings_minutes(bucket: Deps) -> None:
     upload = create_upload("u-admin", "image/png", 70, bucket)
     left = upload.expires_at - datetime.now(UTC)
     assert timedelta(seconds=590) < left <= timedelta(seconds=600)
+
+
+def test_the_test_helper_makes_urls_check_images_accepts(deps: Deps) -> None:
+    from tests.images import uploaded
+
+    urls = [uploaded(deps), uploaded(deps, JPEG_START, "image/jpeg")]
+    assert check_images(urls, deps) == urls
+    assert audit_items() == []
