@@ -178,3 +178,17 @@ def test_the_test_helper_makes_urls_check_images_accepts(deps: Deps) -> None:
     urls = [uploaded(deps), uploaded(deps, JPEG_START, "image/jpeg")]
     assert check_images(urls, deps) == urls
     assert audit_items() == []
+
+
+def test_an_upload_asks_s3_nothing_and_the_check_once_per_url(bucket: Deps) -> None:
+    """Round trips: handing out an upload signs locally (its one write is the audit entry); the
+    check of a product's images is one ranged GET per URL."""
+    from tests.images import uploaded
+
+    urls = [uploaded(bucket) for _ in range(3)]
+    calls: list[str] = []
+    bucket.media.client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    create_upload("u-admin", "image/png", 70, bucket)
+    assert calls == []
+    check_images(urls, bucket)
+    assert calls == ["GetObject"] * 3
