@@ -49,7 +49,7 @@ class MediaStore:
         self.bucket = settings.media_bucket
         self.region = settings.region
         self._base_url = settings.media_base_url
-        budgets = settings.budgets
+        budgets = settings.budgets  # an S3 call in the region is budgeted as a DynamoDB call is
         self._client_config = {"connect_timeout": budgets.dynamodb_connect_seconds,
                                "read_timeout": budgets.dynamodb_read_seconds,
                                "retries": {"mode": "standard", "total_max_attempts": budgets.dynamodb_attempts}}
