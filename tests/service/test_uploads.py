@@ -182,7 +182,7 @@ def test_the_test_helper_makes_urls_check_images_accepts(deps: Deps) -> None:
 
 def test_an_upload_asks_s3_nothing_and_the_check_once_per_url(bucket: Deps) -> None:
     """Round trips: handing out an upload signs locally (its one write is the audit entry); the
-    check of a product's images is one ranged GET per URL."""
+    check of a product's images is one ranged GET per URL (sent at once)."""
     from tests.images import uploaded
 
     urls = [uploaded(bucket) for _ in range(3)]
@@ -192,3 +192,6 @@ def test_an_upload_asks_s3_nothing_and_the_check_once_per_url(bucket: Deps) -> N
     assert calls == []
     check_images(urls, bucket)
     assert calls == ["GetObject"] * 3
+    with pytest.raises(DomainError, match="images\\[1\\] is not under"):
+        check_images([urls[0], "https://cdn.example.com/products/x.png"], bucket)
+    assert calls == ["GetObject"] * 3  # a URL not ours refuses the list before S3 is asked
