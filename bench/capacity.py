@@ -29,6 +29,13 @@ COLUMNS = ("job", "size", "parts", "slices", "round_trips", "round_trips_per_ite
 
 
 LAMBDA_MB = 512  # the memory the capacity figures derive Lambda seconds at (bench/job_memory.py)
+PRICES = {  # USD, us-east-1 on-demand list prices (DynamoDB's since its November 2024 cut)
+    "dynamodb_write_per_million": 0.625,  # write request units
+    "dynamodb_read_per_million": 0.125,  # read request units
+    "lambda_gb_second": 0.0000166667,  # x86
+    "lambda_per_million": 0.20,
+    "sqs_per_million": 0.40,  # standard queue; a slice is a send, a receive and a delete
+}
 SEED_THREADS = 4
 
 
@@ -119,6 +126,19 @@ def billed_write_units(calls: Any, index_writes: int) -> float:
     transactional = calls.items.get("TransactWriteItems", 0)
     single = sum(calls.calls.get(name, 0) for name in ("PutItem", "UpdateItem", "DeleteItem"))
     return 2 * transactional + single + calls.items.get("BatchWriteItem", 0) + index_writes
+
+
+def run_cost(wcu: float, rcu: float, lambda_seconds: float, slices: int, memory_mb: int = LAMBDA_MB,
+             digits: int = 4) -> dict[str, float]:
+    """What a run costs at ``PRICES``: its billed units, its Lambda seconds at ``memory_mb`` and one
+    invocation per slice, and three SQS requests per slice; each part and the total, in USD."""
+    cost = {
+        "dynamodb": wcu / 1e6 * PRICES["dynamodb_write_per_million"] + rcu / 1e6 * PRICES["dynamodb_read_per_million"],
+        "lambda": lambda_seconds * memory_mb / 1024 * PRICES["lambda_gb_second"]
+        + slices / 1e6 * PRICES["lambda_per_million"],
+        "sqs": 3 * slices / 1e6 * PRICES["sqs_per_million"],
+    }
+    return {k: round(v, digits) for k, v in cost.items()} | {"total": round(sum(cost.values()), digits)}
 
 
 def run_all(sizes: tuple[int, ...] | None = None) -> dict[str, list[dict[str, Any]]]:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bench.capacity import database, fresh_tables
+from bench.capacity import PRICES, database, fresh_tables, run_cost
 
 METRICS_SIZES = (1_000, 5_000, 20_000)
 RECOMMENDATION_SIZES = (5_000, 20_000, 50_000)
@@ -43,13 +43,6 @@ LATENCY_MS = {"GetItem": 6.0, "PutItem": 8.0, "UpdateItem": 8.0, "DeleteItem": 8
               "BatchGetItem": 12.0, "BatchWriteItem": 15.0, "TransactWriteItems": 40.0}
 WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds)
 WORKER_TIMEOUT = 60.0
-PRICES = {  # USD, us-east-1 list prices
-    "dynamodb_write_per_million": 0.625,  # on-demand write request units
-    "dynamodb_read_per_million": 0.125,  # on-demand read request units
-    "lambda_gb_second": 0.0000166667,  # x86
-    "lambda_per_million": 0.20,
-    "sqs_per_million": 0.40,  # standard queue; a slice is a send, a receive and a delete
-}
 
 
 def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
@@ -196,12 +189,7 @@ def extrapolate(row: dict[str, Any], items: int) -> dict[str, Any]:
               if kind in ("w", "lists")}
     if "w" in atomic:
         atomic["w_30_active_days"] = round(atomic["w"] * WINDOW_DAYS, 1)
-    cost = {
-        "dynamodb": wcu / 1e6 * PRICES["dynamodb_write_per_million"] + rcu / 1e6 * PRICES["dynamodb_read_per_million"],
-        "lambda": lambda_seconds * LAMBDA_MB / 1024 * PRICES["lambda_gb_second"]
-        + slices / 1e6 * PRICES["lambda_per_million"],
-        "sqs": 3 * slices / 1e6 * PRICES["sqs_per_million"],
-    }
+    cost = run_cost(wcu, rcu, lambda_seconds, slices)
     invocation = max(min(part_seconds, WORKER_SECONDS), *atomic.values(), 0.0) + 1.0  # + record and hand back
     return {"job": row["job"], "size": items, "extrapolated": True, "extrapolated_from": row["size"],
             "parts": parts, "slices": slices,
@@ -210,7 +198,7 @@ def extrapolate(row: dict[str, Any], items: int) -> dict[str, Any]:
             "part_lambda_seconds": part_seconds, "atomic_step_lambda_seconds": atomic,
             "worker_invocation_seconds": invocation, "worker_timeout_seconds": WORKER_TIMEOUT,
             "lambda_seconds": lambda_seconds, "wcu": wcu, "rcu": rcu,
-            "cost_usd": {k: round(v, 4) for k, v in cost.items()} | {"total": round(sum(cost.values()), 4)},
+            "cost_usd": cost,
             "prices_usd": PRICES}
 
 

@@ -23,7 +23,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.capacity import LAMBDA_MB, billed_write_units, database, derived_seconds, fresh_tables, largest_item_bytes, write_all
+from bench.capacity import (
+    PRICES,
+    billed_write_units,
+    database,
+    derived_seconds,
+    fresh_tables,
+    largest_item_bytes,
+    run_cost,
+    write_all,
+)
 
 SIZES = (1_000, 5_000, 20_000)
 PER_USER = 4  # commissions due per distributor in a day's run
@@ -34,13 +43,6 @@ EXTRAPOLATE_TO = 1_000_000
 WORKER_MB = 1_024  # the job worker's deployed memory (.chalice/config.json), for comparison
 WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds); the worker's
 WORKER_TIMEOUT = 60.0  # Lambda timeout leaves job_margin_seconds (15) to record and hand back
-PRICES = {  # USD, us-east-1 list prices
-    "dynamodb_write_per_million": 0.625,  # on-demand write request units
-    "dynamodb_read_per_million": 0.125,  # on-demand read request units
-    "lambda_gb_second": 0.0000166667,  # x86
-    "lambda_per_million": 0.20,
-    "sqs_per_million": 0.40,  # standard queue; a slice is a send, a receive and a delete
-}
 
 
 def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
@@ -117,12 +119,7 @@ def extrapolate(row: dict[str, Any], items: int) -> dict[str, Any]:
     round_trips = row["round_trips_per_item"] * items
     wcu, rcu = row["wcu"] / row["size"] * items, row["rcu"] / row["size"] * items
     lambda_seconds = per_item * items
-    cost = {
-        "dynamodb": wcu / 1e6 * PRICES["dynamodb_write_per_million"] + rcu / 1e6 * PRICES["dynamodb_read_per_million"],
-        "lambda": lambda_seconds * LAMBDA_MB / 1024 * PRICES["lambda_gb_second"]
-        + slices / 1e6 * PRICES["lambda_per_million"],
-        "sqs": 3 * slices / 1e6 * PRICES["sqs_per_million"],
-    }
+    cost = run_cost(wcu, rcu, lambda_seconds, slices)
     return {"job": row["job"], "size": items, "extrapolated": True, "extrapolated_from": row["size"],
             "parts": parts, "slices": slices,
             "round_trips": round(round_trips), "round_trips_per_item": row["round_trips_per_item"],
@@ -133,7 +130,7 @@ def extrapolate(row: dict[str, Any], items: int) -> dict[str, Any]:
             "worker_timeout_seconds": WORKER_TIMEOUT, "wall_seconds_if_parallel": slices_per_part * WORKER_SECONDS
             if slices_per_part > 1 else part_seconds,
             "lambda_seconds": lambda_seconds, "wcu": wcu, "rcu": rcu,
-            "cost_usd": {k: round(v, 4) for k, v in cost.items()} | {"total": round(sum(cost.values()), 4)},
+            "cost_usd": cost,
             "prices_usd": PRICES}
 
 

@@ -1,9 +1,10 @@
 """The order jobs' capacity (issue 14, docs/orders.md "Capacity"), and one product's flash-sale
 ceiling with its stock split over K cells, against DynamoDB Local.
 
-Jobs: ``cancel_unpaid`` at 1k / 5k / 20k due orders, ``auto_confirm`` and ``expire_groups`` at
-1k / 2k / 5k (``SIZES_OF``), seeded with BatchWriteItem straight into the orders table (spread over the 16 shards by
-their random ids, as checkout makes them), each run through the job engine (``run_job``: 16
+Jobs: ``cancel_unpaid`` at 500 / 1k / 5k due orders, ``auto_confirm`` and ``expire_groups`` at
+500 / 1k / 2k (``SIZES_OF``; ``LARGER_SIZES_OF`` for a quiet machine), seeded with
+BatchWriteItem straight into the orders table (spread over the 16 shards by their random ids, as
+checkout makes them), each run through the job engine (``run_job``: 16
 parts, slices of at most 45 s). Per size: parts, slices, DynamoDB round trips (all tables, the
 engine's own run items too) and per item, seconds, the largest item. Then a derived row for a
 million due items a day, with its cost.
@@ -16,10 +17,8 @@ and a transactional write costs 2 units, so ~500 checkouts a second per cell, K 
 product; capped by the product item's reads (every checkout reads it once, eventually
 consistent: 0.5 unit of the partition's 3,000 read units a second, so ~6,000 a second).
 
-Prices (on-demand, us-east-1, 2025; cn-north-1 differs by region, state the region you use):
-DynamoDB $1.25 per million write request units and $0.25 per million read request units; SQS
-$0.40 per million requests (3 a slice: send, receive, delete); Lambda $0.20 per million
-invocations and $0.0000166667 per GB-second, at 512 MB.
+Prices: ``bench.capacity.PRICES`` (us-east-1 on-demand list prices, USD), through ``run_cost``:
+the work's seconds here taken as Lambda seconds at 512 MB.
 """
 from __future__ import annotations
 
@@ -34,17 +33,19 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-SIZES = (1_000, 5_000, 20_000)
+from bench.capacity import run_cost
+
 # auto_confirm and expire_groups do 5-6 round trips an item (the confirmation's or the refund's
-# own reads and transaction, the fact counted): 20,000 of them take ~15 minutes on this 2-core
-# machine, so their default sizes stop at 5,000 (the per-item figures are flat from 1,000 on).
-SIZES_OF = {"cancel_unpaid": SIZES, "auto_confirm": (1_000, 2_000, 5_000), "expire_groups": (1_000, 2_000, 5_000)}
+# own reads and transaction, the fact counted): 20,000 of them take ~15 minutes on a quiet 2-core
+# machine, so the default sizes stop at 5,000 and 2,000 (the per-item figures are flat from 1,000 on).
+SIZES_OF = {"cancel_unpaid": (500, 1_000, 5_000), "auto_confirm": (500, 1_000, 2_000),
+            "expire_groups": (500, 1_000, 2_000)}
+LARGER_SIZES_OF = {"cancel_unpaid": (1_000, 5_000, 20_000), "auto_confirm": (1_000, 5_000, 20_000),
+                   "expire_groups": (1_000, 5_000, 20_000)}
 NOW = datetime(2026, 11, 10, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 THREADS, CHECKOUTS = 32, 480
 FLASH_CELLS = (1, 4, 16)
 MILLION = 1_000_000
-PRICES = {"wcu": 1.25e-6, "rcu": 0.25e-6, "sqs_request": 0.40e-6, "lambda_invocation": 0.20e-6,
-          "lambda_gb_second": 0.0000166667, "lambda_gb": 0.5}
 CELL_WRITES_PER_SECOND = 1_000 / 2  # one item's write units a second / a transactional write's cost
 PRODUCT_READS_PER_SECOND = 3_000 / 0.5  # one item's read units a second / an eventually consistent read
 
@@ -235,16 +236,13 @@ def _extrapolate(job: str, measured: dict[str, Any]) -> dict[str, Any]:
     runs_a_day = 288 if job != "auto_confirm" else 1  # every 5 minutes, or daily
     slices = max(16 * runs_a_day, math.ceil(work_seconds / 45))
     rcu, wcu = measured["rcu_per_item"] * MILLION, measured["wcu_per_item"] * MILLION
-    cost = {"dynamodb": rcu * PRICES["rcu"] + wcu * PRICES["wcu"],
-            "sqs": 3 * slices * PRICES["sqs_request"],
-            "lambda": slices * PRICES["lambda_invocation"]
-            + work_seconds * PRICES["lambda_gb"] * PRICES["lambda_gb_second"]}
+    cost = run_cost(wcu, rcu, work_seconds, slices, digits=2)
     return {"job": job, "size": MILLION, "parts": 16, "slices": slices,
             "round_trips": round(measured["round_trips_per_item"] * MILLION),
             "round_trips_per_item": measured["round_trips_per_item"], "seconds": round(work_seconds),
             "largest_item_bytes": measured["largest_item_bytes"], "extrapolated": True,
             "worker_seconds_per_slice": round(min(45.0, work_seconds / slices), 1),
-            "cost_usd_per_day": {k: round(v, 2) for k, v in cost.items()} | {"total": round(sum(cost.values()), 2)}}
+            "cost_usd_per_day": cost}
 
 
 # Flash sale ------------------------------------------------------------------------------------------

@@ -29,7 +29,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.capacity import LAMBDA_MB, billed_write_units, database, derived_seconds, fresh_tables, largest_item_bytes, write_all
+from bench.capacity import (
+    PRICES,
+    billed_write_units,
+    database,
+    derived_seconds,
+    fresh_tables,
+    largest_item_bytes,
+    run_cost,
+    write_all,
+)
 
 SIZES = (1_000, 5_000, 20_000)
 SENIOR_SHARE, PARTNER_SHARE = 0.08, 0.02
@@ -43,13 +52,6 @@ DAYS_A_MONTH = 30
 WORKER_MB = 1_024  # the job worker's deployed memory (.chalice/config.json), for comparison
 WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds)
 WORKER_TIMEOUT = 60.0
-PRICES = {  # USD, us-east-1 list prices
-    "dynamodb_write_per_million": 0.625,  # on-demand write request units
-    "dynamodb_read_per_million": 0.125,  # on-demand read request units
-    "lambda_gb_second": 0.0000166667,  # x86
-    "lambda_per_million": 0.20,
-    "sqs_per_million": 0.40,  # standard queue; a slice is a send, a receive and a delete
-}
 
 
 def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
@@ -151,14 +153,9 @@ def extrapolate(rows: list[dict[str, Any]], distributors: int) -> dict[str, Any]
     part_seconds = lambda_seconds / max(parts, 1)
     slices_per_part = max(1, math.ceil(part_seconds / WORKER_SECONDS))
     slices = parts * slices_per_part
-    cost = {
-        "dynamodb": wcu / 1e6 * PRICES["dynamodb_write_per_million"] + rcu / 1e6 * PRICES["dynamodb_read_per_million"],
-        "lambda": lambda_seconds * LAMBDA_MB / 1024 * PRICES["lambda_gb_second"]
-        + slices / 1e6 * PRICES["lambda_per_million"],
-        "sqs": 3 * slices / 1e6 * PRICES["sqs_per_million"],
-    }
+    cost = run_cost(wcu, rcu, lambda_seconds, slices)
     runs_a_month = DAYS_A_MONTH - 1 if fixed else 1
-    total = sum(cost.values())
+    total = cost["total"]
     return {"job": row["job"], "size": distributors, "extrapolated": True,
             "extrapolated_from": [r["size"] for r in rows[-2:]],
             "parts": parts, "slices": slices, "round_trips": round(round_trips),
@@ -168,7 +165,7 @@ def extrapolate(rows: list[dict[str, Any]], distributors: int) -> dict[str, Any]
             "worker_timeout_seconds": WORKER_TIMEOUT,
             "wall_seconds_if_parallel": slices_per_part * WORKER_SECONDS if slices_per_part > 1 else part_seconds,
             "lambda_seconds": lambda_seconds, "wcu": wcu, "rcu": rcu,
-            "cost_usd": {k: round(v, 4) for k, v in cost.items()} | {"total": round(total, 4)},
+            "cost_usd": cost,
             "runs_a_month": runs_a_month, "cost_usd_a_month": round(total * runs_a_month, 4), "prices_usd": PRICES}
 
 
