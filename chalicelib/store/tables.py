@@ -8,7 +8,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pynamodb.exceptions import TableError
 from pynamodb.models import Model
+
+from chalicelib.store.base import cause_code
 
 
 def all_models() -> list[type[Model]]:
@@ -65,11 +68,25 @@ def ensure_tables() -> list[str]:
     created = []
     for model in local_models():
         if not model.exists():
-            model.create_table(wait=True)
+            _create(model)
             created.append(model.Meta.table_name)
         else:
             add_missing_indexes(model)
     return created
+
+
+def _create(model: type[Model]) -> None:
+    """Create the table and wait until it is active. A CreateTable whose answer came too late is
+    sent again by botocore (the client's short read timeout, docs/ops.md "Time budgets") and then
+    meets the table its first attempt made (ResourceInUseException): the table is there, so wait
+    for it as for our own."""
+    try:
+        model.create_table(wait=True)
+    except TableError as exc:
+        if cause_code(exc) != "ResourceInUseException":
+            raise
+        model._get_connection().connection.client.get_waiter("table_exists").wait(
+            TableName=model.Meta.table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
 
 
 def add_missing_indexes(model: type[Model]) -> list[str]:
