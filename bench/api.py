@@ -54,9 +54,10 @@ MIN_CHECKOUT = Minimum({"BatchGetItem": 1, "TransactWriteItems": 1},
                        "buyer (both upline levels on their item) + products + the Idempotency-Key claim in one "
                        "batch across tables, then order + key claim + stock reservations in one transaction")
 MIN_NOTIFY = Minimum({"GetItem": 1, "BatchGetItem": 2, "TransactWriteItems": 2},
-                     "the order (names level 1 and 2), then the buyer and level 1 (tier uplift, month counter) in "
-                     "one batch, then order + commissions + wallets + entries + counters in one transaction; then "
-                     "the payment counted: the buyer's and payees' analytics states in one batch, then fact marker + "
+                     "the order (names level 1 and 2), then the buyer, level 1 (tier uplift, month counter) and "
+                     "level 2 (each payee's freeze) in one batch, then order + commissions + wallets + entries + "
+                     "counters in one transaction; then the payment counted: the buyer's and payees' analytics "
+                     "states in one batch, then fact marker + "
                      "day and product counters + changed states + basket in one transaction (docs/metrics.md)")
 MIN_GROUP_JOIN = Minimum({"BatchGetItem": 1, "TransactWriteItems": 1},
                          "buyer + the group (its seats, and the line its members buy: no product read) + the "
@@ -67,6 +68,11 @@ MIN_GROUP_COMPLETE = Minimum({"GetItem": 1, "BatchGetItem": 2, "TransactWriteIte
                              "batch across tables, then order + seat + the group's completion + commissions + "
                              "wallets + entries + counters in one transaction; then the payment counted (one "
                              "batch of analytics states, one transaction)")
+MIN_DISTRIBUTORS = Minimum({"Query": 16, "BatchGetItem": 2},
+                           "one page of the sparse shops index from each of its 16 shards (no partition takes a write "
+                           "per shop opened by the whole mall), merged; then the page's profiles and their wallets "
+                           "(two tables, one consistent BatchGetItem each)")
+MIN_AUDIT = Minimum({"Query": 1}, "the newest day's partition of the admin table holds the page")
 MIN_TEAM = Minimum({"GetItem": 1, "Query": 1}, "the caller's counters, then one page of the by_parent index")
 MIN_PRODUCTS = Minimum({"GetItem": 1, "Query": 1},
                        "the caller's tier (commission preview), then one page of the listing index")
@@ -271,6 +277,32 @@ def _product_list(api: Api, tree: Tree, i: int) -> Request:
     return lambda: api.products(token)
 
 
+def _distributor_list(api: Api, tree: Tree, i: int) -> Request:
+    """The operator's first page (20) of every distributor (20 shops opened for it, and the others')."""
+    admin = api.login("admin")
+    if i == 0:
+        for j in range(20):
+            api.open_shop(api.login(f"listed-{j}"), f"Listed {j}")
+
+    def request() -> Any:
+        answer = api.call("GET", "/v1/admin/distributors", admin)
+        if len(answer["items"]) != 20:
+            raise BenchError(f"the distributor list gave {len(answer['items'])} items, expected 20")
+        return answer
+    return request
+
+
+def _audit_page(api: Api, tree: Tree, i: int) -> Request:
+    """The operator's first page of the audit log, after a freeze and an unfreeze (today's)."""
+    admin = api.login("admin")
+    token = api.login(f"audited-{i}")
+    user_id = api.call("GET", "/v1/me", token)["user_id"]
+    api.open_shop(token, f"Audited {i}")
+    for action in ("freeze", "unfreeze"):
+        api.call("POST", f"/v1/admin/users/{user_id}/{action}", admin, {"reason": "bench"})
+    return lambda: api.call("GET", "/v1/admin/audit?limit=2", admin)
+
+
 SCENARIOS: list[tuple[str, str, Prepare, Minimum]] = [
     ("login_new", "login: new user", _login_new, MIN_LOGIN_NEW),
     ("login_returning", "login: returning user", _login_returning, MIN_LOGIN),
@@ -287,6 +319,8 @@ SCENARIOS: list[tuple[str, str, Prepare, Minimum]] = [
     ("group_join", "group-buy: join (bound member)", _group_join, MIN_GROUP_JOIN),
     ("group_complete", "group-buy: the payment that completes a group (2 payees)", _group_complete,
      MIN_GROUP_COMPLETE),
+    ("admin_distributors", "admin: distributor list (a page of 20)", _distributor_list, MIN_DISTRIBUTORS),
+    ("admin_audit", "admin: audit log (a page of today's)", _audit_page, MIN_AUDIT),
 ]
 
 

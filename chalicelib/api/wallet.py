@@ -23,7 +23,8 @@ bp = Blueprint(__name__)
 NoTransferYet = error("NO_TRANSFER_YET", Kind.CONFLICT,
                       "The withdrawal has no transfer bill at WeChat Pay (under review, or not created yet).")
 # In the order they are checked (docs/wallet.md "Refusal order").
-REQUEST_ERRORS = ("VALIDATION_FAILED", "IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "REAL_NAME_REQUIRED",
+REQUEST_ERRORS = ("VALIDATION_FAILED", "IDEMPOTENCY_KEY_REQUIRED", "ACCOUNT_FROZEN", "IDEMPOTENCY_KEY_REUSED",
+                  "REAL_NAME_REQUIRED",
                   "BELOW_MINIMUM", "INSUFFICIENT_BALANCE", "DAILY_LIMIT_EXCEEDED")
 
 
@@ -74,8 +75,9 @@ def withdrawal_queue(call: Call) -> s.WithdrawalsPage:
 
 
 @endpoint(bp, "/v1/admin/withdrawals/{withdrawal_id}/approve", "POST", auth="admin", tag="wallet", models=M,
-          response="WithdrawalOut", summary="Approve a withdrawal under review: it is paid out at once",
-          errors=("WITHDRAWAL_NOT_FOUND", "NOT_UNDER_REVIEW"))
+          response="WithdrawalOut", summary="Approve a withdrawal under review: it is paid out at once "
+                                            "(403 ACCOUNT_FROZEN while its distributor is frozen)",
+          errors=("WITHDRAWAL_NOT_FOUND", "NOT_UNDER_REVIEW", "ACCOUNT_FROZEN"))
 def approve_withdrawal(call: Call) -> s.WithdrawalOut:
     return _out(withdrawals.approve(call.params["withdrawal_id"], call.user_id, call.deps), call)
 

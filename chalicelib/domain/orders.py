@@ -202,6 +202,9 @@ class Order:
     # Which stock cells each product's units came from (domain/stock.py); a product not named
     # here took its line from cell 0, the product item itself (every order of an unsplit product).
     takes: dict[str, list[Take]] = field(default_factory=dict)
+    # Payees frozen when the order was paid: their commission stayed with the platform
+    # (domain/distributors.py).
+    forfeited: tuple[str, ...] = ()
 
     def takes_of(self, line: Line) -> list[Take]:
         """Where a line's units came from, so a cancellation or refund returns them there."""

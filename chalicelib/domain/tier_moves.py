@@ -15,6 +15,12 @@ A move is either
 whose ``tier_month`` is an earlier month awaits the month change (the ``evaluate_tiers`` job,
 or an upgrade, which decides the month change with it); a base-tier distributor never does
 (their tier does not depend on last month), so nothing is written for them at a month change.
+
+A **manual tier** (``User.manual_tier``, set by the operator) stands until the operator lifts
+it: no figure moves it (``on_figures`` answers ``ManualHold``, a condition that the manual tier
+is still the one read), the month change keeps it (stored for the new month, so a manual
+partner is on each month's roll), and it is the tier in force. A guard (the user not read)
+holds for a user with a manual tier whatever their figures.
 """
 from __future__ import annotations
 
@@ -58,7 +64,16 @@ class TierChange:
         return self.tier.rank < self.user.tier.rank
 
 
-TierMove = TierGuard | TierChange
+@dataclass(frozen=True)
+class ManualHold:
+    """No decision: the user's tier is manual (``tier``, as read); the figures move on the
+    condition that it still is (a lift meanwhile makes the use case read again and decide)."""
+
+    user_id: str
+    tier: Tier
+
+
+TierMove = TierGuard | TierChange | ManualHold
 
 
 class UpgradeDue(ConcurrentUpdate):
@@ -80,6 +95,8 @@ def in_force(rules: TierRules, user: User, month: str) -> Tier:
     """The tier the user holds in ``month`` before the figures of an event count: the stored tier,
     re-decided from last month when the month change has not been stored yet (the commission
     of a payment in the first minutes of a month is paid at the month's tier)."""
+    if user.manual_tier is not None:
+        return user.manual_tier
     if not awaits_month_change(user, month):
         return user.tier
     return rules.month_change(user.tier, user.tier_stats(month), user.tier_stats(previous_month(month)))
@@ -94,6 +111,8 @@ def on_figures(rules: TierRules, user_id: str, user: User | None, delta: TierSta
     guard = TierGuard(user_id, month, rules.upgrade_guard(delta))
     if user is None:
         return guard
+    if user.manual_tier is not None:
+        return ManualHold(user_id, user.manual_tier)
     now = user.tier_stats(month)
     after = TierStats(now.direct_count + delta.direct_count, now.team_count + delta.team_count,
                       now.month_sales_fen + delta.month_sales_fen)
@@ -105,10 +124,25 @@ def on_figures(rules: TierRules, user_id: str, user: User | None, delta: TierSta
 
 def at_month_change(rules: TierRules, user: User, month: str) -> TierChange | None:
     """The month change of a distributor above the base tier (downgrade or keep, stored for
-    ``month``); None when there is none to make (decided for ``month`` already, or base tier)."""
+    ``month``; a manual tier is kept); None when there is none to make (decided for ``month``
+    already, or base tier)."""
     if not awaits_month_change(user, month):
         return None
     return _change(user, in_force(rules, user, month), month)
+
+
+def automatic_tier(rules: TierRules, user: User, month: str) -> Tier:
+    """The tier the rules give a user whose manual tier is lifted in ``month``: the highest that
+    this month's figures or last month's figures qualify for (what the month change and the
+    upgrades would have made of them; the tier held before the manual one is not kept)."""
+    reached = (rules.qualified(user.tier_stats(month)), rules.qualified(user.tier_stats(previous_month(month))))
+    return max(reached, key=lambda t: t.rank)
+
+
+def manual_change(rules: TierRules, user: User, tier: Tier | None, month: str) -> TierChange:
+    """The operator sets ``tier`` by hand (None: lifts the manual tier, the rules' tier then):
+    stored for ``month`` with the partner months it records, like any decision."""
+    return _change(user, tier if tier is not None else automatic_tier(rules, user, month), month)
 
 
 def _change(user: User, tier: Tier, month: str) -> TierChange:

@@ -48,6 +48,12 @@ class User:
     qualified_at: datetime | None = None  # first completed order: counted for their inviter
     real_name_verified: bool = False
     real_name: str | None = field(default=None, repr=False)  # only for the transfer's encrypted user_name
+    manual_tier: Tier | None = None  # set by the operator: no automatic move until lifted (docs/referrals.md)
+    frozen_at: datetime | None = None  # frozen by the operator: no new commission, no withdrawal (docs/wallet.md)
+
+    @property
+    def frozen(self) -> bool:
+        return self.frozen_at is not None
 
     def tier_stats(self, month: str) -> TierStats:
         return TierStats(self.member.direct_count, self.member.team_count, self.sales.of(month))

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chalicelib.domain.audit import Action, AuditEntry, audit
 from chalicelib.domain.errors import MaterialNotFound, NotADistributor
 from chalicelib.domain.invariants import present
 from chalicelib.domain.materials import (
@@ -47,11 +48,19 @@ def publish(admin_id: str, title: str, text: str, product_id: str | None, media_
         review = moderation.new_review(text, context, outcome, deps)
         material = Material(material_id, title, text, admin_id, now, MaterialStatus.PENDING_REVIEW, product_id,
                             media_urls, review_id=review.review_id)
-        deps.content.hold_material(material, review)
+        deps.content.put_material(material, _created(material), review)
         return Published(material, review.review_id)
     material = Material(material_id, title, text, admin_id, now, MaterialStatus.PUBLISHED, product_id, media_urls, now)
-    deps.content.put_material(material)
+    deps.content.put_material(material, _created(material))
     return Published(material, None)
+
+
+def _created(material: Material) -> AuditEntry:
+    """The audit entry of a material's creation (``material.create``): its title, status and
+    product (the text is the material's own; the entry names it by id)."""
+    return audit(material.author_id, Action.MATERIAL_CREATE, f"material#{material.material_id}", material.created_at,
+                 None, {"title": material.title, "status": material.status.value, "product_id": material.product_id,
+                        "review_id": material.review_id})
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.audit import Action, audit
 from chalicelib.domain.errors import (
     AlreadyDecided,
     ContentBlocked,
+    LexiconChanged,
     NotFound,
     ReviewNotFound,
     Unavailable,
@@ -194,7 +196,11 @@ def decide(review_id: str, approve: bool, admin_id: str, deps: Deps) -> Review:
         if review.status is not ReviewStatus.PENDING:
             raise AlreadyDecided(f"this item was {review.status.value} already", review_id=review_id,
                                  status=review.status.value)
-        deps.content.decide(review, approve, admin_id, deps.clock())  # a concurrent decision: read again
+        now = deps.clock()
+        entry = audit(admin_id, Action.REVIEW_APPROVE if approve else Action.REVIEW_REJECT,
+                      f"review#{review_id}", now, {"status": review.status.value},
+                      {"status": "approved" if approve else "rejected", "kind": review.kind.value, "ref": review.ref})
+        deps.content.decide(review, approve, admin_id, now, entry)  # a concurrent decision: read again
         return review
 
     review = run_until_committed(step, attempts=ATTEMPTS, what="this review")
@@ -226,15 +232,40 @@ def get_lexicon(version: int | None, deps: Deps) -> LexiconView:
 
 def save_lexicon(rows: Sequence[Mapping[str, Any]], base_version: int, admin_id: str, deps: Deps) -> tuple[int, int]:
     """Replace the lexicon: (new version, entries), unless another edit saved a version since
-    ``base_version`` (LEXICON_CHANGED, 409). Live in every process within the refresh interval."""
+    ``base_version`` (LEXICON_CHANGED, 409). Live in every process within the refresh interval.
+    Audited ``lexicon.edit`` in the same transaction, with the words it added, changed, removed."""
     entries = parse_entries(rows)
     Matcher(entries)  # compiles, or fails here rather than in the next check
     table = [[e.word, e.category, e.verdict, e.suggestion] for e in entries]
+    try:
+        changes = _lexicon_changes(get_lexicon(base_version, deps).entries, entries)
+    except NotFound as exc:  # a version never saved: the save's condition refuses it as ever
+        raise LexiconChanged(f"the lexicon has no version {base_version}; read it again and re-apply the edit") from exc
+
+    def step() -> int:
+        now = deps.clock()
+        entry = audit(admin_id, Action.LEXICON_EDIT, "lexicon", now, {"version": base_version},
+                      {"version": base_version + 1, "entries": len(entries), **changes})
+        return deps.content.save_lexicon(base_version, table, admin_id, now, entry)
+
     # cancelled by a concurrent transaction: try again (then its condition decides)
-    version = run_until_committed(lambda: deps.content.save_lexicon(base_version, table, admin_id, deps.clock()),
-                                  attempts=ATTEMPTS, what="the lexicon")
+    version = run_until_committed(step, attempts=ATTEMPTS, what="the lexicon")
     deps.lexicon_cache.invalidate()
     return version, len(entries)
+
+
+AUDITED_WORDS = 200  # words named by a lexicon edit's audit entry, of each kind (the counts are whole)
+
+
+def _lexicon_changes(before: Sequence[Entry], after: Sequence[Entry]) -> dict[str, Any]:
+    """What an edit did, by word, for its audit entry: added, changed and removed words (the
+    first ``AUDITED_WORDS`` of each) and their counts."""
+    old, new = {e.word: e for e in before}, {e.word: e for e in after}
+    kinds = {"added": sorted(w for w in new if w not in old),
+             "changed": sorted(w for w in new if w in old and new[w] != old[w]),
+             "removed": sorted(w for w in old if w not in new)}
+    return {**{k: words[:AUDITED_WORDS] for k, words in kinds.items()},
+            **{f"{k}_count": len(words) for k, words in kinds.items()}}
 
 
 def edit_lexicon(add: list[Mapping[str, Any]], remove: list[str], base_version: int, admin_id: str,

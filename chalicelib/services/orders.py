@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.clock import business_month
+from chalicelib.domain.distributors import payable
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, error
 from chalicelib.domain.invariants import present
 from chalicelib.domain.invitations import Qualification, on_qualification
@@ -232,11 +233,13 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
         buyer = people.get(current.buyer_id)
         month, rules = business_month(now), deps.settings.rules.tier_rules()
         uplift = rules.uplift_bp(in_force(rules, level1, month)) if level1 else 0
-        shares = commission_shares(current.lines, current.upline, uplift)
+        # a payee frozen now earns nothing: their share stays with the platform (domain/distributors.py)
+        frozen = {p: people[p].frozen for p in (current.upline.level1, current.upline.level2) if p and p in people}
+        shares = payable(commission_shares(current.lines, current.upline, uplift), {p for p, f in frozen.items() if f})
         tier = on_figures(rules, current.upline.level1, level1, TierStats(0, 0, current.amount_fen), month) \
             if current.upline.level1 else None
         deps.orders.mark_paid(current, shares, transaction_id, now, buyer.member.paid_order_count if buyer else 0,
-                              level1.sales.month if level1 else None, month, extra=seat, tier=tier)
+                              level1.sales.month if level1 else None, month, extra=seat, tier=tier, frozen=frozen)
         facts.order_paid(deps, current, shares, now)
         return True
 
@@ -244,9 +247,9 @@ def record_payment(order: Order, transaction_id: str, deps: Deps) -> bool:
 
 
 def _payees(order: Order, from_caller: bool, deps: Deps) -> tuple[dict[str, User], TxPart | None]:
-    """The buyer and level 1 in one batched read; for a group order, with its seat's payment (the
-    group rides in the same batch and the seat in the same transaction)."""
-    ids = [order.buyer_id] + ([order.upline.level1] if order.upline.level1 else [])
+    """The buyer, level 1 and level 2 in one batched read; for a group order, with its seat's
+    payment (the group rides in the same batch and the seat in the same transaction)."""
+    ids = [order.buyer_id] + [p for p in (order.upline.level1, order.upline.level2) if p]
     if not order.group_id:
         return deps.users.get_many(ids), None
     from chalicelib.domain.groups import SeatLost

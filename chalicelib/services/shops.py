@@ -76,7 +76,15 @@ def open_shop_moderated(user_id: str, shop_name: str, deps: Deps) -> ShopOpened:
     return ShopOpened(opened, review_id, shop_name)
 
 
-def grant_promoter(user_id: str, deps: Deps) -> None:
-    """Admin: let a user open a shop under the ``assigned`` or ``spending`` policies."""
-    if not deps.users.grant_promoter(user_id):
+def grant_promoter(user_id: str, admin_id: str, deps: Deps) -> None:
+    """Admin: let a user open a shop under the ``assigned`` or ``spending`` policies; audited
+    (``user.promoter``) in the same transaction. Granting again is allowed and audited again."""
+    from chalicelib.domain.audit import Action, audit
+
+    member = deps.users.get_member(user_id)
+    if member is None:
+        raise NotFound("no such user")
+    entry = audit(admin_id, Action.USER_PROMOTER, f"user#{user_id}", deps.clock(),
+                  {"promoter_granted": member.promoter_granted}, {"promoter_granted": True})
+    if not deps.users.grant_promoter(user_id, entry):
         raise NotFound("no such user")

@@ -13,7 +13,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.audit import Action, audit
 from chalicelib.domain.clock import business_date
+from chalicelib.domain.distributors import AccountFrozen
 from chalicelib.domain.errors import DomainError, Unavailable
 from chalicelib.domain.invariants import holds
 from chalicelib.domain.orders import IdempotencyKeyReused
@@ -57,10 +59,12 @@ def request_withdrawal(user_id: str, amount_fen: int, idempotency_key: str, deps
     def step() -> tuple[Withdrawal, bool, User | None]:
         now = deps.clock()
         day = business_date(now).isoformat()
+        user = deps.users.get(user_id)
+        if user is not None and user.frozen:  # before any other check, the replay included
+            raise AccountFrozen("the operator froze this account: no withdrawal while frozen")
         reads = deps.withdrawals.reads(user_id, withdrawal_id, day)
         if reads.existing is not None:
             return _replayed(reads.existing, amount_fen), False, None
-        user = deps.users.get(user_id)
         _check(amount_fen, bool(user and user.real_name_verified), reads, limits)
         status = WithdrawalStatus.REVIEWING if needs_review(amount_fen, limits) else WithdrawalStatus.TRANSFERRING
         withdrawal = Withdrawal(withdrawal_id=withdrawal_id, user_id=user_id, amount_fen=amount_fen, status=status,
@@ -181,9 +185,16 @@ def _current(withdrawal_id: str, deps: Deps) -> Withdrawal:
 # The operator ------------------------------------------------------------------------------
 
 def approve(withdrawal_id: str, admin_id: str, deps: Deps) -> Withdrawal:
-    """reviewing → transferring, then pay out at once."""
+    """reviewing → transferring, then pay out at once; audited ``withdrawal.approve`` in the
+    same transaction. A frozen user's withdrawal is not paid out (403 ACCOUNT_FROZEN; the
+    operator rejects it or unfreezes first)."""
     withdrawal = _current(withdrawal_id, deps)
-    if not deps.withdrawals.approve(withdrawal, admin_id):
+    user = deps.users.get(withdrawal.user_id)
+    if user is not None and user.frozen:
+        raise AccountFrozen("the operator froze this account: unfreeze it or reject the withdrawal")
+    entry = audit(admin_id, Action.WITHDRAWAL_APPROVE, f"withdrawal#{withdrawal_id}", deps.clock(),
+                  {"status": withdrawal.status.value}, {"status": WithdrawalStatus.TRANSFERRING.value})
+    if not deps.withdrawals.approve(withdrawal, admin_id, entry):
         raise NotUnderReview("the withdrawal was decided already", status=_current(withdrawal_id, deps).status.value)
     return submit(replace(withdrawal, status=WithdrawalStatus.TRANSFERRING, decided_by=admin_id), deps)
 
@@ -194,8 +205,10 @@ def reject(withdrawal_id: str, admin_id: str, reason: str, deps: Deps) -> Withdr
     if withdrawal.status is not WithdrawalStatus.REVIEWING:
         raise NotUnderReview("the withdrawal was decided already", status=withdrawal.status.value)
     now = deps.clock()
+    entry = audit(admin_id, Action.WITHDRAWAL_REJECT, f"withdrawal#{withdrawal_id}", now,
+                  {"status": withdrawal.status.value}, {"status": WithdrawalStatus.RETURNED.value}, reason)
     if not deps.withdrawals.finish(withdrawal, WithdrawalStatus.RETURNED, now, reason=f"rejected: {reason}",
-                                   decided_by=admin_id):
+                                   decided_by=admin_id, entry=entry):
         raise NotUnderReview("the withdrawal was decided already", status=_current(withdrawal_id, deps).status.value)
     _count("withdrawals_returned", deps)
     return _current(withdrawal_id, deps)

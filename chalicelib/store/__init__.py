@@ -14,6 +14,9 @@ Access patterns (pattern → table → key / index → operation):
 | distributors awaiting the month change   | users | GSI above_base (sparse, keys only): ranked_shard (16), ranked_key `< <month>` | Query per shard, paginated + BatchGetItem (consistent) a page |
 | store a month change                     | users (+ ledger: the partner roll) | profile conditioned on every figure read | UpdateItem (TransactWriteItems with a partner's roll) |
 | an upgrade, or its guard                 | users (+ ledger: the partner roll) | level 1's / the binding's counter updates carry it | in the payment's / binding's TransactWriteItems |
+| the operator's list of distributors      | users | GSI shops (sparse, keys only): shop_shard (16), shop_key; frozen_users: frozen_shard (16), frozen_key; above_base for a tier | Query per shard (16), merged + BatchGetItem of profiles + BatchGetItem of wallets (ledger) |
+| manual tier / freeze / unfreeze          | users + admin | profile conditioned on what was read + the audit entry (absent) | TransactWriteItems |
+| the audit log                            | admin | pk="audit#<Shanghai day>", sk="<at>#<id>"; GSI by_actor / by_action over a day range | Query per day / one Query of an index |
 | a distributor's milestones               | users | pk=user_id, sk begins_with "milestone#"  | Query |
 | count an invitee (completion)            | users | Query pk=inviter (count + milestones); count `=` read or `<` next milestone, milestone put (absent) | in the completion's TransactWriteItems |
 | list listed products (all / by category) | products | GSI listing: catalog / by_category: shelf (sparse: listed only, INCLUDE projection without stock), product_id; the page's stock: its items and cells | Query, paginated + BatchGetItem |
@@ -22,7 +25,7 @@ Access patterns (pattern → table → key / index → operation):
 | checkout reads                           | users + products + orders | buyer profile, product ids (eventually consistent), "idem#<buyer>#<key>" | BatchGetItem across tables, 1 call |
 | place an order                           | orders + products | order, key claim (TTL 7 d), stock `>= q` per take (a random cell of a split product) | TransactWriteItems |
 | a buyer's orders, newest first           | orders | GSI by_buyer: buyer_id, created_key     | Query, paginated |
-| pay (notification)                       | orders, ledger, users | order `= pending_payment`; commission, wallet, entry per payee; buyer and level-1 counters | GetItem + BatchGetItem + TransactWriteItems |
+| pay (notification)                       | orders, ledger, users | order `= pending_payment`; commission, wallet, entry per payee not frozen; buyer and level-1 counters; each payee's freeze as read | GetItem + BatchGetItem (buyer, level 1, level 2) + TransactWriteItems |
 | unpaid orders past their deadline        | orders | GSI unpaid (sparse): unpaid_day = "<day>#<shard>" (16), pay_deadline_key | Query per day and shard, 50 a page (job) + BatchGetItem |
 | shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day = "<day>#<shard>", confirm_due_key | Query per day and shard (job) + BatchGetItem |
 | complete / refund / cancel               | orders, ledger, products, users (+ analytics: the refund day's counters) | conditioned on the observed status | TransactWriteItems |

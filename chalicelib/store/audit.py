@@ -4,13 +4,21 @@ An admin action records itself **inside its own transaction**: the store method 
 change takes the entry and adds ``entry_put(tx, entry)`` to the TransactWrite it commits, so the
 change and its audit line land together or not at all. The put is conditioned on the entry's key
 being new: an entry is never overwritten.
+
+Reading (``entries_page``): newest first, from the day partitions or, filtered by actor or
+action, from the index ``by_actor`` / ``by_action`` over the days' range of sort keys
+(``<at>#<id>``, the time in UTC: a Shanghai day is a range of them).
 """
 from __future__ import annotations
 
+import json
+from datetime import date, datetime, time, timedelta
+
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.clock import business_date, iso
+from chalicelib.domain.audit import Action, AuditEntry
+from chalicelib.domain.clock import SHANGHAI, business_date, iso, parse_iso
+from chalicelib.domain.invariants import present
 from chalicelib.store.admin import AdminItem
 
 AUDIT = "audit"
@@ -36,3 +44,39 @@ def record_alone(entry: AuditEntry) -> None:
     """Put an entry by itself: only for an action whose change is not a DynamoDB write of ours
     (e.g. a presigned upload handed out); every change of a table records through ``entry_put``."""
     entry_item(entry).save(condition=AdminItem.pk.does_not_exist())
+
+
+# Reading the log (GET /v1/admin/audit) ------------------------------------------------------
+
+def to_entry(item: AdminItem) -> AuditEntry:
+    state = json.loads(item.state or "{}")
+    return AuditEntry(actor_id=item.actor or "", action=Action(item.action), target=item.target or "",
+                      at=present(item.at, "an audit entry's time"), before=state.get("before"),
+                      after=state.get("after"), reason=item.reason, entry_id=item.sk.partition("#")[2])
+
+
+def entries_page(first_day: date, last_day: date, actor: str | None, action: Action | None, after: str | None,
+                 limit: int) -> tuple[list[AuditEntry], str | None]:
+    """Entries of the Shanghai days ``first_day``..``last_day``, newest first, below the sort key
+    ``after`` (the previous page's last), at most ``limit``, and the sort key to resume below
+    (None: no more; a full page may be followed by an empty one). By actor or by action: one
+    Query of the index over the range (both: the actor's index, filtered by action); neither:
+    the day partitions from the newest, one Query each, until the page is full."""
+    lo = iso(datetime.combine(first_day, time(0), tzinfo=SHANGHAI))
+    hi = after or iso(datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=SHANGHAI))
+    found: list[AdminItem] = []
+    if actor is not None or action is not None:
+        index, key = (AdminItem.by_actor, actor) if actor is not None else (AdminItem.by_action, action)
+        only = AdminItem.action == action.value if actor is not None and action is not None else None
+        for item in index.query(key, AdminItem.sk.between(lo, hi), filter_condition=only, scan_index_forward=False,
+                                limit=limit + 1):
+            if item.sk != hi and len(found) < limit:
+                found.append(item)
+    else:
+        resume_day = business_date(parse_iso(hi.partition("#")[0])) if after else None
+        day = resume_day or last_day
+        while day >= first_day and len(found) < limit:
+            below = AdminItem.sk < hi if day == resume_day else None
+            found += AdminItem.query(day_key(day.isoformat()), below, scan_index_forward=False, limit=limit - len(found))
+            day -= timedelta(days=1)
+    return [to_entry(item) for item in found], (found[-1].sk if len(found) == limit else None)

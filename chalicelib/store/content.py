@@ -27,9 +27,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import AlreadyDecided, InvalidLexicon, LexiconChanged
 from chalicelib.domain.materials import Material, MaterialStatus, Review, ReviewKind, ReviewStatus, week_of
+from chalicelib.store.audit import entry_put
 from chalicelib.store.base import NEVER, BaseMeta, StoreModel, paginate, transaction_failure
 
 LEXICON, CURRENT = "lexicon", "current"
@@ -149,9 +151,10 @@ class ContentStore:
             return None
         return json.loads(zlib.decompress(item.entries or b"")), item.updated_at, item.updated_by
 
-    def save_lexicon(self, base_version: int, rows: list[list[Any]], by: str, now: datetime) -> int:
-        """Save the next version; LexiconChanged when the current one is no longer ``base_version``
-        (TransactionFailed when cancelled by a concurrent transaction: the caller retries)."""
+    def save_lexicon(self, base_version: int, rows: list[list[Any]], by: str, now: datetime, entry: AuditEntry) -> int:
+        """Save the next version with its audit entry; LexiconChanged when the current one is no
+        longer ``base_version`` (TransactionFailed when cancelled by a concurrent transaction:
+        the caller retries)."""
         blob = zlib.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode(), 6)
         if len(blob) > MAX_LEXICON_BYTES:
             raise InvalidLexicon(f"the lexicon is over {MAX_LEXICON_BYTES} bytes compressed")
@@ -159,30 +162,33 @@ class ContentStore:
         current = ContentItem.version == base_version
         if base_version == 1:
             current |= ContentItem.version.does_not_exist()
+        tx = TransactWrite(connection=_connection())
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with tx:
                 tx.save(ContentItem(LEXICON, _version_key(version), version=version, entries=blob, entry_count=len(rows),
                                     updated_at=now, updated_by=by), condition=ContentItem.pk.does_not_exist())
                 tx.update(ContentItem(LEXICON, CURRENT), actions=[
                     ContentItem.version.set(version), ContentItem.updated_at.set(now), ContentItem.updated_by.set(by),
                 ], condition=current)
+                entry_put(tx, entry)
         except TransactWriteError as exc:
-            failure = transaction_failure(exc)
-            if failure.failed_at(0) or failure.failed_at(1):
+            failure = transaction_failure(exc, tx)
+            table = ContentItem.Meta.table_name
+            if failure.refused(table, pk=LEXICON, sk=_version_key(version)) or failure.refused(table, pk=LEXICON, sk=CURRENT):
                 raise LexiconChanged("the lexicon changed since version "
                                      f"{base_version}; read it again and re-apply the edit") from exc
             raise failure from exc
         return version
 
     # materials ---------------------------------------------------------------------------
-    def put_material(self, material: Material) -> None:
-        _material_item(material).save(condition=ContentItem.pk.does_not_exist())
-
-    def hold_material(self, material: Material, review: Review) -> None:
-        """A material waiting for review, and its review item, in one transaction."""
+    def put_material(self, material: Material, entry: AuditEntry, review: Review | None = None) -> None:
+        """A material published, or waiting for review with its review item (``review``), with
+        its audit entry, in one transaction."""
         with TransactWrite(connection=_connection()) as tx:
             tx.save(_material_item(material), condition=ContentItem.pk.does_not_exist())
-            tx.save(_review_item(review), condition=ContentItem.pk.does_not_exist())
+            if review is not None:
+                tx.save(_review_item(review), condition=ContentItem.pk.does_not_exist())
+            entry_put(tx, entry)
 
     def get_material(self, material_id: str) -> Material | None:
         try:
@@ -206,21 +212,23 @@ class ContentStore:
     def pending_reviews(self, limit: int, cursor: str | None) -> tuple[list[Review], str | None]:
         return paginate(ContentItem.pending, PENDING, cursor, to_review, limit=limit)
 
-    def decide(self, review: Review, approve: bool, by: str, now: datetime) -> None:
-        """Record the decision and its effect in one transaction, exactly once: AlreadyDecided
-        when another decision came first (TransactionFailed when cancelled by a concurrent
-        transaction: the caller reads again and retries)."""
+    def decide(self, review: Review, approve: bool, by: str, now: datetime, entry: AuditEntry) -> None:
+        """Record the decision, its effect and its audit entry in one transaction, exactly once:
+        AlreadyDecided when another decision came first (TransactionFailed when cancelled by a
+        concurrent transaction: the caller reads again and retries)."""
         status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
+        tx = TransactWrite(connection=_connection())
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with tx:
                 tx.update(ContentItem(f"{REVIEW}#{review.review_id}", REVIEW), actions=[
                     ContentItem.status.set(status.value), ContentItem.decided_at.set(now),
                     ContentItem.decided_by.set(by), ContentItem.queue.remove(),
                 ], condition=ContentItem.status == ReviewStatus.PENDING.value)
                 _effect(tx, review, approve, now)
+                entry_put(tx, entry)
         except TransactWriteError as exc:
-            failure = transaction_failure(exc)
-            if failure.failed_at(0):
+            failure = transaction_failure(exc, tx)
+            if failure.refused(ContentItem.Meta.table_name, pk=f"{REVIEW}#{review.review_id}", sk=REVIEW):
                 raise AlreadyDecided("this item was decided already", review_id=review.review_id) from exc
             raise failure from exc
 

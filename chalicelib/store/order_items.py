@@ -80,6 +80,7 @@ class OrderItem(StoreModel):
     level1_id = UnicodeAttribute(null=True)
     level2_id = UnicodeAttribute(null=True)
     commissions_json = UnicodeAttribute(null=True)
+    forfeited_json = UnicodeAttribute(null=True)  # payees frozen at payment: their share went to the platform
     created_at = UTCDateTimeAttribute(null=True)
     created_key = UnicodeAttribute(null=True)
     pay_deadline = UTCDateTimeAttribute(null=True)

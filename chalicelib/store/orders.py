@@ -12,6 +12,7 @@ auto-confirmation time).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +72,7 @@ def to_order(item: OrderItem) -> Order:
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
         address=json.loads(item.address_json or "null") or None,
         takes={p: [(int(c), int(u)) for c, u in t] for p, t in json.loads(item.takes_json or "{}").items()},
+        forfeited=tuple(json.loads(item.forfeited_json or "[]")),
     )
 
 
@@ -183,12 +185,19 @@ class OrderStore:
 
     def mark_paid(self, order: Order, shares: list[Share], transaction_id: str, now: datetime,
                   buyer_paid_orders: int, level1_sales_month: str | None, month: str,
-                  extra: TxPart | None = None, tier: TierMove | None = None) -> None:
+                  extra: TxPart | None = None, tier: TierMove | None = None,
+                  frozen: Mapping[str, bool] | None = None) -> None:
         """Paid: the order's status, its commission entries with the payees' pending balances,
         the buyer's purchase counters and level 1's monthly referred sales with their tier move
         (``tier``: the upgrade the sales bring, or the guard that none is due), in one
         transaction (with ``extra``: a group order's seat, item 1).
-        Conditioned on the order still awaiting payment: a replayed notification changes nothing."""
+        Conditioned on the order still awaiting payment: a replayed notification changes nothing;
+        and on each upline's freeze as read (``frozen``, by user: the shares were decided on it;
+        level 1's on its sales update, level 2's as a condition check), so a freeze racing the
+        payment makes it read again: the order pays the commission or the platform, never half.
+        The payees left out for a freeze are recorded on the order (``forfeited``)."""
+        frozen = frozen or {}
+        forfeited = [user_id for user_id, is_frozen in frozen.items() if is_frozen]
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
@@ -196,6 +205,7 @@ class OrderStore:
                     OrderItem.transaction_id.set(transaction_id),
                     OrderItem.commissions_json.set(json.dumps([s.__dict__ for s in shares])),
                     OrderItem.unpaid_day.remove(), OrderItem.pay_deadline_key.remove(),
+                    *([OrderItem.forfeited_json.set(json.dumps(forfeited))] if forfeited else []),
                 ], condition=_status_is(OrderStatus.PENDING_PAYMENT))
                 if extra:
                     extra(tx)
@@ -207,13 +217,17 @@ class OrderStore:
                 level1 = order.upline.level1
                 if level1:
                     sales, sales_condition = with_move(tx, tier, _add_sales(level1_sales_month, month, order.amount_fen),
-                                                       _sales_month_is(level1_sales_month), now)
+                                                       _sales_month_is(level1_sales_month) & _frozen_is(frozen, level1),
+                                                       now)
                     if level1 == order.buyer_id:  # self-purchase: one item, one update
                         buyer_actions += sales
                         buyer_condition &= sales_condition
                     else:
                         tx.update(UserItem(level1, PROFILE), actions=sales, condition=sales_condition)
                 tx.update(UserItem(order.buyer_id, PROFILE), actions=buyer_actions, condition=buyer_condition)
+                level2 = order.upline.level2
+                if level1 and level2 and level2 in frozen:
+                    tx.condition_check(UserItem, level2, PROFILE, condition=_frozen_is(frozen, level2))
                 _team_sales(tx, order, month, order.amount_fen)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
@@ -418,6 +432,13 @@ def _write_wallets(tx: TransactWrite, wallets: dict[str, dict[str, int]], now: d
     for user_id, balances in wallets.items():
         tx.update(LedgerItem(user_id, WALLET),
                   actions=[touch(user_id, now), *(bucket_attr(b).add(fen) for b, fen in balances.items())])
+
+
+def _frozen_is(frozen: Mapping[str, bool], user_id: str) -> Condition:
+    """The user's freeze is as read (frozen or not); no condition for a user not read."""
+    if user_id not in frozen:
+        return UserItem.created_at.exists()
+    return UserItem.frozen_at.exists() if frozen[user_id] else UserItem.frozen_at.does_not_exist()
 
 
 def _count_is(attr: NumberAttribute, value: int) -> Condition:

@@ -9,13 +9,23 @@ Items (``pk``, ``sk``):
 * ``("invite#CODE", "invite")``: a claimed invite code and its owner (codes are unique);
 * ``("idnum#<HMAC of the ID number>", "idnum")``: a verified ID number and the one account that
   verified it (``owner_id``, ``reached_at``): one identity, one account;
+* the operator's hold on a distributor: ``manual_tier`` (a tier set by hand, which no automatic
+  move changes until lifted) and ``frozen_at`` (frozen: no new commission, no withdrawal), each
+  written with its audit entry in one transaction. Two sparse, keys-only indexes list the
+  distributors for the operator (``services/distributors.py``), each in 16 shards read and
+  merged, never one partition: ``shops`` (every distributor, by the time their shop opened:
+  written once, when the shop opens, never per order) and ``frozen_users`` (the frozen ones, by
+  the time of the freeze);
 * ``(user_id, "milestone#0010")``: an invitation milestone reached, recorded once in the
   transaction that counts the invitee reaching it; a cash milestone is credited to the wallet
   in that same transaction (``credited_at``; ``store/rewards.py``).
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -28,15 +38,18 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyPr
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.binding import BindingPlan, Member
 from chalicelib.domain.clock import iso
-from chalicelib.domain.shards import shard_of
-from chalicelib.domain.tier_moves import TierChange, TierGuard, TierMove, UpgradeDue
+from chalicelib.domain.shards import SHARDS, shard_of
+from chalicelib.domain.tier_moves import ManualHold, TierChange, TierGuard, TierMove, UpgradeDue
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import MonthSales, Shop, User
+from chalicelib.store.audit import entry_put
 from chalicelib.store.base import (
     NEVER,
     BaseMeta,
+    InvalidCursor,
     StoreModel,
     TransactionFailed,
     condition_failed,
@@ -92,6 +105,30 @@ class AboveBase(GlobalSecondaryIndex["UserItem"]):
     ranked_key = UnicodeAttribute(range_key=True)
 
 
+class Shops(GlobalSecondaryIndex["UserItem"]):
+    """Sparse, keys only: every distributor, in 16 shards (``shop_shard``, the user's shard),
+    newest shop last (``shop_key`` = ``<opened at>#<user>``). Written once, when the shop opens."""
+
+    class Meta:
+        index_name = "shops"
+        projection = KeysOnlyProjection()
+
+    shop_shard = UnicodeAttribute(hash_key=True)
+    shop_key = UnicodeAttribute(range_key=True)
+
+
+class FrozenUsers(GlobalSecondaryIndex["UserItem"]):
+    """Sparse, keys only: the frozen distributors, in 16 shards, by the time of the freeze
+    (``frozen_key`` = ``<frozen at>#<user>``); written by a freeze and an unfreeze only."""
+
+    class Meta:
+        index_name = "frozen_users"
+        projection = KeysOnlyProjection()
+
+    frozen_shard = UnicodeAttribute(hash_key=True)
+    frozen_key = UnicodeAttribute(range_key=True)
+
+
 class UserItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().users_table
@@ -108,6 +145,8 @@ class UserItem(StoreModel):
     shop_name = UnicodeAttribute(null=True)
     shop_opened_at = UTCDateTimeAttribute(null=True)
     promoter_granted = BooleanAttribute(null=True)
+    shop_shard = UnicodeAttribute(null=True)  # index shops
+    shop_key = UnicodeAttribute(null=True)
     # tree
     parent_id = UnicodeAttribute(null=True)
     grandparent_id = UnicodeAttribute(null=True)
@@ -128,6 +167,10 @@ class UserItem(StoreModel):
     tier_month = UnicodeAttribute(null=True)  # the month the tier was decided in
     ranked_shard = UnicodeAttribute(null=True)  # above the base tier only: index above_base
     ranked_key = UnicodeAttribute(null=True)
+    manual_tier = UnicodeAttribute(null=True)  # the operator's tier: no automatic move while set
+    frozen_at = UTCDateTimeAttribute(null=True)  # the operator's freeze
+    frozen_shard = UnicodeAttribute(null=True)  # index frozen_users
+    frozen_key = UnicodeAttribute(null=True)
     real_name_verified = BooleanAttribute(null=True)
     real_name = UnicodeAttribute(null=True)  # for the transfer's encrypted user_name
     id_number_hash = UnicodeAttribute(null=True)  # HMAC-SHA256 under ID_HASH_KEY; never the number
@@ -142,6 +185,8 @@ class UserItem(StoreModel):
 
     by_parent = ByParent()
     above_base = AboveBase()
+    shops = Shops()
+    frozen_users = FrozenUsers()
 
 
 def _int(value: Any) -> int:
@@ -182,6 +227,8 @@ def to_user(item: UserItem) -> User:
         qualified_at=item.qualified_at,
         real_name_verified=bool(item.real_name_verified),
         real_name=item.real_name,
+        manual_tier=Tier(item.manual_tier) if item.manual_tier else None,
+        frozen_at=item.frozen_at,
     )
 
 
@@ -258,6 +305,7 @@ class UserStore:
                     UserItem.invite_code.set(invite_code),
                     UserItem.shop_name.set(shop_name),
                     UserItem.shop_opened_at.set(now),
+                    UserItem.shop_shard.set(shard_of(user_id)), UserItem.shop_key.set(f"{iso(now)}#{user_id}"),
                     UserItem.tier.set(UserItem.tier | Tier.REGULAR.value),
                 ], condition=UserItem.created_at.exists() & UserItem.invite_code.does_not_exist())
                 tx.save(UserItem(f"invite#{invite_code}", INVITE, owner_id=user_id, reached_at=now),
@@ -272,16 +320,6 @@ class UserStore:
                 return "code_taken"
             raise failure from exc
         return None
-
-    def grant_promoter(self, user_id: str) -> bool:
-        try:
-            UserItem(user_id, PROFILE).update(actions=[UserItem.promoter_granted.set(True)],
-                                              condition=UserItem.created_at.exists())
-        except UpdateError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
 
     def verify_real_name(self, user_id: str, name: str, id_hash: str, masked: str, now: datetime) -> str | None:
         """Record a verified real name (the ID number only as a keyed hash and masked) and claim
@@ -421,6 +459,95 @@ class UserStore:
             raise failure from exc
         return True
 
+    # The operator's hold: manual tier, freeze (each with its audit entry) ----------------------
+
+    def store_manual_tier(self, change: TierChange, manual: Tier | None, entry: AuditEntry, now: datetime) -> None:
+        """Set (``manual``) or lift (None) a manual tier with the tier it makes (``change``,
+        decided on the user as read, conditioned on all of it like any decision, the manual tier
+        included), its partner months and its audit entry, in one transaction. Raises
+        TransactionFailed when anything changed since the read (the caller reads again)."""
+        actions, condition = _change_parts(change)
+        actions.append(_set_or_remove(UserItem.manual_tier, manual.value if manual is not None else None))
+        tx = TransactWrite(connection=_connection())
+        try:
+            with tx:
+                tx.update(UserItem(change.user_id, PROFILE), actions=actions, condition=condition)
+                _record_partner_months(tx, change, now)
+                entry_put(tx, entry)
+        except TransactWriteError as exc:
+            raise transaction_failure(exc, tx) from exc
+
+    def freeze(self, user_id: str, entry: AuditEntry, now: datetime) -> None:
+        """Freeze a distributor not frozen, listed in ``frozen_users``, with the audit entry, at
+        once. TransactionFailed when they are not a distributor or frozen meanwhile (read again)."""
+        tx = TransactWrite(connection=_connection())
+        try:
+            with tx:
+                tx.update(UserItem(user_id, PROFILE), actions=[
+                    UserItem.frozen_at.set(now), UserItem.frozen_shard.set(shard_of(user_id)),
+                    UserItem.frozen_key.set(f"{iso(now)}#{user_id}"),
+                ], condition=UserItem.invite_code.exists() & UserItem.frozen_at.does_not_exist())
+                entry_put(tx, entry)
+        except TransactWriteError as exc:
+            raise transaction_failure(exc, tx) from exc
+
+    def unfreeze(self, user_id: str, frozen_at: datetime, entry: AuditEntry) -> None:
+        """Lift the freeze read (``frozen_at``) with the audit entry, at once; TransactionFailed
+        when it changed meanwhile."""
+        tx = TransactWrite(connection=_connection())
+        try:
+            with tx:
+                tx.update(UserItem(user_id, PROFILE), actions=[
+                    UserItem.frozen_at.remove(), UserItem.frozen_shard.remove(), UserItem.frozen_key.remove(),
+                ], condition=UserItem.frozen_at == frozen_at)
+                entry_put(tx, entry)
+        except TransactWriteError as exc:
+            raise transaction_failure(exc, tx) from exc
+
+    def grant_promoter(self, user_id: str, entry: AuditEntry) -> bool:
+        """Let a user promote (``POST /v1/admin/users/{id}/promoter``) with its audit entry, at
+        once; False when there is no such user."""
+        tx = TransactWrite(connection=_connection())
+        try:
+            with tx:
+                tx.update(UserItem(user_id, PROFILE), actions=[UserItem.promoter_granted.set(True)],
+                          condition=UserItem.created_at.exists())
+                entry_put(tx, entry)
+        except TransactWriteError as exc:
+            failure = transaction_failure(exc, tx)
+            if failure.refused(UserItem.Meta.table_name, pk=user_id, sk=PROFILE):
+                return False
+            raise failure from exc
+        return True
+
+    # The operator's lists of distributors ------------------------------------------------------
+
+    def listed(self, source: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        """A page of distributor ids, newest first, from one sparse index of 16 shards
+        (``source``: ``shops``, ``frozen_users`` or ``above_base``) merged by its range key, and
+        the cursor of the next page (the last range key returned). Each shard is asked for
+        ``limit + 1`` keys below the cursor: when all of them together hold ``limit`` or fewer,
+        every shard is exhausted and there is no next page."""
+        index, key_attr = _SOURCES[source]
+        after = _decode_list_cursor(source, cursor)
+        found: list[tuple[str, str]] = []
+        for shard in SHARDS:
+            condition = key_attr < after if after else None
+            for item in index.query(shard, range_key_condition=condition, scan_index_forward=False,
+                                    limit=limit + 1):
+                found.append((getattr(item, key_attr.attr_name), item.pk))
+        found.sort(reverse=True)
+        page = found[:limit]
+        more = len(found) > limit
+        return [user_id for _, user_id in page], (_list_cursor(source, page[-1][0]) if more and page else None)
+
+    def by_invite_code(self, invite_code: str) -> str | None:
+        """The owner of an invite code, if it is claimed."""
+        try:
+            return UserItem.get(f"invite#{invite_code}", INVITE, consistent_read=True).owner_id
+        except UserItem.DoesNotExist:
+            return None
+
     # Invitation milestones ---------------------------------------------------------------------
 
     def ladder_state(self, user_id: str) -> tuple[int, set[int]] | None:
@@ -458,6 +585,8 @@ def with_move(tx: TransactWrite, move: TierMove | None, actions: list[Any], cond
         return actions, condition
     if isinstance(move, TierGuard):
         return actions, condition & _guard_condition(move)
+    if isinstance(move, ManualHold):
+        return actions, condition & (UserItem.manual_tier == move.tier.value)
     change_actions, change_condition = _change_parts(move)
     _record_partner_months(tx, move, now)
     return actions + change_actions, condition & change_condition
@@ -474,8 +603,8 @@ def guard_refusal(failure: TransactionFailed, moves: Mapping[str, TierMove | Non
 def _guard_condition(guard: TierGuard) -> Condition:
     """``TierRules.upgrade_guard`` as a condition: for every rule, the tier is at or above it or
     one figure stays below its bound (a missing figure is 0; this month's sales are 0 unless the
-    sales counter is this month's)."""
-    condition = UserItem.created_at.exists()
+    sales counter is this month's); or the tier is manual (no figure moves it)."""
+    condition: Condition | None = None
     for threshold in guard.thresholds:
         clause = UserItem.tier.is_in(*(t.value for t in threshold.held))
         if Tier.REGULAR in threshold.held:
@@ -487,8 +616,10 @@ def _guard_condition(guard: TierGuard) -> Condition:
         if threshold.sales_below is not None:
             clause |= (UserItem.sales_month.does_not_exist() | (UserItem.sales_month != guard.month)
                        | _below(UserItem.month_sales_fen, threshold.sales_below))
-        condition &= clause
-    return condition
+        condition = clause if condition is None else condition & clause
+    if condition is None:
+        return UserItem.created_at.exists()
+    return UserItem.created_at.exists() & (UserItem.manual_tier.exists() | condition)
 
 
 def _below(attr: NumberAttribute, bound: int) -> Condition:
@@ -501,7 +632,9 @@ def _change_parts(change: TierChange) -> tuple[list[Any], Condition]:
     tier = UserItem.tier == user.tier.value
     if user.tier is Tier.REGULAR:
         tier |= UserItem.tier.does_not_exist()
+    manual = user.manual_tier.value if user.manual_tier is not None else None
     condition = (UserItem.invite_code.exists() & tier & _equals_or_absent(UserItem.tier_month, user.tier_month)
+                 & _equals_or_absent(UserItem.manual_tier, manual)
                  & counter_is(UserItem.direct_count, user.member.direct_count)
                  & counter_is(UserItem.team_count, user.member.team_count)
                  & _equals_or_absent(UserItem.sales_month, user.sales.month)
@@ -556,3 +689,28 @@ def _counter_actions(direct: int, team: int) -> list[Any]:
 
 def _connection() -> Connection:
     return UserItem._get_connection().connection
+
+
+_SOURCES: dict[str, tuple[Any, Any]] = {
+    "shops": (UserItem.shops, UserItem.shop_key),
+    "frozen_users": (UserItem.frozen_users, UserItem.frozen_key),
+    "above_base": (UserItem.above_base, UserItem.ranked_key),
+}
+
+
+def _list_cursor(source: str, key: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"list": source, "after": key}).encode()).decode().rstrip("=")
+
+
+def _decode_list_cursor(source: str, cursor: str | None) -> str | None:
+    """The range key a cursor of ``source`` resumes below; INVALID_CURSOR for any other string."""
+    if not cursor:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (ValueError, binascii.Error) as exc:
+        raise InvalidCursor("the cursor is not one we issued") from exc
+    if not (isinstance(value, dict) and value.get("list") == source and isinstance(value.get("after"), str)
+            and 0 < len(value["after"]) <= 200):
+        raise InvalidCursor("the cursor does not belong to this list")
+    return str(value["after"])

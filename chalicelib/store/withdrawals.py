@@ -20,7 +20,9 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.clock import iso
+from chalicelib.domain.distributors import AccountFrozen
 from chalicelib.domain.invariants import holds, present
 from chalicelib.domain.shards import shard_of
 from chalicelib.domain.withdrawals import (
@@ -30,8 +32,10 @@ from chalicelib.domain.withdrawals import (
     daily_limit_exceeded,
     insufficient_balance,
 )
+from chalicelib.store.audit import entry_put
 from chalicelib.store.base import condition_failed, encode_cursor, paginate, transaction_failure
 from chalicelib.store.ledger import WALLET, LedgerItem, entry_key, touch
+from chalicelib.store.users import PROFILE, UserItem
 
 ITEM = "withdrawal"
 REVIEWING, IN_FLIGHT = "reviewing", "in_flight"
@@ -133,10 +137,11 @@ class WithdrawalStore:
     def request(self, w: Withdrawal, limits: WithdrawalLimits, day: str) -> None:
         """The request, at once: the withdrawal (absent before), ``available → withdrawing`` (only
         when ``available`` covers it), its entry, and the day's count and amount (only within
-        the limits). Raises INSUFFICIENT_BALANCE when the balance refused it (first, as the
-        service checks), else DAILY_LIMIT_EXCEEDED when the day's counters did; TransactionFailed
-        (read again) on a conflict, or when the withdrawal was requested meanwhile (then the
-        caller's read answers the replay)."""
+        the limits), conditioned on the user not frozen. Raises ACCOUNT_FROZEN when a freeze
+        refused it, else INSUFFICIENT_BALANCE when the balance did (as the service checks), else
+        DAILY_LIMIT_EXCEEDED when the day's counters did; TransactionFailed (read again) on a
+        conflict, or when the withdrawal was requested meanwhile (then the caller's read answers
+        the replay)."""
         now, fen = w.requested_at, w.amount_fen
         marker = _open_marker(w.status, w.user_id)
         item = LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM, wd_user=w.user_id, wd_key=_wd_key(w),
@@ -144,38 +149,51 @@ class WithdrawalStore:
         within = ((LedgerItem.wd_count.does_not_exist() | (LedgerItem.wd_count <= limits.daily_count - 1))
                   & (LedgerItem.amount_fen.does_not_exist()
                      | (LedgerItem.amount_fen <= limits.daily_amount_fen - fen)))
+        tx = TransactWrite(connection=LedgerItem._get_connection().connection)
         try:
-            with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
-                tx.save(item, condition=LedgerItem.pk.does_not_exist())  # reason 0
-                tx.save(_entry(w, "withdrawal", "available>withdrawing", now),  # reason 1
-                        condition=LedgerItem.sk.does_not_exist())
-                tx.update(LedgerItem(w.user_id, WALLET), actions=[  # reason 2
+            with tx:
+                tx.condition_check(UserItem, w.user_id, PROFILE, condition=UserItem.frozen_at.does_not_exist())
+                tx.save(item, condition=LedgerItem.pk.does_not_exist())
+                tx.save(_entry(w, "withdrawal", "available>withdrawing", now), condition=LedgerItem.sk.does_not_exist())
+                tx.update(LedgerItem(w.user_id, WALLET), actions=[
                     LedgerItem.available_fen.add(-fen), LedgerItem.withdrawing_fen.add(fen), touch(w.user_id, now)],
                     condition=LedgerItem.available_fen >= fen)
-                tx.update(LedgerItem(w.user_id, day_key(day)), actions=[  # reason 3
+                tx.update(LedgerItem(w.user_id, day_key(day)), actions=[
                     LedgerItem.wd_count.add(1), LedgerItem.amount_fen.add(fen)], condition=within)
         except TransactWriteError as exc:
-            failure = transaction_failure(exc)
-            if failure.conflict or failure.failed_at(0) or failure.failed_at(1):
+            failure = transaction_failure(exc, tx)
+            ledger = LedgerItem.Meta.table_name
+            # refused in the order the service checks: the freeze, the balance, the day's limits
+            if failure.refused(UserItem.Meta.table_name, pk=w.user_id, sk=PROFILE):
+                raise AccountFrozen("the operator froze this account") from exc
+            if failure.conflict or failure.refused(ledger, pk=withdrawal_pk(w.withdrawal_id)) \
+                    or failure.refused(ledger, pk=w.user_id, sk=withdrawal_entry_key(w.withdrawal_id, "withdrawal")):
                 raise failure from exc
-            # refused in the order the service checks: the balance first, then the day's limits
-            if failure.failed_at(2):
+            if failure.refused(ledger, pk=w.user_id, sk=WALLET):
                 raise insufficient_balance() from exc
             raise daily_limit_exceeded(limits) from exc
 
-    def approve(self, w: Withdrawal, admin_id: str) -> bool:
-        """reviewing → transferring (listed in flight in its user's shard); False when it was not
+    def approve(self, w: Withdrawal, admin_id: str, entry: AuditEntry) -> bool:
+        """reviewing → transferring (listed in flight in its user's shard) with the audit entry,
+        at once, conditioned on the user not frozen (ACCOUNT_FROZEN); False when it was not
         under review."""
+        tx = TransactWrite(connection=LedgerItem._get_connection().connection)
         try:
-            LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM).update(
-                actions=[LedgerItem.status.set(WithdrawalStatus.TRANSFERRING.value),
-                         LedgerItem.wd_open.set(in_flight(shard_of(w.user_id))),
-                         LedgerItem.decided_by.set(admin_id)],
-                condition=LedgerItem.status == WithdrawalStatus.REVIEWING.value)
-        except UpdateError as exc:
-            if condition_failed(exc):
+            with tx:
+                tx.condition_check(UserItem, w.user_id, PROFILE, condition=UserItem.frozen_at.does_not_exist())
+                tx.update(LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM),
+                          actions=[LedgerItem.status.set(WithdrawalStatus.TRANSFERRING.value),
+                                   LedgerItem.wd_open.set(in_flight(shard_of(w.user_id))),
+                                   LedgerItem.decided_by.set(admin_id)],
+                          condition=LedgerItem.status == WithdrawalStatus.REVIEWING.value)
+                entry_put(tx, entry)
+        except TransactWriteError as exc:
+            failure = transaction_failure(exc, tx)
+            if failure.refused(UserItem.Meta.table_name, pk=w.user_id, sk=PROFILE):
+                raise AccountFrozen("the operator froze this account") from exc
+            if failure.refused(LedgerItem.Meta.table_name, pk=withdrawal_pk(w.withdrawal_id), sk=ITEM):
                 return False
-            raise
+            raise failure from exc
         return True
 
     def progress(self, withdrawal_id: str, status: WithdrawalStatus, transfer_bill_no: str | None,
@@ -198,10 +216,12 @@ class WithdrawalStore:
         return True
 
     def finish(self, w: Withdrawal, outcome: WithdrawalStatus, now: datetime, *, reason: str | None = None,
-               transfer_bill_no: str | None = None, decided_by: str | None = None) -> bool:
+               transfer_bill_no: str | None = None, decided_by: str | None = None,
+               entry: AuditEntry | None = None) -> bool:
         """The end, once: ``paid`` (withdrawing → withdrawn) or ``returned`` (withdrawing →
         available) from an in-flight status, or ``returned`` from ``reviewing`` (rejected); the
-        withdrawal, the wallet and the entry at once. False when it ended before."""
+        withdrawal, the wallet and the entry at once (with ``entry``: the operator's rejection's
+        audit entry). False when it ended before."""
         holds(outcome.final, "a withdrawal ends in a final status")
         expected = [WithdrawalStatus.REVIEWING] if w.status is WithdrawalStatus.REVIEWING \
             else [s for s in WithdrawalStatus if s.in_flight]
@@ -215,17 +235,22 @@ class WithdrawalStore:
             actions.append(LedgerItem.transfer_bill_no.set(transfer_bill_no))
         if decided_by:
             actions.append(LedgerItem.decided_by.set(decided_by))
+        tx = TransactWrite(connection=LedgerItem._get_connection().connection)
         try:
-            with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
+            with tx:
                 tx.save(_entry(w, kind, f"withdrawing>{target}", now), condition=LedgerItem.sk.does_not_exist())
                 tx.update(LedgerItem(withdrawal_pk(w.withdrawal_id), ITEM), actions=actions,
                           condition=_status_in(expected))
                 tx.update(LedgerItem(w.user_id, WALLET), actions=[
                     LedgerItem.withdrawing_fen.add(-w.amount_fen), getattr(LedgerItem, f"{target}_fen").add(w.amount_fen),
                     touch(w.user_id, now)])
+                if entry is not None:
+                    entry_put(tx, entry)
         except TransactWriteError as exc:
-            failure = transaction_failure(exc)
-            if failure.failed_at(0) or failure.failed_at(1):
+            failure = transaction_failure(exc, tx)
+            ledger = LedgerItem.Meta.table_name
+            if failure.refused(ledger, pk=w.user_id, sk=withdrawal_entry_key(w.withdrawal_id, kind)) \
+                    or failure.refused(ledger, pk=withdrawal_pk(w.withdrawal_id), sk=ITEM):
                 return False
             raise failure from exc
         return True

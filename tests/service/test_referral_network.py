@@ -68,7 +68,7 @@ def test_under_the_assigned_policy_only_granted_users_open_a_shop(deps):
     alice = user(deps, "alice")
     with pytest.raises(NotAllowedToPromote):
         shops.open_shop(alice, "shop", deps)
-    shops.grant_promoter(alice, deps)
+    shops.grant_promoter(alice, "u-admin", deps)
     assert shops.open_shop(alice, "shop", deps).invite_code
 
 
