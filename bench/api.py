@@ -332,10 +332,12 @@ def _same(snapshots: list[Snapshot]) -> bool:
 
 
 def run_scenarios(api: Api, meter: DynamoMeter, tree: Tree, repeats: int = REPEATS,
-                  extra: list[tuple[str, str, Prepare, Minimum]] | None = None) -> list[dict[str, Any]]:
-    """Each scenario (``SCENARIOS``, then ``extra``: bench/money.py) ``repeats`` times on fresh actors."""
+                  extra: list[tuple[str, str, Prepare, Minimum]] | None = None,
+                  only: list[tuple[str, str, Prepare, Minimum]] | None = None) -> list[dict[str, Any]]:
+    """Each scenario (``SCENARIOS``, then ``extra``: bench/money.py, bench/fulfilment.py; ``only``:
+    these instead) ``repeats`` times on fresh actors."""
     results = []
-    for key, label, prepare, minimum in SCENARIOS + (extra or []):
+    for key, label, prepare, minimum in (SCENARIOS + (extra or []) if only is None else only):
         snapshots, millis = [], []
         for i in range(repeats):
             request = prepare(api, tree, i)

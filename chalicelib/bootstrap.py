@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from chalicelib.wechat.pay import PayClient
     from chalicelib.wechat.pay_config import PayConfig
     from chalicelib.wechat.security import ContentSecurity
+    from chalicelib.wechat.shipping import ShippingReporter
+    from chalicelib.wechat.token import AccessToken
     from chalicelib.wechat.transfer import TransferClient, TransferScene
 
 
@@ -146,7 +148,29 @@ class Deps:
         if self.settings.simulator:
             return SimulatorContentSecurity()
         return RealContentSecurity(self.settings.wechat_app_id, self.settings.wechat_app_secret,
-                                   self.settings.wechat_api_base)
+                                   self.settings.wechat_api_base, token=self.wechat_token)
+
+    @cached_property
+    def wechat_token(self) -> AccessToken:
+        """The mini-program's access token, one cache for every server API that takes it."""
+        from chalicelib.wechat.token import AccessToken
+
+        return AccessToken(self.settings.wechat_app_id, self.settings.wechat_app_secret, self.settings.wechat_api_base)
+
+    @cached_property
+    def shipping(self) -> ShippingReporter:
+        """WeChat's shipping report (``upload_shipping_info``): the simulator in simulator mode,
+        checking payments against the Pay simulator's memory."""
+        if self.settings.simulator:
+            from chalicelib.store.simulators import SimulatorStore
+            from chalicelib.wechat.pay_simulator import SIMULATOR_MCH_ID
+            from chalicelib.wechat.shipping_simulator import ShippingSimulator
+
+            mch_id = self.settings.wechat_pay_mch_id or SIMULATOR_MCH_ID  # as pay_config's
+            return ShippingSimulator(mch_id, state=SimulatorStore("shipping"), payments=SimulatorStore("pay"))
+        from chalicelib.wechat.shipping import RealShippingReporter
+
+        return RealShippingReporter(self.wechat_token, self.settings.wechat_pay_mch_id)
 
     @cached_property
     def media(self) -> MediaStore:

@@ -143,6 +143,14 @@ PLATFORM: tuple[Metric, ...] = (
     Metric("withdrawals_requested", MONEY, NAMESPACE, "withdrawals_requested", "service", "Sum",
            "Withdrawals requested", period=HOUR),
     Metric("withdrawals_paid", MONEY, NAMESPACE, "withdrawals_paid", "service", "Sum", "Withdrawals paid", period=HOUR),
+    Metric("shipping_report_failed", MONEY, NAMESPACE, "shipping_report_failed", "service", "Sum",
+           "WeChat shipping reports given up (funds may be held)", period=HOUR,
+           alarm=AlarmRule("GreaterThanThreshold", 0, "a shipment's WeChat shipping report (发货信息管理) was given up: "
+                           "refused, or 8 attempts failed; WeChat may hold the payment's funds until it is reported "
+                           "by hand (docs/orders.md \"The shipping information rule\"; the ERROR log names the order)",
+                           period=HOUR)),
+    Metric("shipping_report_retry", MONEY, NAMESPACE, "shipping_report_retry", "service", "Sum",
+           "WeChat shipping reports deferred (tried again by report_shipments)", period=HOUR),
     Metric("withdrawals_returned", MONEY, NAMESPACE, "withdrawals_returned", "service", "Sum",
            "Withdrawals returned to the wallet", period=HOUR),
     Metric("analytics_fact_failed", DATA, NAMESPACE, "analytics_fact_failed", "service", "Sum",

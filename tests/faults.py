@@ -374,8 +374,12 @@ def _merge_shards(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # A due index's partition, "<day>#<shard>": the shard is the generated id's last digit (the id is
-# labelled; domain.orders.due_partition is tested on its own).
-_DUE_SHARD = re.compile(r'("(?:unpaid_day|confirm_day|group_day)": \{"S": "\d{4}-\d{2}-\d{2})#[0-9a-f]')
+# labelled; domain.orders.due_partition is tested on its own). The admin list's keys too
+# ("<day>#<shard>", "<status>#<day>#<shard>", "<report state>#<shard>").
+_DUE_SHARD = re.compile(r'("(?:unpaid_day|confirm_day|group_day|day_shard|status_day|report_key)": \{"S": '
+                        r'"(?:[a-z_]+#)?(?:\d{4}-\d{2}-\d{2}#)?)[0-9a-f]"')
+# An audit entry's sort key, "<time>#<entry id>": the id is random, new each run.
+_AUDIT_ENTRY = re.compile(r"<time>#[0-9a-f]{16}")
 
 
 def normalised(saved: Snapshot) -> dict[str, list[str]]:
@@ -394,7 +398,8 @@ def normalised(saved: Snapshot) -> dict[str, list[str]]:
             text = json.dumps(item, sort_keys=True, ensure_ascii=False)
             text = _TIMESTAMP.sub("<time>", _WECHAT_TRANSACTION.sub("<wechat-transaction>", text))
             text = _BASKET_PARTITION.sub(r"\1#<partition>", text)  # a hash of the order id, new each run
-            text = _DUE_SHARD.sub(r"\1#<shard>", text)
+            text = _DUE_SHARD.sub(r'\1<shard>"', text)
+            text = _AUDIT_ENTRY.sub("<time>#<entry>", text)
             lines.append(ids.sub(lambda m: labels[m.group(0)], text) if ids else text)
         out[table] = sorted(lines)
     return out

@@ -16,6 +16,7 @@ from pydantic import (
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import iso
+from chalicelib.domain.fulfilment import TRACKING_NO_PATTERN
 from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import MAX_LINES, MAX_QUANTITY, Order
 from chalicelib.domain.stock import MAX_CELLS
@@ -280,7 +281,7 @@ class OrdersPage(_Out):
 
 class ShipBody(_In):
     carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-    tracking_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{4,40}$")]
+    tracking_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=TRACKING_NO_PATTERN)]
 
 
 class RefundBody(_In):

@@ -14,6 +14,7 @@ from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product, share_of
 from chalicelib.domain.clock import SHANGHAI, business_date
 from chalicelib.domain.errors import DomainError, Kind, error
+from chalicelib.domain.fulfilment import ShippingReport
 from chalicelib.domain.shards import SHARDS
 from chalicelib.domain.stock import Take
 
@@ -202,6 +203,8 @@ class Order:
     # Which stock cells each product's units came from (domain/stock.py); a product not named
     # here took its line from cell 0, the product item itself (every order of an unsplit product).
     takes: dict[str, list[Take]] = field(default_factory=dict)
+    # WeChat's shipping report of a shipped order (domain/fulfilment.py); None: never shipped
+    shipping_report: ShippingReport | None = None
     # Payees frozen when the order was paid: their commission stayed with the platform
     # (domain/distributors.py).
     forfeited: tuple[str, ...] = ()

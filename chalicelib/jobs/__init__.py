@@ -50,6 +50,7 @@ JOBS: dict[str, JobDef] = {
     "team_bonus": split("team_bonus", "rewards", "team_bonus_parts", "team_bonus_part", "finish_team_bonus"),
     "compute_metrics": split("compute_metrics", "metrics", "metrics_parts", "metrics_part", "metrics_finish"),
     "poll_transfers": split("poll_transfers", "withdrawals", "transfer_parts", "poll_part"),
+    "report_shipments": split("report_shipments", "shipping_reports", "report_parts", "report_part"),
     "compute_recommendations": split("compute_recommendations", "recommendation_job", "recommendation_parts",
                                      "recommendation_part", "recommendation_finish"),
 }

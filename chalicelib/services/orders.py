@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -127,19 +127,52 @@ def my_orders(buyer_id: str, limit: int, cursor: str | None, deps: Deps) -> tupl
     return deps.orders.by_buyer(buyer_id, limit, cursor)
 
 
-def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps) -> Order:
-    order = deps.orders.get(order_id)
-    if order is None:
-        raise OrderNotFound("no such order")
-    check_transition(order.status, OrderStatus.SHIPPED)
-    if order.group_id:
-        from chalicelib.services.seats import check_complete
+SYSTEM_ACTOR = "system"  # who an audit entry names when no admin's request did it (scripts, tests)
 
-        check_complete(order, deps)
-    now = deps.clock()
-    deps.orders.ship(order, carrier, tracking_no, now, now + timedelta(days=deps.settings.rules.orders.auto_confirm_days))
-    facts.order_shipped(deps, order_id, now)
-    return _reload(order_id, deps)
+
+def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: str = SYSTEM_ACTOR) -> Order:
+    """Ship a paid order: one transaction moves it to shipped (its auto-confirmation due), lists
+    its WeChat shipping report as pending and writes the operator's audit entry; then, after the
+    commit, the report is tried once (``fulfilment.report_shipment``; the ``report_shipments``
+    job retries it). The carrier is stored as its WeChat delivery id (INVALID_CARRIER: none).
+    Shipping again with the same carrier and tracking number answers the order as it is
+    (idempotent); with others, ALREADY_SHIPPED."""
+    from chalicelib.domain.audit import Action, audit
+    from chalicelib.domain.fulfilment import AlreadyShipped, delivery_id, first_report
+    from chalicelib.services.shipping_reports import report_shipment
+
+    wechat_id = delivery_id(carrier)
+
+    def step() -> tuple[Order, datetime | None]:
+        order = deps.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound("no such order")
+        if order.shipped_at is not None:
+            if (order.carrier, order.tracking_no) in ((wechat_id, tracking_no), (carrier, tracking_no)):
+                return order, None
+            if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+                raise AlreadyShipped("shipped already with another carrier or tracking number",
+                                     carrier=order.carrier, tracking_no=order.tracking_no)
+        check_transition(order.status, OrderStatus.SHIPPED)
+        if order.group_id:
+            from chalicelib.services.seats import check_complete
+
+            check_complete(order, deps)
+        now = deps.clock()
+        entry = audit(actor_id, Action.ORDER_SHIP, f"order#{order_id}", now, before={"status": order.status.value},
+                      after={"status": OrderStatus.SHIPPED.value, "carrier": wechat_id, "tracking_no": tracking_no})
+        deps.orders.ship(order, wechat_id, tracking_no, now,
+                         now + timedelta(days=deps.settings.rules.orders.auto_confirm_days), first_report(now), entry)
+        return replace(order, status=OrderStatus.SHIPPED, shipped_at=now, carrier=wechat_id, tracking_no=tracking_no,
+                       shipping_report=first_report(now)), now
+
+    order, shipped_at = run_until_committed(step, what="this order")
+    # a repeat (shipped_at None) counts the fact only if the first request never got to count it
+    facts.order_shipped(deps, order_id, shipped_at or present(order.shipped_at, "a shipped order's shipping time"))
+    if shipped_at is None:
+        return order
+    _, report = report_shipment(order, deps)
+    return replace(order, shipping_report=report) if report else _reload(order_id, deps)
 
 
 def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:

@@ -25,6 +25,10 @@ Access patterns (pattern → table → key / index → operation):
 | checkout reads                           | users + products + orders | buyer profile, product ids (eventually consistent), "idem#<buyer>#<key>" | BatchGetItem across tables, 1 call |
 | place an order                           | orders + products | order, key claim (TTL 7 d), stock `>= q` per take (a random cell of a split product) | TransactWriteItems |
 | a buyer's orders, newest first           | orders | GSI by_buyer: buyer_id, created_key     | Query, paginated |
+| admin order list (filters, newest first) | orders | GSI by_day "<day>#<shard>" / by_status "<status>#<day>#<shard>" / by_buyer / by_level1 + by_level2 / ship_reports "<pending|failed>#<shard>" (keys only; by_buyer whole) | Query per lane, merged newest first (≤ 64 a page) + BatchGetItem (consistent) |
+| ship (admin)                             | orders, admin | order `= paid` (shipped, report pending in ship_reports) + audit entry | GetItem + TransactWriteItems |
+| a shipping report's outcome              | orders | order `report_attempts =` as read | UpdateItem |
+| pending shipping reports due (job)       | orders | GSI ship_reports (sparse): "pending#<shard>", `report_due ≤ now` (projected) | Query per shard, paginated + BatchGetItem |
 | pay (notification)                       | orders, ledger, users | order `= pending_payment`; commission, wallet, entry per payee not frozen; buyer and level-1 counters; each payee's freeze as read | GetItem + BatchGetItem (buyer, level 1, level 2) + TransactWriteItems |
 | unpaid orders past their deadline        | orders | GSI unpaid (sparse): unpaid_day = "<day>#<shard>" (16), pay_deadline_key | Query per day and shard, 50 a page (job) + BatchGetItem |
 | shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day = "<day>#<shard>", confirm_due_key | Query per day and shard (job) + BatchGetItem |

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
@@ -62,6 +62,67 @@ class GroupsDue(GlobalSecondaryIndex["OrderItem"]):
     group_due_key = UnicodeAttribute(range_key=True)
 
 
+class ByDay(GlobalSecondaryIndex["OrderItem"]):
+    """The admin list's orders of a Shanghai creation day, by shard (``"<day>#<shard>"``: 16
+    partitions a day, as ``unpaid``), newest last. Keys only: written once, when the order is
+    created (its keys never change); a page reads the orders it lists in one BatchGetItem."""
+
+    class Meta:
+        index_name = "by_day"
+        projection = KeysOnlyProjection()
+
+    day_shard = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class ByStatus(GlobalSecondaryIndex["OrderItem"]):
+    """The admin list filtered by status: ``"<status>#<creation day>#<shard>"``, rewritten with
+    every status change (keys only: a change moves one small index entry)."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = KeysOnlyProjection()
+
+    status_day = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class ByLevel1(GlobalSecondaryIndex["OrderItem"]):
+    """The orders paying a distributor at level 1 (one distributor's partition: its own rate, as
+    its profile; docs/capacity.md). Keys only, written once."""
+
+    class Meta:
+        index_name = "by_level1"
+        projection = KeysOnlyProjection()
+
+    level1_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class ByLevel2(GlobalSecondaryIndex["OrderItem"]):
+    """The orders paying a distributor at level 2."""
+
+    class Meta:
+        index_name = "by_level2"
+        projection = KeysOnlyProjection()
+
+    level2_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class ShipReports(GlobalSecondaryIndex["OrderItem"]):
+    """Sparse: the shipments whose WeChat shipping report is not done, ``"<pending|failed>#<shard>"``
+    (a reported shipment leaves it). ``report_due`` is projected so the retry job picks the due
+    ones without reading the orders."""
+
+    class Meta:
+        index_name = "ship_reports"
+        projection = IncludeProjection(["report_due"])
+
+    report_key = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
 # A transaction fragment another aggregate adds to an order's transaction (group seats).
 TxPart = Callable[[TransactWrite], None]
 
@@ -96,6 +157,16 @@ class OrderItem(StoreModel):
     completed_at = UTCDateTimeAttribute(null=True)
     cancelled_at = UTCDateTimeAttribute(null=True)
     refunded_at = UTCDateTimeAttribute(null=True)
+    # the admin list's keys (domain/fulfilment.py): creation day and shard, status with them
+    day_shard = UnicodeAttribute(null=True)
+    status_day = UnicodeAttribute(null=True)
+    # WeChat's shipping report (docs/orders.md "The shipping information rule")
+    report_state = UnicodeAttribute(null=True)
+    report_attempts = NumberAttribute(null=True)
+    report_error = UnicodeAttribute(null=True)
+    reported_at = UTCDateTimeAttribute(null=True)
+    report_due = UTCDateTimeAttribute(null=True)
+    report_key = UnicodeAttribute(null=True)
     # the stock cells each product's units came from (domain/stock.py), when not all from cell 0
     takes_json = UnicodeAttribute(null=True)
     # idempotency claims, kept for replays only: DynamoDB deletes them after ``purge_at`` (the
@@ -120,6 +191,11 @@ class OrderItem(StoreModel):
     unpaid = Unpaid()
     to_confirm = ToConfirm()
     groups_due = GroupsDue()
+    by_day = ByDay()
+    by_status = ByStatus()
+    by_level1 = ByLevel1()
+    by_level2 = ByLevel2()
+    ship_reports = ShipReports()
 
 
 # How long an Idempotency-Key claim answers a retry: a client retries within minutes (an order is

@@ -18,20 +18,24 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import business_date, iso, previous_month
+from chalicelib.domain.fulfilment import Lane, ReportState, ShippingReport, list_partition, report_partition, status_partition
 from chalicelib.domain.invariants import present
 from chalicelib.domain.invitations import Qualification
-from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share, due_partition
+from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share, due_partition, id_shard
 from chalicelib.domain.payouts import team_bonus_refund_fen, team_sharers
 from chalicelib.domain.tier_moves import TierMove
 from chalicelib.domain.users import User
-from chalicelib.store.base import paginate, transaction_failure
+from chalicelib.store import order_lists
+from chalicelib.store.audit import entry_put
+from chalicelib.store.base import cause_code, decode_cursor, encode_cursor, paginate, transaction_failure
 from chalicelib.store.ledger import (
     WALLET,
     CommissionStatus,
@@ -72,8 +76,30 @@ def to_order(item: OrderItem) -> Order:
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
         address=json.loads(item.address_json or "null") or None,
         takes={p: [(int(c), int(u)) for c, u in t] for p, t in json.loads(item.takes_json or "{}").items()},
+        shipping_report=_report(item),
         forfeited=tuple(json.loads(item.forfeited_json or "[]")),
     )
+
+
+def _report(item: OrderItem) -> ShippingReport | None:
+    if not item.report_state:
+        return None
+    return ShippingReport(ReportState(item.report_state), int(item.report_attempts or 0), item.report_error,
+                          item.reported_at, item.report_due)
+
+
+def report_actions(order_id: str, report: ShippingReport) -> list[Any]:
+    """A shipping report's attributes; pending and failed ones listed in the sparse ``ship_reports``."""
+    actions: list[Any] = [OrderItem.report_state.set(report.state.value),
+                          OrderItem.report_attempts.set(report.attempts)]
+    actions.append(OrderItem.report_error.set(report.last_error) if report.last_error
+                   else OrderItem.report_error.remove())
+    actions.append(OrderItem.reported_at.set(report.reported_at) if report.reported_at
+                   else OrderItem.reported_at.remove())
+    actions.append(OrderItem.report_due.set(report.due_at) if report.due_at else OrderItem.report_due.remove())
+    actions.append(OrderItem.report_key.remove() if report.state is ReportState.REPORTED
+                   else OrderItem.report_key.set(report_partition(report.state, id_shard(order_id))))
+    return actions
 
 
 def _connection() -> Connection:
@@ -82,6 +108,15 @@ def _connection() -> Connection:
 
 def _status_is(status: OrderStatus) -> Condition:
     return OrderItem.status == status.value
+
+
+def _become(order: Order, status: OrderStatus) -> list[Any]:
+    """A status change's actions: the status, and the admin list's ``by_status`` key with it."""
+    return [OrderItem.status.set(status.value), OrderItem.status_day.set(status_key(order, status))]
+
+
+def status_key(order: Order, status: OrderStatus) -> str:
+    return status_partition(status.value, business_date(order.created_at), id_shard(order.order_id))
 
 
 class OrderStore:
@@ -158,6 +193,8 @@ class OrderStore:
             lines_json=json.dumps([line.__dict__ for line in order.lines]), amount_fen=order.amount_fen,
             level1_id=order.upline.level1, level2_id=order.upline.level2, created_at=order.created_at,
             created_key=f"{iso(order.created_at)}#{order.order_id}", pay_deadline=order.pay_deadline,
+            day_shard=list_partition(business_date(order.created_at), id_shard(order.order_id)),
+            status_day=status_key(order, order.status),
             unpaid_day=due_partition(business_date(order.pay_deadline), order.order_id),
             pay_deadline_key=f"{iso(order.pay_deadline)}#{order.order_id}",
             address_json=json.dumps(address, ensure_ascii=False), group_id=order.group_id,
@@ -201,7 +238,7 @@ class OrderStore:
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
-                    OrderItem.status.set(OrderStatus.PAID.value), OrderItem.paid_at.set(now),
+                    *_become(order, OrderStatus.PAID), OrderItem.paid_at.set(now),
                     OrderItem.transaction_id.set(transaction_id),
                     OrderItem.commissions_json.set(json.dumps([s.__dict__ for s in shares])),
                     OrderItem.unpaid_day.remove(), OrderItem.pay_deadline_key.remove(),
@@ -238,7 +275,7 @@ class OrderStore:
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
-                    OrderItem.status.set(OrderStatus.CANCELLED.value), OrderItem.cancelled_at.set(now),
+                    *_become(order, OrderStatus.CANCELLED), OrderItem.cancelled_at.set(now),
                     OrderItem.unpaid_day.remove(), OrderItem.pay_deadline_key.remove(),
                 ], condition=_status_is(OrderStatus.PENDING_PAYMENT))
                 _return_stock(tx, order)
@@ -249,17 +286,35 @@ class OrderStore:
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
-    def ship(self, order: Order, carrier: str, tracking_no: str, now: datetime, confirm_due: datetime) -> None:
+    def ship(self, order: Order, carrier: str, tracking_no: str, now: datetime, confirm_due: datetime,
+             report: ShippingReport, entry: AuditEntry) -> None:
+        """Shipped, with its WeChat shipping report pending (listed for the retry job) and the
+        operator's audit entry, in one transaction conditioned on the order still paid: of two
+        operators shipping it at once, one commits and the other reads it shipped."""
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
-                    OrderItem.status.set(OrderStatus.SHIPPED.value), OrderItem.shipped_at.set(now),
+                    *_become(order, OrderStatus.SHIPPED), OrderItem.shipped_at.set(now),
                     OrderItem.carrier.set(carrier), OrderItem.tracking_no.set(tracking_no),
                     OrderItem.confirm_day.set(due_partition(business_date(confirm_due), order.order_id)),
                     OrderItem.confirm_due_key.set(f"{iso(confirm_due)}#{order.order_id}"),
+                    *report_actions(order.order_id, report),
                 ], condition=_status_is(OrderStatus.PAID))
+                entry_put(tx, entry)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
+
+    def record_report(self, order_id: str, report: ShippingReport, attempts_read: int) -> bool:
+        """One more report attempt's outcome, conditioned on the attempts read (two reporters of
+        the same shipment never both count); False when another one recorded first."""
+        try:
+            OrderItem(order_id).update(actions=report_actions(order_id, report),
+                                       condition=OrderItem.report_attempts == attempts_read)
+        except UpdateError as exc:
+            if cause_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def complete(self, order: Order, now: datetime, available_at: datetime,
                  qualified: tuple[str, Qualification] | None) -> None:
@@ -271,7 +326,7 @@ class OrderStore:
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
-                    OrderItem.status.set(OrderStatus.COMPLETED.value), OrderItem.completed_at.set(now),
+                    *_become(order, OrderStatus.COMPLETED), OrderItem.completed_at.set(now),
                     OrderItem.confirm_day.remove(), OrderItem.confirm_due_key.remove(),
                 ], condition=_status_is(OrderStatus.SHIPPED))
                 for share in order.commissions:
@@ -306,7 +361,7 @@ class OrderStore:
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
-                    OrderItem.status.set(OrderStatus.REFUNDED.value), OrderItem.refunded_at.set(now),
+                    *_become(order, OrderStatus.REFUNDED), OrderItem.refunded_at.set(now),
                     OrderItem.confirm_day.remove(), OrderItem.confirm_due_key.remove(),
                 ], condition=_status_is(order.status))
                 if return_stock:
@@ -331,6 +386,17 @@ class OrderStore:
                                                   "refunded_cost_fen": sum(line.cost_fen for line in order.lines)})
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
+
+    def lane_keys(self, lane: Lane, after: str | None, limit: int) -> list[str]:
+        """The admin list's read of one index partition (store/order_lists.py): one Query."""
+        return order_lists.lane_keys(lane, after, limit)
+
+    def due_reports(self, shard: str, now: datetime, cursor: str | None, limit: int
+                    ) -> tuple[list[str], str | None]:
+        """A page of a shard's pending shipping reports due by ``now``: their order ids and the
+        next page's cursor."""
+        ids, after = order_lists.due_reports(shard, now, decode_cursor(cursor), limit)
+        return ids, encode_cursor(after)
 
     def due_unpaid(self, partition: str, now: datetime, cursor: str | None = None, limit: int = 100
                    ) -> tuple[list[str], str | None]:

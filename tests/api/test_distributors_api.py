@@ -178,7 +178,6 @@ def test_a_user_cannot_read_the_audit_log_or_the_distributors(api):
 NOT_YET_COVERED = {
     "POST /v1/admin/products",
     "PATCH /v1/admin/products/{product_id}",
-    "POST /v1/admin/orders/{order_id}/ship",
 }
 # Admin routes that change no table of ours: nothing to audit.
 WRITES_NOTHING = {
@@ -208,7 +207,25 @@ def _reviewing_withdrawal(api: Any, w: World, deps: Any) -> tuple[dict[str, str]
     return {"withdrawal_id": w_["withdrawal_id"]}, None
 
 
+def _paid_order(api: Any, w: World, _: Any) -> str:
+    pid = product(api, w.admin)["product_id"]
+    oid = order(api, w.victim, [{"product_id": pid, "quantity": 1}])[1]["order_id"]
+    assert api.call("POST", f"/v1/dev/pay/{oid}")[1]["status"] == "paid"
+    return str(oid)
+
+
+def _ship_one(api: Any, w: World, deps: Any) -> tuple[dict[str, str], Any]:
+    return {"order_id": _paid_order(api, w, deps)}, {"carrier": "SF", "tracking_no": "SF7654321"}
+
+
+def _ship_batch(api: Any, w: World, deps: Any) -> tuple[dict[str, str], Any]:
+    """A batch of one line: each line writes its own entry (tests/api/test_fulfilment_api.py)."""
+    return {}, {"shipments": [{"order_id": _paid_order(api, w, deps), "carrier": "ZTO", "tracking_no": "ZT7654321"}]}
+
+
 CASES: dict[str, Setup] = {
+    "POST /v1/admin/orders/{order_id}/ship": _ship_one,
+    "POST /v1/admin/orders/ship": _ship_batch,
     "POST /v1/admin/users/{user_id}/promoter": lambda api, w, d: ({"user_id": w.victim_id}, None),
     "POST /v1/admin/users/{user_id}/tier": lambda api, w, d: ({"user_id": w.victim_id},
                                                               {"tier": "senior", "reason": "x"}),

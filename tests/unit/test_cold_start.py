@@ -28,7 +28,7 @@ ALLOWED_OWN = {
     "chalicelib",
     "chalicelib.api",
     *(f"chalicelib.api.{area}" for area in (
-        "admin", "analytics", "catalog", "content", "dashboard", "dev", "experiments", "groups", "openapi",
+        "admin", "analytics", "catalog", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
     "chalicelib.api.http",
