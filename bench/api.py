@@ -68,6 +68,13 @@ MIN_GROUP_COMPLETE = Minimum({"GetItem": 1, "BatchGetItem": 2, "TransactWriteIte
                              "batch across tables, then order + seat + the group's completion + commissions + "
                              "wallets + entries + counters in one transaction; then the payment counted (one "
                              "batch of analytics states, one transaction)")
+MIN_CHECKOUT_SKU = Minimum({"BatchGetItem": 1, "TransactWriteItems": 1},
+                           "as checkout: buyer + the product (its SKUs' prices) + each line's SKU stock item (its key "
+                           "is the product and SKU the line names) + the Idempotency-Key claim in one batch across "
+                           "tables, then order + key claim + each SKU's stock take in one transaction")
+MIN_PRODUCT_PAGE = Minimum({"BatchGetItem": 1, "GetItem": 1},
+                           "the caller's tier (commission preview) and the product in one batch, then its SKUs' "
+                           "stock items (their ids are in the product) in one batch")
 MIN_DISTRIBUTORS = Minimum({"Query": 16, "BatchGetItem": 2},
                            "one page of the sparse shops index from each of its 16 shards (no partition takes a write "
                            "per shop opened by the whole mall), merged; then the page's profiles and their wallets "
@@ -272,6 +279,35 @@ def _group_complete(api: Api, tree: Tree, i: int) -> Request:
     return _paid(api, placed[1])  # tests/race/test_group_races.py shows it completes the group
 
 
+_SKU_PRODUCT: dict[str, Any] = {}
+
+
+def _sku_product(api: Api) -> dict[str, Any]:
+    """A product with three SKUs (颜色 × 尺码), created once by the admin."""
+    if not _SKU_PRODUCT:
+        body = {"name": "bench 衬衫", "category": "beauty", "cost_fen": 1_500, "price_fen": 5_000, "stock": 100_000,
+                "skus": [{"specs": {"颜色": "红", "尺码": size}} for size in ("S", "M", "L")]}
+        _SKU_PRODUCT.update(api.call("POST", "/v1/admin/products", api.login("admin"), body, expect=201))
+    return _SKU_PRODUCT
+
+
+def _checkout_sku(api: Api, tree: Tree, i: int) -> Request:
+    """Two lines, two SKUs of one product."""
+    product = _sku_product(api)
+    token = api.login(f"sku-buyer-{i}")
+    api.bind(token, tree.code_b)
+    items = [{"product_id": product["product_id"], "sku_id": sku["sku_id"], "quantity": 1}
+             for sku in product["skus"][:2]]
+    body = {"items": items, "address": {"name": "bench", "phone": "13800000000", "detail": "bench"}}
+    return lambda: api.keyed(token, "/v1/orders", body, f"bench-sku-checkout-{i}")
+
+
+def _product_page(api: Api, tree: Tree, i: int) -> Request:
+    product = _sku_product(api)
+    token = api.login(f"page-{i}")
+    return lambda: api.call("GET", f"/v1/products/{product['product_id']}", token)
+
+
 def _product_list(api: Api, tree: Tree, i: int) -> Request:
     token = api.login(f"shopper-{i}")
     return lambda: api.products(token)
@@ -314,8 +350,10 @@ SCENARIOS: list[tuple[str, str, Prepare, Minimum]] = [
      MIN_BIND_WALK),
     ("team_view", f"team view ({TEAM_SIZE} direct invitees)", _team_view, MIN_TEAM),
     ("checkout", "checkout: bound buyer, one line", _checkout, MIN_CHECKOUT),
+    ("checkout_sku", "checkout: bound buyer, two SKUs of one product", _checkout_sku, MIN_CHECKOUT_SKU),
     ("notify", "payment notification (2 payees)", _notify, MIN_NOTIFY),
     ("product_list", "product list", _product_list, MIN_PRODUCTS),
+    ("product_page", "product page (3 SKUs)", _product_page, MIN_PRODUCT_PAGE),
     ("group_join", "group-buy: join (bound member)", _group_join, MIN_GROUP_JOIN),
     ("group_complete", "group-buy: the payment that completes a group (2 payees)", _group_complete,
      MIN_GROUP_COMPLETE),

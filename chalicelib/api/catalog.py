@@ -8,11 +8,13 @@ from chalice import Blueprint
 from chalicelib.api.http import Call, endpoint
 from chalicelib.lazy import lazy
 
+M = "chalicelib.api.order_schemas"
 if TYPE_CHECKING:
+    from chalicelib.api import order_schemas as o
     from chalicelib.api import schemas as s
     from chalicelib.services import catalog
 else:
-    s, catalog = lazy("chalicelib.api.schemas"), lazy("chalicelib.services.catalog")
+    s, o, catalog = lazy("chalicelib.api.schemas"), lazy(M), lazy("chalicelib.services.catalog")
 
 bp = Blueprint(__name__)
 
@@ -26,3 +28,11 @@ def products(call: Call) -> s.ProductsAnswer:
                         commission_preview_fen=p.commission_preview_fen(page.uplift_bp))
              for p in page.products]
     return s.ProductsAnswer(items=items, next=page.next_cursor)
+
+
+@endpoint(bp, "/v1/products/{product_id}", tag="catalog", models=M, response="ProductPageOut",
+          summary="One listed product's page: images, detail, SKUs with stock, promotions ([] until issue 19)",
+          errors=("PRODUCT_NOT_FOUND",))
+def product_page(call: Call) -> o.ProductPageOut:
+    product, uplift_bp = catalog.product_page(call.user_id, call.params["product_id"], call.deps)
+    return o.ProductPageOut.of(product, uplift_bp)

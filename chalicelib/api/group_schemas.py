@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from chalicelib.api.order_schemas import AddressIn, PaymentOut
+from chalicelib.api.order_schemas import AddressIn, PaymentOut, SkuId
 from chalicelib.domain.clock import iso
 from chalicelib.domain.groups import Group
 
@@ -20,6 +20,7 @@ class _Out(BaseModel):
 
 class OpenGroupBody(_In):
     product_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    sku_id: SkuId | None = None  # required on a product with SKUs (422 SKU_REQUIRED): every member buys it
     address: AddressIn | None = None  # optional: given at payment or shipping otherwise (docs/groups.md)
 
 
@@ -60,6 +61,8 @@ class GroupOut(_Out):
     seats_left: int
     members: list[MemberOut]
     expires_at: str
+    sku_id: str | None = None  # the SKU every member buys (a product with SKUs)
+    specs: dict[str, str] | None = None
 
     @classmethod
     def of(cls, g: Group) -> GroupOut:
@@ -67,4 +70,5 @@ class GroupOut(_Out):
                    for user, seat in g.members()]
         return cls(group_id=g.group_id, status=g.status.value, size=g.size, product_id=g.product_id,
                    group_price_fen=g.line.unit_price_fen if g.line else 0, paid_count=g.paid_count,
-                   seats_left=max(g.size - g.held_count, 0), members=members, expires_at=iso(g.expires_at))
+                   seats_left=max(g.size - g.held_count, 0), members=members, expires_at=iso(g.expires_at),
+                   sku_id=g.line.sku_id if g.line else None, specs=g.line.specs if g.line else None)

@@ -24,12 +24,13 @@ def _payment(result: groups.GroupCheckout) -> s.PaymentOut | None:
 
 
 @endpoint(bp, "/v1/groups", "POST", tag="groups", status=201, models=M, body="OpenGroupBody",
-          response="OpenGroupAnswer", errors=(*CHECKOUT_ERRORS, "PRODUCT_NOT_FOUND", "NOT_A_GROUP_PRODUCT"),
+          response="OpenGroupAnswer", errors=(*CHECKOUT_ERRORS, "PRODUCT_NOT_FOUND", "NOT_A_GROUP_PRODUCT", "SKU_REQUIRED",
+                                                          "SKU_NOT_FOUND"),
           summary="Open a group (Idempotency-Key header required): the leader's order at the group price",
           idempotent=True)
 def open_group(call: Call) -> s.OpenGroupAnswer:
     result = groups.open_group(call.user_id, call.body.product_id, call.body.model_dump(mode="json"),
-                               call.idempotency_key, call.deps)
+                               call.idempotency_key, call.deps, sku_id=call.body.sku_id)
     order = result.order
     return s.OpenGroupAnswer(group_id=result.group.group_id, order_id=order.order_id, amount_fen=order.amount_fen,
                              payment=_payment(result), pay_deadline=s.iso(order.pay_deadline),

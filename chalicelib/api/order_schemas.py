@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.domain.catalog import Product
+from chalicelib.domain.catalog import MAX_DETAIL, MAX_SKUS, MAX_SPECS, Product, Sku
 from chalicelib.domain.clock import iso
 from chalicelib.domain.fulfilment import TRACKING_NO_PATTERN
 from chalicelib.domain.invariants import present
@@ -32,6 +32,21 @@ StockCells = Annotated[int, Field(ge=1, le=MAX_CELLS, description=(
     "each); the stock shown is always their sum. Optional, 1 by default; an addition to API.md."))]
 
 
+SkuId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+SpecName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+SpecValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Specs = Annotated[dict[SpecName, SpecValue], Field(min_length=1, max_length=MAX_SPECS, description=(
+    f'A SKU\'s specification: 1 to {MAX_SPECS} names and values, e.g. {{"颜色":"红","尺码":"M"}}; two SKUs '
+    "of a product never have the same specs."))]
+StockDelta = Annotated[int, Field(ge=-10_000_000, le=10_000_000)]
+# Images: shape only here; the rules (≤ 9, https, ≤ 512 characters, later: uploaded by us) are
+# services/catalog.check_images, one place (422 INVALID_IMAGES).
+Images = Annotated[list[Annotated[str, StringConstraints(max_length=2048)]], Field(max_length=50, description=(
+    "The product page's image URLs, in order: at most 9, each https and at most 512 characters "
+    "(else 422 INVALID_IMAGES)."))]
+RichText = Annotated[str, StringConstraints(max_length=MAX_DETAIL)]
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
@@ -46,6 +61,27 @@ class GroupBuyIn(_In):
     ttl_hours: int = Field(default=24, ge=1, le=24 * 7)
 
 
+class NewSkuIn(BaseModel):
+    """A SKU of a new product: what it omits is the product's (``price_fen``, ``cost_fen``,
+    ``stock``); the server assigns ``sku_id``."""
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
+    specs: Specs
+    price_fen: Annotated[int, Field(ge=1, le=100_000_000)] | None = None
+    cost_fen: Fen | None = None
+    stock: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+
+
+class SkuPatchIn(NewSkuIn):
+    """A SKU of ``PATCH skus`` (the whole new list): with ``sku_id``, an existing SKU (what it
+    omits is kept, its stock too unless ``stock`` is given); without, a new one (what it omits is
+    the product's price and cost, stock 0)."""
+    sku_id: SkuId | None = None
+    specs: Specs | None = None  # type: ignore[assignment]
+
+
+Skus = Annotated[list[NewSkuIn], Field(min_length=1, max_length=MAX_SKUS)]
+
+
 class ProductBody(_In):
     name: Name
     category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -56,6 +92,14 @@ class ProductBody(_In):
     level2_rate_bp: Bp | None = None
     group_buy: GroupBuyIn | None = None
     stock_cells: StockCells = 1
+    skus: Skus | None = Field(default=None, description=(
+        "SKUs (规格), each sold on its own with its own price, cost and stock; the product's "
+        "price_fen, cost_fen and stock are the defaults of a SKU that omits its own. A product "
+        "with SKUs is not split (stock_cells 1): each SKU is its own stock item."))
+    images: Images | None = None
+    detail: RichText | None = Field(default=None, description=(
+        f"The product page's rich text (HTML as a string, at most {MAX_DETAIL} characters); "
+        "passes moderation like the name."))
 
 
 class ProductPatch(_In):
@@ -67,6 +111,49 @@ class ProductPatch(_In):
     level2_rate_bp: Bp | None = None
     group_buy: GroupBuyIn | None = None
     stock_cells: StockCells | None = None  # the stock is re-split over this many items, its total kept
+    listed: bool | None = Field(default=None, description=(
+        "On or off the shelf. An operator's decision: true lists the product even while its copy waits in "
+        "the review queue; new copy held for review in the same body leaves it off."))
+    stock_delta: StockDelta | None = Field(default=None, description=(
+        "Add (positive) or remove (negative) units, atomically with the checkouts racing it; never "
+        "below 0 (409 OUT_OF_STOCK, nothing changed). On a product with SKUs, name the SKU in "
+        "sku_id (422 SKU_REQUIRED otherwise); on a split product the change lands on its cells in "
+        "one transaction. Audited as product.restock; applied before the other changes of the body."))
+    sku_id: SkuId | None = Field(default=None, description="The SKU stock_delta moves (products with SKUs only).")
+    images: Images | None = None
+    detail: RichText | None = None
+    skus: Annotated[list[SkuPatchIn], Field(min_length=1, max_length=MAX_SKUS)] | None = Field(
+        default=None, description=(
+            "The whole new SKU list. An entry with sku_id edits that SKU (keeping its stock unless "
+            "stock is given: then set, conditioned on the stock just read); one without is new. A "
+            "SKU left out is no longer sold or shown; its stock item is kept (a pending order's "
+            "cancellation still returns there), even with stock left. A product keeps SKUs once "
+            "given (the list is never empty); a product without SKUs gains them only with its own stock "
+            "at 0, and never while split (422 INVALID_SKUS)."))
+
+
+class SkuOut(_Out):
+    """A SKU as a buyer sees it."""
+    sku_id: str
+    specs: dict[str, str]
+    price_fen: int
+    group_price_fen: int | None
+    stock: int
+
+    @classmethod
+    def of(cls, sku: Sku, p: Product) -> SkuOut:
+        return cls(sku_id=sku.sku_id, specs=sku.specs, price_fen=sku.price_fen,
+                   group_price_fen=p.group_buy.price_fen(sku.price_fen) if p.group_buy else None,
+                   stock=sku.stock or 0)
+
+
+class AdminSkuOut(SkuOut):
+    """A SKU as the operator sees it: with its cost."""
+    cost_fen: int
+
+    @classmethod
+    def of_admin(cls, sku: Sku, p: Product) -> AdminSkuOut:
+        return cls(**SkuOut.of(sku, p).model_dump(), cost_fen=sku.cost_fen)
 
 
 class GroupBuyOut(_Out):
@@ -90,21 +177,67 @@ class AdminProductOut(_Out):
     listed: bool  # false while its copy waits in the review queue (review_id)
     review_id: str | None
     stock_cells: int = Field(description="Flash sale: the items the stock is split over (1: not split).")
+    skus: list[AdminSkuOut] = Field(description="Its SKUs with cost and stock ([]: none; stock is then their sum).")
+    images: list[str]
+    detail: str | None = Field(description="The rich text (null in the admin list: read it in the product's answers).")
 
     @classmethod
-    def of(cls, p: Product, review_id: str | None = None) -> AdminProductOut:
+    def of(cls, p: Product, review_id: str | None = None, with_detail: bool = True) -> AdminProductOut:
         group = GroupBuyOut(**p.group_buy.__dict__) if p.group_buy else None
         return cls(product_id=p.product_id, name=p.name, category=p.category, cost_fen=p.cost_fen,
                    price_fen=p.price_fen, group_price_fen=p.group_price_fen,
                    stock=present(p.stock, "an admin's product read whole"),
                    level1_rate_bp=p.level1_rate_bp, level2_rate_bp=p.level2_rate_bp, group_buy=group,
                    platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id,
-                   stock_cells=p.stock_cells)
+                   stock_cells=p.stock_cells, skus=[AdminSkuOut.of_admin(k, p) for k in p.skus],
+                   images=list(p.images), detail=p.detail if with_detail else None)
+
+
+class AdminProductQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+    listed: bool | None = None
+    q: str | None = Field(default=None, min_length=1, max_length=60, description=(
+        "A product id exactly (that product alone), else a substring of the name (case-sensitive)."))
+    limit: int = Field(default=20, ge=1, le=100)
+    next: str | None = Field(default=None, max_length=2048)
+
+
+class AdminProductsPage(_Out):
+    items: list[AdminProductOut]
+    next: str | None = Field(description=(
+        "The next page's cursor (null: the end). A filtered page may hold fewer than limit items "
+        "before the end."))
+
+
+class ProductPageOut(_Out):
+    """One listed product as its page shows it (API.md v1.1)."""
+    product_id: str
+    name: str
+    category: str
+    price_fen: int
+    group_price_fen: int | None
+    stock: int
+    commission_preview_fen: int
+    images: list[str]
+    detail: str
+    skus: list[SkuOut]
+    promotions: list[dict[str, Any]] = Field(description=(
+        "The promotions that apply now. Promotions are issue 19 and none exist yet: always []."))
+
+    @classmethod
+    def of(cls, p: Product, uplift_bp: int) -> ProductPageOut:
+        return cls(product_id=p.product_id, name=p.name, category=p.category, price_fen=p.price_fen,
+                   group_price_fen=p.group_price_fen, stock=p.stock or 0,
+                   commission_preview_fen=p.commission_preview_fen(uplift_bp), images=list(p.images),
+                   detail=p.detail, skus=[SkuOut.of(k, p) for k in p.skus], promotions=[])
 
 
 class LineIn(_In):
     product_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    sku_id: SkuId | None = Field(default=None, description=(
+        "The SKU bought: required on a product with SKUs (422 SKU_REQUIRED); a SKU the product does "
+        "not have, or any on a product without SKUs: 422 SKU_NOT_FOUND."))
 
 
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9\- ]{5,20}$")]
@@ -199,6 +332,8 @@ class LineOut(_Out):
     quantity: int
     unit_price_fen: int
     paid_fen: int
+    sku_id: str | None = None  # the SKU bought (null: a product without SKUs)
+    specs: dict[str, str] | None = None  # its specs when ordered
 
 
 class CommissionOut(_Out):
@@ -242,7 +377,8 @@ class OrderOut(_Out):
             return iso(value) if value else None  # type: ignore[arg-type]
         return cls(order_id=o.order_id, status=o.status.value, amount_fen=o.amount_fen,
                    items=[LineOut(product_id=x.product_id, name=x.name, quantity=x.quantity,
-                                  unit_price_fen=x.unit_price_fen, paid_fen=x.paid_fen) for x in o.lines],
+                                  unit_price_fen=x.unit_price_fen, paid_fen=x.paid_fen, sku_id=x.sku_id,
+                                  specs=x.specs) for x in o.lines],
                    commissions=[CommissionOut(user_id=s.user_id, level=s.level, amount_fen=s.amount_fen)
                                 for s in o.commissions] if show_payees else [],
                    created_at=iso(o.created_at), pay_deadline=iso(o.pay_deadline), paid_at=t(o.paid_at),

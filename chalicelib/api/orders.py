@@ -23,16 +23,30 @@ bp = Blueprint(__name__)
 
 @endpoint(bp, "/v1/admin/products", "POST", auth="admin", tag="catalog", status=201, models=M, body="ProductBody",
           response="AdminProductOut",
-          summary="Create a product (rates default to its category's; copy held for review leaves it unlisted)",
-          errors=("COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED"))
+          summary="Create a product, with SKUs if given (rates default to its category's; copy held for review "
+                  "leaves it unlisted); audited as product.create",
+          errors=("COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED", "INVALID_SKUS", "INVALID_IMAGES"))
 def create_product(call: Call) -> s.AdminProductOut:
     fields = call.body.model_dump(exclude_none=True)
     return s.AdminProductOut.of(*catalog.create_product(fields, call.user_id, call.deps))
 
 
+@endpoint(bp, "/v1/admin/products", auth="admin", tag="catalog", models=M, query="AdminProductQuery",
+          response="AdminProductsPage",
+          summary="Every product, listed or not, with cost, stock, rates and SKUs (by id; listed and q filter)",
+          errors=("INVALID_CURSOR",))
+def admin_products(call: Call) -> s.AdminProductsPage:
+    q = call.query
+    page, next_cursor = catalog.admin_products(q.listed, q.q, q.limit, q.next, call.deps)
+    return s.AdminProductsPage(items=[s.AdminProductOut.of(p, with_detail=False) for p in page], next=next_cursor)
+
+
 @endpoint(bp, "/v1/admin/products/{product_id}", "PATCH", auth="admin", tag="catalog", models=M, body="ProductPatch",
-          response="AdminProductOut", summary="Edit a product",
-          errors=("NOT_FOUND", "COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED"))
+          response="AdminProductOut",
+          summary="Edit a product: fields, listed, images, detail, SKUs (audited as product.update) and "
+                  "stock_delta (audited as product.restock)",
+          errors=("NOT_FOUND", "COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED", "OUT_OF_STOCK", "SKU_REQUIRED",
+                  "SKU_NOT_FOUND", "INVALID_SKUS", "INVALID_IMAGES"))
 def edit_product(call: Call) -> s.AdminProductOut:
     changes = call.body.model_dump(exclude_unset=True)
     if any(value is None for key, value in changes.items() if key != "group_buy"):
@@ -43,9 +57,9 @@ def edit_product(call: Call) -> s.AdminProductOut:
 @endpoint(bp, "/v1/orders", "POST", tag="orders", status=201, models=M, body="OrderBody", response="CheckoutAnswer",
           summary="Place an order (Idempotency-Key header required); answers the wx.requestPayment parameters",
           errors=("IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "OUT_OF_STOCK", "PRODUCT_NOT_FOUND",
-                  "INVALID_ORDER"), idempotent=True)
+                  "INVALID_ORDER", "SKU_REQUIRED", "SKU_NOT_FOUND"), idempotent=True)
 def place_order(call: Call) -> s.CheckoutAnswer:
-    wanted = [(line.product_id, line.quantity) for line in call.body.items]
+    wanted = [(line.product_id, line.quantity, line.sku_id) for line in call.body.items]
     result = orders.place_order(call.user_id, wanted, call.body.model_dump(mode="json"), call.idempotency_key,
                                 call.deps)
     order = result.order

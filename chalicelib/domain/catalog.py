@@ -1,9 +1,13 @@
 """Products and what a distributor would earn on them (DOMAIN.md §2, §3)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 BP = 10_000  # basis points in a whole
+MAX_SKUS = 50  # a product's SKUs: their definitions ride in the product item (docs/catalogue.md)
+MAX_SPECS = 4  # dimensions of a SKU (颜色, 尺码, ...)
+MAX_IMAGES = 9
+MAX_DETAIL = 10_000  # characters of a product's rich-text detail (moderated in 4 pieces at most)
 
 
 def share_of(amount_fen: int, rate_bp: int) -> int:
@@ -24,6 +28,22 @@ class GroupBuy:
 
 
 @dataclass(frozen=True)
+class Sku:
+    """One specification of a product (规格): its own price, cost and stock (its own stock item:
+    domain/stock.py ``stock_id``). ``stock`` is None where not read."""
+
+    sku_id: str
+    specs: dict[str, str]
+    price_fen: int
+    cost_fen: int
+    stock: int | None = None
+
+    def label(self) -> str:
+        """The specs as a buyer reads them: "红 / M"."""
+        return " / ".join(self.specs.values())
+
+
+@dataclass(frozen=True)
 class Product:
     product_id: str
     name: str
@@ -36,6 +56,21 @@ class Product:
     group_buy: GroupBuy | None = None
     listed: bool = True  # False while its copy waits in the review queue: not shown, not sold
     stock_cells: int = 1  # flash sale: its stock split over this many items (domain/stock.py)
+    # With SKUs, each is sold on its own (an order line names one); ``price_fen``/``cost_fen``
+    # are then the defaults a SKU was given when it omitted its own, and ``stock`` their sum.
+    skus: tuple[Sku, ...] = ()
+    images: tuple[str, ...] = ()
+    detail: str = ""
+
+    def sku(self, sku_id: str) -> Sku | None:
+        return next((s for s in self.skus if s.sku_id == sku_id), None)
+
+    def variants(self) -> list[Product]:
+        """What a buyer can buy, each priced on its own: the product itself without SKUs, else
+        one product per SKU at the SKU's price and cost (the margin guard checks each)."""
+        if not self.skus:
+            return [self]
+        return [replace(self, price_fen=s.price_fen, cost_fen=s.cost_fen, stock=s.stock, skus=()) for s in self.skus]
 
     @property
     def group_price_fen(self) -> int | None:

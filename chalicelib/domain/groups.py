@@ -8,13 +8,13 @@ complete group has no held seat left, and at most ``size`` members ever pay.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chalicelib.domain.catalog import GroupBuy, Product
 from chalicelib.domain.errors import DomainError, Kind, error
-from chalicelib.domain.orders import Line, ProductNotFound
+from chalicelib.domain.orders import Line, OutOfStock, ProductNotFound, line_of
 
 GroupNotFound = error("GROUP_NOT_FOUND", Kind.NOT_FOUND, "No such group.")
 GroupFull = error("GROUP_FULL", Kind.CONFLICT, "Every seat of the group is held or paid.")
@@ -73,6 +73,19 @@ def group_settings(product: Product | None) -> GroupBuy:
     if product.group_buy is None:
         raise NotAGroupProduct("this product has no group-buy price", product_id=product.product_id)
     return product.group_buy
+
+
+def group_line(product: Product, settings: GroupBuy, sku_id: str | None) -> Line:
+    """What each member of a group of this product buys: one unit at the group price of the
+    product, or of the SKU named (a product with SKUs: SKU_REQUIRED without one); every member
+    buys the same line. Refuses a stock read short (None: unread, the transaction decides)."""
+    line = line_of(product, sku_id, 1)
+    sku = product.sku(sku_id) if sku_id else None
+    stock = sku.stock if sku else product.stock
+    if stock is not None and stock < 1:
+        raise OutOfStock("not enough stock", product_id=product.product_id, available=stock,
+                         **({"sku_id": sku_id} if sku_id else {}))
+    return replace(line, unit_price_fen=settings.price_fen(line.unit_price_fen))
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ remainder stays with the platform (``catalog.share_of``).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import Product, share_of
@@ -16,7 +18,7 @@ from chalicelib.domain.clock import SHANGHAI, business_date
 from chalicelib.domain.errors import DomainError, Kind, error
 from chalicelib.domain.fulfilment import ShippingReport
 from chalicelib.domain.shards import SHARDS
-from chalicelib.domain.stock import Take
+from chalicelib.domain.stock import Take, stock_id
 
 MAX_LINES = 20
 MAX_QUANTITY = 99
@@ -27,6 +29,8 @@ OutOfStock = error("OUT_OF_STOCK", Kind.CONFLICT, "Not enough stock for a line."
 OrderNotFound = error("ORDER_NOT_FOUND", Kind.NOT_FOUND, "No such order (or not yours).")
 IdempotencyKeyReused = error("IDEMPOTENCY_KEY_REUSED", Kind.CONFLICT, "The key was used with another body.")
 IdempotencyKeyMissing = error("IDEMPOTENCY_KEY_REQUIRED", Kind.BAD_REQUEST, "Send an Idempotency-Key header.")
+SkuRequired = error("SKU_REQUIRED", Kind.INVALID, "The product has SKUs: a line names one (sku_id).")
+SkuNotFound = error("SKU_NOT_FOUND", Kind.INVALID, "A line names a SKU its product does not have.")
 CommissionExceedsMargin = error("COMMISSION_EXCEEDS_MARGIN", Kind.INVALID,
                                 "The largest possible payout exceeds the product's margin.")
 
@@ -71,6 +75,13 @@ class Line:
     unit_cost_fen: int
     level1_rate_bp: int
     level2_rate_bp: int
+    sku_id: str | None = None  # the SKU bought, on a product with SKUs
+    specs: dict[str, str] | None = None  # that SKU's specs when ordered (颜色, 尺码, ...)
+
+    @property
+    def stock_id(self) -> str:
+        """The stock its units come from: the product's, or its SKU's."""
+        return stock_id(self.product_id, self.sku_id)
 
     @property
     def paid_fen(self) -> int:
@@ -81,25 +92,63 @@ class Line:
         return self.unit_cost_fen * self.quantity
 
 
-def price_lines(wanted: list[tuple[str, int]], products: dict[str, Product]) -> list[Line]:
-    """The order's lines at today's prices; refuses bad quantities and unknown products."""
-    if not 1 <= len(wanted) <= MAX_LINES:
+class Want(NamedTuple):
+    """A line as asked: the product, how many, and its SKU (on a product with SKUs)."""
+
+    product_id: str
+    quantity: int
+    sku_id: str | None = None
+
+
+# A line as a caller passes it: (product, quantity) or (product, quantity, SKU).
+Wanted = tuple[str, int] | tuple[str, int, str | None]
+
+
+def price_lines(wanted: Sequence[Wanted], products: dict[str, Product]) -> list[Line]:
+    """The order's lines at today's prices (a SKU's own on a product with SKUs); refuses bad
+    quantities, unknown products, a line of a product with SKUs that names none
+    (SKU_REQUIRED) and a SKU its product does not have (SKU_NOT_FOUND)."""
+    asked = [Want(*w) for w in wanted]
+    if not 1 <= len(asked) <= MAX_LINES:
         raise InvalidOrder(f"an order has 1 to {MAX_LINES} lines")
-    ids = [product_id for product_id, _ in wanted]
+    ids = [(w.product_id, w.sku_id) for w in asked]
     if len(set(ids)) != len(ids):
-        raise InvalidOrder("each product appears on one line only")
+        raise InvalidOrder("each product (or SKU) appears on one line only")
     lines = []
-    for index, (product_id, quantity) in enumerate(wanted):
+    for index, (product_id, quantity, sku_id) in enumerate(asked):
         if not 1 <= quantity <= MAX_QUANTITY:
             raise InvalidOrder(f"quantities are 1 to {MAX_QUANTITY}", line=index)
         product = products.get(product_id)
         if product is None or not product.listed:
             raise ProductNotFound("no such product", line=index, product_id=product_id)
-        if product.stock is not None and product.stock < quantity:  # unread: its cells' conditions decide
-            raise OutOfStock("not enough stock", line=index, product_id=product_id, available=product.stock)
-        lines.append(Line(product.product_id, product.name, quantity, product.price_fen, product.cost_fen,
-                          product.level1_rate_bp, product.level2_rate_bp))
+        line = line_of(product, sku_id, quantity, None, index)
+        sku = product.sku(sku_id) if sku_id else None
+        available = sku.stock if sku else product.stock
+        if available is not None and available < quantity:  # unread: its cells' conditions decide
+            raise OutOfStock("not enough stock", line=index, product_id=product_id, available=available,
+                             **({"sku_id": sku_id} if sku_id else {}))
+        lines.append(line)
     return lines
+
+
+def line_of(product: Product, sku_id: str | None, quantity: int, unit_price_fen: int | None = None,
+            index: int = 0) -> Line:
+    """A line of ``quantity`` units of the product, or of its SKU: priced at the SKU's price and
+    cost (``unit_price_fen`` replaces the price, e.g. a group price of it; None: the regular
+    one), recording the SKU and its specs."""
+    if not product.skus:
+        if sku_id is not None:
+            raise SkuNotFound("this product has no SKUs", line=index, product_id=product.product_id, sku_id=sku_id)
+        return Line(product.product_id, product.name, quantity,
+                    product.price_fen if unit_price_fen is None else unit_price_fen, product.cost_fen,
+                    product.level1_rate_bp, product.level2_rate_bp)
+    if sku_id is None:
+        raise SkuRequired("name the SKU (sku_id) of a product with SKUs", line=index, product_id=product.product_id)
+    sku = product.sku(sku_id)
+    if sku is None:
+        raise SkuNotFound("no such SKU of this product", line=index, product_id=product.product_id, sku_id=sku_id)
+    return Line(product.product_id, product.name, quantity, sku.price_fen if unit_price_fen is None else unit_price_fen,
+                sku.cost_fen, product.level1_rate_bp, product.level2_rate_bp, sku.sku_id, dict(sku.specs))
 
 
 @dataclass(frozen=True)
@@ -160,15 +209,18 @@ def largest_payout_fen(price_fen: int, level1_rate_bp: int, level2_rate_bp: int,
 
 
 def check_margin(product: Product, top_uplift_bp: int, team_bonus_bp: int) -> None:
-    """Refuse a product whose largest payout exceeds its margin, at its lowest selling price."""
-    prices = [product.price_fen] + ([product.group_price_fen] if product.group_price_fen is not None else [])
-    for price in prices:
-        payout = largest_payout_fen(price, product.level1_rate_bp, product.level2_rate_bp, top_uplift_bp,
-                                    team_bonus_bp)
-        if payout > price - product.cost_fen:
-            raise CommissionExceedsMargin("the largest possible payout exceeds the margin",
-                                          price_fen=price, margin_fen=price - product.cost_fen,
-                                          largest_payout_fen=payout)
+    """Refuse a product whose largest payout exceeds its margin, at its lowest selling price;
+    with SKUs, of every SKU at its own price and cost (the refusal names the SKU)."""
+    for variant, sku in zip(product.variants(), product.skus or (None,), strict=True):
+        prices = [variant.price_fen] + ([variant.group_price_fen] if variant.group_price_fen is not None else [])
+        for price in prices:
+            payout = largest_payout_fen(price, variant.level1_rate_bp, variant.level2_rate_bp, top_uplift_bp,
+                                        team_bonus_bp)
+            if payout > price - variant.cost_fen:
+                where = {"sku_id": sku.sku_id} if sku else {}
+                raise CommissionExceedsMargin("the largest possible payout exceeds the margin",
+                                              price_fen=price, margin_fen=price - variant.cost_fen,
+                                              largest_payout_fen=payout, **where)
 
 
 def available_on(completed_at: datetime, hold_days: int) -> datetime:
@@ -200,8 +252,9 @@ class Order:
     commissions: list[Share] = field(default_factory=list)
     group_id: str | None = None  # a group-buy order's group (docs/groups.md)
     address: dict[str, str] | None = None  # the stored form (docs/orders.md "Addresses"); None: not given yet
-    # Which stock cells each product's units came from (domain/stock.py); a product not named
-    # here took its line from cell 0, the product item itself (every order of an unsplit product).
+    # Which stock cells each line's stock (``Line.stock_id``) its units came from
+    # (domain/stock.py); a stock not named here took its line from cell 0, the product (or SKU)
+    # item itself (every order of an unsplit product, every SKU line).
     takes: dict[str, list[Take]] = field(default_factory=dict)
     # WeChat's shipping report of a shipped order (domain/fulfilment.py); None: never shipped
     shipping_report: ShippingReport | None = None
@@ -210,8 +263,9 @@ class Order:
     forfeited: tuple[str, ...] = ()
 
     def takes_of(self, line: Line) -> list[Take]:
-        """Where a line's units came from, so a cancellation or refund returns them there."""
-        return self.takes.get(line.product_id) or [(0, line.quantity)]
+        """Where a line's units came from (cells of its ``stock_id``), so a cancellation or
+        refund returns them there."""
+        return self.takes.get(line.stock_id) or [(0, line.quantity)]
 
 
 def due_partition(day: date, item_id: str) -> str:

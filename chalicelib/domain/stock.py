@@ -18,9 +18,17 @@ import random
 from collections.abc import Sequence
 
 MAX_CELLS = 32
+SKU = "#sku#"
 
 # (cell, units): one conditioned take from (or return to) one cell.
 Take = tuple[int, int]
+
+
+def stock_id(product_id: str, sku_id: str | None) -> str:
+    """What a line's units are counted in: the product (its cells), or one of its SKUs, which is
+    an item of its own (``"<product>#sku#<sku>"``) and never split: the SKUs already spread a
+    product's checkouts over as many items (docs/catalogue.md "Stock")."""
+    return f"{product_id}{SKU}{sku_id}" if sku_id else product_id
 
 
 def check_cells(cells: int) -> int:

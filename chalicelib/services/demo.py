@@ -22,4 +22,5 @@ def seed_demo(deps: Deps) -> dict[str, int]:
     if not admin.invite_code:
         deps.users.open_shop(admin.user_id, ADMIN_SHOP, ADMIN_INVITE_CODE, now)
     added = sum(deps.products.put_if_absent(product, now) for product in DEMO_CATALOGUE)
-    return {"products_added": added, "products": len(DEMO_CATALOGUE)}
+    marked = deps.products.backfill_all_products()  # a local database kept from before the admin list
+    return {"products_added": added, "products": len(DEMO_CATALOGUE), "products_marked": marked}

@@ -17,10 +17,11 @@ from chalicelib.domain.groups import (
     GroupStatus,
     SeatState,
     expiry,
+    group_line,
     group_settings,
 )
 from chalicelib.domain.invariants import present
-from chalicelib.domain.orders import Line, Order, OrderNotFound, OrderStatus, OutOfStock, payout_upline
+from chalicelib.domain.orders import Order, OrderNotFound, OrderStatus, payout_upline
 from chalicelib.domain.users import User
 from chalicelib.services.due import Deadline, Walked, day_parts, walk
 from chalicelib.services.orders import (
@@ -50,26 +51,26 @@ def new_group_id(now: datetime) -> str:
     return f"g{now:%Y%m%d%H%M%S}{secrets.token_hex(6)}"
 
 
-def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, deps: Deps) -> GroupCheckout:
-    """Open a group of the product's size and create the leader's order at the group price; the
-    group, the leader's seat, the order, the key claim and one unit of stock in one transaction.
+def open_group(buyer_id: str, product_id: str, body: dict[str, Any], key: str, deps: Deps,
+               sku_id: str | None = None) -> GroupCheckout:
+    """Open a group of the product's size and create the leader's order at the group price (of
+    the SKU named, on a product with SKUs: every member buys that SKU); the group, the leader's
+    seat, the order, the key claim and one unit of stock in one transaction.
 
-    DynamoDB round trips: one batched read (buyer, product, key claim) and one transaction."""
+    DynamoDB round trips: one batched read (buyer, product, SKU stock, key claim) and one
+    transaction."""
     digest = request_hash({"open_group": product_id, **body})
 
     def step() -> GroupCheckout:
-        buyer, product, _, claim = deps.groups.reads(buyer_id, key, product_id=product_id)
+        buyer, product, _, claim = deps.groups.reads(buyer_id, key, product_id=product_id, sku_id=sku_id)
         if claim is not None:
             return _replayed(buyer_id, claim, digest, deps)
         settings = group_settings(product)
         product = present(product, "a group-buy product (group_settings checked it)")
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
-        if product.stock is not None and product.stock < 1:  # a split product's cells decide
-            raise OutOfStock("not enough stock", product_id=product_id, available=product.stock)
+        line = group_line(product, settings, sku_id)  # a split product's or an unread stock: the cells decide
         now = deps.clock()
-        line = Line(product.product_id, product.name, 1, present(product.group_price_fen, "a group price"), product.cost_fen,
-                    product.level1_rate_bp, product.level2_rate_bp)
         group = Group(new_group_id(now), product.product_id, buyer_id, settings.size, GroupStatus.OPEN, now,
                       expiry(now, settings), line)
         order = _group_order(buyer, group, now, deps)

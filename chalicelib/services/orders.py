@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ from chalicelib.domain.orders import (
     Order,
     OrderNotFound,
     OrderStatus,
+    Want,
+    Wanted,
     available_on,
     check_transition,
     commission_shares,
@@ -26,6 +29,7 @@ from chalicelib.domain.orders import (
     price_lines,
 )
 from chalicelib.domain.payouts import team_sharers
+from chalicelib.domain.stock import stock_id
 from chalicelib.domain.tier_moves import in_force, on_figures
 from chalicelib.domain.tiers import TierStats
 from chalicelib.services import facts
@@ -58,21 +62,25 @@ def new_order_id(now: datetime) -> str:
     return f"o{now:%Y%m%d%H%M%S}{secrets.token_hex(6)}"
 
 
-def place_order(buyer_id: str, wanted: list[tuple[str, int]], body: dict[str, Any], key: str, deps: Deps,
-                kind: str = "normal") -> Checkout:
-    """Create an order: price it, record its payees (level 1 and 2 now), reserve stock in one
-    transaction with the Idempotency-Key claim, then prepay with WeChat Pay.
+def place_order(buyer_id: str, wanted: Sequence[Wanted], body: dict[str, Any], key: str,
+                deps: Deps, kind: str = "normal") -> Checkout:
+    """Create an order: price it (a SKU's line at the SKU's price), record its payees (level 1
+    and 2 now), reserve stock (the product's, or the SKU's) in one transaction with the
+    Idempotency-Key claim, then prepay with WeChat Pay.
 
-    DynamoDB round trips: one batched read (buyer, products, key claim) and one transaction."""
+    DynamoDB round trips: one batched read (buyer, products, SKU stock, key claim) and one
+    transaction."""
     digest = request_hash(body)
+    asked = [Want(*w) for w in wanted]
 
     def step() -> Checkout:
-        buyer, products, claim = deps.orders.checkout_reads(buyer_id, [p for p, _ in wanted], key)
+        buyer, products, claim = deps.orders.checkout_reads(
+            buyer_id, [w.product_id for w in asked], key, [stock_id(w.product_id, w.sku_id) for w in asked if w.sku_id])
         if claim is not None:
             return replay(buyer_id, claim, digest, deps)
         if buyer is None:
             raise OrderNotFound("no such user; log in again")
-        order = _new_order(buyer, price_lines(wanted, products), kind, deps)
+        order = _new_order(buyer, price_lines(asked, products), kind, deps)
         # OutOfStock, or lost a race: again (a short stock cell: the others, services/stock.py)
         order = create_taking_stock(order, {p.product_id: p.stock_cells for p in products.values()},
                                     lambda o: deps.orders.create(o, (key, digest), _address(body)), deps)

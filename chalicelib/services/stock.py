@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 def create_taking_stock(order: Order, cells_of: Mapping[str, int], create: Callable[[Order], None],
                         deps: Deps, rng: random.Random | None = None) -> Order:
     """``create(order)`` with its lines' stock takes; returns the order as created (its takes
-    recorded). ``cells_of``: each product's K as read (a product not named: 1, cell 0 first)."""
-    takes = {line.product_id: first_take(line.quantity, cells_of[line.product_id], rng)
-             for line in order.lines if cells_of.get(line.product_id, 1) > 1}
+    recorded). ``cells_of``: each product's K as read (a product not named, and every SKU: 1,
+    cell 0 first)."""
+    takes = {line.stock_id: first_take(line.quantity, cells_of[line.stock_id], rng)
+             for line in order.lines if cells_of.get(line.stock_id, 1) > 1}
     try:
         return _created(replace(order, takes=takes), create)
     except OutOfStock:
@@ -44,15 +45,16 @@ def _created(order: Order, create: Callable[[Order], None]) -> Order:
 
 
 def _allocated(order: Order, deps: Deps, rng: random.Random | None) -> dict[str, list[Take]]:
-    """Each line served from its product's cells as read now; OUT_OF_STOCK (naming the line and
-    what all cells hold) when they do not hold its quantity."""
-    read = deps.products.cells([line.product_id for line in order.lines])
+    """Each line served from its stock's cells (its product's, or its SKU's one) as read now;
+    OUT_OF_STOCK (naming the line and what all cells hold) when they do not hold its quantity."""
+    read = deps.products.cells([line.stock_id for line in order.lines])
     takes: dict[str, list[Take]] = {}
     for index, line in enumerate(order.lines):
-        active, counts = read.get(line.product_id, (1, [0]))
+        active, counts = read.get(line.stock_id, (1, [0]))
         plan = allocate(line.quantity, counts, active, rng)
         if plan is None:
-            raise OutOfStock("not enough stock", line=index, product_id=line.product_id, available=sum(counts))
+            raise OutOfStock("not enough stock", line=index, product_id=line.product_id, available=sum(counts),
+                             **({"sku_id": line.sku_id} if line.sku_id else {}))
         if plan != [(0, line.quantity)]:
-            takes[line.product_id] = plan
+            takes[line.stock_id] = plan
     return takes

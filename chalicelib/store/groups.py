@@ -26,6 +26,7 @@ from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.domain.groups import Group, GroupStatus, Seat, SeatState
 from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import Line, Order, due_partition
+from chalicelib.domain.stock import stock_id
 from chalicelib.domain.users import User
 from chalicelib.store.base import condition_failed
 from chalicelib.store.order_items import OrderItem, TxPart, due_page, idem_key
@@ -123,10 +124,11 @@ class GroupStore:
             return None
         return to_group(item) if item.group_status else None
 
-    def reads(self, buyer_id: str, key: str, product_id: str | None = None, group_id: str | None = None
-              ) -> tuple[User | None, Product | None, Group | None, tuple[str, str] | None]:
-        """In one BatchGetItem: the buyer, the idempotency claim, and the product (to open a group)
-        or the group (to join one: it carries the line its members buy, so no product read)."""
+    def reads(self, buyer_id: str, key: str, product_id: str | None = None, group_id: str | None = None,
+              sku_id: str | None = None) -> tuple[User | None, Product | None, Group | None, tuple[str, str] | None]:
+        """In one BatchGetItem: the buyer, the idempotency claim, and the product with the stock of
+        the SKU named (to open a group) or the group (to join one: it carries the line its members
+        buy, so no product read)."""
         group = None
         keys = [{"order_id": {"S": idem_key(buyer_id, key)}}]
         if group_id:
@@ -136,10 +138,14 @@ class GroupStore:
             OrderItem.Meta.table_name: {"Keys": keys, "ConsistentRead": True},
         }
         if product_id and is_product(product_id):
-            request[ProductItem.Meta.table_name] = {"Keys": [{"product_id": {"S": product_id}}], "ConsistentRead": True}
+            wanted = [product_id] + ([stock_id(product_id, sku_id)] if sku_id and is_product(sku_id) else [])
+            request[ProductItem.Meta.table_name] = {"Keys": [{"product_id": {"S": p}} for p in wanted],
+                                                    "ConsistentRead": True}
         found = _batch_get(request)
         users = [to_user(UserItem.from_raw_data(i)) for i in found.get(UserItem.Meta.table_name, [])]
-        products = [to_product(ProductItem.from_raw_data(i)) for i in found.get(ProductItem.Meta.table_name, [])]
+        items = [ProductItem.from_raw_data(i) for i in found.get(ProductItem.Meta.table_name, [])]
+        counts = {i.product_id: [int(i.stock or 0)] for i in items if i.sku_of}
+        products = [to_product(i, counts) for i in items if not i.sku_of]
         claim = None
         for raw in found.get(OrderItem.Meta.table_name, []):
             item = OrderItem.from_raw_data(raw)

@@ -12,7 +12,7 @@ auto-confirmation time).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -51,7 +51,7 @@ from chalicelib.store.ledger import (
     unlist_settlement,
 )
 from chalicelib.store.order_items import OrderItem, TxPart, claim_item, due_page, idem_key
-from chalicelib.store.products import ProductItem, cell_key, is_product, stock_item, to_product
+from chalicelib.store.products import ProductItem, cell_key, is_product, is_stock_id, stock_item, to_product
 from chalicelib.store.rewards import count_invitee
 from chalicelib.store.users import PROFILE, UserItem, to_user, with_move
 
@@ -122,9 +122,10 @@ def status_key(order: Order, status: OrderStatus) -> str:
 class OrderStore:
     """Repository of orders, and the transactions that move stock and money with them."""
 
-    def checkout_reads(self, buyer_id: str, product_ids: list[str], key: str | None
+    def checkout_reads(self, buyer_id: str, product_ids: list[str], key: str | None, sku_stocks: Sequence[str] = ()
                        ) -> tuple[User | None, dict[str, Product], tuple[str, str] | None]:
-        """The buyer, the products and the idempotency claim in one BatchGetItem across tables.
+        """The buyer, the products, the stock of the SKUs the lines name (``sku_stocks``: their
+        stock ids) and the idempotency claim in one BatchGetItem across tables.
         Each product is read once however often the request names it (BatchGetItem refuses
         duplicated keys; the domain then refuses the duplicated lines with INVALID_ORDER).
         Products are read eventually consistent (half the read units; a flash-sale product's
@@ -132,6 +133,7 @@ class OrderStore:
         checkout within about a second, and stock is decided by the transaction's conditions.
         A split product comes without its stock (its cells are not read here)."""
         keys = [{"product_id": {"S": p}} for p in dict.fromkeys(product_ids) if is_product(p)]
+        keys += [{"product_id": {"S": p}} for p in dict.fromkeys(sku_stocks) if is_stock_id(p) and not is_product(p)]
         request: dict[str, Any] = {
             UserItem.Meta.table_name: {"Keys": [{"pk": {"S": buyer_id}, "sk": {"S": PROFILE}}], "ConsistentRead": True},
         }
@@ -150,7 +152,9 @@ class OrderStore:
             if not request:
                 break
         users = [to_user(UserItem.from_raw_data(i)) for i in found[UserItem.Meta.table_name]]
-        products = [to_product(ProductItem.from_raw_data(i)) for i in found.get(ProductItem.Meta.table_name, [])]
+        items = [ProductItem.from_raw_data(i) for i in found.get(ProductItem.Meta.table_name, [])]
+        counts = {i.product_id: [int(i.stock or 0)] for i in items if i.sku_of}
+        products = [to_product(i, counts) for i in items if not i.sku_of]
         claims = [OrderItem.from_raw_data(i) for i in found.get(OrderItem.Meta.table_name, [])]
         claim = (claims[0].request_hash or "", claims[0].claimed_order_id or "") if claims else None
         return (users[0] if users else None), {p.product_id: p for p in products}, claim
@@ -208,16 +212,17 @@ class OrderStore:
                             condition=OrderItem.order_id.does_not_exist())
                 for line in order.lines:
                     for cell, units in order.takes_of(line):
-                        tx.update(stock_item(line.product_id, cell), actions=[ProductItem.stock.add(-units)],
+                        tx.update(stock_item(line.stock_id, cell), actions=[ProductItem.stock.add(-units)],
                                   condition=ProductItem.stock >= units)
                 if extra:
                     extra(tx)
         except TransactWriteError as exc:
             failure = transaction_failure(exc, tx)
             for index, line in enumerate(order.lines):
-                if any(failure.refused(ProductItem.Meta.table_name, product_id=cell_key(line.product_id, cell))
+                if any(failure.refused(ProductItem.Meta.table_name, product_id=cell_key(line.stock_id, cell))
                        for cell, _ in order.takes_of(line)):
-                    raise OutOfStock("not enough stock", line=index, product_id=line.product_id) from exc
+                    raise OutOfStock("not enough stock", line=index, product_id=line.product_id,
+                                     **({"sku_id": line.sku_id} if line.sku_id else {})) from exc
             raise failure from exc
 
     def mark_paid(self, order: Order, shares: list[Share], transaction_id: str, now: datetime,
@@ -411,10 +416,11 @@ class OrderStore:
 
 
 def _return_stock(tx: TransactWrite, order: Order) -> None:
-    """Every line's units back into the cells they were taken from (cells are never deleted)."""
+    """Every line's units back into the cells (of its product or SKU) they were taken from
+    (cells and SKU stock items are never deleted)."""
     for line in order.lines:
         for cell, units in order.takes_of(line):
-            tx.update(stock_item(line.product_id, cell), actions=[ProductItem.stock.add(units)])
+            tx.update(stock_item(line.stock_id, cell), actions=[ProductItem.stock.add(units)])
 
 
 def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str | None, target: str | None,

@@ -327,6 +327,21 @@ def a_shared_material_carries_the_callers_invite_code_never_anothers(api, world,
     refused_unchanged(api, "GET", f"/v1/materials/{world.ids['material_id']}/share", outsider, {"NOT_A_DISTRIBUTOR"})
 
 
+@owner_case("GET", "/v1/products/{product_id}")
+def a_product_page_is_the_malls_the_same_for_everyone_and_without_cost(api, world, deps):
+    """The path names a product of the mall, no user's object: every user sees the same page
+    (less the commission preview, which is the caller's own), never its cost; an unlisted one is
+    nobody's to see."""
+    path = f"/v1/products/{world.ids['product_id']}"
+    (status, seen), (_, theirs) = api.call("GET", path, token=world.attacker), api.call("GET", path, token=world.victim)
+    assert status == 200 and {**seen, "commission_preview_fen": 0} == {**theirs, "commission_preview_fen": 0}
+    assert "cost_fen" not in json.dumps(seen)
+    hidden = api.call("POST", "/v1/admin/products", {"name": "下架", "category": "beauty", "cost_fen": 1_000,
+                                                      "price_fen": 5_000, "stock": 3}, world.admin)[1]["product_id"]
+    assert api.call("PATCH", f"/v1/admin/products/{hidden}", {"listed": False}, world.admin)[0] == 200
+    refused_unchanged(api, "GET", f"/v1/products/{hidden}", world.attacker, {"PRODUCT_NOT_FOUND"})
+
+
 @owner_case("GET", "/v1/experiments/{name}/variant")
 def an_experiment_variant_is_the_callers_own_and_records_nothing_for_others(api, world, deps):
     """The path names an experiment, not anyone's object: the answer is the caller's own hashed
