@@ -103,3 +103,27 @@ def test_the_route_is_declared_in_openapi(api: Any) -> None:
         "product_image"]
     answer = doc["components"]["schemas"]["UploadAnswer"]
     assert set(answer["required"]) == {"upload", "image_url", "key", "expires_at"}
+
+
+def test_a_product_takes_an_uploaded_image_and_refuses_others_unchanged(api: Any, admin: str, deps: Any) -> None:
+    """The whole path: an upload, the browser's form, the product's images (PATCH), its page."""
+    status, product = api.call("POST", "/v1/admin/products", {"name": "面膜", "category": "beauty", "cost_fen": 1_500,
+                                                               "price_fen": 5_000, "stock": 3}, admin)
+    assert status == 201, product
+    path = f"/v1/admin/products/{product['product_id']}"
+    image = png()
+    _, up = api.call("POST", PATH, {"content_type": "image/png", "size_bytes": len(image), "purpose": "product_image"},
+                     admin)
+    before_upload = api.call("PATCH", path, {"images": [up["image_url"]]}, admin)
+    assert (before_upload[0], before_upload[1]["error"]["code"]) == (422, "IMAGE_NOT_UPLOADED")
+    sent = requests.post(up["upload"]["url"], data=up["upload"]["fields"], files={"file": ("a.png", image)}, timeout=10)
+    assert sent.status_code == 204
+    status, patched = api.call("PATCH", path, {"images": [up["image_url"]]}, admin)
+    assert (status, patched["images"]) == (200, [up["image_url"]])
+    for images, code in (([up["image_url"].replace(deps.media.base_url, "https://cdn.example.com")], "IMAGE_NOT_OURS"),
+                         (["javascript:alert(1)"], "IMAGE_NOT_OURS"), ([up["image_url"]] * 10, "INVALID_IMAGES")):
+        status, refused = api.call("PATCH", path, {"images": images}, admin)
+        assert (status, refused["error"]["code"]) == (422, code), refused
+    user = api.login("bob")[0]
+    status, page = api.call("GET", f"/v1/products/{product['product_id']}", token=user)
+    assert (status, page["images"]) == (200, [up["image_url"]])
