@@ -22,6 +22,7 @@ from chalicelib.domain.clock import Clock, system_clock
 
 if TYPE_CHECKING:
     from chalicelib.config import Rules, Settings
+    from chalicelib.media import MediaStore
     from chalicelib.services.moderation import LexiconCache
     from chalicelib.services.settings import RulesCache
     from chalicelib.store.analytics import AnalyticsStore
@@ -215,6 +216,12 @@ class Deps:
         from chalicelib.wechat.shipping import RealShippingReporter
 
         return RealShippingReporter(self.wechat_token, self.settings.wechat_pay_mch_id)
+
+    @cached_property
+    def media(self) -> MediaStore:
+        from chalicelib.media import MediaStore
+
+        return MediaStore(self.settings)
 
     @cached_property
     def lexicon_cache(self) -> LexiconCache:

@@ -271,6 +271,13 @@ class Settings(_Frozen):
     wechat_transfer_report_title: str = Field(default="推广员", min_length=1, max_length=32)  # 岗位类型 / 活动名称
     wechat_transfer_perception: str = ""  # user_recv_perception; empty: the scene's default (劳务报酬)
     wechat_transfer_notify_url: str = ""  # empty: no MCHTRANSFER.BILL.FINISHED notification, poll instead
+    # Product images (docs/uploads.md): the private bucket the operator uploads to with a presigned
+    # POST, and the base URL images are served from (CloudFront when deployed; empty: the bucket's
+    # path-style URL on the S3 endpoint in use, e.g. the local stand-in of `make dev`).
+    media_bucket: str = Field(default="fenxiao-dev-media", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    media_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
+    upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
+    upload_expires_seconds: int = Field(default=600, ge=60, le=3600)
     # The seed of the runtime rules: version 1 while no version is saved (``FENXIAO_RULES``).
     # Services read the rules in force through ``Deps.rules``, never this (docs/settings.md).
     rules: Rules = Rules()
@@ -318,6 +325,10 @@ _ENV = {
     "lexicon_refresh_seconds": "LEXICON_REFRESH_SECONDS",
     "rules_refresh_seconds": "RULES_REFRESH_SECONDS",
     "invite_link_template": "INVITE_LINK_TEMPLATE",
+    "media_bucket": "MEDIA_BUCKET",
+    "media_base_url": "MEDIA_BASE_URL",
+    "upload_max_bytes": "UPLOAD_MAX_BYTES",
+    "upload_expires_seconds": "UPLOAD_EXPIRES_SECONDS",
     **{f"wechat_pay_{name}": f"WECHAT_PAY_{name.upper()}" for name in (
         "mch_id", "apiv3_key", "merchant_serial", "merchant_private_key", "platform_public_key", "platform_key_id",
         "simulator_platform_private_key", "api_base", "notify_url")},

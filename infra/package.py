@@ -30,6 +30,7 @@ from typing import Any
 
 from infra.bundle import allowed_services, rebuild
 from infra.gateway import add_gateway_responses
+from infra.media import media_resources
 from infra.template import (
     WORKER,
     fix_log_group_refs,
@@ -132,6 +133,7 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
     queue = jobs_queue_name(config_from_disk.get("app_name", "fenxiao"), args.stage)
     worker_timeout = stage_config(config_from_disk, args.stage, WORKER).lambda_timeout or 60
     queues = queue_resources(queue, worker_timeout)
+    media = media_resources(args.region, env.get("MEDIA_BASE_URL", ""), env.get("MEDIA_CERTIFICATE", ""))
 
     with tempfile.TemporaryDirectory(prefix="fenxiao-package-") as tmp:
         build, chalice_out = Path(tmp) / "project", Path(tmp) / "package"
@@ -140,7 +142,8 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
         policy_file = config.iam_policy_file or f"policy-{args.stage}.json"
         policy = lambda_policy(tables, xray=bool(config.xray_enabled), secret_id=env.get("FENXIAO_SECRET_ID"))
         write_json(build / ".chalice" / policy_file, policy)
-        write_json(Path(tmp) / "merge-template.json", add_gateway_responses(merge_template(tables, queues)))
+        merged = merge_template(tables, queues, media, env.get("MEDIA_BASE_URL", ""))
+        write_json(Path(tmp) / "merge-template.json", add_gateway_responses(merged))
         done = run(CHALICE, ["--project-dir", str(build), "package", "--stage", args.stage,
                              "--merge-template", str(Path(tmp) / "merge-template.json"), str(chalice_out)],
                    args.region, build, {"JOBS_QUEUE": queue})

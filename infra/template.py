@@ -165,7 +165,10 @@ def queue_url_everywhere(functions: dict[str, str]) -> dict[str, dict[str, Any]]
 
 def lambda_policy(tables: dict[str, dict[str, Any]], xray: bool, secret_id: str | None = None) -> dict[str, Any]:
     """The functions' IAM policy: the tables (and their indexes) of this template only, the jobs'
-    queue, and reading the one secret of the stage when it names one."""
+    queue, the product images under ``products/`` of the media bucket (``infra.media``), and
+    reading the one secret of the stage when it names one."""
+    from infra.media import media_policy_statements
+
     table_arns: list[Any] = []
     for name, table in tables.items():
         table_arns.append({"Fn::GetAtt": [name, "Arn"]})
@@ -179,6 +182,7 @@ def lambda_policy(tables: dict[str, dict[str, Any]], xray: bool, secret_id: str 
          "Resource": [{"Fn::Sub": log_groups}, {"Fn::Sub": log_groups + ":*"}]},
         {"Sid": "JobsQueue", "Effect": "Allow", "Action": list(QUEUE_ACTIONS),
          "Resource": [{"Fn::GetAtt": [JOBS_QUEUE, "Arn"]}]},
+        *media_policy_statements(),
     ]
     if secret_id:
         statements.append({"Sid": "Secret", "Effect": "Allow", "Action": list(SECRET_ACTIONS),
@@ -201,22 +205,37 @@ def app_functions() -> dict[str, str]:
     return functions
 
 
-def merge_template(tables: dict[str, dict[str, Any]], queues: dict[str, dict[str, Any]] | None = None
-                   ) -> dict[str, Any]:
+def merge_template(tables: dict[str, dict[str, Any]], queues: dict[str, dict[str, Any]] | None = None,
+                   media: dict[str, dict[str, Any]] | None = None, media_base_url: str = "") -> dict[str, Any]:
     """The template ``chalice package --merge-template`` deep-merges over its own: the tables, the
-    jobs' queues (and their URL in every function's environment), and the dashboard and alarms
-    over every function, table and queue (``infra.observability``)."""
+    jobs' queues (and their URL in every function's environment), the product images' bucket and
+    distribution (``infra.media``, and the bucket and base URL in every function's environment),
+    and the dashboard and alarms over every function, table and queue (``infra.observability``)."""
     from app import app
+    from infra.media import BUCKET, DISTRIBUTION, media_env_everywhere
     from infra.observability import Stack, observability_template
 
     functions = app_functions()
-    queues = queues or {}
+    queues, media = queues or {}, media or {}
     observed = observability_template(Stack(app.app_name, functions, tuple(tables), tuple(queues)))
-    outputs = {f"{name}Name": {"Value": {"Ref": name}} for name in tables}
+    outputs: dict[str, Any] = {f"{name}Name": {"Value": {"Ref": name}} for name in tables}
     outputs.update({f"{name}Url": {"Value": {"Ref": name}} for name in queues})
     wired = queue_url_everywhere(functions) if JOBS_QUEUE in queues else {}
-    return {**observed, "Resources": {**tables, **queues, **wired, **observed["Resources"]},
+    if BUCKET in media:
+        wired = deep_merge(wired, media_env_everywhere(functions, media_base_url))
+        outputs[f"{BUCKET}Name"] = {"Value": {"Ref": BUCKET}}
+        outputs[f"{DISTRIBUTION}Domain"] = {"Value": {"Fn::GetAtt": [DISTRIBUTION, "DomainName"]}}
+    return {**observed, "Resources": {**tables, **queues, **media, **wired, **observed["Resources"]},
             "Outputs": {**outputs, **observed["Outputs"]}}
+
+
+def deep_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """``b`` over ``a``, dicts merged key by key (as ``chalice package --merge-template`` does)."""
+    merged = dict(a)
+    for key, value in b.items():
+        merged[key] = deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(
+            merged.get(key), dict) else value
+    return merged
 
 
 def fix_log_group_refs(template: dict[str, Any]) -> list[str]:

@@ -9,6 +9,10 @@
    DynamoDB Local (``scripts/dynamodb_local.py``; the moto fallback without Java) on
    ``$DYNAMODB_PORT`` or a free port, keeping its data in ``.local/dynamodb`` so a restart
    keeps it, and gives the children ``AWS_ENDPOINT_URL_DYNAMODB``;
+2b. uses the S3 at ``$AWS_ENDPOINT_URL_S3`` when that is set; otherwise starts the S3 stand-in
+   (``scripts/s3_local.py``: moto's S3 checking presigned POST policies, the media bucket
+   created) on ``$S3_PORT`` or 9000, keeping the uploaded images in ``.local/s3``, and gives the
+   children ``AWS_ENDPOINT_URL_S3`` (docs/uploads.md);
 3. runs ``python -m chalicelib.store.tables`` (creates the missing tables and waits) and
    ``python -m chalicelib.jobs.demo`` (seeds the demo catalogue and an admin, idempotent);
 4. starts the API as ``chalice local --no-autoreload --host 127.0.0.1 --port ${PORT:-8000}
@@ -43,7 +47,7 @@ from typing import IO, Any
 if __package__ in (None, ""):  # run as `python scripts/dev.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts import dynamodb_local
+from scripts import dynamodb_local, s3_local
 from scripts.dynamodb_local import LocalDynamo
 from scripts.procs import (
     SIGNALS,
@@ -58,6 +62,9 @@ from scripts.procs import (
 
 REPO_ROOT = dynamodb_local.REPO_ROOT
 DEFAULT_DB_PATH = REPO_ROOT / ".local" / "dynamodb"
+DEFAULT_S3_PATH = REPO_ROOT / ".local" / "s3"
+# A fixed port, so that the image URLs the products keep (in .local/) still answer after a restart.
+DEFAULT_S3_PORT = 9000
 DEFAULT_API_PORT = 8000
 DEFAULT_STAGE = "dev"
 READY_PATH = "/v1/openapi.json"
@@ -169,6 +176,8 @@ class Stack:
     dynamodb: LocalDynamo | None  # None when an existing endpoint was used
     api: subprocess.Popen[bytes]
     env: dict[str, str]
+    s3_endpoint: str = ""
+    s3: subprocess.Popen[bytes] | None = None  # the S3 stand-in; None when an existing endpoint was used
 
 
 @contextlib.contextmanager
@@ -179,6 +188,9 @@ def open_stack(
     *,
     dynamodb_endpoint: str | None = None,
     dynamodb_port: int | None = None,
+    s3_endpoint: str | None = None,
+    s3_port: int | None = None,
+    s3_path: str | os.PathLike[str] | None = None,
     project_dir: str | os.PathLike[str] = REPO_ROOT,
     log_path: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
@@ -195,6 +207,9 @@ def open_stack(
         ready_timeout: seconds the database, and then the API, each may take to be ready.
         dynamodb_endpoint: use this database instead of starting one.
         dynamodb_port: port for the database this starts; None picks a free one.
+        s3_endpoint: use this S3 instead of starting the stand-in.
+        s3_port: port for the S3 stand-in this starts; None picks a free one.
+        s3_path: where the S3 stand-in keeps uploaded objects across runs; None: in memory.
         project_dir: the Chalice project (``app.py``, ``.chalice/``).
         log_path: append setup and API output to this file; None: leave it on the terminal.
         env: variables for the children, applied last (they override everything).
@@ -222,12 +237,22 @@ def open_stack(
         if on_dynamodb_ready is not None:
             on_dynamodb_ready(endpoint, db)
         child_env = stack_env(endpoint, overrides=env)
+        s3 = None
+        if s3_endpoint is None:
+            chosen = free_port() if s3_port is None else s3_port
+            if port_in_use(chosen):
+                raise StackError(f"port {chosen} is in use (another `make dev`?): stop it or set S3_PORT")
+            s3 = s3_local.start(chosen, child_env, data=Path(s3_path) if s3_path is not None else None, log=log,
+                                log_path=log_file, ready_timeout=ready_timeout)
+            cleanup.callback(stop_process_group, s3)
+            s3_endpoint = f"http://127.0.0.1:{chosen}"
+        child_env["AWS_ENDPOINT_URL_S3"] = s3_endpoint
         run_setup(child_env, project_dir=project, modules=setup_modules, log=log, log_path=log_file)
         api = start_api(api_port, child_env, project_dir=project, stage=stage, log=log)
         cleanup.callback(stop_process_group, api)
         url = f"http://127.0.0.1:{api_port}"
         wait_http_ok(url + ready_path, ready_timeout, process=api, log_path=log_file)
-        yield Stack(url, api_port, endpoint, db, api, child_env)
+        yield Stack(url, api_port, endpoint, db, api, child_env, s3_endpoint, s3)
     finally:
         with signals_deferred():
             cleanup.close()
@@ -289,7 +314,8 @@ def _print_banner(stack: Stack) -> None:
     print(
         f"\n  fenxiao API ({stack.env.get('FENXIAO_MODE')} mode): http://localhost:{port}\n"
         f"  OpenAPI:  http://localhost:{port}{READY_PATH}\n"
-        f"  DynamoDB: {stack.dynamodb_endpoint}\n\n"
+        f"  DynamoDB: {stack.dynamodb_endpoint}\n"
+        f"  S3:       {stack.s3_endpoint} (images: docs/uploads.md)\n\n"
         "  Try:\n"
         f"    curl -s -X POST localhost:{port}/v1/auth/login "
         f"-H 'Content-Type: application/json' -d '{login}'\n\n"
@@ -302,6 +328,9 @@ def _serve_until_stopped(stack: Stack) -> int:
     while stack.api.poll() is None:
         if stack.dynamodb is not None and not stack.dynamodb.is_running():
             print(f"dev: the database died\n{log_tail(stack.dynamodb.log_path)}", file=sys.stderr)
+            return 1
+        if stack.s3 is not None and stack.s3.poll() is not None:
+            print(f"dev: the S3 stand-in exited with code {stack.s3.returncode}", file=sys.stderr)
             return 1
         time.sleep(0.5)
     print(f"dev: chalice local exited with code {stack.api.returncode}", file=sys.stderr)
@@ -318,12 +347,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in SIGNALS:
         signal.signal(sig, _stop_on_signal)
     db_port = os.environ.get("DYNAMODB_PORT")
+    s3_port = os.environ.get("S3_PORT")
     try:
         with open_stack(
             args.port,
             None if args.in_memory else args.db_path,
             dynamodb_endpoint=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             dynamodb_port=int(db_port) if db_port else None,
+            s3_endpoint=os.environ.get("AWS_ENDPOINT_URL_S3") or None,
+            s3_port=int(s3_port) if s3_port else DEFAULT_S3_PORT,
+            s3_path=None if args.in_memory else DEFAULT_S3_PATH,
             on_dynamodb_ready=_announce_db,
         ) as stack:
             _print_banner(stack)

@@ -13,6 +13,8 @@ os.environ.update({
 })
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_ENDPOINT_URL_S3", None)
+os.environ.pop("MEDIA_BASE_URL", None)
 
 import moto  # noqa: F401
 import pytest

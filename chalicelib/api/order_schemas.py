@@ -39,11 +39,12 @@ Specs = Annotated[dict[SpecName, SpecValue], Field(min_length=1, max_length=MAX_
     f'A SKU\'s specification: 1 to {MAX_SPECS} names and values, e.g. {{"颜色":"红","尺码":"M"}}; two SKUs '
     "of a product never have the same specs."))]
 StockDelta = Annotated[int, Field(ge=-10_000_000, le=10_000_000)]
-# Images: shape only here; the rules (≤ 9, https, ≤ 512 characters, later: uploaded by us) are
-# services/catalog.check_images, one place (422 INVALID_IMAGES).
+# Images: shape only here; the rules (≤ 9, each an image of ours really uploaded) are
+# services/catalog.check_images, one place (422 INVALID_IMAGES, IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED, IMAGE_INVALID).
 Images = Annotated[list[Annotated[str, StringConstraints(max_length=2048)]], Field(max_length=50, description=(
-    "The product page's image URLs, in order: at most 9, each https and at most 512 characters "
-    "(else 422 INVALID_IMAGES)."))]
+    "The product page's image URLs, in order: at most 9 (else 422 INVALID_IMAGES), each the image_url of an "
+    "upload (POST /v1/admin/uploads) whose file was sent: else 422 IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED or "
+    "IMAGE_INVALID (docs/uploads.md)."))]
 RichText = Annotated[str, StringConstraints(max_length=MAX_DETAIL)]
 
 

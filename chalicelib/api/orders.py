@@ -25,7 +25,8 @@ bp = Blueprint(__name__)
           response="AdminProductOut",
           summary="Create a product, with SKUs if given (rates default to its category's; copy held for review "
                   "leaves it unlisted); audited as product.create",
-          errors=("COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED", "INVALID_SKUS", "INVALID_IMAGES"))
+          errors=("COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED", "INVALID_SKUS", "INVALID_IMAGES", "IMAGE_NOT_OURS",
+                  "IMAGE_NOT_UPLOADED", "IMAGE_INVALID"))
 def create_product(call: Call) -> s.AdminProductOut:
     fields = call.body.model_dump(exclude_none=True)
     return s.AdminProductOut.of(*catalog.create_product(fields, call.user_id, call.deps))
@@ -46,7 +47,8 @@ def admin_products(call: Call) -> s.AdminProductsPage:
           summary="Edit a product: fields, listed, images, detail, SKUs (audited as product.update) and "
                   "stock_delta (audited as product.restock)",
           errors=("NOT_FOUND", "COMMISSION_EXCEEDS_MARGIN", "CONTENT_BLOCKED", "OUT_OF_STOCK", "SKU_REQUIRED",
-                  "SKU_NOT_FOUND", "INVALID_SKUS", "INVALID_IMAGES"))
+                  "SKU_NOT_FOUND", "INVALID_SKUS", "INVALID_IMAGES", "IMAGE_NOT_OURS",
+                  "IMAGE_NOT_UPLOADED", "IMAGE_INVALID"))
 def edit_product(call: Call) -> s.AdminProductOut:
     changes = call.body.model_dump(exclude_unset=True)
     if any(value is None for key, value in changes.items() if key != "group_buy"):

@@ -22,9 +22,8 @@ if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
 
 ProductNotFound = error("PRODUCT_NOT_FOUND", Kind.NOT_FOUND, "No such product (or not on the shelf).")
-InvalidImages = error("INVALID_IMAGES", Kind.INVALID, "Images are at most 9 https URLs of at most 512 characters.")
+InvalidImages = error("INVALID_IMAGES", Kind.INVALID, "A product has at most 9 images.")
 InvalidSkus = error("INVALID_SKUS", Kind.INVALID, "The SKUs are not acceptable.")
-MAX_IMAGE_URL = 512
 
 
 @dataclass(frozen=True)
@@ -63,14 +62,14 @@ def admin_products(listed: bool | None, q: str | None, limit: int, cursor: str |
 
 
 def check_images(urls: list[str], deps: Deps) -> tuple[str, ...]:
-    """The one rule of a product's images (the uploads lane tightens it to our own uploads): at
-    most 9, each an https URL of at most 512 characters."""
+    """The one rule of a product's images: at most 9, each an image of ours really uploaded
+    (``services/uploads.check_images``: under our media base and ``products/``, stored, an allowed
+    type within the size limit; IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED, IMAGE_INVALID)."""
+    from chalicelib.services.uploads import check_images as ours_and_uploaded
+
     if len(urls) > MAX_IMAGES:
         raise InvalidImages(f"at most {MAX_IMAGES} images", count=len(urls))
-    for index, url in enumerate(urls):
-        if len(url) > MAX_IMAGE_URL or not re.fullmatch(r"https://[^\s/?#]+[^\s]*", url):
-            raise InvalidImages("each image is an https URL of at most 512 characters", index=index)
-    return tuple(urls)
+    return tuple(ours_and_uploaded(urls, deps))
 
 
 def _checked(product: Product, deps: Deps) -> Product:

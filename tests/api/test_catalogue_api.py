@@ -10,6 +10,7 @@ import pytest
 
 from tests.api.test_authorization import snapshot
 from tests.api.test_orders import ADDRESS, order
+from tests.images import uploaded
 
 SHIRT = {"name": "衬衫", "category": "apparel", "cost_fen": 3_000, "price_fen": 10_000, "stock": 4,
          "group_buy": {"size": 2, "discount_bp": 2_000, "ttl_hours": 24},
@@ -54,7 +55,7 @@ def test_a_product_is_created_with_skus_defaulting_to_its_fields(shirt):
     ({"skus": [{"specs": {"颜色": "蓝"}, "price_fen": 10_000, "cost_fen": 9_500}]}, "COMMISSION_EXCEEDS_MARGIN"),
     ({"skus": [{"specs": {"颜色": "蓝"}}, {"specs": {"颜色": "蓝"}}]}, "INVALID_SKUS"),
     ({"stock_cells": 4}, "INVALID_SKUS"),
-    ({"images": ["http://img.example.com/a.jpg"]}, "INVALID_IMAGES"),
+    ({"images": ["http://img.example.com/a.jpg"]}, "IMAGE_NOT_OURS"),
     ({"detail": "x" * 10_001}, "VALIDATION_FAILED"),
     ({"detail": "躺赚攻略"}, "CONTENT_BLOCKED"),
 ])
@@ -105,13 +106,13 @@ def test_a_group_is_opened_on_a_sku_and_refused_without_one(api, shirt):
     assert (group["sku_id"], group["specs"], group["group_price_fen"]) == (medium["sku_id"], medium["specs"], 8_000)
 
 
-def test_the_product_page_shows_a_listed_product_and_404s_otherwise(api, admin, shirt):
+def test_the_product_page_shows_a_listed_product_and_404s_otherwise(api, admin, shirt, deps):
     buyer = api.login("buyer")[0]
     pid = shirt["product_id"]
-    api.call("PATCH", f"/v1/admin/products/{pid}", {"images": ["https://img.example.com/a.jpg"],
-                                                     "detail": "<p>纯棉</p>"}, admin)
+    image = uploaded(deps)
+    api.call("PATCH", f"/v1/admin/products/{pid}", {"images": [image], "detail": "<p>纯棉</p>"}, admin)
     status, page = api.call("GET", f"/v1/products/{pid}", token=buyer)
-    assert status == 200 and page["promotions"] == [] and page["images"] == ["https://img.example.com/a.jpg"]
+    assert status == 200 and page["promotions"] == [] and page["images"] == [image]
     assert page["detail"] == "<p>纯棉</p>" and "cost_fen" not in page["skus"][0]
     assert {k: page[k] for k in ("name", "category", "price_fen", "stock")} == {
         "name": "衬衫", "category": "apparel", "price_fen": 10_000, "stock": 6}
@@ -152,18 +153,19 @@ def test_patch_stock_delta_restocks_and_never_goes_below_zero(api, admin, shirt)
     refused(api, "PATCH", "/v1/admin/products/pnope", {"stock_delta": 1}, admin, 404, "NOT_FOUND")
 
 
-def test_patch_listed_images_detail_and_skus(api, admin, shirt):
+def test_patch_listed_images_detail_and_skus(api, admin, shirt, deps):
     pid = shirt["product_id"]
     path = f"/v1/admin/products/{pid}"
     medium, large = shirt["skus"]
-    status, answer = api.call("PATCH", path, {"listed": False, "images": ["https://img.example.com/b.png"],
-                                              "detail": "<b>新款</b>"}, admin)
-    assert status == 200 and (answer["listed"], answer["images"], answer["detail"]) == (
-        False, ["https://img.example.com/b.png"], "<b>新款</b>")
+    image = uploaded(deps)
+    status, answer = api.call("PATCH", path, {"listed": False, "images": [image], "detail": "<b>新款</b>"}, admin)
+    assert status == 200 and (answer["listed"], answer["images"], answer["detail"]) == (False, [image], "<b>新款</b>")
     skus = [{"sku_id": large["sku_id"], "price_fen": 13_000}, {"specs": {"颜色": "黑", "尺码": "XL"}, "stock": 3}]
     status, answer = api.call("PATCH", path, {"skus": skus}, admin)
     assert status == 200 and [(s["price_fen"], s["stock"]) for s in answer["skus"]] == [(13_000, 2), (10_000, 3)]
-    for body, code in (({"images": ["https://x.com/a.jpg"] * 10}, "INVALID_IMAGES"),
+    for body, code in (({"images": [image] * 10}, "INVALID_IMAGES"),
+                       ({"images": ["https://x.com/a.jpg"]}, "IMAGE_NOT_OURS"),
+                       ({"images": [image.replace(".png", ".jpg")]}, "IMAGE_NOT_UPLOADED"),
                        ({"skus": [{"sku_id": medium["sku_id"]}]}, "SKU_NOT_FOUND"),  # dropped above
                        ({"skus": [{"price_fen": 100}]}, "INVALID_SKUS"),  # a new SKU without specs
                        ({"skus": [{"sku_id": large["sku_id"], "cost_fen": 12_900}]}, "COMMISSION_EXCEEDS_MARGIN"),

@@ -248,6 +248,9 @@ CASES: dict[str, Setup] = {
                                                                  {"stock_delta": 3}),
     "PUT /v1/admin/settings": lambda api, w, d: ({}, _settings_edit(api, w)),
     "POST /v1/admin/settings/rollback": lambda api, w, d: ({}, {"version": 1, "reason": "back to the seed"}),
+    # an upload handed out changes no table: its entry is put alone (store/audit.record_alone)
+    "POST /v1/admin/uploads": lambda api, w, d: ({}, {"content_type": "image/png", "size_bytes": 2_048,
+                                                      "purpose": "product_image"}),
 }
 
 

@@ -18,6 +18,7 @@ from chalicelib.services.sessions import Caller
 from chalicelib.store.admin import AdminItem
 from chalicelib.store.products import ProductItem
 from tests import order_jobs
+from tests.images import uploaded
 from tests.service.test_orders import ADDRESS, login
 
 SHIRT = {"name": "衬衫 Shirt", "category": "apparel", "cost_fen": 3_000, "price_fen": 10_000, "stock": 4,
@@ -211,16 +212,19 @@ def test_a_product_without_skus_gains_them_only_with_its_own_stock_at_zero(deps,
 
 def test_listed_images_and_detail_are_edited_with_their_audit_entry(deps, admin):
     deps.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 2, 2_000, 500), deps.clock())
-    images = ["https://img.example.com/a.jpg", "https://img.example.com/b.jpg"]
+    images = [uploaded(deps), uploaded(deps)]
     product, _ = catalog.update_product("p1", {"listed": False, "images": images, "detail": "<p>补水</p>"}, admin, deps)
     assert (product.listed, product.images, product.detail) == (False, tuple(images), "<p>补水</p>")
     assert deps.products.get("p1") == product
     entry, = audits("product.update")
     assert entry["before"] == {"listed": True, "images": [], "detail": ""}
-    for bad in (["http://x.com/a.jpg"], ["https://x.com/" + "a" * 500], ["https://x.com/a.jpg"] * 10, ["ftp://x"]):
+    never_uploaded = images[0].replace(".png", ".jpg")
+    for bad, code in (([images[0]] * 10, "INVALID_IMAGES"), (["https://x.com/a.jpg"], "IMAGE_NOT_OURS"),
+                      (["ftp://x"], "IMAGE_NOT_OURS"), ([images[1], never_uploaded], "IMAGE_NOT_UPLOADED"),
+                      ([uploaded(deps, b"<html>not an image")], "IMAGE_INVALID")):
         with pytest.raises(DomainError) as refused:
             catalog.update_product("p1", {"images": bad}, admin, deps)
-        assert refused.value.code == "INVALID_IMAGES"
+        assert refused.value.code == code
     assert deps.products.get("p1") == product and len(audits()) == 1
 
 
@@ -249,7 +253,7 @@ def test_the_admin_list_shows_every_product_with_filters_and_pages(deps, admin):
 
 
 def test_the_product_page_shows_a_listed_product_with_its_skus_stock_and_hides_an_unlisted_one(deps, admin):
-    product = shirt(deps, admin, images=["https://img.example.com/a.jpg"], detail="<p>纯棉</p>")
+    product = shirt(deps, admin, images=[uploaded(deps)], detail="<p>纯棉</p>")
     buyer = login(deps, "buyer")
     shown, _ = catalog.product_page(buyer, product.product_id, deps)
     assert (shown.images, shown.detail, [s.stock for s in shown.skus]) == (product.images, "<p>纯棉</p>", [4, 2])
