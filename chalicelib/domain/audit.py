@@ -29,7 +29,6 @@ class Action(StrEnum):
     USER_FREEZE = "user.freeze"
     USER_UNFREEZE = "user.unfreeze"
     USER_PROMOTER = "user.promoter"
-    USER_REAL_NAME = "user.real_name"
     REVIEW_APPROVE = "review.approve"
     REVIEW_REJECT = "review.reject"
     WITHDRAWAL_APPROVE = "withdrawal.approve"
@@ -37,9 +36,6 @@ class Action(StrEnum):
     LEXICON_EDIT = "lexicon.edit"
     MATERIAL_CREATE = "material.create"
     UPLOAD_CREATE = "upload.create"
-    AFTER_SALES_DECIDE = "after_sales.decide"
-    PROMOTION_CREATE = "promotion.create"
-    PROMOTION_END = "promotion.end"
 
 
 # An entry's before/after together stay far below DynamoDB's 400 KB item limit; an action whose
