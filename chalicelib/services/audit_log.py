@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MAX_DAYS = 92  # a page reads at most one Query a day (no filter) or one Query of an index
 DEFAULT_DAYS = 7
-_SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z#[0-9a-f]{1,64}$")
+_SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f]{1,64}$")  # store/audit.sort_time
 
 
 def entries(actor: str | None, action: str | None, from_day: str | None, to_day: str | None, limit: int,

@@ -12,12 +12,12 @@ action, from the index ``by_actor`` / ``by_action`` over the days' range of sort
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.audit import Action, AuditEntry
-from chalicelib.domain.clock import SHANGHAI, business_date, iso, parse_iso
+from chalicelib.domain.clock import SHANGHAI, business_date, parse_iso
 from chalicelib.domain.invariants import present
 from chalicelib.store.admin import AdminItem
 
@@ -29,8 +29,14 @@ def day_key(day: str) -> str:
     return f"{AUDIT}#{day}"
 
 
+def sort_time(at: datetime) -> str:
+    """An entry's time as its sort key begins: UTC to the microsecond, so the entries of one
+    second (a batch shipment's) keep their order, and the day bounds compare in the same form."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def entry_item(entry: AuditEntry) -> AdminItem:
-    return AdminItem(day_key(business_date(entry.at).isoformat()), f"{iso(entry.at)}#{entry.entry_id}",
+    return AdminItem(day_key(business_date(entry.at).isoformat()), f"{sort_time(entry.at)}#{entry.entry_id}",
                      actor=entry.actor_id, action=entry.action.value, target=entry.target, at=entry.at,
                      state=entry.state_json(), reason=entry.reason)
 
@@ -62,8 +68,8 @@ def entries_page(first_day: date, last_day: date, actor: str | None, action: Act
     (None: no more; a full page may be followed by an empty one). By actor or by action: one
     Query of the index over the range (both: the actor's index, filtered by action); neither:
     the day partitions from the newest, one Query each, until the page is full."""
-    lo = iso(datetime.combine(first_day, time(0), tzinfo=SHANGHAI))
-    hi = after or iso(datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=SHANGHAI))
+    lo = sort_time(datetime.combine(first_day, time(0), tzinfo=SHANGHAI))
+    hi = after or sort_time(datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=SHANGHAI))
     found: list[AdminItem] = []
     if actor is not None or action is not None:
         index, key = (AdminItem.by_actor, actor) if actor is not None else (AdminItem.by_action, action)

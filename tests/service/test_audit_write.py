@@ -57,3 +57,13 @@ def test_an_entry_needs_an_aware_time_and_bounded_states() -> None:
         audit("u", Action.ORDER_SHIP, "order#o", datetime(2026, 12, 5))  # noqa: DTZ001
     with pytest.raises(InvariantBroken):
         audit("u", Action.ORDER_SHIP, "order#o", AT, after="x" * 100_001)
+
+
+def test_entries_of_one_second_keep_their_order(aws: None) -> None:
+    """A batch shipment writes up to 100 entries within a second: the sort key carries microseconds."""
+    first = audit("u-admin", Action.ORDER_SHIP, "order#o1", AT.replace(microsecond=1_000))
+    second = audit("u-admin", Action.ORDER_SHIP, "order#o2", AT.replace(microsecond=2_000))
+    for entry in (second, first) if first.entry_id < second.entry_id else (first, second):
+        record_alone(entry)
+    newest_first = [i.target for i in AdminItem.query(day_key("2026-12-06"), scan_index_forward=False)]
+    assert newest_first == ["order#o2", "order#o1"]
