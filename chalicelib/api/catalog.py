@@ -23,10 +23,7 @@ bp = Blueprint(__name__)
           summary="Products by category, with the commission the caller would earn", errors=("INVALID_CURSOR",))
 def products(call: Call) -> s.ProductsAnswer:
     page = catalog.list_products(call.user_id, call.query.category, call.query.limit, call.query.next, call.deps)
-    items = [s.ProductOut(product_id=p.product_id, name=p.name, category=p.category, price_fen=p.price_fen,
-                        group_price_fen=p.group_price_fen, stock=p.stock or 0,
-                        commission_preview_fen=p.commission_preview_fen(page.uplift_bp))
-             for p in page.products]
+    items = [s.ProductOut(**s.ProductOut.fields_of(p, page.uplift_bp)) for p in page.products]
     return s.ProductsAnswer(items=items, next=page.next_cursor)
 
 

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.api.schemas import ProductOut
 from chalicelib.domain.catalog import MAX_DETAIL, MAX_SKUS, MAX_SPECS, Product, Sku
 from chalicelib.domain.clock import iso
 from chalicelib.domain.fulfilment import TRACKING_NO_PATTERN
@@ -210,15 +211,8 @@ class AdminProductsPage(_Out):
         "before the end."))
 
 
-class ProductPageOut(_Out):
-    """One listed product as its page shows it (API.md v1.1)."""
-    product_id: str
-    name: str
-    category: str
-    price_fen: int
-    group_price_fen: int | None
-    stock: int
-    commission_preview_fen: int
+class ProductPageOut(ProductOut):
+    """One listed product as its page shows it (API.md v1.1): the list's fields and its page's."""
     images: list[str]
     detail: str
     skus: list[SkuOut]
@@ -227,10 +221,8 @@ class ProductPageOut(_Out):
 
     @classmethod
     def of(cls, p: Product, uplift_bp: int) -> ProductPageOut:
-        return cls(product_id=p.product_id, name=p.name, category=p.category, price_fen=p.price_fen,
-                   group_price_fen=p.group_price_fen, stock=p.stock or 0,
-                   commission_preview_fen=p.commission_preview_fen(uplift_bp), images=list(p.images),
-                   detail=p.detail, skus=[SkuOut.of(k, p) for k in p.skus], promotions=[])
+        return cls(**cls.fields_of(p, uplift_bp), images=list(p.images), detail=p.detail,
+                   skus=[SkuOut.of(k, p) for k in p.skus], promotions=[])
 
 
 class LineIn(_In):

@@ -2,10 +2,11 @@
 answers and are the schemas of ``/v1/openapi.json``."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import iso
 from chalicelib.domain.users import User
 
@@ -128,6 +129,13 @@ class ProductOut(AnswerModel):
     group_price_fen: int | None
     stock: int
     commission_preview_fen: int
+
+    @classmethod
+    def fields_of(cls, p: Product, uplift_bp: int) -> dict[str, Any]:
+        """The list's fields of a product, for the caller's uplift (the product page adds its own)."""
+        return {"product_id": p.product_id, "name": p.name, "category": p.category, "price_fen": p.price_fen,
+                "group_price_fen": p.group_price_fen, "stock": p.stock or 0,
+                "commission_preview_fen": p.commission_preview_fen(uplift_bp)}
 
 
 class ProductsAnswer(AnswerModel):
