@@ -29,6 +29,9 @@ COLUMNS = ("job", "size", "parts", "slices", "round_trips", "round_trips_per_ite
 
 
 LAMBDA_MB = 512  # the memory the capacity figures derive Lambda seconds at (bench/job_memory.py)
+WORKER_MB = 1_024  # the job worker's deployed memory (.chalice/config.json), for comparison
+WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds)
+WORKER_TIMEOUT = 60.0  # the worker's Lambda timeout: job_margin_seconds (15) left to record and hand back
 PRICES = {  # USD, us-east-1 on-demand list prices (DynamoDB's since its November 2024 cut)
     "dynamodb_write_per_million": 0.625,  # write request units
     "dynamodb_read_per_million": 0.125,  # read request units

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bench.capacity import PRICES, database, fresh_tables, run_cost
+from bench.capacity import PRICES, WORKER_SECONDS, WORKER_TIMEOUT, database, fresh_tables, run_cost
 
 METRICS_SIZES = (1_000, 5_000, 20_000)
 RECOMMENDATION_SIZES = (5_000, 20_000, 50_000)
@@ -41,8 +41,6 @@ WINDOW_DAYS = 30
 LAMBDA_MB, ONE_VCPU_MB = 512, 1_769  # Lambda gives CPU in proportion to memory: 1,769 MB is one vCPU
 LATENCY_MS = {"GetItem": 6.0, "PutItem": 8.0, "UpdateItem": 8.0, "DeleteItem": 8.0, "Query": 10.0,
               "BatchGetItem": 12.0, "BatchWriteItem": 15.0, "TransactWriteItems": 40.0}
-WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds)
-WORKER_TIMEOUT = 60.0
 
 
 def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:

@@ -25,6 +25,9 @@ from typing import Any
 
 from bench.capacity import (
     PRICES,
+    WORKER_MB,
+    WORKER_SECONDS,
+    WORKER_TIMEOUT,
     billed_write_units,
     database,
     derived_seconds,
@@ -40,9 +43,6 @@ AVAILABLE_AT = datetime(2026, 11, 12, 16, 0, tzinfo=UTC)  # 2026-11-13 00:00 in 
 NOW = AVAILABLE_AT + timedelta(minutes=10)
 EXTRAPOLATE_TO = 1_000_000
 
-WORKER_MB = 1_024  # the job worker's deployed memory (.chalice/config.json), for comparison
-WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds); the worker's
-WORKER_TIMEOUT = 60.0  # Lambda timeout leaves job_margin_seconds (15) to record and hand back
 
 
 def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:

@@ -31,6 +31,9 @@ from typing import Any
 
 from bench.capacity import (
     PRICES,
+    WORKER_MB,
+    WORKER_SECONDS,
+    WORKER_TIMEOUT,
     billed_write_units,
     database,
     derived_seconds,
@@ -49,9 +52,6 @@ BONUS_RUN = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 00:30 Shanghai
 EXTRAPOLATE_TO = 1_000_000
 DAYS_A_MONTH = 30
 
-WORKER_MB = 1_024  # the job worker's deployed memory (.chalice/config.json), for comparison
-WORKER_SECONDS = 45.0  # a slice's work before it hands back (setting job_slice_seconds)
-WORKER_TIMEOUT = 60.0
 
 
 def run(sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
