@@ -104,8 +104,16 @@ def check_settings(env: dict[str, str]) -> None:
     if exposed:
         raise ValueError(f"the functions' environment would show {', '.join(exposed)}: put them in the secret "
                          f"{SECRET_ID_VAR} names (docs/deploy.md)")
-    stand_ins = {key: "stand-in-" + "x" * 40 for key in SECRET_KEYS} if env.get(SECRET_ID_VAR) else {}
+    stand_ins = {key: _stand_in(key) for key in SECRET_KEYS} if env.get(SECRET_ID_VAR) else {}
     settings_from_env({**stand_ins, **env})
+
+
+def _stand_in(key: str) -> str:
+    """A well-formed value for a key the secret holds: a URL for the URLs and base URLs the
+    secret may carry (WECHAT_PAY_NOTIFY_URL, KUAIDI100_CALLBACK_BASE), else a long token."""
+    if key.endswith(("_URL", "_BASE")):
+        return "https://stand-in.invalid"
+    return "stand-in-" + "x" * 40
 
 
 def check_layers(layers: list[str], region: str) -> None:
