@@ -8,6 +8,7 @@ from chalice import Chalice, Cron, Rate
 
 from chalicelib.api import (
     admin,
+    after_sales,
     analytics,
     catalog,
     content,
@@ -35,6 +36,7 @@ JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "fenxiao-jobs")
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
                   dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, fulfilment.bp, settings.bp,
                   uploads.bp,
+                  after_sales.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

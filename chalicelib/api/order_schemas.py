@@ -42,6 +42,8 @@ Specs = Annotated[dict[SpecName, SpecValue], Field(min_length=1, max_length=MAX_
 StockDelta = Annotated[int, Field(ge=-10_000_000, le=10_000_000)]
 # Images: shape only here; the rules (≤ 9, each an image of ours really uploaded) are
 # services/catalog.check_images, one place (422 INVALID_IMAGES, IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED, IMAGE_INVALID).
+RESELL_RETURNS = ("After-sales: units the operator receives back from a return go back to stock (resold) only when "
+                  "true (default false).")
 Images = Annotated[list[Annotated[str, StringConstraints(max_length=2048)]], Field(max_length=50, description=(
     "The product page's image URLs, in order: at most 9 (else 422 INVALID_IMAGES), each the image_url of an "
     "upload (POST /v1/admin/uploads) whose file was sent: else 422 IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED or "
@@ -102,6 +104,7 @@ class ProductBody(_In):
     detail: RichText | None = Field(default=None, description=(
         f"The product page's rich text (HTML as a string, at most {MAX_DETAIL} characters); "
         "passes moderation like the name."))
+    resell_returns: bool = Field(default=False, description=RESELL_RETURNS)
 
 
 class ProductPatch(_In):
@@ -124,6 +127,7 @@ class ProductPatch(_In):
     sku_id: SkuId | None = Field(default=None, description="The SKU stock_delta moves (products with SKUs only).")
     images: Images | None = None
     detail: RichText | None = None
+    resell_returns: bool | None = Field(default=None, description=RESELL_RETURNS)
     skus: Annotated[list[SkuPatchIn], Field(min_length=1, max_length=MAX_SKUS)] | None = Field(
         default=None, description=(
             "The whole new SKU list. An entry with sku_id edits that SKU (keeping its stock unless "
@@ -182,6 +186,7 @@ class AdminProductOut(_Out):
     skus: list[AdminSkuOut] = Field(description="Its SKUs with cost and stock ([]: none; stock is then their sum).")
     images: list[str]
     detail: str | None = Field(description="The rich text (null in the admin list: read it in the product's answers).")
+    resell_returns: bool = Field(description=RESELL_RETURNS)
 
     @classmethod
     def of(cls, p: Product, review_id: str | None = None, with_detail: bool = True) -> AdminProductOut:
@@ -192,7 +197,8 @@ class AdminProductOut(_Out):
                    level1_rate_bp=p.level1_rate_bp, level2_rate_bp=p.level2_rate_bp, group_buy=group,
                    platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id,
                    stock_cells=p.stock_cells, skus=[AdminSkuOut.of_admin(k, p) for k in p.skus],
-                   images=list(p.images), detail=p.detail if with_detail else None)
+                   images=list(p.images), detail=p.detail if with_detail else None,
+                   resell_returns=p.resell_returns)
 
 
 class AdminProductQuery(BaseModel):

@@ -170,6 +170,9 @@ class OrderItem(StoreModel):
     # the stock cells each product's units came from (domain/stock.py), when not all from cell 0
     takes_json = UnicodeAttribute(null=True)
     rules_version = NumberAttribute(null=True)  # the runtime rules it was placed under (absent: 1)
+    # after-sales (store/after_sales.py): the case open now (absent: none), cases ever opened
+    open_case_id = UnicodeAttribute(null=True)
+    case_count = NumberAttribute(null=True)
     # idempotency claims, kept for replays only: DynamoDB deletes them after ``purge_at`` (the
     # table's TTL attribute; orders and groups never carry it)
     request_hash = UnicodeAttribute(null=True)
