@@ -13,9 +13,10 @@ M = "chalicelib.api.after_sales_schemas"
 if TYPE_CHECKING:
     from chalicelib.api import after_sales_schemas as s
     from chalicelib.domain import after_sales as rules
+    from chalicelib.domain import refunds
     from chalicelib.services import after_sales, case_refunds
 else:
-    s, rules = lazy(M), lazy("chalicelib.domain.after_sales")
+    s, rules, refunds = lazy(M), lazy("chalicelib.domain.after_sales"), lazy("chalicelib.domain.refunds")
     after_sales, case_refunds = lazy("chalicelib.services.after_sales"), lazy("chalicelib.services.case_refunds")
 
 bp = Blueprint(__name__)
@@ -31,7 +32,7 @@ PHOTO_ERRORS = ("TOO_MANY_PHOTOS", "IMAGE_NOT_OURS", "IMAGE_NOT_UPLOADED", "IMAG
 def open_case(call: Call) -> s.CaseOut:
     body = call.body
     asked = after_sales.Opening(rules.CaseKind(body.kind),
-                                [rules.Wanted(x.product_id, x.quantity, x.sku_id) for x in body.lines],
+                                [refunds.RefundLine(x.product_id, x.quantity, x.sku_id) for x in body.lines],
                                 body.reason, tuple(body.photos))
     return s.CaseOut.of(after_sales.open_case(call.params["order_id"], call.caller, asked, call.deps))
 

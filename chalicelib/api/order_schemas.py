@@ -331,6 +331,7 @@ class LineOut(_Out):
     quantity: int
     unit_price_fen: int
     paid_fen: int
+    refunded_quantity: int = 0  # units refunded by after-sales cases (docs/after-sales.md)
     sku_id: str | None = None  # the SKU bought (null: a product without SKUs)
     specs: dict[str, str] | None = None  # its specs when ordered
 
@@ -359,6 +360,7 @@ class OrderOut(_Out):
     order_id: str
     status: str
     amount_fen: int
+    refunded_fen: int = 0  # refunded by after-sales cases so far (the whole amount once refunded instantly: 0)
     items: list[LineOut]
     commissions: list[CommissionOut]
     created_at: str
@@ -374,10 +376,13 @@ class OrderOut(_Out):
     def of(cls, o: Order, show_payees: bool = True) -> OrderOut:
         def t(value: object) -> str | None:
             return iso(value) if value else None  # type: ignore[arg-type]
-        return cls(order_id=o.order_id, status=o.status.value, amount_fen=o.amount_fen,
+        from chalicelib.domain.refunds import refunded_units
+
+        return cls(order_id=o.order_id, status=o.status.value, amount_fen=o.amount_fen, refunded_fen=o.refunded_fen,
                    items=[LineOut(product_id=x.product_id, name=x.name, quantity=x.quantity,
-                                  unit_price_fen=x.unit_price_fen, paid_fen=x.paid_fen, sku_id=x.sku_id,
-                                  specs=x.specs) for x in o.lines],
+                                  unit_price_fen=x.unit_price_fen, paid_fen=x.paid_fen, refunded_quantity=r,
+                                  sku_id=x.sku_id, specs=x.specs)
+                          for x, r in zip(o.lines, refunded_units(o), strict=True)],
                    commissions=[CommissionOut(user_id=s.user_id, level=s.level, amount_fen=s.amount_fen)
                                 for s in o.commissions] if show_payees else [],
                    created_at=iso(o.created_at), pay_deadline=iso(o.pay_deadline), paid_at=t(o.paid_at),
@@ -433,7 +438,8 @@ class CommissionQuery(BaseModel):
 class CommissionEntryOut(_Out):
     order_id: str
     level: int
-    amount_fen: int
+    amount_fen: int  # what the distributor keeps (after refunds)
+    reversed_fen: int = 0  # what refunds took back (reversed or clawed back)
     status: str
     available_at: str | None
 

@@ -10,23 +10,19 @@ One case is open per order at a time. Pure: no I/O.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple
 
 from chalicelib.domain.errors import DomainError, Kind, error
-from chalicelib.domain.orders import Line, OrderStatus, WrongOrderStatus, id_shard
+from chalicelib.domain.orders import Order, OrderStatus, WrongOrderStatus, id_shard
+from chalicelib.domain.refunds import RefundExceedsPaid, RefundLine, check_lines
 
 CaseNotFound = error("CASE_NOT_FOUND", Kind.NOT_FOUND, "No such after-sales case (or not yours).")
 CaseOpen = error("CASE_OPEN", Kind.CONFLICT, "The order has an after-sales case open already.")
 WindowClosed = error("AFTER_SALES_WINDOW_CLOSED", Kind.CONFLICT,
                      "The after-sales window of the order closed (days after receipt, a setting).")
-InvalidLines = error("INVALID_LINES", Kind.INVALID,
-                     "A line is not in the order, repeated, or asks more than was bought and not yet refunded.")
-RefundExceedsLines = error("REFUND_EXCEEDS_PAID", Kind.INVALID,
-                           "The refund is more than the case's lines were paid (or not positive).")
 PhotoLimit = error("TOO_MANY_PHOTOS", Kind.INVALID, "A case carries at most MAX_PHOTOS photos.")
 
 MAX_PHOTOS = 9
@@ -91,18 +87,8 @@ class CaseLine:
     sku_id: str | None = None
 
     @property
-    def key(self) -> tuple[str, str | None]:
-        return self.product_id, self.sku_id
-
-    @property
     def paid_fen(self) -> int:
         return self.unit_price_fen * self.quantity
-
-
-class Wanted(NamedTuple):
-    product_id: str
-    quantity: int
-    sku_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +118,14 @@ class Case:
     def lines_paid_fen(self) -> int:
         """What the case's lines were paid: the most an approval may refund."""
         return sum(line.paid_fen for line in self.lines)
+
+    @property
+    def refund_lines(self) -> list[RefundLine]:
+        return [RefundLine(line.product_id, line.quantity, line.sku_id) for line in self.lines]
+
+    @property
+    def restock_lines(self) -> list[RefundLine]:
+        return [RefundLine(line.product_id, line.quantity, line.sku_id) for line in self.restocked]
 
     @property
     def refund_no(self) -> str:
@@ -179,50 +173,24 @@ def check_window(received: datetime | None, window_days: int, now: datetime) -> 
                            closed_at=closes.isoformat(), window_days=window_days)
 
 
-def claim_lines(order_lines: Sequence[Line], wanted: Sequence[Wanted],
-                refunded: Mapping[tuple[str, str | None], int]) -> tuple[CaseLine, ...]:
+def case_lines(order: Order, wanted: Sequence[RefundLine]) -> tuple[CaseLine, ...]:
     """The case's lines: each names a line of the order (product and SKU) once, for 1 up to the
-    units bought less those already refunded (``refunded``, by line); INVALID_LINES otherwise,
-    naming the line (``line``: its index in the request)."""
-    if not wanted:
-        raise InvalidLines("name at least one line", line=None)
-    bought = {(line.product_id, line.sku_id): line for line in order_lines}
-    seen: set[tuple[str, str | None]] = set()
-    out = []
-    for index, want in enumerate(wanted):
-        key = (want.product_id, want.sku_id)
-        line = bought.get(key)
-        if line is None:
-            raise InvalidLines("this product (and SKU) is not a line of the order", line=index,
-                               product_id=want.product_id, sku_id=want.sku_id)
-        if key in seen:
-            raise InvalidLines("each line appears once", line=index, product_id=want.product_id)
-        seen.add(key)
-        left = line.quantity - refunded.get(key, 0)
-        if not 1 <= want.quantity <= left:
-            raise InvalidLines(f"the quantity is 1 to {left} (bought {line.quantity}, refunded "
-                               f"{refunded.get(key, 0)})", line=index, product_id=want.product_id, claimable=left)
-        out.append(CaseLine(line.product_id, want.quantity, line.unit_price_fen, line.sku_id))
-    return tuple(out)
+    units bought less those already refunded (INVALID_LINES otherwise, ``domain/refunds.py``),
+    at the line's unit price."""
+    check_lines(order, wanted)
+    bought = {(line.product_id, line.sku_id): line for line in order.lines}
+    return tuple(CaseLine(w.product_id, w.quantity, bought[w.key].unit_price_fen, w.sku_id) for w in wanted)
 
 
-def refunded_units(cases: Sequence[Case]) -> dict[tuple[str, str | None], int]:
-    """Units already refunded per order line by an order's refunded cases."""
-    out: dict[tuple[str, str | None], int] = {}
-    for case in cases:
-        if case.status is CaseStatus.REFUNDED:
-            for line in case.lines:
-                out[line.key] = out.get(line.key, 0) + line.quantity
-    return out
-
-
-def approved_refund(case: Case, asked_fen: int | None) -> int:
+def approved_refund(case: Case, order: Order, asked_fen: int | None) -> int:
     """The refund an approval decides: ``asked_fen``, or the lines' whole paid amount; at least
-    1 fen and at most what the lines were paid (REFUND_EXCEEDS_LINES)."""
-    refund = case.lines_paid_fen if asked_fen is None else asked_fen
-    if not 1 <= refund <= case.lines_paid_fen:
-        raise RefundExceedsLines(f"the refund is 1 to {case.lines_paid_fen} fen, what the lines were paid",
-                                 max_fen=case.lines_paid_fen, refund_fen=refund)
+    1 fen and at most what the lines were paid and what is left of the order's payment
+    (REFUND_EXCEEDS_PAID)."""
+    most = min(case.lines_paid_fen, order.amount_fen - order.refunded_fen)
+    refund = min(case.lines_paid_fen, most) if asked_fen is None else asked_fen
+    if not 1 <= refund <= most:
+        raise RefundExceedsPaid(f"the refund is 1 to {most} fen: what the lines were paid, and what is left of the "
+                                f"payment", lines_paid_fen=case.lines_paid_fen, max_fen=most, refund_fen=refund)
     return refund
 
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chalicelib.domain import after_sales as rules
-from chalicelib.domain.after_sales import Case, CaseKind, CaseStatus, Wanted
+from chalicelib.domain.after_sales import Case, CaseKind, CaseStatus
 from chalicelib.domain.audit import Action, audit
 from chalicelib.domain.media import AFTER_SALES_PHOTO
 from chalicelib.domain.orders import OrderNotFound
+from chalicelib.domain.refunds import RefundLine
 from chalicelib.domain.shards import SHARDS
-from chalicelib.services.retry import ReadAgain, run_until_committed
+from chalicelib.services.retry import run_until_committed
 from chalicelib.store.base import InvalidCursor
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class Opening:
     """What a buyer asks for."""
 
     kind: CaseKind
-    lines: Sequence[Wanted]
+    lines: Sequence[RefundLine]
     reason: str
     photos: Sequence[str] = ()
 
@@ -64,10 +65,7 @@ def open_case(order_id: str, caller: Caller, asked: Opening, deps: Deps) -> Case
         now = deps.clock()
         window = deps.rules_at(order.rules_version).after_sales.window_days
         rules.check_window(rules.receipt_at(order.completed_at, None), window, now)
-        earlier = deps.after_sales.of_order(order_id)
-        if len(earlier) != cases.count:
-            raise ReadAgain("the order's cases are not all listed yet")
-        lines = rules.claim_lines(order.lines, asked.lines, rules.refunded_units(earlier))
+        lines = rules.case_lines(order, asked.lines)
         case = Case(rules.new_case_id(now), order_id, caller.user_id, asked.kind, CaseStatus.REQUESTED, lines,
                     asked.reason, now, photos)
         deps.after_sales.create(case, cases.count)

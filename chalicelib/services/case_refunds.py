@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from chalicelib.domain import after_sales as rules
 from chalicelib.domain.after_sales import Case, CaseKind, CaseStatus
 from chalicelib.domain.audit import Action, audit
-from chalicelib.domain.invariants import holds
+from chalicelib.domain.invariants import holds, present
 from chalicelib.services.after_sales import SYSTEM_ACTOR, read_case
 from chalicelib.services.retry import run_until_committed
 from chalicelib.store import after_sales as store
@@ -40,7 +40,8 @@ def approve(case_id: str, refund_fen: int | None, deps: Deps, actor_id: str = SY
         if case.status in DECIDED and case.decided_at is not None and refund_fen in (None, case.refund_fen):
             return case  # a repeat
         rules.check_transition(case.status, rules.approval_target(case.kind))
-        refund = rules.approved_refund(case, refund_fen)
+        order = present(deps.orders.get(case.order_id), "a case's order")
+        refund = rules.approved_refund(case, order, refund_fen)
         target = rules.approval_target(case.kind)
         now = deps.clock()
         entry = audit(actor_id, Action.CASE_APPROVE, f"case#{case_id}", now, before={"status": case.status.value},
@@ -85,7 +86,6 @@ def finish_refund(case: Case, deps: Deps) -> Case:
     """The refund of a case whose refund is under way: WeChat Pay under the case's refund number,
     then the order's money, the order's open case released and the case refunded, in one
     transaction (``partial_refund``); a refund applied already (``replayed``) wrote it all then."""
-    from chalicelib.domain.refunds import RefundLine
     from chalicelib.services.refunds import partial_refund
 
     holds(case.refund_under_way and case.refund_fen is not None, "a case whose refund is under way has its amount")
@@ -96,9 +96,8 @@ def finish_refund(case: Case, deps: Deps) -> Case:
             raise rules.WrongCaseStatus("the case's refund is no longer under way", status=current.status.value)
 
     now = deps.clock()
-    partial_refund(case.order_id, case.refund_no, [RefundLine(x.product_id, x.quantity, x.sku_id) for x in case.lines],
-                   case.refund_fen or 0, deps, reason=case.reason[:80],
-                   restock=[RefundLine(x.product_id, x.quantity, x.sku_id) for x in case.restocked],
+    partial_refund(case.order_id, case.refund_no, case.refund_lines, case.refund_fen or 0, deps,
+                   reason=case.reason[:80], restock=case.restock_lines,
                    order_part=store.release_part(case.case_id),
                    extra=store.refunded_part(case, now), check=still_under_way)
     return read_case(case.case_id, deps)

@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain import after_sales as rules
-from chalicelib.domain.after_sales import Case, CaseKind, CaseLine, CaseStatus, Wanted
-from chalicelib.domain.orders import Line, OrderStatus, WrongOrderStatus
+from chalicelib.domain.after_sales import Case, CaseKind, CaseLine, CaseStatus
+from chalicelib.domain.orders import Line, Order, OrderStatus, RefundRecord, WrongOrderStatus
+from chalicelib.domain.refunds import InvalidLines, RefundExceedsPaid, RefundLine
 
 NOW = datetime(2026, 11, 10, 4, 0, tzinfo=UTC)
 LINES = [Line("p1", "面膜", 3, 5_000, 1_500, 2_000, 500), Line("p2", "衬衫", 1, 9_900, 3_000, 1_000, 500, "s1")]
@@ -61,38 +62,48 @@ def test_the_window_counts_from_the_first_of_delivery_and_confirmation():
         rules.check_window(NOW, 7, NOW + timedelta(days=7))
 
 
+def order(refunds: tuple[RefundRecord, ...] = ()) -> Order:
+    return Order("o1", "u1", OrderStatus.SHIPPED, LINES, 24_900, NOW, NOW, refunds=refunds,
+                 refunded_fen=sum(r.amount_fen for r in refunds))
+
+
 def test_lines_name_order_lines_once_within_what_is_left():
-    claimed = rules.claim_lines(LINES, [Wanted("p1", 2), Wanted("p2", 1, "s1")], {})
+    claimed = rules.case_lines(order(), [RefundLine("p1", 2), RefundLine("p2", 1, "s1")])
     assert claimed == (CaseLine("p1", 2, 5_000), CaseLine("p2", 1, 9_900, "s1"))
     assert sum(line.paid_fen for line in claimed) == 19_900
-    for wanted, refunded in (([Wanted("p3", 1)], {}), ([Wanted("p2", 1)], {}), ([Wanted("p1", 4)], {}),
-                             ([Wanted("p1", 2)], {("p1", None): 2}), ([Wanted("p1", 1), Wanted("p1", 1)], {}),
-                             ([Wanted("p1", 0)], {}), ([], {})):
-        with pytest.raises(rules.InvalidLines):
-            rules.claim_lines(LINES, wanted, refunded)
+    two_back = (RefundRecord("as0", 10_000, ((0, 2, 10_000),), (), NOW),)
+    for wanted, refunds in (([RefundLine("p3", 1)], ()), ([RefundLine("p2", 1)], ()), ([RefundLine("p1", 4)], ()),
+                            ([RefundLine("p1", 2)], two_back), ([RefundLine("p1", 1), RefundLine("p1", 1)], ()),
+                            ([RefundLine("p1", 0)], ()), ([], ())):
+        with pytest.raises(InvalidLines):
+            rules.case_lines(order(refunds), wanted)
+    assert rules.case_lines(order(two_back), [RefundLine("p1", 1)]) == (CaseLine("p1", 1, 5_000),)
 
 
 @given(st.lists(st.integers(min_value=1, max_value=3), max_size=6))
 def test_cases_never_claim_more_units_than_were_bought(quantities):
-    refunded: dict[tuple[str, str | None], int] = {}
-    done = []
-    for quantity in quantities:
+    records: tuple[RefundRecord, ...] = ()
+    for n, quantity in enumerate(quantities):
+        left = 3 - sum(r.lines[0][1] for r in records)
         try:
-            lines = rules.claim_lines(LINES, [Wanted("p1", quantity)], refunded)
-        except rules.InvalidLines:
-            assert quantity > 3 - refunded.get(("p1", None), 0)
+            lines = rules.case_lines(order(records), [RefundLine("p1", quantity)])
+        except InvalidLines:
+            assert quantity > left
             continue
-        done.append(case(CaseStatus.REFUNDED, lines=lines))
-        refunded = rules.refunded_units(done)
-    assert refunded.get(("p1", None), 0) <= 3
+        records += (RefundRecord(f"as{n}", lines[0].paid_fen, ((0, quantity, lines[0].paid_fen),), (), NOW),)
+    assert sum(r.lines[0][1] for r in records) <= 3
 
 
-def test_an_approval_refunds_up_to_what_the_lines_were_paid():
-    assert rules.approved_refund(case(), None) == 10_000
-    assert rules.approved_refund(case(), 1) == 1
+def test_an_approval_refunds_up_to_what_the_lines_were_paid_and_what_is_left():
+    assert rules.approved_refund(case(), order(), None) == 10_000
+    assert rules.approved_refund(case(), order(), 1) == 1
     for bad in (0, 10_001, -5):
-        with pytest.raises(rules.RefundExceedsLines):
-            rules.approved_refund(case(), bad)
+        with pytest.raises(RefundExceedsPaid):
+            rules.approved_refund(case(), order(), bad)
+    mostly_back = order((RefundRecord("as0", 20_000, ((1, 1, 9_900), (0, 2, 10_100)), (), NOW),))
+    assert rules.approved_refund(case(), mostly_back, None) == 4_900
+    with pytest.raises(RefundExceedsPaid):
+        rules.approved_refund(case(), mostly_back, 4_901)
 
 
 def test_a_refund_is_under_way_once_approved_or_received_until_refunded():
