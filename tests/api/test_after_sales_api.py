@@ -267,3 +267,80 @@ def test_a_product_says_whether_returned_goods_are_resold(api, admin):
     entries = api.call("GET", "/v1/admin/audit?action=product.update", token=admin)[1]["items"]
     assert entries[0]["after"] == {"resell_returns": True} and entries[0]["before"] == {"resell_returns": False}
     assert product(api, admin, resell_returns=True)["resell_returns"] is True
+
+
+# Decisions with money: approve a refund only, receive a return ---------------------------------------
+
+@pytest.fixture
+def seller(api: Any, buyer: tuple[str, str]) -> tuple[str, str]:
+    """A distributor the buyer is bound to (level 1 earns 20 % of beauty)."""
+    token, seller_id, code = api.distributor("seller")
+    assert api.call("POST", "/v1/referrals/bind", {"invite_code": code}, buyer[0])[0] == 200
+    return token, seller_id
+
+
+def wechat_refunds(deps: Any, order_id: str) -> dict[str, int]:
+    return {no: fen for no, (fen, _) in deps.pay._orders[order_id].refunds.items()}
+
+
+def test_approving_a_refund_only_case_refunds_its_units_once_and_the_commission_of_them(api, admin, buyer, seller,
+                                                                                          deps):
+    token, _ = buyer
+    order_id, product_id = shipped(api, admin, token, quantity=2)
+    case = opened(api, token, order_id, product_id, 1)
+    path = f"/v1/admin/after-sales/{case['case_id']}/approve"
+    status, refunded = api.call("POST", path, {}, admin)
+    assert status == 200 and (refunded["status"], refunded["refund_fen"]) == ("refunded", 15_000)
+    assert refunded["refunded_at"] and refunded["decided_by"] == api.login("admin")[1]
+    assert api.call("POST", path, {}, admin) == (200, refunded)  # a second click: the same, no second refund
+    assert wechat_refunds(deps, order_id) == {case["case_id"]: 15_000}
+    got = api.call("GET", f"/v1/orders/{order_id}", token=token)[1]
+    assert (got["status"], got["refunded_fen"], got["items"][0]["refunded_quantity"]) == ("shipped", 15_000, 1)
+    commission = api.call("GET", "/v1/me/commissions", token=seller[0])[1]["items"][0]
+    assert (commission["amount_fen"], commission["reversed_fen"]) == (3_000, 3_000)  # one unit of two kept
+    entries = api.call("GET", "/v1/admin/audit?action=after_sales.approve", token=admin)[1]["items"]
+    assert [e["after"] for e in entries] == [{"status": "approved", "refund_fen": 15_000}]
+    refused(api, "POST", f"/v1/orders/{order_id}/after-sales", body(product_id, 2), token, 422, "INVALID_LINES")
+    last = opened(api, token, order_id, product_id, 1)
+    assert api.call("POST", f"/v1/admin/after-sales/{last['case_id']}/approve", {"refund_fen": 10_000},
+                    admin)[1]["status"] == "refunded"
+    got = api.call("GET", f"/v1/orders/{order_id}", token=token)[1]
+    assert (got["status"], got["refunded_fen"]) == ("refunded", 25_000)  # every unit back: the order is refunded
+    assert wechat_refunds(deps, order_id) == {case["case_id"]: 15_000, last["case_id"]: 10_000}
+    refused(api, "POST", f"/v1/orders/{order_id}/after-sales", body(product_id, 1), token, 409, "WRONG_ORDER_STATUS")
+
+
+@pytest.mark.parametrize("resold", [True, False])
+def test_receiving_a_return_refunds_the_approved_amount_and_restocks_only_what_is_resold(api, admin, buyer, deps,
+                                                                                         resold):
+    token, _ = buyer
+    order_id, product_id = shipped(api, admin, token, quantity=2, resell_returns=resold)
+    stock = api.call("GET", f"/v1/products/{product_id}", token=token)[1]["stock"]
+    case = opened(api, token, order_id, product_id, 2, kind="return_refund")
+    cid = case["case_id"]
+    refused(api, "POST", f"/v1/admin/after-sales/{cid}/receive", None, admin, 409, "WRONG_CASE_STATUS")
+    api.call("POST", f"/v1/admin/after-sales/{cid}/approve", {"refund_fen": 28_000}, admin)
+    assert wechat_refunds(deps, order_id) == {}  # nothing moves before the goods are back
+    api.call("POST", f"/v1/after-sales/{cid}/return", {"carrier": "中通", "tracking_no": "ZT7654321"}, token)
+    status, received = api.call("POST", f"/v1/admin/after-sales/{cid}/receive", None, admin)
+    assert status == 200 and (received["status"], received["refund_fen"]) == ("refunded", 28_000)
+    assert received["received_at"] and received["return_carrier"] == "ZTO"
+    assert api.call("POST", f"/v1/admin/after-sales/{cid}/receive", None, admin) == (200, received)
+    assert wechat_refunds(deps, order_id) == {cid: 28_000}
+    assert api.call("GET", f"/v1/products/{product_id}", token=token)[1]["stock"] == stock + (2 if resold else 0)
+    assert api.call("GET", f"/v1/orders/{order_id}", token=token)[1]["status"] == "refunded"
+    entries = api.call("GET", "/v1/admin/audit?action=after_sales.receive", token=admin)[1]["items"]
+    assert [e["after"]["restocked"] for e in entries] == [[[product_id, None, 2]] if resold else []]
+    refused(api, "POST", f"/v1/admin/after-sales/{cid}/reject", {"reason": "x"}, admin, 409, "WRONG_CASE_STATUS")
+
+
+def test_a_refund_only_case_has_nothing_to_receive_and_a_return_is_received_without_a_shipment(api, admin, buyer):
+    token, _ = buyer
+    order_id, product_id = shipped(api, admin, token)
+    case = opened(api, token, order_id, product_id)
+    refused(api, "POST", f"/v1/admin/after-sales/{case['case_id']}/receive", None, admin, 409, "WRONG_CASE_STATUS")
+    api.call("POST", f"/v1/after-sales/{case['case_id']}/cancel", None, token)
+    back = opened(api, token, order_id, product_id, kind="return_refund")
+    api.call("POST", f"/v1/admin/after-sales/{back['case_id']}/approve", {}, admin)
+    status, received = api.call("POST", f"/v1/admin/after-sales/{back['case_id']}/receive", None, admin)
+    assert status == 200 and received["status"] == "refunded" and received["return_tracking_no"] is None
