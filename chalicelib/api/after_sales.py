@@ -37,10 +37,12 @@ def open_case(call: Call) -> s.CaseOut:
     return s.CaseOut.of(after_sales.open_case(call.params["order_id"], call.caller, asked, call.deps))
 
 
-@endpoint(bp, "/v1/after-sales/{case_id}", tag="after-sales", models=M, response="CaseOut",
-          summary="One case, for its buyer or an admin", errors=("CASE_NOT_FOUND",))
-def get_case(call: Call) -> s.CaseOut:
-    return s.CaseOut.of(after_sales.get_case(call.params["case_id"], call.caller, call.deps))
+@endpoint(bp, "/v1/after-sales/{case_id}", tag="after-sales", models=M, response="CaseDetailOut",
+          summary="One case, for its buyer or an admin, with its return parcel's tracking",
+          errors=("CASE_NOT_FOUND",))
+def get_case(call: Call) -> s.CaseDetailOut:
+    case = after_sales.get_case(call.params["case_id"], call.caller, call.deps)
+    return s.CaseDetailOut.detail(case, after_sales.return_tracking(case, call.deps))
 
 
 @endpoint(bp, "/v1/me/after-sales", tag="after-sales", models=M, query="CasesQuery", response="CasesPage",

@@ -6,9 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from chalicelib.api.order_schemas import TrackingOut
 from chalicelib.domain.after_sales import MAX_PHOTOS, MAX_REASON, Case, CaseStatus
 from chalicelib.domain.clock import iso
 from chalicelib.domain.fulfilment import TRACKING_NO_PATTERN
+from chalicelib.domain.tracking import Tracking
 
 
 class _In(BaseModel):
@@ -108,6 +110,16 @@ class CaseOut(_Out):
                    reject_reason=c.reject_reason, return_carrier=c.return_carrier,
                    return_tracking_no=c.return_tracking_no, returned_at=t(c.returned_at),
                    received_at=t(c.received_at), refunded_at=t(c.refunded_at), cancelled_at=t(c.cancelled_at))
+
+
+class CaseDetailOut(CaseOut):
+    return_tracking: TrackingOut | None = Field(
+        description="the return parcel's carrier tracking (快递100), once the buyer shipped it; its state "
+                    "'delivered' means the goods reached the mall: receive them (null: none)")
+
+    @classmethod
+    def detail(cls, c: Case, tracking: Tracking | None) -> CaseDetailOut:
+        return cls(**CaseOut.of(c).model_dump(), return_tracking=TrackingOut.of(tracking))
 
 
 class CasesPage(_Out):

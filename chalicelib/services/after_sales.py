@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from chalicelib.domain import after_sales as rules
 from chalicelib.domain.after_sales import Case, CaseKind, CaseStatus
 from chalicelib.domain.audit import Action, audit
+from chalicelib.domain.invariants import present
 from chalicelib.domain.media import AFTER_SALES_PHOTO
 from chalicelib.domain.orders import OrderNotFound
 from chalicelib.domain.refunds import RefundLine
@@ -30,6 +31,7 @@ from chalicelib.store.base import InvalidCursor
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.domain.tracking import Tracking
     from chalicelib.services.sessions import Caller
 
 SYSTEM_ACTOR = "system"
@@ -64,7 +66,7 @@ def open_case(order_id: str, caller: Caller, asked: Opening, deps: Deps) -> Case
             raise rules.CaseOpen("the order has an after-sales case open", case_id=cases.open_case_id)
         now = deps.clock()
         window = deps.rules_at(order.rules_version).after_sales.window_days
-        rules.check_window(rules.receipt_at(order.completed_at, None), window, now)
+        rules.check_window(rules.receipt_at(order.completed_at, order.delivered_at), window, now)
         lines = rules.case_lines(order, asked.lines)
         case = Case(rules.new_case_id(now), order_id, caller.user_id, asked.kind, CaseStatus.REQUESTED, lines,
                     asked.reason, now, photos)
@@ -163,8 +165,10 @@ def cancel(case_id: str, caller: Caller, deps: Deps) -> Case:
 
 def ship_return(case_id: str, caller: Caller, carrier: str, tracking_no: str, deps: Deps) -> Case:
     """The buyer's return shipment of an approved return: ``returning`` with its carrier (stored as
-    its WeChat delivery id, INVALID_CARRIER otherwise) and tracking number. The same shipment
-    again answers the case as it is; another one, once returning: WRONG_CASE_STATUS."""
+    its WeChat delivery id, INVALID_CARRIER otherwise) and tracking number; then, after the
+    commit, its carrier tracking (``delivery.track_return``: subscribed once, retried by the
+    ``track_parcels`` job). The same shipment again answers the case as it is (and tracks it, if
+    the first request ended before); another one, once returning: WRONG_CASE_STATUS."""
     from chalicelib.domain.fulfilment import check_tracking_no, delivery_id
     from chalicelib.store.after_sales import return_actions
 
@@ -181,7 +185,30 @@ def ship_return(case_id: str, caller: Caller, carrier: str, tracking_no: str, de
         deps.after_sales.move(case, CaseStatus.RETURNING, return_actions(now, wechat_id, tracking_no), now)
         return read_case(case_id, deps)
 
-    return run_until_committed(step, what="this after-sales case")
+    case = run_until_committed(step, what="this after-sales case")
+    track_return(case, deps)
+    return case
+
+
+def track_return(case: Case, deps: Deps) -> None:
+    """The return parcel's tracking (idempotent). SF (顺丰) answers 快递100 only with a phone of
+    the sender or receiver: the buyer's, from the order's address."""
+    from chalicelib.services import delivery
+
+    carrier, tracking_no = present(case.return_carrier, "a return's carrier"), present(
+        case.return_tracking_no, "a return's tracking number")
+    phone = None
+    if carrier == "SF":
+        order = deps.orders.get(case.order_id)
+        phone = (order.address or {}).get("phone") if order else None
+    delivery.track_return(case.case_id, carrier, tracking_no, deps, phone=phone)
+
+
+def return_tracking(case: Case, deps: Deps) -> Tracking | None:
+    """A returning case's carrier tracking (None: no return shipped, or not tracked)."""
+    from chalicelib.services import delivery
+
+    return delivery.return_tracking(case.case_id, deps) if case.return_tracking_no else None
 
 
 def reject(case_id: str, reason: str, deps: Deps, actor_id: str = SYSTEM_ACTOR) -> Case:

@@ -68,8 +68,8 @@ def test_a_buyer_opens_a_case_on_a_shipped_order_for_some_units_with_photos(api,
     assert case["refund_fen"] == case["requested_fen"] == 30_000 and case["photos"] == [photo]
     assert case["lines"] == [{"product_id": product_id, "sku_id": None, "quantity": 2, "unit_price_fen": 15_000,
                               "paid_fen": 30_000}]
-    assert api.call("GET", f"/v1/after-sales/{case['case_id']}", token=token)[1] == case
-    assert api.call("GET", f"/v1/after-sales/{case['case_id']}", token=admin)[1] == case
+    assert api.call("GET", f"/v1/after-sales/{case['case_id']}", token=token)[1] == {**case, "return_tracking": None}
+    assert api.call("GET", f"/v1/after-sales/{case['case_id']}", token=admin)[1] == {**case, "return_tracking": None}
     other = api.login("other")[0]
     refused(api, "GET", f"/v1/after-sales/{case['case_id']}", None, other, 404, "CASE_NOT_FOUND")
     mine = api.call("GET", "/v1/me/after-sales", token=token)[1]
@@ -165,6 +165,19 @@ def test_the_window_closes_seven_days_after_receipt(api, admin, buyer, clock):
     assert answer["error"]["window_days"] == 7
 
 
+def test_the_window_counts_from_the_carriers_delivery_when_it_comes_first(api, admin, buyer, clock):
+    token, _ = buyer
+    order_id, product_id = shipped(api, admin, token)
+    status, played = api.call("POST", f"/v1/dev/tracking/order-{order_id}", {"scenario": "delivered"})
+    assert status == 200 and played["status"] == "applied", played
+    delivered = api.call("GET", f"/v1/orders/{order_id}", token=token)[1]
+    assert delivered["status"] == "shipped" and delivered["delivered_at"]
+    clock.advance(days=7)
+    token = api.login("buyer")[0]
+    refused(api, "POST", f"/v1/orders/{order_id}/after-sales", body(product_id), token, 409,
+            "AFTER_SALES_WINDOW_CLOSED")
+
+
 def test_the_window_is_a_setting(api, admin, buyer, clock):
     token, _ = buyer
     now = api.call("GET", "/v1/admin/settings", token=admin)[1]
@@ -224,6 +237,12 @@ def test_a_return_is_approved_then_shipped_back_by_the_buyer(api, admin, buyer):
     status, returning = api.call("POST", f"/v1/after-sales/{cid}/return", {"carrier": "SF", "tracking_no": "SF7654321"},
                                  token)
     assert status == 200 and (returning["status"], returning["return_tracking_no"]) == ("returning", "SF7654321")
+    tracked = api.call("GET", f"/v1/after-sales/{cid}", token=admin)[1]["return_tracking"]
+    assert (tracked["carrier"], tracked["tracking_no"], tracked["state"]) == ("SF", "SF7654321", "waiting")
+    status, played = api.call("POST", f"/v1/dev/tracking/return-{cid}", {"scenario": "delivered"})
+    assert status == 200 and played["status"] == "applied", played
+    tracked = api.call("GET", f"/v1/after-sales/{cid}", token=token)[1]["return_tracking"]
+    assert tracked["state"] == "delivered" and tracked["delivered_at"]  # the goods are back: the operator receives
     assert api.call("POST", f"/v1/after-sales/{cid}/return", {"carrier": "SF", "tracking_no": "SF7654321"},
                     token) == (200, returning)
     refused(api, "POST", f"/v1/after-sales/{cid}/return", {"carrier": "SF", "tracking_no": "SF0000000"}, token, 409,
