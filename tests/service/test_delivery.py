@@ -52,6 +52,12 @@ def push(deps: Deps, subject: str, form: dict[str, str]) -> str:
     return delivery.handle_push(subject, urlencode(form).encode(), deps)
 
 
+def deliver(deps: Deps, order_id: str) -> None:
+    """The carrier delivers a shipped order now (快递100's simulator pushes 派件, 签收)."""
+    _, form = play(deps, order_subject(order_id), "delivered")
+    assert push(deps, order_subject(order_id), form) == "applied"
+
+
 def confirm_key(order_id: str) -> str | None:
     return OrderItem.get(order_id, consistent_read=True).confirm_due_key
 
