@@ -14,6 +14,7 @@ from chalicelib.domain.after_sales import CaseKind, CaseStatus
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.errors import DomainError, Unavailable
 from chalicelib.domain.refunds import RefundLine
+from chalicelib.jobs import run_job
 from chalicelib.services import after_sales, case_refunds, orders, referrals
 from chalicelib.services.sessions import Caller
 from tests.service.test_orders import distributor, login, paid_order
@@ -91,6 +92,31 @@ def test_wechat_failing_at_the_refund_then_the_same_decision_again_refunds_once(
         assert no.value.code == "WRONG_CASE_STATUS"
     assert decide().status is CaseStatus.REFUNDED
     assert decide().status is CaseStatus.REFUNDED  # once more: answered as it is
+    assert_refunded_once(deps, world, case_id)
+
+
+def counts(summary: dict[str, Any]) -> tuple[int, int, int]:
+    return summary.get("refunded", 0), summary.get("later", 0), summary.get("failed", 0)
+
+
+def assert_refunded_once(deps: Deps, world: dict[str, str], case_id: str) -> None:
     got = outcome(deps, world, case_id)
     assert got[:4] == (CaseStatus.REFUNDED, 5_000, 1, {case_id: 5_000})
     assert got[4] == 1_000  # level 1 keeps 20 % of the unit still paid (2 × 10.00 accrued, one reversed)
+
+
+@pytest.mark.parametrize("decision", [approval, receipt])
+@pytest.mark.parametrize("mode", ["refused", "lost"])
+def test_wechat_failing_at_the_refund_then_the_job_finishes_it_once(deps, world, clock, decision, mode):
+    case_id, decide = decision(deps, world)
+    real = deps.pay
+    deps.__dict__["pay"] = FlakyPay(real, mode)
+    with pytest.raises(Unavailable):
+        decide()
+    assert counts(run_job("finish_case_refunds", clock(), deps)) == (0, 1, 0)  # its own request may still run
+    clock.advance(minutes=6)
+    assert counts(run_job("finish_case_refunds", clock(), deps)) == (1, 0, 0)
+    assert counts(run_job("finish_case_refunds", clock(), deps)) == (0, 0, 0)  # no longer listed
+    assert_refunded_once(deps, world, case_id)
+    assert decide().status is CaseStatus.REFUNDED  # the operator's click afterwards: answered as it is
+    assert_refunded_once(deps, world, case_id)
