@@ -52,7 +52,7 @@ def my_cases(call: Call) -> s.CasesPage:
     return s.CasesPage(items=[s.CaseOut.of(c) for c in items], next=next_cursor)
 
 
-@endpoint(bp, "/v1/after-sales/{case_id}/return", "POST", tag="after-sales", models=M, body="ReturnBody",
+@endpoint(bp, "/v1/after-sales/{case_id}/return", "POST", tag="after-sales", models=M, body="CaseReturnBody",
           response="CaseOut",
           summary="The buyer's return shipment of an approved return: returning (the same shipment again "
                   "answers the case as it is)",
@@ -88,7 +88,7 @@ def order_cases(call: Call) -> s.OrderCasesOut:
 
 
 @endpoint(bp, "/v1/admin/after-sales/{case_id}/approve", "POST", auth="admin", tag="after-sales", models=M,
-          body="ApproveBody", response="CaseOut",
+          body="CaseApproveBody", response="CaseOut",
           summary="Approve a requested case with a refund up to its lines' paid amount (default: all of it): "
                   "refund only → refunded through WeChat Pay; return then refund → awaiting_return",
           errors=("CASE_NOT_FOUND", "WRONG_CASE_STATUS", "REFUND_EXCEEDS_PAID", "WRONG_ORDER_STATUS", "PAY_REJECTED",
@@ -107,7 +107,7 @@ def receive(call: Call) -> s.CaseOut:
 
 
 @endpoint(bp, "/v1/admin/after-sales/{case_id}/reject", "POST", auth="admin", tag="after-sales", models=M,
-          body="RejectBody", response="CaseOut",
+          body="CaseRejectBody", response="CaseOut",
           summary="Reject a case with a reason (requested, or a return not received)",
           errors=("CASE_NOT_FOUND", "WRONG_CASE_STATUS"))
 def reject(call: Call) -> s.CaseOut:

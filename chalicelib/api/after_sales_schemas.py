@@ -41,16 +41,16 @@ class OpenCaseBody(_In):
                     "IMAGE_NOT_OURS / IMAGE_NOT_UPLOADED / IMAGE_INVALID")
 
 
-class ReturnBody(_In):
+class CaseReturnBody(_In):
     carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     tracking_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=TRACKING_NO_PATTERN)]
 
 
-class ApproveBody(_In):
+class CaseApproveBody(_In):
     refund_fen: int | None = Field(default=None, ge=1, description="default: what the case's lines were paid")
 
 
-class RejectBody(_In):
+class CaseRejectBody(_In):
     reason: Reason
 
 

@@ -134,7 +134,7 @@ def test_lines_must_be_the_orders_and_within_what_was_bought(api, admin, buyer):
         refused(api, "POST", path, bad, token, 422, "VALIDATION_FAILED")
 
 
-def test_one_open_case_per_order_and_a_closed_one_frees_it(api, admin, buyer):
+def test_one_open_case_per_order_and_a_closed_one_frees_it(api, admin, buyer, clock):
     token, _ = buyer
     order_id, product_id = shipped(api, admin, token)
     first = opened(api, token, order_id, product_id)
@@ -144,6 +144,7 @@ def test_one_open_case_per_order_and_a_closed_one_frees_it(api, admin, buyer):
     assert status == 200 and cancelled["status"] == "cancelled" and cancelled["cancelled_at"]
     again = api.call("POST", f"/v1/after-sales/{first['case_id']}/cancel", None, token)
     assert again == (200, cancelled)
+    clock.advance(seconds=1)  # cases are listed by creation time
     second = opened(api, token, order_id, product_id)
     status, listed = api.call("GET", f"/v1/admin/orders/{order_id}/after-sales", token=admin)
     assert status == 200 and [c["case_id"] for c in listed["items"]] == [first["case_id"], second["case_id"]]
