@@ -391,7 +391,7 @@ class OrderOut(_Out):
     order_id: str
     status: str
     amount_fen: int
-    refunded_fen: int = 0  # refunded by after-sales cases so far (the whole amount once refunded instantly: 0)
+    refunded_fen: int = 0  # refunded after shipment by after-sales cases so far (an instant refund is the status)
     items: list[LineOut]
     commissions: list[CommissionOut]
     created_at: str

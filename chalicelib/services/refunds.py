@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.domain.clock import business_month
 from chalicelib.domain.invariants import holds, present
-from chalicelib.domain.orders import Order, OrderNotFound, RefundRecord
+from chalicelib.domain.orders import Order, OrderNotFound, OrderStatus, RefundRecord
 from chalicelib.domain.payouts import team_sharers
 from chalicelib.domain.refunds import (
     REFUND_NO,
@@ -22,7 +22,7 @@ from chalicelib.domain.refunds import (
     share_uplift,
     with_refund,
 )
-from chalicelib.services.retry import run_until_committed
+from chalicelib.services.retry import Reads, run_until_committed
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
@@ -47,8 +47,9 @@ def partial_refund(order_id: str, refund_no: str, lines: Sequence[RefundLine], a
     (``OrderStore.refund_part``) with the caller's ``order_part`` and ``extra``. ``check`` runs
     before every attempt: the caller's way to stop when its own state moved.
 
-    Round trips: the order (1), WeChat Pay (1, none for 0 fen), then per attempt the order again,
-    one BatchGetItem of commissions and bonuses, level 1 (1) and the transaction."""
+    Round trips: the order (1), WeChat Pay (1, none for 0 fen), one BatchGetItem of commissions
+    and bonuses, level 1 (1) and the transaction (and the order read back with an ``order_part``);
+    a lost race reads the order again. A replay the order recorded: the order (1), nothing else."""
     from chalicelib.domain.refunds import RefundExceedsPaid
     from chalicelib.services.orders import RefundFailed
 
@@ -63,13 +64,14 @@ def partial_refund(order_id: str, refund_no: str, lines: Sequence[RefundLine], a
         outcome = deps.pay.refund(order.order_id, refund_no, amount_fen, order.amount_fen, reason)
         if outcome.status not in ("SUCCESS", "PROCESSING"):
             raise RefundFailed("WeChat Pay did not accept the refund; nothing changed", wechat_status=outcome.status)
-    first = [True]
+    # the order read serves the first commit: conditioned on its status and refund count, so a
+    # change since (a racing click, completion, another refund) makes the step read again
+    read = Reads(order, lambda: _order(order_id, deps))
 
     def step() -> RefundDone:
-        if check and not first[0]:
+        if check and read.calls:
             check()
-        first[0] = False
-        current = _order(order_id, deps)
+        current = read()
         if applied(current, refund_no):
             return RefundDone(current, replayed=True)
         try:
@@ -77,16 +79,16 @@ def partial_refund(order_id: str, refund_no: str, lines: Sequence[RefundLine], a
         except RefundExceedsPaid as exc:  # WeChat took it: only a different refund racing this one gets here
             raise RefundExceedsPaid("another refund of this order took what this one was checked against",
                                     **exc.details) from exc
-        _commit(current, record, order_part, extra, deps)
-        return RefundDone(_order(order_id, deps))
+        committed = _commit(current, record, order_part, extra, deps)
+        return RefundDone(_order(order_id, deps) if order_part else committed)  # the caller's part changed it too
 
     return run_until_committed(step, what="this order")
 
 
 def _commit(order: Order, record: RefundRecord, order_part: OrderPart | None, extra: TxPart | None,
-            deps: Deps) -> None:
+            deps: Deps) -> Order:
     """Decide what each commission keeps (the accrual on the units still paid, its uplift recorded)
-    and commit the refund in one transaction."""
+    and commit the refund in one transaction; the order as committed."""
     after = with_refund(order, record)
     candidates = _uplifts(order, deps)
     kept = [replace(share, amount_fen=kept_commission(after, share, candidates),
@@ -96,8 +98,12 @@ def _commit(order: Order, record: RefundRecord, order_part: OrderPart | None, ex
                                                     team_sharers(order.upline), paid_month)
     statuses = {(c.user_id, c.level): c.status for c in commissions}
     level1 = deps.users.get(order.upline.level1) if order.upline.level1 else None
-    deps.orders.refund_part(order, record, kept, fully_refunded(after), statuses, deps.clock(),
+    fully = fully_refunded(after)
+    deps.orders.refund_part(order, record, kept, fully, statuses, record.at,
                             level1.sales.month if level1 else None, paid_month, bonuses, order_part, extra)
+    if fully:
+        return replace(after, commissions=kept, status=OrderStatus.REFUNDED, refunded_at=record.at)
+    return replace(after, commissions=kept)
 
 
 def _uplifts(order: Order, deps: Deps) -> tuple[int, ...]:

@@ -91,3 +91,19 @@ def test_a_fault_at_any_call_of_a_partial_refund_clawing_back_settled_commission
 
     calls, _ = run_with_faults(Case(settled, act_clawback, act_clawback), deps, faults)
     assert "TransactWriteItems" in calls
+
+
+def test_the_same_refund_arriving_before_or_after_any_call_of_another_refunds_and_counts_once(deps, faults):
+    """A racing click (the same case's refund) run right before and right after each DynamoDB
+    call of the first: one WeChat refund, one record, the caller's items once."""
+    calls, endings = run_with_faults(Case(shipped, act_with_parts, act_with_parts), deps, faults,
+                                     duplicate=act_with_parts)
+    assert "TransactWriteItems" in calls and set(endings) <= {"refunded", "replayed"}, endings
+
+
+def test_a_transaction_conflict_at_any_write_of_a_partial_refund_is_sent_again_and_changes_nothing_more(
+        deps, faults):
+    from tests.faults import run_with_conflicts
+
+    calls = run_with_conflicts(Case(shipped, act_with_parts, act_with_parts), deps, faults)
+    assert "TransactWriteItems" in calls

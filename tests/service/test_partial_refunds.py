@@ -64,6 +64,7 @@ def test_refunding_one_of_three_units_keeps_the_commission_of_two(deps, product)
     done = partial_refund(order_id, "case1", [P1], 5_000, deps, reason="坏了")
     assert not done.replayed
     order = done.order
+    assert order == deps.orders.get(order_id)  # the answer is the order as stored
     assert (order.status.value, order.refunded_fen) == ("shipped", 5_000)
     assert wechat_refunded(deps, order_id) == 5_000
     assert [(s.user_id, s.amount_fen) for s in order.commissions] == [(seller, 2_000), (top, 500)]
@@ -91,6 +92,7 @@ def test_two_partial_refunds_summing_to_the_order_refund_it_and_reverse_every_co
     top, seller, _, order_id = shipped(deps, product)
     partial_refund(order_id, "case1", [RefundLine("p1", 2)], 9_000, deps, reason="a", restock=[RefundLine("p1", 2)])
     order = partial_refund(order_id, "case2", [P1], 5_000, deps, reason="b").order
+    assert order == deps.orders.get(order_id)
     assert (order.status.value, order.refunded_fen) == ("refunded", 14_000)
     assert order.refunded_at is not None
     for user_id, level, accrued in ((seller, 1, 3_000), (top, 2, 750)):
