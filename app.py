@@ -8,6 +8,7 @@ from chalice import Chalice, Cron, Rate
 
 from chalicelib.api import (
     admin,
+    after_sales,
     analytics,
     catalog,
     content,
@@ -36,6 +37,7 @@ JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "fenxiao-jobs")
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
                   dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, fulfilment.bp, settings.bp,
                   uploads.bp, tracking.bp,
+                  after_sales.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 
@@ -72,6 +74,12 @@ def report_shipments(event: Any) -> dict[str, Any]:
 @app.schedule(Rate(30, unit=Rate.MINUTES), name="track_parcels")
 def track_parcels(event: Any) -> dict[str, Any]:
     return run_scheduled("track_parcels", event)
+
+
+# After-sales refunds whose request ended between the decision and the money (docs/after-sales.md).
+@app.schedule(Rate(10, unit=Rate.MINUTES), name="finish_case_refunds")
+def finish_case_refunds(event: Any) -> dict[str, Any]:
+    return run_scheduled("finish_case_refunds", event)
 
 
 @app.schedule(Cron(20, 16, "*", "*", "?", "*"), name="auto_confirm")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.media import MediaStore
     from chalicelib.services.moderation import LexiconCache
     from chalicelib.services.settings import RulesCache
+    from chalicelib.store.after_sales import AfterSalesStore
     from chalicelib.store.analytics import AnalyticsStore
     from chalicelib.store.content import ContentStore
     from chalicelib.store.experiments import ExperimentStore
@@ -254,6 +255,12 @@ class Deps:
         from chalicelib.media import MediaStore
 
         return MediaStore(self.settings)
+
+    @cached_property
+    def after_sales(self) -> AfterSalesStore:
+        from chalicelib.store.after_sales import AfterSalesStore
+
+        return AfterSalesStore()
 
     @cached_property
     def lexicon_cache(self) -> LexiconCache:

@@ -143,6 +143,12 @@ class RecommendationRules(_Frozen):
     recent: int = Field(default=5, ge=1, le=20)  # recent products a home list is built from
 
 
+class AfterSalesRules(_Frozen):
+    """After-sales cases (DOMAIN.md §9, docs/after-sales.md)."""
+
+    window_days: int = Field(default=7, ge=1, le=90)  # 七天无理由: days after receipt a buyer may open a case
+
+
 class Rules(_Frozen):
     """The operator's business rules, defaults from DOMAIN.md §1."""
 
@@ -160,6 +166,7 @@ class Rules(_Frozen):
 
     experiments: dict[str, ExperimentConfig] = Field(default_factory=_default_experiments)
     recommendations: RecommendationRules = RecommendationRules()
+    after_sales: AfterSalesRules = AfterSalesRules()
     delivery: DeliveryRules = DeliveryRules()
 
     @model_validator(mode="after")
@@ -249,6 +256,7 @@ class Settings(_Frozen):
     analytics_table: str = "fenxiao-dev-analytics"  # day aggregates, metric rows, experiments (docs/metrics.md)
     jobs_table: str = "fenxiao-dev-jobs"  # the runs of the jobs, their slices and parts (docs/jobs.md)
     admin_table: str = "fenxiao-dev-admin"  # the audit log and the runtime settings' versions (docs/operator.md)
+    after_sales_table: str = "fenxiao-dev-after-sales"  # after-sales cases (docs/after-sales.md)
     # The jobs' queue (SQS URL). Empty: a schedule runs its job's parts in-process, one after the
     # other, as `make dev` and the tests do; set, it sends them to the queue's workers (docs/jobs.md).
     jobs_queue_url: str = ""
@@ -339,6 +347,7 @@ _ENV = {
     "analytics_table": "ANALYTICS_TABLE",
     "jobs_table": "JOBS_TABLE",
     "admin_table": "ADMIN_TABLE",
+    "after_sales_table": "AFTER_SALES_TABLE",
     "jobs_queue_url": "JOBS_QUEUE_URL",
     "job_margin_seconds": "JOB_MARGIN_SECONDS",
     "job_slice_seconds": "JOB_SLICE_SECONDS",

@@ -43,6 +43,8 @@ Specs = Annotated[dict[SpecName, SpecValue], Field(min_length=1, max_length=MAX_
 StockDelta = Annotated[int, Field(ge=-10_000_000, le=10_000_000)]
 # Images: shape only here; the rules (≤ 9, each an image of ours really uploaded) are
 # services/catalog.check_images, one place (422 INVALID_IMAGES, IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED, IMAGE_INVALID).
+RESELL_RETURNS = ("After-sales: units the operator receives back from a return go back to stock (resold) only when "
+                  "true (default false).")
 Images = Annotated[list[Annotated[str, StringConstraints(max_length=2048)]], Field(max_length=50, description=(
     "The product page's image URLs, in order: at most 9 (else 422 INVALID_IMAGES), each the image_url of an "
     "upload (POST /v1/admin/uploads) whose file was sent: else 422 IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED or "
@@ -103,6 +105,7 @@ class ProductBody(_In):
     detail: RichText | None = Field(default=None, description=(
         f"The product page's rich text (HTML as a string, at most {MAX_DETAIL} characters); "
         "passes moderation like the name."))
+    resell_returns: bool = Field(default=False, description=RESELL_RETURNS)
 
 
 class ProductPatch(_In):
@@ -125,6 +128,7 @@ class ProductPatch(_In):
     sku_id: SkuId | None = Field(default=None, description="The SKU stock_delta moves (products with SKUs only).")
     images: Images | None = None
     detail: RichText | None = None
+    resell_returns: bool | None = Field(default=None, description=RESELL_RETURNS)
     skus: Annotated[list[SkuPatchIn], Field(min_length=1, max_length=MAX_SKUS)] | None = Field(
         default=None, description=(
             "The whole new SKU list. An entry with sku_id edits that SKU (keeping its stock unless "
@@ -183,6 +187,7 @@ class AdminProductOut(_Out):
     skus: list[AdminSkuOut] = Field(description="Its SKUs with cost and stock ([]: none; stock is then their sum).")
     images: list[str]
     detail: str | None = Field(description="The rich text (null in the admin list: read it in the product's answers).")
+    resell_returns: bool = Field(description=RESELL_RETURNS)
 
     @classmethod
     def of(cls, p: Product, review_id: str | None = None, with_detail: bool = True) -> AdminProductOut:
@@ -193,7 +198,8 @@ class AdminProductOut(_Out):
                    level1_rate_bp=p.level1_rate_bp, level2_rate_bp=p.level2_rate_bp, group_buy=group,
                    platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id,
                    stock_cells=p.stock_cells, skus=[AdminSkuOut.of_admin(k, p) for k in p.skus],
-                   images=list(p.images), detail=p.detail if with_detail else None)
+                   images=list(p.images), detail=p.detail if with_detail else None,
+                   resell_returns=p.resell_returns)
 
 
 class AdminProductQuery(BaseModel):
@@ -326,6 +332,7 @@ class LineOut(_Out):
     quantity: int
     unit_price_fen: int
     paid_fen: int
+    refunded_quantity: int = 0  # units refunded by after-sales cases (docs/after-sales.md)
     sku_id: str | None = None  # the SKU bought (null: a product without SKUs)
     specs: dict[str, str] | None = None  # its specs when ordered
 
@@ -384,6 +391,7 @@ class OrderOut(_Out):
     order_id: str
     status: str
     amount_fen: int
+    refunded_fen: int = 0  # refunded after shipment by after-sales cases so far (an instant refund is the status)
     items: list[LineOut]
     commissions: list[CommissionOut]
     created_at: str
@@ -403,10 +411,13 @@ class OrderOut(_Out):
     def of(cls, o: Order, show_payees: bool = True, tracking: Tracking | None = None) -> OrderOut:
         def t(value: object) -> str | None:
             return iso(value) if value else None  # type: ignore[arg-type]
-        return cls(order_id=o.order_id, status=o.status.value, amount_fen=o.amount_fen,
+        from chalicelib.domain.refunds import refunded_units
+
+        return cls(order_id=o.order_id, status=o.status.value, amount_fen=o.amount_fen, refunded_fen=o.refunded_fen,
                    items=[LineOut(product_id=x.product_id, name=x.name, quantity=x.quantity,
-                                  unit_price_fen=x.unit_price_fen, paid_fen=x.paid_fen, sku_id=x.sku_id,
-                                  specs=x.specs) for x in o.lines],
+                                  unit_price_fen=x.unit_price_fen, paid_fen=x.paid_fen, refunded_quantity=r,
+                                  sku_id=x.sku_id, specs=x.specs)
+                          for x, r in zip(o.lines, refunded_units(o), strict=True)],
                    commissions=[CommissionOut(user_id=s.user_id, level=s.level, amount_fen=s.amount_fen)
                                 for s in o.commissions] if show_payees else [],
                    created_at=iso(o.created_at), pay_deadline=iso(o.pay_deadline), paid_at=t(o.paid_at),
@@ -463,7 +474,8 @@ class CommissionQuery(BaseModel):
 class CommissionEntryOut(_Out):
     order_id: str
     level: int
-    amount_fen: int
+    amount_fen: int  # what the distributor keeps (after refunds)
+    reversed_fen: int = 0  # what refunds took back (reversed or clawed back)
     status: str
     available_at: str | None
 

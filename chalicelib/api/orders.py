@@ -104,8 +104,9 @@ def confirm(call: Call) -> s.OrderOut:
 
 
 @endpoint(bp, "/v1/orders/{order_id}/refund", "POST", tag="orders", models=M, body="RefundBody", response="OrderOut",
-          summary="Refund through WeChat Pay (buyer or admin); commissions reversed or clawed back",
-          errors=("ORDER_NOT_FOUND", "WRONG_ORDER_STATUS", "PAY_REJECTED", "REFUND_FAILED"))
+          summary="Refund a paid order not yet shipped through WeChat Pay (buyer or admin); commissions "
+                  "reversed or clawed back. Shipped or completed: 409 AFTER_SALES_REQUIRED (open a case)",
+          errors=("ORDER_NOT_FOUND", "WRONG_ORDER_STATUS", "AFTER_SALES_REQUIRED", "PAY_REJECTED", "REFUND_FAILED"))
 def refund(call: Call) -> s.OrderOut:
     return s.OrderOut.of(orders.refund(call.params["order_id"], call.caller, call.body.reason, call.deps))
 
@@ -116,7 +117,7 @@ def my_commissions(call: Call) -> s.CommissionsPage:
     items, next_cursor = wallet.commissions(call.user_id, call.query.status, call.query.limit, call.query.next,
                                             call.deps)
     return s.CommissionsPage(items=[s.CommissionEntryOut(
-        order_id=c.order_id, level=c.level, amount_fen=c.amount_fen, status=c.status.value,
+        order_id=c.order_id, level=c.level, amount_fen=c.amount_fen, reversed_fen=c.reversed_fen, status=c.status.value,
         available_at=s.iso(c.available_at) if c.available_at else None) for c in items], next=next_cursor)
 
 

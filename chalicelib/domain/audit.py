@@ -36,6 +36,9 @@ class Action(StrEnum):
     LEXICON_EDIT = "lexicon.edit"
     MATERIAL_CREATE = "material.create"
     UPLOAD_CREATE = "upload.create"
+    CASE_APPROVE = "after_sales.approve"
+    CASE_REJECT = "after_sales.reject"
+    CASE_RECEIVE = "after_sales.receive"
 
 
 # An entry's before/after together stay far below DynamoDB's 400 KB item limit; an action whose

@@ -224,9 +224,14 @@ def _qualification(inviter_id: str | None, deps: Deps) -> tuple[str, Qualificati
 
 
 def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
-    """Refund through WeChat Pay (one refund number per order: a retry never refunds twice), then
-    return unshipped stock and reverse or claw back the order's commissions."""
+    """Refund a paid order not yet shipped through WeChat Pay (one refund number per order: a
+    retry never refunds twice), then return its stock and reverse or claw back its commissions.
+    A shipped or completed order: AFTER_SALES_REQUIRED (a case refunds it, services/refunds.py)."""
+    from chalicelib.domain.refunds import AFTER_SHIPMENT, AfterSalesRequired
+
     order = get_order(order_id, caller, deps)
+    if order.status in AFTER_SHIPMENT:
+        raise AfterSalesRequired("the order has shipped: open an after-sales case", status=order.status.value)
     check_transition(order.status, OrderStatus.REFUNDED)
     if order.group_id:
         from chalicelib.services.seats import check_complete
@@ -237,8 +242,14 @@ def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
 
 def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = None) -> Order:
     """The refund itself, for whoever may ask (a buyer or an admin above, or a failed group).
-    ``order`` is the order as the caller just read it, if it did."""
+    ``order`` is the order as the caller just read it, if it did. Only before shipment: a shipped
+    or completed order is refunded through an after-sales case (AFTER_SALES_REQUIRED;
+    services/refunds.py). One shipped after the WeChat refund (a race) is still recorded refunded."""
+    from chalicelib.domain.refunds import AFTER_SHIPMENT, AfterSalesRequired
+
     order = order or _reload(order_id, deps)
+    if order.status in AFTER_SHIPMENT:
+        raise AfterSalesRequired("the order has shipped: open an after-sales case", status=order.status.value)
     check_transition(order.status, OrderStatus.REFUNDED)
     outcome = deps.pay.refund(order.order_id, f"{order.order_id}R", order.amount_fen, order.amount_fen, reason)
     if outcome.status not in ("SUCCESS", "PROCESSING"):

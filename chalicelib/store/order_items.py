@@ -5,10 +5,12 @@ both import it from here, so neither imports the other's module to reach it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
@@ -140,6 +142,17 @@ class TrackingDue(GlobalSecondaryIndex["OrderItem"]):
 TxPart = Callable[[TransactWrite], None]
 
 
+@dataclass(frozen=True)
+class OrderPart:
+    """What another aggregate changes on the order item inside an order's transaction (a
+    transaction touches an item once): update actions on ``OrderItem`` attributes and a
+    condition of its own (e.g. an after-sales case's ``open_case_id``), built by that
+    aggregate's store module."""
+
+    actions: tuple[Any, ...] = ()
+    condition: Condition | None = None
+
+
 class OrderItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().orders_table
@@ -192,6 +205,14 @@ class OrderItem(StoreModel):
     # the stock cells each product's units came from (domain/stock.py), when not all from cell 0
     takes_json = UnicodeAttribute(null=True)
     rules_version = NumberAttribute(null=True)  # the runtime rules it was placed under (absent: 1)
+    # after-sales (store/after_sales.py): the case open now (absent: none), cases ever opened
+    open_case_id = UnicodeAttribute(null=True)
+    case_count = NumberAttribute(null=True)
+    # after-sales refunds (store/orders.py ``refund_part``): their sum, how many, and each one
+    # (domain RefundRecord as JSON); ``refund_count`` is the version a refund is conditioned on
+    refunded_fen = NumberAttribute(null=True)
+    refund_count = NumberAttribute(null=True)
+    refunds_json = UnicodeAttribute(null=True)
     # idempotency claims, kept for replays only: DynamoDB deletes them after ``purge_at`` (the
     # table's TTL attribute; orders and groups never carry it)
     request_hash = UnicodeAttribute(null=True)

@@ -17,6 +17,7 @@ from chalicelib.store.base import cause_code
 def all_models() -> list[type[Model]]:
     """The model of every table (the store modules import base; base imports none of them)."""
     from chalicelib.store.admin import AdminItem
+    from chalicelib.store.after_sales import CaseItem
     from chalicelib.store.analytics import AnalyticsItem
     from chalicelib.store.content import ContentItem
     from chalicelib.store.jobs import JobItem
@@ -25,7 +26,7 @@ def all_models() -> list[type[Model]]:
     from chalicelib.store.products import ProductItem
     from chalicelib.store.users import UserItem
 
-    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem, JobItem, AdminItem]
+    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem, JobItem, AdminItem, CaseItem]
 
 
 def table_spec(model: type[Model]) -> dict[str, Any]:

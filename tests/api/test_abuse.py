@@ -25,6 +25,7 @@ from chalicelib.domain.binding import BindingDuration
 from tests.api.test_authorization import snapshot
 from tests.api.test_orders import order, product
 from tests.api.test_wallet import KNOWN
+from tests.refunds import refund_whole
 
 SETTLED = "2026-11-12T16:10:00Z"  # orders completed at the clock's start are available from 16:00Z
 SHIP = {"carrier": "SF", "tracking_no": "SF1234567"}
@@ -79,7 +80,17 @@ def settle(api: Any, now: str = SETTLED) -> int:
 
 
 def refund(api: Any, token: str, order_id: str) -> None:
+    """The buyer's refund: instant before shipment; after it, refused with AFTER_SALES_REQUIRED
+    (nothing changed) and refunded whole through an after-sales case's money (services/refunds.py)."""
+    before = api.call("GET", f"/v1/orders/{order_id}", token=token)[1]
     status, answer = api.call("POST", f"/v1/orders/{order_id}/refund", {"reason": "不要了"}, token)
+    if before["status"] in ("shipped", "completed"):
+        assert (status, answer["error"]["code"]) == (409, "AFTER_SALES_REQUIRED"), answer
+        assert api.call("GET", f"/v1/orders/{order_id}", token=token)[1] == before
+        from chalicelib.bootstrap import default_deps
+
+        assert refund_whole(order_id, default_deps()).status.value == "refunded"
+        return
     assert status == 200 and answer["status"] == "refunded", answer
 
 

@@ -6,6 +6,9 @@ import uuid
 
 import pytest
 
+from chalicelib.domain.refunds import RefundLine
+from chalicelib.services.refunds import partial_refund
+
 ADDRESS = {"name": "张三", "phone": "13800000000", "detail": "上海市徐汇区 1 号"}
 
 
@@ -160,11 +163,20 @@ def test_ship_confirm_then_refund_reverses_the_frozen_commission(api, admin, sho
     assert (wallet["pending_fen"], wallet["frozen_fen"]) == (0, 3_000)
     entries = api.call("GET", "/v1/me/commissions?status=frozen", token=shop["level1_token"])[1]["items"]
     assert entries[0]["available_at"] and entries[0]["amount_fen"] == 3_000
-    refunded = api.call("POST", f"/v1/orders/{oid}/refund", {"reason": "不想要了"}, shop["buyer"])
-    assert refunded[1]["status"] == "refunded"
+    before = api.call("GET", f"/v1/orders/{oid}", token=shop["buyer"])[1]
+    refused = api.call("POST", f"/v1/orders/{oid}/refund", {"reason": "不想要了"}, shop["buyer"])
+    assert (refused[0], refused[1]["error"]["code"]) == (409, "AFTER_SALES_REQUIRED")
+    assert api.call("GET", f"/v1/orders/{oid}", token=shop["buyer"])[1] == before
+    from chalicelib.bootstrap import default_deps
+
+    # an after-sales case refunds its only unit, for less than it was paid: no commission kept on it
+    partial_refund(oid, "case-1", [RefundLine(pid, 1)], 2_000, default_deps(), reason="坏了")
+    shown = api.call("GET", f"/v1/orders/{oid}", token=shop["buyer"])[1]
+    assert (shown["status"], shown["refunded_fen"], shown["items"][0]["refunded_quantity"]) == ("refunded", 2_000, 1)
     wallet = api.call("GET", "/v1/me/wallet", token=shop["level1_token"])[1]
     assert (wallet["pending_fen"], wallet["frozen_fen"]) == (0, 0)
-    assert api.call("GET", "/v1/me/commissions?status=reversed", token=shop["level1_token"])[1]["items"]
+    [reversed_] = api.call("GET", "/v1/me/commissions?status=reversed", token=shop["level1_token"])[1]["items"]
+    assert (reversed_["amount_fen"], reversed_["reversed_fen"]) == (0, 3_000)
 
 
 def test_refunding_a_paid_unshipped_order_returns_its_stock(api, admin, shop):

@@ -25,6 +25,7 @@ from chalicelib.services import identity, orders, payments, referrals, settlemen
 from chalicelib.services.sessions import Caller
 from tests.race.concurrency import login, race
 from tests.race.test_checkout_races import buy, new_product
+from tests.refunds import refund_whole
 from tests.service.test_settlement import settle
 
 pytestmark = pytest.mark.race
@@ -99,14 +100,14 @@ def settled_commission(deps: Deps) -> tuple[str, str, str]:
 def test_a_clawback_racing_withdrawals_of_the_same_money_lets_it_leave_at_most_once_and_never_keeps_it(deps):
     outcomes_seen = set()
     for round_ in range(6):
-        seller, buyer, order_id = settled_commission(deps)
+        seller, _, order_id = settled_commission(deps)
         delay = 0.02 * round_  # later rounds hold the withdrawals back, so the refund wins some rounds
 
         def grab(k: int, s: str = seller, d: float = delay) -> Any:
             time.sleep(d)
             return withdrawals.request_withdrawal(s, 1_000, f"grab-{k}", deps)
 
-        calls = [lambda b=buyer, o=order_id: orders.refund(o, Caller(b, "user"), "退", deps).status.value]
+        calls = [lambda o=order_id: refund_whole(o, deps).status.value]  # completed: an after-sales case's refund
         calls += [lambda k=k: grab(k) for k in range(3)]
         outcomes = race(calls)
         assert outcomes[0] == "refunded"

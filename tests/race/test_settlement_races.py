@@ -23,6 +23,7 @@ from chalicelib.store.ledger import DueCommission, LedgerItem
 from tests.faults import restore
 from tests.race.concurrency import login, race
 from tests.race.test_checkout_races import buy, new_product
+from tests.refunds import refund_whole
 from tests.service.test_settlement import settle
 
 pytestmark = pytest.mark.race
@@ -129,7 +130,7 @@ def test_settlement_racing_refunds_ends_reversed_or_clawed_back_and_wallets_add_
 
     def refund(i: int, buyer: str, order_id: str) -> str:
         time.sleep(0.04 * i)  # spread the refunds over the job's run: some before, some after it
-        return orders.refund(order_id, Caller(buyer, "user"), "退", deps).status.value
+        return refund_whole(order_id, deps).status.value  # completed: an after-sales case's refund
 
     calls += [lambda i=i, b=b, o=o: refund(i, b, o) for i, (b, o) in enumerate(refunds)]
     outcomes = race(calls)

@@ -19,6 +19,7 @@ from chalicelib.services import auth, orders, payments, referrals, shops
 from chalicelib.services.fulfilment import OrderFilter, list_orders, ship_batch
 from chalicelib.store.admin import AdminItem
 from chalicelib.store.tables import all_models
+from tests.refunds import refund_whole
 
 ADDRESS = {"name": "买家", "phone": "13800001234", "detail": "北京"}
 
@@ -241,13 +242,12 @@ def test_an_sf_shipment_without_a_phone_is_failed_without_calling_wechat(deps, p
 
 
 def test_a_pending_report_of_an_order_refunded_meanwhile_is_closed_without_calling_wechat(deps, clock, product):
-    from chalicelib.services.sessions import Caller
 
     buyer = login(deps, "buyer")
     order_id = paid_order(deps, buyer, product)
     deps.shipping.fail(None)
     orders.ship(order_id, "SF", "SF1234567", deps, "u-admin")
-    orders.refund(order_id, Caller("u-admin", "admin"), "破损", deps)
+    refund_whole(order_id, deps)  # shipped: an after-sales case refunds it
     calls = deps.shipping.calls
     clock.advance(minutes=6)
     assert run_job("report_shipments", clock(), deps)["skipped"] == 1

@@ -13,6 +13,7 @@ from chalicelib.services import auth, orders, payments, referrals, shops
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem, commission_key
 from tests import order_jobs
+from tests.refunds import refund_whole
 
 ADDRESS = {"name": "买家", "phone": "13800000000", "detail": "北京"}
 
@@ -72,7 +73,7 @@ def test_a_refund_after_settlement_claws_the_commission_back_and_the_balance_goe
     LedgerItem(seller, commission_key(order_id, 1)).update(actions=[LedgerItem.status.set("available")])
     LedgerItem(seller, "wallet").update(actions=[LedgerItem.frozen_fen.add(-1_000), LedgerItem.available_fen.add(1_000)])
     LedgerItem(seller, "wallet").update(actions=[LedgerItem.available_fen.add(-600)])  # withdrew part of it
-    orders.refund(order_id, Caller(buyer, "user"), "坏了", deps)
+    refund_whole(order_id, deps)  # completed: an after-sales case refunds it
     assert deps.ledger.wallet(seller)["available"] == -600
     assert [e["kind"] for e in deps.ledger.entries(seller)] == ["accrual", "clawback", "completion"]
 

@@ -18,6 +18,7 @@ from chalicelib.jobs.engine import Deadline
 from chalicelib.services import orders, referrals, settlement
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import DueCommission, LedgerItem, items_for, touch
+from tests.refunds import refund_whole
 from tests.service.test_orders import distributor, login, paid_order
 
 ENGINE_FIELDS = ("parts", "slices", "finished")
@@ -139,9 +140,9 @@ def test_one_page_per_slice_ends_in_the_same_state_as_whole_slices(deps):
 
 
 def test_a_commission_refunded_while_frozen_leaves_the_index_and_is_never_settled(deps, product):
-    seller, buyer, order_id = completed_order(deps, product)
+    seller, _, order_id = completed_order(deps, product)
     assert LedgerItem.get(seller, f"commission#{order_id}#1").settle_shard == shard_of(seller)
-    orders.refund(order_id, Caller(buyer, "user"), "不想要了", deps)
+    refund_whole(order_id, deps)  # completed: an after-sales case refunds it
     assert LedgerItem.get(seller, f"commission#{order_id}#1").settle_shard is None
     assert settle(SHANGHAI_MIDNIGHT_13TH + timedelta(days=1), deps)["settled"] == 0
     assert deps.ledger.wallet(seller) == {"pending": 0, "frozen": 0, "available": 0, "withdrawing": 0,
@@ -149,9 +150,9 @@ def test_a_commission_refunded_while_frozen_leaves_the_index_and_is_never_settle
 
 
 def test_a_refund_after_settlement_claws_back_and_reconciles(deps, product):
-    seller, buyer, order_id = completed_order(deps, product)
+    seller, _, order_id = completed_order(deps, product)
     settle(SHANGHAI_MIDNIGHT_13TH, deps)
-    orders.refund(order_id, Caller(buyer, "user"), "坏了", deps)
+    refund_whole(order_id, deps)
     assert deps.ledger.wallet(seller)["available"] == 0
     assert reconcile(deps.clock(), deps) == {"wallets": 1, "differences": 0}
 
