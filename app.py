@@ -21,6 +21,7 @@ from chalicelib.api import (
     payments,
     referrals,
     settings,
+    support,
     uploads,
     users,
     wallet,
@@ -35,6 +36,7 @@ JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "fenxiao-jobs")
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
                   dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, fulfilment.bp, settings.bp,
                   uploads.bp,
+                  support.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

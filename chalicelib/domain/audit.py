@@ -36,6 +36,8 @@ class Action(StrEnum):
     LEXICON_EDIT = "lexicon.edit"
     MATERIAL_CREATE = "material.create"
     UPLOAD_CREATE = "upload.create"
+    SUPPORT_REPLY = "support.reply"
+    SUPPORT_CLOSE = "support.close"
 
 
 # An entry's before/after together stay far below DynamoDB's 400 KB item limit; an action whose
