@@ -275,9 +275,10 @@ class Settings(_Frozen):
     wechat_transfer_notify_url: str = ""  # empty: no MCHTRANSFER.BILL.FINISHED notification, poll instead
     # The mini-program's message push (消息推送, docs/customer-service.md): the Token and the
     # EncodingAESKey set in its console. Empty in simulator mode: throw-away ones generated at
-    # start; empty in live mode: the push endpoint refuses every push (503) until they are set.
-    wechat_message_token: str = Field(default="", pattern=r"^[A-Za-z0-9]{0,32}$")
-    wechat_message_aes_key: str = Field(default="", pattern=r"^([A-Za-z0-9+/]{43})?$")
+    # start; empty in live mode: the push endpoint refuses every push (503) until they are set
+    # (a malformed EncodingAESKey too: services/support.push_keys says why).
+    wechat_message_token: str = Field(default="", max_length=64)
+    wechat_message_aes_key: str = Field(default="", max_length=64)
     # Product images (docs/uploads.md): the private bucket the operator uploads to with a presigned
     # POST, and the base URL images are served from (CloudFront when deployed; empty: the bucket's
     # path-style URL on the S3 endpoint in use, e.g. the local stand-in of `make dev`).

@@ -36,7 +36,7 @@ from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import User
 from chalicelib.services.retry import run_until_committed
 from chalicelib.store.users import user_id_for
-from chalicelib.wechat.message_push import PushKeys, open_push
+from chalicelib.wechat.message_push import PushKeys, aes_key_of, open_push
 from chalicelib.wechat.message_push import verify_url as _verify_url
 
 if TYPE_CHECKING:
@@ -51,6 +51,11 @@ def push_keys(deps: Deps) -> PushKeys:
     s = deps.settings
     if not s.wechat_message_token:
         raise Unavailable("the message push is not configured: set WECHAT_MESSAGE_TOKEN (docs/customer-service.md)")
+    if s.wechat_message_aes_key:
+        try:
+            aes_key_of(s.wechat_message_aes_key)
+        except ValueError as exc:
+            raise Unavailable(f"WECHAT_MESSAGE_AES_KEY is malformed: {exc}") from exc
     return PushKeys(s.wechat_message_token, s.wechat_message_aes_key or None, s.wechat_app_id)
 
 
