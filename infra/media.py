@@ -10,7 +10,7 @@
   one; in the China regions, where ``AWS::CloudFront::OriginAccessControl`` does not exist
   (cfn-lint's cn-north-1 and cn-northwest-1 schemas have no such type), the legacy **Origin Access
   Identity** (the bucket policy allows its canonical user).
-* The functions' role may ``s3:PutObject`` and ``s3:GetObject`` (also HEAD) under ``products/``
+* The functions' role may ``s3:PutObject`` and ``s3:GetObject`` (also HEAD) under ``products/`` and ``after-sales/``
   only (a presigned POST is signed with the role's credentials, so the upload acts as the role)
   and ``s3:ListBucket`` on the bucket, without which S3 answers 403 instead of 404 for a key that
   was never uploaded.
@@ -27,13 +27,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.domain.media import PREFIX
+from chalicelib.domain.media import PREFIXES
 from chalicelib.media import CORS_RULES
 
 BUCKET, DISTRIBUTION, ORIGIN_ACCESS, CACHE = "MediaBucket", "MediaDistribution", "MediaOriginAccess", "MediaCache"
 BUCKET_POLICY = "MediaBucketPolicy"
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
-OBJECTS = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${" + BUCKET + "}/" + PREFIX + "*"}
+# products/ (product images) and after-sales/ (buyers' photos of their cases)
+OBJECTS = [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${" + BUCKET + "}/" + prefix + "*"}
+           for prefix in sorted(set(PREFIXES.values()))]
 YEAR = 365 * 86400
 
 

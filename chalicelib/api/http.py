@@ -115,7 +115,7 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
              response: str | None = None, errors: tuple[str, ...] = (),
              models: str = SCHEMAS, produces: str = "application/json",
              alt_statuses: tuple[int, ...] = (), idempotent: bool = False,
-             accepts: tuple[str, ...] = ("application/json", "text/plain")) -> Callable[[Handler], Handler]:
+             content_types: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
     """Declare a route. ``body``, ``query`` and ``response`` name pydantic models of the module
     ``models`` (an area's own schemas module; default ``chalicelib.api.schemas``), loaded on the
     route's first request. A route that ``produces`` another media type than JSON (e.g.
@@ -123,7 +123,8 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
     ``status`` (e.g. 202 for a request held for review); both are documented in
     ``/v1/openapi.json``. An ``idempotent`` route requires the Idempotency-Key header
     (IDEMPOTENCY_KEY_REQUIRED otherwise) and hands it to the handler as ``call.idempotency_key``.
-    ``accepts``: the request content types (a WeChat push in XML mode is ``text/xml``)."""
+    ``content_types``: request media types accepted besides JSON (a body the handler reads from
+    ``call.raw_body``, e.g. a carrier's form push)."""
 
     if idempotent != ("IDEMPOTENCY_KEY_REQUIRED" in errors):
         raise ValueError(f"{method} {path}: a route is idempotent exactly when it lists IDEMPOTENCY_KEY_REQUIRED")
@@ -149,7 +150,7 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
                 return result
             return json_response(result.model_dump(mode="json"), spec.status)
 
-        bp.route(path, methods=[method], content_types=list(accepts))(view)
+        bp.route(path, methods=[method], content_types=["application/json", "text/plain", *content_types])(view)
         return handler
 
     return register

@@ -21,6 +21,7 @@ from chalicelib.domain.fulfilment import TRACKING_NO_PATTERN
 from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import MAX_LINES, MAX_QUANTITY, Order
 from chalicelib.domain.stock import MAX_CELLS
+from chalicelib.domain.tracking import Tracking
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Fen = Annotated[int, Field(ge=0, le=100_000_000)]
@@ -42,6 +43,8 @@ Specs = Annotated[dict[SpecName, SpecValue], Field(min_length=1, max_length=MAX_
 StockDelta = Annotated[int, Field(ge=-10_000_000, le=10_000_000)]
 # Images: shape only here; the rules (≤ 9, each an image of ours really uploaded) are
 # services/catalog.check_images, one place (422 INVALID_IMAGES, IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED, IMAGE_INVALID).
+RESELL_RETURNS = ("After-sales: units the operator receives back from a return go back to stock (resold) only when "
+                  "true (default false).")
 Images = Annotated[list[Annotated[str, StringConstraints(max_length=2048)]], Field(max_length=50, description=(
     "The product page's image URLs, in order: at most 9 (else 422 INVALID_IMAGES), each the image_url of an "
     "upload (POST /v1/admin/uploads) whose file was sent: else 422 IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED or "
@@ -102,6 +105,7 @@ class ProductBody(_In):
     detail: RichText | None = Field(default=None, description=(
         f"The product page's rich text (HTML as a string, at most {MAX_DETAIL} characters); "
         "passes moderation like the name."))
+    resell_returns: bool = Field(default=False, description=RESELL_RETURNS)
 
 
 class ProductPatch(_In):
@@ -124,6 +128,7 @@ class ProductPatch(_In):
     sku_id: SkuId | None = Field(default=None, description="The SKU stock_delta moves (products with SKUs only).")
     images: Images | None = None
     detail: RichText | None = None
+    resell_returns: bool | None = Field(default=None, description=RESELL_RETURNS)
     skus: Annotated[list[SkuPatchIn], Field(min_length=1, max_length=MAX_SKUS)] | None = Field(
         default=None, description=(
             "The whole new SKU list. An entry with sku_id edits that SKU (keeping its stock unless "
@@ -182,6 +187,7 @@ class AdminProductOut(_Out):
     skus: list[AdminSkuOut] = Field(description="Its SKUs with cost and stock ([]: none; stock is then their sum).")
     images: list[str]
     detail: str | None = Field(description="The rich text (null in the admin list: read it in the product's answers).")
+    resell_returns: bool = Field(description=RESELL_RETURNS)
 
     @classmethod
     def of(cls, p: Product, review_id: str | None = None, with_detail: bool = True) -> AdminProductOut:
@@ -192,7 +198,8 @@ class AdminProductOut(_Out):
                    level1_rate_bp=p.level1_rate_bp, level2_rate_bp=p.level2_rate_bp, group_buy=group,
                    platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id,
                    stock_cells=p.stock_cells, skus=[AdminSkuOut.of_admin(k, p) for k in p.skus],
-                   images=list(p.images), detail=p.detail if with_detail else None)
+                   images=list(p.images), detail=p.detail if with_detail else None,
+                   resell_returns=p.resell_returns)
 
 
 class AdminProductQuery(BaseModel):
@@ -325,6 +332,7 @@ class LineOut(_Out):
     quantity: int
     unit_price_fen: int
     paid_fen: int
+    refunded_quantity: int = 0  # units refunded by after-sales cases (docs/after-sales.md)
     sku_id: str | None = None  # the SKU bought (null: a product without SKUs)
     specs: dict[str, str] | None = None  # its specs when ordered
 
@@ -349,10 +357,41 @@ class AddressOut(_Out):
     national_code: str | None = None
 
 
+class TrackingStepOut(_Out):
+    at: str
+    context: str
+    status: str  # the carrier's word for the step (在途, 派件, 签收, ...); "" when not given
+
+
+class TrackingOut(_Out):
+    """The carrier's tracking of a parcel (docs/delivery.md): its state, its steps (newest first,
+    the newest 40) and the subscription with 快递100 (pending, active, failed)."""
+
+    state: str  # waiting, collected, in_transit, problem, delivering, delivered, returning, returned
+    carrier: str
+    tracking_no: str
+    delivered_at: str | None
+    returned_at: str | None
+    updated_at: str | None
+    subscription: str
+    steps: list[TrackingStepOut]
+
+    @classmethod
+    def of(cls, t: Tracking | None) -> TrackingOut | None:
+        if t is None:
+            return None
+        return cls(state=t.state.value, carrier=t.carrier, tracking_no=t.tracking_no,
+                   delivered_at=iso(t.delivered_at) if t.delivered_at else None,
+                   returned_at=iso(t.returned_at) if t.returned_at else None,
+                   updated_at=iso(t.news_at) if t.news_at else None, subscription=t.sub.value,
+                   steps=[TrackingStepOut(at=iso(s.at), context=s.context, status=s.status) for s in t.steps])
+
+
 class OrderOut(_Out):
     order_id: str
     status: str
     amount_fen: int
+    refunded_fen: int = 0  # refunded by after-sales cases so far (the whole amount once refunded instantly: 0)
     items: list[LineOut]
     commissions: list[CommissionOut]
     created_at: str
@@ -363,20 +402,28 @@ class OrderOut(_Out):
     carrier: str | None
     tracking_no: str | None
     address: AddressOut | None  # null: none given yet (a group order may give it later)
+    # carrier tracking (docs/delivery.md): the carrier's delivery, and the parcel's steps on the
+    # order's own page, the buyer's list and the admin list (null elsewhere, and before shipping)
+    delivered_at: str | None = None
+    tracking: TrackingOut | None = None
 
     @classmethod
-    def of(cls, o: Order, show_payees: bool = True) -> OrderOut:
+    def of(cls, o: Order, show_payees: bool = True, tracking: Tracking | None = None) -> OrderOut:
         def t(value: object) -> str | None:
             return iso(value) if value else None  # type: ignore[arg-type]
-        return cls(order_id=o.order_id, status=o.status.value, amount_fen=o.amount_fen,
+        from chalicelib.domain.refunds import refunded_units
+
+        return cls(order_id=o.order_id, status=o.status.value, amount_fen=o.amount_fen, refunded_fen=o.refunded_fen,
                    items=[LineOut(product_id=x.product_id, name=x.name, quantity=x.quantity,
-                                  unit_price_fen=x.unit_price_fen, paid_fen=x.paid_fen, sku_id=x.sku_id,
-                                  specs=x.specs) for x in o.lines],
+                                  unit_price_fen=x.unit_price_fen, paid_fen=x.paid_fen, refunded_quantity=r,
+                                  sku_id=x.sku_id, specs=x.specs)
+                          for x, r in zip(o.lines, refunded_units(o), strict=True)],
                    commissions=[CommissionOut(user_id=s.user_id, level=s.level, amount_fen=s.amount_fen)
                                 for s in o.commissions] if show_payees else [],
                    created_at=iso(o.created_at), pay_deadline=iso(o.pay_deadline), paid_at=t(o.paid_at),
                    shipped_at=t(o.shipped_at), completed_at=t(o.completed_at), carrier=o.carrier,
-                   tracking_no=o.tracking_no, address=_address_out(o.address))
+                   tracking_no=o.tracking_no, address=_address_out(o.address), delivered_at=t(o.delivered_at),
+                   tracking=TrackingOut.of(tracking))
 
 
 def _address_out(address: dict[str, str] | None) -> AddressOut | None:
@@ -427,7 +474,8 @@ class CommissionQuery(BaseModel):
 class CommissionEntryOut(_Out):
     order_id: str
     level: int
-    amount_fen: int
+    amount_fen: int  # what the distributor keeps (after refunds)
+    reversed_fen: int = 0  # what refunds took back (reversed or clawed back)
     status: str
     available_at: str | None
 

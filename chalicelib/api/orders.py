@@ -13,10 +13,11 @@ M = "chalicelib.api.order_schemas"
 if TYPE_CHECKING:
     from chalicelib.api import fulfilment_schemas as f
     from chalicelib.api import order_schemas as s
-    from chalicelib.services import catalog, orders, wallet
+    from chalicelib.services import catalog, delivery, orders, wallet
 else:
     s, f = lazy(M), lazy("chalicelib.api.fulfilment_schemas")
-    catalog, orders, wallet = (lazy(f"chalicelib.services.{m}") for m in ("catalog", "orders", "wallet"))
+    catalog, delivery, orders, wallet = (lazy(f"chalicelib.services.{m}")
+                                         for m in ("catalog", "delivery", "orders", "wallet"))
 
 bp = Blueprint(__name__)
 
@@ -73,14 +74,16 @@ def place_order(call: Call) -> s.CheckoutAnswer:
 @endpoint(bp, "/v1/orders/{order_id}", tag="orders", models=M, response="OrderOut",
           summary="An order (its buyer or an admin)", errors=("ORDER_NOT_FOUND",))
 def get_order(call: Call) -> s.OrderOut:
-    return s.OrderOut.of(orders.get_order(call.params["order_id"], call.caller, call.deps))
+    order = orders.get_order(call.params["order_id"], call.caller, call.deps)
+    return s.OrderOut.of(order, tracking=delivery.order_trackings([order], call.deps).get(order.order_id))
 
 
 @endpoint(bp, "/v1/me/orders", tag="orders", models=M, query="PageQueryOrders", response="OrdersPage",
           summary="The caller's orders, newest first", errors=("INVALID_CURSOR",))
 def my_orders(call: Call) -> s.OrdersPage:
     page, next_cursor = orders.my_orders(call.user_id, call.query.limit, call.query.next, call.deps)
-    return s.OrdersPage(items=[s.OrderOut.of(o) for o in page], next=next_cursor)
+    tracked = delivery.order_trackings(page, call.deps)
+    return s.OrdersPage(items=[s.OrderOut.of(o, tracking=tracked.get(o.order_id)) for o in page], next=next_cursor)
 
 
 @endpoint(bp, "/v1/admin/orders/{order_id}/ship", "POST", auth="admin", tag="orders",
@@ -101,8 +104,9 @@ def confirm(call: Call) -> s.OrderOut:
 
 
 @endpoint(bp, "/v1/orders/{order_id}/refund", "POST", tag="orders", models=M, body="RefundBody", response="OrderOut",
-          summary="Refund through WeChat Pay (buyer or admin); commissions reversed or clawed back",
-          errors=("ORDER_NOT_FOUND", "WRONG_ORDER_STATUS", "PAY_REJECTED", "REFUND_FAILED"))
+          summary="Refund a paid order not yet shipped through WeChat Pay (buyer or admin); commissions "
+                  "reversed or clawed back. Shipped or completed: 409 AFTER_SALES_REQUIRED (open a case)",
+          errors=("ORDER_NOT_FOUND", "WRONG_ORDER_STATUS", "AFTER_SALES_REQUIRED", "PAY_REJECTED", "REFUND_FAILED"))
 def refund(call: Call) -> s.OrderOut:
     return s.OrderOut.of(orders.refund(call.params["order_id"], call.caller, call.body.reason, call.deps))
 
@@ -113,7 +117,7 @@ def my_commissions(call: Call) -> s.CommissionsPage:
     items, next_cursor = wallet.commissions(call.user_id, call.query.status, call.query.limit, call.query.next,
                                             call.deps)
     return s.CommissionsPage(items=[s.CommissionEntryOut(
-        order_id=c.order_id, level=c.level, amount_fen=c.amount_fen, status=c.status.value,
+        order_id=c.order_id, level=c.level, amount_fen=c.amount_fen, reversed_fen=c.reversed_fen, status=c.status.value,
         available_at=s.iso(c.available_at) if c.available_at else None) for c in items], next=next_cursor)
 
 

@@ -19,7 +19,7 @@ else:
 
 bp = Blueprint(__name__)
 TEXT = "text/plain"
-PUSH_TYPES = ("application/json", "text/xml", "application/xml", "text/plain")
+PUSH_TYPES = ("text/xml", "application/xml")  # besides JSON and text/plain: WeChat's XML format
 CONVERSATION = "/v1/admin/support/conversations/{user_id}"
 
 
@@ -35,7 +35,7 @@ def push_check(call: Call) -> Response:
 
 
 @endpoint(bp, "/v1/wechat/message", "POST", auth="public", tag="support", query="PushQuery", models=MODELS,
-          produces=TEXT, accepts=PUSH_TYPES, errors=("INVALID_SIGNATURE", "MALFORMED_PUSH"),
+          produces=TEXT, content_types=PUSH_TYPES, errors=("INVALID_SIGNATURE", "MALFORMED_PUSH"),
           summary="WeChat's message push (JSON or XML, plain or secure mode): a user's message into the inbox "
                   "once (replays by MsgId change nothing); answers success")
 def push(call: Call) -> Response:
@@ -57,12 +57,14 @@ def inbox(call: Call) -> s.InboxAnswer:
 
 @endpoint(bp, CONVERSATION, auth="admin", tag="support", query="ThreadQuery", response="ThreadAnswer", models=MODELS,
           errors=("CONVERSATION_NOT_FOUND", "INVALID_CURSOR"),
-          summary="A conversation: its messages (newest first), the reply window, the user's newest orders")
+          summary="A conversation: its messages (newest first), the reply window, the user's newest orders and "
+                  "after-sales cases")
 def thread(call: Call) -> s.ThreadAnswer:
     t = support.conversation(call.params["user_id"], call.query.limit, call.query.next, call.deps)
     return s.ThreadAnswer(conversation=s.ConversationOut.of(t.conversation, t.user, call.deps.clock()),
                           messages=[s.MessageOut.of(m) for m in t.messages], next=t.next_cursor,
-                          orders=[s.LinkedOrderOut.of(o) for o in t.orders])
+                          orders=[s.LinkedOrderOut.of(o) for o in t.orders],
+                          after_sales=[s.LinkedCaseOut.of(c) for c in t.cases])
 
 
 @endpoint(bp, CONVERSATION + "/reply", "POST", auth="admin", tag="support", status=201, body="ReplyBody",

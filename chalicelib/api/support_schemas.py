@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.api.schemas import AnswerModel, PageQuery, QueryModel, RequestModel
+from chalicelib.domain.after_sales import Case
 from chalicelib.domain.clock import iso
 from chalicelib.domain.orders import Order
 from chalicelib.domain.support import Conversation, Message
@@ -105,11 +106,28 @@ class LinkedOrderOut(AnswerModel):
                    href=f"/v1/admin/orders?buyer_id={o.buyer_id}")
 
 
+class LinkedCaseOut(AnswerModel):
+    case_id: str
+    order_id: str
+    kind: str = Field(description="refund_only or return_refund")
+    status: str
+    refund_fen: int = Field(description="the approved amount once approved, else what the lines were paid")
+    created_at: str
+    href: str = Field(description="the case in the API (GET /v1/after-sales/{case_id})")
+
+    @classmethod
+    def of(cls, c: Case) -> LinkedCaseOut:
+        return cls(case_id=c.case_id, order_id=c.order_id, kind=c.kind.value, status=c.status.value,
+                   refund_fen=c.refund_fen if c.refund_fen is not None else c.lines_paid_fen,
+                   created_at=iso(c.created_at), href=f"/v1/after-sales/{c.case_id}")
+
+
 class ThreadAnswer(AnswerModel):
     conversation: ConversationOut
     messages: list[MessageOut] = Field(description="newest first; page back with next")
     next: str | None
     orders: list[LinkedOrderOut] = Field(description="the user's newest orders (at most 10)")
+    after_sales: list[LinkedCaseOut] = Field(description="the user's newest after-sales cases (at most 10)")
 
 
 class ThreadQuery(PageQuery):

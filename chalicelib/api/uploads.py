@@ -1,4 +1,5 @@
-"""Uploads: the operator's presigned S3 uploads of product images (docs/uploads.md)."""
+"""Uploads: presigned S3 uploads of product images (the operator's) and of after-sales photos (a
+buyer's) (docs/uploads.md)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -25,3 +26,13 @@ bp = Blueprint(__name__)
 def create_upload(call: Call) -> u.UploadAnswer:
     body = call.body
     return u.UploadAnswer.of(uploads.create_upload(call.user_id, body.content_type, body.size_bytes, call.deps))
+
+
+@endpoint(bp, "/v1/uploads", "POST", auth="user", tag="after-sales", status=201, body="PhotoUploadBody",
+          response="UploadAnswer", models=MODELS, errors=("UNSUPPORTED_IMAGE_TYPE", "FILE_TOO_LARGE"),
+          summary="A presigned S3 POST for one photo of an after-sales case (JPEG, PNG or WebP, within the upload "
+                  "limit), valid for minutes; its image_url goes into the case's photos")
+def create_photo_upload(call: Call) -> u.UploadAnswer:
+    body = call.body
+    return u.UploadAnswer.of(uploads.create_upload(call.user_id, body.content_type, body.size_bytes, call.deps,
+                                                   body.purpose))

@@ -38,6 +38,9 @@ class Action(StrEnum):
     UPLOAD_CREATE = "upload.create"
     SUPPORT_REPLY = "support.reply"
     SUPPORT_CLOSE = "support.close"
+    CASE_APPROVE = "after_sales.approve"
+    CASE_REJECT = "after_sales.reject"
+    CASE_RECEIVE = "after_sales.receive"
 
 
 # An entry's before/after together stay far below DynamoDB's 400 KB item limit; an action whose

@@ -61,6 +61,9 @@ class Product:
     skus: tuple[Sku, ...] = ()
     images: tuple[str, ...] = ()
     detail: str = ""
+    # After-sales: units the operator receives back are put back in stock (resold) only when set
+    # (docs/after-sales.md); off by default: a returned cosmetic or food is not resold.
+    resell_returns: bool = False
 
     def sku(self, sku_id: str) -> Sku | None:
         return next((s for s in self.skus if s.sku_id == sku_id), None)

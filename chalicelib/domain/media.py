@@ -28,14 +28,17 @@ ImageInvalid = error("IMAGE_INVALID", Kind.INVALID,
                      "An uploaded object is not an allowed image within the size limit.")
 
 PRODUCT_IMAGE = "product_image"
+AFTER_SALES_PHOTO = "after_sales_photo"  # a buyer's photo of an after-sales case (docs/after-sales.md)
 PREFIX = "products/"
+# Each purpose's folder: a product's images and a case's photos are told apart by their key.
+PREFIXES = {PRODUCT_IMAGE: PREFIX, AFTER_SALES_PHOTO: "after-sales/"}
 # content type -> the key's extension, and the first bytes every file of that type starts with
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 SNIFF_BYTES = 12  # enough for each signature below
 # A year: a key is never reused (random), so what is served under it never changes.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 KEY_TOKEN_HEX = 32
-KEY = re.compile(r"^products/(\d{4})/([0-9a-f]{32})\.(jpg|png|webp)$")
+KEY = re.compile(r"^(products|after-sales)/(\d{4})/([0-9a-f]{32})\.(jpg|png|webp)$")
 
 
 def allowed_types() -> list[str]:
@@ -50,9 +53,10 @@ def check_request(content_type: str, size_bytes: int, max_bytes: int) -> None:
         raise FileTooLarge(f"the file is {size_bytes} bytes, over the limit of {max_bytes}", max_bytes=max_bytes)
 
 
-def object_key(at: datetime, token: str, content_type: str) -> str:
-    """``products/<yyyy>/<random>.<ext>``: the Shanghai year, a random 128-bit hex token."""
-    key = f"{PREFIX}{at.astimezone(SHANGHAI).year:04d}/{token}.{EXTENSIONS[content_type]}"
+def object_key(at: datetime, token: str, content_type: str, purpose: str = PRODUCT_IMAGE) -> str:
+    """``products/<yyyy>/<random>.<ext>`` (``after-sales/...`` for a case's photo): the Shanghai
+    year, a random 128-bit hex token."""
+    key = f"{PREFIXES[purpose]}{at.astimezone(SHANGHAI).year:04d}/{token}.{EXTENSIONS[content_type]}"
     if not KEY.match(key):
         raise ValueError(f"not a key of ours: {key!r}")
     return key
@@ -71,14 +75,15 @@ def image_url(base_url: str, key: str) -> str:
     return f"{base_url.rstrip('/')}/{key}"
 
 
-def key_of(url: str, base_url: str) -> str | None:
-    """The key an image URL of ours names; None when the URL is not under our base and ``products/``
-    in exactly the shape ``object_key`` makes (no query, no fragment, no ``..``)."""
+def key_of(url: str, base_url: str, purpose: str = PRODUCT_IMAGE) -> str | None:
+    """The key an image URL of ours names; None when the URL is not under our base and the
+    purpose's folder (``products/``) in exactly the shape ``object_key`` makes (no query, no
+    fragment, no ``..``)."""
     prefix = base_url.rstrip("/") + "/"
     if not url.startswith(prefix):
         return None
     key = url.removeprefix(prefix)
-    return key if KEY.match(key) else None
+    return key if KEY.match(key) and key.startswith(PREFIXES[purpose]) else None
 
 
 @dataclass(frozen=True)

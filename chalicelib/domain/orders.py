@@ -158,6 +158,23 @@ class Share:
     user_id: str
     level: int
     amount_fen: int
+    # the rate added to every line's own at accrual (level 1's tier uplift; 0 at level 2), so a
+    # partial refund recomputes the accrual on fewer units (domain/refunds.py); None: accrued
+    # before it was recorded
+    uplift_bp: int | None = None
+
+
+@dataclass(frozen=True)
+class RefundRecord:
+    """One refund an order took after shipment (domain/refunds.py): its number (WeChat's
+    ``out_refund_no``), amount, the units and the part of the amount of each line by index, the
+    units put back in stock, and when."""
+
+    refund_no: str
+    amount_fen: int
+    lines: tuple[tuple[int, int, int], ...]  # (line index, units, fen)
+    restocked: tuple[tuple[int, int], ...]  # (line index, units)
+    at: datetime
 
 
 def commission_shares(lines: list[Line], upline: Upline, level1_uplift_bp: int) -> list[Share]:
@@ -166,10 +183,10 @@ def commission_shares(lines: list[Line], upline: Upline, level1_uplift_bp: int) 
     shares = []
     if upline.level1:
         amount = sum(share_of(line.paid_fen, line.level1_rate_bp + level1_uplift_bp) for line in lines)
-        shares.append(Share(upline.level1, 1, amount))
+        shares.append(Share(upline.level1, 1, amount, level1_uplift_bp))
     if upline.level1 and upline.level2:
         amount = sum(share_of(line.paid_fen, line.level2_rate_bp) for line in lines)
-        shares.append(Share(upline.level2, 2, amount))
+        shares.append(Share(upline.level2, 2, amount, 0))
     return [s for s in shares if s.amount_fen > 0]
 
 
@@ -243,6 +260,8 @@ class Order:
     kind: str = "normal"
     paid_at: datetime | None = None
     shipped_at: datetime | None = None
+    delivered_at: datetime | None = None  # the carrier's delivery (docs/delivery.md)
+    returned_at: datetime | None = None  # the carrier brought the parcel back to the sender
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
     refunded_at: datetime | None = None
@@ -264,6 +283,9 @@ class Order:
     # Payees frozen when the order was paid: their commission stayed with the platform
     # (domain/distributors.py).
     forfeited: tuple[str, ...] = ()
+    # After-sales refunds (domain/refunds.py): their sum, and each one applied, in order.
+    refunded_fen: int = 0
+    refunds: tuple[RefundRecord, ...] = ()
 
     def takes_of(self, line: Line) -> list[Take]:
         """Where a line's units came from (cells of its ``stock_id``), so a cancellation or

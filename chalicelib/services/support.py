@@ -4,8 +4,8 @@
 * ``verify_url`` / ``receive_push``: the message endpoint (``/v1/wechat/message``);
 * ``queue`` / ``conversations``: the inbox, waiting first by tier then by wait, or everything by
   last activity;
-* ``conversation``: one thread with its messages and links to the user's orders (and, when the
-  after-sales lane lands, their cases);
+* ``conversation``: one thread with its messages and links to the user's orders and after-sales
+  cases;
 * ``reply`` / ``close``: the operator's answers, each with its audit entry in the same
   transaction as the conversation's change.
 """
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from chalicelib.domain.after_sales import Case
 from chalicelib.domain.audit import Action, audit
 from chalicelib.domain.errors import TextTooLong, Unavailable, ValidationFailed
 from chalicelib.domain.orders import Order
@@ -42,7 +43,7 @@ from chalicelib.wechat.message_push import verify_url as _verify_url
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
 
-LINKED_ORDERS = 10  # the user's newest orders shown beside the conversation
+LINKED = 10  # the user's newest orders, and newest after-sales cases, shown beside the conversation
 
 
 def push_keys(deps: Deps) -> PushKeys:
@@ -120,17 +121,21 @@ class Thread:
     messages: list[Message]
     next_cursor: str | None
     orders: list[Order] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
 
 
 def conversation(user_id: str, limit: int, cursor: str | None, deps: Deps) -> Thread:
-    """One conversation: its messages newest first (paged) and the user's newest orders;
-    CONVERSATION_NOT_FOUND when the user never wrote."""
+    """One conversation: its messages newest first (paged), the user's newest orders and
+    after-sales cases; CONVERSATION_NOT_FOUND when the user never wrote."""
+    from chalicelib.services import after_sales
+
     found = deps.support.conversation(user_id)
     if found is None:
         raise ConversationNotFound("this user has no customer-service conversation")
     messages, next_cursor = deps.support.messages(user_id, limit, cursor)
-    orders, _ = deps.orders.by_buyer(user_id, LINKED_ORDERS, None)
-    return Thread(found, deps.users.get(user_id, consistent=False), messages, next_cursor, orders)
+    orders, _ = deps.orders.by_buyer(user_id, LINKED, None)
+    cases, _ = after_sales.my_cases(user_id, LINKED, None, deps)
+    return Thread(found, deps.users.get(user_id, consistent=False), messages, next_cursor, orders, cases)
 
 
 # The operator's answers ----------------------------------------------------------------------

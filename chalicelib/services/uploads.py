@@ -31,29 +31,33 @@ class Upload:
     expires_at: datetime
 
 
-def create_upload(actor_id: str, content_type: str, size_bytes: int, deps: Deps) -> Upload:
-    """A presigned POST for one product image of ``content_type`` and at most ``size_bytes``
-    bytes, under a new random key; refused (nothing written) when the rules do not allow it."""
+def create_upload(actor_id: str, content_type: str, size_bytes: int, deps: Deps,
+                  purpose: str = media.PRODUCT_IMAGE) -> Upload:
+    """A presigned POST for one image of ``content_type`` and at most ``size_bytes`` bytes, under
+    a new random key in the purpose's folder (a product image: the operator's, audited; an
+    after-sales photo: a buyer's, not an admin action); refused (nothing written) when the rules
+    do not allow it."""
     from chalicelib.store.audit import record_alone
 
     settings = deps.settings
     media.check_request(content_type, size_bytes, settings.upload_max_bytes)
     now = deps.clock()
-    key = media.object_key(now, secrets.token_hex(media.KEY_TOKEN_HEX // 2), content_type)
+    key = media.object_key(now, secrets.token_hex(media.KEY_TOKEN_HEX // 2), content_type, purpose)
     post = deps.media.presign_post(key, content_type, size_bytes, settings.upload_expires_seconds)
     upload = Upload(post, key, deps.media.url_of(key), post.expires_at)
-    record_alone(audit(actor_id, Action.UPLOAD_CREATE, f"upload#{key}", now, None,
-                       {"key": key, "content_type": content_type, "size_bytes": size_bytes,
-                        "purpose": media.PRODUCT_IMAGE}))
+    if purpose == media.PRODUCT_IMAGE:
+        record_alone(audit(actor_id, Action.UPLOAD_CREATE, f"upload#{key}", now, None,
+                           {"key": key, "content_type": content_type, "size_bytes": size_bytes,
+                            "purpose": purpose}))
     return upload
 
 
-def check_images(urls: list[str], deps: Deps) -> list[str]:
-    """The image URLs of a product, each ours and really uploaded: under our media base and
-    ``products/`` (IMAGE_NOT_OURS, judged for every URL before S3 is asked), stored
-    (IMAGE_NOT_UPLOADED), of an allowed type matching its key, within the size limit and with that
-    type's bytes (IMAGE_INVALID). The first bad URL refuses the whole list (``index`` and ``url``
-    in the error).
+def check_images(urls: list[str], deps: Deps, purpose: str = media.PRODUCT_IMAGE) -> list[str]:
+    """The image URLs of a product (or the photos of a case: ``purpose``), each ours and really
+    uploaded: under our media base and the purpose's folder, ``products/`` (IMAGE_NOT_OURS, judged
+    for every URL before S3 is asked), stored (IMAGE_NOT_UPLOADED), of an allowed type matching
+    its key, within the size limit and with that type's bytes (IMAGE_INVALID). The first bad URL
+    refuses the whole list (``index`` and ``url`` in the error).
 
     One S3 call per URL, all at once: the request waits for the slowest, not the sum (nine calls
     one after the other could outlast API Gateway's 29 s at their time budgets, docs/ops.md)."""
@@ -62,10 +66,10 @@ def check_images(urls: list[str], deps: Deps) -> list[str]:
     store = deps.media
     keys = []
     for index, url in enumerate(urls):
-        key = media.key_of(url, store.base_url)
+        key = media.key_of(url, store.base_url, purpose)
         if key is None:
-            raise media.ImageNotOurs(f"images[{index}] is not under {store.base_url}/{media.PREFIX}", index=index,
-                                     url=url)
+            raise media.ImageNotOurs(f"images[{index}] is not under {store.base_url}/{media.PREFIXES[purpose]}",
+                                     index=index, url=url)
         keys.append(key)
     if not keys:
         return []

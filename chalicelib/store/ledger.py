@@ -135,6 +135,7 @@ class LedgerItem(StoreModel):
     order_id = UnicodeAttribute(null=True)
     level = NumberAttribute(null=True)
     amount_fen = NumberAttribute(null=True)
+    reversed_fen = NumberAttribute(null=True)  # a commission's part taken back by refunds (amount_fen: kept)
     status = UnicodeAttribute(null=True)
     kind = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute(null=True)
@@ -227,6 +228,9 @@ def bucket_attr(bucket: str) -> NumberAttribute:
 
 @dataclass(frozen=True)
 class Commission:
+    """A commission as its distributor sees it: ``amount_fen`` what they keep, ``reversed_fen``
+    what refunds took back (reversed or clawed back)."""
+
     user_id: str
     order_id: str
     level: int
@@ -234,6 +238,7 @@ class Commission:
     status: CommissionStatus
     accrued_at: datetime | None
     available_at: datetime | None
+    reversed_fen: int = 0
 
 
 @dataclass(frozen=True)
@@ -249,8 +254,15 @@ class TeamBonus:
 
 
 def to_commission(item: LedgerItem) -> Commission:
-    return Commission(item.pk, item.order_id or "", int(item.level or 0), int(item.amount_fen or 0),
-                      CommissionStatus(item.status), item.at, item.available_at)
+    """A commission reversed or clawed back whole (the instant refund) keeps its accrued amount in
+    ``amount_fen`` and no ``reversed_fen``: it kept nothing. A partial refund moves the difference
+    from ``amount_fen`` to ``reversed_fen``."""
+    status = CommissionStatus(item.status)
+    amount, taken = int(item.amount_fen or 0), int(item.reversed_fen or 0)
+    if item.reversed_fen is None and status in (CommissionStatus.REVERSED, CommissionStatus.CLAWED_BACK):
+        amount, taken = 0, amount
+    return Commission(item.pk, item.order_id or "", int(item.level or 0), amount, status, item.at,
+                      item.available_at, taken)
 
 
 class LedgerStore:
@@ -383,9 +395,9 @@ class SettlementStore:
         try:
             with TransactWrite(connection=LedgerItem._get_connection().connection) as tx:
                 for c in batch:
-                    condition = LedgerItem.status == c.source.value
-                    if c.bonus_month:  # a refund since it was listed changed what there is to move
-                        condition &= LedgerItem.amount_fen == c.amount_fen
+                    # and the amount listed: a refund since it was listed changed what there is to
+                    # move (a partial refund lowers a frozen commission, or a team bonus)
+                    condition = (LedgerItem.status == c.source.value) & (LedgerItem.amount_fen == c.amount_fen)
                     tx.update(LedgerItem(c.user_id, c.key),
                               actions=[LedgerItem.status.set(CommissionStatus.AVAILABLE.value), *unlist_settlement()],
                               condition=condition)

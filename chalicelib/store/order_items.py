@@ -5,10 +5,12 @@ both import it from here, so neither imports the other's module to reach it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
@@ -123,8 +125,32 @@ class ShipReports(GlobalSecondaryIndex["OrderItem"]):
     created_key = UnicodeAttribute(range_key=True)
 
 
+class TrackingDue(GlobalSecondaryIndex["OrderItem"]):
+    """Sparse: the tracked parcels the tracking job has something to do for (a subscription to
+    make, a parcel without news to ask about), ``"track#<shard>"`` by ``"<due>#<subject>"``
+    (docs/delivery.md); a parcel delivered or back at its sender leaves it."""
+
+    class Meta:
+        index_name = "tracking_due"
+        projection = KeysOnlyProjection()
+
+    track_key = UnicodeAttribute(hash_key=True)
+    track_due_key = UnicodeAttribute(range_key=True)
+
+
 # A transaction fragment another aggregate adds to an order's transaction (group seats).
 TxPart = Callable[[TransactWrite], None]
+
+
+@dataclass(frozen=True)
+class OrderPart:
+    """What another aggregate changes on the order item inside an order's transaction (a
+    transaction touches an item once): update actions on ``OrderItem`` attributes and a
+    condition of its own (e.g. an after-sales case's ``open_case_id``), built by that
+    aggregate's store module."""
+
+    actions: tuple[Any, ...] = ()
+    condition: Condition | None = None
 
 
 class OrderItem(StoreModel):
@@ -167,9 +193,26 @@ class OrderItem(StoreModel):
     reported_at = UTCDateTimeAttribute(null=True)
     report_due = UTCDateTimeAttribute(null=True)
     report_key = UnicodeAttribute(null=True)
+    # carrier tracking (docs/delivery.md): the order's delivery as the carrier reported it, and the
+    # tracking items "track#<subject>" (store/tracking.py: the record as JSON, its version, its
+    # place in the sparse ``tracking_due`` index)
+    delivered_at = UTCDateTimeAttribute(null=True)
+    returned_at = UTCDateTimeAttribute(null=True)  # the parcel came back to the sender
+    track_json = UnicodeAttribute(null=True)
+    track_version = NumberAttribute(null=True)
+    track_key = UnicodeAttribute(null=True)
+    track_due_key = UnicodeAttribute(null=True)
     # the stock cells each product's units came from (domain/stock.py), when not all from cell 0
     takes_json = UnicodeAttribute(null=True)
     rules_version = NumberAttribute(null=True)  # the runtime rules it was placed under (absent: 1)
+    # after-sales (store/after_sales.py): the case open now (absent: none), cases ever opened
+    open_case_id = UnicodeAttribute(null=True)
+    case_count = NumberAttribute(null=True)
+    # after-sales refunds (store/orders.py ``refund_part``): their sum, how many, and each one
+    # (domain RefundRecord as JSON); ``refund_count`` is the version a refund is conditioned on
+    refunded_fen = NumberAttribute(null=True)
+    refund_count = NumberAttribute(null=True)
+    refunds_json = UnicodeAttribute(null=True)
     # idempotency claims, kept for replays only: DynamoDB deletes them after ``purge_at`` (the
     # table's TTL attribute; orders and groups never carry it)
     request_hash = UnicodeAttribute(null=True)
@@ -197,6 +240,7 @@ class OrderItem(StoreModel):
     by_level1 = ByLevel1()
     by_level2 = ByLevel2()
     ship_reports = ShipReports()
+    tracking_due = TrackingDue()
 
 
 # How long an Idempotency-Key claim answers a retry: a client retries within minutes (an order is

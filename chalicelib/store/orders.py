@@ -29,7 +29,7 @@ from chalicelib.domain.clock import business_date, iso, previous_month
 from chalicelib.domain.fulfilment import Lane, ReportState, ShippingReport, list_partition, report_partition, status_partition
 from chalicelib.domain.invariants import present
 from chalicelib.domain.invitations import Qualification
-from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, Share, due_partition, id_shard
+from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, RefundRecord, Share, due_partition, id_shard
 from chalicelib.domain.payouts import team_bonus_refund_fen, team_sharers
 from chalicelib.domain.tier_moves import TierMove
 from chalicelib.domain.users import User
@@ -50,7 +50,7 @@ from chalicelib.store.ledger import (
     touch,
     unlist_settlement,
 )
-from chalicelib.store.order_items import OrderItem, TxPart, claim_item, due_page, idem_key
+from chalicelib.store.order_items import OrderItem, OrderPart, TxPart, claim_item, due_page, idem_key
 from chalicelib.store.products import ProductItem, cell_key, is_product, is_stock_id, stock_item, to_product
 from chalicelib.store.rewards import count_invitee
 from chalicelib.store.users import PROFILE, UserItem, to_user, with_move
@@ -71,7 +71,8 @@ def to_order(item: OrderItem) -> Order:
         amount_fen=int(item.amount_fen or 0), created_at=present(item.created_at, "an order's creation"),
         pay_deadline=present(item.pay_deadline, "an order's payment deadline"),
         upline=Upline(item.level1_id, item.level2_id), kind=item.kind or "normal", paid_at=item.paid_at,
-        shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
+        shipped_at=item.shipped_at, delivered_at=item.delivered_at, returned_at=item.returned_at,
+        completed_at=item.completed_at, cancelled_at=item.cancelled_at,
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
         address=json.loads(item.address_json or "null") or None,
@@ -79,7 +80,20 @@ def to_order(item: OrderItem) -> Order:
         shipping_report=_report(item),
         rules_version=int(item.rules_version or 1),
         forfeited=tuple(json.loads(item.forfeited_json or "[]")),
+        refunded_fen=int(item.refunded_fen or 0), refunds=_refunds(item),
     )
+
+
+def _refunds(item: OrderItem) -> tuple[RefundRecord, ...]:
+    return tuple(RefundRecord(r["refund_no"], int(r["amount_fen"]),
+                              tuple((int(i), int(u), int(f)) for i, u, f in r["lines"]),
+                              tuple((int(i), int(u)) for i, u in r["restocked"]), datetime.fromisoformat(r["at"]))
+                 for r in json.loads(item.refunds_json or "[]"))
+
+
+def _refunds_json(records: Sequence[RefundRecord]) -> str:
+    return json.dumps([{"refund_no": r.refund_no, "amount_fen": r.amount_fen, "lines": r.lines,
+                        "restocked": r.restocked, "at": r.at.isoformat()} for r in records])
 
 
 def _report(item: OrderItem) -> ShippingReport | None:
@@ -294,10 +308,11 @@ class OrderStore:
             raise transaction_failure(exc) from exc
 
     def ship(self, order: Order, carrier: str, tracking_no: str, now: datetime, confirm_due: datetime,
-             report: ShippingReport, entry: AuditEntry) -> None:
+             report: ShippingReport, entry: AuditEntry, extra: TxPart | None = None) -> None:
         """Shipped, with its WeChat shipping report pending (listed for the retry job) and the
         operator's audit entry, in one transaction conditioned on the order still paid: of two
-        operators shipping it at once, one commits and the other reads it shipped."""
+        operators shipping it at once, one commits and the other reads it shipped. ``extra``: the
+        parcel's tracking (store/tracking.py), written with it."""
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
@@ -308,6 +323,8 @@ class OrderStore:
                     *report_actions(order.order_id, report),
                 ], condition=_status_is(OrderStatus.PAID))
                 entry_put(tx, entry)
+                if extra:
+                    extra(tx)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
@@ -381,16 +398,62 @@ class OrderStore:
                     elif status in (CommissionStatus.PENDING, CommissionStatus.FROZEN):
                         _move(tx, share, order.order_id, "reversal", status.value, None, now,
                               new_status=CommissionStatus.REVERSED, expected=status, wallets=wallets)
-                if order.upline.level1 and level1_sales_month in (paid_month, _next_month(paid_month)):
-                    attr = UserItem.month_sales_fen if level1_sales_month == paid_month \
-                        else UserItem.previous_month_sales_fen
-                    tx.update(UserItem(order.upline.level1, PROFILE), actions=[attr.add(-order.amount_fen)],
-                              condition=_sales_month_is(level1_sales_month))
+                _level1_sales(tx, order, level1_sales_month, paid_month, -order.amount_fen)
                 _team_sales(tx, order, paid_month, -order.amount_fen, bonuses or {})
                 _take_back_team_bonuses(tx, order, bonuses or {}, now, wallets)
                 _write_wallets(tx, wallets, now)
                 count_in(tx, business_date(now), {"refunds": 1, "refunded_fen": order.amount_fen,
                                                   "refunded_cost_fen": sum(line.cost_fen for line in order.lines)})
+        except TransactWriteError as exc:
+            raise transaction_failure(exc) from exc
+
+    def refund_part(self, order: Order, record: RefundRecord, kept: list[Share], fully: bool,
+                    statuses: dict[tuple[str, int], CommissionStatus], now: datetime,
+                    level1_sales_month: str | None, paid_month: str, bonuses: dict[str, TeamBonus],
+                    part: OrderPart | None = None, extra: TxPart | None = None) -> None:
+        """An after-sales refund (domain/refunds.py), in one transaction conditioned on the order's
+        status and refund count as read (``order``): the order's refunded amount and record (its
+        number: a replay finds it and writes nothing), its commissions as kept (``kept``: the
+        accrual on the units still paid), ``refunded`` once every unit is (``fully``); the
+        restocked units back in their line's first cell; each commission's difference reversed
+        (pending, frozen) or clawed back (available) with an entry named by the refund number,
+        conditioned on its status and amount as read (a settlement racing it: read again); the
+        paid month's team sales, level 1's month sales and the accrued team bonuses lose the
+        amount; the refund day's counters. With ``part`` (actions and a condition on the order
+        item) and ``extra`` (more items), the caller's own change commits with the money."""
+        from chalicelib.store.analytics import count_in
+
+        wallets: dict[str, dict[str, int]] = {}
+        actions: list[Any] = [
+            OrderItem.refunded_fen.add(record.amount_fen), OrderItem.refund_count.add(1),
+            OrderItem.refunds_json.set(_refunds_json([*order.refunds, record])),
+            OrderItem.commissions_json.set(json.dumps([s.__dict__ for s in kept]))]
+        if fully:
+            actions += [*_become(order, OrderStatus.REFUNDED), OrderItem.refunded_at.set(now),
+                        OrderItem.confirm_day.remove(), OrderItem.confirm_due_key.remove()]
+        condition = _status_is(order.status) & _count_is(OrderItem.refund_count, len(order.refunds))
+        if part:
+            actions += part.actions
+            condition = condition & part.condition if part.condition is not None else condition
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(OrderItem(order.order_id), actions=actions, condition=condition)
+                for index, units in record.restocked:
+                    line = order.lines[index]
+                    tx.update(stock_item(line.stock_id, order.takes_of(line)[0][0]),
+                              actions=[ProductItem.stock.add(units)])
+                for before, after in zip(order.commissions, kept, strict=True):
+                    _reverse_part(tx, order.order_id, before, after.amount_fen, statuses[(before.user_id, before.level)],
+                                  fully, record.refund_no, now, wallets)
+                _level1_sales(tx, order, level1_sales_month, paid_month, -record.amount_fen)
+                _team_sales(tx, order, paid_month, -record.amount_fen, bonuses)
+                _take_back_team_bonuses(tx, order, bonuses, now, wallets, record.amount_fen, f"#{record.refund_no}")
+                _write_wallets(tx, wallets, now)
+                count_in(tx, business_date(now), {
+                    "refunds": 1 if fully else 0, "refunded_fen": record.amount_fen,
+                    "refunded_cost_fen": sum(order.lines[i].unit_cost_fen * u for i, u in record.restocked)})
+                if extra:
+                    extra(tx)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
@@ -458,6 +521,43 @@ def _move(tx: TransactWrite, share: Share, order_id: str, kind: str, source: str
             condition=LedgerItem.sk.does_not_exist())
 
 
+def _reverse_part(tx: TransactWrite, order_id: str, share: Share, kept_fen: int, status: CommissionStatus,
+                  final: bool, refund_no: str, now: datetime, wallets: dict[str, dict[str, int]]) -> None:
+    """A commission down to ``kept_fen`` after a refund: the difference reversed from pending or
+    frozen, or clawed back from available (``reversed_fen`` counts it), with the entry
+    ``entry#<order>#<level>#<reversal|clawback>#<refund number>``; conditioned on the status and
+    amount read. ``final`` (every unit refunded): the commission ends reversed or clawed back."""
+    if status not in (CommissionStatus.PENDING, CommissionStatus.FROZEN, CommissionStatus.AVAILABLE):
+        return  # reversed with the whole order already: nothing left to take
+    fen = share.amount_fen - kept_fen
+    if fen == 0 and not final:
+        return
+    clawback = status is CommissionStatus.AVAILABLE
+    actions: list[Any] = [LedgerItem.amount_fen.add(-fen), LedgerItem.reversed_fen.add(fen)]
+    if final:
+        ended = CommissionStatus.CLAWED_BACK if clawback else CommissionStatus.REVERSED
+        actions += [LedgerItem.status.set(ended.value), *unlist_settlement()]
+    tx.update(LedgerItem(share.user_id, commission_key(order_id, share.level)), actions=actions,
+              condition=(LedgerItem.status == status.value) & (LedgerItem.amount_fen == share.amount_fen))
+    if fen == 0:
+        return
+    kind = "clawback" if clawback else "reversal"
+    tx.save(LedgerItem(share.user_id, entry_key(order_id, share.level, f"{kind}#{refund_no}"), order_id=order_id,
+                       level=share.level, amount_fen=fen, kind=kind, at=now, status=f"{status.value}>-"),
+            condition=LedgerItem.sk.does_not_exist())
+    _add_to(wallets, share.user_id, status.value, None, fen)
+
+
+def _level1_sales(tx: TransactWrite, order: Order, level1_sales_month: str | None, paid_month: str,
+                  fen: int) -> None:
+    """Level 1's month sales (the leaderboard's, the tier's) of the paid month move by ``fen``
+    while that month is the current or the previous one of its counters."""
+    if order.upline.level1 and level1_sales_month in (paid_month, _next_month(paid_month)):
+        attr = UserItem.month_sales_fen if level1_sales_month == paid_month else UserItem.previous_month_sales_fen
+        tx.update(UserItem(order.upline.level1, PROFILE), actions=[attr.add(fen)],
+                  condition=_sales_month_is(level1_sales_month))
+
+
 def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int,
                 accrued: dict[str, TeamBonus] | None = None) -> None:
     """The team sales of ``month`` (the team bonus's base) of whoever the domain says shares in
@@ -472,21 +572,25 @@ def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int,
 
 
 def _take_back_team_bonuses(tx: TransactWrite, order: Order, bonuses: dict[str, TeamBonus], now: datetime,
-                            wallets: dict[str, dict[str, int]]) -> None:
-    """A refunded order's share of each accrued team bonus of its month: reversed from pending, or
-    clawed back from available (which may go negative, like a commission's clawback), with the
-    entry explaining it; conditioned on the bonus's status as read (settlement racing it)."""
+                            wallets: dict[str, dict[str, int]], refunded_fen: int | None = None,
+                            tag: str = "") -> None:
+    """A refund's share (``refunded_fen``: the whole order by default) of each accrued team bonus
+    of the order's month: reversed from pending, or clawed back from available (which may go
+    negative, like a commission's clawback), with the entry explaining it (its kind followed by
+    ``tag``: a partial refund's number); conditioned on the bonus's status as read (settlement
+    racing it)."""
     for user_id in team_sharers(order.upline):
         bonus = bonuses.get(user_id)
         if bonus is None:
             continue
-        fen = team_bonus_refund_fen(order.amount_fen, bonus.rate_bp, bonus.amount_fen)
+        fen = team_bonus_refund_fen(order.amount_fen if refunded_fen is None else refunded_fen, bonus.rate_bp,
+                                    bonus.amount_fen)
         if fen == 0:
             continue
         kind = "team_bonus_clawback" if bonus.status is CommissionStatus.AVAILABLE else "team_bonus_reversal"
         tx.update(LedgerItem(user_id, team_bonus_key(bonus.month)), actions=[LedgerItem.amount_fen.add(-fen)],
                   condition=LedgerItem.status == bonus.status.value)
-        tx.save(LedgerItem(user_id, entry_key(order.order_id, 0, kind), order_id=order.order_id, level=0,
+        tx.save(LedgerItem(user_id, entry_key(order.order_id, 0, kind + tag), order_id=order.order_id, level=0,
                            amount_fen=fen, kind=kind, at=now, status=f"{bonus.status.value}>-"),
                 condition=LedgerItem.sk.does_not_exist())
         _add_to(wallets, user_id, bonus.status.value, None, fen)

@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
@@ -110,6 +110,7 @@ class ProductItem(StoreModel):
     sku_of = UnicodeAttribute(null=True)
     images_json = UnicodeAttribute(null=True)
     detail = UnicodeAttribute(null=True)
+    resell_returns = BooleanAttribute(null=True)  # returned goods go back to stock (absent: no)
 
     by_category = ByCategory()
     listing = Listing()
@@ -165,7 +166,8 @@ def to_product(item: ProductItem, counts: Mapping[str, Sequence[int]] | None = N
     return Product(item.product_id, item.name, item.category, int(item.cost_fen), int(item.price_fen),
                    stock, int(item.level1_rate_bp), int(item.level2_rate_bp), group,
                    listed=item.catalog is not None, stock_cells=_cells(item), skus=skus,
-                   images=tuple(json.loads(item.images_json or "[]")), detail=item.detail or "")
+                   images=tuple(json.loads(item.images_json or "[]")), detail=item.detail or "",
+                   resell_returns=bool(item.resell_returns))
 
 
 def is_product(raw_or_id: str) -> bool:
@@ -290,6 +292,8 @@ class ProductStore:
         actions.append(ProductItem.images_json.set(json.dumps(list(product.images))) if product.images
                        else ProductItem.images_json.remove())
         actions.append(ProductItem.detail.set(product.detail) if product.detail else ProductItem.detail.remove())
+        actions.append(ProductItem.resell_returns.set(True) if product.resell_returns
+                       else ProductItem.resell_returns.remove())
         old = _sku_json(was)
         same_skus = ProductItem.skus_json == old if old else ProductItem.skus_json.does_not_exist()
         existing = {sku.sku_id: sku for sku in was.skus}
@@ -373,7 +377,8 @@ class ProductStore:
                            created_at=now, catalog=CATALOG if product.listed else None,
                            shelf=product.category if product.listed else None, everything=CATALOG,
                            skus_json=_sku_json(product), detail=product.detail or None,
-                           images_json=json.dumps(list(product.images)) if product.images else None)
+                           images_json=json.dumps(list(product.images)) if product.images else None,
+                           resell_returns=True if product.resell_returns else None)
         if product.group_buy:
             item.group_size = product.group_buy.size
             item.group_discount_bp = product.group_buy.discount_bp

@@ -17,6 +17,7 @@ from chalicelib.store.base import cause_code
 def all_models() -> list[type[Model]]:
     """The model of every table (the store modules import base; base imports none of them)."""
     from chalicelib.store.admin import AdminItem
+    from chalicelib.store.after_sales import CaseItem
     from chalicelib.store.analytics import AnalyticsItem
     from chalicelib.store.content import ContentItem
     from chalicelib.store.jobs import JobItem
@@ -26,7 +27,8 @@ def all_models() -> list[type[Model]]:
     from chalicelib.store.support import SupportItem
     from chalicelib.store.users import UserItem
 
-    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem, JobItem, AdminItem, SupportItem]
+    return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem, JobItem, AdminItem, CaseItem,
+            SupportItem]
 
 
 def table_spec(model: type[Model]) -> dict[str, Any]:

@@ -84,9 +84,13 @@ def world(api: Any) -> World:
     assert status == 201, material
     status, held = api.call("POST", "/v1/admin/materials", {"title": "面膜", "text": "最好的面膜"}, admin)
     assert status == 202 and held["review_id"], held
-    ids = {"order_id": orders["paid"], "group_id": group["group_id"], "product_id": big,
+    status, case = api.call("POST", f"/v1/orders/{orders['shipped']}/after-sales", {
+        "kind": "return_refund", "lines": [{"product_id": big, "quantity": 1}], "reason": "破损"}, victim)
+    assert status == 201, case
+    ids = {"order_id": orders["paid"], "group_id": group["group_id"], "product_id": big, "case_id": case["case_id"],
            "material_id": material["material_id"], "review_id": held["review_id"], "user_id": victim_id,
-           "withdrawal_id": withdrawals["reviewing"], "job": "settle_commissions", "name": "home_layout"}
+           "withdrawal_id": withdrawals["reviewing"], "job": "settle_commissions", "name": "home_layout",
+           "subject": f"order-{orders['shipped']}"}
     return World(admin, admin_id, victim, victim_id, attacker, attacker_id, ids, {**orders, "group": group["order_id"],
                                                                            **withdrawals})
 
@@ -294,6 +298,38 @@ def another_users_withdrawal_is_not_found(api, world, deps):
     assert api.call("GET", f"/v1/me/withdrawals/{world.orders['small']}", token=world.victim)[0] == 200
 
 
+@owner_case("POST", "/v1/orders/{order_id}/after-sales")
+def another_user_cannot_open_a_case_on_an_order_not_theirs(api, world, deps):
+    shipped = world.orders["shipped"]
+    line = {"kind": "refund_only", "lines": [{"product_id": world.ids["product_id"], "quantity": 1}], "reason": "x"}
+    refused_unchanged(api, "POST", f"/v1/orders/{shipped}/after-sales", world.attacker, {"ORDER_NOT_FOUND"}, line)
+    # the victim's own: refused only because their case is open
+    assert api.call("POST", f"/v1/orders/{shipped}/after-sales", line, world.victim)[1]["error"]["code"] == "CASE_OPEN"
+
+
+@owner_case("GET", "/v1/after-sales/{case_id}")
+def another_users_case_is_not_found(api, world, deps):
+    refused_unchanged(api, "GET", f"/v1/after-sales/{world.ids['case_id']}", world.attacker, {"CASE_NOT_FOUND"})
+    assert api.call("GET", f"/v1/after-sales/{world.ids['case_id']}", token=world.victim)[0] == 200
+
+
+@owner_case("POST", "/v1/after-sales/{case_id}/cancel")
+def another_user_cannot_cancel_a_case(api, world, deps):
+    refused_unchanged(api, "POST", f"/v1/after-sales/{world.ids['case_id']}/cancel", world.attacker,
+                      {"CASE_NOT_FOUND"})
+    assert api.call("POST", f"/v1/after-sales/{world.ids['case_id']}/cancel", token=world.victim)[1]["status"] == \
+        "cancelled"
+
+
+@owner_case("POST", "/v1/after-sales/{case_id}/return")
+def another_user_cannot_ship_a_return(api, world, deps):
+    path = f"/v1/after-sales/{world.ids['case_id']}"
+    assert api.call("POST", f"/v1/admin{path.removeprefix('/v1')}/approve", {}, world.admin)[0] == 200
+    shipment = {"carrier": "SF", "tracking_no": "SF1111111"}
+    refused_unchanged(api, "POST", f"{path}/return", world.attacker, {"CASE_NOT_FOUND"}, shipment)
+    assert api.call("POST", f"{path}/return", shipment, world.victim)[1]["status"] == "returning"
+
+
 @owner_case("GET", "/v1/groups/{group_id}")
 def a_group_is_shown_to_anyone_with_the_link_without_its_members_orders(api, world, deps):
     """Sharing the group page is how a group fills; it names members by user id only."""
@@ -411,6 +447,25 @@ def transfer_notifications_need_wechat_pays_signature(api, world, deps):
     for sent in (headers, {"Content-Type": "application/json"}):
         refused_with(api, "POST", "/v1/wechat/transfer/notify", 401, "INVALID_SIGNATURE", raw=made_up, headers=sent)
     assert api.call("GET", f"/v1/me/withdrawals/{world.orders['small']}", token=world.victim)[1]["status"] != "paid"
+
+
+@public_case("POST", "/v1/tracking/kuaidi100/{subject}")
+def carrier_pushes_need_the_parcels_own_salt(api, world, deps):
+    from urllib.parse import urlencode
+
+    from chalicelib.carriers.kuaidi100 import push_param, step_entry
+    from chalicelib.domain.tracking import push_sign, salt_for
+
+    subject = f"order-{world.orders['shipped']}"
+    tracking = deps.tracking.get(subject)
+    param = push_param("shutdown", tracking.company, tracking.tracking_no, 3, [step_entry(deps.clock(), "已签收", "签收")])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for sign in ("", "0" * 32, push_sign(param, salt_for("order-another", deps.tracking_salt_key())),
+                 push_sign(param, salt_for(subject, "not-our-key"))):
+        refused_with(api, "POST", f"/v1/tracking/kuaidi100/{subject}", 401, "INVALID_SIGNATURE",
+                     raw=urlencode({"param": param, "sign": sign}), headers=form)
+    order = api.call("GET", f"/v1/orders/{world.orders['shipped']}", token=world.victim)[1]
+    assert order["delivered_at"] is None and order["tracking"]["state"] == "waiting"
 
 
 @public_case("GET", "/v1/dashboard")

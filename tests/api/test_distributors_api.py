@@ -229,7 +229,28 @@ def _conversation(body: dict[str, str]) -> Setup:
     return setup
 
 
+def _requested_case(api: Any, w: World, deps: Any, kind: str = "refund_only") -> str:
+    order_id = _paid_order(api, w, deps)
+    api.call("POST", f"/v1/admin/orders/{order_id}/ship", {"carrier": "SF", "tracking_no": "SF7654322"}, w.admin)
+    product_id = api.call("GET", f"/v1/orders/{order_id}", token=w.victim)[1]["items"][0]["product_id"]
+    status, case = api.call("POST", f"/v1/orders/{order_id}/after-sales", {
+        "kind": kind, "lines": [{"product_id": product_id, "quantity": 1}], "reason": "破损"}, w.victim)
+    assert status == 201, case
+    return str(case["case_id"])
+
+
+def _approved_return(api: Any, w: World, deps: Any) -> tuple[dict[str, str], Any]:
+    case_id = _requested_case(api, w, deps, "return_refund")
+    assert api.call("POST", f"/v1/admin/after-sales/{case_id}/approve", {}, w.admin)[0] == 200
+    return {"case_id": case_id}, None
+
+
 CASES: dict[str, Setup] = {
+    # a refund only: approved and refunded at once, one entry (the refund writes none of its own)
+    "POST /v1/admin/after-sales/{case_id}/approve": lambda api, w, d: ({"case_id": _requested_case(api, w, d)}, {}),
+    "POST /v1/admin/after-sales/{case_id}/reject": lambda api, w, d: ({"case_id": _requested_case(api, w, d)},
+                                                                      {"reason": "超出售后范围"}),
+    "POST /v1/admin/after-sales/{case_id}/receive": _approved_return,
     "POST /v1/admin/orders/{order_id}/ship": _ship_one,
     "POST /v1/admin/orders/ship": _ship_batch,
     "POST /v1/admin/users/{user_id}/promoter": lambda api, w, d: ({"user_id": w.victim_id}, None),

@@ -170,16 +170,25 @@ def test_answered_conversations_leave_the_queue_and_stay_in_the_list_of_all(api,
     assert everything[0]["status"] == "answered"
 
 
-def test_a_conversation_links_the_users_orders(api, admin):
+def test_a_conversation_links_the_users_orders_and_after_sales_cases(api, admin):
     from tests.api.test_orders import order, product
 
     token, uid = api.login("buyer")
     pid = product(api, admin)["product_id"]
     oid = order(api, token, [{"product_id": pid, "quantity": 1}])[1]["order_id"]
     push(api, "dev:buyer", "订单什么时候发货")
-    orders = thread(api, admin, uid)["orders"]
-    assert [(o["order_id"], o["status"]) for o in orders] == [(oid, "pending_payment")]
-    assert orders[0]["href"] == f"/v1/admin/orders?buyer_id={uid}"
+    linked = thread(api, admin, uid)
+    assert [(o["order_id"], o["status"]) for o in linked["orders"]] == [(oid, "pending_payment")]
+    assert linked["orders"][0]["href"] == f"/v1/admin/orders?buyer_id={uid}"
+    assert linked["after_sales"] == []
+    assert api.call("POST", f"/v1/dev/pay/{oid}")[1]["status"] == "paid"
+    assert api.call("POST", f"/v1/admin/orders/{oid}/ship", {"carrier": "SF", "tracking_no": "SF1234567"}, admin)[0] == 200
+    status, case = api.call("POST", f"/v1/orders/{oid}/after-sales", {
+        "kind": "refund_only", "lines": [{"product_id": pid, "quantity": 1}], "reason": "破损"}, token)
+    assert status == 201, case
+    cases = thread(api, admin, uid)["after_sales"]
+    assert [(c["case_id"], c["order_id"], c["status"]) for c in cases] == [(case["case_id"], oid, "requested")]
+    assert cases[0]["href"] == f"/v1/after-sales/{case['case_id']}"
 
 
 def test_bad_inbox_input_is_4xx(api, admin):

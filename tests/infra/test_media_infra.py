@@ -1,5 +1,5 @@
 """The product images' infrastructure (infra/media.py): a private bucket served by CloudFront
-through its origin access, the functions' rights under products/ only, and the bucket and base
+through its origin access, the functions' rights under products/ and after-sales/ only, and the bucket and base
 URL in every function's environment; cfn-lint clean in China and elsewhere."""
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ def test_in_china_cloudfront_reads_the_bucket_through_an_origin_access_identity(
     statements = resources["MediaBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     [read] = [s for s in statements if s["Effect"] == "Allow"]
     assert read["Principal"] == {"CanonicalUser": {"Fn::GetAtt": ["MediaOriginAccess", "S3CanonicalUserId"]}}
-    assert (read["Action"], read["Resource"]) == ("s3:GetObject", {
-        "Fn::Sub": "arn:${AWS::Partition}:s3:::${MediaBucket}/products/*"})
+    assert (read["Action"], read["Resource"]) == ("s3:GetObject", [
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::${MediaBucket}/after-sales/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::${MediaBucket}/products/*"}])
     [deny] = [s for s in statements if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     config = resources["MediaDistribution"]["Properties"]["DistributionConfig"]
@@ -99,10 +100,12 @@ def test_an_alternate_domain_is_served_with_its_certificate() -> None:
         media_resources("cn-north-1", "https://img.example.cn")
 
 
-def test_the_functions_may_put_and_get_under_products_and_list_the_bucket_only() -> None:
+def test_the_functions_may_put_and_get_under_products_and_after_sales_and_list_the_bucket_only() -> None:
     statements = {s["Sid"]: s for s in lambda_policy({}, xray=False)["Statement"]}
     assert statements["MediaObjects"]["Action"] == ["s3:GetObject", "s3:PutObject"]
-    assert statements["MediaObjects"]["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${MediaBucket}/products/*"}
+    assert statements["MediaObjects"]["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::${MediaBucket}/after-sales/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::${MediaBucket}/products/*"}]
     assert statements["MediaMissingIs404"] == {"Sid": "MediaMissingIs404", "Effect": "Allow",
                                                "Action": "s3:ListBucket",
                                                "Resource": {"Fn::GetAtt": ["MediaBucket", "Arn"]}}

@@ -28,8 +28,9 @@ ALLOWED_OWN = {
     "chalicelib",
     "chalicelib.api",
     *(f"chalicelib.api.{area}" for area in (
-        "admin", "analytics", "catalog", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
-        "orders", "payments", "referrals", "settings", "support", "uploads", "users", "wallet")),
+        "admin", "after_sales", "analytics", "catalog", "content", "dashboard", "dev", "experiments", "fulfilment",
+        "groups", "openapi",
+        "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",
