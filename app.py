@@ -78,6 +78,12 @@ def track_parcels(event: Any) -> dict[str, Any]:
     return run_scheduled("track_parcels", event)
 
 
+# After-sales refunds whose request ended between the decision and the money (docs/after-sales.md).
+@app.schedule(Rate(10, unit=Rate.MINUTES), name="finish_case_refunds")
+def finish_case_refunds(event: Any) -> dict[str, Any]:
+    return run_scheduled("finish_case_refunds", event)
+
+
 @app.schedule(Cron(20, 16, "*", "*", "?", "*"), name="auto_confirm")
 def auto_confirm(event: Any) -> dict[str, Any]:
     return run_scheduled("auto_confirm", event)

@@ -13,18 +13,23 @@ order records the numbers it applied, so nothing is refunded twice.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.domain import after_sales as rules
 from chalicelib.domain.after_sales import Case, CaseKind, CaseStatus
 from chalicelib.domain.audit import Action, audit
+from chalicelib.domain.errors import DomainError
 from chalicelib.domain.invariants import holds, present
+from chalicelib.domain.shards import SHARDS
+from chalicelib.domain.slices import Progress
 from chalicelib.services.after_sales import SYSTEM_ACTOR, read_case
 from chalicelib.services.retry import run_until_committed
 from chalicelib.store import after_sales as store
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.services.due import Deadline
 
 DECIDED = (CaseStatus.APPROVED, CaseStatus.AWAITING_RETURN, CaseStatus.RETURNING, CaseStatus.REFUNDED)
 
@@ -101,3 +106,45 @@ def finish_refund(case: Case, deps: Deps) -> Case:
                    order_part=store.release_part(case.case_id),
                    extra=store.refunded_part(case, now), check=still_under_way)
     return read_case(case.case_id, deps)
+
+
+REFUND_PAGE = 25
+# A refund whose decision is this recent may still be finishing in its own request: the job leaves
+# it for its next run (finishing it at once would be as safe, only a WeChat call more).
+GRACE = timedelta(minutes=5)
+
+
+def refund_parts(now: datetime, deps: Deps) -> list[str]:
+    """Job ``finish_case_refunds`` (every 10 minutes): a part per shard of the ``refunding`` index."""
+    return list(SHARDS)
+
+
+def refund_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
+    """Job ``finish_case_refunds``, one slice of a shard: each case whose refund is under way
+    since before ``now − GRACE`` is refunded (``finish_refund``: WeChat under the case's number,
+    then the money). A refund WeChat refuses or a database that is busy is left for the next run."""
+    holds(part in SHARDS, f"a case refund part is a shard ({part!r})")
+    counts = {"refunded": 0, "later": 0, "failed": 0}
+    while True:
+        ids, cursor = deps.after_sales.refunding_page(part, cursor, REFUND_PAGE)
+        for case_id in ids:
+            counts[_finish_one(case_id, now, deps)] += 1
+        if cursor is None or deadline.expired():
+            return Progress(counts, cursor)
+
+
+def _finish_one(case_id: str, now: datetime, deps: Deps) -> str:
+    from chalicelib.services.orders import log_skip
+
+    case = read_case(case_id, deps)
+    if not case.refund_under_way:
+        return "later"  # refunded meanwhile (the index lags the table)
+    decided = case.received_at or case.decided_at
+    if decided is not None and decided > now - GRACE:
+        return "later"
+    try:
+        finish_refund(case, deps)
+    except DomainError as exc:
+        log_skip("finish_case_refund", case.order_id, exc)
+        return "failed"
+    return "refunded"

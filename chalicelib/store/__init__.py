@@ -33,6 +33,11 @@ Access patterns (pattern → table → key / index → operation):
 | unpaid orders past their deadline        | orders | GSI unpaid (sparse): unpaid_day = "<day>#<shard>" (16), pay_deadline_key | Query per day and shard, 50 a page (job) + BatchGetItem |
 | shipped orders due for auto-confirmation | orders | GSI to_confirm (sparse): confirm_day = "<day>#<shard>", confirm_due_key | Query per day and shard (job) + BatchGetItem |
 | complete / refund / cancel               | orders, ledger, products, users (+ analytics: the refund day's counters) | conditioned on the observed status | TransactWriteItems |
+| open an after-sales case                 | after_sales, orders | case (absent) + order item `open_case_id` absent, `case_count` as read, status shipped/completed | GetItem + TransactWriteItems |
+| the after-sales queue by status          | after_sales | GSI queue: "<status>#<shard>" (16), created_key | Query per shard (≤ 64 a page), merged newest first |
+| a buyer's / an order's cases             | after_sales | GSI by_buyer (buyer_id) / by_order (order_id, keys only) + BatchGetItem | Query, paginated |
+| move a case (cancel, return, reject, decide) | after_sales (+ orders: open case released; + admin: the audit entry) | case `status =` as read and no refund under way | TransactWriteItems |
+| refund a case                            | after_sales + the refund's items (docs/after-sales.md) | case `status =` as read and refund under way, order `open_case_id =` the case | in the refund's TransactWriteItems |
 | wallet, commissions of a user            | ledger | pk=user_id, sk="wallet" / begins_with "commission#" | GetItem / Query |
 | commissions due by now (settle)          | ledger | GSI settle_queue (sparse): settle_shard (16), settle_key ≤ now | Query per shard, paginated (job part) |
 | settle a batch (≤ 100 items)             | ledger (+ analytics) | commission `= frozen` + settlement entry (absent) each, one wallet per user, the day's `commission_settled_fen` shard | TransactWriteItems |

@@ -33,7 +33,7 @@ from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.clock import iso
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.store.audit import entry_put
-from chalicelib.store.base import BaseMeta, StoreModel, paginate, transaction_failure
+from chalicelib.store.base import BaseMeta, StoreModel, decode_cursor, encode_cursor, paginate, transaction_failure
 
 if TYPE_CHECKING:
     from chalicelib.store.order_items import OrderPart
@@ -67,6 +67,19 @@ class ByOrder(GlobalSecondaryIndex["CaseItem"]):
     created_key = UnicodeAttribute(range_key=True)
 
 
+class Refunding(GlobalSecondaryIndex["CaseItem"]):
+    """Sparse: the cases whose refund is under way (approved refund only, or goods received) and
+    not yet committed, by shard (``refunding_shard``): the ``finish_case_refunds`` job finishes
+    a refund whose request ended between the decision and the money."""
+
+    class Meta:
+        index_name = "refunding"
+        projection = KeysOnlyProjection()
+
+    refunding_shard = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
 class CaseItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().after_sales_table
@@ -93,10 +106,12 @@ class CaseItem(StoreModel):
     refunded_at = UTCDateTimeAttribute(null=True)
     cancelled_at = UTCDateTimeAttribute(null=True)
     restock_json = UnicodeAttribute(null=True)  # the lines put back in stock with the refund (decided at receipt)
+    refunding_shard = UnicodeAttribute(null=True)  # listed in ``refunding`` while its refund is under way
 
     queue = Queue()
     by_buyer = ByBuyer()
     by_order = ByOrder()
+    refunding = Refunding()
 
 
 def queue_key(status: CaseStatus, shard: str) -> str:
@@ -186,6 +201,13 @@ class AfterSalesStore:
                                     scan_index_forward=False, limit=limit, page_size=limit)
         return [to_case(item) for item in page][:limit]
 
+    def refunding_page(self, shard: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        """A page of the ids of a shard's cases whose refund is under way, oldest first, and the
+        next page's cursor."""
+        page = CaseItem.refunding.query(shard, limit=limit, last_evaluated_key=decode_cursor(cursor))
+        ids = [item.case_id for item in page]
+        return ids, encode_cursor(page.last_evaluated_key)
+
     def create(self, case: Case, count_read: int) -> None:
         """The case, and the order marked with it as its open case, at once: conditioned on the
         order still shipped or completed, no case open, and as many cases opened as read."""
@@ -237,7 +259,7 @@ class AfterSalesStore:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(CaseItem(case.case_id), actions=[
                     CaseItem.status.set(target.value), CaseItem.queue_key.set(queue_key(target, case.shard)),
-                    *actions,
+                    CaseItem.refunding_shard.set(case.shard), *actions,
                 ], condition=(CaseItem.status == case.status.value) & CaseItem.received_at.does_not_exist())
                 entry_put(tx, entry)
         except TransactWriteError as exc:
@@ -254,7 +276,7 @@ def release_condition(case_id: str) -> Condition:
 
 
 def refunded_actions(now: datetime) -> list[Any]:
-    return [CaseItem.refunded_at.set(now)]
+    return [CaseItem.refunded_at.set(now), CaseItem.refunding_shard.remove()]
 
 
 def decision_actions(now: datetime, actor_id: str, refund_fen: int | None = None) -> list[Any]:
