@@ -35,7 +35,7 @@ from chalicelib.domain.support import (
 )
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.users import User
-from chalicelib.services.retry import run_until_committed
+from chalicelib.services.retry import Reads, run_until_committed
 from chalicelib.store.users import user_id_for
 from chalicelib.wechat.message_push import PushKeys, aes_key_of, open_push
 from chalicelib.wechat.message_push import verify_url as _verify_url
@@ -153,9 +153,10 @@ def reply(user_id: str, text: str, actor_id: str, deps: Deps) -> Message:
     check_reply(before, now)
     deps.customer_service.send_text(before.openid, text, now)
     message = Message(user_id, "r" + secrets.token_hex(8), Sender.OPERATOR, "text", text, now, actor_id=actor_id)
+    reads = Reads(before, lambda: _existing(user_id, deps))  # the first attempt commits on the check's read
 
     def record() -> Message:
-        current = _existing(user_id, deps)
+        current = reads()
         after = after_reply(current, now, text, before.last_user_at)
         entry = audit(actor_id, Action.SUPPORT_REPLY, f"user#{user_id}", now, _state(current),
                       {**_state(after), "message_id": message.message_id, "text": text})
