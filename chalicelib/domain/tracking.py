@@ -28,7 +28,7 @@ from chalicelib.domain.shards import SHARDS
 
 TrackingNotFound = error("TRACKING_NOT_FOUND", Kind.NOT_FOUND, "No parcel is tracked under this id.")
 TrackingMismatch = error("TRACKING_MISMATCH", Kind.INVALID,
-                         "The carrier's report names another carrier or tracking number than the one tracked.")
+                         "The carrier's report names another tracking number than the parcel's.")
 InvalidCallback = error("INVALID_CALLBACK", Kind.BAD_REQUEST,
                         "The carrier's callback is not a form with a JSON param and a sign.")
 

@@ -9,6 +9,7 @@ withdraws the automatic confirmation.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -163,12 +164,14 @@ def apply(subject: str, report: Report, deps: Deps) -> str:
         tracking = deps.tracking.get(subject)
         if tracking is None:
             raise TrackingNotFound("no parcel is tracked under this id", subject=subject)
-        if (report.company, report.tracking_no) != (tracking.company, tracking.tracking_no):
-            raise TrackingMismatch("the report is of another parcel", company=report.company[:40],
-                                   tracking_no=report.tracking_no[:40])
-        after, delivered, returned = apply_report(tracking, report, deps.clock())
+        if report.tracking_no.upper() != tracking.tracking_no.upper():
+            raise TrackingMismatch("the report is of another parcel", tracking_no=report.tracking_no[:40])
+        # 快递100 corrects a wrong carrier code itself (autoCheck=1, comNew): its reports then name
+        # the right one, which the poll fallback uses from then on
+        corrected = replace(tracking, company=report.company) if report.company else tracking
+        after, delivered, returned = apply_report(corrected, report, deps.clock())
         order_id = subject_order(subject)
-        if after is tracking:
+        if after == tracking:
             return "unchanged", _order(order_id, deps) if order_id and tracking.delivered_at else None, tracking
         order = _order(order_id, deps) if order_id and (delivered or returned) else None
         deps.tracking.save(after, _effect(order, after, delivered, returned, deps) if order else None)

@@ -153,6 +153,14 @@ def test_a_signed_report_of_another_parcel_is_a_mismatch(deps, shipped):
         push(deps, subject, {"param": param, "sign": push_sign(param, salt_for(subject, deps.tracking_salt_key()))})
 
 
+def test_a_carrier_code_kuaidi100_corrected_is_taken_and_used_from_then_on(deps, shipped):
+    subject = order_subject(shipped)
+    param = push_param("polling", "zhongtongkuaiyun", "ZT100200300", 0, [step_entry(deps.clock(), "在途", "在途")])
+    sign = push_sign(param, salt_for(subject, deps.tracking_salt_key()))
+    assert push(deps, subject, {"param": param, "sign": sign}) == "applied"
+    assert deps.tracking.get(subject).company == "zhongtongkuaiyun"
+
+
 def test_an_older_push_never_turns_the_state_back(deps, clock, shipped):
     subject = order_subject(shipped)
     _, first = play(deps, subject, "in_transit")
@@ -213,3 +221,27 @@ def test_a_return_is_tracked_the_same_way_and_the_call_is_idempotent(deps, clock
 def test_the_order_answers_carry_the_tracking(deps, shipped):
     found = delivery.order_trackings([deps.orders.get(shipped)], deps)
     assert list(found) == [shipped] and found[shipped].carrier == "ZTO"
+
+
+def test_a_push_costs_two_round_trips_and_a_delivery_three_plus_its_fact(deps, clock, shipped):
+    from collections import Counter
+
+    from bench.meter import DynamoMeter
+    from chalicelib.store.tables import all_models
+
+    meter = DynamoMeter()
+    meter.attach_models(all_models())
+    subject = order_subject(shipped)
+    _, form = play(deps, subject, "in_transit")
+    meter.reset()
+    push(deps, subject, form)
+    assert meter.take().calls == Counter({"GetItem": 1, "UpdateItem": 1})
+    _, form = play(deps, subject, "delivered")
+    meter.reset()
+    push(deps, subject, form)
+    assert meter.take().calls == Counter({"GetItem": 2, "TransactWriteItems": 2})  # tracking + order, the fact
+    meter.reset()
+    push(deps, subject, form)  # a replay: the tracking and the order read; the fact's marker refuses a recount
+    assert meter.take().calls == Counter({"GetItem": 2, "TransactWriteItems": 1})
+    day = business_date(clock())
+    assert deps.analytics.day_counts([day])[day]["delivered"] == 1
