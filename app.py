@@ -22,6 +22,7 @@ from chalicelib.api import (
     payments,
     referrals,
     settings,
+    support,
     tracking,
     uploads,
     users,
@@ -38,6 +39,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, fulfilment.bp, settings.bp,
                   uploads.bp, tracking.bp,
                   after_sales.bp,
+                  support.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

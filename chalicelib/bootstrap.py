@@ -38,9 +38,11 @@ if TYPE_CHECKING:
     from chalicelib.store.recommendations import RecommendationStore
     from chalicelib.store.rewards import RewardStore
     from chalicelib.store.settings import SettingsStore
+    from chalicelib.store.support import SupportStore
     from chalicelib.store.tracking import TrackingStore
     from chalicelib.store.users import UserStore
     from chalicelib.store.withdrawals import WithdrawalStore
+    from chalicelib.wechat.customer_service import CustomerService
     from chalicelib.wechat.login import LoginClient
     from chalicelib.wechat.pay import PayClient
     from chalicelib.wechat.pay_config import PayConfig
@@ -219,6 +221,26 @@ class Deps:
         from chalicelib.wechat.shipping import RealShippingReporter
 
         return RealShippingReporter(self.wechat_token, self.settings.wechat_pay_mch_id)
+
+    @cached_property
+    def support(self) -> SupportStore:
+        """The customer-service inbox (docs/customer-service.md)."""
+        from chalicelib.store.support import SupportStore
+
+        return SupportStore()
+
+    @cached_property
+    def customer_service(self) -> CustomerService:
+        """``customerServiceMessage.send``: the simulator in simulator mode (what WeChat remembers
+        of each user's window kept with the data, like the Pay simulator's payments)."""
+        if self.settings.simulator:
+            from chalicelib.store.simulators import SimulatorStore
+            from chalicelib.wechat.customer_service import CustomerServiceSimulator
+
+            return CustomerServiceSimulator(state=SimulatorStore("cs"))
+        from chalicelib.wechat.customer_service import RealCustomerService
+
+        return RealCustomerService(self.wechat_token)
 
     @cached_property
     def tracking(self) -> TrackingStore:

@@ -11,6 +11,7 @@ Two kinds of setting live here:
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -256,6 +257,7 @@ class Settings(_Frozen):
     analytics_table: str = "fenxiao-dev-analytics"  # day aggregates, metric rows, experiments (docs/metrics.md)
     jobs_table: str = "fenxiao-dev-jobs"  # the runs of the jobs, their slices and parts (docs/jobs.md)
     admin_table: str = "fenxiao-dev-admin"  # the audit log and the runtime settings' versions (docs/operator.md)
+    support_table: str = "fenxiao-dev-support"  # customer service: conversations, messages (docs/customer-service.md)
     after_sales_table: str = "fenxiao-dev-after-sales"  # after-sales cases (docs/after-sales.md)
     # The jobs' queue (SQS URL). Empty: a schedule runs its job's parts in-process, one after the
     # other, as `make dev` and the tests do; set, it sends them to the queue's workers (docs/jobs.md).
@@ -289,6 +291,12 @@ class Settings(_Frozen):
     wechat_transfer_report_title: str = Field(default="推广员", min_length=1, max_length=32)  # 岗位类型 / 活动名称
     wechat_transfer_perception: str = ""  # user_recv_perception; empty: the scene's default (劳务报酬)
     wechat_transfer_notify_url: str = ""  # empty: no MCHTRANSFER.BILL.FINISHED notification, poll instead
+    # The mini-program's message push (消息推送, docs/customer-service.md): the Token and the
+    # EncodingAESKey set in its console. Empty in simulator mode: throw-away ones generated at
+    # start; empty in live mode: the push endpoint refuses every push (503) until they are set
+    # (a malformed EncodingAESKey too: services/support.push_keys says why).
+    wechat_message_token: str = Field(default="", max_length=64)
+    wechat_message_aes_key: str = Field(default="", max_length=64)
     # Product images (docs/uploads.md): the private bucket the operator uploads to with a presigned
     # POST, and the base URL images are served from (CloudFront when deployed; empty: the bucket's
     # path-style URL on the S3 endpoint in use, e.g. the local stand-in of `make dev`).
@@ -347,6 +355,9 @@ _ENV = {
     "analytics_table": "ANALYTICS_TABLE",
     "jobs_table": "JOBS_TABLE",
     "admin_table": "ADMIN_TABLE",
+    "support_table": "SUPPORT_TABLE",
+    "wechat_message_token": "WECHAT_MESSAGE_TOKEN",
+    "wechat_message_aes_key": "WECHAT_MESSAGE_AES_KEY",
     "after_sales_table": "AFTER_SALES_TABLE",
     "jobs_queue_url": "JOBS_QUEUE_URL",
     "job_margin_seconds": "JOB_MARGIN_SECONDS",
@@ -379,6 +390,8 @@ _BUDGET_ENV = {
 # A throw-away key for simulator mode when none is configured: tokens die with the process.
 _SIMULATOR_JWT_SECRET = secrets.token_urlsafe(48)
 _SIMULATOR_ID_HASH_KEY = secrets.token_urlsafe(48)
+_SIMULATOR_MESSAGE_TOKEN = secrets.token_hex(16)
+_SIMULATOR_MESSAGE_AES_KEY = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -394,6 +407,9 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         raw["jwt_secret"] = _SIMULATOR_JWT_SECRET
     if "id_hash_key" not in raw and raw.get("mode", Mode.SIMULATOR.value) == Mode.SIMULATOR.value:
         raw["id_hash_key"] = _SIMULATOR_ID_HASH_KEY
+    if raw.get("mode", Mode.SIMULATOR.value) == Mode.SIMULATOR.value:
+        raw.setdefault("wechat_message_token", _SIMULATOR_MESSAGE_TOKEN)
+        raw.setdefault("wechat_message_aes_key", _SIMULATOR_MESSAGE_AES_KEY)
     return Settings.model_validate(raw)
 
 

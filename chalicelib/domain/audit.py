@@ -36,6 +36,8 @@ class Action(StrEnum):
     LEXICON_EDIT = "lexicon.edit"
     MATERIAL_CREATE = "material.create"
     UPLOAD_CREATE = "upload.create"
+    SUPPORT_REPLY = "support.reply"
+    SUPPORT_CLOSE = "support.close"
     CASE_APPROVE = "after_sales.approve"
     CASE_REJECT = "after_sales.reject"
     CASE_RECEIVE = "after_sales.receive"

@@ -493,6 +493,33 @@ def the_board_link_needs_an_admins_unexpired_board_ticket(api, world, deps):
     assert api.call("GET", f"/v1/dashboard?ticket={board_ticket_of(world, deps)}")[0] == 200  # the control
 
 
+@public_case("GET", "/v1/wechat/message")
+def the_message_push_url_check_needs_our_token(api, world, deps):
+    from urllib.parse import urlencode
+
+    from chalicelib.wechat.message_push import sha1_signature
+
+    made_up = {"signature": sha1_signature("a-guessed-token", "1", "2"), "timestamp": "1", "nonce": "2", "echostr": "e"}
+    refused_with(api, "GET", "/v1/wechat/message?" + urlencode(made_up), 401, "INVALID_SIGNATURE")
+
+
+@public_case("POST", "/v1/wechat/message")
+def the_message_push_needs_our_token_and_aes_key(api, world, deps):
+    from urllib.parse import urlencode
+
+    from chalicelib.services.support import push_keys
+    from chalicelib.wechat.message_push import PushKeys, new_encoding_aes_key, seal_push
+
+    message = {"ToUserName": "gh_1", "FromUserName": "dev:victim", "CreateTime": 1, "MsgType": "text",
+               "Content": "forged", "MsgId": 1}
+    ours = push_keys(deps)
+    for keys in (PushKeys("a-guessed-token", ours.encoding_aes_key, ours.app_id),
+                 PushKeys(ours.token, new_encoding_aes_key(), ours.app_id),
+                 PushKeys(ours.token, ours.encoding_aes_key, "wx-another-app")):
+        query, body = seal_push(keys, message, 1)
+        refused_with(api, "POST", "/v1/wechat/message?" + urlencode(query), 401, "INVALID_SIGNATURE", raw=body.decode())
+
+
 @public_case("GET", "/v1/products/{product_id}/recommendations")
 def product_recommendations_show_catalogue_data_only(api, world, deps):
     status, answer = api.call("GET", f"/v1/products/{world.ids['product_id']}/recommendations")

@@ -220,6 +220,15 @@ def _ship_batch(api: Any, w: World, deps: Any) -> tuple[dict[str, str], Any]:
     return {}, {"shipments": [{"order_id": _paid_order(api, w, deps), "carrier": "ZTO", "tracking_no": "ZT7654321"}]}
 
 
+def _conversation(body: dict[str, str]) -> Setup:
+    """The victim writes to customer service (a push as WeChat sends it), so the operator can act."""
+    def setup(api: Any, w: World, _: Any) -> tuple[dict[str, str], Any]:
+        status, pushed = api.call("POST", "/v1/dev/support/messages", {"openid": "dev:victim", "text": "在吗"})
+        assert status == 200 and pushed["status"] == "taken", pushed
+        return {"user_id": w.victim_id}, body
+    return setup
+
+
 def _requested_case(api: Any, w: World, deps: Any, kind: str = "refund_only") -> str:
     order_id = _paid_order(api, w, deps)
     api.call("POST", f"/v1/admin/orders/{order_id}/ship", {"carrier": "SF", "tracking_no": "SF7654322"}, w.admin)
@@ -272,6 +281,8 @@ CASES: dict[str, Setup] = {
     # an upload handed out changes no table: its entry is put alone (store/audit.record_alone)
     "POST /v1/admin/uploads": lambda api, w, d: ({}, {"content_type": "image/png", "size_bytes": 2_048,
                                                       "purpose": "product_image"}),
+    "POST /v1/admin/support/conversations/{user_id}/reply": _conversation({"text": "您好"}),
+    "POST /v1/admin/support/conversations/{user_id}/close": _conversation({"reason": "已电话联系"}),
 }
 
 

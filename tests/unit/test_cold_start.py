@@ -30,7 +30,7 @@ ALLOWED_OWN = {
     *(f"chalicelib.api.{area}" for area in (
         "admin", "after_sales", "analytics", "catalog", "content", "dashboard", "dev", "experiments", "fulfilment",
         "groups", "openapi",
-        "orders", "payments", "referrals", "settings", "tracking", "uploads", "users", "wallet")),
+        "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",
