@@ -20,7 +20,7 @@ def sample_row(day: date, i: int) -> dict[str, Any]:
         "repurchase_rate_bp": 1000, "bindings": 2, "active_distributors": 20 + i,
         "distributor_retention_bp": 3000 + 50 * i, "commission_accrued_fen": orders * 1000,
         "commission_settled_fen": 500, "withdrawn_fen": 0, "shipped_orders": orders,
-        "completed_orders": orders, "on_time_delivery_bp": 9500,
+        "completed_orders": orders, "delivered_orders": orders, "on_time_delivery_bp": 9500,
         "products": [
             {"product_id": "p-mask", "name": "Hydrating face mask 补水面膜", "units_sold": 2 * orders, "views": 30,
              "inventory_turnover_days": 5, "sell_through_bp": 6000},
