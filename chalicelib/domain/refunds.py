@@ -101,13 +101,19 @@ def lines_paid_fen(order: Order, lines: Sequence[RefundLine]) -> int:
 
 def spread(amount_fen: int, parts: Sequence[tuple[int, int]]) -> list[int]:
     """``amount_fen`` over lines in proportion to their value (``parts``: (index, value)), floored,
-    the remainder on the most valuable one (the first of equals): each line gets at most its
-    value when the amount is at most their sum."""
+    the remainder on the most valuable one (the first of equals) as far as its value allows, what
+    it cannot take on the next most valuable, and so on: each line gets at most its value when the
+    amount is at most their sum (floors of 6 over values 3, 2, 2 are 2, 1, 1: the remainder 2
+    would give the first line 4 > 3, so it takes 1 and the second line 1)."""
     total = sum(value for _, value in parts)
     shares = [amount_fen * value // total if total else 0 for _, value in parts]
-    if parts:
-        largest = max(range(len(parts)), key=lambda i: parts[i][1])
-        shares[largest] += amount_fen - sum(shares)
+    remainder = amount_fen - sum(shares)
+    for i in sorted(range(len(parts)), key=lambda i: -parts[i][1]):  # stable: the first of equals first
+        if remainder <= 0:
+            break
+        taken = min(remainder, parts[i][1] - shares[i]) if total else remainder
+        shares[i] += taken
+        remainder -= taken
     return shares
 
 

@@ -56,6 +56,7 @@ def test_the_spread_never_gives_a_line_more_than_its_value_and_sums_to_the_amoun
     assert spread(10, [(0, 5), (1, 5)]) == [5, 5]
     assert spread(7, [(0, 1), (1, 100)]) == [0, 7]
     assert spread(0, [(0, 3)]) == [0]
+    assert spread(6, [(0, 3), (1, 2), (2, 2)]) == [3, 2, 1]  # the remainder 2 does not fit the largest line alone
 
 
 @given(st.lists(st.integers(1, 100_000), min_size=1, max_size=20), st.data())
