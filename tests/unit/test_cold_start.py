@@ -29,7 +29,7 @@ ALLOWED_OWN = {
     "chalicelib.api",
     *(f"chalicelib.api.{area}" for area in (
         "admin", "analytics", "catalog", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
-        "orders", "payments", "referrals", "settings", "uploads", "users", "wallet")),
+        "orders", "payments", "referrals", "settings", "tracking", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",
