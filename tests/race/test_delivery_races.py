@@ -20,6 +20,7 @@ from chalicelib.store.order_items import OrderItem
 from tests.faults import Case, restore, run_with_faults
 from tests.race.concurrency import race
 from tests.race.test_fulfilment_races import paid
+from tests.refunds import refund_whole
 
 pytestmark = pytest.mark.race
 
@@ -65,7 +66,7 @@ def test_the_delivered_push_racing_a_refund_and_the_buyers_confirmation_records_
     buyer = Caller(deps.orders.get(order_id).buyer_id, "user")
     results = race([lambda: push(deps, order_id, body),
                     lambda: orders.confirm(order_id, buyer, deps).status.value,
-                    lambda: orders.refund_order(order_id, "拒收", deps).status.value])
+                    lambda: refund_whole(order_id, deps).status.value])  # after shipment: a case's refund
     assert results[0] == "applied" and results[2] == "refunded"
     order, item = deps.orders.get(order_id), OrderItem.get(order_id, consistent_read=True)
     tracking = deps.tracking.get(order_subject(order_id))
