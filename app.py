@@ -12,6 +12,7 @@ from chalicelib.api import (
     catalog,
     console,
     console_orders,
+    console_products,
     content,
     dashboard,
     dev,
@@ -37,7 +38,7 @@ JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "fenxiao-jobs")
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
                   dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, fulfilment.bp, settings.bp,
                   uploads.bp,
-                  console.bp, console_orders.bp,
+                  console.bp, console_orders.bp, console_products.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

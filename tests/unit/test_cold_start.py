@@ -29,7 +29,7 @@ ALLOWED_OWN = {
     "chalicelib.api",
     *(f"chalicelib.api.{area}" for area in (
         "admin", "analytics", "catalog", "console", "console_http", "console_orders", "content", "dashboard",
-        "dev", "experiments", "fulfilment", "groups", "openapi",
+        "console_products", "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
     "chalicelib.api.http",
