@@ -12,15 +12,16 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.console_http import PageCall, page
 from chalicelib.api.http import validate
-from chalicelib.domain.errors import DomainError, NotFound
+from chalicelib.domain.errors import DomainError, NotFound, ValidationFailed
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
     from chalicelib.api import order_schemas as s
-    from chalicelib.services import catalog
+    from chalicelib.services import catalog, uploads
     from chalicelib.web.console.forms import Form
 else:
     s, catalog = lazy("chalicelib.api.order_schemas"), lazy("chalicelib.services.catalog")
+    uploads = lazy("chalicelib.services.uploads")
 
 bp = Blueprint(__name__)
 NEW_SKU_ROWS = 3
@@ -140,3 +141,38 @@ def restock(call: PageCall) -> Response:
     if call.form.get("sku_id"):
         changes["sku_id"] = call.form.get("sku_id")
     return _change(call, changes, "restocked")
+
+
+@page(bp, "/console/uploads", ("POST",))
+def sign_upload(call: PageCall) -> Response:
+    """The presigned form of one product image (``POST /v1/admin/uploads``'s use case, audited
+    ``upload.create``), answered as JSON to ``console.js``."""
+    import json
+
+    try:
+        size = _number(call.form.get("size_bytes"))
+        if not isinstance(size, int):
+            raise ValidationFailed("size_bytes is the file's size in bytes")
+        made = uploads.create_upload(call.admin_id, call.form.get("content_type"), size, call.deps)
+    except DomainError as exc:
+        from chalicelib.api.errors import STATUS
+
+        body = {"error": {"code": exc.code, "message": exc.message}}
+        return call.respond(json.dumps(body, ensure_ascii=False), STATUS[exc.kind], "application/json")
+    answer = {"upload": {"url": made.post.url, "fields": made.post.fields}, "image_url": made.image_url}
+    return call.respond(json.dumps(answer), 201, "application/json")
+
+
+@page(bp, "/console/products/{product_id}/images", ("POST",))
+def images(call: PageCall) -> Response:
+    """Add an uploaded image (``add``) or take one off (``remove``): the product's whole list, as
+    ``PATCH images`` takes it (its images must be ours and uploaded; at most 9)."""
+    product = call.deps.products.get(call.params["product_id"])
+    if product is None:
+        raise NotFound("no such product")
+    now = list(product.images)
+    if added := call.form.get("add"):
+        now.append(added)
+    if removed := call.form.get("remove"):
+        now = [url for url in now if url != removed]
+    return _change(call, {"images": now}, "images")
