@@ -54,8 +54,9 @@ def order_detail(call: PageCall) -> Response:
     order = call.deps.orders.get(call.params["order_id"])
     if order is None:
         raise orders_service.OrderNotFound("no such order")
+    carriers = [(wechat_id, names[0]) for wechat_id, names in rules.CARRIERS.items()]
     return call.render("order.html", o=s.AdminOrderOut.admin(order).model_dump(), statuses=dict(STATUSES),
-                       carriers=sorted(rules.CARRIERS), done=call.query.get("done", ""))
+                       carriers=carriers, done=call.query.get("done", ""))
 
 
 @page(bp, "/console/orders/{order_id}/ship", ("POST",))
