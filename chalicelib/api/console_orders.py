@@ -30,7 +30,8 @@ else:
 bp = Blueprint(__name__)
 STATUSES = (("", "全部"), ("pending_payment", "待付款"), ("paid", "待发货"), ("shipped", "已发货"),
             ("completed", "已完成"), ("cancelled", "已取消"), ("refunded", "已退款"))
-FILTERS = ("status", "from", "to", "buyer_id", "distributor_id", "next")
+FILTERS = ("status", "from", "to", "buyer_id", "distributor_id", "shipping_report", "next")
+REPORTS = (("", "全部"), ("pending", "待上报微信"), ("failed", "上报失败"))
 
 
 @page(bp, "/console/orders")
@@ -40,13 +41,14 @@ def orders(call: PageCall) -> Response:
     f = fulfilment.OrderFilter(
         status=order_rules.OrderStatus(q.status) if q.status else None,
         start=rules.parse_day(q.from_, "from"), end=rules.parse_day(q.to, "to"),
-        buyer_id=q.buyer_id, distributor_id=q.distributor_id, shipping_report=None)
+        buyer_id=q.buyer_id, distributor_id=q.distributor_id,
+        shipping_report=rules.ReportState(q.shipping_report) if q.shipping_report else None)
     if f.start and f.end:
         rules.day_range(f.start, f.end, f.end)
     items, next_cursor = fulfilment.list_orders(f, 50, q.next, call.deps)
     rows = [s.AdminOrderOut.admin(o).model_dump() for o in items]
     return call.render("orders.html", rows=rows, next=next_cursor, filters=given, statuses=dict(STATUSES),
-                       status_options=STATUSES)
+                       status_options=STATUSES, report_options=REPORTS)
 
 
 @page(bp, "/console/orders/{order_id}")

@@ -65,3 +65,19 @@ def test_a_restock_below_zero_is_409_and_changes_nothing(api: Any, browser: Cons
     response = browser.post(f"/console/products/{pid}/restock", {"csrf_token": browser.csrf(), "stock_delta": "-3"})
     assert response.status_code == 409 and "OUT_OF_STOCK" in text(response)
     assert snapshot() == before
+
+
+def test_the_order_list_filters_as_the_api_does(api: Any, browser: ConsoleClient) -> None:
+    from tests.api.test_orders import order
+
+    admin, _ = api.login("admin")
+    buyer, _ = api.login("buyer")
+    pid = product(api, admin)["product_id"]
+    paid = order(api, buyer, [{"product_id": pid, "quantity": 1}])[1]["order_id"]
+    unpaid = order(api, buyer, [{"product_id": pid, "quantity": 1}])[1]["order_id"]
+    api.call("POST", f"/v1/dev/pay/{paid}")
+    page = text(browser.get("/console/orders?status=paid"))
+    assert paid in page and unpaid not in page
+    everything = text(browser.get("/console/orders"))
+    assert paid in everything and unpaid in everything
+    assert paid not in text(browser.get("/console/orders?shipping_report=failed"))
