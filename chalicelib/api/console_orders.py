@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from chalicelib.domain import fulfilment as rules
     from chalicelib.domain import orders as order_rules
     from chalicelib.domain import shipment_csv
-    from chalicelib.services import console_shipments, fulfilment
+    from chalicelib.services import console_shipments, delivery, fulfilment
     from chalicelib.services import orders as orders_service
 else:
     s = lazy("chalicelib.api.fulfilment_schemas")
     fulfilment, orders_service = lazy("chalicelib.services.fulfilment"), lazy("chalicelib.services.orders")
+    delivery = lazy("chalicelib.services.delivery")
     console_shipments, shipment_csv = lazy("chalicelib.services.console_shipments"), lazy("chalicelib.domain.shipment_csv")
     rules, order_rules = lazy("chalicelib.domain.fulfilment"), lazy("chalicelib.domain.orders")
 
@@ -46,7 +47,8 @@ def orders(call: PageCall) -> Response:
     if f.start and f.end:
         rules.day_range(f.start, f.end, f.end)
     items, next_cursor = fulfilment.list_orders(f, 50, q.next, call.deps)
-    rows = [s.AdminOrderOut.admin(o).model_dump() for o in items]
+    tracked = delivery.order_trackings(items, call.deps)
+    rows = [s.AdminOrderOut.admin(o, tracked.get(o.order_id)).model_dump() for o in items]
     return call.render("orders.html", rows=rows, next=next_cursor, filters=given, statuses=dict(STATUSES),
                        status_options=STATUSES, report_options=REPORTS)
 
@@ -57,7 +59,8 @@ def order_detail(call: PageCall) -> Response:
     if order is None:
         raise orders_service.OrderNotFound("no such order")
     carriers = [(wechat_id, names[0]) for wechat_id, names in rules.CARRIERS.items()]
-    return call.render("order.html", o=s.AdminOrderOut.admin(order).model_dump(), statuses=dict(STATUSES),
+    tracking = delivery.order_trackings([order], call.deps).get(order.order_id)
+    return call.render("order.html", o=s.AdminOrderOut.admin(order, tracking).model_dump(), statuses=dict(STATUSES),
                        carriers=carriers, done=call.query.get("done", ""))
 
 

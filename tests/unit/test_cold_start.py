@@ -30,7 +30,7 @@ ALLOWED_OWN = {
     *(f"chalicelib.api.{area}" for area in (
         "admin", "analytics", "catalog", "console", "console_http", "console_orders", "content", "dashboard",
         "console_products", "dev", "experiments", "fulfilment", "groups", "openapi",
-        "orders", "payments", "referrals", "settings", "uploads", "users", "wallet")),
+        "orders", "payments", "referrals", "settings", "tracking", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",
