@@ -11,6 +11,9 @@ from chalicelib.api import (
     after_sales,
     analytics,
     catalog,
+    console,
+    console_orders,
+    console_products,
     content,
     dashboard,
     dev,
@@ -40,6 +43,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   uploads.bp, tracking.bp,
                   after_sales.bp,
                   support.bp,
+                  console.bp, console_orders.bp, console_products.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

@@ -41,6 +41,8 @@ class Action(StrEnum):
     CASE_APPROVE = "after_sales.approve"
     CASE_REJECT = "after_sales.reject"
     CASE_RECEIVE = "after_sales.receive"
+    CONSOLE_SIGN_IN = "console.sign_in"
+    CONSOLE_SIGN_OUT = "console.sign_out"
 
 
 # An entry's before/after together stay far below DynamoDB's 400 KB item limit; an action whose

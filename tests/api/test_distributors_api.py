@@ -12,6 +12,7 @@ import pytest
 import app  # noqa: F401  (registers every route in ROUTES)
 from bench.settlement import seed_available
 from chalicelib.api.http import ROUTES
+from chalicelib.services import console
 from chalicelib.store.admin import AdminItem
 from tests.api.test_authorization import World, label, snapshot, world  # noqa: F401  (world: a fixture)
 from tests.api.test_orders import order, product
@@ -283,6 +284,8 @@ CASES: dict[str, Setup] = {
                                                       "purpose": "product_image"}),
     "POST /v1/admin/support/conversations/{user_id}/reply": _conversation({"text": "您好"}),
     "POST /v1/admin/support/conversations/{user_id}/close": _conversation({"reason": "已电话联系"}),
+    # the confirmation of a console sign-in scanned in the mini-program (docs/console.md)
+    "POST /v1/console/logins/{scene}/confirm": lambda api, w, d: ({"scene": console.start_sign_in(d).scene}, None),
 }
 
 

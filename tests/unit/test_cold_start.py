@@ -28,8 +28,8 @@ ALLOWED_OWN = {
     "chalicelib",
     "chalicelib.api",
     *(f"chalicelib.api.{area}" for area in (
-        "admin", "after_sales", "analytics", "catalog", "content", "dashboard", "dev", "experiments", "fulfilment",
-        "groups", "openapi",
+        "admin", "after_sales", "analytics", "catalog", "console", "console_http", "console_orders",
+        "console_products", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
     "chalicelib.api.http",
