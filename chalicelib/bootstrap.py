@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.services.moderation import LexiconCache
     from chalicelib.services.settings import RulesCache
     from chalicelib.store.analytics import AnalyticsStore
+    from chalicelib.store.console import ConsoleStore
     from chalicelib.store.content import ContentStore
     from chalicelib.store.experiments import ExperimentStore
     from chalicelib.store.groups import GroupStore
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from chalicelib.wechat.shipping import ShippingReporter
     from chalicelib.wechat.token import AccessToken
     from chalicelib.wechat.transfer import TransferClient, TransferScene
+    from chalicelib.wechat.wxacode import MiniProgramCodes
 
 
 @dataclass
@@ -216,6 +218,23 @@ class Deps:
         from chalicelib.wechat.shipping import RealShippingReporter
 
         return RealShippingReporter(self.wechat_token, self.settings.wechat_pay_mch_id)
+
+    @cached_property
+    def mini_program_codes(self) -> MiniProgramCodes:
+        """Mini-program codes (``getwxacodeunlimit``): the simulator draws a real QR code."""
+        if self.settings.simulator:
+            from chalicelib.wechat.wxacode_simulator import MiniProgramCodeSimulator
+
+            return MiniProgramCodeSimulator()
+        from chalicelib.wechat.wxacode import RealMiniProgramCodes
+
+        return RealMiniProgramCodes(self.wechat_token)
+
+    @cached_property
+    def console(self) -> ConsoleStore:
+        from chalicelib.store.console import ConsoleStore
+
+        return ConsoleStore()
 
     @cached_property
     def media(self) -> MediaStore:

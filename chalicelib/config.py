@@ -278,6 +278,12 @@ class Settings(_Frozen):
     media_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
     upload_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
     upload_expires_seconds: int = Field(default=600, ge=60, le=3600)
+    # The console's sign-in code (docs/console.md): the mini-program page it opens (the page reads
+    # the scene and confirms), and the mini-program version: release, trial or develop.
+    console_login_page: str = Field(default="pages/console/login", pattern=r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
+    console_code_env: str = Field(default="release", pattern="^(release|trial|develop)$")
+    # A console form's largest body (a CSV of shipments, an image goes to S3 directly).
+    console_max_body_bytes: int = Field(default=1024 * 1024, ge=64 * 1024, le=6 * 1024 * 1024)
     # The seed of the runtime rules: version 1 while no version is saved (``FENXIAO_RULES``).
     # Services read the rules in force through ``Deps.rules``, never this (docs/settings.md).
     rules: Rules = Rules()
@@ -329,6 +335,9 @@ _ENV = {
     "media_base_url": "MEDIA_BASE_URL",
     "upload_max_bytes": "UPLOAD_MAX_BYTES",
     "upload_expires_seconds": "UPLOAD_EXPIRES_SECONDS",
+    "console_login_page": "CONSOLE_LOGIN_PAGE",
+    "console_code_env": "CONSOLE_CODE_ENV",
+    "console_max_body_bytes": "CONSOLE_MAX_BODY_BYTES",
     **{f"wechat_pay_{name}": f"WECHAT_PAY_{name.upper()}" for name in (
         "mch_id", "apiv3_key", "merchant_serial", "merchant_private_key", "platform_public_key", "platform_key_id",
         "simulator_platform_private_key", "api_base", "notify_url")},

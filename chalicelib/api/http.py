@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from chalice import Blueprint, Response
 
@@ -246,6 +246,12 @@ def parse_body(raw: bytes | str, model: type[BaseModel], max_bytes: int) -> Base
     if not isinstance(value, dict):
         raise ValidationFailed("the body must be a JSON object")
     return _validate(model, value)
+
+
+def validate[M: BaseModel](model: type[M], value: dict[str, Any]) -> M:
+    """``value`` as ``model``, or VALIDATION_FAILED with every field's problem (the console's
+    pages validate their query strings and forms with the API's own models through this)."""
+    return cast("M", _validate(model, value))
 
 
 def _validate(model: type[BaseModel], value: dict[str, Any]) -> BaseModel:

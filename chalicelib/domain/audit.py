@@ -36,6 +36,8 @@ class Action(StrEnum):
     LEXICON_EDIT = "lexicon.edit"
     MATERIAL_CREATE = "material.create"
     UPLOAD_CREATE = "upload.create"
+    CONSOLE_SIGN_IN = "console.sign_in"
+    CONSOLE_SIGN_OUT = "console.sign_out"
 
 
 # An entry's before/after together stay far below DynamoDB's 400 KB item limit; an action whose

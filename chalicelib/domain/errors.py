@@ -45,6 +45,12 @@ Unavailable = error("TRY_AGAIN", Kind.UNAVAILABLE, "Too much contention; retry t
 # Auth
 Unauthenticated = error("UNAUTHENTICATED", Kind.UNAUTHENTICATED, "No valid session token.")
 Forbidden = error("FORBIDDEN", Kind.FORBIDDEN, "The caller may not do this.")
+CodeRefused = error("WXACODE_REFUSED", Kind.UNAVAILABLE,
+                    "WeChat refused to draw a mini-program code (a page not published, a bad scene): see the logs.")
+LoginSceneNotFound = error("LOGIN_SCENE_NOT_FOUND", Kind.NOT_FOUND, "No console sign-in is waiting for this scene.")
+LoginSceneExpired = error("LOGIN_SCENE_EXPIRED", Kind.CONFLICT,
+                          "The console sign-in code is older than 2 minutes; reload the console's sign-in page.")
+LoginSceneUsed = error("LOGIN_SCENE_USED", Kind.CONFLICT, "The console sign-in code was confirmed or used already.")
 WechatLoginFailed = error("WECHAT_LOGIN_FAILED", Kind.UNAUTHENTICATED, "WeChat refused the login code.")
 
 # Distributors and the referral network

@@ -62,3 +62,16 @@ def call_json(http: urllib3.PoolManager, method: str, url: str, timeout: urllib3
     if not isinstance(answer, dict):
         raise Unavailable(f"{what} answered something unreadable; retry")
     return answer
+
+
+def call_media(http: urllib3.PoolManager, method: str, url: str, timeout: urllib3.Timeout, what: str,
+               **request: Any) -> tuple[str, bytes]:
+    """An API that answers a file on success and a JSON ``errcode`` otherwise (the mini-program
+    codes): the answer's Content-Type and bytes. Unreachable or a 5xx raises Unavailable."""
+    try:
+        response = http.request(method, url, timeout=timeout, **request)
+    except urllib3.exceptions.HTTPError as exc:
+        raise Unavailable(f"{what} is unreachable; retry") from exc
+    if response.status >= 500:
+        raise Unavailable(f"{what} answered an error; retry", wechat_status=response.status)
+    return str(response.headers.get("Content-Type", "")), bytes(response.data)

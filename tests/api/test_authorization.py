@@ -31,6 +31,7 @@ import pytest
 import app  # noqa: F401  (registers every route in ROUTES)
 from chalicelib.api.http import ROUTES, RouteSpec
 from chalicelib.config import Mode
+from chalicelib.services import console
 from chalicelib.services.sessions import ALGORITHM, ISSUER, Caller, issue_token
 from tests.api.test_orders import ADDRESS, order, product
 from tests.api.test_wallet import KNOWN
@@ -69,7 +70,7 @@ class World:
 
 
 @pytest.fixture
-def world(api: Any) -> World:
+def world(api: Any, deps: Any) -> World:
     admin, admin_id = api.login("admin")
     victim, victim_id, victim_code = api.distributor("victim")
     attacker, attacker_id, _ = api.distributor("attacker")
@@ -86,7 +87,8 @@ def world(api: Any) -> World:
     assert status == 202 and held["review_id"], held
     ids = {"order_id": orders["paid"], "group_id": group["group_id"], "product_id": big,
            "material_id": material["material_id"], "review_id": held["review_id"], "user_id": victim_id,
-           "withdrawal_id": withdrawals["reviewing"], "job": "settle_commissions", "name": "home_layout"}
+           "withdrawal_id": withdrawals["reviewing"], "job": "settle_commissions", "name": "home_layout",
+           "scene": console.start_sign_in(deps).scene}
     return World(admin, admin_id, victim, victim_id, attacker, attacker_id, ids, {**orders, "group": group["order_id"],
                                                                            **withdrawals})
 

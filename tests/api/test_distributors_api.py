@@ -12,6 +12,7 @@ import pytest
 import app  # noqa: F401  (registers every route in ROUTES)
 from bench.settlement import seed_available
 from chalicelib.api.http import ROUTES
+from chalicelib.services import console
 from chalicelib.store.admin import AdminItem
 from tests.api.test_authorization import World, label, snapshot, world  # noqa: F401  (world: a fixture)
 from tests.api.test_orders import order, product
@@ -251,6 +252,8 @@ CASES: dict[str, Setup] = {
     # an upload handed out changes no table: its entry is put alone (store/audit.record_alone)
     "POST /v1/admin/uploads": lambda api, w, d: ({}, {"content_type": "image/png", "size_bytes": 2_048,
                                                       "purpose": "product_image"}),
+    # the confirmation of a console sign-in scanned in the mini-program (docs/console.md)
+    "POST /v1/console/logins/{scene}/confirm": lambda api, w, d: ({"scene": console.start_sign_in(d).scene}, None),
 }
 
 

@@ -28,7 +28,8 @@ ALLOWED_OWN = {
     "chalicelib",
     "chalicelib.api",
     *(f"chalicelib.api.{area}" for area in (
-        "admin", "analytics", "catalog", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
+        "admin", "analytics", "catalog", "console", "console_http", "console_orders", "content", "dashboard",
+        "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
     "chalicelib.api.http",

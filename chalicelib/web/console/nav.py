@@ -1,0 +1,10 @@
+"""The console's menu, in order: (path, label). A new area adds its line here (docs/console.md
+"Adding a page"); the layout marks the entry whose path begins the current page's."""
+from __future__ import annotations
+
+NAV: tuple[tuple[str, str], ...] = (
+    ("/console/orders", "订单"),
+    ("/console/products", "商品"),
+)
+# Outside the console's frame: the phone data board (its own page and session, docs/ops.md).
+BOARD = ("/v1/admin/dashboard", "数据看板")
