@@ -11,7 +11,12 @@ from chalicelib.api import (
     analytics,
     catalog,
     console,
+    console_audit,
+    console_content,
+    console_distributors,
     console_orders,
+    console_settings,
+    console_withdrawals,
     content,
     dashboard,
     dev,
@@ -38,6 +43,8 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, fulfilment.bp, settings.bp,
                   uploads.bp,
                   console.bp, console_orders.bp,
+                  console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
+                  console_audit.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

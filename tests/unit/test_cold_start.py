@@ -28,7 +28,8 @@ ALLOWED_OWN = {
     "chalicelib",
     "chalicelib.api",
     *(f"chalicelib.api.{area}" for area in (
-        "admin", "analytics", "catalog", "console", "console_http", "console_orders", "content", "dashboard",
+        "admin", "analytics", "catalog", "console", "console_audit", "console_content", "console_distributors",
+        "console_http", "console_orders", "console_settings", "console_withdrawals", "content", "dashboard",
         "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
