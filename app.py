@@ -15,6 +15,7 @@ from chalicelib.api import (
     console_content,
     console_distributors,
     console_orders,
+    console_products,
     console_settings,
     console_withdrawals,
     content,
@@ -42,7 +43,7 @@ JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "fenxiao-jobs")
 for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, payments.bp, content.bp, admin.bp,
                   dev.bp, wallet.bp, analytics.bp, dashboard.bp, experiments.bp, fulfilment.bp, settings.bp,
                   uploads.bp,
-                  console.bp, console_orders.bp,
+                  console.bp, console_orders.bp, console_products.bp,
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
                   console_audit.bp,
                   openapi.bp):

@@ -10,7 +10,6 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.console_http import PageCall, page
 from chalicelib.api.http import validate
-from chalicelib.domain.distributors import DistributorNotFound
 from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
@@ -57,6 +56,8 @@ def distributor_page(call: PageCall) -> Response:
     user_id = call.params["user_id"]
     user = call.deps.users.get(user_id)
     if user is None or user.invite_code is None:
+        from chalicelib.domain.distributors import DistributorNotFound
+
         raise DistributorNotFound("no distributor has this id", user_id=user_id)
     [figures] = distributors.with_figures([user], call.deps)
     view, team = _team(user_id, call)

@@ -101,13 +101,22 @@ Handler = Callable[[PageCall], Response]
 
 
 def page_headers(deps: Deps) -> dict[str, str]:
-    from urllib.parse import urlsplit
-
-    media = urlsplit(deps.settings.media_base_url)
-    origin = f"{media.scheme}://{media.netloc}" if media.netloc else ""
-    return {"Content-Security-Policy": render.content_security_policy(origin), "Cache-Control": "no-store",
+    return {"Content-Security-Policy": render.content_security_policy(*media_origins(deps)), "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
             "Cross-Origin-Opener-Policy": "same-origin"}
+
+
+def media_origins(deps: Deps) -> tuple[str, str]:
+    """Where product images are shown from (the media base URL: CloudFront, or the S3 in use)
+    and where the browser uploads them (S3's endpoint: the presigned form's URL)."""
+    from urllib.parse import urlsplit
+
+    def origin(url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+
+    media = deps.media
+    return origin(media.base_url), origin(media.client.meta.endpoint_url)
 
 
 def cookie_header(name: str, value: str, max_age: int | None) -> str:

@@ -118,10 +118,12 @@ class ConsoleBrowser:
 
 
 @contextmanager
-def console_browser(base: str, device: dict[str, Any] | None = None) -> Iterator[ConsoleBrowser]:
+def console_browser(base: str, device: dict[str, Any] | None = None,
+                    also: tuple[str, ...] = ()) -> Iterator[ConsoleBrowser]:
+    """``also``: other origins the pages may reach (the media host, S3 for uploads)."""
     from playwright.sync_api import sync_playwright
 
-    origin = urlsplit(base).netloc
+    origins = {urlsplit(base).netloc, *(urlsplit(o).netloc for o in also)}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
@@ -133,7 +135,7 @@ def console_browser(base: str, device: dict[str, Any] | None = None) -> Iterator
             page.on("pageerror", lambda e: b.console_errors.append(f"uncaught: {e}"))
             page.on("requestfailed", lambda r: b.failed.append(f"{r.url}: {r.failure}"))
             page.on("request", lambda r: b.foreign.append(r.url) if urlsplit(r.url).scheme in ("http", "https")
-                    and urlsplit(r.url).netloc != origin else None)
+                    and urlsplit(r.url).netloc not in origins else None)
             yield b
         finally:
             browser.close()

@@ -168,3 +168,11 @@ def test_the_scan_of_our_code_finds_the_tables_and_the_secret() -> None:
 ])
 def test_a_zip_entry_is_a_model_of_its_service_or_of_none(name: str, service: Any) -> None:
     assert model_service(name) == service
+
+
+def test_the_consoles_templates_and_assets_ship_in_the_bundle(names: set[str]) -> None:
+    """The console renders from the function's own files: templates, our CSS and the npm lock's
+    htmx (copied by `make`; docs/console.md), none fetched at run time."""
+    console = "chalicelib/web/console"
+    assert {f"{console}/static/htmx.min.js", f"{console}/static/console.css", f"{console}/templates/base.html",
+            f"{console}/templates/login.html"} <= names

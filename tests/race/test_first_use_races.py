@@ -30,7 +30,8 @@ from chalicelib.api.http import ROUTES
 
 blueprint_modules = [importlib.import_module(f"chalicelib.api.{name}") for name in (
     "admin", "analytics", "catalog", "content", "dashboard", "dev", "experiments", "groups", "openapi",
-    "orders", "payments", "referrals", "users", "wallet")]
+    "orders", "payments", "referrals", "users", "wallet", "console", "console_http", "console_orders",
+    "console_products")]
 lazies = [value for module in blueprint_modules for value in vars(module).values()
           if type(value).__name__ == "LazyModule"]
 work = [lambda r=r: (r.body, r.query, r.response) for r in ROUTES]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 NAV: tuple[tuple[str, str], ...] = (
     ("/console/orders", "订单"),
+    ("/console/shipments", "批量发货"),
     ("/console/products", "商品"),
     ("/console/distributors", "分销商"),
     ("/console/withdrawals", "提现审核"),

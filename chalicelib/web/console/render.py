@@ -61,10 +61,13 @@ def static_url(name: str) -> str:
     return f"/console/static/{name}?v={version}"
 
 
-def content_security_policy(media_origin: str = "") -> str:
-    images = " ".join(filter(None, ("'self'", "data:", media_origin)))
+def content_security_policy(media_origin: str = "", upload_origin: str = "") -> str:
+    """``media_origin`` shows the product images; ``upload_origin`` (S3) takes the browser's
+    presigned image uploads (``console.js``)."""
+    images = " ".join(dict.fromkeys(filter(None, ("'self'", "data:", media_origin))))
+    connect = " ".join(dict.fromkeys(filter(None, ("'self'", upload_origin))))
     return ("default-src 'none'; script-src 'self'; style-src 'self'; "
-            f"img-src {images}; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+            f"img-src {images}; connect-src {connect}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
 def fen(value: int | None) -> str:
