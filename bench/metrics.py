@@ -56,7 +56,8 @@ def _seed_day(deps: Any, day: date, distributors: list[str]) -> None:
         shares = [Share(distributors[n % len(distributors)], 1, 800)] if n % 2 else []
         facts.order_paid(deps, order, shares, at)
         facts.order_shipped(deps, order.order_id, at)
-        facts.order_completed(deps, order.order_id, at - timedelta(hours=30), at)
+        facts.order_completed(deps, order.order_id, at)
+        facts.order_delivered(deps, order.order_id, at - timedelta(hours=30), at, 48)
     from chalicelib.store.analytics import Tally, Write
 
     refund = Tally()  # a refund is counted inside the refund's own transaction (store/orders.py): here its counters

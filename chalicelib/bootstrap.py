@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from chalicelib.domain.clock import Clock, system_clock
 
 if TYPE_CHECKING:
+    from chalicelib.carriers.kuaidi100 import Tracker
     from chalicelib.config import Rules, Settings
     from chalicelib.media import MediaStore
     from chalicelib.services.moderation import LexiconCache
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.store.recommendations import RecommendationStore
     from chalicelib.store.rewards import RewardStore
     from chalicelib.store.settings import SettingsStore
+    from chalicelib.store.tracking import TrackingStore
     from chalicelib.store.users import UserStore
     from chalicelib.store.withdrawals import WithdrawalStore
     from chalicelib.wechat.login import LoginClient
@@ -237,6 +239,36 @@ class Deps:
         return ConsoleStore()
 
     @cached_property
+    def tracking(self) -> TrackingStore:
+        from chalicelib.store.tracking import TrackingStore
+
+        return TrackingStore()
+
+    @cached_property
+    def tracker(self) -> Tracker | None:
+        """快递100 (docs/delivery.md): the simulator in simulator mode, remembering what it watches
+        with the mall's data; the real client in live mode with a key; None (no tracking) without."""
+        settings = self.settings
+        if settings.simulator:
+            from chalicelib.carriers.kuaidi100_simulator import Kuaidi100Simulator
+            from chalicelib.store.simulators import SimulatorStore
+
+            return Kuaidi100Simulator(settings.kuaidi100_key or SIMULATOR_KUAIDI100_KEY,
+                                      settings.kuaidi100_customer or SIMULATOR_KUAIDI100_KEY,
+                                      state=SimulatorStore("kuaidi100"))
+        if not settings.kuaidi100_key:
+            return None
+        from chalicelib.carriers.kuaidi100 import RealKuaidi100
+
+        return RealKuaidi100(settings.kuaidi100_key, settings.kuaidi100_customer, settings.kuaidi100_api_base,
+                             settings.budgets.wechat_connect_seconds, settings.budgets.wechat_read_seconds)
+
+    def tracking_salt_key(self) -> str:
+        """The key each parcel's callback salt is derived from (a fixed one in simulator mode, so a
+        restart of ``make dev`` still verifies the pushes of parcels subscribed before it)."""
+        return self.settings.kuaidi100_salt_key or SIMULATOR_KUAIDI100_KEY
+
+    @cached_property
     def media(self) -> MediaStore:
         from chalicelib.media import MediaStore
 
@@ -247,6 +279,9 @@ class Deps:
         from chalicelib.services.moderation import LexiconCache
 
         return LexiconCache()
+
+
+SIMULATOR_KUAIDI100_KEY = "simulator-kuaidi100"  # simulator mode's key, customer and salt key when none is set
 
 
 def pay_config(settings: Settings) -> tuple[PayConfig, str | None]:

@@ -97,6 +97,15 @@ class OrderRules(_Frozen):
     settlement_hold_days: int = Field(default=3, ge=0, le=180)
 
 
+class DeliveryRules(_Frozen):
+    """Carrier tracking's rules (docs/delivery.md)."""
+
+    on_time_hours: int = Field(default=48, ge=1, le=30 * 24)  # on-time delivery: delivered ≤ this after payment
+    # automatic confirmation of a parcel the carrier never reports delivered: this long after shipping
+    # (a delivered one: ``orders.auto_confirm_days`` after its delivery)
+    confirm_fallback_days: int = Field(default=15, ge=1, le=90)
+
+
 class WithdrawalRules(_Frozen):
     """Withdrawal limits (DOMAIN.md gives none: these defaults are ours, docs/wallet.md)."""
 
@@ -151,6 +160,7 @@ class Rules(_Frozen):
 
     experiments: dict[str, ExperimentConfig] = Field(default_factory=_default_experiments)
     recommendations: RecommendationRules = RecommendationRules()
+    delivery: DeliveryRules = DeliveryRules()
 
     @model_validator(mode="after")
     def _check(self) -> Rules:
@@ -284,6 +294,14 @@ class Settings(_Frozen):
     console_code_env: str = Field(default="release", pattern="^(release|trial|develop)$")
     # A console form's largest body (a CSV of shipments, an image goes to S3 directly).
     console_max_body_bytes: int = Field(default=1024 * 1024, ge=64 * 1024, le=6 * 1024 * 1024)
+    # Carrier tracking through 快递100 (docs/delivery.md): the enterprise key and customer id, the key
+    # each parcel's callback salt is derived from, and the public base URL of this API its pushes
+    # reach. Live mode without a key: no tracking (automatic confirmation counts from shipping).
+    kuaidi100_key: str = ""
+    kuaidi100_customer: str = ""
+    kuaidi100_salt_key: str = ""
+    kuaidi100_api_base: str = "https://poll.kuaidi100.com"
+    kuaidi100_callback_base: str = Field(default="http://localhost:8000", pattern=r"^https?://[^\s?#]+$")
     # The seed of the runtime rules: version 1 while no version is saved (``FENXIAO_RULES``).
     # Services read the rules in force through ``Deps.rules``, never this (docs/settings.md).
     rules: Rules = Rules()
@@ -298,6 +316,9 @@ class Settings(_Frozen):
         missing = [f"WECHAT_PAY_{name.upper()}" for name in pay if not getattr(self, f"wechat_pay_{name}")]
         if self.mode is Mode.LIVE and missing:
             raise ValueError(f"live mode needs {', '.join(missing)}")
+        tracking = [f"KUAIDI100_{n.upper()}" for n in ("customer", "salt_key") if not getattr(self, f"kuaidi100_{n}")]
+        if self.mode is Mode.LIVE and self.kuaidi100_key and tracking:
+            raise ValueError(f"carrier tracking (KUAIDI100_KEY) needs {', '.join(tracking)}")
         return self
 
     @property
@@ -338,6 +359,8 @@ _ENV = {
     "console_login_page": "CONSOLE_LOGIN_PAGE",
     "console_code_env": "CONSOLE_CODE_ENV",
     "console_max_body_bytes": "CONSOLE_MAX_BODY_BYTES",
+    **{f"kuaidi100_{name}": f"KUAIDI100_{name.upper()}" for name in (
+        "key", "customer", "salt_key", "api_base", "callback_base")},
     **{f"wechat_pay_{name}": f"WECHAT_PAY_{name.upper()}" for name in (
         "mch_id", "apiv3_key", "merchant_serial", "merchant_private_key", "platform_public_key", "platform_key_id",
         "simulator_platform_private_key", "api_base", "notify_url")},

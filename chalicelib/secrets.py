@@ -37,11 +37,12 @@ SECRET_KEYS = (
     "WECHAT_PAY_MCH_ID", "WECHAT_PAY_APIV3_KEY", "WECHAT_PAY_MERCHANT_SERIAL", "WECHAT_PAY_MERCHANT_PRIVATE_KEY",
     "WECHAT_PAY_PLATFORM_PUBLIC_KEY", "WECHAT_PAY_PLATFORM_KEY_ID", "WECHAT_PAY_NOTIFY_URL",
     "WECHAT_TRANSFER_NOTIFY_URL",
+    "KUAIDI100_KEY", "KUAIDI100_CUSTOMER", "KUAIDI100_SALT_KEY", "KUAIDI100_CALLBACK_BASE",
 )
 # Settings whose values are credentials: no deployed function's environment holds them
 # (tests/infra/test_package.py); locally and in the tests the environment may.
 CREDENTIAL_KEYS = ("JWT_SECRET", "ID_HASH_KEY", "WECHAT_APP_SECRET", "WECHAT_PAY_APIV3_KEY",
-                   "WECHAT_PAY_MERCHANT_PRIVATE_KEY")
+                   "WECHAT_PAY_MERCHANT_PRIVATE_KEY", "KUAIDI100_KEY", "KUAIDI100_SALT_KEY")
 
 
 class SecretError(RuntimeError):

@@ -151,6 +151,11 @@ PLATFORM: tuple[Metric, ...] = (
                            period=HOUR)),
     Metric("shipping_report_retry", MONEY, NAMESPACE, "shipping_report_retry", "service", "Sum",
            "WeChat shipping reports deferred (tried again by report_shipments)", period=HOUR),
+    Metric("tracking_subscribe_failed", DATA, NAMESPACE, "tracking_subscribe_failed", "service", "Sum",
+           "Carrier tracking subscriptions given up (polled instead)", period=HOUR,
+           alarm=AlarmRule("GreaterThanThreshold", 0, "a parcel's 快递100 subscription was given up (refused, or 8 "
+                           "attempts failed): its tracking comes only from the real-time query every 12 h "
+                           "(docs/delivery.md; the ERROR log names the parcel and 快递100's answer)", period=HOUR)),
     Metric("withdrawals_returned", MONEY, NAMESPACE, "withdrawals_returned", "service", "Sum",
            "Withdrawals returned to the wallet", period=HOUR),
     Metric("analytics_fact_failed", DATA, NAMESPACE, "analytics_fact_failed", "service", "Sum",

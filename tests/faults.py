@@ -376,7 +376,7 @@ def _merge_shards(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # A due index's partition, "<day>#<shard>": the shard is the generated id's last digit (the id is
 # labelled; domain.orders.due_partition is tested on its own). The admin list's keys too
 # ("<day>#<shard>", "<status>#<day>#<shard>", "<report state>#<shard>").
-_DUE_SHARD = re.compile(r'("(?:unpaid_day|confirm_day|group_day|day_shard|status_day|report_key)": \{"S": '
+_DUE_SHARD = re.compile(r'("(?:unpaid_day|confirm_day|group_day|day_shard|status_day|report_key|track_key)": \{"S": '
                         r'"(?:[a-z_]+#)?(?:\d{4}-\d{2}-\d{2}#)?)[0-9a-f]"')
 # An audit entry's sort key, "<time>#<entry id>": the id is random, new each run.
 _AUDIT_ENTRY = re.compile(r"<time>#[0-9a-f]{16}")

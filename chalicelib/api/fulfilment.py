@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from chalicelib.api import fulfilment_schemas as s
     from chalicelib.domain import fulfilment as rules
     from chalicelib.domain import orders as order_rules
-    from chalicelib.services import fulfilment
+    from chalicelib.services import delivery, fulfilment
 else:
     s = lazy(M)
-    fulfilment = lazy("chalicelib.services.fulfilment")
+    fulfilment, delivery = lazy("chalicelib.services.fulfilment"), lazy("chalicelib.services.delivery")
     rules, order_rules = lazy("chalicelib.domain.fulfilment"), lazy("chalicelib.domain.orders")
 
 bp = Blueprint(__name__)
@@ -38,7 +38,9 @@ def admin_orders(call: Call) -> s.AdminOrdersPage:
     if f.start and f.end:
         rules.day_range(f.start, f.end, f.end)  # from ≤ to and ≤ 92 days, whichever index answers
     items, next_cursor = fulfilment.list_orders(f, q.limit, q.next, call.deps)
-    return s.AdminOrdersPage(items=[s.AdminOrderOut.admin(o) for o in items], next=next_cursor)
+    tracked = delivery.order_trackings(items, call.deps)
+    return s.AdminOrdersPage(items=[s.AdminOrderOut.admin(o, tracked.get(o.order_id)) for o in items],
+                             next=next_cursor)
 
 
 @endpoint(bp, "/v1/admin/orders/ship", "POST", auth="admin", tag="orders", models=M, body="ShipBatchBody",

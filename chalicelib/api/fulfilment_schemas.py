@@ -9,6 +9,7 @@ from chalicelib.api.order_schemas import OrderOut, ShipBody
 from chalicelib.domain.clock import iso
 from chalicelib.domain.fulfilment import MAX_BATCH, ShippingReport
 from chalicelib.domain.orders import Order
+from chalicelib.domain.tracking import Tracking
 
 
 class AdminOrdersQuery(BaseModel):
@@ -57,8 +58,8 @@ class AdminOrderOut(OrderOut):
     shipping_report: ShippingReportOut | None
 
     @classmethod
-    def admin(cls, o: Order) -> AdminOrderOut:
-        return cls(**OrderOut.of(o).model_dump(), buyer_id=o.buyer_id,
+    def admin(cls, o: Order, tracking: Tracking | None = None) -> AdminOrderOut:
+        return cls(**OrderOut.of(o, tracking=tracking).model_dump(), buyer_id=o.buyer_id,
                    shipping_report=ShippingReportOut.of(o.shipping_report))
 
 

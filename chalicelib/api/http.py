@@ -114,14 +114,17 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
              status: int = 200, body: str | None = None, query: str | None = None,
              response: str | None = None, errors: tuple[str, ...] = (),
              models: str = SCHEMAS, produces: str = "application/json",
-             alt_statuses: tuple[int, ...] = (), idempotent: bool = False) -> Callable[[Handler], Handler]:
+             alt_statuses: tuple[int, ...] = (), idempotent: bool = False,
+             content_types: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
     """Declare a route. ``body``, ``query`` and ``response`` name pydantic models of the module
     ``models`` (an area's own schemas module; default ``chalicelib.api.schemas``), loaded on the
     route's first request. A route that ``produces`` another media type than JSON (e.g.
     ``text/html``) returns a chalice Response, as does one that answers ``alt_statuses`` besides
     ``status`` (e.g. 202 for a request held for review); both are documented in
     ``/v1/openapi.json``. An ``idempotent`` route requires the Idempotency-Key header
-    (IDEMPOTENCY_KEY_REQUIRED otherwise) and hands it to the handler as ``call.idempotency_key``."""
+    (IDEMPOTENCY_KEY_REQUIRED otherwise) and hands it to the handler as ``call.idempotency_key``.
+    ``content_types``: request media types accepted besides JSON (a body the handler reads from
+    ``call.raw_body``, e.g. a carrier's form push)."""
 
     if idempotent != ("IDEMPOTENCY_KEY_REQUIRED" in errors):
         raise ValueError(f"{method} {path}: a route is idempotent exactly when it lists IDEMPOTENCY_KEY_REQUIRED")
@@ -147,7 +150,7 @@ def endpoint(bp: Blueprint, path: str, method: str = "GET", *, auth: Auth = "use
                 return result
             return json_response(result.model_dump(mode="json"), spec.status)
 
-        bp.route(path, methods=[method], content_types=["application/json", "text/plain"])(view)
+        bp.route(path, methods=[method], content_types=["application/json", "text/plain", *content_types])(view)
         return handler
 
     return register

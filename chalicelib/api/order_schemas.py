@@ -21,6 +21,7 @@ from chalicelib.domain.fulfilment import TRACKING_NO_PATTERN
 from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import MAX_LINES, MAX_QUANTITY, Order
 from chalicelib.domain.stock import MAX_CELLS
+from chalicelib.domain.tracking import Tracking
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Fen = Annotated[int, Field(ge=0, le=100_000_000)]
@@ -349,6 +350,36 @@ class AddressOut(_Out):
     national_code: str | None = None
 
 
+class TrackingStepOut(_Out):
+    at: str
+    context: str
+    status: str  # the carrier's word for the step (在途, 派件, 签收, ...); "" when not given
+
+
+class TrackingOut(_Out):
+    """The carrier's tracking of a parcel (docs/delivery.md): its state, its steps (newest first,
+    the newest 40) and the subscription with 快递100 (pending, active, failed)."""
+
+    state: str  # waiting, collected, in_transit, problem, delivering, delivered, returning, returned
+    carrier: str
+    tracking_no: str
+    delivered_at: str | None
+    returned_at: str | None
+    updated_at: str | None
+    subscription: str
+    steps: list[TrackingStepOut]
+
+    @classmethod
+    def of(cls, t: Tracking | None) -> TrackingOut | None:
+        if t is None:
+            return None
+        return cls(state=t.state.value, carrier=t.carrier, tracking_no=t.tracking_no,
+                   delivered_at=iso(t.delivered_at) if t.delivered_at else None,
+                   returned_at=iso(t.returned_at) if t.returned_at else None,
+                   updated_at=iso(t.news_at) if t.news_at else None, subscription=t.sub.value,
+                   steps=[TrackingStepOut(at=iso(s.at), context=s.context, status=s.status) for s in t.steps])
+
+
 class OrderOut(_Out):
     order_id: str
     status: str
@@ -363,9 +394,13 @@ class OrderOut(_Out):
     carrier: str | None
     tracking_no: str | None
     address: AddressOut | None  # null: none given yet (a group order may give it later)
+    # carrier tracking (docs/delivery.md): the carrier's delivery, and the parcel's steps on the
+    # order's own page, the buyer's list and the admin list (null elsewhere, and before shipping)
+    delivered_at: str | None = None
+    tracking: TrackingOut | None = None
 
     @classmethod
-    def of(cls, o: Order, show_payees: bool = True) -> OrderOut:
+    def of(cls, o: Order, show_payees: bool = True, tracking: Tracking | None = None) -> OrderOut:
         def t(value: object) -> str | None:
             return iso(value) if value else None  # type: ignore[arg-type]
         return cls(order_id=o.order_id, status=o.status.value, amount_fen=o.amount_fen,
@@ -376,7 +411,8 @@ class OrderOut(_Out):
                                 for s in o.commissions] if show_payees else [],
                    created_at=iso(o.created_at), pay_deadline=iso(o.pay_deadline), paid_at=t(o.paid_at),
                    shipped_at=t(o.shipped_at), completed_at=t(o.completed_at), carrier=o.carrier,
-                   tracking_no=o.tracking_no, address=_address_out(o.address))
+                   tracking_no=o.tracking_no, address=_address_out(o.address), delivered_at=t(o.delivered_at),
+                   tracking=TrackingOut.of(tracking))
 
 
 def _address_out(address: dict[str, str] | None) -> AddressOut | None:

@@ -13,10 +13,11 @@ M = "chalicelib.api.order_schemas"
 if TYPE_CHECKING:
     from chalicelib.api import fulfilment_schemas as f
     from chalicelib.api import order_schemas as s
-    from chalicelib.services import catalog, orders, wallet
+    from chalicelib.services import catalog, delivery, orders, wallet
 else:
     s, f = lazy(M), lazy("chalicelib.api.fulfilment_schemas")
-    catalog, orders, wallet = (lazy(f"chalicelib.services.{m}") for m in ("catalog", "orders", "wallet"))
+    catalog, delivery, orders, wallet = (lazy(f"chalicelib.services.{m}")
+                                         for m in ("catalog", "delivery", "orders", "wallet"))
 
 bp = Blueprint(__name__)
 
@@ -73,14 +74,16 @@ def place_order(call: Call) -> s.CheckoutAnswer:
 @endpoint(bp, "/v1/orders/{order_id}", tag="orders", models=M, response="OrderOut",
           summary="An order (its buyer or an admin)", errors=("ORDER_NOT_FOUND",))
 def get_order(call: Call) -> s.OrderOut:
-    return s.OrderOut.of(orders.get_order(call.params["order_id"], call.caller, call.deps))
+    order = orders.get_order(call.params["order_id"], call.caller, call.deps)
+    return s.OrderOut.of(order, tracking=delivery.order_trackings([order], call.deps).get(order.order_id))
 
 
 @endpoint(bp, "/v1/me/orders", tag="orders", models=M, query="PageQueryOrders", response="OrdersPage",
           summary="The caller's orders, newest first", errors=("INVALID_CURSOR",))
 def my_orders(call: Call) -> s.OrdersPage:
     page, next_cursor = orders.my_orders(call.user_id, call.query.limit, call.query.next, call.deps)
-    return s.OrdersPage(items=[s.OrderOut.of(o) for o in page], next=next_cursor)
+    tracked = delivery.order_trackings(page, call.deps)
+    return s.OrdersPage(items=[s.OrderOut.of(o, tracking=tracked.get(o.order_id)) for o in page], next=next_cursor)
 
 
 @endpoint(bp, "/v1/admin/orders/{order_id}/ship", "POST", auth="admin", tag="orders",

@@ -12,7 +12,6 @@ from datetime import date
 from chalicelib.domain.errors import Kind, error
 
 BP = 10_000
-ON_TIME_HOURS = 48  # DOMAIN.md §3: logistics delivery within 48 hours
 HOT_TURNOVER_DAYS = 7  # DOMAIN.md §3: hot items turn over within 7 days
 NEW_USER_WINDOW_DAYS = 7  # issue 7: new users who paid within 7 days
 REPURCHASE_WINDOW_DAYS = 30  # issue 7: buyers with ≥ 2 paid orders in 30 days
@@ -111,15 +110,11 @@ def distributor_retention_bp(retained: int, active_last_month: int) -> int:
     return ratio_bp(retained, active_last_month)
 
 
-def on_time_delivery_bp(on_time: int, completed: int) -> int:
-    """On-time delivery (DOMAIN.md §3: delivery within 48 hours): of the orders completed on the
-    day, the share completed within 48 hours of being shipped."""
-    return ratio_bp(on_time, completed)
-
-
-def delivered_on_time(shipped_seconds: float, completed_seconds: float) -> bool:
-    """Completed (receipt confirmed) at most 48 hours after shipping."""
-    return completed_seconds - shipped_seconds <= ON_TIME_HOURS * 3600
+def on_time_delivery_bp(on_time: int, delivered: int) -> int:
+    """On-time delivery (DOMAIN.md §3, API.md v1.1): of the orders the carrier delivered on the
+    day, the share delivered at most ``delivery.on_time_hours`` (48) after payment
+    (``domain.tracking.on_time``; docs/delivery.md)."""
+    return ratio_bp(on_time, delivered)
 
 
 def inventory_turnover_days(stock: int, units_sold: int) -> int | None:

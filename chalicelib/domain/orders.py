@@ -243,6 +243,8 @@ class Order:
     kind: str = "normal"
     paid_at: datetime | None = None
     shipped_at: datetime | None = None
+    delivered_at: datetime | None = None  # the carrier's delivery (docs/delivery.md)
+    returned_at: datetime | None = None  # the carrier brought the parcel back to the sender
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
     refunded_at: datetime | None = None

@@ -51,6 +51,7 @@ JOBS: dict[str, JobDef] = {
     "compute_metrics": split("compute_metrics", "metrics", "metrics_parts", "metrics_part", "metrics_finish"),
     "poll_transfers": split("poll_transfers", "withdrawals", "transfer_parts", "poll_part"),
     "report_shipments": split("report_shipments", "shipping_reports", "report_parts", "report_part"),
+    "track_parcels": split("track_parcels", "delivery", "track_parts", "track_part"),
     "compute_recommendations": split("compute_recommendations", "recommendation_job", "recommendation_parts",
                                      "recommendation_part", "recommendation_finish"),
 }

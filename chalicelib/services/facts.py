@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 
 from chalicelib.domain.activity import BuyerState, DistributorState, distributor_active, paid, registered
 from chalicelib.domain.clock import business_date, iso
-from chalicelib.domain.metrics import delivered_on_time
+from chalicelib.domain.tracking import on_time
 from chalicelib.services.retry import ReadAgain, run_until_committed
 
 if TYPE_CHECKING:
@@ -245,10 +245,17 @@ def order_shipped(deps: Deps, order_id: str, at: datetime) -> None:
 
 
 @never_fails
-def order_completed(deps: Deps, order_id: str, shipped_at: datetime | None, at: datetime) -> None:
-    """Receipt confirmed: completed, and on time when within 48 hours of shipping."""
-    on_time = shipped_at is not None and delivered_on_time(shipped_at.timestamp(), at.timestamp())
-    _count(deps, "complete", order_id, at, {"completed": 1, "completed_on_time": int(on_time)})
+def order_completed(deps: Deps, order_id: str, at: datetime) -> None:
+    """Receipt confirmed (by the buyer or automatically): completed on its day."""
+    _count(deps, "complete", order_id, at, {"completed": 1})
+
+
+@never_fails
+def order_delivered(deps: Deps, order_id: str, paid_at: datetime | None, delivered_at: datetime, hours: int) -> None:
+    """The carrier delivered an order: delivered on the day of the delivery, and on time when
+    within ``hours`` of its payment (``delivery.on_time_hours``; docs/delivery.md)."""
+    _count(deps, "deliver", order_id, delivered_at,
+           {"delivered": 1, "delivered_on_time": int(on_time(paid_at, delivered_at, hours))})
 
 
 @never_fails

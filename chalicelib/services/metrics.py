@@ -69,7 +69,8 @@ def day_metrics(day: date, c: Counts, before: Window) -> tuple[dict[str, int], W
         "withdrawn_fen": c["withdrawn_fen"],
         "shipped_orders": c["shipped"],
         "completed_orders": c["completed"],
-        "on_time_delivery_bp": f.on_time_delivery_bp(c["completed_on_time"], c["completed"]),
+        "delivered_orders": c["delivered"],
+        "on_time_delivery_bp": f.on_time_delivery_bp(c["delivered_on_time"], c["delivered"]),
     }, window
 
 

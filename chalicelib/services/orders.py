@@ -140,14 +140,18 @@ SYSTEM_ACTOR = "system"  # who an audit entry names when no admin's request did 
 
 
 def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: str = SYSTEM_ACTOR) -> Order:
-    """Ship a paid order: one transaction moves it to shipped (its auto-confirmation due), lists
-    its WeChat shipping report as pending and writes the operator's audit entry; then, after the
-    commit, the report is tried once (``fulfilment.report_shipment``; the ``report_shipments``
-    job retries it). The carrier is stored as its WeChat delivery id (INVALID_CARRIER: none).
+    """Ship a paid order: one transaction moves it to shipped (its automatic confirmation due
+    ``delivery.confirm_fallback_days`` later, moved to ``auto_confirm_days`` after the carrier's
+    delivery: docs/delivery.md), lists its WeChat shipping report as pending, writes its carrier
+    tracking (subscription pending) and the operator's audit entry; then, after the commit, the
+    report and the tracking subscription are tried once each (the ``report_shipments`` and
+    ``track_parcels`` jobs retry them). The carrier is stored as its WeChat delivery id (INVALID_CARRIER: none).
     Shipping again with the same carrier and tracking number answers the order as it is
     (idempotent); with others, ALREADY_SHIPPED."""
     from chalicelib.domain.audit import Action, audit
     from chalicelib.domain.fulfilment import AlreadyShipped, delivery_id, first_report
+    from chalicelib.domain.tracking import fallback_confirm_due, order_subject
+    from chalicelib.services import delivery
     from chalicelib.services.shipping_reports import report_shipment
 
     wechat_id = delivery_id(carrier)
@@ -170,8 +174,10 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: st
         now = deps.clock()
         entry = audit(actor_id, Action.ORDER_SHIP, f"order#{order_id}", now, before={"status": order.status.value},
                       after={"status": OrderStatus.SHIPPED.value, "carrier": wechat_id, "tracking_no": tracking_no})
-        confirm_days = deps.rules_at(order.rules_version).orders.auto_confirm_days
-        deps.orders.ship(order, wechat_id, tracking_no, now, now + timedelta(days=confirm_days), first_report(now), entry)
+        fallback_days = deps.rules_at(order.rules_version).delivery.confirm_fallback_days
+        tracking = delivery.order_tracking(order, wechat_id, tracking_no, now, deps)
+        deps.orders.ship(order, wechat_id, tracking_no, now, fallback_confirm_due(now, fallback_days), first_report(now),
+                         entry, extra=(lambda tx: deps.tracking.start_in(tx, tracking)) if tracking else None)
         return replace(order, status=OrderStatus.SHIPPED, shipped_at=now, carrier=wechat_id, tracking_no=tracking_no,
                        shipping_report=first_report(now)), now
 
@@ -181,6 +187,7 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: st
     if shipped_at is None:
         return order
     _, report = report_shipment(order, deps)
+    delivery.subscribe(order_subject(order_id), deps)
     return replace(order, shipping_report=report) if report else _reload(order_id, deps)
 
 
@@ -199,7 +206,7 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
         hold_days = deps.rules_at(order.rules_version).orders.settlement_hold_days
         deps.orders.complete(order, now, available_on(now, hold_days),
                              _qualification(inviter, deps))
-        facts.order_completed(deps, order_id, order.shipped_at, now)
+        facts.order_completed(deps, order_id, now)
         return _reload(order_id, deps)
 
     return run_until_committed(step, what="this order")

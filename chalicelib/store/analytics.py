@@ -91,7 +91,7 @@ BASKET_TTL = timedelta(days=120)
 DAY_COUNTERS = (
     "page_views", "product_views", "shares", "sessions", "bounced", "visitors", "new_users", "bindings",
     "orders", "paid_fen", "paid_cost_fen", "paying_users", "repeat_buyers", "refunds", "refunded_fen",
-    "refunded_cost_fen", "shipped", "completed", "completed_on_time", "commission_accrued_fen",
+    "refunded_cost_fen", "shipped", "completed", "delivered", "delivered_on_time", "commission_accrued_fen",
     "commission_settled_fen", "withdrawn_fen", "withdrawals", "active_distributors", "dist_month_first",
     "dist_retained", "nuc0", "nuc1", "nuc2", "nuc3", "nuc4", "nuc5", "nuc6",
 )

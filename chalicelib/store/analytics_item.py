@@ -44,7 +44,8 @@ class AnalyticsItem(StoreModel):
     refunded_cost_fen = NumberAttribute(null=True)
     shipped = NumberAttribute(null=True)
     completed = NumberAttribute(null=True)
-    completed_on_time = NumberAttribute(null=True)
+    delivered = NumberAttribute(null=True)  # delivered by the carrier on the day (docs/delivery.md)
+    delivered_on_time = NumberAttribute(null=True)  # ... within delivery.on_time_hours of payment
     commission_accrued_fen = NumberAttribute(null=True)
     commission_settled_fen = NumberAttribute(null=True)
     withdrawn_fen = NumberAttribute(null=True)

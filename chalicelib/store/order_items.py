@@ -123,6 +123,19 @@ class ShipReports(GlobalSecondaryIndex["OrderItem"]):
     created_key = UnicodeAttribute(range_key=True)
 
 
+class TrackingDue(GlobalSecondaryIndex["OrderItem"]):
+    """Sparse: the tracked parcels the tracking job has something to do for (a subscription to
+    make, a parcel without news to ask about), ``"track#<shard>"`` by ``"<due>#<subject>"``
+    (docs/delivery.md); a parcel delivered or back at its sender leaves it."""
+
+    class Meta:
+        index_name = "tracking_due"
+        projection = KeysOnlyProjection()
+
+    track_key = UnicodeAttribute(hash_key=True)
+    track_due_key = UnicodeAttribute(range_key=True)
+
+
 # A transaction fragment another aggregate adds to an order's transaction (group seats).
 TxPart = Callable[[TransactWrite], None]
 
@@ -167,6 +180,15 @@ class OrderItem(StoreModel):
     reported_at = UTCDateTimeAttribute(null=True)
     report_due = UTCDateTimeAttribute(null=True)
     report_key = UnicodeAttribute(null=True)
+    # carrier tracking (docs/delivery.md): the order's delivery as the carrier reported it, and the
+    # tracking items "track#<subject>" (store/tracking.py: the record as JSON, its version, its
+    # place in the sparse ``tracking_due`` index)
+    delivered_at = UTCDateTimeAttribute(null=True)
+    returned_at = UTCDateTimeAttribute(null=True)  # the parcel came back to the sender
+    track_json = UnicodeAttribute(null=True)
+    track_version = NumberAttribute(null=True)
+    track_key = UnicodeAttribute(null=True)
+    track_due_key = UnicodeAttribute(null=True)
     # the stock cells each product's units came from (domain/stock.py), when not all from cell 0
     takes_json = UnicodeAttribute(null=True)
     rules_version = NumberAttribute(null=True)  # the runtime rules it was placed under (absent: 1)
@@ -197,6 +219,7 @@ class OrderItem(StoreModel):
     by_level1 = ByLevel1()
     by_level2 = ByLevel2()
     ship_reports = ShipReports()
+    tracking_due = TrackingDue()
 
 
 # How long an Idempotency-Key claim answers a retry: a client retries within minutes (an order is

@@ -71,7 +71,8 @@ def to_order(item: OrderItem) -> Order:
         amount_fen=int(item.amount_fen or 0), created_at=present(item.created_at, "an order's creation"),
         pay_deadline=present(item.pay_deadline, "an order's payment deadline"),
         upline=Upline(item.level1_id, item.level2_id), kind=item.kind or "normal", paid_at=item.paid_at,
-        shipped_at=item.shipped_at, completed_at=item.completed_at, cancelled_at=item.cancelled_at,
+        shipped_at=item.shipped_at, delivered_at=item.delivered_at, returned_at=item.returned_at,
+        completed_at=item.completed_at, cancelled_at=item.cancelled_at,
         refunded_at=item.refunded_at, transaction_id=item.transaction_id, carrier=item.carrier,
         tracking_no=item.tracking_no, commissions=_shares(item), group_id=item.group_id,
         address=json.loads(item.address_json or "null") or None,
@@ -294,10 +295,11 @@ class OrderStore:
             raise transaction_failure(exc) from exc
 
     def ship(self, order: Order, carrier: str, tracking_no: str, now: datetime, confirm_due: datetime,
-             report: ShippingReport, entry: AuditEntry) -> None:
+             report: ShippingReport, entry: AuditEntry, extra: TxPart | None = None) -> None:
         """Shipped, with its WeChat shipping report pending (listed for the retry job) and the
         operator's audit entry, in one transaction conditioned on the order still paid: of two
-        operators shipping it at once, one commits and the other reads it shipped."""
+        operators shipping it at once, one commits and the other reads it shipped. ``extra``: the
+        parcel's tracking (store/tracking.py), written with it."""
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(OrderItem(order.order_id), actions=[
@@ -308,6 +310,8 @@ class OrderStore:
                     *report_actions(order.order_id, report),
                 ], condition=_status_is(OrderStatus.PAID))
                 entry_put(tx, entry)
+                if extra:
+                    extra(tx)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 

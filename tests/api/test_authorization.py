@@ -88,7 +88,8 @@ def world(api: Any, deps: Any) -> World:
     ids = {"order_id": orders["paid"], "group_id": group["group_id"], "product_id": big,
            "material_id": material["material_id"], "review_id": held["review_id"], "user_id": victim_id,
            "withdrawal_id": withdrawals["reviewing"], "job": "settle_commissions", "name": "home_layout",
-           "scene": console.start_sign_in(deps).scene}
+           "scene": console.start_sign_in(deps).scene,
+           "subject": f"order-{orders['shipped']}"}
     return World(admin, admin_id, victim, victim_id, attacker, attacker_id, ids, {**orders, "group": group["order_id"],
                                                                            **withdrawals})
 
@@ -413,6 +414,25 @@ def transfer_notifications_need_wechat_pays_signature(api, world, deps):
     for sent in (headers, {"Content-Type": "application/json"}):
         refused_with(api, "POST", "/v1/wechat/transfer/notify", 401, "INVALID_SIGNATURE", raw=made_up, headers=sent)
     assert api.call("GET", f"/v1/me/withdrawals/{world.orders['small']}", token=world.victim)[1]["status"] != "paid"
+
+
+@public_case("POST", "/v1/tracking/kuaidi100/{subject}")
+def carrier_pushes_need_the_parcels_own_salt(api, world, deps):
+    from urllib.parse import urlencode
+
+    from chalicelib.carriers.kuaidi100 import push_param, step_entry
+    from chalicelib.domain.tracking import push_sign, salt_for
+
+    subject = f"order-{world.orders['shipped']}"
+    tracking = deps.tracking.get(subject)
+    param = push_param("shutdown", tracking.company, tracking.tracking_no, 3, [step_entry(deps.clock(), "已签收", "签收")])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for sign in ("", "0" * 32, push_sign(param, salt_for("order-another", deps.tracking_salt_key())),
+                 push_sign(param, salt_for(subject, "not-our-key"))):
+        refused_with(api, "POST", f"/v1/tracking/kuaidi100/{subject}", 401, "INVALID_SIGNATURE",
+                     raw=urlencode({"param": param, "sign": sign}), headers=form)
+    order = api.call("GET", f"/v1/orders/{world.orders['shipped']}", token=world.victim)[1]
+    assert order["delivered_at"] is None and order["tracking"]["state"] == "waiting"
 
 
 @public_case("GET", "/v1/dashboard")

@@ -27,6 +27,7 @@ from chalicelib.jobs import run_job
 from chalicelib.services import auth, events, facts, orders, payments, referrals, shops
 from chalicelib.services.sessions import Caller
 from tests.conftest import MutableClock
+from tests.service.test_delivery import deliver
 from tests.service.test_settlement import settle
 
 ADDRESS = {"name": "买家", "phone": "13800000000", "detail": "上海"}
@@ -121,8 +122,10 @@ def day1(m: Mall, placed: dict[str, str]) -> None:
 
 def day2(m: Mall, placed: dict[str, str]) -> None:
     m.clock.at = at(DAY2, 11)
+    deliver(m.deps, placed["O0"])  # the carrier: 95 h after payment (day 0, 12:00): late
     orders.confirm(placed["O0"], Caller(m.users["u1"], "user"), m.deps)  # 23 h after shipping
     m.clock.at = at(DAY2, 12)
+    deliver(m.deps, placed["O1"])  # 26 h after payment: on time
     orders.confirm(placed["O1"], Caller(m.users["u1"], "user"), m.deps)  # 24 h
     replayed = m.events("u1", "s5", pages=1)
     assert events.record_events(m.users["u1"], replayed, m.deps).accepted == 0  # a batch sent twice
@@ -137,7 +140,8 @@ def day3(m: Mall, placed: dict[str, str]) -> None:
     m.clock.at = at(DAY3, 0, 10)
     assert settle(m.clock(), m.deps)["settled_fen"] == 6_000  # O0 and O1: A's 3,000 each
     m.clock.at = at(DAY3, 13)
-    orders.confirm(placed["O2"], Caller(m.users["u2"], "user"), m.deps)  # 49 h after shipping: late
+    deliver(m.deps, placed["O2"])  # 51 h after payment: late
+    orders.confirm(placed["O2"], Caller(m.users["u2"], "user"), m.deps)  # 49 h after shipping
     facts.withdrawal_paid(m.deps, "w-1", m.users["A"], 2_000, at(DAY3, 14))
     m.clock.at = at(DAY3, 15)
     m.events("u3", "s8", pages=1)
@@ -161,7 +165,7 @@ EXPECTED_DAY1 = {
     "distributor_retention_bp": 5_000,  # October: A, C; November so far: A → 1 / 2
     "commission_accrued_fen": 8_400,  # 3,000 + 4,600 + 800
     "commission_settled_fen": 0, "withdrawn_fen": 0,
-    "shipped_orders": 3, "completed_orders": 0, "on_time_delivery_bp": 0,
+    "shipped_orders": 3, "completed_orders": 0, "delivered_orders": 0, "on_time_delivery_bp": 0,
     "products": [
         # P2: 3 sold, stock 10 − 3 = 7: ⌈7/3⌉ = 3 days; 3 / (3 + 7)
         {"product_id": "P2", "name": "养生茶", "units_sold": 3, "views": 1, "inventory_turnover_days": 3,
@@ -191,8 +195,8 @@ EXPECTED_DAY2 = {
     "distributor_retention_bp": 5_000,
     "commission_accrued_fen": 800,
     "commission_settled_fen": 0, "withdrawn_fen": 0,
-    "shipped_orders": 0, "completed_orders": 2,
-    "on_time_delivery_bp": 10_000,  # 23 h and 24 h
+    "shipped_orders": 0, "completed_orders": 2, "delivered_orders": 2,
+    "on_time_delivery_bp": 5_000,  # delivered 95 h (late) and 26 h (on time) after payment
     "products": [
         # P1: 2 sold, stock 16 − 2 = 14: 7 days (a hot item at DOMAIN.md's target); 2 / 16
         {"product_id": "P1", "name": "面膜", "units_sold": 2, "views": 0, "inventory_turnover_days": 7,
@@ -217,8 +221,8 @@ EXPECTED_DAY3 = {
     "commission_accrued_fen": 0,
     "commission_settled_fen": 6_000,  # completed on day 2, hold 1 day: settled at 00:10 on day 3
     "withdrawn_fen": 2_000,
-    "shipped_orders": 0, "completed_orders": 1,
-    "on_time_delivery_bp": 0,  # O2: 49 h
+    "shipped_orders": 0, "completed_orders": 1, "delivered_orders": 1,
+    "on_time_delivery_bp": 0,  # O2: delivered 51 h after payment
     "products": [],
 }
 

@@ -68,7 +68,7 @@ def test_auto_confirm_completes_every_shards_shipped_orders_once(deps, clock, st
         shipped.append(order_id)
     kept = buy(deps, buyer, "p1")
     pay(deps, kept)  # paid, never shipped: not due
-    clock.advance(days=7, minutes=1)
+    clock.advance(days=deps.rules.delivery.confirm_fallback_days, minutes=1)  # never reported delivered
     summary = run_job("auto_confirm", clock(), deps, slice_budget=budget)
     assert (summary["confirmed"], summary["parts"]) == (12, 16)
     assert statuses(deps, shipped) == Counter({"completed": 12}) and statuses(deps, [kept])["paid"] == 1

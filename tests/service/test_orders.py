@@ -42,12 +42,16 @@ def paid_order(deps: Deps, buyer: str, product: str, quantity: int = 1) -> str:
     return order.order_id
 
 
-def test_shipped_orders_are_auto_confirmed_after_seven_days_once(deps, clock, product):
+def test_delivered_orders_are_auto_confirmed_seven_days_after_delivery_once(deps, clock, product):
+    from tests.service.test_delivery import deliver
+
     seller, code = distributor(deps, "seller")
     buyer = login(deps, "buyer")
     referrals.bind(buyer, code, deps)
     order_id = paid_order(deps, buyer, product)
     orders.ship(order_id, "SF", "SF123456", deps)
+    clock.advance(days=1)
+    deliver(deps, order_id)
     assert order_jobs.auto_confirm(clock(), deps) == {"confirmed": 0}
     clock.advance(days=7, minutes=1)
     assert order_jobs.auto_confirm(clock(), deps) == {"confirmed": 1}

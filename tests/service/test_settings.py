@@ -82,6 +82,10 @@ def test_an_order_placed_before_a_change_pays_ships_completes_and_settles_under_
 
     orders.ship(before, "SF", "SF1", deps)
     orders.ship(after, "SF", "SF2", deps)
+    from tests.service.test_delivery import deliver
+
+    deliver(deps, before)
+    deliver(deps, after)  # automatic confirmation: auto_confirm_days after the delivery, each its version's
     clock.advance(days=2, minutes=1)  # version 2's auto-confirmation is due; version 1's is not
     assert order_jobs.auto_confirm(clock(), deps) == {"confirmed": 1}
     assert deps.orders.get(before).status.value == "shipped"

@@ -31,7 +31,7 @@ ALLOWED_OWN = {
         "admin", "analytics", "catalog", "console", "console_audit", "console_content", "console_distributors",
         "console_http", "console_orders", "console_products", "console_settings", "console_withdrawals", "content",
         "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
-        "orders", "payments", "referrals", "settings", "uploads", "users", "wallet")),
+        "orders", "payments", "referrals", "settings", "tracking", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",

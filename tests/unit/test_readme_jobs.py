@@ -50,11 +50,11 @@ def readme_rows() -> dict[str, tuple[str, str]]:
     return {name: (when, expression) for name, when, expression in ROW.findall(section)}
 
 
-def test_app_has_the_eleven_jobs_of_the_contract() -> None:
+def test_app_has_the_twelve_jobs_of_the_contract() -> None:
     assert sorted(schedules()) == sorted([
         "evaluate_tiers", "cancel_unpaid", "expire_groups", "auto_confirm", "settle_commissions",
         "reconcile_wallets", "team_bonus", "compute_metrics", "poll_transfers", "compute_recommendations",
-        "report_shipments"])
+        "report_shipments", "track_parcels"])
 
 
 def test_readme_lists_every_scheduled_job_with_its_schedule() -> None:
