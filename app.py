@@ -12,8 +12,13 @@ from chalicelib.api import (
     analytics,
     catalog,
     console,
+    console_audit,
+    console_content,
+    console_distributors,
     console_orders,
     console_products,
+    console_settings,
+    console_withdrawals,
     content,
     dashboard,
     dev,
@@ -44,6 +49,8 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   after_sales.bp,
                   support.bp,
                   console.bp, console_orders.bp, console_products.bp,
+                  console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
+                  console_audit.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

@@ -147,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _log("daily metrics on DynamoDB Local: compute_metrics with 1 and 30 days of history, event ingestion")
         output["metrics"] = metrics.run()
+        from bench import console
+
+        _log("console pages on DynamoDB Local: server time per page over a demo mall")
+        output["console"] = console.run()
         from bench import job_memory
 
         _log("Lambda memory: CPU against DynamoDB wait of the settlement job and of API requests")
@@ -189,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(metrics.section(output["metrics"]))
+    if "console" in output:
+        from bench import console
+
+        print()
+        print(console.section(output["console"]))
     if "capacity" in output:
         from bench import capacity
 

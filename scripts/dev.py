@@ -13,8 +13,9 @@
    (``scripts/s3_local.py``: moto's S3 checking presigned POST policies, the media bucket
    created) on ``$S3_PORT`` or 9000, keeping the uploaded images in ``.local/s3``, and gives the
    children ``AWS_ENDPOINT_URL_S3`` (docs/uploads.md);
-3. runs ``python -m chalicelib.store.tables`` (creates the missing tables and waits) and
-   ``python -m chalicelib.jobs.demo`` (seeds the demo catalogue and an admin, idempotent);
+3. runs ``python -m chalicelib.store.tables`` (creates the missing tables and waits),
+   ``python -m chalicelib.jobs.demo`` (seeds the demo catalogue and an admin, idempotent) and,
+   for ``make dev`` only, ``python -m chalicelib.jobs.demo_mall`` (a month of a demo mall, once);
 4. starts the API as ``chalice local --no-autoreload --host 127.0.0.1 --port ${PORT:-8000}
    --stage dev`` would (``scripts/chalice_local.py``: the same server with a listen backlog of
    512 instead of 5, so that a burst of 64+ connections is not dropped or reset) in its own
@@ -73,6 +74,9 @@ SETUP_TIMEOUT = 300.0
 
 SETUP_MODULES: tuple[str, ...] = ("chalicelib.store.tables", "chalicelib.jobs.demo")
 """Run in order as ``python -m <module>`` before the API starts; each must exit 0."""
+DEMO_MALL = "chalicelib.jobs.demo_mall"
+"""``make dev`` only, after :data:`SETUP_MODULES`: a month of a living mall, seeded once (a
+minute or two on the first start; the e2e stacks leave it out)."""
 
 ENV_DEFAULTS: Mapping[str, str] = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -299,7 +303,8 @@ def _announce_db(endpoint: str, db: LocalDynamo | None) -> None:
     else:
         where = f"data in {_relative(db.db_path)}" if db.db_path else "in memory"
         print(f"dev: {db.backend} at {endpoint} ({where})")
-    print("dev: creating tables and seeding the demo data...", flush=True)
+    print("dev: creating tables and seeding the demo data (the first start walks a month of a demo mall: "
+          "a minute or two)...", flush=True)
 
 
 def _relative(path: Path | None) -> str:
@@ -316,6 +321,8 @@ def _print_banner(stack: Stack) -> None:
         f"  OpenAPI:  http://localhost:{port}{READY_PATH}\n"
         f"  DynamoDB: {stack.dynamodb_endpoint}\n"
         f"  S3:       {stack.s3_endpoint} (images: docs/uploads.md)\n\n"
+        f"  Console:  http://localhost:{port}/console/ (simulator mode: sign in as dev:admin)\n"
+        f"  Board:    http://localhost:{port}/v1/admin/dashboard\n\n"
         "  Try:\n"
         f"    curl -s -X POST localhost:{port}/v1/auth/login "
         f"-H 'Content-Type: application/json' -d '{login}'\n\n"
@@ -358,6 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             s3_port=int(s3_port) if s3_port else DEFAULT_S3_PORT,
             s3_path=None if args.in_memory else DEFAULT_S3_PATH,
             on_dynamodb_ready=_announce_db,
+            setup_modules=(*SETUP_MODULES, DEMO_MALL),
         ) as stack:
             _print_banner(stack)
             return _serve_until_stopped(stack)

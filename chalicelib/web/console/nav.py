@@ -6,6 +6,12 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/console/orders", "订单"),
     ("/console/shipments", "批量发货"),
     ("/console/products", "商品"),
+    ("/console/distributors", "分销商"),
+    ("/console/withdrawals", "提现审核"),
+    ("/console/moderation", "内容审核"),
+    ("/console/materials", "素材"),
+    ("/console/settings", "运营规则"),
+    ("/console/audit", "审计日志"),
 )
 # Outside the console's frame: the phone data board (its own page and session, docs/ops.md).
 BOARD = ("/v1/admin/dashboard", "数据看板")

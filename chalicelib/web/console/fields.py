@@ -1,0 +1,13 @@
+"""Form text the console's pages turn into values before the API's models validate them (the
+models are strict, as JSON is: a number sent as text is refused, so a page converts it first)."""
+from __future__ import annotations
+
+from chalicelib.domain.errors import ValidationFailed
+
+
+def whole_number(text: str, name: str) -> int:
+    """A non-negative integer of a form field; VALIDATION_FAILED naming the field otherwise."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit():
+        raise ValidationFailed("the form is incomplete", fields=[{"field": name, "problem": "须为整数"}])
+    return int(text)
