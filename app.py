@@ -12,6 +12,7 @@ from chalicelib.api import (
     analytics,
     catalog,
     console,
+    console_after_sales,
     console_audit,
     console_content,
     console_distributors,
@@ -51,6 +52,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   console.bp, console_orders.bp, console_products.bp,
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
                   console_audit.bp,
+                  console_after_sales.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

@@ -97,16 +97,18 @@ def cases_of_order(order_id: str, deps: Deps) -> list[Case]:
     return deps.after_sales.of_order(order_id)
 
 
-def queue(status: CaseStatus | None, limit: int, cursor: str | None, deps: Deps) -> tuple[list[Case], str | None]:
-    """The operator's queue, newest first: the cases of ``status``, or of every open status (None):
-    one Query per status and shard (16 a status, ≤ 64 a page), merged by creation."""
-    before = _decode(cursor)
+def queue(status: CaseStatus | None, limit: int, cursor: str | None, deps: Deps,
+          oldest: bool = False) -> tuple[list[Case], str | None]:
+    """The operator's queue, newest first (``oldest``: the longest waiting first, the console's
+    other order): the cases of ``status``, or of every open status (None): one Query per status and
+    shard (16 a status, ≤ 64 a page), merged by creation."""
+    beyond = _decode(cursor)
     statuses = (status,) if status is not None else rules.OPEN
     found: list[Case] = []
     for s in statuses:
         for shard in SHARDS:
-            found += deps.after_sales.queue_page(s, shard, before, limit)
-    found.sort(key=_created_key, reverse=True)
+            found += deps.after_sales.queue_page(s, shard, beyond, limit, oldest=oldest)
+    found.sort(key=_created_key, reverse=not oldest)
     page = found[:limit]
     return page, (_encode(_created_key(page[-1])) if len(found) > limit else None)
 

@@ -193,12 +193,15 @@ class AfterSalesStore:
         """A buyer's cases, newest first."""
         return paginate(CaseItem.by_buyer, buyer_id, cursor, to_case, limit=limit, scan_index_forward=False)
 
-    def queue_page(self, status: CaseStatus, shard: str, before: str | None, limit: int) -> list[Case]:
-        """Up to ``limit`` cases of one queue partition created before ``before`` (a ``created_key``;
-        None: from the newest), newest first: one Query."""
-        condition = CaseItem.created_key < before if before else None
+    def queue_page(self, status: CaseStatus, shard: str, beyond: str | None, limit: int,
+                   oldest: bool = False) -> list[Case]:
+        """Up to ``limit`` cases of one queue partition beyond ``beyond`` (a ``created_key``; None:
+        from the start), newest first (created before it), or oldest first (after it): one Query."""
+        condition = None
+        if beyond is not None:
+            condition = CaseItem.created_key > beyond if oldest else CaseItem.created_key < beyond
         page = CaseItem.queue.query(queue_key(status, shard), range_key_condition=condition,
-                                    scan_index_forward=False, limit=limit, page_size=limit)
+                                    scan_index_forward=oldest, limit=limit, page_size=limit)
         return [to_case(item) for item in page][:limit]
 
     def refunding_page(self, shard: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:

@@ -6,6 +6,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/console/orders", "订单"),
     ("/console/shipments", "批量发货"),
     ("/console/products", "商品"),
+    ("/console/after-sales", "售后"),
     ("/console/distributors", "分销商"),
     ("/console/withdrawals", "提现审核"),
     ("/console/moderation", "内容审核"),
