@@ -28,16 +28,20 @@ from typing import Any
 
 from chalicelib.bootstrap import Deps, set_default_deps
 from chalicelib.domain.activity import Event, EventType
+from chalicelib.domain.after_sales import CaseKind
 from chalicelib.domain.catalog import DEMO_CATALOGUE
 from chalicelib.domain.clock import SHANGHAI, business_date, business_month
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.identity import check_char
 from chalicelib.domain.invariants import holds
+from chalicelib.domain.refunds import RefundLine
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.withdrawals import WithdrawalStatus
 from chalicelib.jobs import run_job
 from chalicelib.services import (
+    after_sales,
     auth,
+    case_refunds,
     distributors,
     events,
     identity,
@@ -135,6 +139,7 @@ class Mall:
     buyers: list[tuple[str, int]] = field(default_factory=list)  # (user id, weight) of customers in the mall
     to_ship: list[str] = field(default_factory=list)
     shipped: list[Shipped] = field(default_factory=list)
+    shipped_today: list[str] = field(default_factory=list)  # the orders of the day's _ship
     counts: dict[str, int] = field(default_factory=dict)
 
     def count(self, what: str, n: int = 1) -> None:
@@ -230,6 +235,9 @@ def _day(mall: Mall, day: date, n: int, days: int) -> None:
     _confirm(mall, day)
     if n >= 10 and n % 4 == 2:
         _withdrawals(mall, day)
+    if n == days - 2:
+        mall.clock.at = at(day, 21, 30)
+        _after_sales(mall)
 
 
 def _visits(mall: Mall, day: date) -> None:
@@ -292,6 +300,7 @@ def _order(mall: Mall, day: date) -> None:
 
 def _ship(mall: Mall, day: date) -> None:
     """10:00: the operator ships what was paid before today."""
+    mall.shipped_today = list(mall.to_ship)
     for order_id in mall.to_ship:
         order = orders.ship(order_id, mall.rng.choice(CARRIERS), f"DEMO{mall.rng.randrange(10**11):011d}",
                             mall.deps, mall.admin_id)
@@ -315,6 +324,29 @@ def _confirm(mall: Mall, day: date) -> None:
         elif shipped.confirm_on is not None and shipped.confirm_on > day:
             waiting.append(shipped)
     mall.shipped = waiting
+
+
+AFTER_SALES = (  # (kind, reason, what the operator does) of the cases on orders shipped that morning
+    (CaseKind.REFUND_ONLY, "收到时外包装破损，商品有划痕", None),  # left requested, for the queue
+    (CaseKind.RETURN_REFUND, "尺码不合适，想退货", "approve"),  # awaiting the buyer's parcel
+    (CaseKind.REFUND_ONLY, "少发了一件", "approve"),  # refunded at once
+)
+
+
+def _after_sales(mall: Mall) -> None:
+    """The walk's second-last evening: three buyers of orders shipped that morning open after-sales
+    cases for one unit (orders of two units or more, so none becomes wholly refunded); the operator
+    approves two of them."""
+    deps = mall.deps
+    found = [o for o in (deps.orders.get(i) for i in mall.shipped_today)
+             if o is not None and sum(line.quantity for line in o.lines) >= 2]
+    for order, (kind, reason, decision) in zip(found, AFTER_SALES, strict=False):
+        line = order.lines[0]
+        case = after_sales.open_case(order.order_id, mall.caller(order.buyer_id), after_sales.Opening(
+            kind, [RefundLine(line.product_id, 1, line.sku_id)], reason), deps)
+        mall.count("after_sales")
+        if decision == "approve":
+            case_refunds.approve(case.case_id, None, deps, mall.admin_id)
 
 
 def _withdrawals(mall: Mall, day: date) -> None:
@@ -388,7 +420,7 @@ def summary_line(result: dict[str, Any]) -> str:
     return (f"demo mall: {result['days']} days from {result['from']}: {result.get('distributors', 0)} distributors, "
             f"{result.get('customers', 0)} customers, {result.get('orders', 0)} orders "
             f"({result.get('paid', 0)} paid, {result.get('refunded', 0)} refunded), "
-            f"{result.get('withdrawals', 0)} withdrawals")
+            f"{result.get('withdrawals', 0)} withdrawals, {result.get('after_sales', 0)} after-sales cases")
 
 
 if __name__ == "__main__":

@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 
 from chalicelib.bootstrap import Deps, set_default_deps
+from chalicelib.domain.after_sales import CaseStatus
 from chalicelib.domain.clock import business_date
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.withdrawals import WithdrawalStatus
 from chalicelib.jobs.demo_mall import CAST, DAYS, FINAL_FREEZE, PARTNER, seed_demo_mall
-from chalicelib.services import audit_log, distributors, fulfilment, moderation, settings, withdrawals
+from chalicelib.services import after_sales, audit_log, distributors, fulfilment, moderation, settings, withdrawals
 from chalicelib.services.demo import seed_demo
 
 NOW = datetime(2026, 12, 6, 16, 40, tzinfo=UTC)  # 00:40 in Shanghai: the walk ends the day before
@@ -93,8 +94,22 @@ def test_a_metric_row_a_day_and_the_operators_queues(walked: tuple[Deps, dict[st
         assert audit_log.entries(None, action, first, last, 1, None, deps)[0], action
 
 
+def test_after_sales_cases_in_the_queue_awaiting_a_return_and_refunded(walked: tuple[Deps, dict[str, Any]]) -> None:
+    deps, result = walked
+    found = {s: after_sales.queue(s, 10, None, deps)[0] for s in CaseStatus}
+    assert {s: len(cases) for s, cases in found.items() if cases} == {
+        CaseStatus.REQUESTED: 1, CaseStatus.AWAITING_RETURN: 1, CaseStatus.REFUNDED: 1} and result["after_sales"] == 3
+    assert all(not c.photos and c.reason for cases in found.values() for c in cases)
+    refunded = deps.orders.get(found[CaseStatus.REFUNDED][0].order_id)
+    assert refunded is not None and refunded.status is not OrderStatus.REFUNDED and refunded.refunded_fen > 0
+    first, last = (YESTERDAY - timedelta(days=DAYS)).isoformat(), business_date(NOW).isoformat()
+    assert len(audit_log.entries(None, "after_sales.approve", first, last, 10, None, deps)[0]) == 2
+
+
 def test_a_second_run_changes_nothing(walked: tuple[Deps, dict[str, Any]]) -> None:
     deps, _ = walked
     before = sorted((o.order_id, o.status) for o in all_orders(deps))
+    cases = after_sales.queue(None, 50, None, deps)[0]
     assert seed_demo_mall(deps) == {"skipped": "the demo mall is seeded already"}
     assert sorted((o.order_id, o.status) for o in all_orders(deps)) == before
+    assert after_sales.queue(None, 50, None, deps)[0] == cases
