@@ -83,16 +83,21 @@ def test_a_closed_conversation_leaves_the_queue_with_its_reason(api: Any, browse
     assert again.status_code == 409 and "CONVERSATION_CLOSED" in text(again)
 
 
-def test_the_users_orders_link_to_their_console_pages(api: Any, browser: ConsoleClient) -> None:
+def test_the_users_orders_and_cases_link_to_their_console_pages(api: Any, browser: ConsoleClient) -> None:
+    from tests.api.test_after_sales_api import opened, shipped
     from tests.api.test_orders import order, product
 
     admin = api.login("admin")[0]
     buyer = api.login("carol")[0]
     pid = product(api, admin)["product_id"]
     oid = order(api, buyer, [{"product_id": pid, "quantity": 1}])[1]["order_id"]
+    sent_oid, sent_pid = shipped(api, admin, buyer)
+    case = opened(api, buyer, sent_oid, sent_pid)
     push(api, "dev:carol", "能改地址吗")
     page = text(browser.get(f"/console/support/{user_id_for('dev:carol')}"))
-    assert f'href="/console/orders/{oid}"' in page
+    assert f'href="/console/orders/{oid}"' in page and f'href="/console/orders/{sent_oid}"' in page
+    cases = page[page.index('id="thread-cases"'):]
+    assert case["case_id"] in cases and f'href="/console/orders/{sent_oid}"' in cases and "仅退款" in cases
 
 
 @pytest.mark.parametrize("token", [None, "forged"])
