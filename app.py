@@ -19,6 +19,7 @@ from chalicelib.api import (
     console_orders,
     console_products,
     console_settings,
+    console_support,
     console_withdrawals,
     content,
     dashboard,
@@ -51,7 +52,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   support.bp,
                   console.bp, console_orders.bp, console_products.bp,
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
-                  console_audit.bp,
+                  console_audit.bp, console_support.bp,
                   console_after_sales.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)

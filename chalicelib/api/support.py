@@ -2,7 +2,6 @@
 (docs/customer-service.md)."""
 from __future__ import annotations
 
-import secrets
 from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
@@ -92,21 +91,6 @@ def close(call: Call) -> s.ConversationOut:
           summary="Play a user writing to customer service: a push signed (and encrypted) as WeChat sends it, "
                   "delivered to the real endpoint's handler")
 def dev_message(call: Call) -> s.DevMessageAnswer:
-    from chalicelib.domain.support import WindowKind
-    from chalicelib.wechat.message_push import seal_push
-
-    b, now = call.body, call.deps.clock()
-    message: dict[str, object] = {"ToUserName": "gh_simulator", "FromUserName": b.openid,
-                                  "CreateTime": int(now.timestamp())}
-    if b.kind == "enter":
-        message |= {"MsgType": "event", "Event": "user_enter_tempsession", "SessionFrom": "dev"}
-    elif b.kind == "image":
-        message |= {"MsgType": "image", "PicUrl": "https://example.invalid/sim.jpg", "MediaId": "sim-media",
-                    "MsgId": secrets.randbits(63)}
-    else:
-        message |= {"MsgType": "text", "Content": b.text or "你好", "MsgId": secrets.randbits(63)}
-    call.deps.customer_service.user_acted(  # type: ignore[attr-defined]
-        b.openid, WindowKind.SESSION if b.kind == "enter" else WindowKind.MESSAGE, now)
-    query, body = seal_push(support.push_keys(call.deps), message, int(now.timestamp()), b.format, b.encrypted)
-    status = support.receive_push(query, body, call.deps)
+    b = call.body
+    status, query, body = support.simulate_user_message(b.openid, b.kind, b.text, call.deps, b.format, b.encrypted)
     return s.DevMessageAnswer(status=status, push={"query": query, "body": body.decode()})

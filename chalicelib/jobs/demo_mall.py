@@ -51,6 +51,7 @@ from chalicelib.services import (
     referrals,
     settings,
     shops,
+    support,
     withdrawals,
 )
 from chalicelib.services.demo import ADMIN_OPENID
@@ -89,6 +90,12 @@ FINAL_FREEZE = "sun.hao"  # the walk's last step, and the mark that the mall is 
 UNBOUND_BUYERS = 6
 GIVEN = ("xiaomei", "ahua", "dabao", "tingting", "haoran", "yiyi", "junjie", "lele", "mingyue", "ziqi",
          "xiaolong", "nannan", "yufei", "kaikai", "shanshan")
+SENIOR = "chen.siyuan"  # senior on her own figures by the walk's end: her message is served first
+CONVERSATIONS = (  # (who, hours before the walk's end, what they write, the operator's reply or None)
+    ("ahua.wang", 5, "收到的坚果包装破了，可以换吗？", "抱歉！请在订单里申请售后并上传照片，我们尽快处理。"),
+    ("xiaomei.chen", 3, "请问我昨天的订单什么时候发货？", None),
+    (SENIOR, 1, "这个月的团队奖励什么时候到账？想给团队开会说明一下。", None),
+)
 CARRIERS = ("ZTO", "YTO", "STO", "YD", "JD", "EMS")
 REASONS = ("不想要了", "拍错了规格", "地址写错了", "买多了")
 ADDRESS = {"name": "演示买家", "phone": "13800000000", "detail": "上海市静安区南京西路 1 号"}
@@ -177,6 +184,7 @@ def seed_demo_mall(base: Deps, days: int = DAYS, seed: int = SEED) -> dict[str, 
             clock.at = min(at(day + timedelta(days=1), 0, 30), max(end, at(day, 23, 30)))
             _nightly_jobs(mall, day)
         clock.at = max(end, clock.at)
+        _support(mall)
         distributors.freeze(mall.sellers[FINAL_FREEZE], "刷单嫌疑：同一地址多次下单退款（演示）", mall.admin_id, deps)
         return {"days": days, "from": first.isoformat(), **dict(sorted(mall.counts.items()))}
     finally:
@@ -395,6 +403,21 @@ def _raise_food_rate(mall: Mall) -> None:
     settings.save(raw, view.version, mall.admin_id, mall.deps, "食品类目冲量：一级佣金 16% → 18%（演示）")
     mall.deps.rules_cache.invalidate()
     mall.count("settings_versions")
+
+
+def _support(mall: Mall) -> None:
+    """The walk's last evening: customers write to customer service through the simulator's push
+    path (signed, encrypted, into the real handler), one is answered by the operator; a senior
+    distributor's message waits first in the queue though it came last."""
+    end = mall.clock.at
+    for name, hours, text, answer in CONVERSATIONS:
+        mall.clock.at = end - timedelta(hours=hours)
+        support.simulate_user_message(f"dev:{name}", "text", text, mall.deps)
+        mall.count("conversations")
+        if answer is not None:
+            mall.clock.at += timedelta(minutes=8)
+            support.reply(user_id_for(f"dev:{name}"), answer, mall.admin_id, mall.deps)
+    mall.clock.at = end
 
 
 def _simulated[T](client: object, kind: type[T]) -> T:

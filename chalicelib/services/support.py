@@ -89,6 +89,31 @@ def receive_push(query: dict[str, str], body: bytes, deps: Deps) -> str:
     return run_until_committed(step, what="this conversation")
 
 
+
+def simulate_user_message(openid: str, kind: str, text: str, deps: Deps, push_format: str = "json",
+                          encrypted: bool = True) -> tuple[str, dict[str, str], bytes]:
+    """Simulator mode: play the user writing (``kind`` text, image or enter) as WeChat would: the
+    simulator opens WeChat's reply window, then the push is signed (and encrypted) and taken by
+    ``receive_push`` like a real one. The dev route and the demo mall share this one path.
+    Returns the status and the push as delivered (query, body)."""
+    from chalicelib.domain.support import WindowKind
+    from chalicelib.wechat.message_push import seal_push
+
+    now = deps.clock()
+    message: dict[str, object] = {"ToUserName": "gh_simulator", "FromUserName": openid,
+                                  "CreateTime": int(now.timestamp())}
+    if kind == "enter":
+        message |= {"MsgType": "event", "Event": "user_enter_tempsession", "SessionFrom": "dev"}
+    elif kind == "image":
+        message |= {"MsgType": "image", "PicUrl": "https://example.invalid/sim.jpg", "MediaId": "sim-media",
+                    "MsgId": secrets.randbits(63)}
+    else:
+        message |= {"MsgType": "text", "Content": text or "你好", "MsgId": secrets.randbits(63)}
+    deps.customer_service.user_acted(  # type: ignore[attr-defined]
+        openid, WindowKind.SESSION if kind == "enter" else WindowKind.MESSAGE, now)
+    query, body = seal_push(push_keys(deps), message, int(now.timestamp()), push_format, encrypted)
+    return receive_push(query, body, deps), query, body
+
 # The inbox ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -20,9 +20,19 @@ from chalicelib.domain.clock import business_date
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.withdrawals import WithdrawalStatus
-from chalicelib.jobs.demo_mall import CAST, DAYS, FINAL_FREEZE, PARTNER, seed_demo_mall
-from chalicelib.services import after_sales, audit_log, distributors, fulfilment, moderation, settings, withdrawals
+from chalicelib.jobs.demo_mall import CAST, CONVERSATIONS, DAYS, FINAL_FREEZE, PARTNER, SENIOR, seed_demo_mall
+from chalicelib.services import (
+    after_sales,
+    audit_log,
+    distributors,
+    fulfilment,
+    moderation,
+    settings,
+    support,
+    withdrawals,
+)
 from chalicelib.services.demo import seed_demo
+from chalicelib.store.users import user_id_for
 
 NOW = datetime(2026, 12, 6, 16, 40, tzinfo=UTC)  # 00:40 in Shanghai: the walk ends the day before
 YESTERDAY = business_date(NOW) - timedelta(days=1)
@@ -106,10 +116,28 @@ def test_after_sales_cases_in_the_queue_awaiting_a_return_and_refunded(walked: t
     assert len(audit_log.entries(None, "after_sales.approve", first, last, 10, None, deps)[0]) == 2
 
 
+def test_customers_wrote_to_customer_service_and_the_senior_distributor_waits_first(
+        walked: tuple[Deps, dict[str, Any]]) -> None:
+    deps, result = walked
+    assert result["conversations"] == len(CONVERSATIONS) == 3
+    queue, _ = support.queue(10, None, deps)
+    assert [(r.conversation.user_id, r.user.tier if r.user else None) for r in queue] == [
+        (user_id_for(f"dev:{SENIOR}"), Tier.SENIOR), (user_id_for("dev:xiaomei.chen"), Tier.REGULAR)]
+    everything, _ = support.conversations(10, None, deps)
+    assert len(everything) == 3
+    answered = support.conversation(user_id_for("dev:ahua.wang"), 10, None, deps)
+    assert [m.sender.value for m in answered.messages] == ["operator", "user"]  # newest first
+    assert deps.customer_service.sent("dev:ahua.wang")  # type: ignore[attr-defined]  # through the simulator
+
+
 def test_a_second_run_changes_nothing(walked: tuple[Deps, dict[str, Any]]) -> None:
     deps, _ = walked
     before = sorted((o.order_id, o.status) for o in all_orders(deps))
     cases = after_sales.queue(None, 50, None, deps)[0]
+    talks = [(r.conversation, support.conversation(r.conversation.user_id, 50, None, deps).messages)
+             for r in support.conversations(50, None, deps)[0]]
     assert seed_demo_mall(deps) == {"skipped": "the demo mall is seeded already"}
     assert sorted((o.order_id, o.status) for o in all_orders(deps)) == before
     assert after_sales.queue(None, 50, None, deps)[0] == cases
+    assert [(r.conversation, support.conversation(r.conversation.user_id, 50, None, deps).messages)
+            for r in support.conversations(50, None, deps)[0]] == talks

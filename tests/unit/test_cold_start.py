@@ -29,8 +29,8 @@ ALLOWED_OWN = {
     "chalicelib.api",
     *(f"chalicelib.api.{area}" for area in (
         "admin", "after_sales", "analytics", "catalog", "console", "console_after_sales", "console_audit",
-        "console_content",
-        "console_distributors", "console_http", "console_orders", "console_products", "console_settings",
+        "console_content", "console_distributors", "console_http", "console_orders", "console_products",
+        "console_settings", "console_support",
         "console_withdrawals", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet")),
     "chalicelib.api.errors",
