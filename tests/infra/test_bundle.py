@@ -24,7 +24,7 @@ from infra.bundle import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-ZIP_LIMIT_BYTES = 16_500_000  # 15.3 MB on 2026-12-06 (chalice's own zip: 26.9 MB)
+ZIP_LIMIT_BYTES = 18_000_000  # 17.0 MB on 2026-12-06 with the console (jinja2 0.40 MB, segno 0.18 MB, templates); 15.3 MB before
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 TAG = sys.implementation.cache_tag  # cpython-313: the runtime's, test_package checks python3.13
 
