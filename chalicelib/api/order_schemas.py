@@ -50,6 +50,10 @@ Images = Annotated[list[Annotated[str, StringConstraints(max_length=2048)]], Fie
     "upload (POST /v1/admin/uploads) whose file was sent: else 422 IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED or "
     "IMAGE_INVALID (docs/uploads.md)."))]
 RichText = Annotated[str, StringConstraints(max_length=MAX_DETAIL)]
+LimitPerUser = Annotated[int, Field(ge=1, le=10_000, description=(
+    "The purchase limit per user (限购, docs/promotions.md \"Purchase limits\"): units of the product (all its "
+    "SKUs) one user may buy in all, counted at checkout (unpaid orders included) and given back when an order "
+    "is cancelled unpaid or refunded before shipment; beyond it 409 PURCHASE_LIMIT_REACHED. Absent: no limit."))]
 
 
 class _In(BaseModel):
@@ -106,6 +110,7 @@ class ProductBody(_In):
         f"The product page's rich text (HTML as a string, at most {MAX_DETAIL} characters); "
         "passes moderation like the name."))
     resell_returns: bool = Field(default=False, description=RESELL_RETURNS)
+    limit_per_user: LimitPerUser | None = None
 
 
 class ProductPatch(_In):
@@ -129,6 +134,8 @@ class ProductPatch(_In):
     images: Images | None = None
     detail: RichText | None = None
     resell_returns: bool | None = Field(default=None, description=RESELL_RETURNS)
+    limit_per_user: LimitPerUser | None = Field(default=None, description=(
+        "The purchase limit per user (限购): units one user may buy of the product in all; null lifts it."))
     skus: Annotated[list[SkuPatchIn], Field(min_length=1, max_length=MAX_SKUS)] | None = Field(
         default=None, description=(
             "The whole new SKU list. An entry with sku_id edits that SKU (keeping its stock unless "
@@ -188,6 +195,7 @@ class AdminProductOut(_Out):
     images: list[str]
     detail: str | None = Field(description="The rich text (null in the admin list: read it in the product's answers).")
     resell_returns: bool = Field(description=RESELL_RETURNS)
+    limit_per_user: int | None = Field(default=None, description="The purchase limit per user (null: none).")
 
     @classmethod
     def of(cls, p: Product, review_id: str | None = None, with_detail: bool = True) -> AdminProductOut:
@@ -199,7 +207,7 @@ class AdminProductOut(_Out):
                    platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id,
                    stock_cells=p.stock_cells, skus=[AdminSkuOut.of_admin(k, p) for k in p.skus],
                    images=list(p.images), detail=p.detail if with_detail else None,
-                   resell_returns=p.resell_returns)
+                   resell_returns=p.resell_returns, limit_per_user=p.limit_per_user)
 
 
 class AdminProductQuery(BaseModel):

@@ -52,8 +52,8 @@ def admin_products(call: Call) -> s.AdminProductsPage:
                   "IMAGE_NOT_UPLOADED", "IMAGE_INVALID"))
 def edit_product(call: Call) -> s.AdminProductOut:
     changes = call.body.model_dump(exclude_unset=True)
-    if any(value is None for key, value in changes.items() if key != "group_buy"):
-        raise ValidationFailed("only group_buy can be cleared with null")
+    if any(value is None for key, value in changes.items() if key not in ("group_buy", "limit_per_user")):
+        raise ValidationFailed("only group_buy and limit_per_user can be cleared with null")
     return s.AdminProductOut.of(*catalog.update_product(call.params["product_id"], changes, call.user_id, call.deps))
 
 

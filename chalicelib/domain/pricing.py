@@ -39,6 +39,7 @@ from chalicelib.domain.promotions import (
     MemberDayTerms,
     Promotion,
     PromotionKind,
+    PurchaseLimitReached,
 )
 from chalicelib.domain.refunds import spread
 
@@ -47,25 +48,18 @@ PromotionBudgetSpent = error("PROMOTION_BUDGET_SPENT", Kind.CONFLICT,
 
 
 @dataclass(frozen=True)
-class Gift:
-    """A gift the order carries: which promotion gave it, what and how many."""
-
-    promotion_id: str
-    product_id: str
-    name: str
-    quantity: int
-    sku_id: str | None = None
-
-
-@dataclass(frozen=True)
 class Priced:
     """The result: the lines (bought ones with their discounts, then gift lines), the promotions
-    that gave something, the coupon used and the gifts."""
+    that gave something, in the order applied, and the coupon used."""
 
     lines: tuple[Line, ...]
     applied: tuple[Applied, ...] = ()
     coupon_id: str | None = None
-    gifts: tuple[Gift, ...] = ()
+
+    @property
+    def gifts(self) -> tuple[Line, ...]:
+        """The lines carrying free units (their ``free_units`` are the gifts)."""
+        return tuple(line for line in self.lines if line.free_units)
 
     @property
     def items_fen(self) -> int:
@@ -95,14 +89,12 @@ def price(lines: Sequence[Line], products: Mapping[str, Product], promotions: Se
         applied.append(_coupon(lines, coupon, buyer_id, now, discounts))
     priced = [replace(line, discount_fen=off) for line, off in zip(lines, discounts, strict=True)]
     amount = sum(line.paid_fen for line in priced)
-    gifts: list[Gift] = []
     for promotion in live:
         if isinstance(promotion.terms, FullGiftTerms) and amount >= promotion.terms.min_spend_fen:
             given = _give(priced, products, promotion.promotion_id, promotion.terms)
             if given is not None:
-                gifts.append(given[0])
-                applied.append(given[1])
-    return Priced(tuple(priced), tuple(applied), coupon.coupon_id if coupon else None, tuple(gifts))
+                applied.append(given)
+    return Priced(tuple(priced), tuple(applied), coupon.coupon_id if coupon else None)
 
 
 def subtotal_fen(lines: Sequence[Line], products: Mapping[str, Product], promotions: Sequence[Promotion],
@@ -186,7 +178,7 @@ def _coupon(lines: Sequence[Line], coupon: Coupon, buyer_id: str, now: datetime,
 
 
 def _give(lines: list[Line], products: Mapping[str, Product], promotion_id: str, terms: FullGiftTerms
-          ) -> tuple[Gift, Applied] | None:
+          ) -> Applied | None:
     """Step 4: one gift, as free units on the line of its product (or SKU), else a new
     zero-price line; None when the gift is not sold now or its stock as read is short."""
     want = terms.gift
@@ -208,5 +200,27 @@ def _give(lines: list[Line], products: Mapping[str, Product], promotion_id: str,
     else:
         old = lines[at]
         lines[at] = replace(old, quantity=old.quantity + want.quantity, free_units=old.free_units + want.quantity)
-    gift = Gift(promotion_id, product.product_id, product.name, want.quantity, want.sku_id)
-    return gift, Applied(promotion_id, PromotionKind.FULL_GIFT, gift_cost_fen=line.unit_cost_fen * want.quantity)
+    return Applied(promotion_id, PromotionKind.FULL_GIFT, gift_cost_fen=line.unit_cost_fen * want.quantity)
+
+
+def gift_wants(promotions: Sequence[Promotion], now: datetime) -> list[tuple[str, str | None]]:
+    """(product, SKU) of every gift a full gift in force may give: checkout reads them with the cart."""
+    return [(p.terms.gift.product_id, p.terms.gift.sku_id) for p in promotions
+            if isinstance(p.terms, FullGiftTerms) and p.in_force(now)]
+
+
+def limited_units(lines: Sequence[Line], products: Mapping[str, Product]) -> dict[str, tuple[int, int]]:
+    """Per product with a purchase limit: (units this order buys of it, all SKUs, free units
+    aside; its limit). PURCHASE_LIMIT_REACHED when one order alone asks more than the limit."""
+    units: dict[str, int] = {}
+    for line in lines:
+        units[line.product_id] = units.get(line.product_id, 0) + line.quantity - line.free_units
+    limited = {}
+    for product_id, count in units.items():
+        limit = products[product_id].limit_per_user if product_id in products else None
+        if limit is not None and count:
+            if count > limit:
+                raise PurchaseLimitReached("the order asks more units than the limit per user", product_id=product_id,
+                                           limit_per_user=limit, asked=count)
+            limited[product_id] = (count, limit)
+    return limited
