@@ -311,6 +311,8 @@ class Order:
     # Promotions (domain/pricing.py): the coupon the order uses, every promotion it took.
     coupon_id: str | None = None
     promotions: tuple[Applied, ...] = ()
+    # units counted against purchase limits, per product: given back with the coupon
+    limited: tuple[tuple[str, int], ...] = ()
 
     @property
     def items_fen(self) -> int:

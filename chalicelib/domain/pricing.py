@@ -24,7 +24,7 @@ Group-buy orders take no promotion: the group price is their promotion (docs/pro
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from chalicelib.domain.catalog import Product, share_of
@@ -72,6 +72,16 @@ class Priced:
     @property
     def discount_fen(self) -> int:
         return self.items_fen - self.amount_fen
+
+
+@dataclass(frozen=True)
+class Taking:
+    """What a checkout takes besides stock, in the order's transaction: the coupon, each loss
+    leader's spending (promotion, fen), and per product with a limit (units, limit)."""
+
+    coupon: Coupon | None = None
+    budgets: Sequence[tuple[Promotion, int]] = ()
+    limits: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def price(lines: Sequence[Line], products: Mapping[str, Product], promotions: Sequence[Promotion],

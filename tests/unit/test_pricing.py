@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from chalicelib.domain.binding import Upline
 from chalicelib.domain.catalog import BP, Product, Sku, share_of
 from chalicelib.domain.orders import Line, Order, OrderStatus, breakdown, commission_shares, price_lines
-from chalicelib.domain.pricing import applicable, price, subtotal_fen
+from chalicelib.domain.pricing import applicable, limited_units, price, subtotal_fen
 from chalicelib.domain.promotions import (
     BundleTerms,
     Coupon,
@@ -22,6 +22,7 @@ from chalicelib.domain.promotions import (
     MemberDayTerms,
     Promotion,
     PromotionKind,
+    PurchaseLimitReached,
 )
 from chalicelib.domain.refunds import RefundLine, lines_paid_fen, plan_record, with_refund
 
@@ -171,6 +172,24 @@ def test_a_discounted_line_refunds_what_it_was_paid_unit_by_unit():
         order = with_refund(order, plan_record(order, no, [RefundLine("serum", 1)],
                                                lines_paid_fen(order, [RefundLine("serum", 1)]), [], NOW))
     assert order.refunded_fen == 44_000 == priced.amount_fen
+
+
+def test_limited_units_count_every_sku_of_a_product_and_never_gift_units():
+    tee = replace(TEE, limit_per_user=3, skus=(TEE.skus[0], replace(TEE.skus[1], stock=5)))
+    limited = {**PRODUCTS, "tee": tee, "mask": replace(MASK, limit_per_user=1)}
+    wanted = [("tee", 1, "red"), ("tee", 2, "blue"), ("serum", 1)]
+    cart = price(price_lines(wanted, limited), limited, [], None, "buyer", NOW).lines
+    assert limited_units(cart, limited) == {"tee": (3, 3)}
+    gifted = price(lines(("serum", 2)), limited, [GIFT], None, "buyer", NOW).lines  # the free mask
+    assert limited_units(gifted, limited) == {}
+    with pytest.raises(PurchaseLimitReached):
+        limited_units(price_lines([("tee", 2, "red"), ("tee", 2, "blue")], limited), limited)
+
+
+def test_a_lines_payment_spreads_over_its_units_floored_cumulatively():
+    line = replace(lines(("serum", 3))[0], discount_fen=1_000)  # 44,000 over 3 units
+    assert [line.paid_between(0, n) for n in (1, 2, 3)] == [14_666, 29_333, 44_000]
+    assert line.paid_between(1, 3) == 29_334 and line.paid_between(2, 2) == 0
 
 
 # --- the properties -----------------------------------------------------------------------------------
