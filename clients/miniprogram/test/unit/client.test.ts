@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { Client, type ClientOptions } from "../../src/client";
 import { ApiError, NetworkError, UNLISTED_CODE, isApiError } from "../../src/errors";
 import { memorySession } from "../../src/session";
+import { apiError, rejection } from "../assert-error";
 import { ScriptedWx, error, loggedIn, type Reply } from "./scripted-wx";
 import type { WxRequestOptions } from "../../src/wx";
 
@@ -46,11 +47,7 @@ test("503 TRY_AGAIN is sent again after its Retry-After, with the same Idempoten
 test("TRY_AGAIN past the retries arrives as the error, with the action's key", async () => {
     const { client, wx, waits } = setUp(() => error(503, "TRY_AGAIN"), { retries: 2 });
 
-    await assert.rejects(client.post("/v1/orders", { body: ORDER }), (failure: unknown) => {
-        assert.ok(isApiError(failure, "TRY_AGAIN"));
-        assert.equal(failure.idempotencyKey, "key-1");
-        return true;
-    });
+    assert.equal(apiError(await rejection(client.post("/v1/orders", { body: ORDER })), "TRY_AGAIN").idempotencyKey, "key-1");
     assert.equal(wx.requests.length, 3);
     assert.deepEqual(waits, [1000, 1000], "no Retry-After: 1 s");
 });
@@ -188,11 +185,8 @@ test("an answer that is not the service's error (a gateway's page) arrives as UN
 test("an error's other fields are its details", async () => {
     const hits = [{ word: "x", start: 0, end: 1 }];
     const { client } = setUp(() => ({ status: 422, body: { error: { code: "CONTENT_BLOCKED", message: "blocked", hits } } }));
-    await assert.rejects(client.post("/v1/me/distributor", { body: { shop_name: "x" } }), (failure: unknown) => {
-        assert.ok(isApiError(failure, "CONTENT_BLOCKED"));
-        assert.deepEqual(failure.details, { hits });
-        return true;
-    });
+    const failure = apiError(await rejection(client.post("/v1/me/distributor", { body: { shop_name: "x" } })), "CONTENT_BLOCKED");
+    assert.deepEqual(failure.details, { hits });
 });
 
 test("path parameters are encoded, the query built, a missing path parameter refused before sending", async () => {
