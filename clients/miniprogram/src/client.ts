@@ -109,11 +109,22 @@ export class Client {
     /** Log in now (`wx.login` + `POST /v1/auth/login`); concurrent callers share one login. */
     login(): Promise<LoginAnswer> {
         if (this.loggingIn === undefined) {
-            this.loggingIn = this.freshLogin().finally(() => {
+            const done = () => {
                 this.loggingIn = undefined;
-            });
+            };
+            this.loggingIn = this.freshLogin();
+            this.loggingIn.then(done, done);
         }
         return this.loggingIn;
+    }
+
+    /** The Authorization header of the session, logging in first when there is none: for what goes
+     * around `wx.request`, such as `wx.downloadFile` of the share poster (`GET /v1/me/poster`, a PNG). */
+    async authorization(): Promise<{ Authorization: string }> {
+        if (this.session.get() === undefined) {
+            await this.login();
+        }
+        return { Authorization: `Bearer ${this.session.get() ?? ""}` };
     }
 
     /** Forget the session token (the next call that needs one logs in). */

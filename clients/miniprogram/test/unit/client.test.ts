@@ -212,3 +212,19 @@ test("a JSON body is sent as JSON text; a GET has none", async () => {
     await client.get("/v1/me");
     assert.equal(wx.requests[1]?.data, undefined);
 });
+
+test("authorization() gives the session's header for calls around wx.request, logging in only when needed", async () => {
+    const { client, wx, session } = setUp(() => loggedIn("token-1"));
+    assert.deepEqual(await client.authorization(), { Authorization: "Bearer token-0" });
+    assert.equal(wx.logins, 0);
+    session.set(undefined);
+    assert.deepEqual(await client.authorization(), { Authorization: "Bearer token-1" });
+    assert.equal(wx.logins, 1);
+});
+
+test("a failed login leaves no login in flight: the next call logs in anew", async () => {
+    const { client, wx } = setUp((_request, index) => (index === 0 ? error(401, "WECHAT_LOGIN_FAILED") : loggedIn("token-1")));
+    await assert.rejects(client.login(), (failure: unknown) => isApiError(failure, "WECHAT_LOGIN_FAILED"));
+    assert.equal((await client.login()).token, "token-1");
+    assert.equal(wx.logins, 2);
+});
