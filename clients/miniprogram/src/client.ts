@@ -139,7 +139,7 @@ export class Client {
             method: method.toUpperCase() as HttpMethod,
             url: this.baseUrl + fillPath(path, parts.path) + queryString(parts.query),
             body: parts.body === undefined ? undefined : JSON.stringify(parts.body),
-            idempotencyKey: parts.idempotencyKey ?? (IDEMPOTENT.has(route) ? this.newKey() : undefined),
+            idempotencyKey: IDEMPOTENT.has(route) ? (parts.idempotencyKey ?? this.newKey()) : undefined,
             needsToken: !PUBLIC.has(route),
         };
         let renewed = false;
@@ -153,10 +153,12 @@ export class Client {
             try {
                 result = await this.send(sent, token);
             } catch (failure) {
-                if (!(failure instanceof NetworkError) || retry >= this.retries || !(sent.method === "GET" || sent.idempotencyKey !== undefined)) {
+                // Unanswered: maybe done. Sent again only where that cannot do it twice.
+                const safe = sent.method === "GET" || sent.idempotencyKey !== undefined;
+                if (!(failure instanceof NetworkError) || !safe || retry >= this.retries) {
                     throw failure;
                 }
-                await this.sleep(Math.min(500 * 2 ** retry, 8000));
+                await this.sleep(backoffMs(retry));
                 continue;
             }
             if (result.statusCode >= 200 && result.statusCode < 300) {
@@ -199,7 +201,7 @@ export class Client {
                 if (!(failure instanceof NetworkError) || retry >= this.retries) {
                     throw failure;
                 }
-                await this.sleep(Math.min(500 * 2 ** retry, 8000));
+                await this.sleep(backoffMs(retry));
                 continue;
             }
             if (result.statusCode === 200) {
@@ -276,6 +278,11 @@ export function newIdempotencyKey(): string {
         random += Math.floor(Math.random() * 0x1_0000_0000).toString(16).padStart(8, "0");
     }
     return `${Date.now().toString(36)}-${random}`;
+}
+
+/** The pause before resending a request that got no answer: 0.5, 1, 2, 4, 8 s. */
+function backoffMs(retry: number): number {
+    return Math.min(500 * 2 ** retry, 8000);
 }
 
 function fillPath(path: string, values: Record<string, unknown> | undefined): string {

@@ -30,19 +30,21 @@ type QueryPart<O> = [NonNullable<Part<O, "query">>] extends [never]
 type RequestBody<O> = O extends { requestBody: { content: { "application/json": infer B } } } ? B : never;
 type BodyPart<O> = [RequestBody<O>] extends [never] ? { body?: never } : { body: RequestBody<O> };
 
-/** What every call may pass besides the operation's own parts. */
+/** What a call of a route that takes an Idempotency-Key may pass besides its own parts. */
 export interface CallOptions {
-    /** The Idempotency-Key of this logical action, for a route that takes one. Leave it out and the
-     * client makes one per call, reused on the call's own retries; pass the key of an earlier
-     * failed call (`error.idempotencyKey`) to finish that action rather than start another. */
+    /** The Idempotency-Key of this logical action. Leave it out and the client makes one per call,
+     * reused on the call's own retries; pass the key of an earlier failed call
+     * (`error.idempotencyKey`) to finish that action rather than start another. */
     idempotencyKey?: string;
 }
+
+type KeyPart<O> = Parameters<O> extends { header: { "Idempotency-Key": string } } ? CallOptions : { idempotencyKey?: never };
 
 /** The second argument of a call of `method` on `path`. */
 export type CallInit<P extends keyof paths, M extends Method> = PathPart<Operation<P, M>> &
     QueryPart<Operation<P, M>> &
     BodyPart<Operation<P, M>> &
-    CallOptions;
+    KeyPart<Operation<P, M>>;
 
 type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
 

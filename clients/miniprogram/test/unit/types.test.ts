@@ -26,6 +26,8 @@ export async function refusedByTheTypes(client: Client): Promise<void> {
     await client.post("/v1/referrals/bind", { body: { code: "ABC" } });
     // @ts-expect-error -- the order's id is a path parameter
     await client.get("/v1/orders/{order_id}");
+    // @ts-expect-error -- a route without an Idempotency-Key takes no key (the service would not honour it)
+    await client.post("/v1/referrals/bind", { body: { invite_code: "ABC" }, idempotencyKey: "k" });
     // @ts-expect-error -- amounts are integer fen as numbers, never strings
     await client.post("/v1/me/withdrawals", { body: { amount_fen: "100" } });
 
