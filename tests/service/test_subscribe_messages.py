@@ -65,7 +65,7 @@ def delivered(sim: SubscribeSimulator, deps: Deps, user_id: str) -> list[dict[st
     return sim.sent(user.openid or "")
 
 
-def send_job(deps: Deps, clock: object) -> dict[str, int]:
+def send_job(deps: Deps) -> dict[str, int]:
     return counts(run_job("send_messages", deps.clock(), deps))
 
 
@@ -139,14 +139,14 @@ def test_wechat_down_leaves_the_order_shipped_and_the_job_sends_the_message_once
     assert orders.ship(order_id, "SF", "SF1234567", deps).status is OrderStatus.SHIPPED
     [message] = deps.subscriptions.messages(buyer)
     assert (message.state, message.attempts) == (MessageState.PENDING, 1) and "unreachable" in message.last_error
-    assert send_job(deps, clock)["sent"] == 0  # not due yet
+    assert send_job(deps)["sent"] == 0  # not due yet
     clock.advance(seconds=LEASE.total_seconds() * 2)
     sim.fail(-1)  # busy once more
-    assert send_job(deps, clock)["pending"] == 1
+    assert send_job(deps)["pending"] == 1
     clock.advance(hours=1)
-    assert send_job(deps, clock)["sent"] == 1
+    assert send_job(deps)["sent"] == 1
     clock.advance(hours=1)
-    assert send_job(deps, clock) == {"sent": 0, "pending": 0, "refused": 0, "failed": 0, "skipped": 0}
+    assert send_job(deps) == {"sent": 0, "pending": 0, "refused": 0, "failed": 0, "skipped": 0}
     assert len(delivered(sim, deps, buyer)) == 1
     assert deps.orders.get(order_id).status is OrderStatus.SHIPPED
 
@@ -159,7 +159,7 @@ def test_a_user_who_turned_the_template_off_is_refused_once_and_never_retried(de
     [message] = deps.subscriptions.messages(buyer)
     assert message.state is MessageState.REFUSED and message.last_error.startswith("43101")
     clock.advance(days=1)
-    assert send_job(deps, clock)["sent"] == 0 and sim.calls == 1
+    assert send_job(deps)["sent"] == 0 and sim.calls == 1
 
 
 def test_a_template_wechat_refuses_fails_at_once(deps, sim, product):
@@ -194,7 +194,7 @@ def test_a_settlement_run_twice_queues_each_commission_once_and_the_job_sends_it
     assert settle(at, deps)["settled"] == 1 and settle(at, deps)["settled"] == 0
     assert delivered(sim, deps, seller) == []  # the settlement makes no WeChat call
     clock.at = at
-    assert send_job(deps, clock)["sent"] == 1 and send_job(deps, clock)["sent"] == 0
+    assert send_job(deps)["sent"] == 1 and send_job(deps)["sent"] == 0
     [body] = delivered(sim, deps, seller)
     assert body["data"] == {"amount1": {"value": "10.00元"}, "character_string2": {"value": order_id},
                             "time3": {"value": "2026年11月13日 00:10"}}
