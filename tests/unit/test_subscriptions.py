@@ -154,3 +154,25 @@ def test_the_simulator_delivers_records_and_plays_a_user_who_turned_the_template
 
 def test_a_message_due_later_is_claimed_for_the_lease_only():
     assert claimed(message(attempts=2), NOW + timedelta(minutes=1)).due_at == NOW + timedelta(minutes=1) + LEASE
+
+
+def test_each_cause_carries_every_value_its_kind_offers_so_any_valid_template_renders():
+    from chalicelib.domain import notices
+    from chalicelib.domain.after_sales import Case, CaseKind, CaseLine, CaseStatus
+    from chalicelib.domain.orders import Line, Order, OrderStatus
+    from chalicelib.domain.subscriptions import FIELDS
+    from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
+
+    order = Order("o1", "u1", OrderStatus.SHIPPED, [Line("p1", "面膜", 2, 5_000, 1_500, 2_000, 500)], 10_000, NOW, NOW,
+                  carrier="SF", tracking_no="SF1234567")
+    case = Case("c1", "o1", "u1", CaseKind.REFUND_ONLY, CaseStatus.REJECTED, (CaseLine("p1", 1, 5_000),), "破损", NOW,
+                reject_reason="超过七天", decided_at=NOW)
+    causes = [notices.commission_credited("u2", "o1", 2, 1_000, NOW), notices.order_shipped(order, NOW),
+              notices.withdrawal_paid(Withdrawal("w1", "u2", 2_000, WithdrawalStatus.PAID, NOW, "w1"), NOW),
+              notices.after_sales_decided(case)]
+    for notice in causes:
+        assert set(notice.values) == FIELDS[notice.kind], notice.kind
+    assert causes[0].values["level"] == "二级" and causes[0].key == "commission_credited#o1#2"
+    assert causes[1].values["carrier"] == "顺丰" and causes[1].values["items"] == "面膜*2"
+    assert (causes[3].values["result"], causes[3].values["amount"], causes[3].values["reason"]) == \
+        ("已拒绝", "0.00元", "超过七天")
