@@ -176,3 +176,48 @@ def test_each_cause_carries_every_value_its_kind_offers_so_any_valid_template_re
     assert causes[1].values["carrier"] == "顺丰" and causes[1].values["items"] == "面膜*2"
     assert (causes[3].values["result"], causes[3].values["amount"], causes[3].values["reason"]) == \
         ("已拒绝", "0.00元", "超过七天")
+
+
+# The real client against a fake WeChat (tests/unit/loopback.py)
+
+class FakeWechat:
+    def __init__(self) -> None:
+        self.base = ""
+        self.tokens = ["token-1", "token-2"]
+        self.sends: list[dict[str, object]] = []  # answers, in order
+        self.requests: list[tuple[str, dict[str, list[str]], dict[str, object]]] = []
+
+    def answer(self, path: str) -> dict[str, object]:
+        if path == "/cgi-bin/stable_token":
+            return {"access_token": self.tokens.pop(0), "expires_in": 7200}
+        return self.sends.pop(0) if self.sends else {"errcode": 0, "errmsg": "ok", "msgid": 7}
+
+    def client(self) -> object:
+        from chalicelib.wechat.http import HttpBudget
+        from chalicelib.wechat.subscribe import RealSubscribeMessages
+        from chalicelib.wechat.token import AccessToken
+
+        return RealSubscribeMessages(AccessToken("wx-app", "app-secret", api_base=self.base,
+                                                 budget=HttpBudget(0.5, 0.5)))
+
+
+@pytest.fixture
+def wechat():
+    from tests.unit.loopback import recording_posts, serve_on_loopback
+
+    fake = FakeWechat()
+    with serve_on_loopback(recording_posts(fake.requests, fake.answer)) as base:
+        fake.base = base
+        yield fake
+
+
+def test_the_client_posts_wechats_body_with_the_token_and_refreshes_an_expired_token_once(wechat):
+    client = wechat.client()
+    assert client.send(message(), "formal", "zh_CN") == (Verdict.SENT, None)
+    path, query, sent = wechat.requests[1]
+    assert (path, query) == ("/cgi-bin/message/subscribe/send", {"access_token": ["token-1"]})
+    assert sent == send_body(message(), "formal", "zh_CN")
+    wechat.sends = [{"errcode": 40001, "errmsg": "invalid credential"}, {"errcode": 43101, "errmsg": "user refuse"}]
+    assert client.send(message(), "formal", "zh_CN") == (Verdict.USER_REFUSED, "43101 user refuse")
+    assert [q["access_token"] for p, q, _ in wechat.requests if p.endswith("/send")] == [
+        ["token-1"], ["token-1"], ["token-2"]]
