@@ -268,3 +268,27 @@ def test_the_send_job_refuses_a_part_that_is_not_a_shard(deps):
 
     with pytest.raises(InvariantBroken):
         subscriptions.send_part("zz", None, deps.clock(), deps, Deadline.after(10))
+
+
+def test_the_hook_costs_nothing_without_a_template_one_read_without_consent_three_calls_to_send(deps, sim):
+    from bench.meter import DynamoMeter
+    from chalicelib.domain.notices import withdrawal_paid
+    from chalicelib.domain.withdrawals import Withdrawal
+    from chalicelib.store.tables import all_models
+
+    user = login(deps, "amy")
+    meter = DynamoMeter()
+    meter.attach_models(all_models())
+
+    def cost(n: int) -> str:
+        w = Withdrawal(f"w{n}", user, 100, WithdrawalStatus.PAID, deps.clock(), f"w{n}")
+        deps.rules  # noqa: B018 (the rules in force, cached per process: read before the count)
+        meter.reset()
+        subscriptions.notify(withdrawal_paid(w, deps.clock()), deps)
+        return meter.take().describe_calls()
+
+    assert cost(1) == "GetItem×1"  # no consent
+    accept(deps, user, "withdrawal_paid")
+    assert cost(2) == "GetItem×1, TransactWriteItems×1 (2 items), UpdateItem×1"  # queued, sent, recorded
+    configure(deps, withdrawal_paid="")
+    assert cost(3) == "none"  # the kind is off
