@@ -32,6 +32,7 @@ from chalicelib.domain.subscriptions import (
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Deps
+    from chalicelib.config import MessageRules
     from chalicelib.services.due import Deadline
 
 
@@ -86,7 +87,8 @@ def notify(notice: Notice, deps: Deps, send: bool = True) -> str:
 
 
 def _notify(notice: Notice, deps: Deps, send: bool) -> str:
-    template = deps.rules.messages.template(notice.kind)
+    rules = deps.rules.messages
+    template = rules.template(notice.kind)
     if not template.template_id:
         return "no_template"
     consent = deps.subscriptions.consent(notice.user_id, template.template_id)
@@ -98,13 +100,12 @@ def _notify(notice: Notice, deps: Deps, send: bool) -> str:
                               data, now), now)
     if not deps.subscriptions.enqueue(message):
         return "already"  # queued before, or the last consent spent meanwhile
-    return attempt(message, deps) if send else "queued"
+    return attempt(message, rules, deps) if send else "queued"
 
 
-def attempt(message: Message, deps: Deps) -> str:
+def attempt(message: Message, rules: MessageRules, deps: Deps) -> str:
     """One attempt at a message claimed for it (``claimed``, stored): its outcome recorded,
     conditioned on the attempts claimed. Returns the message's state after it."""
-    rules = deps.rules.messages
     try:
         verdict, said = deps.subscribe_messages.send(message, rules.miniprogram_state, rules.lang)
     except Unavailable as exc:
@@ -147,11 +148,12 @@ def send_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline
     (conditioned on its attempts read: a message is sent by one sender at a time) and tried once."""
     holds(part in SHARDS, f"a send part is a shard ({part!r})")
     counts = {"sent": 0, "pending": 0, "refused": 0, "failed": 0, "skipped": 0}
+    rules = deps.rules.messages
     while True:
         due, cursor = deps.subscriptions.due(part, now, cursor, SEND_PAGE)
         for message in due:
             taken = claimed(message, deps.clock())
-            outcome = attempt(taken, deps) if deps.subscriptions.record(taken, message.attempts) else "skipped"
+            outcome = attempt(taken, rules, deps) if deps.subscriptions.record(taken, message.attempts) else "skipped"
             counts[outcome] += 1
         if cursor is None or deadline.expired():
             return Progress(counts, cursor)

@@ -277,6 +277,9 @@ def test_the_hook_costs_nothing_without_a_template_one_read_without_consent_thre
     from chalicelib.store.tables import all_models
 
     user = login(deps, "amy")
+    # the rules in force are cached per process for rules_refresh_seconds (monotonic): the longest
+    # allowed, so that a slow machine does not read them again inside a count
+    deps.settings = deps.settings.model_copy(update={"rules_refresh_seconds": 10})
     meter = DynamoMeter()
     meter.attach_models(all_models())
 
