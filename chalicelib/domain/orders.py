@@ -286,6 +286,9 @@ class Order:
     # After-sales refunds (domain/refunds.py): their sum, and each one applied, in order.
     refunded_fen: int = 0
     refunds: tuple[RefundRecord, ...] = ()
+    # The buyer's first paid order, brought by level 1: counted on level 1's ``new_customers``
+    # leaderboard of the paid month (domain/leaderboards.py).
+    new_customer: bool = False
 
     def takes_of(self, line: Line) -> list[Take]:
         """Where a line's units came from (cells of its ``stock_id``), so a cancellation or
