@@ -143,7 +143,7 @@ def _take_back(tx: TransactWrite, reward: Reward, order_id: str, lost: int, now:
     fen = reward.amount_fen - kept_fen(reward.reward_fen, reward.close_value, lost_after, True)
     condition = (LedgerItem.status == reward.status) & (
         LedgerItem.lost_value.does_not_exist() | (LedgerItem.lost_value == reward.lost_value))
-    actions = [LedgerItem.lost_value.set(lost_after), LedgerItem.amount_fen.add(-fen)]
+    actions: list[Any] = [LedgerItem.lost_value.set(lost_after), LedgerItem.amount_fen.add(-fen)]
     if fen == reward.amount_fen and reward.status == CommissionStatus.PENDING.value:  # nothing left to settle
         actions += [LedgerItem.status.set(REVERSED), *unlist_settlement()]
     tx.update(LedgerItem(reward.user_id, reward_sk(reward.board, reward.month)), actions=actions, condition=condition)
