@@ -9,12 +9,14 @@ Items:
   write per order from the whole mall;
 * ``pk`` = ``lbclose#<board>#<YYYY-MM>``, ``sk`` = ``standing``: the awards decided at the
   month's close (``standing_json``), put once (conditioned absent: two runs decide one standing);
-* ``pk`` = user, ``sk`` = ``lbreward#<board>#<YYYY-MM>``: a reward paid (money like the team
+* ``pk`` = user, ``sk`` = ``leaderboard#<board>#<YYYY-MM>``: a reward paid (money like the team
   bonus: ``amount_fen`` what is left, ``reward_fen`` as decided, ``close_value`` ranked on,
   ``lost_value`` taken by refunds after the close, ``clawback`` the rule it was paid under,
   ``status`` pending → available, listed in ``settle_queue`` while pending), or ``forfeited``
-  (its distributor frozen at payment), with its ledger entry
-  ``entry#lbreward#<board>#<YYYY-MM>#0#leaderboard_reward``;
+  (its distributor frozen at payment), with its ledger entries
+  ``entry#leaderboard#<board>#<YYYY-MM>#0#leaderboard_reward`` (``->pending``), ``…#0#settlement``
+  (``pending>available``) and per refund after the close ``…#0#leaderboard_reversal#<order>[#<refund>]``
+  (``pending>-``) or ``…#0#leaderboard_clawback#<order>[#<refund>]`` (``available>-``);
 * ``pk`` = ``job#leaderboards``, ``sk`` = ``board#<board>#<YYYY-MM>`` / ``month#<YYYY-MM>``:
   the close job's marks.
 """
@@ -37,7 +39,6 @@ from chalicelib.store.ledger import (
     WALLET,
     CommissionStatus,
     LedgerItem,
-    entry_key,
     settle_keys,
     touch,
     unlist_settlement,
@@ -58,8 +59,10 @@ def reward_sk(board: Board, month: str) -> str:
     return f"{REWARD}{board.value}#{month}"
 
 
-def reward_entry(board: Board, month: str) -> str:
-    return f"entry#{reward_sk(board, month)}#0#leaderboard_reward"
+def reward_entry(board: Board, month: str, kind: str = "leaderboard_reward") -> str:
+    """A reward's ledger entries (/work/briefs/centre-interface.md): the credit, its settlement
+    (``…#0#settlement``, store/ledger.py) and each take-back (``…#0#<kind>#<order>[#<refund>]``)."""
+    return f"entry#{reward_sk(board, month)}#0#{kind}"
 
 
 @dataclass(frozen=True)
@@ -150,9 +153,9 @@ def _take_back(tx: TransactWrite, reward: Reward, order_id: str, lost: int, now:
     if fen <= 0:
         return
     clawback = reward.status == CommissionStatus.AVAILABLE.value
-    kind = "leaderboard_reward_clawback" if clawback else "leaderboard_reward_reversal"
-    tx.save(LedgerItem(reward.user_id, entry_key(order_id, 0, f"{kind}#{reward.board.value}{tag}"), order_id=order_id,
-                       level=0, amount_fen=fen, kind=kind, at=now, status=f"{reward.status}>-"),
+    kind = "leaderboard_clawback" if clawback else "leaderboard_reversal"
+    tx.save(LedgerItem(reward.user_id, f"{reward_entry(reward.board, reward.month, kind)}#{order_id}{tag}",
+                       order_id=order_id, level=0, amount_fen=fen, kind=kind, at=now, status=f"{reward.status}>-"),
             condition=LedgerItem.sk.does_not_exist())
     balances = wallets.setdefault(reward.user_id, {})
     balances[reward.status] = balances.get(reward.status, 0) - fen
@@ -263,7 +266,7 @@ class LeaderboardStore:
                           status=CommissionStatus.PENDING.value if kept > 0 else REVERSED)
         if kept > 0:
             item.available_at = available_at
-            item.settle_shard, item.settle_key = settle_keys(user_id, reward_sk(board, month).removeprefix(REWARD),
+            item.settle_shard, item.settle_key = settle_keys(user_id, reward_sk(board, month),
                                                              0, available_at)
         value_is = LedgerItem.sk.does_not_exist() if value_read is None else LedgerItem.board_value == value_read
         try:

@@ -58,7 +58,7 @@ from chalicelib.store.base import BaseMeta, StoreModel, TransactionFailed, pagin
 
 WALLET = "wallet"
 TEAM_BONUS = "teambonus#"
-REWARD = "lbreward#"  # a leaderboard reward: ``lbreward#<board>#<month>`` (store/leaderboards.py)
+REWARD = "leaderboard#"  # a leaderboard reward: ``leaderboard#<board>#<month>`` (store/leaderboards.py)
 BUCKETS = ("pending", "frozen", "available", "withdrawing", "withdrawn")
 
 

@@ -59,7 +59,7 @@ def sellers(orders_each: list[int]) -> tuple[Deps, MutableClock, str, list[str],
 
 
 def reward(user_id: str, board: Board, month: str) -> LedgerItem:
-    return LedgerItem.get(user_id, f"lbreward#{board.value}#{month}", consistent_read=True)
+    return LedgerItem.get(user_id, f"leaderboard#{board.value}#{month}", consistent_read=True)
 
 
 def test_three_closes_at_once_and_a_late_one_pay_each_award_exactly_once(deps):

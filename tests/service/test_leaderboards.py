@@ -60,7 +60,7 @@ def close(now: datetime, deps: Deps) -> dict[str, Any]:
 
 
 def reward(user_id: str, board_name: str, month: str = "2026-11") -> LedgerItem:
-    return LedgerItem.get(user_id, f"lbreward#{board_name}#{month}", consistent_read=True)
+    return LedgerItem.get(user_id, f"leaderboard#{board_name}#{month}", consistent_read=True)
 
 
 def refund(deps: Deps, order_id: str) -> None:
@@ -127,8 +127,8 @@ def test_the_close_pays_each_ranked_distributor_its_reward_once_into_pending(dep
     assert (item.status, item.amount_fen, item.reward_fen, item.rank, item.close_value) == ("pending", 20_000, 20_000, 2, 1)
     entries = [e for e in deps.ledger.entries(p["alice"]) if e["kind"] == "leaderboard_reward"]
     assert sorted((e["sk"], e["amount_fen"]) for e in entries) == [
-        ("entry#lbreward#new_customers#2026-11#0#leaderboard_reward", 30_000),
-        ("entry#lbreward#sales#2026-11#0#leaderboard_reward", 50_000)]
+        ("entry#leaderboard#new_customers#2026-11#0#leaderboard_reward", 30_000),
+        ("entry#leaderboard#sales#2026-11#0#leaderboard_reward", 50_000)]
     assert balanced(deps, p["alice"], p["bob"], p["carol"])
     admin = leaderboards.admin_board("sales", "2026-11", deps)
     assert [(a.rank, a.user_id, a.reward_fen, r.status if r else None) for a, r in admin.awards or []] == [
@@ -158,9 +158,10 @@ def test_a_refund_after_the_close_reverses_the_pending_rewards_refunded_share(de
     assert deps.ledger.wallet(p["bob"])["pending"] == before["pending"] - 30_000 - 20_000 - commission
     bobs = reward(p["bob"], "sales")
     assert (bobs.amount_fen, bobs.lost_value, bobs.status, bobs.settle_shard) == (0, 10_000, "reversed", None)
-    kinds = sorted(e["kind"] for e in deps.ledger.entries(p["bob"]) if e["kind"].startswith("leaderboard"))
-    assert kinds == ["leaderboard_reward", "leaderboard_reward", "leaderboard_reward_reversal",
-                     "leaderboard_reward_reversal"]
+    taken = [e for e in deps.ledger.entries(p["bob"]) if e["kind"] == "leaderboard_reversal"]
+    assert sorted((e["sk"], e["amount_fen"], e["order_id"]) for e in taken) == [
+        (f"entry#leaderboard#new_customers#2026-11#0#leaderboard_reversal#{p['o3']}", 20_000, p["o3"]),
+        (f"entry#leaderboard#sales#2026-11#0#leaderboard_reversal#{p['o3']}", 30_000, p["o3"])]
     assert board(deps, "sales", p["bob"], "2026-11")[1] == (None, 0)  # the board moves; the standing stays
     assert [a.user_id for a, _ in leaderboards.admin_board("sales", "2026-11", deps).awards or []] == [
         p["alice"], p["bob"], p["carol"]]
@@ -178,7 +179,7 @@ def test_a_refund_after_the_reward_is_available_claws_its_share_back(deps, clock
     taken = 50_000 * 5_000 // 15_000 + 30_000 * 1 // 2
     assert deps.ledger.wallet(p["alice"])["available"] == before["available"] - taken
     assert reward(p["alice"], "sales").amount_fen == 50_000 - 16_666
-    claws = [e for e in deps.ledger.entries(p["alice"]) if e["kind"] == "leaderboard_reward_clawback"]
+    claws = [e for e in deps.ledger.entries(p["alice"]) if e["kind"] == "leaderboard_clawback"]
     assert sorted(e["amount_fen"] for e in claws) == [15_000, 16_666] and {e["order_id"] for e in claws} == {p["o2"]}
     assert balanced(deps, p["alice"])
 
