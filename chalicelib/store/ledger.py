@@ -12,6 +12,9 @@ Items (``pk`` = user id, ``sk``):
 * ``"teambonus#<YYYY-MM>"``: a partner's team bonus of a month, money like a commission:
   ``amount_fen`` (what is left of it after refunds), ``status`` pending → available, ``rate_bp``
   it accrued with, ``available_at``; ``settle_shard``/``settle_key`` while pending (store/rewards.py);
+* ``"board#<board>#<YYYY-MM>"`` (``board_value``, index ``boards``) and
+  ``"leaderboard#<board>#<YYYY-MM>"`` (a reward, money like the team bonus): the monthly
+  leaderboards (store/leaderboards.py);
 * ``pk`` = ``"partners#<YYYY-MM>#<shard>"``, ``sk`` = user id: the distributors who held the
   partner tier during the month, 16 partitions by the user's shard (recorded in the transaction
   that stores each tier decision; read shard by shard by the team-bonus job);
