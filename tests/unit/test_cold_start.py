@@ -34,6 +34,7 @@ ALLOWED_OWN = {
         "console_withdrawals", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet",
         "leaderboards")),
+    *(f"chalicelib.api.{area}" for area in ("promotions", "console_promotions")),  # issue 19 (promo-core)
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",
