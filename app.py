@@ -28,6 +28,7 @@ from chalicelib.api import (
     experiments,
     fulfilment,
     groups,
+    leaderboards,
     openapi,
     orders,
     payments,
@@ -54,6 +55,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   after_sales.bp,
                   support.bp,
                   subscriptions.bp,
+                  leaderboards.bp,
                   console.bp, console_orders.bp, console_products.bp,
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
                   console_audit.bp, console_support.bp,
@@ -130,6 +132,13 @@ def reconcile_wallets(event: Any) -> dict[str, Any]:
 @app.schedule(Cron(30, 16, "*", "*", "?", "*"), name="team_bonus")
 def team_bonus(event: Any) -> dict[str, Any]:
     return run_scheduled("team_bonus", event)
+
+
+# 00:50 Shanghai daily: closes the leaderboards of the month that ended and pays their rewards,
+# once (later runs see the month marked done; a missed day is caught up the next).
+@app.schedule(Cron(50, 16, "*", "*", "?", "*"), name="leaderboard_rewards")
+def leaderboard_rewards(event: Any) -> dict[str, Any]:
+    return run_scheduled("leaderboard_rewards", event)
 
 
 # 01:00 Shanghai: the metrics of the day that ended (after settlement at 00:10, so its

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.store.experiments import ExperimentStore
     from chalicelib.store.groups import GroupStore
     from chalicelib.store.jobs import JobStore
+    from chalicelib.store.leaderboards import LeaderboardStore
     from chalicelib.store.ledger import LedgerStore, SettlementStore
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
@@ -147,6 +148,12 @@ class Deps:
         from chalicelib.store.rewards import RewardStore
 
         return RewardStore()
+
+    @cached_property
+    def leaderboards(self) -> LeaderboardStore:
+        from chalicelib.store.leaderboards import LeaderboardStore
+
+        return LeaderboardStore()
 
     @cached_property
     def withdrawals(self) -> WithdrawalStore:

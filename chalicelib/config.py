@@ -12,6 +12,7 @@ Two kinds of setting live here:
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import secrets
@@ -198,6 +199,29 @@ class MessageRules(_Frozen):
 
         given: TemplateConfig = getattr(self, kind.value)
         return Template(given.template_id, given.page, dict(given.fields))
+class LeaderboardRules(_Frozen):
+    """Monthly leaderboards (DOMAIN.md §9, docs/leaderboards.md). The seed names no amounts:
+    these defaults are ours. ``*_rewards_fen[i]`` is rank i+1's reward in fen."""
+
+    top: int = Field(default=20, ge=1, le=100)  # rows a board shows
+    sales_rewards_fen: list[int] = Field(default_factory=lambda: [50_000, 30_000, 20_000], max_length=100)
+    new_customers_rewards_fen: list[int] = Field(default_factory=lambda: [30_000, 20_000, 10_000], max_length=100)
+    hold_days: int = Field(default=15, ge=0, le=180)  # a reward is pending this long after it is paid
+    clawback: bool = True  # a refund after the close takes back the reward's refunded share
+    history_months: int = Field(default=12, ge=0, le=120)  # closed months a distributor may read
+
+    @model_validator(mode="after")
+    def _check(self) -> LeaderboardRules:
+        for name in ("sales_rewards_fen", "new_customers_rewards_fen"):
+            rewards = getattr(self, name)
+            if len(rewards) > self.top:
+                raise ValueError(f"{name} rewards more ranks ({len(rewards)}) than the board shows ({self.top})")
+            if any(fen < 0 for fen in rewards) or any(b > a for a, b in itertools.pairwise(rewards)):
+                raise ValueError(f"{name}: rewards are ≥ 0 and never higher for a lower rank")
+        return self
+
+    def rewards_of(self, board: str) -> tuple[int, ...]:
+        return tuple(getattr(self, f"{board}_rewards_fen"))
 
 
 class Rules(_Frozen):
@@ -220,6 +244,7 @@ class Rules(_Frozen):
     after_sales: AfterSalesRules = AfterSalesRules()
     delivery: DeliveryRules = DeliveryRules()
     messages: MessageRules = MessageRules()  # subscribe messages (docs/subscribe-messages.md)
+    leaderboards: LeaderboardRules = LeaderboardRules()
 
     @model_validator(mode="after")
     def _check(self) -> Rules:

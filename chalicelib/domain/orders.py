@@ -313,6 +313,9 @@ class Order:
     promotions: tuple[Applied, ...] = ()
     # units counted against purchase limits, per product: given back with the coupon
     limited: tuple[tuple[str, int], ...] = ()
+    # The buyer's first paid order, brought by level 1: counted on level 1's ``new_customers``
+    # leaderboard of the paid month (domain/leaderboards.py).
+    new_customer: bool = False
 
     @property
     def items_fen(self) -> int:

@@ -48,6 +48,7 @@ JOBS: dict[str, JobDef] = {
     "reconcile_wallets": split("reconcile_wallets", "settlement", "reconcile_parts", "reconcile_part",
                                "reconciliation_finished"),
     "team_bonus": split("team_bonus", "rewards", "team_bonus_parts", "team_bonus_part", "finish_team_bonus"),
+    "leaderboard_rewards": split("leaderboard_rewards", "leaderboards", "close_parts", "close_part", "finish_close"),
     "compute_metrics": split("compute_metrics", "metrics", "metrics_parts", "metrics_part", "metrics_finish"),
     "poll_transfers": split("poll_transfers", "withdrawals", "transfer_parts", "poll_part"),
     "report_shipments": split("report_shipments", "shipping_reports", "report_parts", "report_part"),

@@ -30,7 +30,7 @@ from chalicelib.domain.orders import (
 from chalicelib.domain.payouts import team_sharers
 from chalicelib.domain.tier_moves import in_force, on_figures
 from chalicelib.domain.tiers import TierStats
-from chalicelib.services import facts, pricing
+from chalicelib.services import facts, leaderboards, pricing
 from chalicelib.services.due import Deadline, Walked, day_parts, walk
 from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
 from chalicelib.services.sessions import Caller
@@ -270,7 +270,8 @@ def refund_order(order_id: str, reason: str, deps: Deps, order: Order | None = N
         statuses = {(c.user_id, c.level): c.status for c in commissions}
         level1 = deps.users.get(current.upline.level1) if current.upline.level1 else None
         deps.orders.refund(current, statuses, deps.clock(), current.status is OrderStatus.PAID,
-                           level1.sales.month if level1 else None, paid_month, bonuses)
+                           level1.sales.month if level1 else None, paid_month, bonuses,
+                           rewards=leaderboards.refund_rewards(current, paid_month, deps))
         return _reload(order_id, deps)
 
     return run_until_committed(step, what="this order")

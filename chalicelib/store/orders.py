@@ -35,9 +35,10 @@ from chalicelib.domain.pricing import Taking
 from chalicelib.domain.promotions import Applied, Coupon, PromotionKind
 from chalicelib.domain.tier_moves import TierMove
 from chalicelib.domain.users import User
-from chalicelib.store import order_lists, order_promotions
+from chalicelib.store import leaderboards, order_lists, order_promotions
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import cause_code, decode_cursor, encode_cursor, paginate, transaction_failure
+from chalicelib.store.leaderboards import BoardRewards
 from chalicelib.store.ledger import (
     WALLET,
     CommissionStatus,
@@ -87,6 +88,7 @@ def to_order(item: OrderItem) -> Order:
         refunded_fen=int(item.refunded_fen or 0), refunds=_refunds(item),
         coupon_id=item.coupon_id, promotions=_applied(item),
         limited=tuple((p, int(u)) for p, u in json.loads(item.limited_json or "[]")),
+        new_customer=bool(item.new_customer),
     )
 
 
@@ -298,7 +300,8 @@ class OrderStore:
         forfeited = [user_id for user_id, is_frozen in frozen.items() if is_frozen]
         try:
             with TransactWrite(connection=_connection()) as tx:
-                tx.update(OrderItem(order.order_id), actions=[
+                boards = leaderboards.on_payment(tx, order, month, buyer_paid_orders)
+                tx.update(OrderItem(order.order_id), actions=[*boards,
                     *_become(order, OrderStatus.PAID), OrderItem.paid_at.set(now),
                     OrderItem.transaction_id.set(transaction_id),
                     OrderItem.commissions_json.set(json.dumps([s.__dict__ for s in shares])),
@@ -411,7 +414,7 @@ class OrderStore:
 
     def refund(self, order: Order, statuses: dict[tuple[str, int], CommissionStatus], now: datetime,
                return_stock: bool, level1_sales_month: str | None, paid_month: str,
-               bonuses: dict[str, TeamBonus] | None = None) -> None:
+               bonuses: dict[str, TeamBonus] | None = None, rewards: BoardRewards | None = None) -> None:
         """Refunded: stock back where unshipped; commission not yet settled reversed, commission
         already settled clawed back from the available balance (which may go negative); the
         refund day's counters (analytics) in the same transaction, so a retry after a crash or a
@@ -444,6 +447,8 @@ class OrderStore:
                 _level1_sales(tx, order, level1_sales_month, paid_month, -order.amount_fen)
                 _team_sales(tx, order, paid_month, -order.amount_fen, bonuses or {})
                 _take_back_team_bonuses(tx, order, bonuses or {}, now, wallets)
+                leaderboards.on_refund(tx, order, paid_month, order.amount_fen - order.refunded_fen, True, rewards, now,
+                                       wallets)
                 _write_wallets(tx, wallets, now)
                 count_in(tx, business_date(now), {"refunds": 1, "refunded_fen": order.amount_fen,
                                                   "refunded_cost_fen": sum(line.cost_fen for line in order.lines)})
@@ -453,7 +458,8 @@ class OrderStore:
     def refund_part(self, order: Order, record: RefundRecord, kept: list[Share], fully: bool,
                     statuses: dict[tuple[str, int], CommissionStatus], now: datetime,
                     level1_sales_month: str | None, paid_month: str, bonuses: dict[str, TeamBonus],
-                    part: OrderPart | None = None, extra: TxPart | None = None) -> None:
+                    part: OrderPart | None = None, extra: TxPart | None = None,
+                    rewards: BoardRewards | None = None) -> None:
         """An after-sales refund (domain/refunds.py), in one transaction conditioned on the order's
         status and refund count as read (``order``): the order's refunded amount and record (its
         number: a replay finds it and writes nothing), its commissions as kept (``kept``: the
@@ -491,6 +497,8 @@ class OrderStore:
                 _level1_sales(tx, order, level1_sales_month, paid_month, -record.amount_fen)
                 _team_sales(tx, order, paid_month, -record.amount_fen, bonuses)
                 _take_back_team_bonuses(tx, order, bonuses, now, wallets, record.amount_fen, f"#{record.refund_no}")
+                leaderboards.on_refund(tx, order, paid_month, record.amount_fen, fully, rewards, now, wallets,
+                                       f"#{record.refund_no}")
                 _write_wallets(tx, wallets, now)
                 count_in(tx, business_date(now), {
                     "refunds": 1 if fully else 0, "refunded_fen": record.amount_fen,

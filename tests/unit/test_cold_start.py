@@ -33,7 +33,7 @@ ALLOWED_OWN = {
         "console_settings", "console_support",
         "console_withdrawals", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "subscriptions", "support", "tracking", "uploads", "users",
-        "wallet")),
+        "wallet", "leaderboards")),
     *(f"chalicelib.api.{area}" for area in ("promotions", "console_promotions")),  # issue 19 (promo-core)
     "chalicelib.api.errors",
     "chalicelib.api.http",
