@@ -20,8 +20,7 @@ from chalicelib.domain.errors import ValidationFailed
 SECTIONS: dict[str, str] = {
     "commission": "佣金比例", "tiers": "分销商等级", "tier_downgrade": "等级降级", "binding": "绑定关系",
     "withdrawals": "提现", "orders": "订单", "invitation_ladder": "邀请阶梯奖励", "experiments": "A/B 实验",
-    "recommendations": "推荐", "messages": "订阅消息",
-    "recommendations": "推荐", "leaderboards": "月度榜单",
+    "recommendations": "推荐", "messages": "订阅消息", "leaderboards": "月度榜单",
 }
 # The words of a path, for a label: ``commission.category_rates.food.level1_rate_bp`` reads
 # 佣金比例 › 类目 › food › 一级佣金（基点）.
