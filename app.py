@@ -18,6 +18,7 @@ from chalicelib.api import (
     console_distributors,
     console_orders,
     console_products,
+    console_promotions,
     console_settings,
     console_support,
     console_withdrawals,
@@ -55,7 +56,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
                   console_audit.bp, console_support.bp,
                   console_after_sales.bp,
-                  promotions.bp,
+                  promotions.bp, console_promotions.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

@@ -166,6 +166,10 @@ PLATFORM: tuple[Metric, ...] = (
            "Experiment conversions not counted", period=HOUR),
     Metric("recommendation_input_failed", DATA, NAMESPACE, "recommendation_input_failed", "service", "Sum",
            "Recommendation inputs not recorded", period=HOUR),
+    Metric("red_packet_failed", DATA, NAMESPACE, "red_packet_failed", "service", "Sum",
+           "New-user red packets not granted at a first login", period=HOUR,
+           alarm=AlarmRule("GreaterThanThreshold", 0, "a new user's red packet was not granted at the first login "
+                           "(the login went on; the log line names the user: docs/promotions.md)", period=HOUR)),
 )
 
 

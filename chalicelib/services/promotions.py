@@ -209,7 +209,8 @@ def claim(promotion_id: str, user_id: str, deps: Deps) -> Coupon:
     coupon = Coupon(coupon_id=new_id("c", now), promotion_id=promotion_id, kind=promotion.kind, user_id=user_id,
                     title=promotion.title, amount_fen=t.amount_fen, min_spend_fen=t.min_spend_fen, granted_at=now,
                     valid_until=valid_until(now, t.valid_days))
-    deps.promotions.claim(coupon, t.total or 0, t.per_user or 0)
+    run_until_committed(lambda: deps.promotions.claim(coupon, t.total or 0, t.per_user or 0),
+                        what="this promotion's coupons")  # a bare conflict is sent again; a limit is a refusal
     return coupon
 
 
