@@ -151,8 +151,9 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: st
     (idempotent); with others, ALREADY_SHIPPED."""
     from chalicelib.domain.audit import Action, audit
     from chalicelib.domain.fulfilment import AlreadyShipped, delivery_id, first_report
+    from chalicelib.domain.notices import order_shipped
     from chalicelib.domain.tracking import fallback_confirm_due, order_subject
-    from chalicelib.services import delivery
+    from chalicelib.services import delivery, subscriptions
     from chalicelib.services.shipping_reports import report_shipment
 
     wechat_id = delivery_id(carrier)
@@ -189,6 +190,7 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: st
         return order
     _, report = report_shipment(order, deps)
     delivery.subscribe(order_subject(order_id), deps)
+    subscriptions.notify(order_shipped(order, shipped_at), deps)  # the buyer's 发货通知, once
     return replace(order, shipping_report=report) if report else _reload(order_id, deps)
 
 
