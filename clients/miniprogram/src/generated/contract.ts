@@ -112,6 +112,7 @@ export const ERROR_CODES = [
     "TRANSFER_REJECTED",
     "TRY_AGAIN",
     "UNAUTHENTICATED",
+    "UNKNOWN_TEMPLATE",
     "UNSUPPORTED_IMAGE_TYPE",
     "UNSUPPORTED_MEDIA_TYPE",
     "VALIDATION_FAILED",
@@ -170,6 +171,7 @@ export interface DeclaredErrors {
     list_versions: "INVALID_CURSOR";
     login: "WECHAT_LOGIN_FAILED";
     me: never;
+    mine: never;
     my_cases: "INVALID_CURSOR";
     my_commissions: "INVALID_CURSOR";
     my_coupons: "INVALID_CURSOR";
@@ -195,6 +197,7 @@ export interface DeclaredErrors {
     put_settings: "VERSION_CONFLICT" | "INVALID_RULES";
     quote: "OUT_OF_STOCK" | "PRODUCT_NOT_FOUND" | "INVALID_ORDER" | "SKU_REQUIRED" | "SKU_NOT_FOUND" | "COUPON_NOT_USABLE" | "PURCHASE_LIMIT_REACHED";
     receive: "CASE_NOT_FOUND" | "WRONG_CASE_STATUS" | "WRONG_ORDER_STATUS" | "PAY_REJECTED" | "REFUND_FAILED";
+    record: "UNKNOWN_TEMPLATE";
     record_events: "VALIDATION_FAILED" | "EVENT_TIME_OUT_OF_RANGE" | "MALFORMED_JSON" | "BODY_TOO_LARGE";
     refund: "ORDER_NOT_FOUND" | "WRONG_ORDER_STATUS" | "AFTER_SALES_REQUIRED" | "PAY_REJECTED" | "REFUND_FAILED";
     reject: "CASE_NOT_FOUND" | "WRONG_CASE_STATUS";
