@@ -209,3 +209,16 @@ def test_an_after_sales_refund_of_a_discounted_line_refunds_what_its_units_were_
                             {"kind": "refund_only", "lines": [{"product_id": serum, "quantity": 1}], "reason": "破损"},
                             shop["buyer"])
     assert status == 201 and case["refund_fen"] == 14_666  # 44,000 × 1/3, floored
+
+
+def test_a_loss_leaders_budget_is_spent_at_checkout_and_an_order_beyond_it_is_refused(api, admin, shop):
+    serum = product(api, admin)
+    promotion(api, admin, kind="member_day", weekday=TUESDAY, discount_bp=1_000, loss_leader=True, budget_fen=2_000)
+    status, first = checkout(api, shop["buyer"], [{"product_id": serum, "quantity": 1}])
+    assert status == 201 and first["pricing"]["discount_fen"] == 1_500
+    before = stock(api, admin, serum)
+    status, answer = checkout(api, shop["buyer"], [{"product_id": serum, "quantity": 1}])  # 3,000 > 2,000
+    assert status == 409 and answer["error"]["code"] == "PROMOTION_BUDGET_SPENT"
+    assert stock(api, admin, serum) == before
+    listed = api.call("GET", "/v1/admin/promotions", None, admin)[1]["items"]
+    assert [p.get("spent_fen") for p in listed] == [1_500]
