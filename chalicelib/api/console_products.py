@@ -125,6 +125,9 @@ def _change(call: PageCall, changes: dict[str, Any], done: str) -> Response:
 def edit_product(call: PageCall) -> Response:
     changes = _fields(call.form, ("name", "category", "cost_fen", "price_fen", "level1_rate_bp", "level2_rate_bp"))
     changes["detail"] = call.form.get("detail")
+    if "limit_per_user" in call.form.fields:  # the page's field; empty lifts the limit
+        limit = call.form.get("limit_per_user").strip()
+        changes["limit_per_user"] = _number(limit) if limit else None
     if skus := _skus(call.form, with_ids=True):
         changes["skus"] = skus
     return _change(call, changes, "saved")

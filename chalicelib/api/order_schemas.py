@@ -237,11 +237,14 @@ class ProductPageOut(ProductOut):
     promotions: list[dict[str, Any]] = Field(description=(
         "The promotions in force now that apply to it (a member day on its weekday), each as "
         "GET /v1/promotions shows one (PromotionOut)."))
+    limit_per_user: int | None = Field(description=(
+        "Units one user may buy of it in all (null: no limit); beyond it 409 PURCHASE_LIMIT_REACHED."))
 
     @classmethod
     def of(cls, p: Product, uplift_bp: int, promotions: list[dict[str, Any]] | None = None) -> ProductPageOut:
         return cls(**cls.fields_of(p, uplift_bp), images=list(p.images), detail=p.detail,
-                   skus=[SkuOut.of(k, p) for k in p.skus], promotions=promotions or [])
+                   skus=[SkuOut.of(k, p) for k in p.skus], promotions=promotions or [],
+                   limit_per_user=p.limit_per_user)
 
 
 class LineIn(_In):

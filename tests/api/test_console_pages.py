@@ -81,3 +81,23 @@ def test_the_order_list_filters_as_the_api_does(api: Any, browser: ConsoleClient
     everything = text(browser.get("/console/orders"))
     assert paid in everything and unpaid in everything
     assert paid not in text(browser.get("/console/orders?shipping_report=failed"))
+
+
+def test_a_purchase_limit_set_and_lifted_on_the_products_page_shows_on_the_product_page(
+        api: Any, browser: ConsoleClient) -> None:
+    admin, _ = api.login("admin")
+    pid = product(api, admin)["product_id"]
+    page = browser.get(f"/console/products/{pid}")
+    assert 'name="limit_per_user"' in text(page)
+
+    def edit(limit: str) -> Any:
+        return browser.post(f"/console/products/{pid}", {"csrf_token": browser.csrf(), "limit_per_user": limit})
+
+    assert edit("2").status_code == 303
+    assert api.call("GET", f"/v1/products/{pid}", token=admin)[1]["limit_per_user"] == 2
+    before = snapshot()
+    refused = edit("0")
+    assert refused.status_code == 422 and "VALIDATION_FAILED" in text(refused)
+    assert snapshot() == before
+    assert edit("").status_code == 303
+    assert api.call("GET", f"/v1/products/{pid}", token=admin)[1]["limit_per_user"] is None
