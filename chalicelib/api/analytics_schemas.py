@@ -65,7 +65,25 @@ MetricsDay: Any = create_model(  # type: ignore[call-overload]
     products=(list[ProductMetricsRow], Field(description="products viewed or sold on the day, best sellers first")))
 
 
+class RepurchaseCategory(AnswerModel):
+    category: str
+    median_days: int | None = Field(description="median days between a buyer's successive paid days in the category, "
+                                                "over the window's repurchases; null without any")
+    repurchases: int = Field(description="repurchases (a buyer's paid day in the category after an earlier one) in the window")
+    seed_days: int | None = Field(description="the seed's cycle (repurchase.seed_cycle_days); null when the rules name none")
+    lag_days: int | None = Field(description="median_days − seed_days: positive when buyers come back later than the seed")
+
+
+class RepurchaseCycles(AnswerModel):
+    as_of: str = Field(description="the last Asia/Shanghai day of the window, YYYY-MM-DD")
+    window_days: int = Field(description="days of repurchases the medians are taken over (repurchase.window_days)")
+    categories: list[RepurchaseCategory] = Field(description="the most lagging first (docs/metrics.md)")
+
+
 class MetricsAnswer(AnswerModel):
     days: list[MetricsDay] = Field(description="one row per computed day, oldest first")  # type: ignore[valid-type]
     experiments: list[ExperimentFigures] = Field(
         default_factory=list, description="each configured A/B test's variants as of now (docs/experiments.md)")
+    repurchase_cycles: RepurchaseCycles | None = Field(
+        default=None, description="the repurchase cycle per category as of `to` (docs/metrics.md \"Repurchase cycle\"); "
+                                  "null before any was computed")

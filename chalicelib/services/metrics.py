@@ -131,11 +131,13 @@ def metrics_day(now: datetime) -> date:
 
 
 def metrics_parts(now: datetime, deps: Deps) -> list[str]:
-    """``<day>#day`` (the day-level row and windows) and ``<day>#p<b>`` for each product bucket."""
+    """``<day>#day`` (the day-level row and windows), ``<day>#p<b>`` for each product bucket and
+    ``<day>#rcy`` (the repurchase cycle per category, services/repurchase.py)."""
+    from chalicelib.services.repurchase import PART
     from chalicelib.store.analytics import PRODUCT_BUCKETS
 
     day = metrics_day(now).isoformat()
-    return [f"{day}#{DAY_PART}", *(f"{day}#p{bucket}" for bucket in range(PRODUCT_BUCKETS))]
+    return [f"{day}#{DAY_PART}", *(f"{day}#p{bucket}" for bucket in range(PRODUCT_BUCKETS)), f"{day}#{PART}"]
 
 
 def metrics_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
@@ -145,6 +147,10 @@ def metrics_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadl
     day = date.fromisoformat(day_text)
     if which == DAY_PART:
         return _day_part(day, now, deps)
+    from chalicelib.services.repurchase import PART, repurchase_part
+
+    if which == PART:
+        return repurchase_part(day, deps)
     return _product_part(day, int(which.removeprefix("p")), json.loads(cursor) if cursor else None, now, deps,
                          deadline)
 

@@ -24,6 +24,13 @@ pk                                sk                  what
 ``u#<user_id>``                   ``buyer``           registration and recent payment days
                                                       (versioned)
 ``u#<user_id>``                   ``dist``            a distributor's last active day and months
+``u#<user_id>``                   ``cat#<category>``  the buyer's last paid day in a category
+                                                      (versioned; the repurchase cycle)
+``rcy#YYYY-MM-DD#<s>``            ``<category>#<gap>``  repurchases of the day in a category
+                                                      with that gap in days (``n``, ADD only),
+                                                      ``s`` = a random shard 0 … 7 (TTL 30 d)
+``rcyd#<category>``               ``YYYY-MM-DD``      (repurchase_rows.py) the job's summary of a
+                                                      day's gaps in the category
 ``metrics`` / ``mprod#…``         (metric_rows.py)    what ``compute_metrics`` stored
 ``exp#…``                         (C's choice)        experiments (store/experiments.py)
 ``rec#…``                         (C's choice)        recommendations (store/recommendations.py)
@@ -72,9 +79,11 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.clock import SHANGHAI
 from chalicelib.store.analytics_item import AnalyticsItem, Key, batch_get
 from chalicelib.store.base import TransactionFailed, transaction_failure
 from chalicelib.store.metric_rows import ROWS, MetricRows
+from chalicelib.store.repurchase_rows import GAP_SHARDS, GAP_TTL, RepurchaseRows, gap_partition
 
 __all__ = ["AnalyticsItem", "AnalyticsStore", "Key"]  # AnalyticsItem and Key: for the other modules of the table
 
@@ -154,6 +163,11 @@ def distributor_key(user_id: str) -> Key:
     return f"u#{user_id}", "dist"
 
 
+def category_key(user_id: str, category: str) -> Key:
+    """The buyer's last paid day in ``category`` (``pay_day``): the repurchase cycle's state."""
+    return f"u#{user_id}", f"cat#{category}"
+
+
 @dataclass(frozen=True)
 class ProductDay:
     views: int = 0
@@ -185,6 +199,7 @@ class Tally:
 
     days: dict[date, dict[str, int]] = field(default_factory=dict)
     products: dict[tuple[date, str], dict[str, int]] = field(default_factory=dict)
+    gaps: dict[tuple[date, str, int], int] = field(default_factory=dict)  # (day, category, days) → repurchases
 
     def add(self, day: date, name: str, n: int = 1) -> None:
         if name not in DAY_COUNTERS:
@@ -200,8 +215,13 @@ class Tally:
             counts = self.products.setdefault((day, product_id), {})
             counts[name] = counts.get(name, 0) + n
 
+    def add_gap(self, day: date, category: str, gap_days: int) -> None:
+        """A repurchase in ``category`` on ``day``, ``gap_days`` after the buyer's last one."""
+        key = (day, category, gap_days)
+        self.gaps[key] = self.gaps.get(key, 0) + 1
+
     def items(self) -> int:
-        return len(self.days) + len(self.products)
+        return len(self.days) + len(self.products) + len(self.gaps)
 
 
 @dataclass(frozen=True)
@@ -239,7 +259,7 @@ class Refused:
 MAX_TRANSACTION_ITEMS = 100
 
 
-class AnalyticsStore(MetricRows):
+class AnalyticsStore(MetricRows, RepurchaseRows):
     @property
     def table(self) -> str:
         """The table this store reads and writes now."""
@@ -327,6 +347,17 @@ class AnalyticsStore(MetricRows):
             for item in AnalyticsItem.query(f"basket#{day.isoformat()}#{partition}"):
                 yield _basket(item)
 
+    def categories_of(self, product_ids: Sequence[str]) -> dict[str, str]:
+        """``{product_id: category}`` of the products that exist (one BatchGetItem on the products
+        table, the category alone: the paid fact's repurchase records)."""
+        from chalicelib.store.products import ProductItem, is_product
+
+        wanted = [p for p in dict.fromkeys(product_ids) if is_product(p)]
+        if not wanted:
+            return {}
+        return {item.product_id: item.category
+                for item in ProductItem.batch_get(wanted, attributes_to_get=["product_id", "category"])}
+
     def stock_of(self, product_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """``{product_id: (name, stock now)}`` of the products that exist (BatchGetItem on the
         products table, eventually consistent: the daily job's view of the stock after the day;
@@ -368,6 +399,10 @@ def _change(tx: TransactWrite, change: StateChange) -> None:
     tx.update(AnalyticsItem(*seen.key), actions=actions, condition=condition)
 
 
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)
+
+
 def count_in(tx: TransactWrite, day: date, counts: dict[str, int]) -> None:
     """Add ``counts`` to the day's counters (one random shard) inside another aggregate's
     transaction: they move exactly when that transaction commits, so no fact marker is needed.
@@ -386,6 +421,9 @@ def _tally(tx: TransactWrite, tally: Tally) -> None:
     for (day, product_id), counts in tally.products.items():
         actions = [getattr(AnalyticsItem, name).add(n) for name, n in counts.items()]
         tx.update(AnalyticsItem(*product_key(day, product_id, random.randrange(PRODUCT_SHARDS))), actions=actions)  # noqa: S311
+    for (day, category, gap), n in tally.gaps.items():
+        where = AnalyticsItem(gap_partition(day, random.randrange(GAP_SHARDS)), f"{category}#{gap}")  # noqa: S311
+        tx.update(where, actions=[AnalyticsItem.n.add(n), AnalyticsItem.expires_at.set(_midnight(day) + GAP_TTL)])
 
 
 def _refused(failure: TransactionFailed, markers: int, puts: int, changes: int) -> Refused:
