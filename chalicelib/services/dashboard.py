@@ -52,6 +52,9 @@ class Board:
     days: list[dict[str, Any]]  # one row per day of the period, oldest first; {"date"} alone when none
     kpis: list[Kpi]
     top_products: list[TopProduct]
+    # the promotions' levers as of the period's last day (docs/metrics.md): the repurchase cycle
+    # per category (services/repurchase.py), None before any was computed
+    repurchase: dict[str, Any] | None = None
 
 
 def period(now: datetime, days: int) -> tuple[date, date]:
@@ -64,9 +67,11 @@ def build_board(days: int, deps: Deps) -> Board:
     """The board of the last ``days`` days from the stored daily metric rows."""
     now = deps.clock()
     from_day, to_day = period(now, days)
+    from chalicelib.services.repurchase import cycles_as_of
+
     rows = every_day(daily_rows(from_day, to_day, deps), from_day, to_day)
     return Board(from_day, to_day, now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), rows, headline(rows),
-                 top_products(rows))
+                 top_products(rows), repurchase=cycles_as_of(to_day, deps))
 
 
 def daily_rows(from_day: date, to_day: date, deps: Deps) -> list[dict[str, Any]]:

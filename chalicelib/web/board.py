@@ -92,6 +92,20 @@ def _products(products: list[TopProduct]) -> str:
             f'<th>sell-through</th><th>turnover</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
+def _repurchase(figures: dict[str, Any] | None) -> str:
+    """The repurchase cycle per category beside the seed's, the most lagging first: where a
+    member day is worth aiming."""
+    if not figures or not figures["categories"]:
+        return '<p class="empty">no repurchase cycle computed yet</p>'
+    rows = "".join(
+        f'<tr><td class="name">{escape(c["category"])}</td><td>{escape(fmt(c["median_days"], "days"))}</td>'
+        f'<td>{escape(fmt(c["seed_days"], "days"))}</td><td>{escape(fmt(c["lag_days"], "days"))}</td>'
+        f'<td>{c["repurchases"]:,}</td></tr>' for c in figures["categories"])
+    return (f'<p class="note">{int(figures["window_days"])} days to {escape(str(figures["as_of"]))}</p>'
+            '<table id="repurchase"><thead><tr><th>category</th><th>median</th><th>seed</th><th>lag</th>'
+            f'<th>repurchases</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
 def chart_data(board: Board) -> dict[str, Any]:
     """What the chart script draws: per day, the charted fields only."""
     fields = [c[0] for c in CHARTS]
@@ -111,6 +125,7 @@ def render_board(board: Board) -> str:
         "days": str(len(board.days)),
         "kpis": "".join(_kpi(k) for k in board.kpis),
         "products": _products(board.top_products),
+        "repurchase": _repurchase(board.repurchase),
         "data": script_json(chart_data(board)),
         "css": css,
         "js": js,

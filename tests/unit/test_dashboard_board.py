@@ -107,3 +107,19 @@ def test_the_sample_rows_have_the_catalogues_fields() -> None:
     assert set(row) == {"date", "products", *DAY_METRICS}
     assert all(set(PRODUCT_METRICS) - {"inventory_turnover_days"} <= set(p) for p in row["products"])
     assert {field for field, *_ in CHARTS} <= set(DAY_METRICS)
+
+
+def test_the_repurchase_cycle_shows_each_category_beside_the_seed_escaped() -> None:
+    figures = {"as_of": "2026-11-10", "window_days": 180, "categories": [
+        {"category": "food", "median_days": 120, "repurchases": 4, "seed_days": 90, "lag_days": 30},
+        {"category": HOSTILE, "median_days": None, "repurchases": 0, "seed_days": None, "lag_days": None}]}
+    rows = every_day(sample_rows(FROM, TO, ()), FROM, TO)
+    page = render_board(Board(FROM, TO, "2026-11-10 12:00", rows, headline(rows), top_products(rows), figures))
+    assert HOSTILE not in page and "<script>alert" not in page
+    table = re.search(r'<table id="repurchase">(.*?)</table>', page, re.S)[1]
+    assert "<td>120 d</td><td>90 d</td><td>30 d</td><td>4</td>" in table
+    assert "180 days to 2026-11-10" in page
+
+
+def test_without_figures_the_repurchase_section_says_so() -> None:
+    assert "no repurchase cycle computed yet" in render_board(board())
