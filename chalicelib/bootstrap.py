@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from chalicelib.store.ledger import LedgerStore, SettlementStore
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
+    from chalicelib.store.promotions import PromotionStore
     from chalicelib.store.recommendations import RecommendationStore
     from chalicelib.store.rewards import RewardStore
     from chalicelib.store.settings import SettingsStore
@@ -302,6 +303,13 @@ class Deps:
         from chalicelib.store.after_sales import AfterSalesStore
 
         return AfterSalesStore()
+
+    # promotions (issue 19, promo-core): the store; it keeps the per-process list of what runs now
+    @cached_property
+    def promotions(self) -> PromotionStore:
+        from chalicelib.store.promotions import PromotionStore
+
+        return PromotionStore(self.settings.rules_refresh_seconds)
 
     @cached_property
     def lexicon_cache(self) -> LexiconCache:

@@ -276,6 +276,7 @@ class Settings(_Frozen):
     admin_table: str = "fenxiao-dev-admin"  # the audit log and the runtime settings' versions (docs/operator.md)
     support_table: str = "fenxiao-dev-support"  # customer service: conversations, messages (docs/customer-service.md)
     after_sales_table: str = "fenxiao-dev-after-sales"  # after-sales cases (docs/after-sales.md)
+    promotions_table: str = "fenxiao-dev-promotions"  # promotions, their counters, users' coupons (docs/promotions.md)
     # The jobs' queue (SQS URL). Empty: a schedule runs its job's parts in-process, one after the
     # other, as `make dev` and the tests do; set, it sends them to the queue's workers (docs/jobs.md).
     jobs_queue_url: str = ""
@@ -382,6 +383,7 @@ _ENV = {
     "wechat_message_token": "WECHAT_MESSAGE_TOKEN",
     "wechat_message_aes_key": "WECHAT_MESSAGE_AES_KEY",
     "after_sales_table": "AFTER_SALES_TABLE",
+    "promotions_table": "PROMOTIONS_TABLE",
     "jobs_queue_url": "JOBS_QUEUE_URL",
     "job_margin_seconds": "JOB_MARGIN_SECONDS",
     "job_slice_seconds": "JOB_SLICE_SECONDS",

@@ -235,12 +235,13 @@ class ProductPageOut(ProductOut):
     detail: str
     skus: list[SkuOut]
     promotions: list[dict[str, Any]] = Field(description=(
-        "The promotions that apply now. Promotions are issue 19 and none exist yet: always []."))
+        "The promotions in force now that apply to it (a member day on its weekday), each as "
+        "GET /v1/promotions shows one (PromotionOut)."))
 
     @classmethod
-    def of(cls, p: Product, uplift_bp: int) -> ProductPageOut:
+    def of(cls, p: Product, uplift_bp: int, promotions: list[dict[str, Any]] | None = None) -> ProductPageOut:
         return cls(**cls.fields_of(p, uplift_bp), images=list(p.images), detail=p.detail,
-                   skus=[SkuOut.of(k, p) for k in p.skus], promotions=[])
+                   skus=[SkuOut.of(k, p) for k in p.skus], promotions=promotions or [])
 
 
 class LineIn(_In):

@@ -33,6 +33,7 @@ ALLOWED_OWN = {
         "console_settings", "console_support",
         "console_withdrawals", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet")),
+    *(f"chalicelib.api.{area}" for area in ("promotions",)),  # issue 19 (promo-core)
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",
