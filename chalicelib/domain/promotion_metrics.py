@@ -44,10 +44,12 @@ def paid_counts(applied: Sequence[Applied], amount_fen: int) -> tuple[dict[str, 
                  "promotion_discount_fen": sum(c["promotion_discount_fen"] for c in per.values())}
 
 
-def refund_counts(applied: Sequence[Applied], refunded_fen: int, whole: bool) -> dict[str, Counts]:
-    """A refund's counts per promotion the order took: the amount refunded, and one refund when
-    it refunds the order's last unit (the order no longer counts as a redemption)."""
-    return {pid: {"refunded_fen": refunded_fen, "refunds": int(whole)} for pid in taken(applied)}
+def refund_counts(applied: Sequence[Applied], refunded_fen: int, whole: bool) -> dict[str, tuple[str, Counts]]:
+    """A refund's counts per promotion the order took, with its kind: the amount refunded, and
+    one refund when it refunds the order's last unit (the order no longer counts as a
+    redemption)."""
+    return {pid: (kind, {"refunded_fen": refunded_fen, "refunds": int(whole)})
+            for pid, (kind, _) in taken(applied).items()}
 
 
 def promotion_figures(promotion_id: str, c: Mapping[str, int], day_orders: int, day_paid_fen: int,

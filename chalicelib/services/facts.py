@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 
 from chalicelib.domain.activity import BuyerState, DistributorState, distributor_active, paid, registered
 from chalicelib.domain.clock import business_date, iso
+from chalicelib.domain.promotion_metrics import paid_counts, taken
 from chalicelib.domain.repurchase import gap_days, moves_last_paid
 from chalicelib.domain.tracking import on_time
 from chalicelib.services.retry import ReadAgain, run_until_committed
@@ -174,7 +175,8 @@ def user_bound(deps: Deps, user_id: str, parent_id: str, at: datetime) -> None:
 
 
 def _paid_tally(order: Order, shares: Sequence[Share], day: date) -> Tally:
-    """A paid order's day counters: orders, amount, cost, commission accrued, units per product."""
+    """A paid order's day counters: orders, amount, cost, commission accrued, units per product;
+    and each promotion it took (domain/promotion_metrics.py)."""
     tally = _tally()
     for name, n in (("orders", 1), ("paid_fen", order.amount_fen),
                     ("paid_cost_fen", sum(line.cost_fen for line in order.lines)),
@@ -182,6 +184,12 @@ def _paid_tally(order: Order, shares: Sequence[Share], day: date) -> Tally:
         tally.add(day, name, n)
     for line in order.lines:
         tally.add_product(day, line.product_id, "units", line.quantity)
+    per_promotion, promoted = paid_counts(order.promotions, order.amount_fen)
+    for name, n in promoted.items():
+        tally.add(day, name, n)
+    kinds = taken(order.promotions)
+    for promotion_id, counts in per_promotion.items():
+        tally.add_promotion(day, promotion_id, kinds[promotion_id][0], counts)
     return tally
 
 
@@ -254,7 +262,7 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
 def _categories(deps: Deps, order: Order) -> list[str]:
     """The categories of the order's products (gift lines aside: a gift is not a purchase), read
     once per payment (one BatchGetItem of the products' ``category``)."""
-    bought = [line.product_id for line in order.lines if not getattr(line, "gift", False)]
+    bought = [line.product_id for line in order.lines if not line.gift]
     found = deps.analytics.categories_of(bought)
     return sorted({found[p] for p in bought if p in found})
 

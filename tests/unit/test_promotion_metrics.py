@@ -29,8 +29,8 @@ def test_a_promotion_named_twice_counts_one_order_with_both_gifts():
 
 def test_a_refund_counts_its_amount_for_each_promotion_and_a_refund_only_when_whole():
     assert refund_counts([BUNDLE, COUPON], 3_000, whole=False) == {
-        "pb": {"refunded_fen": 3_000, "refunds": 0}, "pc": {"refunded_fen": 3_000, "refunds": 0}}
-    assert refund_counts([GIFT], 9_000, whole=True) == {"pg": {"refunded_fen": 9_000, "refunds": 1}}
+        "pb": ("bundle", {"refunded_fen": 3_000, "refunds": 0}), "pc": ("coupon", {"refunded_fen": 3_000, "refunds": 0})}
+    assert refund_counts([GIFT], 9_000, whole=True) == {"pg": ("full_gift", {"refunded_fen": 9_000, "refunds": 1})}
 
 
 def test_a_promotions_day_beside_the_days_other_orders():
