@@ -148,6 +148,22 @@ class RecommendationRules(_Frozen):
     recent: int = Field(default=5, ge=1, le=20)  # recent products a home list is built from
 
 
+class RepurchaseRules(_Frozen):
+    """The repurchase cycle per category (DOMAIN.md §3, docs/metrics.md "Repurchase cycle"): the
+    window of repurchases the median is taken over, and the seed's cycle per category (face mask
+    1 month, health tea 3, smart home 6: the demo's beauty, food and appliance)."""
+
+    window_days: int = Field(default=180, ge=7, le=365)
+    seed_cycle_days: dict[str, int] = Field(default_factory=lambda: {"beauty": 30, "food": 90, "appliance": 180})
+
+    @model_validator(mode="after")
+    def _check(self) -> RepurchaseRules:
+        for category, days in self.seed_cycle_days.items():
+            if not 1 <= len(category) <= 64 or not 1 <= days <= 3_650:
+                raise ValueError("seed_cycle_days names categories of 1 to 64 characters, each 1 to 3650 days")
+        return self
+
+
 class AfterSalesRules(_Frozen):
     """After-sales cases (DOMAIN.md §9, docs/after-sales.md)."""
 
@@ -245,6 +261,7 @@ class Rules(_Frozen):
     delivery: DeliveryRules = DeliveryRules()
     messages: MessageRules = MessageRules()  # subscribe messages (docs/subscribe-messages.md)
     leaderboards: LeaderboardRules = LeaderboardRules()
+    repurchase: RepurchaseRules = RepurchaseRules()
 
     @model_validator(mode="after")
     def _check(self) -> Rules:

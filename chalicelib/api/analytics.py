@@ -14,10 +14,11 @@ if TYPE_CHECKING:
     from chalicelib.api import analytics_schemas as s
     from chalicelib.domain import activity
     from chalicelib.domain import metrics as metric_rules
-    from chalicelib.services import events, metrics
+    from chalicelib.services import events, metrics, repurchase
 else:
     s, activity, metric_rules = lazy(M), lazy("chalicelib.domain.activity"), lazy("chalicelib.domain.metrics")
     events, metrics = lazy("chalicelib.services.events"), lazy("chalicelib.services.metrics")
+    repurchase = lazy("chalicelib.services.repurchase")
 
 bp = Blueprint(__name__)
 
@@ -36,4 +37,5 @@ def record_events(call: Call) -> s.EventsAnswer:
           summary="The daily metrics of each Asia/Shanghai day from `from` to `to` (at most 366 days)")
 def daily_metrics(call: Call) -> s.MetricsAnswer:
     first, last = metric_rules.date_range(call.query.from_, call.query.to)
-    return s.MetricsAnswer(days=metrics.metrics_rows(first, last, call.deps), experiments=experiment_rows(call))
+    return s.MetricsAnswer(days=metrics.metrics_rows(first, last, call.deps), experiments=experiment_rows(call),
+                           repurchase_cycles=repurchase.cycles_as_of(last, call.deps))

@@ -45,6 +45,21 @@ class TopProduct:
 
 
 @dataclass(frozen=True)
+class PromotionLine:
+    """A promotion over the board's period: its redemptions, GMV and what it gave away summed,
+    the average order value of its orders and of the days' other orders (weighted by orders)."""
+
+    promotion_id: str
+    title: str
+    kind: str
+    redemptions: int
+    gmv_fen: int
+    discount_fen: int
+    avg_order_value_fen: int | None
+    avg_order_value_without_fen: int | None
+
+
+@dataclass(frozen=True)
 class Board:
     from_day: date
     to_day: date
@@ -52,6 +67,10 @@ class Board:
     days: list[dict[str, Any]]  # one row per day of the period, oldest first; {"date"} alone when none
     kpis: list[Kpi]
     top_products: list[TopProduct]
+    # the promotions' levers as of the period's last day (docs/metrics.md): the repurchase cycle
+    # per category (services/repurchase.py), None before any was computed
+    repurchase: dict[str, Any] | None = None
+    promotions: list[PromotionLine] | None = None  # most redeemed first (``promotion_lines``)
 
 
 def period(now: datetime, days: int) -> tuple[date, date]:
@@ -64,9 +83,11 @@ def build_board(days: int, deps: Deps) -> Board:
     """The board of the last ``days`` days from the stored daily metric rows."""
     now = deps.clock()
     from_day, to_day = period(now, days)
+    from chalicelib.services.repurchase import cycles_as_of
+
     rows = every_day(daily_rows(from_day, to_day, deps), from_day, to_day)
     return Board(from_day, to_day, now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), rows, headline(rows),
-                 top_products(rows))
+                 top_products(rows), repurchase=cycles_as_of(to_day, deps), promotions=promotion_lines(rows))
 
 
 def daily_rows(from_day: date, to_day: date, deps: Deps) -> list[dict[str, Any]]:
@@ -119,6 +140,26 @@ def top_products(rows: list[dict[str, Any]], limit: int = TOP_PRODUCTS) -> list[
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1]["units"], -kv[1]["views"], kv[0]))
     return [TopProduct(pid, t["name"], t["units"], t["views"], t.get("sell_through_bp"), t.get("inventory_turnover_days"))
             for pid, t in ranked[:limit] if t["units"] or t["views"]]
+
+
+def promotion_lines(rows: list[dict[str, Any]]) -> list[PromotionLine]:
+    """Each promotion of the period's rows (their ``promotions``), most redeemed first."""
+    sums: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        day_orders = _int(row.get("orders"))
+        for item in row.get("promotions") or []:
+            entry = sums.setdefault(str(item["promotion_id"]), {"title": "", "kind": "", "redemptions": 0, "gmv": 0,
+                                                                "discount": 0, "with": [], "without": []})
+            entry["title"], entry["kind"] = str(item.get("title") or ""), str(item.get("kind") or "")
+            for key, name in (("redemptions", "redemptions"), ("gmv", "gmv_fen"), ("discount", "discount_fen")):
+                entry[key] += _int(item.get(name))
+            orders = _int(item.get("orders"))
+            entry["with"].append({"v": _int(item.get("avg_order_value_fen")), "w": orders})
+            entry["without"].append({"v": _int(item.get("avg_order_value_without_fen")), "w": day_orders - orders})
+    lines = [PromotionLine(pid, e["title"], e["kind"], e["redemptions"], e["gmv"], e["discount"],
+                           _weighted_mean(e["with"], "v", "w"), _weighted_mean(e["without"], "v", "w"))
+             for pid, e in sums.items()]
+    return sorted(lines, key=lambda p: (-p.redemptions, -p.gmv_fen, p.promotion_id))
 
 
 def _latest(rows: list[dict[str, Any]]) -> dict[str, Any]:

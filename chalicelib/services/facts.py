@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 
 from chalicelib.domain.activity import BuyerState, DistributorState, distributor_active, paid, registered
 from chalicelib.domain.clock import business_date, iso
+from chalicelib.domain.promotion_metrics import paid_counts, taken
+from chalicelib.domain.repurchase import gap_days, moves_last_paid
 from chalicelib.domain.tracking import on_time
 from chalicelib.services.retry import ReadAgain, run_until_committed
 
@@ -173,7 +175,8 @@ def user_bound(deps: Deps, user_id: str, parent_id: str, at: datetime) -> None:
 
 
 def _paid_tally(order: Order, shares: Sequence[Share], day: date) -> Tally:
-    """A paid order's day counters: orders, amount, cost, commission accrued, units per product."""
+    """A paid order's day counters: orders, amount, cost, commission accrued, units per product;
+    and each promotion it took (domain/promotion_metrics.py)."""
     tally = _tally()
     for name, n in (("orders", 1), ("paid_fen", order.amount_fen),
                     ("paid_cost_fen", sum(line.cost_fen for line in order.lines)),
@@ -181,6 +184,12 @@ def _paid_tally(order: Order, shares: Sequence[Share], day: date) -> Tally:
         tally.add(day, name, n)
     for line in order.lines:
         tally.add_product(day, line.product_id, "units", line.quantity)
+    per_promotion, promoted = paid_counts(order.promotions, order.amount_fen)
+    for name, n in promoted.items():
+        tally.add(day, name, n)
+    kinds = taken(order.promotions)
+    for promotion_id, counts in per_promotion.items():
+        tally.add_promotion(day, promotion_id, kinds[promotion_id][0], counts)
     return tally
 
 
@@ -210,11 +219,20 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
     the day of the payment, in the same transaction as the paying user (DOMAIN.md §9: a
     notification is WeChat's request, not the buyer's, and the order may have been placed the day
     before), so a day's paying users are always among its visitors."""
-    from chalicelib.store.analytics import EVENT_TTL, StateChange, basket_item, buyer_key, distributor_key, visit_key
+    from chalicelib.store.analytics import (
+        EVENT_TTL,
+        StateChange,
+        basket_item,
+        buyer_key,
+        category_key,
+        distributor_key,
+        visit_key,
+    )
 
     day, buyer = business_date(at), buyer_key(order.buyer_id)
     visit = visit_key(order.buyer_id, day)
     payees = list(dict.fromkeys(s.user_id for s in shares))
+    categories = _categories(deps, order)
 
     def planner(states: dict[Key, State], live: list[int]) -> Plan:
         tally = _paid_tally(order, shares, day)
@@ -228,6 +246,7 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
             changes.append(StateChange(states[visit], {}, at + EVENT_TTL))
         for name, n in counts.items():
             tally.add(day, name, n)
+        changes += _repurchases(states, order.buyer_id, categories, day, tally)
         basket = basket_item(day, order.order_id, order.buyer_id,
                              [(line.product_id, line.quantity) for line in order.lines], at)
         return Plan(changes, tally, [basket])
@@ -235,8 +254,35 @@ def order_paid(deps: Deps, order: Order, shares: Sequence[Share], at: datetime) 
     from chalicelib.services.experiments import order_paid as experiment_conversions
 
     experiment_conversions(deps, order, at)  # the buyer's A/B test conversions (never raises)
-    apply(deps, _markers("paid", [order.order_id], at), [buyer, visit, *(distributor_key(p) for p in payees)],
+    apply(deps, _markers("paid", [order.order_id], at), [buyer, visit, *(distributor_key(p) for p in payees),
+                                                         *(category_key(order.buyer_id, c) for c in categories)],
           planner)
+
+
+def _categories(deps: Deps, order: Order) -> list[str]:
+    """The categories of the order's products (gift lines aside: a gift is not a purchase), read
+    once per payment (one BatchGetItem of the products' ``category``)."""
+    bought = [line.product_id for line in order.lines if not line.gift]
+    found = deps.analytics.categories_of(bought)
+    return sorted({found[p] for p in bought if p in found})
+
+
+def _repurchases(states: dict[Key, State], buyer_id: str, categories: Sequence[str], day: date,
+                 tally: Tally) -> list[StateChange]:
+    """The buyer's last paid day in each category moves to ``day``; a repurchase adds its gap in
+    days to the day's histogram of the category (domain/repurchase.py)."""
+    from chalicelib.store.analytics import StateChange, category_key
+
+    changes = []
+    for category in categories:
+        seen = states[category_key(buyer_id, category)]
+        last = _day(seen.get("pay_day"))
+        gap = gap_days(last, day)
+        if gap is not None:
+            tally.add_gap(day, category, gap)
+        if moves_last_paid(last, day):
+            changes.append(StateChange(seen, {"pay_day": day.isoformat()}))
+    return changes
 
 
 @never_fails

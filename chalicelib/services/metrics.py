@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.store.analytics import ProductDay
 
 Counts = Mapping[str, int]
-DAY_KEYS = ("date", "products")  # a row's fields that are not metrics
+DAY_KEYS = ("date", "products", "promotions")  # a row's fields that are not metrics
 PRODUCT_KEYS = ("product_id", "name")
 LIVE_DAYS = 2  # today and yesterday are computed live when no row is stored (the job runs after midnight)
 EMF_MAX_AGE = timedelta(days=13)  # CloudWatch refuses data points older than two weeks
@@ -46,6 +46,11 @@ def day_metrics(day: date, c: Counts, before: Window) -> tuple[dict[str, int], W
         "orders": c["orders"],
         "paying_users": c["paying_users"],
         "avg_order_value_fen": f.avg_order_value_fen(c["paid_fen"], c["orders"]),
+        "promoted_orders": c["promoted_orders"],
+        "promotion_discount_fen": c["promotion_discount_fen"],
+        "avg_order_value_promoted_fen": f.avg_order_value_fen(c["promoted_paid_fen"], c["promoted_orders"]),
+        "avg_order_value_unpromoted_fen": f.avg_order_value_fen(c["paid_fen"] - c["promoted_paid_fen"],
+                                                                c["orders"] - c["promoted_orders"]),
         "refunds": c["refunds"],
         "refunded_fen": c["refunded_fen"],
         "gross_margin_bp": f.gross_margin_bp(c["paid_fen"], c["paid_cost_fen"], c["refunded_fen"],
@@ -113,12 +118,14 @@ def compute_row(day: date, deps: Deps) -> tuple[dict[str, Any], list[Window]]:
     """The row of ``day`` (its day metrics and, for every catalogue product viewed or sold on it,
     the per-product metrics, best sellers first) and the windows of the day before and of ``day``:
     what the board shows for today and yesterday before the job stored them."""
+    from chalicelib.services.promotion_metrics import day_promotions
     from chalicelib.store.metric_rows import best_sellers_first
 
     before, counts = window_before(day, deps)
     metrics, window = day_metrics(day, counts, before)
     products = products_of(sorted(deps.analytics.product_day_counts(day).items()), deps)
-    return {"date": day.isoformat(), **metrics, "products": best_sellers_first(products)}, [before, window]
+    return {"date": day.isoformat(), **metrics, "products": best_sellers_first(products),
+            "promotions": day_promotions(day, counts, deps)}, [before, window]
 
 
 # The job: a day-level part and one part per product bucket ------------------------------------
@@ -131,11 +138,13 @@ def metrics_day(now: datetime) -> date:
 
 
 def metrics_parts(now: datetime, deps: Deps) -> list[str]:
-    """``<day>#day`` (the day-level row and windows) and ``<day>#p<b>`` for each product bucket."""
+    """``<day>#day`` (the day-level row and windows), ``<day>#p<b>`` for each product bucket and
+    ``<day>#rcy`` (the repurchase cycle per category, services/repurchase.py)."""
+    from chalicelib.services.repurchase import PART
     from chalicelib.store.analytics import PRODUCT_BUCKETS
 
     day = metrics_day(now).isoformat()
-    return [f"{day}#{DAY_PART}", *(f"{day}#p{bucket}" for bucket in range(PRODUCT_BUCKETS))]
+    return [f"{day}#{DAY_PART}", *(f"{day}#p{bucket}" for bucket in range(PRODUCT_BUCKETS)), f"{day}#{PART}"]
 
 
 def metrics_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadline: Deadline) -> Progress:
@@ -145,6 +154,10 @@ def metrics_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadl
     day = date.fromisoformat(day_text)
     if which == DAY_PART:
         return _day_part(day, now, deps)
+    from chalicelib.services.repurchase import PART, repurchase_part
+
+    if which == PART:
+        return repurchase_part(day, deps)
     return _product_part(day, int(which.removeprefix("p")), json.loads(cursor) if cursor else None, now, deps,
                          deadline)
 
@@ -156,9 +169,11 @@ def metrics_finish(now: datetime, deps: Deps, counts: dict[str, int]) -> dict[st
 def _day_part(day: date, now: datetime, deps: Deps) -> Progress:
     """The day-level row of ``day``, stored (replacing an earlier run's) with the windows of that
     day and the day before, and published."""
+    from chalicelib.services.promotion_metrics import day_promotions
+
     before, counts = window_before(day, deps)
     metrics, window = day_metrics(day, counts, before)
-    row = {"date": day.isoformat(), **metrics}
+    row = {"date": day.isoformat(), **metrics, "promotions": day_promotions(day, counts, deps)}
     deps.analytics.save_day(day, row, {w.day: w.as_dict() for w in (before, window)}, now)
     return Progress(counts={"published": publish_day(row)})
 

@@ -24,6 +24,17 @@ pk                                sk                  what
 ``u#<user_id>``                   ``buyer``           registration and recent payment days
                                                       (versioned)
 ``u#<user_id>``                   ``dist``            a distributor's last active day and months
+``prom#YYYY-MM-DD#<s>``           ``<promotion_id>``  a promotion's counters of the day (orders,
+                                                      ``paid_fen``, ``promotion_discount_fen``,
+                                                      ``refunds``, ``refunded_fen``; ``ref`` its
+                                                      kind), ``s`` = a random shard 0 … 7
+``u#<user_id>``                   ``cat#<category>``  the buyer's last paid day in a category
+                                                      (versioned; the repurchase cycle)
+``rcy#YYYY-MM-DD#<s>``            ``<category>#<gap>``  repurchases of the day in a category
+                                                      with that gap in days (``n``, ADD only),
+                                                      ``s`` = a random shard 0 … 7 (TTL 30 d)
+``rcyd#<category>``               ``YYYY-MM-DD``      (repurchase_rows.py) the job's summary of a
+                                                      day's gaps in the category
 ``metrics`` / ``mprod#…``         (metric_rows.py)    what ``compute_metrics`` stored
 ``exp#…``                         (C's choice)        experiments (store/experiments.py)
 ``rec#…``                         (C's choice)        recommendations (store/recommendations.py)
@@ -63,7 +74,7 @@ import heapq
 import json
 import random
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -72,9 +83,12 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.clock import SHANGHAI
+from chalicelib.domain.promotion_metrics import PROMOTION_COUNTERS
 from chalicelib.store.analytics_item import AnalyticsItem, Key, batch_get
 from chalicelib.store.base import TransactionFailed, transaction_failure
 from chalicelib.store.metric_rows import ROWS, MetricRows
+from chalicelib.store.repurchase_rows import GAP_SHARDS, GAP_TTL, RepurchaseRows, gap_partition
 
 __all__ = ["AnalyticsItem", "AnalyticsStore", "Key"]  # AnalyticsItem and Key: for the other modules of the table
 
@@ -82,6 +96,7 @@ DAY_SHARDS = 32  # partitions of a day's counters
 PRODUCT_BUCKETS = 8  # a day's products, by a hash of their id: the metrics job's parts
 PRODUCT_SHARDS = 4  # write partitions of each product bucket
 BASKET_PARTITIONS = 16  # a day's baskets, by a hash of the order id: the recommendation job's parts
+PROMOTION_SHARDS = 8  # partitions of a day's promotion counters (one write per promoted order)
 COUNTS = "counts"  # the sk of a day shard
 EVENT_TTL = timedelta(days=3)
 FACT_TTL = timedelta(days=90)
@@ -93,7 +108,8 @@ DAY_COUNTERS = (
     "orders", "paid_fen", "paid_cost_fen", "paying_users", "repeat_buyers", "refunds", "refunded_fen",
     "refunded_cost_fen", "shipped", "completed", "delivered", "delivered_on_time", "commission_accrued_fen",
     "commission_settled_fen", "withdrawn_fen", "withdrawals", "active_distributors", "dist_month_first",
-    "dist_retained", "nuc0", "nuc1", "nuc2", "nuc3", "nuc4", "nuc5", "nuc6",
+    "dist_retained", "promoted_orders", "promoted_paid_fen", "promotion_discount_fen",
+    "nuc0", "nuc1", "nuc2", "nuc3", "nuc4", "nuc5", "nuc6",
 )
 PRODUCT_COUNTERS = ("views", "units")
 # Attributes of the versioned per-entity items (``uv#``, ``sess#``, ``u#``).
@@ -154,6 +170,15 @@ def distributor_key(user_id: str) -> Key:
     return f"u#{user_id}", "dist"
 
 
+def promotion_partition(day: date, shard: int) -> str:
+    return f"prom#{day.isoformat()}#{shard}"
+
+
+def category_key(user_id: str, category: str) -> Key:
+    """The buyer's last paid day in ``category`` (``pay_day``): the repurchase cycle's state."""
+    return f"u#{user_id}", f"cat#{category}"
+
+
 @dataclass(frozen=True)
 class ProductDay:
     views: int = 0
@@ -185,6 +210,8 @@ class Tally:
 
     days: dict[date, dict[str, int]] = field(default_factory=dict)
     products: dict[tuple[date, str], dict[str, int]] = field(default_factory=dict)
+    gaps: dict[tuple[date, str, int], int] = field(default_factory=dict)  # (day, category, days) → repurchases
+    promotions: dict[tuple[date, str], tuple[str, dict[str, int]]] = field(default_factory=dict)  # → (kind, counts)
 
     def add(self, day: date, name: str, n: int = 1) -> None:
         if name not in DAY_COUNTERS:
@@ -200,8 +227,22 @@ class Tally:
             counts = self.products.setdefault((day, product_id), {})
             counts[name] = counts.get(name, 0) + n
 
+    def add_gap(self, day: date, category: str, gap_days: int) -> None:
+        """A repurchase in ``category`` on ``day``, ``gap_days`` after the buyer's last one."""
+        key = (day, category, gap_days)
+        self.gaps[key] = self.gaps.get(key, 0) + 1
+
+    def add_promotion(self, day: date, promotion_id: str, kind: str, counts: Mapping[str, int]) -> None:
+        """A promotion's counters of ``day`` (``promotion_metrics.PROMOTION_COUNTERS``)."""
+        _, found = self.promotions.setdefault((day, promotion_id), (kind, {}))
+        for name, n in counts.items():
+            if name not in PROMOTION_COUNTERS:
+                raise ValueError(f"no promotion counter {name!r}")
+            if n:
+                found[name] = found.get(name, 0) + n
+
     def items(self) -> int:
-        return len(self.days) + len(self.products)
+        return len(self.days) + len(self.products) + len(self.gaps) + len(self.promotions)
 
 
 @dataclass(frozen=True)
@@ -239,7 +280,7 @@ class Refused:
 MAX_TRANSACTION_ITEMS = 100
 
 
-class AnalyticsStore(MetricRows):
+class AnalyticsStore(MetricRows, RepurchaseRows):
     @property
     def table(self) -> str:
         """The table this store reads and writes now."""
@@ -307,6 +348,17 @@ class AnalyticsStore(MetricRows):
                 views, units = views + v, units + u
             yield product_id, ProductDay(views, units)
 
+    def promotion_day_counts(self, day: date) -> dict[str, tuple[str, dict[str, int]]]:
+        """Each promotion's counters of ``day`` (those with any), shards summed, with its kind:
+        one Query per shard (a day's promotions are the operator's few, not the catalogue)."""
+        found: dict[str, tuple[str, dict[str, int]]] = {}
+        for shard in range(PROMOTION_SHARDS):
+            for item in AnalyticsItem.query(promotion_partition(day, shard)):
+                _, counts = found.setdefault(item.sk, (item.ref or "", dict.fromkeys(PROMOTION_COUNTERS, 0)))
+                for name in PROMOTION_COUNTERS:
+                    counts[name] += int(getattr(item, name) or 0)
+        return found
+
     def product_day_counts(self, day: date) -> dict[str, ProductDay]:
         """Views and units sold per product on a day (only products with any): every bucket."""
         return {p: c for bucket in range(PRODUCT_BUCKETS) for p, c in self.product_totals(day, bucket)}
@@ -326,6 +378,17 @@ class AnalyticsStore(MetricRows):
         for partition in range(BASKET_PARTITIONS):
             for item in AnalyticsItem.query(f"basket#{day.isoformat()}#{partition}"):
                 yield _basket(item)
+
+    def categories_of(self, product_ids: Sequence[str]) -> dict[str, str]:
+        """``{product_id: category}`` of the products that exist (one BatchGetItem on the products
+        table, the category alone: the paid fact's repurchase records)."""
+        from chalicelib.store.products import ProductItem, is_product
+
+        wanted = [p for p in dict.fromkeys(product_ids) if is_product(p)]
+        if not wanted:
+            return {}
+        return {item.product_id: item.category
+                for item in ProductItem.batch_get(wanted, attributes_to_get=["product_id", "category"])}
 
     def stock_of(self, product_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """``{product_id: (name, stock now)}`` of the products that exist (BatchGetItem on the
@@ -368,14 +431,22 @@ def _change(tx: TransactWrite, change: StateChange) -> None:
     tx.update(AnalyticsItem(*seen.key), actions=actions, condition=condition)
 
 
-def count_in(tx: TransactWrite, day: date, counts: dict[str, int]) -> None:
-    """Add ``counts`` to the day's counters (one random shard) inside another aggregate's
-    transaction: they move exactly when that transaction commits, so no fact marker is needed.
-    For a count a later retry could not make again (settlement: a settled commission leaves the
-    job's index)."""
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)
+
+
+def count_in(tx: TransactWrite, day: date, counts: dict[str, int],
+             promotions: Mapping[str, tuple[str, Mapping[str, int]]] | None = None) -> None:
+    """Add ``counts`` to the day's counters (one random shard), and ``promotions`` (promotion id
+    → its kind and counts: a refund's, ``promotion_metrics.refund_counts``) to theirs, inside
+    another aggregate's transaction: they move exactly when that transaction commits, so no fact
+    marker is needed. For a count a later retry could not make again (settlement: a settled
+    commission leaves the job's index; a refund)."""
     tally = Tally()
     for name, n in counts.items():
         tally.add(day, name, n)
+    for promotion_id, (kind, promotion_counts) in (promotions or {}).items():
+        tally.add_promotion(day, promotion_id, kind, promotion_counts)
     _tally(tx, tally)
 
 
@@ -386,6 +457,13 @@ def _tally(tx: TransactWrite, tally: Tally) -> None:
     for (day, product_id), counts in tally.products.items():
         actions = [getattr(AnalyticsItem, name).add(n) for name, n in counts.items()]
         tx.update(AnalyticsItem(*product_key(day, product_id, random.randrange(PRODUCT_SHARDS))), actions=actions)  # noqa: S311
+    for (day, promotion_id), (kind, counts) in tally.promotions.items():
+        actions = [AnalyticsItem.ref.set(kind), *(getattr(AnalyticsItem, name).add(n) for name, n in counts.items())]
+        tx.update(AnalyticsItem(promotion_partition(day, random.randrange(PROMOTION_SHARDS)), promotion_id),  # noqa: S311
+                  actions=actions)
+    for (day, category, gap), n in tally.gaps.items():
+        where = AnalyticsItem(gap_partition(day, random.randrange(GAP_SHARDS)), f"{category}#{gap}")  # noqa: S311
+        tx.update(where, actions=[AnalyticsItem.n.add(n), AnalyticsItem.expires_at.set(_midnight(day) + GAP_TTL)])
 
 
 def _refused(failure: TransactionFailed, markers: int, puts: int, changes: int) -> Refused:

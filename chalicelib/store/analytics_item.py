@@ -53,6 +53,9 @@ class AnalyticsItem(StoreModel):
     active_distributors = NumberAttribute(null=True)
     dist_month_first = NumberAttribute(null=True)  # distributors whose first activity of the month was today
     dist_retained = NumberAttribute(null=True)  # ... of those, active the month before
+    promoted_orders = NumberAttribute(null=True)  # paid orders that took a promotion (domain/promotion_metrics.py)
+    promoted_paid_fen = NumberAttribute(null=True)  # ... what they paid
+    promotion_discount_fen = NumberAttribute(null=True)  # what promotions gave away on the day's paid orders
     nuc0 = NumberAttribute(null=True)  # first payments today by users registered k days before (k = 0..6)
     nuc1 = NumberAttribute(null=True)
     nuc2 = NumberAttribute(null=True)

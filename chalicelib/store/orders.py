@@ -423,6 +423,7 @@ class OrderStore:
         of that month has accrued (``bonuses``, as read), the order's share of it is reversed from
         pending or clawed back from available, conditioned on the status read; where none was
         read, conditioned on none having accrued since (the accrual reads the sales)."""
+        from chalicelib.domain.promotion_metrics import refund_counts
         from chalicelib.store.analytics import count_in
 
         wallets: dict[str, dict[str, int]] = {}
@@ -451,7 +452,8 @@ class OrderStore:
                                        wallets)
                 _write_wallets(tx, wallets, now)
                 count_in(tx, business_date(now), {"refunds": 1, "refunded_fen": order.amount_fen,
-                                                  "refunded_cost_fen": sum(line.cost_fen for line in order.lines)})
+                                                  "refunded_cost_fen": sum(line.cost_fen for line in order.lines)},
+                         refund_counts(order.promotions, order.amount_fen, whole=True))
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
@@ -470,6 +472,7 @@ class OrderStore:
         paid month's team sales, level 1's month sales and the accrued team bonuses lose the
         amount; the refund day's counters. With ``part`` (actions and a condition on the order
         item) and ``extra`` (more items), the caller's own change commits with the money."""
+        from chalicelib.domain.promotion_metrics import refund_counts
         from chalicelib.store.analytics import count_in
 
         wallets: dict[str, dict[str, int]] = {}
@@ -502,7 +505,8 @@ class OrderStore:
                 _write_wallets(tx, wallets, now)
                 count_in(tx, business_date(now), {
                     "refunds": 1 if fully else 0, "refunded_fen": record.amount_fen,
-                    "refunded_cost_fen": sum(order.lines[i].unit_cost_fen * u for i, u in record.restocked)})
+                    "refunded_cost_fen": sum(order.lines[i].unit_cost_fen * u for i, u in record.restocked)},
+                    refund_counts(order.promotions, record.amount_fen, whole=fully))
                 if extra:
                     extra(tx)
         except TransactWriteError as exc:

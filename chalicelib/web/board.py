@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chalicelib.services.dashboard import Board, Kpi, TopProduct
+    from chalicelib.services.dashboard import Board, Kpi, PromotionLine, TopProduct
 
 HERE = Path(__file__).resolve().parent
 TITLE = "数据看板 · Data board"
@@ -92,6 +92,35 @@ def _products(products: list[TopProduct]) -> str:
             f'<th>sell-through</th><th>turnover</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
+def _promotions(lines: list[PromotionLine] | None) -> str:
+    """Each promotion's redemptions, GMV and give-away, and the average order value of its orders
+    beside the other orders' (the lever's effect on 客单价)."""
+    if not lines:
+        return '<p class="empty">no promotion taken in this period</p>'
+    rows = "".join(
+        f'<tr><td class="name">{escape(p.title or p.promotion_id)}</td><td>{escape(p.kind)}</td>'
+        f'<td>{p.redemptions:,}</td><td>{escape(fmt(p.gmv_fen, "fen"))}</td>'
+        f'<td>{escape(fmt(p.discount_fen, "fen"))}</td><td>{escape(fmt(p.avg_order_value_fen, "fen"))}</td>'
+        f'<td>{escape(fmt(p.avg_order_value_without_fen, "fen"))}</td></tr>' for p in lines)
+    return ('<table id="promotions"><thead><tr><th>promotion</th><th>kind</th><th>redemptions</th><th>GMV</th>'
+            '<th>given away</th><th>AOV with</th><th>AOV without</th></tr></thead>'
+            f'<tbody>{rows}</tbody></table>')
+
+
+def _repurchase(figures: dict[str, Any] | None) -> str:
+    """The repurchase cycle per category beside the seed's, the most lagging first: where a
+    member day is worth aiming."""
+    if not figures or not figures["categories"]:
+        return '<p class="empty">no repurchase cycle computed yet</p>'
+    rows = "".join(
+        f'<tr><td class="name">{escape(c["category"])}</td><td>{escape(fmt(c["median_days"], "days"))}</td>'
+        f'<td>{escape(fmt(c["seed_days"], "days"))}</td><td>{escape(fmt(c["lag_days"], "days"))}</td>'
+        f'<td>{c["repurchases"]:,}</td></tr>' for c in figures["categories"])
+    return (f'<p class="note">{int(figures["window_days"])} days to {escape(str(figures["as_of"]))}</p>'
+            '<table id="repurchase"><thead><tr><th>category</th><th>median</th><th>seed</th><th>lag</th>'
+            f'<th>repurchases</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
 def chart_data(board: Board) -> dict[str, Any]:
     """What the chart script draws: per day, the charted fields only."""
     fields = [c[0] for c in CHARTS]
@@ -111,6 +140,8 @@ def render_board(board: Board) -> str:
         "days": str(len(board.days)),
         "kpis": "".join(_kpi(k) for k in board.kpis),
         "products": _products(board.top_products),
+        "repurchase": _repurchase(board.repurchase),
+        "promotions": _promotions(board.promotions),
         "data": script_json(chart_data(board)),
         "css": css,
         "js": js,

@@ -21,6 +21,14 @@ def sample_row(day: date, i: int) -> dict[str, Any]:
         "distributor_retention_bp": 3000 + 50 * i, "commission_accrued_fen": orders * 1000,
         "commission_settled_fen": 500, "withdrawn_fen": 0, "shipped_orders": orders,
         "completed_orders": orders, "delivered_orders": orders, "on_time_delivery_bp": 9500,
+        # one order a day takes the bundle (and pays 100 yuan like the others)
+        "promoted_orders": 1, "promotion_discount_fen": 2_000, "avg_order_value_promoted_fen": 10_000,
+        "avg_order_value_unpromoted_fen": 10_000 if i else 0,
+        "promotions": [
+            {"promotion_id": "pb", "title": HOSTILE, "kind": "bundle", "redemptions": 1, "orders": 1,
+             "gmv_fen": 10_000, "discount_fen": 2_000, "avg_order_value_fen": 10_000,
+             "avg_order_value_without_fen": 10_000 if i else 0},
+        ],
         "products": [
             {"product_id": "p-mask", "name": "Hydrating face mask 补水面膜", "units_sold": 2 * orders, "views": 30,
              "inventory_turnover_days": 5, "sell_through_bp": 6000},

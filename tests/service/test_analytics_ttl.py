@@ -21,6 +21,8 @@ RULES = (
     ("day#", "", False), ("pday#", "", False), ("u#", "", False), ("mprod#", "", False), ("metrics", "day#", False),
     ("rec#p#", "", False), ("rec#c#", "", False), ("rec#hot", "", False), ("rec#run", "last", False),
     ("exp#", "", False),  # experiments: exposures and counters (store/experiments.py)
+    # the repurchase cycle (store/repurchase_rows.py): gap counters, day summaries, run markers; figures kept
+    ("rcy#", "", True), ("rcyd#", "", True), ("metrics", "rcys#", True), ("metrics", "rcy#", False),
 )
 
 
@@ -37,6 +39,9 @@ def test_what_is_kept_for_replays_expires_and_what_is_served_does_not(deps, cloc
     _seller, code = distributor(deps, "seller")
     buyer = login(deps, "buyer")
     referrals.bind(buyer, code, deps)
+    clock.advance(days=-1)
+    paid_order(deps, buyer, product)  # the day before: today's order is a repurchase
+    clock.advance(days=1)
     order_id = paid_order(deps, buyer, product)
     orders.ship(order_id, "SF", "SF1", deps)
     visits.visited(deps, buyer, clock())
@@ -53,4 +58,4 @@ def test_what_is_kept_for_replays_expires_and_what_is_served_does_not(deps, cloc
         assert ("expires_at" in item) == expires, (pk, sk)
         seen.add(next(p for p, s, _ in RULES if pk.startswith(p) and sk.startswith(s)))
     assert {"evt#", "fact#", "uv#", "sess#", "basket#", "rec#sum#", "rec#day#", "rec#win#", "rec#run#", "rec#lk#",
-            "rec#top#", "day#", "pday#", "u#", "mprod#", "rec#p#", "rec#hot", "rec#run"} <= seen
+            "rec#top#", "day#", "pday#", "u#", "mprod#", "rec#p#", "rec#hot", "rec#run", "rcy#", "rcyd#"} <= seen

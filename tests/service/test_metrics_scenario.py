@@ -151,6 +151,9 @@ EXPECTED_DAY1 = {
     "date": "2026-11-02",
     "gmv_fen": 45_000, "orders": 3, "paying_users": 3,
     "avg_order_value_fen": 15_000,  # 45,000 / 3
+    # no order took a promotion (tests/service/test_promotion_metrics.py measures them)
+    "promoted_orders": 0, "promotion_discount_fen": 0, "avg_order_value_promoted_fen": 0,
+    "avg_order_value_unpromoted_fen": 15_000, "promotions": [],
     "refunds": 0, "refunded_fen": 0,
     "gross_margin_bp": 6_444,  # (45,000 − 16,000) / 45,000
     "visitors": 4, "page_views": 6, "product_views": 3, "shares": 1,
@@ -181,6 +184,8 @@ EXPECTED_DAY2 = {
     "gmv_fen": 30_000,  # 35,000 paid − 5,000 refunded
     "orders": 2, "paying_users": 2,
     "avg_order_value_fen": 17_500,  # 35,000 / 2
+    "promoted_orders": 0, "promotion_discount_fen": 0, "avg_order_value_promoted_fen": 0,
+    "avg_order_value_unpromoted_fen": 17_500, "promotions": [],
     "refunds": 1, "refunded_fen": 5_000,
     "gross_margin_bp": 6_666,  # net sales 30,000; net cost 12,000 − 2,000 = 10,000
     "visitors": 3, "page_views": 5, "product_views": 1, "shares": 0,
@@ -210,6 +215,8 @@ EXPECTED_DAY2 = {
 EXPECTED_DAY3 = {
     "date": "2026-11-04",
     "gmv_fen": 0, "orders": 0, "paying_users": 0, "avg_order_value_fen": 0, "refunds": 0, "refunded_fen": 0,
+    "promoted_orders": 0, "promotion_discount_fen": 0, "avg_order_value_promoted_fen": 0,
+    "avg_order_value_unpromoted_fen": 0, "promotions": [],
     "gross_margin_bp": 0,
     "visitors": 1, "page_views": 1, "product_views": 0, "shares": 0, "sessions": 1, "bounce_rate_bp": 10_000,
     "conversion_bp": 0,
@@ -242,5 +249,5 @@ def test_three_days_of_a_mall_give_the_hand_computed_metrics(mall: Mall):
 def test_a_row_has_exactly_the_catalogue_fields(mall: Mall):
     day0(mall)
     row = mall.row(DAY0)
-    assert set(row) - {"date", "products"} == set(DAY_METRICS)
+    assert set(row) - {"date", "products", "promotions"} == set(DAY_METRICS)
     assert row["products"] and all(set(p) - {"product_id", "name"} == set(PRODUCT_METRICS) for p in row["products"])

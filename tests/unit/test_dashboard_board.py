@@ -8,7 +8,15 @@ import json
 import re
 from datetime import UTC, date, datetime
 
-from chalicelib.services.dashboard import Board, TopProduct, every_day, headline, period, top_products
+from chalicelib.services.dashboard import (
+    Board,
+    TopProduct,
+    every_day,
+    headline,
+    period,
+    promotion_lines,
+    top_products,
+)
 from chalicelib.web.board import CHARTS, content_security_policy, fmt, render_board, script_json
 from tests.browser.sample_rows import HOSTILE, sample_rows
 
@@ -104,6 +112,54 @@ def test_the_sample_rows_have_the_catalogues_fields() -> None:
     from chalicelib.domain.metric_catalog import DAY_METRICS, PRODUCT_METRICS
 
     row = sample_rows(FROM, FROM)[0]
-    assert set(row) == {"date", "products", *DAY_METRICS}
+    assert set(row) == {"date", "products", "promotions", *DAY_METRICS}
     assert all(set(PRODUCT_METRICS) - {"inventory_turnover_days"} <= set(p) for p in row["products"])
     assert {field for field, *_ in CHARTS} <= set(DAY_METRICS)
+
+
+def test_the_repurchase_cycle_shows_each_category_beside_the_seed_escaped() -> None:
+    figures = {"as_of": "2026-11-10", "window_days": 180, "categories": [
+        {"category": "food", "median_days": 120, "repurchases": 4, "seed_days": 90, "lag_days": 30},
+        {"category": HOSTILE, "median_days": None, "repurchases": 0, "seed_days": None, "lag_days": None}]}
+    rows = every_day(sample_rows(FROM, TO, ()), FROM, TO)
+    page = render_board(Board(FROM, TO, "2026-11-10 12:00", rows, headline(rows), top_products(rows), figures))
+    assert HOSTILE not in page and "<script>alert" not in page
+    table = re.search(r'<table id="repurchase">(.*?)</table>', page, re.S)[1]
+    assert "<td>120 d</td><td>90 d</td><td>30 d</td><td>4</td>" in table
+    assert "180 days to 2026-11-10" in page
+
+
+def test_without_figures_the_repurchase_section_says_so() -> None:
+    assert "no repurchase cycle computed yet" in render_board(board())
+
+
+def test_promotions_over_the_period_by_hand() -> None:
+    # 30 days, one bundle order a day of 100 yuan, 2,000 fen off each; i other orders on day i
+    [line] = promotion_lines(sample_rows(FROM, TO, skip=(3,)))  # a gap day counts nothing
+    assert (line.promotion_id, line.kind, line.redemptions, line.gmv_fen, line.discount_fen) == (
+        "pb", "bundle", 29, 290_000, 58_000)
+    assert (line.avg_order_value_fen, line.avg_order_value_without_fen) == (10_000, 10_000)
+
+
+def test_the_same_promotion_on_two_days_adds_up_and_weights_the_averages_by_orders() -> None:
+    rows = [{"date": "2026-11-01", "orders": 4, "promotions": [
+                {"promotion_id": "pc", "title": "满100减10", "kind": "coupon", "redemptions": 1, "orders": 1,
+                 "gmv_fen": 9_000, "discount_fen": 1_000, "avg_order_value_fen": 9_000,
+                 "avg_order_value_without_fen": 6_000}]},
+            {"date": "2026-11-02", "orders": 2, "promotions": [
+                {"promotion_id": "pc", "title": "满100减10", "kind": "coupon", "redemptions": 0, "orders": 1,
+                 "gmv_fen": -3_000, "discount_fen": 1_000, "avg_order_value_fen": 12_000,
+                 "avg_order_value_without_fen": 10_000}]}]
+    [line] = promotion_lines(rows)
+    assert (line.redemptions, line.gmv_fen, line.discount_fen) == (1, 6_000, 2_000)
+    # with: (9,000 + 12,000) / 2; without: (3 × 6,000 + 1 × 10,000) / 4
+    assert (line.avg_order_value_fen, line.avg_order_value_without_fen) == (10_500, 7_000)
+
+
+def test_the_promotions_table_escapes_titles_and_says_when_there_is_none() -> None:
+    rows = every_day(sample_rows(FROM, TO, ()), FROM, TO)
+    page = render_board(Board(FROM, TO, "2026-11-10 12:00", rows, headline(rows), top_products(rows),
+                              promotions=promotion_lines(rows)))
+    table = re.search(r'<table id="promotions">(.*?)</table>', page, re.S)[1]
+    assert HOSTILE not in table and "&lt;/script&gt;" in table and "<td>30</td><td>¥3,000.00</td>" in table
+    assert "no promotion taken in this period" in render_board(board())

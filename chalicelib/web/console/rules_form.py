@@ -20,7 +20,7 @@ from chalicelib.domain.errors import ValidationFailed
 SECTIONS: dict[str, str] = {
     "commission": "佣金比例", "tiers": "分销商等级", "tier_downgrade": "等级降级", "binding": "绑定关系",
     "withdrawals": "提现", "orders": "订单", "invitation_ladder": "邀请阶梯奖励", "experiments": "A/B 实验",
-    "recommendations": "推荐", "messages": "订阅消息", "leaderboards": "月度榜单",
+    "recommendations": "推荐", "messages": "订阅消息", "leaderboards": "月度榜单", "repurchase": "复购周期",
 }
 # The words of a path, for a label: ``commission.category_rates.food.level1_rate_bp`` reads
 # 佣金比例 › 类目 › food › 一级佣金（基点）.
@@ -40,6 +40,7 @@ WORDS: dict[str, str] = {
     "new_customers_rewards_fen": "拉新榜奖励（分，按名次）", "hold_days": "奖励冻结期（天）",
     "clawback": "封榜后退款追回奖励", "history_months": "可查看的历史月数",
     "variants": "分组权重", "min_detectable_effect_bp": "最小可检测提升（基点）", "baseline_bp": "基线转化率（基点）",
+    "seed_cycle_days": "目标复购周期（天）",
 }
 
 
