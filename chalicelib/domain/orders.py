@@ -82,6 +82,9 @@ class Line:
     # gift added free (counted in ``quantity``: they leave stock with the others).
     discount_fen: int = 0
     free_units: int = 0
+    # The product's category when ordered: the paid fact's repurchase records read it here rather
+    # than from the products (None on orders placed before it was recorded).
+    category: str | None = None
 
     @property
     def stock_id(self) -> str:
@@ -163,14 +166,15 @@ def line_of(product: Product, sku_id: str | None, quantity: int, unit_price_fen:
             raise SkuNotFound("this product has no SKUs", line=index, product_id=product.product_id, sku_id=sku_id)
         return Line(product.product_id, product.name, quantity,
                     product.price_fen if unit_price_fen is None else unit_price_fen, product.cost_fen,
-                    product.level1_rate_bp, product.level2_rate_bp)
+                    product.level1_rate_bp, product.level2_rate_bp, category=product.category)
     if sku_id is None:
         raise SkuRequired("name the SKU (sku_id) of a product with SKUs", line=index, product_id=product.product_id)
     sku = product.sku(sku_id)
     if sku is None:
         raise SkuNotFound("no such SKU of this product", line=index, product_id=product.product_id, sku_id=sku_id)
     return Line(product.product_id, product.name, quantity, sku.price_fen if unit_price_fen is None else unit_price_fen,
-                sku.cost_fen, product.level1_rate_bp, product.level2_rate_bp, sku.sku_id, dict(sku.specs))
+                sku.cost_fen, product.level1_rate_bp, product.level2_rate_bp, sku.sku_id, dict(sku.specs),
+                category=product.category)
 
 
 @dataclass(frozen=True)
