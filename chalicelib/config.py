@@ -150,6 +150,16 @@ class AfterSalesRules(_Frozen):
     window_days: int = Field(default=7, ge=1, le=90)  # 七天无理由: days after receipt a buyer may open a case
 
 
+class GiftPackRules(_Frozen):
+    """The invitation ladder's gift pack (DOMAIN.md §9, docs/distributor-centre.md): the product
+    (and SKU) sent, free, to a distributor reaching a ``gift_pack`` milestone. None: no product
+    chosen yet; the milestone waits (``pending``) and is fulfilled once one is."""
+
+    product_id: str | None = Field(default=None, min_length=1, max_length=64)
+    sku_id: str | None = Field(default=None, min_length=1, max_length=64)
+    quantity: int = Field(default=1, ge=1, le=10)
+
+
 class Rules(_Frozen):
     """The operator's business rules, defaults from DOMAIN.md §1."""
 
@@ -169,6 +179,7 @@ class Rules(_Frozen):
     recommendations: RecommendationRules = RecommendationRules()
     after_sales: AfterSalesRules = AfterSalesRules()
     delivery: DeliveryRules = DeliveryRules()
+    gift_pack: GiftPackRules = GiftPackRules()
 
     @model_validator(mode="after")
     def _check(self) -> Rules:

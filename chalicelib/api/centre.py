@@ -12,9 +12,10 @@ from chalicelib.lazy import lazy
 M = "chalicelib.api.centre_schemas"
 if TYPE_CHECKING:
     from chalicelib.api import centre_schemas as s
-    from chalicelib.services import ledger_view
+    from chalicelib.services import centre, gifts, ledger_view
 else:
-    s, ledger_view = lazy(M), lazy("chalicelib.services.ledger_view")
+    s = lazy(M)
+    centre, gifts, ledger_view = (lazy(f"chalicelib.services.{m}") for m in ("centre", "gifts", "ledger_view"))
 
 bp = Blueprint(__name__)
 
@@ -27,3 +28,32 @@ def my_ledger(call: Call) -> s.LedgerPage:
     q = call.query
     lines, next_cursor = ledger_view.ledger(call.user_id, q.kind, q.limit, q.next, call.deps)
     return s.LedgerPage(items=[s.LedgerLineOut.of(line) for line in lines], next=next_cursor)
+
+
+@endpoint(bp, "/v1/me/promotion-orders", tag="referrals", models=M, query="PromotionOrderQuery",
+          response="PromotionOrdersPage",
+          summary="The orders the caller earns on (推广订单) at level 1 or 2, newest first: status, amount, the "
+                  "caller's commission and its state, the buyer's nickname masked", errors=("INVALID_CURSOR",))
+def my_promotion_orders(call: Call) -> s.PromotionOrdersPage:
+    q = call.query
+    items, next_cursor = centre.promotion_orders(call.user_id, q.level, q.limit, q.next, call.deps)
+    return s.PromotionOrdersPage(items=[s.PromotionOrderOut.of(o) for o in items], next=next_cursor)
+
+
+@endpoint(bp, "/v1/me/invitations", tag="referrals", models=M, response="InvitationsAnswer",
+          summary="The invitation ladder: qualified invitees, each milestone of the rules with when it was reached "
+                  "and its fulfilment (cash credited; the gift pack's order)", errors=("NOT_FOUND",))
+def my_invitations(call: Call) -> s.InvitationsAnswer:
+    count, milestones = centre.invitations(call.user_id, call.deps)
+    return s.InvitationsAnswer(qualified_invitees=count, milestones=[s.MilestoneOut.of(m) for m in milestones])
+
+
+@endpoint(bp, "/v1/me/invitations/gift", "POST", tag="referrals", models=M, body="GiftBody", response="GiftAnswer",
+          summary="Have the gift pack of a reached milestone sent: to the address given (or the latest order's). "
+                  "Creates its zero-price order once; an ordered gift is answered as it is",
+          errors=("GIFT_NOT_FOUND", "GIFT_NOT_CONFIGURED", "OUT_OF_STOCK", "VALIDATION_FAILED"))
+def send_gift(call: Call) -> s.GiftAnswer:
+    body = call.body.model_dump()
+    gift = gifts.fulfil(call.user_id, body["invitees"], body["address"], call.deps)
+    return s.GiftAnswer(invitees=gift.invitees, fulfilment=s.FulfilmentOut(state=gift.fulfilment or "pending",
+                                                                            order_id=gift.gift_order_id))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.clock import business_month
 from chalicelib.domain.distributors import payable
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, error
+from chalicelib.domain.gifts import GIFT
 from chalicelib.domain.invariants import present
 from chalicelib.domain.invitations import Qualification, on_qualification
 from chalicelib.domain.orders import (
@@ -32,7 +33,7 @@ from chalicelib.domain.payouts import team_sharers
 from chalicelib.domain.stock import stock_id
 from chalicelib.domain.tier_moves import in_force, on_figures
 from chalicelib.domain.tiers import TierStats
-from chalicelib.services import facts
+from chalicelib.services import facts, gifts
 from chalicelib.services.due import Deadline, Walked, day_parts, walk
 from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
 from chalicelib.services.sessions import Caller
@@ -202,11 +203,13 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
         check_transition(order.status, OrderStatus.COMPLETED)
         now = deps.clock()
         buyer = deps.users.get(order.buyer_id)
-        inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None else None
+        # a gift (zero-price) order qualifies nobody: only a paid purchase does (domain/gifts.py)
+        inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None and order.kind != GIFT else None
         hold_days = deps.rules_at(order.rules_version).orders.settlement_hold_days
-        deps.orders.complete(order, now, available_on(now, hold_days),
-                             _qualification(inviter, deps))
+        qualified = _qualification(inviter, deps)
+        deps.orders.complete(order, now, available_on(now, hold_days), qualified)
         facts.order_completed(deps, order_id, now)
+        gifts.after_completion(qualified, deps)
         return _reload(order_id, deps)
 
     return run_until_committed(step, what="this order")

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -121,7 +121,8 @@ class OpenWithdrawals(GlobalSecondaryIndex["LedgerItem"]):
 
 
 class Lines(GlobalSecondaryIndex["LedgerItem"]):
-    """Sparse: a user's ledger entries, newest last (``line_key`` = ``<at>#<sk>``), with what a
+    """Sparse: a user's ledger entries, newest last (``line_key`` = ``<at, to the µs>#<sk>``: the
+    entries of one transaction share their time and sort by key), with what a
     ledger line shows (``GET /v1/me/ledger``, store/ledger_lines.py). Only entries carry
     ``line_key`` (set by ``LedgerItem.serialize``), one index write per entry put, in the
     user's own partition."""
@@ -187,7 +188,7 @@ class LedgerItem(StoreModel):
         writers of entries (orders, rewards, withdrawals, settlement, leaderboards) need not know
         the index, and no entry put can miss it. Entries are only ever put, never updated."""
         if self.sk and self.sk.startswith("entry#") and self.at is not None and self.kind:
-            self.line_key = f"{iso(self.at)}#{self.sk}"
+            self.line_key = f"{self.at.astimezone(UTC).isoformat(timespec='microseconds')}#{self.sk}"
             self.line_kind = public_kind(self.kind)
         return super().serialize(null_check=null_check)
 
