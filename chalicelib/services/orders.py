@@ -23,6 +23,7 @@ from chalicelib.domain.orders import (
     OrderStatus,
     Want,
     Wanted,
+    WrongOrderStatus,
     available_on,
     check_transition,
     commission_shares,
@@ -236,6 +237,8 @@ def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
     if order.status in AFTER_SHIPMENT:
         raise AfterSalesRequired("the order has shipped: open an after-sales case", status=order.status.value)
     check_transition(order.status, OrderStatus.REFUNDED)
+    if order.kind == GIFT:  # nothing was paid (domain/gifts.py)
+        raise WrongOrderStatus("a gift pack was not paid for: it cannot be refunded", status=order.status.value)
     if order.group_id:
         from chalicelib.services.seats import check_complete
 

@@ -173,6 +173,9 @@ def test_the_gift_milestone_waits_for_an_address_then_creates_one_zero_price_ord
     assert (gift_order["status"], gift_order["amount_fen"], gift_order["items"][0]["product_id"]) == \
         ("paid", 0, gift)
     assert api.call("GET", "/v1/me/ledger", token=alice)[1]["items"][0]["order_id"] != order_id  # no money
+    refused = api.call("POST", f"/v1/orders/{order_id}/refund", {"reason": "x"}, alice)  # nothing was paid
+    assert (refused[0], refused[1]["error"]["code"]) == (409, "WRONG_ORDER_STATUS")
+    assert api.call("GET", f"/v1/orders/{order_id}", token=alice)[1]["status"] == "paid"
     ship = {"shipments": [{"order_id": order_id, "carrier": "SF", "tracking_no": "SF99887766"}]}
     assert api.call("POST", "/v1/admin/orders/ship", ship, admin)[1]["results"][0]["status"] == "shipped"
     view = api.call("GET", "/v1/me/invitations", token=alice)[1]
