@@ -19,6 +19,7 @@ from chalicelib.api import (
     console_distributors,
     console_orders,
     console_products,
+    console_promotions,
     console_settings,
     console_support,
     console_withdrawals,
@@ -28,11 +29,14 @@ from chalicelib.api import (
     experiments,
     fulfilment,
     groups,
+    leaderboards,
     openapi,
     orders,
     payments,
+    promotions,
     referrals,
     settings,
+    subscriptions,
     support,
     tracking,
     uploads,
@@ -51,11 +55,14 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   uploads.bp, tracking.bp,
                   after_sales.bp,
                   support.bp,
+                  subscriptions.bp,
+                  leaderboards.bp,
                   console.bp, console_orders.bp, console_products.bp,
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
                   console_audit.bp, console_support.bp,
                   console_after_sales.bp,
                   centre.bp,
+                  promotions.bp, console_promotions.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 
@@ -94,6 +101,11 @@ def track_parcels(event: Any) -> dict[str, Any]:
     return run_scheduled("track_parcels", event)
 
 
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="send_messages")
+def send_messages(event: Any) -> dict[str, Any]:
+    return run_scheduled("send_messages", event)
+
+
 # After-sales refunds whose request ended between the decision and the money (docs/after-sales.md).
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="finish_case_refunds")
 def finish_case_refunds(event: Any) -> dict[str, Any]:
@@ -122,6 +134,13 @@ def reconcile_wallets(event: Any) -> dict[str, Any]:
 @app.schedule(Cron(30, 16, "*", "*", "?", "*"), name="team_bonus")
 def team_bonus(event: Any) -> dict[str, Any]:
     return run_scheduled("team_bonus", event)
+
+
+# 00:50 Shanghai daily: closes the leaderboards of the month that ended and pays their rewards,
+# once (later runs see the month marked done; a missed day is caught up the next).
+@app.schedule(Cron(50, 16, "*", "*", "?", "*"), name="leaderboard_rewards")
+def leaderboard_rewards(event: Any) -> dict[str, Any]:
+    return run_scheduled("leaderboard_rewards", event)
 
 
 # 01:00 Shanghai: the metrics of the day that ended (after settlement at 00:10, so its

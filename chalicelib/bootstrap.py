@@ -34,12 +34,15 @@ if TYPE_CHECKING:
     from chalicelib.store.gifts import GiftStore
     from chalicelib.store.groups import GroupStore
     from chalicelib.store.jobs import JobStore
+    from chalicelib.store.leaderboards import LeaderboardStore
     from chalicelib.store.ledger import LedgerStore, SettlementStore
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
+    from chalicelib.store.promotions import PromotionStore
     from chalicelib.store.recommendations import RecommendationStore
     from chalicelib.store.rewards import RewardStore
     from chalicelib.store.settings import SettingsStore
+    from chalicelib.store.subscriptions import SubscriptionStore
     from chalicelib.store.support import SupportStore
     from chalicelib.store.tracking import TrackingStore
     from chalicelib.store.users import UserStore
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
     from chalicelib.wechat.pay_config import PayConfig
     from chalicelib.wechat.security import ContentSecurity
     from chalicelib.wechat.shipping import ShippingReporter
+    from chalicelib.wechat.subscribe import SubscribeMessages
     from chalicelib.wechat.token import AccessToken
     from chalicelib.wechat.transfer import TransferClient, TransferScene
     from chalicelib.wechat.wxacode import MiniProgramCodes
@@ -151,6 +155,12 @@ class Deps:
         from chalicelib.store.rewards import RewardStore
 
         return RewardStore()
+
+    @cached_property
+    def leaderboards(self) -> LeaderboardStore:
+        from chalicelib.store.leaderboards import LeaderboardStore
+
+        return LeaderboardStore()
 
     @cached_property
     def withdrawals(self) -> WithdrawalStore:
@@ -309,6 +319,33 @@ class Deps:
         from chalicelib.store.after_sales import AfterSalesStore
 
         return AfterSalesStore()
+
+    # promotions (issue 19, promo-core): the store; it keeps the per-process list of what runs now
+    @cached_property
+    def promotions(self) -> PromotionStore:
+        from chalicelib.store.promotions import PromotionStore
+
+        return PromotionStore(self.settings.rules_refresh_seconds)
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionStore:
+        """Subscribe messages' consents and messages (docs/subscribe-messages.md)."""
+        from chalicelib.store.subscriptions import SubscriptionStore
+
+        return SubscriptionStore()
+
+    @cached_property
+    def subscribe_messages(self) -> SubscribeMessages:
+        """``subscribeMessage.send``: the simulator in simulator mode (what it delivered kept with
+        the data, listed by ``GET /v1/dev/subscribe-messages``)."""
+        if self.settings.simulator:
+            from chalicelib.store.simulators import SimulatorStore
+            from chalicelib.wechat.subscribe_simulator import SubscribeSimulator
+
+            return SubscribeSimulator(state=SimulatorStore("subscribe"), clock=self.clock)
+        from chalicelib.wechat.subscribe import RealSubscribeMessages
+
+        return RealSubscribeMessages(self.wechat_token)
 
     @cached_property
     def lexicon_cache(self) -> LexiconCache:

@@ -12,13 +12,14 @@ Two kinds of setting live here:
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import secrets
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,6 +28,9 @@ from chalicelib.domain.experiments import Experiment
 from chalicelib.domain.invitations import InvitationLadder, Milestone
 from chalicelib.domain.tiers import Tier, TierRule, TierRules
 from chalicelib.domain.withdrawals import WithdrawalLimits
+
+if TYPE_CHECKING:
+    from chalicelib.domain.subscriptions import MessageKind, Template
 
 
 class Mode(StrEnum):
@@ -160,6 +164,76 @@ class GiftPackRules(_Frozen):
     quantity: int = Field(default=1, ge=1, le=10)
 
 
+class TemplateConfig(_Frozen):
+    """One subscribe message's template (docs/subscribe-messages.md): its id from the
+    mini-program's console (订阅消息 → 我的模板; "" = not configured: nothing is sent), the page a
+    tap opens (``{order_id}``-style placeholders) and WeChat's keys → our values."""
+
+    template_id: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9_\-]*$")
+    page: str = Field(default="", max_length=256)
+    fields: dict[str, str] = Field(default_factory=dict, max_length=10)
+
+
+class MessageRules(_Frozen):
+    """Subscribe messages (订阅消息): one template per kind, and where a tap lands."""
+
+    miniprogram_state: str = Field(default="formal", pattern="^(formal|trial|developer)$")
+    lang: str = Field(default="zh_CN", pattern="^(zh_CN|en_US|zh_HK|zh_TW)$")
+    commission_credited: TemplateConfig = TemplateConfig(
+        page="pages/wallet/index", fields={"amount1": "amount", "character_string2": "order_id", "time3": "at"})
+    order_shipped: TemplateConfig = TemplateConfig(
+        page="pages/order/detail?id={order_id}",
+        fields={"character_string1": "order_id", "thing2": "carrier", "character_string3": "tracking_no",
+                "thing4": "items", "time5": "at"})
+    withdrawal_paid: TemplateConfig = TemplateConfig(
+        page="pages/wallet/index", fields={"amount1": "amount", "time2": "at"})
+    after_sales_decided: TemplateConfig = TemplateConfig(
+        page="pages/after-sales/detail?id={case_id}",
+        fields={"character_string1": "order_id", "phrase2": "result", "amount3": "amount", "thing4": "reason"})
+
+    @model_validator(mode="after")
+    def _check(self) -> MessageRules:
+        from chalicelib.domain.subscriptions import MessageKind, template_problems
+
+        problems = [f"{kind.value}.{p}" for kind in MessageKind for p in template_problems(kind, self.template(kind))]
+        ids = [self.template(kind).template_id for kind in MessageKind if self.template(kind).template_id]
+        if len(ids) != len(set(ids)):
+            problems.append("two kinds share a template id (a consent is per template)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def template(self, kind: MessageKind) -> Template:
+        """The domain's ``Template`` of a ``MessageKind``."""
+        from chalicelib.domain.subscriptions import Template
+
+        given: TemplateConfig = getattr(self, kind.value)
+        return Template(given.template_id, given.page, dict(given.fields))
+class LeaderboardRules(_Frozen):
+    """Monthly leaderboards (DOMAIN.md §9, docs/leaderboards.md). The seed names no amounts:
+    these defaults are ours. ``*_rewards_fen[i]`` is rank i+1's reward in fen."""
+
+    top: int = Field(default=20, ge=1, le=100)  # rows a board shows
+    sales_rewards_fen: list[int] = Field(default_factory=lambda: [50_000, 30_000, 20_000], max_length=100)
+    new_customers_rewards_fen: list[int] = Field(default_factory=lambda: [30_000, 20_000, 10_000], max_length=100)
+    hold_days: int = Field(default=15, ge=0, le=180)  # a reward is pending this long after it is paid
+    clawback: bool = True  # a refund after the close takes back the reward's refunded share
+    history_months: int = Field(default=12, ge=0, le=120)  # closed months a distributor may read
+
+    @model_validator(mode="after")
+    def _check(self) -> LeaderboardRules:
+        for name in ("sales_rewards_fen", "new_customers_rewards_fen"):
+            rewards = getattr(self, name)
+            if len(rewards) > self.top:
+                raise ValueError(f"{name} rewards more ranks ({len(rewards)}) than the board shows ({self.top})")
+            if any(fen < 0 for fen in rewards) or any(b > a for a, b in itertools.pairwise(rewards)):
+                raise ValueError(f"{name}: rewards are ≥ 0 and never higher for a lower rank")
+        return self
+
+    def rewards_of(self, board: str) -> tuple[int, ...]:
+        return tuple(getattr(self, f"{board}_rewards_fen"))
+
+
 class Rules(_Frozen):
     """The operator's business rules, defaults from DOMAIN.md §1."""
 
@@ -180,6 +254,10 @@ class Rules(_Frozen):
     after_sales: AfterSalesRules = AfterSalesRules()
     delivery: DeliveryRules = DeliveryRules()
     gift_pack: GiftPackRules = GiftPackRules()
+
+
+    messages: MessageRules = MessageRules()  # subscribe messages (docs/subscribe-messages.md)
+    leaderboards: LeaderboardRules = LeaderboardRules()
 
     @model_validator(mode="after")
     def _check(self) -> Rules:
@@ -270,6 +348,7 @@ class Settings(_Frozen):
     admin_table: str = "fenxiao-dev-admin"  # the audit log and the runtime settings' versions (docs/operator.md)
     support_table: str = "fenxiao-dev-support"  # customer service: conversations, messages (docs/customer-service.md)
     after_sales_table: str = "fenxiao-dev-after-sales"  # after-sales cases (docs/after-sales.md)
+    promotions_table: str = "fenxiao-dev-promotions"  # promotions, their counters, users' coupons (docs/promotions.md)
     # The jobs' queue (SQS URL). Empty: a schedule runs its job's parts in-process, one after the
     # other, as `make dev` and the tests do; set, it sends them to the queue's workers (docs/jobs.md).
     jobs_queue_url: str = ""
@@ -376,6 +455,7 @@ _ENV = {
     "wechat_message_token": "WECHAT_MESSAGE_TOKEN",
     "wechat_message_aes_key": "WECHAT_MESSAGE_AES_KEY",
     "after_sales_table": "AFTER_SALES_TABLE",
+    "promotions_table": "PROMOTIONS_TABLE",
     "jobs_queue_url": "JOBS_QUEUE_URL",
     "job_margin_seconds": "JOB_MARGIN_SECONDS",
     "job_slice_seconds": "JOB_SLICE_SECONDS",

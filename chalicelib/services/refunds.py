@@ -22,6 +22,7 @@ from chalicelib.domain.refunds import (
     share_uplift,
     with_refund,
 )
+from chalicelib.services import leaderboards
 from chalicelib.services.retry import Reads, run_until_committed
 
 if TYPE_CHECKING:
@@ -100,7 +101,8 @@ def _commit(order: Order, record: RefundRecord, order_part: OrderPart | None, ex
     level1 = deps.users.get(order.upline.level1) if order.upline.level1 else None
     fully = fully_refunded(after)
     deps.orders.refund_part(order, record, kept, fully, statuses, record.at,
-                            level1.sales.month if level1 else None, paid_month, bonuses, order_part, extra)
+                            level1.sales.month if level1 else None, paid_month, bonuses, order_part, extra,
+                            rewards=leaderboards.refund_rewards(order, paid_month, deps))
     if fully:
         return replace(after, commissions=kept, status=OrderStatus.REFUNDED, refunded_at=record.at)
     return replace(after, commissions=kept)

@@ -59,6 +59,13 @@ Access patterns (pattern → table → key / index → operation):
 | after-sales refund (partial)             | orders, ledger, products, users (+ analytics) | the order item conditioned on its status and `refund_count` as read (+ the caller's condition), each commission on its status and amount read; stock ADD; entries `entry#<order>#<level>#<reversal or clawback>#<refund no>` put if absent | TransactWriteItems (`OrderStore.refund_part`) |
 | refund: commissions and team bonuses     | ledger | "commission#<order>#<level>" + "teambonus#<paid month>" of level 1 and 2 | BatchGetItem (consistent), 1 call; their reversal/clawback (or a ConditionCheck that none accrued) in the refund's TransactWriteItems |
 | settle a pending team bonus              | ledger | GSI settle_queue (as commissions); bonus `= pending` and amount as listed + settlement entry (absent) | in the settlement batch's TransactWriteItems |
+| a leaderboard's value of a month         | ledger | pk=user_id, sk="board#<board>#YYYY-MM" (ADD board_value, SET board_part in pay/refund) | in their TransactWriteItems |
+| a leaderboard's head (top N)             | ledger | GSI boards (keys only): board_part "<board>#YYYY-MM#<shard>" (16), board_value desc | Query ×16 (limit N), merged + BatchGetItem of the profiles |
+| the caller's rank on a leaderboard       | ledger | own "board#…" item + GSI boards `board_value > mine` | GetItem + (outside the top) Query Select=COUNT ×16 |
+| a leaderboard month's standing (once)    | ledger | pk="lbclose#<board>#YYYY-MM", sk="standing" | GetItem (consistent); PutItem if absent |
+| pay a leaderboard award (once)           | ledger + users | "leaderboard#<board>#YYYY-MM" (absent, listed in settle_queue) + entry (absent) + wallet `pending` + ConditionCheck board value as read + profile not frozen | BatchGetItem + GetItem + TransactWriteItems |
+| refund after the month: rewards          | ledger | "leaderboard#<board>#<paid month>" of level 1 | BatchGetItem (consistent); its reversal/clawback (or a ConditionCheck that none was paid) in the refund's TransactWriteItems |
+| the leaderboard job's marks              | ledger | pk="job#leaderboards", sk="board#<board>#YYYY-MM" / "month#YYYY-MM" | GetItem (plan, finish), PutItem |
 | verify a real name (one identity, one account) | users | profile (no other ID-number hash) + pk="idnum#<hash>", sk="idnum" (absent or owned by the user) | TransactWriteItems |
 | current lexicon version (≤ 1 per 10 s)   | content | pk="lexicon", sk="current"            | GetItem (eventually consistent) |
 | save a lexicon version                   | content | version item + current                   | TransactWrite, conditioned on the base version |
@@ -78,6 +85,11 @@ Access patterns (pattern → table → key / index → operation):
 | the inbox queue / every conversation     | support | GSI queue (sparse): "q#<shard>" (16), "<priority>#<waiting since>#<user>" ascending; GSI recent: "r#<shard>", "<last at>#<user>" descending | Query per shard (limit + 1 each), merged + BatchGetItem (users) |
 | a conversation's messages                | support | pk="c#<user>", sk begins_with "m#", newest first | GetItem + Query, paginated |
 | reply / close (admin)                    | support, admin | message (absent) + conversation `version =` as read + audit entry | TransactWriteItems (after WeChat took the reply) |
+| record subscribe consents (≤ 10 templates a request) | support | pk="s#<user>", sk="t#<template id>" `credits` ADD 1 | UpdateItem per accepted template |
+| a user's consents left                   | support | pk="s#<user>", sk begins_with "t#" | Query (consistent) |
+| queue a subscribe message (once per cause, one consent spent) | support | consent GetItem; then consent `credits > 0` ADD −1 + message "s#<user>"/"m#<kind>#<cause>" (absent; `outbox` while pending) | GetItem + TransactWriteItems |
+| a message's attempt (claim, outcome)     | support | message `attempts =` as read and `state = pending` | UpdateItem |
+| subscribe messages due (job)             | support | GSI outbox (sparse): outbox_shard (16), outbox_key = "<due>#<user>#<key>" ≤ now | Query per shard, paginated |
 | WeChat Pay / transfer simulator state (simulator mode only) | simulator (local, not deployed) | pk="pay#<out_trade_no>" / "transfer#<out_bill_no>" | GetItem (consistent) per call + PutItem per change |
 | count a fact (login, bind, ship, complete, withdrawal paid) | analytics | "fact#<kind>#<id>" (absent) + a random day shard (+ "u#<user>"/"buyer" at registration) | TransactWriteItems |
 | count a paid order                       | analytics | "u#<buyer>"/"buyer" + "u#<payee>"/"dist" (versioned states), "uv#<buyer>"/day; "fact#paid#<order>" (absent), day and product shards, changed states, "basket#<day>#<0-15>"/order | BatchGetItem (consistent) + TransactWriteItems |

@@ -12,6 +12,9 @@ Items (``pk`` = user id, ``sk``):
 * ``"teambonus#<YYYY-MM>"``: a partner's team bonus of a month, money like a commission:
   ``amount_fen`` (what is left of it after refunds), ``status`` pending → available, ``rate_bp``
   it accrued with, ``available_at``; ``settle_shard``/``settle_key`` while pending (store/rewards.py);
+* ``"board#<board>#<YYYY-MM>"`` (``board_value``, index ``boards``) and
+  ``"leaderboard#<board>#<YYYY-MM>"`` (a reward, money like the team bonus): the monthly
+  leaderboards (store/leaderboards.py);
 * ``pk`` = ``"partners#<YYYY-MM>#<shard>"``, ``sk`` = user id: the distributors who held the
   partner tier during the month, 16 partitions by the user's shard (recorded in the transaction
   that stores each tier decision; read shard by shard by the team-bonus job);
@@ -44,7 +47,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
@@ -59,6 +62,7 @@ from chalicelib.store.base import BaseMeta, StoreModel, TransactionFailed, pagin
 
 WALLET = "wallet"
 TEAM_BONUS = "teambonus#"
+REWARD = "leaderboard#"  # a leaderboard reward: ``leaderboard#<board>#<month>`` (store/leaderboards.py)
 BUCKETS = ("pending", "frozen", "available", "withdrawing", "withdrawn")
 
 
@@ -133,6 +137,17 @@ class Lines(GlobalSecondaryIndex["LedgerItem"]):
 
     pk = UnicodeAttribute(hash_key=True)
     line_key = UnicodeAttribute(range_key=True)
+class Boards(GlobalSecondaryIndex["LedgerItem"]):
+    """Sparse, keys only: the monthly leaderboards' values (store/leaderboards.py), partitioned by
+    ``<board>#<month>#<shard>`` (16 a board and month) and sorted by the value itself (a number,
+    so the payment's ``ADD`` moves it without a read)."""
+
+    class Meta:
+        index_name = "boards"
+        projection = KeysOnlyProjection()
+
+    board_part = UnicodeAttribute(hash_key=True)
+    board_value = NumberAttribute(range_key=True)
 
 
 class LedgerItem(StoreModel):
@@ -176,6 +191,15 @@ class LedgerItem(StoreModel):
     # an entry: its place in the user's ledger (index lines) and the kind a distributor sees
     line_key = UnicodeAttribute(null=True)
     line_kind = UnicodeAttribute(null=True)
+    # leaderboards (store/leaderboards.py): a board's value of a month, a month's standing, a reward
+    board_part = UnicodeAttribute(null=True)
+    board_value = NumberAttribute(null=True)
+    standing_json = UnicodeAttribute(null=True)
+    rank = NumberAttribute(null=True)
+    reward_fen = NumberAttribute(null=True)  # a reward as decided (amount_fen: what is left of it)
+    close_value = NumberAttribute(null=True)  # the value it was ranked on at the close
+    lost_value = NumberAttribute(null=True)  # what refunds after the close took from that value
+    clawback = BooleanAttribute(null=True)  # the rule it was paid under
 
     settle_queue = SettleQueue()
     touched = Touched()
@@ -191,6 +215,7 @@ class LedgerItem(StoreModel):
             self.line_key = f"{self.at.astimezone(UTC).isoformat(timespec='microseconds')}#{self.sk}"
             self.line_kind = public_kind(self.kind)
         return super().serialize(null_check=null_check)
+    boards = Boards()
 
 
 def commission_key(order_id: str, level: int) -> str:
@@ -352,34 +377,40 @@ TOUCHED_PAGE = 100  # wallets per page of ``touched``: each is then read with al
 @dataclass(frozen=True)
 class DueCommission:
     """A frozen commission listed in ``settle_due``, or (``bonus_month`` set) a partner's pending
-    team bonus of that month."""
+    team bonus of that month, or (``reward`` set: its key) a pending leaderboard reward."""
 
     user_id: str
     order_id: str
     level: int
     amount_fen: int
     bonus_month: str | None = None
+    reward: str | None = None
 
     @property
     def key(self) -> str:
-        """The item that settles: the commission, or the team bonus."""
+        """The item that settles: the commission, the team bonus or the reward."""
+        if self.reward:
+            return self.reward
         return team_bonus_key(self.bonus_month) if self.bonus_month else commission_key(self.order_id, self.level)
 
     @property
     def settlement_entry(self) -> str:
+        if self.reward:
+            return f"entry#{self.reward}#0#settlement"
         if self.bonus_month:
             return f"entry#teambonus#{self.bonus_month}#0#settlement"
         return entry_key(self.order_id, self.level, "settlement")
 
     @property
     def source(self) -> CommissionStatus:
-        """Where its money waits: a commission in ``frozen``, a team bonus in ``pending``."""
-        return CommissionStatus.PENDING if self.bonus_month else CommissionStatus.FROZEN
+        """Where its money waits: a commission in ``frozen``, a team bonus or reward in ``pending``."""
+        return CommissionStatus.PENDING if self.bonus_month or self.reward else CommissionStatus.FROZEN
 
 
 def _due(item: LedgerItem) -> DueCommission:
     month = item.sk.removeprefix(TEAM_BONUS) if item.sk.startswith(TEAM_BONUS) else None
-    return DueCommission(item.pk, item.order_id or "", int(item.level or 0), int(item.amount_fen or 0), month)
+    reward = item.sk if item.sk.startswith(REWARD) else None
+    return DueCommission(item.pk, item.order_id or "", int(item.level or 0), int(item.amount_fen or 0), month, reward)
 
 
 def items_for(batch: list[DueCommission]) -> int:
@@ -440,7 +471,7 @@ class SettlementStore:
                     moves = [bucket_attr(source.value).add(-fen) for source, fen in sums.items()]
                     tx.update(LedgerItem(user_id, WALLET), actions=[
                         *moves, LedgerItem.available_fen.add(sum(sums.values())), touch(user_id, now)])
-                commissions = sum(c.amount_fen for c in batch if not c.bonus_month)
+                commissions = sum(c.amount_fen for c in batch if not (c.bonus_month or c.reward))
                 count_in(tx, business_date(now), {"commission_settled_fen": commissions})
         except TransactWriteError as exc:
             failure = transaction_failure(exc, tx)

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
@@ -213,6 +220,12 @@ class OrderItem(StoreModel):
     refunded_fen = NumberAttribute(null=True)
     refund_count = NumberAttribute(null=True)
     refunds_json = UnicodeAttribute(null=True)
+    # promotions (domain/pricing.py, store/order_promotions.py): the coupon the order uses, every
+    # promotion it took (domain ``Applied`` as JSON), the units it counted against purchase limits
+    coupon_id = UnicodeAttribute(null=True)
+    promotions_json = UnicodeAttribute(null=True)
+    limited_json = UnicodeAttribute(null=True)
+    new_customer = BooleanAttribute(null=True)  # counted on level 1's new_customers board (store/leaderboards.py)
     # idempotency claims, kept for replays only: DynamoDB deletes them after ``purge_at`` (the
     # table's TTL attribute; orders and groups never carry it)
     request_hash = UnicodeAttribute(null=True)

@@ -20,7 +20,10 @@ Items (``pk``, ``sk``):
   view's ``month_spent_fen``: a counter moved in the payment's and the refunds' transactions;
 * ``(user_id, "milestone#0010")``: an invitation milestone reached, recorded once in the
   transaction that counts the invitee reaching it; a cash milestone is credited to the wallet
-  in that same transaction (``credited_at``; ``store/rewards.py``).
+  in that same transaction (``credited_at``; ``store/rewards.py``);
+* ``(user_id, "bought#<product_id>")``: ``bought_units``, the units of a product with a purchase
+  limit that the user's orders hold (store/order_promotions.py): added at checkout conditioned on
+  the limit, given back when an order is cancelled unpaid or refunded before shipment.
 """
 from __future__ import annotations
 
@@ -204,6 +207,8 @@ class UserItem(StoreModel):
     credited_at = UTCDateTimeAttribute(null=True)  # a cash milestone paid into the wallet
     fulfilment = UnicodeAttribute(null=True)  # a gift-pack milestone: pending, address_needed, ordered
     gift_order_id = UnicodeAttribute(null=True)  # its zero-price order, once created
+    # purchase limits (store/order_promotions.py): units of a product the user's orders hold
+    bought_units = NumberAttribute(null=True)
 
     by_parent = ByParent()
     by_grandparent = ByGrandparent()

@@ -32,7 +32,9 @@ ALLOWED_OWN = {
         "console_content", "console_distributors", "console_http", "console_orders", "console_products",
         "console_settings", "console_support",
         "console_withdrawals", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
-        "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet")),
+        "orders", "payments", "referrals", "settings", "subscriptions", "support", "tracking", "uploads", "users",
+        "wallet", "leaderboards")),
+    *(f"chalicelib.api.{area}" for area in ("promotions", "console_promotions")),  # issue 19 (promo-core)
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",

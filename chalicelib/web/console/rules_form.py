@@ -20,7 +20,8 @@ from chalicelib.domain.errors import ValidationFailed
 SECTIONS: dict[str, str] = {
     "commission": "佣金比例", "tiers": "分销商等级", "tier_downgrade": "等级降级", "binding": "绑定关系",
     "withdrawals": "提现", "orders": "订单", "invitation_ladder": "邀请阶梯奖励", "experiments": "A/B 实验",
-    "recommendations": "推荐", "gift_pack": "邀请礼包",
+    "recommendations": "推荐", "messages": "订阅消息", "leaderboards": "月度榜单",
+    "gift_pack": "邀请礼包",
 }
 # The words of a path, for a label: ``commission.category_rates.food.level1_rate_bp`` reads
 # 佣金比例 › 类目 › food › 一级佣金（基点）.
@@ -34,6 +35,12 @@ WORDS: dict[str, str] = {
     "payment_minutes": "支付时限（分钟）", "auto_confirm_days": "自动确认收货（天）",
     "settlement_hold_days": "佣金结算冻结期（天）", "invitees": "邀请人数", "reward": "奖励", "cash_fen": "现金（分）",
     "product_id": "商品 ID", "sku_id": "规格 ID", "quantity": "数量",
+    "template_id": "模板 ID（空 = 不发送）", "page": "点击跳转页面", "fields": "模板字段",
+    "commission_credited": "佣金到账", "order_shipped": "发货通知", "withdrawal_paid": "提现到账",
+    "after_sales_decided": "售后结果", "miniprogram_state": "跳转版本", "lang": "语言",
+    "top": "榜单显示名次", "sales_rewards_fen": "销售榜奖励（分，按名次）",
+    "new_customers_rewards_fen": "拉新榜奖励（分，按名次）", "hold_days": "奖励冻结期（天）",
+    "clawback": "封榜后退款追回奖励", "history_months": "可查看的历史月数",
     "variants": "分组权重", "min_detectable_effect_bp": "最小可检测提升（基点）", "baseline_bp": "基线转化率（基点）",
 }
 
