@@ -11,6 +11,7 @@ from chalicelib.api import (
     after_sales,
     analytics,
     catalog,
+    centre,
     console,
     console_after_sales,
     console_audit,
@@ -60,6 +61,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
                   console_audit.bp, console_support.bp,
                   console_after_sales.bp,
+                  centre.bp,
                   promotions.bp, console_promotions.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)

@@ -70,11 +70,11 @@ def run_dynamodb_part(args: argparse.Namespace) -> dict[str, Any]:
             http = scenarios.Api(client.http)
             http.products(http.login("warm-up"))  # first-use costs (lazy imports, first clients) stay out
             tree = scenarios.build_tree(http)
-            from bench import fulfilment, leaderboards, money, pricing
+            from bench import centre, fulfilment, leaderboards, money, pricing
 
             results = scenarios.run_scenarios(http, meter, tree, args.repeats,
                                               extra=money.SCENARIOS + fulfilment.SCENARIOS + pricing.SCENARIOS
-                                              + leaderboards.SCENARIOS)
+                                              + leaderboards.SCENARIOS + centre.SCENARIOS)
             _log(f"throughput: {args.n} logins, {args.n} binds")
             throughput = scenarios.run_throughput(http, meter, tree, args.n)
             load = None

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.store.console import ConsoleStore
     from chalicelib.store.content import ContentStore
     from chalicelib.store.experiments import ExperimentStore
+    from chalicelib.store.gifts import GiftStore
     from chalicelib.store.groups import GroupStore
     from chalicelib.store.jobs import JobStore
     from chalicelib.store.leaderboards import LeaderboardStore
@@ -138,6 +139,12 @@ class Deps:
         from chalicelib.store.groups import GroupStore
 
         return GroupStore()
+
+    @cached_property
+    def gifts(self) -> GiftStore:
+        from chalicelib.store.gifts import GiftStore
+
+        return GiftStore()
 
     @cached_property
     def pay(self) -> PayClient:

@@ -170,6 +170,16 @@ class AfterSalesRules(_Frozen):
     window_days: int = Field(default=7, ge=1, le=90)  # 七天无理由: days after receipt a buyer may open a case
 
 
+class GiftPackRules(_Frozen):
+    """The invitation ladder's gift pack (DOMAIN.md §9, docs/distributor-centre.md): the product
+    (and SKU) sent, free, to a distributor reaching a ``gift_pack`` milestone. None: no product
+    chosen yet; the milestone waits (``pending``) and is fulfilled once one is."""
+
+    product_id: str | None = Field(default=None, min_length=1, max_length=64)
+    sku_id: str | None = Field(default=None, min_length=1, max_length=64)
+    quantity: int = Field(default=1, ge=1, le=10)
+
+
 class TemplateConfig(_Frozen):
     """One subscribe message's template (docs/subscribe-messages.md): its id from the
     mini-program's console (订阅消息 → 我的模板; "" = not configured: nothing is sent), the page a
@@ -259,6 +269,9 @@ class Rules(_Frozen):
     recommendations: RecommendationRules = RecommendationRules()
     after_sales: AfterSalesRules = AfterSalesRules()
     delivery: DeliveryRules = DeliveryRules()
+    gift_pack: GiftPackRules = GiftPackRules()
+
+
     messages: MessageRules = MessageRules()  # subscribe messages (docs/subscribe-messages.md)
     leaderboards: LeaderboardRules = LeaderboardRules()
     repurchase: RepurchaseRules = RepurchaseRules()

@@ -27,15 +27,18 @@ def bind(call: Call) -> s.BindAnswer:
     return s.BindAnswer(parent_id=plan.parent_id, grandparent_id=plan.grandparent_id)
 
 
-@endpoint(bp, "/v1/me/team", tag="referrals", query="PageQuery", response="TeamAnswer",
-          summary="The caller's team: counters, progress to the next tier, direct invitees (paginated)",
+@endpoint(bp, "/v1/me/team", tag="referrals", query="TeamQuery", response="TeamAnswer",
+          summary="The caller's team: counters, progress to the next tier, and a page of members of level 1 "
+                  "(direct invitees) or 2 (their invitees), each with what they bought this month",
           errors=("INVALID_CURSOR",))
 def team(call: Call) -> s.TeamAnswer:
-    view = referrals.team(call.user_id, call.query.limit, call.query.next, call.deps)
+    view = referrals.team(call.user_id, call.query.limit, call.query.next, call.deps, call.query.level)
     next_tier = s.NextTierOut(tier=view.next_tier[0].value, needs=view.next_tier[1]) if view.next_tier else None
     direct = [s.DirectMemberOut(user_id=u.user_id, nickname=u.nickname,
                                 bound_at=clock.iso(u.bound_at) if u.bound_at else None,
-                                month_sales_fen=u.sales.of(view.month), direct_count=u.member.direct_count)
+                                month_sales_fen=u.sales.of(view.month), direct_count=u.member.direct_count,
+                                month_spent_fen=view.spent.get(u.user_id, 0),
+                                parent_id=u.member.parent_id if view.level == 2 else None)
               for u in view.direct]
     return s.TeamAnswer(tier=view.user.tier.value, direct_count=view.user.member.direct_count,
                       team_count=view.user.member.team_count, month_sales_fen=view.month_sales_fen,

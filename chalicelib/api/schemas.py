@@ -102,8 +102,15 @@ class DirectMemberOut(AnswerModel):
     user_id: str
     nickname: str
     bound_at: str | None
-    month_sales_fen: int
+    month_sales_fen: int = Field(description="what the member's own referrals sold this month (their sales)")
     direct_count: int
+    month_spent_fen: int = Field(default=0, description="what the member bought this Shanghai month "
+                                                        "(paid minus refunded)")
+    parent_id: str | None = Field(default=None, description="level 2: the direct invitee they are under")
+
+
+class TeamQuery(PageQuery):
+    level: int = Field(default=1, ge=1, le=2, description="1: direct invitees; 2: the members below them")
 
 
 class TeamAnswer(AnswerModel):
@@ -112,7 +119,7 @@ class TeamAnswer(AnswerModel):
     team_count: int
     month_sales_fen: int
     next_tier: NextTierOut | None
-    direct: list[DirectMemberOut]
+    direct: list[DirectMemberOut] = Field(description="the page of members of the level asked (1 by default)")
     next: str | None
 
 

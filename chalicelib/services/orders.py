@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.clock import business_month
 from chalicelib.domain.distributors import payable
 from chalicelib.domain.errors import ConcurrentUpdate, DomainError, Kind, error
+from chalicelib.domain.gifts import GIFT
 from chalicelib.domain.invariants import present
 from chalicelib.domain.invitations import Qualification, on_qualification
 from chalicelib.domain.orders import (
@@ -22,6 +23,7 @@ from chalicelib.domain.orders import (
     OrderStatus,
     Want,
     Wanted,
+    WrongOrderStatus,
     available_on,
     check_transition,
     commission_shares,
@@ -30,7 +32,7 @@ from chalicelib.domain.orders import (
 from chalicelib.domain.payouts import team_sharers
 from chalicelib.domain.tier_moves import in_force, on_figures
 from chalicelib.domain.tiers import TierStats
-from chalicelib.services import facts, leaderboards, pricing
+from chalicelib.services import facts, gifts, leaderboards, pricing
 from chalicelib.services.due import Deadline, Walked, day_parts, walk
 from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
 from chalicelib.services.sessions import Caller
@@ -205,11 +207,13 @@ def confirm(order_id: str, caller: Caller | None, deps: Deps) -> Order:
         check_transition(order.status, OrderStatus.COMPLETED)
         now = deps.clock()
         buyer = deps.users.get(order.buyer_id)
-        inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None else None
+        # a gift (zero-price) order qualifies nobody: only a paid purchase does (domain/gifts.py)
+        inviter = buyer.member.parent_id if buyer and buyer.qualified_at is None and order.kind != GIFT else None
         hold_days = deps.rules_at(order.rules_version).orders.settlement_hold_days
-        deps.orders.complete(order, now, available_on(now, hold_days),
-                             _qualification(inviter, deps))
+        qualified = _qualification(inviter, deps)
+        deps.orders.complete(order, now, available_on(now, hold_days), qualified)
         facts.order_completed(deps, order_id, now)
+        gifts.after_completion(qualified, deps)
         return _reload(order_id, deps)
 
     return run_until_committed(step, what="this order")
@@ -236,6 +240,8 @@ def refund(order_id: str, caller: Caller, reason: str, deps: Deps) -> Order:
     if order.status in AFTER_SHIPMENT:
         raise AfterSalesRequired("the order has shipped: open an after-sales case", status=order.status.value)
     check_transition(order.status, OrderStatus.REFUNDED)
+    if order.kind == GIFT:  # nothing was paid (domain/gifts.py)
+        raise WrongOrderStatus("a gift pack was not paid for: it cannot be refunded", status=order.status.value)
     if order.group_id:
         from chalicelib.services.seats import check_complete
 

@@ -1,7 +1,7 @@
 """Binding a user to the distributor whose invitation they followed, and the team view."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -99,17 +99,22 @@ class TeamView:
     month: str
     month_sales_fen: int
     next_tier: tuple[Tier, dict[str, int]] | None
-    direct: list[User]
+    direct: list[User]  # the page of members of ``level``
     next_cursor: str | None
+    level: int = 1
+    spent: dict[str, int] = field(default_factory=dict)  # each member's own spending of ``month``
 
 
-def team(user_id: str, limit: int, cursor: str | None, deps: Deps) -> TeamView:
-    """The distributor's counters, progress to the next tier and a page of direct invitees."""
+def team(user_id: str, limit: int, cursor: str | None, deps: Deps, level: int = 1) -> TeamView:
+    """The distributor's counters, progress to the next tier and a page of their members of
+    ``level`` (1: direct invitees; 2: the invitees of those), each with what they bought this
+    Shanghai month (a counter per member and month: one BatchGetItem for the page)."""
     user = deps.users.get(user_id, consistent=False)
     if user is None:
         raise NotFound("no such user; log in again")
     month = business_month(deps.clock())
-    direct, next_cursor = deps.users.direct_downline(user_id, limit, cursor)
+    page = deps.users.direct_downline if level == 1 else deps.users.second_level
+    members, next_cursor = page(user_id, limit, cursor)
     stats = user.tier_stats(month)
-    return TeamView(user, month, stats.month_sales_fen,
-                    deps.rules.tier_rules().next_tier(user.tier, stats), direct, next_cursor)
+    return TeamView(user, month, stats.month_sales_fen, deps.rules.tier_rules().next_tier(user.tier, stats),
+                    members, next_cursor, level, deps.users.month_spent([m.user_id for m in members], month))

@@ -44,6 +44,12 @@ Access patterns (pattern → table → key / index → operation):
 | wallets touched on a day (reconcile)     | ledger | GSI touched (sparse, keys only): touched_day = "<day>#<shard>", pk | Query per day and shard, paginated (job part) |
 | withdrawals in flight (polling job) / under review (operator) | ledger | GSI open_withdrawals (sparse): wd_open = "in_flight#<shard>" (16) / "reviewing", wd_key | Query per shard / Query, paginated |
 | a wallet's entries (reconcile)           | ledger | pk=user_id, sk begins_with "entry#" | Query (consistent), paginated |
+| a user's ledger lines, newest first      | ledger | GSI lines (sparse): pk, line_key = "<at µs>#<sk>" (set by every entry put); the wallet on the first page | GetItem + Query (first page), Query (next: the cursor carries the balances) |
+| the orders paying a distributor (推广订单) | orders, ledger, users | GSI by_level1 / by_level2 (keys only); orders + "commission#<order>#<level>"; buyers' profiles | Query + BatchGetItem across tables + BatchGetItem |
+| a distributor's level-2 members           | users | GSI by_grandparent: grandparent_id, bound_at | Query, paginated |
+| members' spending of a month              | users | pk=user_id, sk="spent#YYYY-MM" (ADD in pay/refund) | BatchGetItem (a page) |
+| a distributor's ladder (invitations)      | users | pk=user_id, sk between "milestone#" and "profile" | Query (consistent) |
+| a gift pack's order (once per milestone)  | orders, products, users | order "gift-<NNNN>-<user>" (absent) + stock cell 0 `>= q` + milestone `fulfilment` not ordered | GetItem ×2 + Query (address on file) + TransactWriteItems |
 | credit a cash milestone (once)           | users, ledger | the milestone's put (absent) with `credited_at` + reward entry (absent) + wallet | in the completion's TransactWriteItems |
 | team sales of a month                    | ledger | pk=user_id, sk="teamsales#YYYY-MM" (ADD in pay/refund) | in their TransactWriteItems |
 | record a partner of a month              | ledger | pk="partners#YYYY-MM#<shard>", sk=user_id | a put in the tier decision's transaction |

@@ -165,3 +165,21 @@ def cause_code(exc: PynamoDBException) -> str | None:
 
 def condition_failed(exc: PynamoDBException) -> bool:
     return cause_code(exc) == "ConditionalCheckFailedException"
+
+
+def batch_get_across(model: type[Model], request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """One BatchGetItem over several tables (``RequestItems`` as DynamoDB takes it), through
+    ``model``'s client, sending the unprocessed keys again (at most 10 times); the raw items
+    found, by table."""
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in request}
+    if not request:
+        return found
+    client = model._get_connection().connection.client
+    for _ in range(10):
+        answer = client.batch_get_item(RequestItems=request)
+        for name, items in answer.get("Responses", {}).items():
+            found[name] += items
+        request = answer.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    return found

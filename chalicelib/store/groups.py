@@ -28,7 +28,7 @@ from chalicelib.domain.invariants import present
 from chalicelib.domain.orders import Line, Order, due_partition
 from chalicelib.domain.stock import stock_id
 from chalicelib.domain.users import User
-from chalicelib.store.base import condition_failed
+from chalicelib.store.base import batch_get_across, condition_failed
 from chalicelib.store.order_items import OrderItem, TxPart, due_page, idem_key
 from chalicelib.store.products import ProductItem, is_product, to_product
 from chalicelib.store.users import PROFILE, UserItem, to_user
@@ -141,7 +141,7 @@ class GroupStore:
             wanted = [product_id] + ([stock_id(product_id, sku_id)] if sku_id and is_product(sku_id) else [])
             request[ProductItem.Meta.table_name] = {"Keys": [{"product_id": {"S": p}} for p in wanted],
                                                     "ConsistentRead": True}
-        found = _batch_get(request)
+        found = batch_get_across(OrderItem, request)
         users = [to_user(UserItem.from_raw_data(i)) for i in found.get(UserItem.Meta.table_name, [])]
         items = [ProductItem.from_raw_data(i) for i in found.get(ProductItem.Meta.table_name, [])]
         counts = {i.product_id: [int(i.stock or 0)] for i in items if i.sku_of}
@@ -157,7 +157,7 @@ class GroupStore:
 
     def payment_reads(self, user_ids: list[str], group_id: str) -> tuple[dict[str, User], Group | None]:
         """A payment's people (buyer, level 1) and the order's group, in one BatchGetItem."""
-        found = _batch_get({
+        found = batch_get_across(OrderItem, {
             UserItem.Meta.table_name: {"Keys": [{"pk": {"S": u}, "sk": {"S": PROFILE}} for u in dict.fromkeys(user_ids)],
                                        "ConsistentRead": True},
             OrderItem.Meta.table_name: {"Keys": [{"order_id": {"S": group_key(group_id)}}], "ConsistentRead": True},
@@ -190,15 +190,3 @@ class GroupStore:
         ids, cursor = due_page(OrderItem.groups_due, OrderItem.group_due_key, partition, now, cursor, limit)
         return [i.removeprefix("group#") for i in ids], cursor
 
-
-def _batch_get(request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    found: dict[str, list[dict[str, Any]]] = {name: [] for name in request}
-    client = OrderItem._get_connection().connection.client
-    for _ in range(10):
-        answer = client.batch_get_item(RequestItems=request)
-        for name, items in answer.get("Responses", {}).items():
-            found[name] += items
-        request = answer.get("UnprocessedKeys") or {}
-        if not request:
-            break
-    return found

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -55,6 +55,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.config import get_settings
 from chalicelib.domain.clock import business_date, iso
 from chalicelib.domain.invariants import holds
+from chalicelib.domain.ledger_lines import public_kind
 from chalicelib.domain.shards import shard_of
 from chalicelib.domain.wallet import CommissionsChanged
 from chalicelib.store.base import BaseMeta, StoreModel, TransactionFailed, paginate, transaction_failure
@@ -123,6 +124,19 @@ class OpenWithdrawals(GlobalSecondaryIndex["LedgerItem"]):
     wd_key = UnicodeAttribute(range_key=True)
 
 
+class Lines(GlobalSecondaryIndex["LedgerItem"]):
+    """Sparse: a user's ledger entries, newest last (``line_key`` = ``<at, to the µs>#<sk>``: the
+    entries of one transaction share their time and sort by key), with what a
+    ledger line shows (``GET /v1/me/ledger``, store/ledger_lines.py). Only entries carry
+    ``line_key`` (set by ``LedgerItem.serialize``), one index write per entry put, in the
+    user's own partition."""
+
+    class Meta:
+        index_name = "lines"
+        projection = IncludeProjection(["kind", "line_kind", "amount_fen", "at", "status", "order_id"])
+
+    pk = UnicodeAttribute(hash_key=True)
+    line_key = UnicodeAttribute(range_key=True)
 class Boards(GlobalSecondaryIndex["LedgerItem"]):
     """Sparse, keys only: the monthly leaderboards' values (store/leaderboards.py), partitioned by
     ``<board>#<month>#<shard>`` (16 a board and month) and sorted by the value itself (a number,
@@ -174,6 +188,9 @@ class LedgerItem(StoreModel):
     reason = UnicodeAttribute(null=True)
     decided_by = UnicodeAttribute(null=True)
     finished_at = UTCDateTimeAttribute(null=True)
+    # an entry: its place in the user's ledger (index lines) and the kind a distributor sees
+    line_key = UnicodeAttribute(null=True)
+    line_kind = UnicodeAttribute(null=True)
     # leaderboards (store/leaderboards.py): a board's value of a month, a month's standing, a reward
     board_part = UnicodeAttribute(null=True)
     board_value = NumberAttribute(null=True)
@@ -188,6 +205,16 @@ class LedgerItem(StoreModel):
     touched = Touched()
     withdrawals_of_user = WithdrawalsOfUser()
     open_withdrawals = OpenWithdrawals()
+    lines = Lines()
+
+    def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
+        """Every put of a ledger entry (``entry#…`` with its time) lists it in ``lines``: the
+        writers of entries (orders, rewards, withdrawals, settlement, leaderboards) need not know
+        the index, and no entry put can miss it. Entries are only ever put, never updated."""
+        if self.sk and self.sk.startswith("entry#") and self.at is not None and self.kind:
+            self.line_key = f"{self.at.astimezone(UTC).isoformat(timespec='microseconds')}#{self.sk}"
+            self.line_kind = public_kind(self.kind)
+        return super().serialize(null_check=null_check)
     boards = Boards()
 
 

@@ -58,7 +58,7 @@ from chalicelib.store.products import ProductItem, cell_key, is_product, is_stoc
 from chalicelib.store.promotions import COUPON, PromotionItem, coupon_pk, to_coupon
 from chalicelib.store.promotions import table_name as coupon_table
 from chalicelib.store.rewards import count_invitee
-from chalicelib.store.users import PROFILE, UserItem, to_user, with_move
+from chalicelib.store.users import PROFILE, UserItem, month_spent_key, to_user, with_move
 
 
 def _lines(item: OrderItem) -> list[Line]:
@@ -330,6 +330,7 @@ class OrderStore:
                 if level1 and level2 and level2 in frozen:
                     tx.condition_check(UserItem, level2, PROFILE, condition=_frozen_is(frozen, level2))
                 _team_sales(tx, order, month, order.amount_fen)
+                _month_spent(tx, order, month, order.amount_fen)
         except TransactWriteError as exc:
             raise transaction_failure(exc) from exc
 
@@ -447,6 +448,7 @@ class OrderStore:
                               new_status=CommissionStatus.REVERSED, expected=status, wallets=wallets)
                 _level1_sales(tx, order, level1_sales_month, paid_month, -order.amount_fen)
                 _team_sales(tx, order, paid_month, -order.amount_fen, bonuses or {})
+                _month_spent(tx, order, paid_month, -order.amount_fen)
                 _take_back_team_bonuses(tx, order, bonuses or {}, now, wallets)
                 leaderboards.on_refund(tx, order, paid_month, order.amount_fen - order.refunded_fen, True, rewards, now,
                                        wallets)
@@ -499,6 +501,7 @@ class OrderStore:
                                   fully, record.refund_no, now, wallets)
                 _level1_sales(tx, order, level1_sales_month, paid_month, -record.amount_fen)
                 _team_sales(tx, order, paid_month, -record.amount_fen, bonuses)
+                _month_spent(tx, order, paid_month, -record.amount_fen)
                 _take_back_team_bonuses(tx, order, bonuses, now, wallets, record.amount_fen, f"#{record.refund_no}")
                 leaderboards.on_refund(tx, order, paid_month, record.amount_fen, fully, rewards, now, wallets,
                                        f"#{record.refund_no}")
@@ -624,6 +627,12 @@ def _team_sales(tx: TransactWrite, order: Order, month: str, fen: int,
         tx.update(LedgerItem(user_id, team_sales_key(month)), actions=[LedgerItem.amount_fen.add(fen)])
         if accrued is not None and user_id not in accrued:
             tx.condition_check(LedgerItem, user_id, team_bonus_key(month), condition=LedgerItem.sk.does_not_exist())
+
+
+def _month_spent(tx: TransactWrite, order: Order, month: str, fen: int) -> None:
+    """The buyer's own spending of the month the order was paid in (the team view's
+    ``month_spent_fen``) moves by ``fen``: a counter item per user and month, never a scan."""
+    tx.update(UserItem(order.buyer_id, month_spent_key(month)), actions=[UserItem.spent_fen.add(fen)])
 
 
 def _take_back_team_bonuses(tx: TransactWrite, order: Order, bonuses: dict[str, TeamBonus], now: datetime,

@@ -66,7 +66,8 @@ def count_invitee(tx: TransactWrite, inviter_id: str, qualification: Qualificati
     ``qualified_invitees`` + 1, conditioned as the domain decided (exactly the count read when a
     milestone is reached, else below the next one), each milestone reached recorded (put only if
     absent) and, for a cash milestone, its reward entry (put only if absent) with ``credited_at``
-    on the milestone. Returns the cash to add to the inviter's ``available`` in the same
+    on the milestone; a gift-pack milestone is recorded ``pending`` (its order is created after
+    the commit: services/gifts.py). Returns the cash to add to the inviter's ``available`` in the same
     transaction (the caller writes each wallet once)."""
     condition = UserItem.created_at.exists()
     if qualification.record:
@@ -77,7 +78,8 @@ def count_invitee(tx: TransactWrite, inviter_id: str, qualification: Qualificati
     for milestone in qualification.record:
         tx.save(UserItem(inviter_id, milestone_sk(milestone.invitees), reward=milestone.reward,
                          cash_fen=milestone.cash_fen, reached_at=now,
-                         credited_at=now if milestone.cash_fen else None),
+                         credited_at=now if milestone.cash_fen else None,
+                         fulfilment="pending" if milestone.reward == "gift_pack" else None),
                 condition=UserItem.pk.does_not_exist())
         if milestone.cash_fen:
             tx.save(LedgerItem(inviter_id, milestone_entry_key(milestone.invitees), amount_fen=milestone.cash_fen,

@@ -16,6 +16,8 @@ Items (``pk``, ``sk``):
   merged, never one partition: ``shops`` (every distributor, by the time their shop opened:
   written once, when the shop opens, never per order) and ``frozen_users`` (the frozen ones, by
   the time of the freeze);
+* ``(user_id, "spent#YYYY-MM")``: what the user bought in a month (``spent_fen``), the team
+  view's ``month_spent_fen``: a counter moved in the payment's and the refunds' transactions;
 * ``(user_id, "milestone#0010")``: an invitation milestone reached, recorded once in the
   transaction that counts the invitee reaching it; a cash milestone is credited to the wallet
   in that same transaction (``credited_at``; ``store/rewards.py``);
@@ -67,6 +69,12 @@ INVITE = "invite"
 ID_NUMBER = "idnum"
 
 
+def month_spent_key(month: str) -> str:
+    """A user's own spending of a Shanghai month (``spent_fen``: paid minus refunded value of the
+    orders they paid that month), moved by payments and refunds (store/orders.py)."""
+    return f"spent#{month}"
+
+
 def id_number_key(id_hash: str) -> str:
     """The partition key of an ID number's claim: its keyed hash (never the number)."""
     return f"idnum#{id_hash}"
@@ -90,6 +98,18 @@ class ByParent(GlobalSecondaryIndex["UserItem"]):
         projection = IncludeProjection(["nickname", "direct_count", *SALES])
 
     parent_id = UnicodeAttribute(hash_key=True)
+    bound_at = UnicodeAttribute(range_key=True)
+
+
+class ByGrandparent(GlobalSecondaryIndex["UserItem"]):
+    """A distributor's level-2 members (the invitees of their direct invitees), newest first
+    (the team view's ``level=2``); written when a binding sets or moves ``grandparent_id``."""
+
+    class Meta:
+        index_name = "by_grandparent"
+        projection = IncludeProjection(["nickname", "direct_count", "parent_id", *SALES])
+
+    grandparent_id = UnicodeAttribute(hash_key=True)
     bound_at = UnicodeAttribute(range_key=True)
 
 
@@ -185,10 +205,13 @@ class UserItem(StoreModel):
     cash_fen = NumberAttribute(null=True)
     reached_at = UTCDateTimeAttribute(null=True)
     credited_at = UTCDateTimeAttribute(null=True)  # a cash milestone paid into the wallet
+    fulfilment = UnicodeAttribute(null=True)  # a gift-pack milestone: pending, address_needed, ordered
+    gift_order_id = UnicodeAttribute(null=True)  # its zero-price order, once created
     # purchase limits (store/order_promotions.py): units of a product the user's orders hold
     bought_units = NumberAttribute(null=True)
 
     by_parent = ByParent()
+    by_grandparent = ByGrandparent()
     above_base = AboveBase()
     shops = Shops()
     frozen_users = FrozenUsers()
@@ -196,6 +219,12 @@ class UserItem(StoreModel):
 
 def _int(value: Any) -> int:
     return int(value or 0)
+
+
+def _milestone(item: UserItem) -> dict[str, Any]:
+    return {"invitees": int(item.sk.split("#")[1]), "reward": item.reward, "cash_fen": _int(item.cash_fen),
+            "reached_at": item.reached_at, "credited_at": item.credited_at, "fulfilment": item.fulfilment,
+            "gift_order_id": item.gift_order_id}
 
 
 def to_member(item: UserItem) -> Member:
@@ -363,6 +392,27 @@ class UserStore:
 
     def direct_downline(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
         return paginate(UserItem.by_parent, user_id, cursor, to_user, limit=limit, scan_index_forward=False)
+
+    def second_level(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
+        """A page of the members whose grandparent is ``user_id``, newest binding first."""
+        return paginate(UserItem.by_grandparent, user_id, cursor, to_user, limit=limit, scan_index_forward=False)
+
+    def month_spent(self, user_ids: list[str], month: str) -> dict[str, int]:
+        """What each user bought in ``month`` (paid minus refunded), in one BatchGetItem (≤ 100)."""
+        keys = [(u, month_spent_key(month)) for u in dict.fromkeys(user_ids)]
+        found = {item.pk: _int(item.spent_fen) for item in UserItem.batch_get(keys)} if keys else {}
+        return {u: found.get(u, 0) for u in user_ids}
+
+    def invitation_items(self, user_id: str) -> tuple[User | None, list[dict[str, Any]]]:
+        """The profile and every milestone reached, in one Query (``milestone#…`` sorts just
+        before ``profile``), read consistently."""
+        user, milestones = None, []
+        for item in UserItem.query(user_id, UserItem.sk.between(MILESTONE, PROFILE), consistent_read=True):
+            if item.sk == PROFILE:
+                user = to_user(item)
+            else:
+                milestones.append(_milestone(item))
+        return user, milestones
 
     def direct_downline_ids(self, user_id: str) -> list[str]:
         return [item.pk for item in UserItem.by_parent.query(user_id, attributes_to_get=["pk", "sk"])]
@@ -569,9 +619,7 @@ class UserStore:
         return None if count is None else (count, recorded)
 
     def milestones(self, user_id: str) -> list[dict[str, Any]]:
-        return [{"invitees": int(i.sk.split("#")[1]), "reward": i.reward, "cash_fen": _int(i.cash_fen),
-                 "reached_at": i.reached_at, "credited_at": i.credited_at}
-                for i in UserItem.query(user_id, UserItem.sk.startswith(MILESTONE))]
+        return [_milestone(i) for i in UserItem.query(user_id, UserItem.sk.startswith(MILESTONE))]
 
     # Facts the order path reports (used by tests to give a user a purchase history).
     def record_paid_order(self, user_id: str, amount_fen: int) -> None:

@@ -51,7 +51,8 @@ def test_team_view_matches_the_contract_and_paginates(api):
     status, page = api.call("GET", "/v1/me/team?limit=2", token=alice_token)
     assert status == 200 and page["direct_count"] == 3 and page["team_count"] == 3 and len(page["direct"]) == 2
     assert page["next_tier"] == {"tier": "senior", "needs": {"direct_count": 7, "month_sales_fen": 500000}}
-    assert set(page["direct"][0]) == {"user_id", "nickname", "bound_at", "month_sales_fen", "direct_count"}
+    assert set(page["direct"][0]) == {"user_id", "nickname", "bound_at", "month_sales_fen", "direct_count",
+                                      "month_spent_fen", "parent_id"}  # v1.1: what each bought; level 2: under whom
     rest = api.call("GET", f"/v1/me/team?limit=2&next={page['next']}", token=alice_token)[1]
     assert len(rest["direct"]) == 1 and rest["next"] is None
 

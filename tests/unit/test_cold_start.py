@@ -28,7 +28,7 @@ ALLOWED_OWN = {
     "chalicelib",
     "chalicelib.api",
     *(f"chalicelib.api.{area}" for area in (
-        "admin", "after_sales", "analytics", "catalog", "console", "console_after_sales", "console_audit",
+        "admin", "after_sales", "analytics", "catalog", "centre", "console", "console_after_sales", "console_audit",
         "console_content", "console_distributors", "console_http", "console_orders", "console_products",
         "console_settings", "console_support",
         "console_withdrawals", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
