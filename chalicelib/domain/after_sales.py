@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chalicelib.domain.errors import DomainError, Kind, error
+from chalicelib.domain.gifts import GIFT
 from chalicelib.domain.orders import Order, OrderStatus, WrongOrderStatus, id_shard
 from chalicelib.domain.refunds import RefundExceedsPaid, RefundLine, check_lines, lines_paid_fen
 
@@ -151,11 +152,15 @@ def new_case_id(now: datetime) -> str:
     return f"as{now:%Y%m%d%H%M%S}{secrets.token_hex(6)}"
 
 
-def check_order(status: OrderStatus) -> None:
-    """A case only on a shipped or completed order (before shipment the refund is instant)."""
-    if status not in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
-        raise WrongOrderStatus(f"an after-sales case needs a shipped or completed order, not {status.value}",
-                               status=status.value)
+def check_order(order: Order) -> None:
+    """A case only on a shipped or completed order (before shipment the refund is instant), and
+    never on a gift pack: nothing was paid, so there is nothing to refund (a damaged pack goes to
+    customer service, docs/distributor-centre.md)."""
+    if order.status not in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+        raise WrongOrderStatus(f"an after-sales case needs a shipped or completed order, not {order.status.value}",
+                               status=order.status.value)
+    if order.kind == GIFT:
+        raise WrongOrderStatus("a gift pack was not paid for: it has no after-sales refund", status=order.status.value)
 
 
 def receipt_at(completed_at: datetime | None, delivered_at: datetime | None) -> datetime | None:

@@ -61,7 +61,7 @@ def open_case(order_id: str, caller: Caller, asked: Opening, deps: Deps) -> Case
         if found is None or found[0].buyer_id != caller.user_id:
             raise OrderNotFound("no such order")
         order, cases = found
-        rules.check_order(order.status)
+        rules.check_order(order)
         if cases.open_case_id is not None:
             raise rules.CaseOpen("the order has an after-sales case open", case_id=cases.open_case_id)
         now = deps.clock()

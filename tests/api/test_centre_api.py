@@ -178,6 +178,9 @@ def test_the_gift_milestone_waits_for_an_address_then_creates_one_zero_price_ord
     assert api.call("GET", f"/v1/orders/{order_id}", token=alice)[1]["status"] == "paid"
     ship = {"shipments": [{"order_id": order_id, "carrier": "SF", "tracking_no": "SF99887766"}]}
     assert api.call("POST", "/v1/admin/orders/ship", ship, admin)[1]["results"][0]["status"] == "shipped"
+    case = {"kind": "refund_only", "lines": [{"product_id": gift, "quantity": 1}], "reason": "damaged"}
+    no_case = api.call("POST", f"/v1/orders/{order_id}/after-sales", case, alice)  # nor after shipment
+    assert (no_case[0], no_case[1]["error"]["code"]) == (409, "WRONG_ORDER_STATUS")
     view = api.call("GET", "/v1/me/invitations", token=alice)[1]
     assert view["milestones"][0]["fulfilment"] == {"state": "ordered", "order_id": order_id, "order_status": "shipped"}
     # received: it qualifies alice for nobody (a gift is no purchase)

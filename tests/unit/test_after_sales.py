@@ -2,6 +2,7 @@
 case may claim and the amount an approval may refund."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain import after_sales as rules
 from chalicelib.domain.after_sales import Case, CaseKind, CaseLine, CaseStatus
+from chalicelib.domain.gifts import GIFT
 from chalicelib.domain.orders import Line, Order, OrderStatus, RefundRecord, WrongOrderStatus
 from chalicelib.domain.refunds import InvalidLines, RefundExceedsPaid, RefundLine
 
@@ -45,12 +47,16 @@ def test_an_approval_refunds_a_refund_only_case_and_awaits_a_return_of_the_other
 
 
 @pytest.mark.parametrize("status", list(OrderStatus))
-def test_a_case_needs_a_shipped_or_completed_order(status):
+def test_a_case_needs_a_shipped_or_completed_order_that_is_not_a_gift_pack(status):
+    shipped = order()
+    given_status = replace(shipped, status=status)
     if status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
-        rules.check_order(status)
+        rules.check_order(given_status)
     else:
         with pytest.raises(WrongOrderStatus):
-            rules.check_order(status)
+            rules.check_order(given_status)
+    with pytest.raises(WrongOrderStatus):
+        rules.check_order(replace(given_status, kind=GIFT))
 
 
 def test_the_window_counts_from_the_first_of_delivery_and_confirmation():
