@@ -30,6 +30,7 @@ from chalicelib.api import (
     openapi,
     orders,
     payments,
+    posters,
     referrals,
     settings,
     support,
@@ -54,6 +55,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
                   console_audit.bp, console_support.bp,
                   console_after_sales.bp,
+                  posters.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 
