@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = {"pynamodb", "botocore", "boto3", "cryptography", "jwt", "aws_xray_sdk", "opentelemetry",
+HEAVY = {"PIL", "pynamodb", "botocore", "boto3", "cryptography", "jwt", "aws_xray_sdk", "opentelemetry",
          "aws_lambda_powertools", "pydantic", "pydantic_core", "zoneinfo"}
 TRACING = {"aws_xray_sdk", "opentelemetry"}
 SIMULATOR = {"FENXIAO_MODE": "simulator"}
@@ -33,6 +33,7 @@ ALLOWED_OWN = {
         "console_settings", "console_support",
         "console_withdrawals", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet")),
+    "chalicelib.api.posters",
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",
