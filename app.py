@@ -29,6 +29,7 @@ from chalicelib.api import (
     groups,
     openapi,
     orders,
+    partner_board,
     payments,
     posters,
     referrals,
@@ -55,7 +56,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
                   console_audit.bp, console_support.bp,
                   console_after_sales.bp,
-                  posters.bp,
+                  posters.bp, partner_board.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

@@ -92,26 +92,30 @@ def _products(products: list[TopProduct]) -> str:
             f'<th>sell-through</th><th>turnover</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
-def chart_data(board: Board) -> dict[str, Any]:
+Charts = tuple[tuple[str, str, str, str], ...]
+
+
+def chart_data(board: Board, charts: Charts = CHARTS) -> dict[str, Any]:
     """What the chart script draws: per day, the charted fields only."""
-    fields = [c[0] for c in CHARTS]
+    fields = [c[0] for c in charts]
     return {
-        "charts": [{"field": f, "title": t, "format": u, "kind": k} for f, t, u, k in CHARTS],
+        "charts": [{"field": f, "title": t, "format": u, "kind": k} for f, t, u, k in charts],
         "days": [{"date": row["date"], **{f: row[f] for f in fields if f in row}} for row in board.days],
     }
 
 
-def render_board(board: Board) -> str:
-    """The page's HTML."""
+def render_board(board: Board, title: str = TITLE, charts: Charts = CHARTS, note: str = "") -> str:
+    """The page's HTML (the admin's board by default; the partner board names its own title,
+    charts and a note after the period)."""
     page, css, js = _assets()
     values = {
-        "title": escape(TITLE),
-        "period": escape(f"{board.from_day.isoformat()} – {board.to_day.isoformat()}"),
+        "title": escape(title),
+        "period": escape(f"{board.from_day.isoformat()} – {board.to_day.isoformat()}{note}"),
         "generated": escape(board.generated_at),
         "days": str(len(board.days)),
         "kpis": "".join(_kpi(k) for k in board.kpis),
         "products": _products(board.top_products),
-        "data": script_json(chart_data(board)),
+        "data": script_json(chart_data(board, charts)),
         "css": css,
         "js": js,
     }

@@ -34,6 +34,7 @@ ALLOWED_OWN = {
         "console_withdrawals", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
         "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet")),
     "chalicelib.api.posters",
+    "chalicelib.api.partner_board",
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",
