@@ -125,3 +125,7 @@ def test_a_bad_scene_is_refused_and_binds_nobody(api: Any, deps: Any, shop: tupl
     got, answer = api.call("POST", "/v1/referrals/bind", body, token)
     assert (got, answer["error"]["code"]) == (status, code)
     assert deps.users.get(user_id).member.parent_id is None
+
+
+def test_a_request_that_does_not_accept_a_png_is_400(client: Any, shop: tuple[str, str, str], deps: Any) -> None:
+    assert error_code(get_poster(client, shop[0], accept="application/json")) == (400, "BAD_REQUEST")
