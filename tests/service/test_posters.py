@@ -118,3 +118,17 @@ def test_long_names_wrap_into_the_lines_given_with_an_ellipsis() -> None:
     assert len(lines) == 2 and lines[-1].endswith("…")
     assert all(face.getlength(line) <= 300 for line in lines)
     assert poster_canvas.wrap("短", face, 300, 2) == ["短"]
+
+
+def test_wechat_unable_to_draw_the_code_stores_nothing_and_the_next_request_composes(
+        deps: Any, sharer: tuple[str, str]) -> None:
+    from chalicelib.domain.errors import Unavailable
+
+    user_id, _ = sharer
+    put_product(deps)
+    deps.mini_program_codes.fail(45009)  # WeChat's per-minute limit
+    with pytest.raises(Unavailable):
+        posters.poster(user_id, "p-mask", deps)
+    listed = deps.media.client.list_objects_v2(Bucket=deps.settings.media_bucket, Prefix="posters/")
+    assert listed.get("KeyCount", 0) == 0
+    assert posters.poster(user_id, "p-mask", deps).cached is False
