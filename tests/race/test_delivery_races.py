@@ -3,8 +3,7 @@ the buyer's confirmation, five copies of one push at once, and a fault at every 
 a push followed by 快递100's retry of it (tests/faults.py)."""
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,21 +18,10 @@ from chalicelib.services.sessions import Caller
 from chalicelib.store.order_items import OrderItem
 from tests.faults import Case, restore, run_with_faults
 from tests.race.concurrency import race
-from tests.race.test_fulfilment_races import paid
+from tests.race.test_fulfilment_races import NOW, Ticking, paid
 from tests.refunds import refund_whole
 
 pytestmark = pytest.mark.race
-
-NOW = datetime(2026, 11, 10, 4, 0, tzinfo=UTC)
-
-
-class Ticking:
-    def __init__(self) -> None:
-        self._ticks = itertools.count()
-
-    def __call__(self) -> datetime:
-        return NOW + timedelta(milliseconds=next(self._ticks))
-
 
 @pytest.fixture
 def deps(private_tables: None) -> Deps:

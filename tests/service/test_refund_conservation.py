@@ -31,10 +31,11 @@ from chalicelib.domain.refunds import RefundLine, lines_paid_fen, refundable, re
 from chalicelib.domain.tiers import Tier
 from chalicelib.domain.wallet import balances_from
 from chalicelib.jobs import run_job
-from chalicelib.services import auth, orders, payments, referrals, shops
+from chalicelib.services import orders, payments
 from chalicelib.services.refunds import partial_refund
 from chalicelib.services.sessions import Caller
 from chalicelib.store.ledger import LedgerItem
+from tests.network import two_levels
 from tests.service.moto_machine import MotoMachine
 from tests.service.test_orders import ADDRESS
 from tests.service.test_settlement import settle
@@ -58,14 +59,7 @@ class RefundMachine(MotoMachine):
         d = self.deps
         for pid, cost, price, l1, l2 in PRODUCTS:
             d.products.put_if_absent(Product(pid, pid, "beauty", cost, price, STOCK, l1, l2), self.clock())
-        self.top = auth.login("dev:top", d).user.user_id
-        top_code = shops.open_shop(self.top, "top shop", d).invite_code
-        self.mid = auth.login("dev:mid", d).user.user_id
-        mid_code = shops.open_shop(self.mid, "mid shop", d).invite_code
-        assert top_code and mid_code
-        referrals.bind(self.mid, top_code, d)
-        self.buyer = auth.login("dev:buyer", d).user.user_id
-        referrals.bind(self.buyer, mid_code, d)
+        self.top, self.mid, self.buyer = two_levels(d)
 
     def order(self, order_id: str) -> Order:
         order = self.deps.orders.get(order_id)

@@ -25,8 +25,9 @@ from chalicelib.domain.tiers import Tier
 from chalicelib.domain.wallet import balances_from
 from chalicelib.domain.withdrawals import Withdrawal, WithdrawalStatus
 from chalicelib.jobs import run_job
-from chalicelib.services import auth, identity, orders, payments, referrals, shops, withdrawals
+from chalicelib.services import identity, orders, payments, withdrawals
 from chalicelib.services.sessions import Caller
+from tests.network import two_levels
 from tests.refunds import refund_whole
 from tests.service.moto_machine import MotoMachine
 from tests.service.test_orders import ADDRESS
@@ -52,14 +53,7 @@ class WalletMachine(MotoMachine):
     def network(self) -> None:
         d = self.deps
         d.products.put_if_absent(Product("p1", "面膜", "beauty", 1_500, 5_000, 10_000, 2_000, 500), self.clock())
-        self.top = auth.login("dev:top", d).user.user_id
-        top_code = shops.open_shop(self.top, "top shop", d).invite_code
-        self.mid = auth.login("dev:mid", d).user.user_id
-        mid_code = shops.open_shop(self.mid, "mid shop", d).invite_code
-        assert top_code and mid_code
-        referrals.bind(self.mid, top_code, d)
-        self.buyer = auth.login("dev:buyer", d).user.user_id
-        referrals.bind(self.buyer, mid_code, d)
+        self.top, self.mid, self.buyer = two_levels(d)
         for n, user in enumerate((self.top, self.mid), start=1):
             identity.verify_real_name(user, "王五", id_number(n), d)
 

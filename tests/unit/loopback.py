@@ -1,12 +1,14 @@
 """A fake HTTP server on 127.0.0.1 for the WeChat client tests."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 
 @contextmanager
@@ -96,3 +98,19 @@ def answering(respond: Callable[[str, str, Any, bytes], Answer]) -> type[BaseHTT
             pass
 
     return Handler
+
+
+Recorded = tuple[str, dict[str, list[str]], Any]  # path, query, the JSON body posted
+
+
+def recording_posts(requests: list[Recorded], answer: Callable[[str], Any],
+                    status: Callable[[str], int] = lambda path: 200) -> type[BaseHTTPRequestHandler]:
+    """A fake WeChat API: every JSON POST is appended to ``requests`` as (path, query, body) and
+    answered with ``answer(path)`` as JSON, with the HTTP ``status(path)``."""
+
+    def respond(method: str, path: str, headers: Any, raw: bytes) -> Answer:
+        url = urlsplit(path)
+        requests.append((url.path, parse_qs(url.query), json.loads(raw)))
+        return status(url.path), json.dumps(answer(url.path), ensure_ascii=False).encode(), {}
+
+    return answering(respond)

@@ -2,13 +2,10 @@
 window as WeChat keeps it, and the real client against a fake WeChat on loopback."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -22,7 +19,7 @@ from chalicelib.wechat.customer_service import (
 )
 from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.token import AccessToken
-from tests.unit.loopback import serve_on_loopback
+from tests.unit.loopback import recording_posts, serve_on_loopback
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 
@@ -99,22 +96,7 @@ class FakeWechat:
 def wechat() -> Iterator[FakeWechat]:
     fake = FakeWechat()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            url = urlsplit(self.path)
-            sent = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            fake.requests.append((url.path, parse_qs(url.query), sent))
-            data = json.dumps(fake.answer(url.path), ensure_ascii=False).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serve_on_loopback(Handler) as base:
+    with serve_on_loopback(recording_posts(fake.requests, fake.answer)) as base:
         fake.base = base
         yield fake
 

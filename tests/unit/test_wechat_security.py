@@ -2,20 +2,17 @@
 its access token against a fake WeChat on loopback."""
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from chalicelib.domain.errors import Unavailable
 from chalicelib.wechat.http import HttpBudget
 from chalicelib.wechat.security import RealContentSecurity, SecResult, SimulatorContentSecurity
-from tests.unit.loopback import serve_on_loopback
+from tests.unit.loopback import recording_posts, serve_on_loopback
 
 # The simulator
 
@@ -67,22 +64,7 @@ def _ok(suggest: str, label: int = 100) -> dict[str, Any]:
 def wechat() -> Iterator[FakeWechat]:
     fake = FakeWechat()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            url = urlsplit(self.path)
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            fake.requests.append((url.path, parse_qs(url.query), body))
-            data = json.dumps(fake.answer(url.path)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serve_on_loopback(Handler) as base:
+    with serve_on_loopback(recording_posts(fake.requests, fake.answer)) as base:
         fake.base = base
         yield fake
 

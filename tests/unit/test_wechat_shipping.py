@@ -3,13 +3,10 @@ client with the shared access token against a fake WeChat on loopback."""
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -21,7 +18,7 @@ from chalicelib.wechat.shipping import RealShippingReporter, upload_body
 from chalicelib.wechat.shipping_simulator import ShippingSimulator
 from chalicelib.wechat.simulator_state import MemoryState
 from chalicelib.wechat.token import AccessToken
-from tests.unit.loopback import serve_on_loopback
+from tests.unit.loopback import recording_posts, serve_on_loopback
 
 NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
 MCH = "1900000109"
@@ -156,22 +153,8 @@ class FakeWechat:
 def wechat() -> Iterator[FakeWechat]:
     fake = FakeWechat()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            url = urlsplit(self.path)
-            sent = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            fake.requests.append((url.path, parse_qs(url.query), sent))
-            data = json.dumps(fake.answer(url.path), ensure_ascii=False).encode()
-            self.send_response(fake.status if url.path != "/cgi-bin/stable_token" else 200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serve_on_loopback(Handler) as base:
+    with serve_on_loopback(recording_posts(fake.requests, fake.answer,
+                                         lambda path: fake.status if path != "/cgi-bin/stable_token" else 200)) as base:
         fake.base = base
         yield fake
 
