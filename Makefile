@@ -15,18 +15,21 @@ PY_VERSION := 3.13
 PY_MARK    := $(VENV)/.python$(PY_VERSION)
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The mini-program's typed client (docs/client.md): its own npm package and lock.
+CLIENT       := clients/miniprogram
+CLIENT_STAMP := $(CLIENT)/node_modules/.installed
 HTMX       := chalicelib/web/console/static/htmx.min.js
 PYTEST_ARGS ?=
 
 .PHONY: help install venv node java chromium dev dynamodb test test-unit test-service test-api \
-        test-race test-e2e test-browser fuzz lint audit lock bench package clean
+        test-race test-e2e test-browser test-client client client-node fuzz lint audit lock bench package clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 # --- install -------------------------------------------------------------------------------
 
-install: venv node java ## everything the other targets need (cheap when nothing changed)
+install: venv node java client-node ## everything the other targets need (cheap when nothing changed)
 
 venv: $(PY_STAMP) ## .venv (Python 3.13) from the lock requirements-dev.txt, hashes checked
 
@@ -62,6 +65,12 @@ $(NODE_STAMP): package.json package-lock.json
 # The console serves htmx from the function (docs/console.md): the npm lock's copy, never a CDN's.
 $(HTMX): $(NODE_STAMP)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+client-node: $(CLIENT_STAMP) ## the mini-program client's devDependencies (typescript, openapi-typescript) from its npm lock
+
+$(CLIENT_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	npm ci --prefix $(CLIENT) --no-audit --no-fund
+	@touch $@
 
 java: ## Java 17 for DynamoDB Local: apt-get install as root, else warn (moto fallback)
 	@if command -v java >/dev/null 2>&1; then exit 0; fi; \
@@ -107,10 +116,19 @@ endef
 PARALLEL_TIERS := tests/unit tests/service tests/api tests/infra
 SERIAL_TIERS   := tests/race tests/e2e tests/browser
 
-test: install chromium ## the whole suite: the lint steps of `make lint`, then pytest (what .ci/run calls)
+# The client's tier: build it with `tsc --strict` (a type error fails here), then its Node tests,
+# unit and against a local stack of their own (scripts/client_e2e.py). Its drift test is pytest's
+# (tests/infra/test_client_types.py).
+define CLIENT_TEST
+	npm --prefix $(CLIENT) run build
+	$(PY) scripts/client_e2e.py
+endef
+
+test: install chromium ## the whole suite: the lint steps of `make lint`, pytest, then the client's tier (what .ci/run calls)
 	$(LINT)
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS) $(PARALLEL_TIERS)
 	$(PY) -m pytest $(PYTEST_ARGS) $(SERIAL_TIERS)
+	$(CLIENT_TEST)
 
 lint: install ## ruff, mypy and lint-imports (the layers and no import cycles)
 	$(LINT)
@@ -129,6 +147,13 @@ test-race: install ## concurrency against DynamoDB Local
 
 test-e2e: install ## the local stack over HTTP
 	$(PY) -m pytest $(PYTEST_ARGS) tests/e2e
+
+test-client: install ## the mini-program client: tsc --strict, the drift test, its Node tests against a local stack
+	$(PY) -m pytest $(PYTEST_ARGS) tests/infra/test_client_types.py
+	$(CLIENT_TEST)
+
+client: venv client-node ## regenerate the mini-program client's types from the app (commit the result)
+	$(PY) scripts/client_types.py
 
 fuzz: install ## schemathesis on the local stack with 100 examples per operation (docs/security.md)
 	SCHEMATHESIS_EXAMPLES=100 $(PY) -m pytest $(PYTEST_ARGS) tests/e2e/test_schemathesis.py
@@ -178,5 +203,5 @@ audit: venv ## pip-audit the runtime lock requirements.txt (PyPI's vulnerability
 	  --progress-spinner off -r requirements.txt
 
 clean: ## remove build output and caches (keeps .venv, node_modules and .local data)
-	rm -rf out test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf out test-artifacts $(CLIENT)/dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -path ./.venv -prune -o -path ./node_modules -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -18,6 +18,7 @@ from chalicelib.api import (
     console_distributors,
     console_orders,
     console_products,
+    console_promotions,
     console_settings,
     console_support,
     console_withdrawals,
@@ -32,8 +33,10 @@ from chalicelib.api import (
     partner_board,
     payments,
     posters,
+    promotions,
     referrals,
     settings,
+    subscriptions,
     support,
     tracking,
     uploads,
@@ -52,10 +55,12 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   uploads.bp, tracking.bp,
                   after_sales.bp,
                   support.bp,
+                  subscriptions.bp,
                   console.bp, console_orders.bp, console_products.bp,
                   console_distributors.bp, console_withdrawals.bp, console_content.bp, console_settings.bp,
                   console_audit.bp, console_support.bp,
                   console_after_sales.bp,
+                  promotions.bp, console_promotions.bp,
                   posters.bp, partner_board.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
@@ -93,6 +98,11 @@ def report_shipments(event: Any) -> dict[str, Any]:
 @app.schedule(Rate(30, unit=Rate.MINUTES), name="track_parcels")
 def track_parcels(event: Any) -> dict[str, Any]:
     return run_scheduled("track_parcels", event)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="send_messages")
+def send_messages(event: Any) -> dict[str, Any]:
+    return run_scheduled("send_messages", event)
 
 
 # After-sales refunds whose request ended between the decision and the money (docs/after-sales.md).

@@ -70,10 +70,10 @@ def run_dynamodb_part(args: argparse.Namespace) -> dict[str, Any]:
             http = scenarios.Api(client.http)
             http.products(http.login("warm-up"))  # first-use costs (lazy imports, first clients) stay out
             tree = scenarios.build_tree(http)
-            from bench import fulfilment, money
+            from bench import fulfilment, money, pricing
 
             results = scenarios.run_scenarios(http, meter, tree, args.repeats,
-                                              extra=money.SCENARIOS + fulfilment.SCENARIOS)
+                                              extra=money.SCENARIOS + fulfilment.SCENARIOS + pricing.SCENARIOS)
             _log(f"throughput: {args.n} logins, {args.n} binds")
             throughput = scenarios.run_throughput(http, meter, tree, args.n)
             load = None

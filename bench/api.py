@@ -377,6 +377,8 @@ def rules_just_read() -> None:
     deps = default_deps()
     deps.rules_cache.invalidate()
     deps.rules_in_force()
+    deps.promotions.invalidate()  # the running promotions: the same per-process list (docs/promotions.md)
+    deps.promotions.running(deps.clock())
 
 
 def run_scenarios(api: Api, meter: DynamoMeter, tree: Tree, repeats: int = REPEATS,

@@ -36,9 +36,11 @@ if TYPE_CHECKING:
     from chalicelib.store.ledger import LedgerStore, SettlementStore
     from chalicelib.store.orders import OrderStore
     from chalicelib.store.products import ProductStore
+    from chalicelib.store.promotions import PromotionStore
     from chalicelib.store.recommendations import RecommendationStore
     from chalicelib.store.rewards import RewardStore
     from chalicelib.store.settings import SettingsStore
+    from chalicelib.store.subscriptions import SubscriptionStore
     from chalicelib.store.support import SupportStore
     from chalicelib.store.tracking import TrackingStore
     from chalicelib.store.users import UserStore
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from chalicelib.wechat.pay_config import PayConfig
     from chalicelib.wechat.security import ContentSecurity
     from chalicelib.wechat.shipping import ShippingReporter
+    from chalicelib.wechat.subscribe import SubscribeMessages
     from chalicelib.wechat.token import AccessToken
     from chalicelib.wechat.transfer import TransferClient, TransferScene
     from chalicelib.wechat.wxacode import MiniProgramCodes
@@ -302,6 +305,33 @@ class Deps:
         from chalicelib.store.after_sales import AfterSalesStore
 
         return AfterSalesStore()
+
+    # promotions (issue 19, promo-core): the store; it keeps the per-process list of what runs now
+    @cached_property
+    def promotions(self) -> PromotionStore:
+        from chalicelib.store.promotions import PromotionStore
+
+        return PromotionStore(self.settings.rules_refresh_seconds)
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionStore:
+        """Subscribe messages' consents and messages (docs/subscribe-messages.md)."""
+        from chalicelib.store.subscriptions import SubscriptionStore
+
+        return SubscriptionStore()
+
+    @cached_property
+    def subscribe_messages(self) -> SubscribeMessages:
+        """``subscribeMessage.send``: the simulator in simulator mode (what it delivered kept with
+        the data, listed by ``GET /v1/dev/subscribe-messages``)."""
+        if self.settings.simulator:
+            from chalicelib.store.simulators import SimulatorStore
+            from chalicelib.wechat.subscribe_simulator import SubscribeSimulator
+
+            return SubscribeSimulator(state=SimulatorStore("subscribe"), clock=self.clock)
+        from chalicelib.wechat.subscribe import RealSubscribeMessages
+
+        return RealSubscribeMessages(self.wechat_token)
 
     @cached_property
     def lexicon_cache(self) -> LexiconCache:

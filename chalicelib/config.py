@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,6 +27,9 @@ from chalicelib.domain.experiments import Experiment
 from chalicelib.domain.invitations import InvitationLadder, Milestone
 from chalicelib.domain.tiers import Tier, TierRule, TierRules
 from chalicelib.domain.withdrawals import WithdrawalLimits
+
+if TYPE_CHECKING:
+    from chalicelib.domain.subscriptions import MessageKind, Template
 
 
 class Mode(StrEnum):
@@ -150,6 +153,53 @@ class AfterSalesRules(_Frozen):
     window_days: int = Field(default=7, ge=1, le=90)  # 七天无理由: days after receipt a buyer may open a case
 
 
+class TemplateConfig(_Frozen):
+    """One subscribe message's template (docs/subscribe-messages.md): its id from the
+    mini-program's console (订阅消息 → 我的模板; "" = not configured: nothing is sent), the page a
+    tap opens (``{order_id}``-style placeholders) and WeChat's keys → our values."""
+
+    template_id: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9_\-]*$")
+    page: str = Field(default="", max_length=256)
+    fields: dict[str, str] = Field(default_factory=dict, max_length=10)
+
+
+class MessageRules(_Frozen):
+    """Subscribe messages (订阅消息): one template per kind, and where a tap lands."""
+
+    miniprogram_state: str = Field(default="formal", pattern="^(formal|trial|developer)$")
+    lang: str = Field(default="zh_CN", pattern="^(zh_CN|en_US|zh_HK|zh_TW)$")
+    commission_credited: TemplateConfig = TemplateConfig(
+        page="pages/wallet/index", fields={"amount1": "amount", "character_string2": "order_id", "time3": "at"})
+    order_shipped: TemplateConfig = TemplateConfig(
+        page="pages/order/detail?id={order_id}",
+        fields={"character_string1": "order_id", "thing2": "carrier", "character_string3": "tracking_no",
+                "thing4": "items", "time5": "at"})
+    withdrawal_paid: TemplateConfig = TemplateConfig(
+        page="pages/wallet/index", fields={"amount1": "amount", "time2": "at"})
+    after_sales_decided: TemplateConfig = TemplateConfig(
+        page="pages/after-sales/detail?id={case_id}",
+        fields={"character_string1": "order_id", "phrase2": "result", "amount3": "amount", "thing4": "reason"})
+
+    @model_validator(mode="after")
+    def _check(self) -> MessageRules:
+        from chalicelib.domain.subscriptions import MessageKind, template_problems
+
+        problems = [f"{kind.value}.{p}" for kind in MessageKind for p in template_problems(kind, self.template(kind))]
+        ids = [self.template(kind).template_id for kind in MessageKind if self.template(kind).template_id]
+        if len(ids) != len(set(ids)):
+            problems.append("two kinds share a template id (a consent is per template)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def template(self, kind: MessageKind) -> Template:
+        """The domain's ``Template`` of a ``MessageKind``."""
+        from chalicelib.domain.subscriptions import Template
+
+        given: TemplateConfig = getattr(self, kind.value)
+        return Template(given.template_id, given.page, dict(given.fields))
+
+
 class Rules(_Frozen):
     """The operator's business rules, defaults from DOMAIN.md §1."""
 
@@ -169,6 +219,7 @@ class Rules(_Frozen):
     recommendations: RecommendationRules = RecommendationRules()
     after_sales: AfterSalesRules = AfterSalesRules()
     delivery: DeliveryRules = DeliveryRules()
+    messages: MessageRules = MessageRules()  # subscribe messages (docs/subscribe-messages.md)
 
     @model_validator(mode="after")
     def _check(self) -> Rules:
@@ -259,6 +310,7 @@ class Settings(_Frozen):
     admin_table: str = "fenxiao-dev-admin"  # the audit log and the runtime settings' versions (docs/operator.md)
     support_table: str = "fenxiao-dev-support"  # customer service: conversations, messages (docs/customer-service.md)
     after_sales_table: str = "fenxiao-dev-after-sales"  # after-sales cases (docs/after-sales.md)
+    promotions_table: str = "fenxiao-dev-promotions"  # promotions, their counters, users' coupons (docs/promotions.md)
     # The jobs' queue (SQS URL). Empty: a schedule runs its job's parts in-process, one after the
     # other, as `make dev` and the tests do; set, it sends them to the queue's workers (docs/jobs.md).
     jobs_queue_url: str = ""
@@ -372,6 +424,7 @@ _ENV = {
     "wechat_message_token": "WECHAT_MESSAGE_TOKEN",
     "wechat_message_aes_key": "WECHAT_MESSAGE_AES_KEY",
     "after_sales_table": "AFTER_SALES_TABLE",
+    "promotions_table": "PROMOTIONS_TABLE",
     "jobs_queue_url": "JOBS_QUEUE_URL",
     "job_margin_seconds": "JOB_MARGIN_SECONDS",
     "job_slice_seconds": "JOB_SLICE_SECONDS",

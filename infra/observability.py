@@ -158,6 +158,22 @@ PLATFORM: tuple[Metric, ...] = (
                            "(docs/delivery.md; the ERROR log names the parcel and 快递100's answer)", period=HOUR)),
     Metric("withdrawals_returned", MONEY, NAMESPACE, "withdrawals_returned", "service", "Sum",
            "Withdrawals returned to the wallet", period=HOUR),
+    Metric("subscribe_message_sent", DATA, NAMESPACE, "subscribe_message_sent", "service", "Sum",
+           "Subscribe messages sent (订阅消息)", period=HOUR),
+    Metric("subscribe_message_pending", DATA, NAMESPACE, "subscribe_message_pending", "service", "Sum",
+           "Subscribe messages deferred (tried again by send_messages)", period=HOUR),
+    Metric("subscribe_message_refused", DATA, NAMESPACE, "subscribe_message_refused", "service", "Sum",
+           "Subscribe messages the user refused (43101)", period=HOUR),
+    Metric("subscribe_message_failed", DATA, NAMESPACE, "subscribe_message_failed", "service", "Sum",
+           "Subscribe messages given up", period=HOUR,
+           alarm=AlarmRule("GreaterThanThreshold", 0, "WeChat refused a subscribe message's template id, fields or "
+                           "page, or 6 attempts failed: check the settings' messages section (docs/subscribe-messages"
+                           ".md; the ERROR log names the kind, the cause and WeChat's answer)", period=HOUR)),
+    Metric("subscribe_message_error", DATA, NAMESPACE, "subscribe_message_error", "service", "Sum",
+           "Subscribe messages not queued (an error after the business commit)", period=HOUR,
+           alarm=AlarmRule("GreaterThanThreshold", 0, "a subscribe message could not be queued after its business "
+                           "change committed (the change stands; the ERROR log names the kind and cause)",
+                           period=HOUR)),
     Metric("analytics_fact_failed", DATA, NAMESPACE, "analytics_fact_failed", "service", "Sum",
            "Facts not counted (the day's metrics are short)", period=HOUR,
            alarm=AlarmRule("GreaterThanThreshold", 0, "a business fact was not counted in the day's metrics (the "
@@ -166,6 +182,10 @@ PLATFORM: tuple[Metric, ...] = (
            "Experiment conversions not counted", period=HOUR),
     Metric("recommendation_input_failed", DATA, NAMESPACE, "recommendation_input_failed", "service", "Sum",
            "Recommendation inputs not recorded", period=HOUR),
+    Metric("red_packet_failed", DATA, NAMESPACE, "red_packet_failed", "service", "Sum",
+           "New-user red packets not granted at a first login", period=HOUR,
+           alarm=AlarmRule("GreaterThanThreshold", 0, "a new user's red packet was not granted at the first login "
+                           "(the login went on; the log line names the user: docs/promotions.md)", period=HOUR)),
 )
 
 

@@ -444,6 +444,8 @@ def rules_just_read(deps: Any) -> None:
     would shift the calls of one run against another's."""
     deps.rules_cache.invalidate()
     deps.rules_in_force()
+    deps.promotions.invalidate()  # the running promotions: a per-process list, read like the rules
+    deps.promotions.running(deps.clock())
 
 
 def interleavings(action: Callable[[], Any], calls: list[str]) -> list[Fault]:

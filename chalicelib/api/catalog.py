@@ -11,10 +11,12 @@ from chalicelib.lazy import lazy
 M = "chalicelib.api.order_schemas"
 if TYPE_CHECKING:
     from chalicelib.api import order_schemas as o
+    from chalicelib.api import promotion_schemas
     from chalicelib.api import schemas as s
-    from chalicelib.services import catalog
+    from chalicelib.services import catalog, promotions
 else:
     s, o, catalog = lazy("chalicelib.api.schemas"), lazy(M), lazy("chalicelib.services.catalog")
+    promotion_schemas, promotions = lazy("chalicelib.api.promotion_schemas"), lazy("chalicelib.services.promotions")
 
 bp = Blueprint(__name__)
 
@@ -28,8 +30,10 @@ def products(call: Call) -> s.ProductsAnswer:
 
 
 @endpoint(bp, "/v1/products/{product_id}", tag="catalog", models=M, response="ProductPageOut",
-          summary="One listed product's page: images, detail, SKUs with stock, promotions ([] until issue 19)",
+          summary="One listed product's page: images, detail, SKUs with stock, the promotions that apply now",
           errors=("PRODUCT_NOT_FOUND",))
 def product_page(call: Call) -> o.ProductPageOut:
     product, uplift_bp = catalog.product_page(call.user_id, call.params["product_id"], call.deps)
-    return o.ProductPageOut.of(product, uplift_bp)
+    shown = [promotion_schemas.PromotionOut.of(x).model_dump(mode="json")
+             for x in promotions.for_product(product, call.deps)]
+    return o.ProductPageOut.of(product, uplift_bp, shown)

@@ -24,9 +24,19 @@ COMMON_ERRORS = {
 
 
 def build_document(include_simulator: bool) -> dict[str, Any]:
-    from pydantic.json_schema import models_json_schema
+    from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
     from chalicelib.api.schemas import ErrorAnswer
+
+    class AnswersCarryEveryField(GenerateJsonSchema):
+        """An answer is ``model_dump``-ed whole, so its fields with a default are always sent: listed as
+        required in the answer's schema (a typed client need not treat them as optional), while a
+        request may still leave them out."""
+
+        def field_is_required(self, field: Any, total: bool) -> bool:
+            if self.mode == "serialization":
+                return not field.get("serialization_exclude")
+            return super().field_is_required(field, total)
 
     routes = [r for r in ROUTES if include_simulator or r.auth != "simulator"]
     models = {m for r in routes for m in (r.body, r.response) if m is not None} | {ErrorAnswer}
@@ -35,7 +45,8 @@ def build_document(include_simulator: bool) -> dict[str, Any]:
     if duplicated:
         raise ValueError(f"two schema modules define models named {sorted(duplicated)}: rename one")
     _, schema = models_json_schema([(m, "validation" if _is_request(m, routes) else "serialization")
-                                    for m in sorted(models, key=lambda m: m.__name__)], ref_template=REF)
+                                    for m in sorted(models, key=lambda m: m.__name__)], ref_template=REF,
+                                   schema_generator=AnswersCarryEveryField)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)

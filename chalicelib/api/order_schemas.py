@@ -1,6 +1,7 @@
 """Models of the catalogue administration and the orders (API.md "Catalog and orders")."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import (
@@ -14,12 +15,14 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.api.promotion_schemas import CouponOut
 from chalicelib.api.schemas import ProductOut
 from chalicelib.domain.catalog import MAX_DETAIL, MAX_SKUS, MAX_SPECS, Product, Sku
 from chalicelib.domain.clock import iso
 from chalicelib.domain.fulfilment import TRACKING_NO_PATTERN
 from chalicelib.domain.invariants import present
-from chalicelib.domain.orders import MAX_LINES, MAX_QUANTITY, Order
+from chalicelib.domain.orders import MAX_LINES, MAX_QUANTITY, Line, Order
+from chalicelib.domain.promotions import Applied
 from chalicelib.domain.stock import MAX_CELLS
 from chalicelib.domain.tracking import Tracking
 
@@ -50,6 +53,10 @@ Images = Annotated[list[Annotated[str, StringConstraints(max_length=2048)]], Fie
     "upload (POST /v1/admin/uploads) whose file was sent: else 422 IMAGE_NOT_OURS, IMAGE_NOT_UPLOADED or "
     "IMAGE_INVALID (docs/uploads.md)."))]
 RichText = Annotated[str, StringConstraints(max_length=MAX_DETAIL)]
+LimitPerUser = Annotated[int, Field(ge=1, le=10_000, description=(
+    "The purchase limit per user (限购, docs/promotions.md \"Purchase limits\"): units of the product (all its "
+    "SKUs) one user may buy in all, counted at checkout (unpaid orders included) and given back when an order "
+    "is cancelled unpaid or refunded before shipment; beyond it 409 PURCHASE_LIMIT_REACHED. Absent: no limit."))]
 
 
 class _In(BaseModel):
@@ -106,6 +113,7 @@ class ProductBody(_In):
         f"The product page's rich text (HTML as a string, at most {MAX_DETAIL} characters); "
         "passes moderation like the name."))
     resell_returns: bool = Field(default=False, description=RESELL_RETURNS)
+    limit_per_user: LimitPerUser | None = None
 
 
 class ProductPatch(_In):
@@ -129,6 +137,8 @@ class ProductPatch(_In):
     images: Images | None = None
     detail: RichText | None = None
     resell_returns: bool | None = Field(default=None, description=RESELL_RETURNS)
+    limit_per_user: LimitPerUser | None = Field(default=None, description=(
+        "The purchase limit per user (限购): units one user may buy of the product in all; null lifts it."))
     skus: Annotated[list[SkuPatchIn], Field(min_length=1, max_length=MAX_SKUS)] | None = Field(
         default=None, description=(
             "The whole new SKU list. An entry with sku_id edits that SKU (keeping its stock unless "
@@ -188,6 +198,7 @@ class AdminProductOut(_Out):
     images: list[str]
     detail: str | None = Field(description="The rich text (null in the admin list: read it in the product's answers).")
     resell_returns: bool = Field(description=RESELL_RETURNS)
+    limit_per_user: int | None = Field(default=None, description="The purchase limit per user (null: none).")
 
     @classmethod
     def of(cls, p: Product, review_id: str | None = None, with_detail: bool = True) -> AdminProductOut:
@@ -199,7 +210,7 @@ class AdminProductOut(_Out):
                    platform_profit_fen=p.platform_profit_fen, listed=p.listed, review_id=review_id,
                    stock_cells=p.stock_cells, skus=[AdminSkuOut.of_admin(k, p) for k in p.skus],
                    images=list(p.images), detail=p.detail if with_detail else None,
-                   resell_returns=p.resell_returns)
+                   resell_returns=p.resell_returns, limit_per_user=p.limit_per_user)
 
 
 class AdminProductQuery(BaseModel):
@@ -224,12 +235,13 @@ class ProductPageOut(ProductOut):
     detail: str
     skus: list[SkuOut]
     promotions: list[dict[str, Any]] = Field(description=(
-        "The promotions that apply now. Promotions are issue 19 and none exist yet: always []."))
+        "The promotions in force now that apply to it (a member day on its weekday), each as "
+        "GET /v1/promotions shows one (PromotionOut)."))
 
     @classmethod
-    def of(cls, p: Product, uplift_bp: int) -> ProductPageOut:
+    def of(cls, p: Product, uplift_bp: int, promotions: list[dict[str, Any]] | None = None) -> ProductPageOut:
         return cls(**cls.fields_of(p, uplift_bp), images=list(p.images), detail=p.detail,
-                   skus=[SkuOut.of(k, p) for k in p.skus], promotions=[])
+                   skus=[SkuOut.of(k, p) for k in p.skus], promotions=promotions or [])
 
 
 class LineIn(_In):
@@ -324,6 +336,79 @@ AddressIn = Annotated[
 class OrderBody(_In):
     items: Annotated[list[LineIn], Field(min_length=1, max_length=MAX_LINES)]
     address: AddressIn
+    coupon_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
+        default=None, description=(
+            "A coupon of the caller's (GET /v1/me/coupons) to use: used in the order's transaction (at most once), "
+            "given back when the order is cancelled unpaid or refunded before shipment. Not the caller's, used, "
+            "expired, or the order below its minimum spend: 409 COUPON_NOT_USABLE."))
+
+
+# Pricing (docs/promotions.md "Pricing"): what POST /v1/orders/quote answers and every order carries.
+class GiftOut(_Out):
+    """Free units a full gift (满赠) added: on a line of their own (paid 0) or on the line of the
+    same product the order buys."""
+    product_id: str
+    sku_id: str | None
+    name: str
+    quantity: int
+
+
+class AppliedOut(_Out):
+    """A promotion the order took, in the order of application, and what it took off (0: a gift)."""
+    promotion_id: str
+    kind: str
+    discount_fen: int
+    coupon_id: str | None = None
+
+
+class PricingOut(_Out):
+    """items_fen (the bought units at list price) − discount_fen = amount_fen (what is paid: the sum
+    of the lines' paid_fen)."""
+    items_fen: int
+    discount_fen: int
+    amount_fen: int
+    gifts: list[GiftOut]
+    promotions: list[AppliedOut]
+    coupon_id: str | None
+
+    @classmethod
+    def of(cls, lines: Sequence[Line], applied: Sequence[Applied], coupon_id: str | None) -> PricingOut:
+        items = sum(line.list_fen for line in lines)
+        amount = sum(line.paid_fen for line in lines)
+        return cls(items_fen=items, discount_fen=items - amount, amount_fen=amount,
+                   gifts=[GiftOut(product_id=x.product_id, sku_id=x.sku_id, name=x.name, quantity=x.free_units)
+                          for x in lines if x.free_units],
+                   promotions=[AppliedOut(promotion_id=a.promotion_id, kind=a.kind.value, discount_fen=a.discount_fen,
+                                          coupon_id=a.coupon_id) for a in applied],
+                   coupon_id=coupon_id)
+
+    @classmethod
+    def of_order(cls, o: Order) -> PricingOut:
+        return cls.of(o.lines, o.promotions, o.coupon_id)
+
+
+class QuoteLineOut(_Out):
+    product_id: str
+    sku_id: str | None
+    name: str
+    quantity: int = Field(description="Units, the free units of a gift included.")
+    unit_price_fen: int
+    discount_fen: int
+    free_units: int
+    paid_fen: int
+
+    @classmethod
+    def of(cls, x: Line) -> QuoteLineOut:
+        return cls(product_id=x.product_id, sku_id=x.sku_id, name=x.name, quantity=x.quantity,
+                   unit_price_fen=x.unit_price_fen, discount_fen=x.discount_fen, free_units=x.free_units,
+                   paid_fen=x.paid_fen)
+
+
+class QuoteAnswer(_Out):
+    pricing: PricingOut
+    items: list[QuoteLineOut]
+    applicable_coupons: list[CouponOut] = Field(description=(
+        "The caller's usable coupons this cart reaches the minimum spend of, largest amount first."))
 
 
 class LineOut(_Out):
@@ -335,6 +420,8 @@ class LineOut(_Out):
     refunded_quantity: int = 0  # units refunded by after-sales cases (docs/after-sales.md)
     sku_id: str | None = None  # the SKU bought (null: a product without SKUs)
     specs: dict[str, str] | None = None  # its specs when ordered
+    discount_fen: int = 0  # what promotions took off the line (docs/promotions.md)
+    free_units: int = 0  # units a full gift added free (all of them: a gift line, paid 0)
 
 
 class CommissionOut(_Out):
@@ -406,6 +493,7 @@ class OrderOut(_Out):
     # order's own page, the buyer's list and the admin list (null elsewhere, and before shipping)
     delivered_at: str | None = None
     tracking: TrackingOut | None = None
+    pricing: PricingOut | None = None  # docs/promotions.md: items, discount, gifts, promotions taken
 
     @classmethod
     def of(cls, o: Order, show_payees: bool = True, tracking: Tracking | None = None) -> OrderOut:
@@ -416,14 +504,15 @@ class OrderOut(_Out):
         return cls(order_id=o.order_id, status=o.status.value, amount_fen=o.amount_fen, refunded_fen=o.refunded_fen,
                    items=[LineOut(product_id=x.product_id, name=x.name, quantity=x.quantity,
                                   unit_price_fen=x.unit_price_fen, paid_fen=x.paid_fen, refunded_quantity=r,
-                                  sku_id=x.sku_id, specs=x.specs)
+                                  sku_id=x.sku_id, specs=x.specs, discount_fen=x.discount_fen,
+                                  free_units=x.free_units)
                           for x, r in zip(o.lines, refunded_units(o), strict=True)],
                    commissions=[CommissionOut(user_id=s.user_id, level=s.level, amount_fen=s.amount_fen)
                                 for s in o.commissions] if show_payees else [],
                    created_at=iso(o.created_at), pay_deadline=iso(o.pay_deadline), paid_at=t(o.paid_at),
                    shipped_at=t(o.shipped_at), completed_at=t(o.completed_at), carrier=o.carrier,
                    tracking_no=o.tracking_no, address=_address_out(o.address), delivered_at=t(o.delivered_at),
-                   tracking=TrackingOut.of(tracking))
+                   tracking=TrackingOut.of(tracking), pricing=PricingOut.of_order(o))
 
 
 def _address_out(address: dict[str, str] | None) -> AddressOut | None:
@@ -448,6 +537,7 @@ class CheckoutAnswer(_Out):
     amount_fen: int
     payment: PaymentOut | None
     pay_deadline: str
+    pricing: PricingOut | None = None
 
 
 class OrdersPage(_Out):

@@ -13,11 +13,11 @@ M = "chalicelib.api.order_schemas"
 if TYPE_CHECKING:
     from chalicelib.api import fulfilment_schemas as f
     from chalicelib.api import order_schemas as s
-    from chalicelib.services import catalog, delivery, orders, wallet
+    from chalicelib.services import catalog, delivery, orders, pricing, wallet
 else:
     s, f = lazy(M), lazy("chalicelib.api.fulfilment_schemas")
-    catalog, delivery, orders, wallet = (lazy(f"chalicelib.services.{m}")
-                                         for m in ("catalog", "delivery", "orders", "wallet"))
+    catalog, delivery, orders, pricing, wallet = (lazy(f"chalicelib.services.{m}")
+                                                  for m in ("catalog", "delivery", "orders", "pricing", "wallet"))
 
 bp = Blueprint(__name__)
 
@@ -52,15 +52,20 @@ def admin_products(call: Call) -> s.AdminProductsPage:
                   "IMAGE_NOT_UPLOADED", "IMAGE_INVALID"))
 def edit_product(call: Call) -> s.AdminProductOut:
     changes = call.body.model_dump(exclude_unset=True)
-    if any(value is None for key, value in changes.items() if key != "group_buy"):
-        raise ValidationFailed("only group_buy can be cleared with null")
+    if any(value is None for key, value in changes.items() if key not in ("group_buy", "limit_per_user")):
+        raise ValidationFailed("only group_buy and limit_per_user can be cleared with null")
     return s.AdminProductOut.of(*catalog.update_product(call.params["product_id"], changes, call.user_id, call.deps))
 
 
+PRICING_ERRORS = ("OUT_OF_STOCK", "PRODUCT_NOT_FOUND", "INVALID_ORDER", "SKU_REQUIRED", "SKU_NOT_FOUND",
+                  "COUPON_NOT_USABLE", "PURCHASE_LIMIT_REACHED")
+
+
 @endpoint(bp, "/v1/orders", "POST", tag="orders", status=201, models=M, body="OrderBody", response="CheckoutAnswer",
-          summary="Place an order (Idempotency-Key header required); answers the wx.requestPayment parameters",
-          errors=("IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", "OUT_OF_STOCK", "PRODUCT_NOT_FOUND",
-                  "INVALID_ORDER", "SKU_REQUIRED", "SKU_NOT_FOUND"), idempotent=True)
+          summary="Place an order (Idempotency-Key header required), priced with the promotions running now and the "
+                  "coupon named, exactly as POST /v1/orders/quote answers; answers the wx.requestPayment parameters",
+          errors=("IDEMPOTENCY_KEY_REQUIRED", "IDEMPOTENCY_KEY_REUSED", *PRICING_ERRORS, "PROMOTION_BUDGET_SPENT"),
+          idempotent=True)
 def place_order(call: Call) -> s.CheckoutAnswer:
     wanted = [(line.product_id, line.quantity, line.sku_id) for line in call.body.items]
     result = orders.place_order(call.user_id, wanted, call.body.model_dump(mode="json"), call.idempotency_key,
@@ -68,7 +73,20 @@ def place_order(call: Call) -> s.CheckoutAnswer:
     order = result.order
     return s.CheckoutAnswer(order_id=order.order_id, status=order.status.value, amount_fen=order.amount_fen,
                             payment=s.PaymentOut(**result.payment) if result.payment else None,
-                            pay_deadline=s.iso(order.pay_deadline))
+                            pay_deadline=s.iso(order.pay_deadline), pricing=s.PricingOut.of_order(order))
+
+
+@endpoint(bp, "/v1/orders/quote", "POST", tag="orders", models=M, body="OrderBody", response="QuoteAnswer",
+          summary="What POST /v1/orders would charge for this body now (pricing, each line's paid amount, gifts) and "
+                  "the caller's coupons the cart can use; writes nothing, needs no Idempotency-Key",
+          errors=PRICING_ERRORS)
+def quote(call: Call) -> s.QuoteAnswer:
+    wanted = [(line.product_id, line.quantity, line.sku_id) for line in call.body.items]
+    answer = pricing.quote(call.user_id, wanted, call.body.coupon_id, call.deps)
+    lines, now = answer.priced.lines, call.deps.clock()
+    return s.QuoteAnswer(pricing=s.PricingOut.of(lines, answer.priced.applied, answer.priced.coupon_id),
+                         items=[s.QuoteLineOut.of(x) for x in lines],
+                         applicable_coupons=[s.CouponOut.of(c, now) for c in answer.applicable_coupons])
 
 
 @endpoint(bp, "/v1/orders/{order_id}", tag="orders", models=M, response="OrderOut",

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from chalicelib.domain.errors import DomainError, Kind, error
 from chalicelib.domain.orders import Order, OrderStatus, WrongOrderStatus, id_shard
-from chalicelib.domain.refunds import RefundExceedsPaid, RefundLine, check_lines
+from chalicelib.domain.refunds import RefundExceedsPaid, RefundLine, check_lines, lines_paid_fen
 
 CaseNotFound = error("CASE_NOT_FOUND", Kind.NOT_FOUND, "No such after-sales case (or not yours).")
 CaseOpen = error("CASE_OPEN", Kind.CONFLICT, "The order has an after-sales case open already.")
@@ -85,10 +85,13 @@ class CaseLine:
     quantity: int
     unit_price_fen: int
     sku_id: str | None = None
+    # what these units were paid after promotions (``Line.paid_between``); None: a case opened
+    # before promotions existed, whose lines were paid their unit price
+    units_paid_fen: int | None = None
 
     @property
     def paid_fen(self) -> int:
-        return self.unit_price_fen * self.quantity
+        return self.unit_price_fen * self.quantity if self.units_paid_fen is None else self.units_paid_fen
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,8 @@ def case_lines(order: Order, wanted: Sequence[RefundLine]) -> tuple[CaseLine, ..
     at the line's unit price."""
     check_lines(order, wanted)
     bought = {(line.product_id, line.sku_id): line for line in order.lines}
-    return tuple(CaseLine(w.product_id, w.quantity, bought[w.key].unit_price_fen, w.sku_id) for w in wanted)
+    return tuple(CaseLine(w.product_id, w.quantity, bought[w.key].unit_price_fen, w.sku_id,
+                          lines_paid_fen(order, [w])) for w in wanted)
 
 
 def approved_refund(case: Case, order: Order, asked_fen: int | None) -> int:

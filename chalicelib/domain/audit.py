@@ -43,6 +43,8 @@ class Action(StrEnum):
     CASE_RECEIVE = "after_sales.receive"
     CONSOLE_SIGN_IN = "console.sign_in"
     CONSOLE_SIGN_OUT = "console.sign_out"
+    PROMOTION_CREATE = "promotion.create"
+    PROMOTION_END = "promotion.end"
 
 
 # An entry's before/after together stay far below DynamoDB's 400 KB item limit; an action whose

@@ -64,6 +64,8 @@ class Product:
     # After-sales: units the operator receives back are put back in stock (resold) only when set
     # (docs/after-sales.md); off by default: a returned cosmetic or food is not resold.
     resell_returns: bool = False
+    # Units one user may buy in all (docs/promotions.md "Purchase limits"); None: no limit.
+    limit_per_user: int | None = None
 
     def sku(self, sku_id: str) -> Sku | None:
         return next((s for s in self.skus if s.sku_id == sku_id), None)

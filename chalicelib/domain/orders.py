@@ -17,6 +17,7 @@ from chalicelib.domain.catalog import Product, share_of
 from chalicelib.domain.clock import SHANGHAI, business_date
 from chalicelib.domain.errors import DomainError, Kind, error
 from chalicelib.domain.fulfilment import ShippingReport
+from chalicelib.domain.promotions import Applied
 from chalicelib.domain.shards import SHARDS
 from chalicelib.domain.stock import Take, stock_id
 
@@ -77,6 +78,10 @@ class Line:
     level2_rate_bp: int
     sku_id: str | None = None  # the SKU bought, on a product with SKUs
     specs: dict[str, str] | None = None  # that SKU's specs when ordered (颜色, 尺码, ...)
+    # Promotions (domain/pricing.py): what they took off the bought units, and the units a full
+    # gift added free (counted in ``quantity``: they leave stock with the others).
+    discount_fen: int = 0
+    free_units: int = 0
 
     @property
     def stock_id(self) -> str:
@@ -84,8 +89,25 @@ class Line:
         return stock_id(self.product_id, self.sku_id)
 
     @property
+    def list_fen(self) -> int:
+        """The bought units at the list price (a SKU's, or the group price): the order's ``items_fen``."""
+        return self.unit_price_fen * (self.quantity - self.free_units)
+
+    @property
     def paid_fen(self) -> int:
-        return self.unit_price_fen * self.quantity
+        """What the buyer pays for the line: commission and refunds read this."""
+        return self.list_fen - self.discount_fen
+
+    @property
+    def gift(self) -> bool:
+        """Every unit given by a full gift: a zero-price line."""
+        return self.free_units == self.quantity
+
+    def paid_between(self, start: int, end: int) -> int:
+        """What units ``start+1 .. end`` of the line were paid: the line's payment spread evenly
+        over its units, floored cumulatively, so any split of all units adds up to ``paid_fen``
+        (refunds take units in order: the first refund takes units 1.., the next the following)."""
+        return self.paid_fen * end // self.quantity - self.paid_fen * start // self.quantity
 
     @property
     def cost_fen(self) -> int:
@@ -286,6 +308,21 @@ class Order:
     # After-sales refunds (domain/refunds.py): their sum, and each one applied, in order.
     refunded_fen: int = 0
     refunds: tuple[RefundRecord, ...] = ()
+    # Promotions (domain/pricing.py): the coupon the order uses, every promotion it took.
+    coupon_id: str | None = None
+    promotions: tuple[Applied, ...] = ()
+    # units counted against purchase limits, per product: given back with the coupon
+    limited: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def items_fen(self) -> int:
+        """The bought units at their list prices, before promotions."""
+        return sum(line.list_fen for line in self.lines)
+
+    @property
+    def discount_fen(self) -> int:
+        """What promotions took off: ``items_fen`` − ``amount_fen``."""
+        return self.items_fen - self.amount_fen
 
     def takes_of(self, line: Line) -> list[Take]:
         """Where a line's units came from (cells of its ``stock_id``), so a cancellation or

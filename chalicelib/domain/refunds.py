@@ -95,8 +95,15 @@ def check_lines(order: Order, lines: Sequence[RefundLine]) -> None:
 
 
 def lines_paid_fen(order: Order, lines: Sequence[RefundLine]) -> int:
-    """What the units named were paid: the default and the cap of a refund's amount."""
-    return sum(order.lines[index].unit_price_fen * units for index, units in _indexed(order, lines))
+    """What the units named were paid (the next units of each line not yet refunded, as
+    ``Line.paid_between`` spreads the line's payment): the default and the cap of a refund's amount."""
+    return sum(paid for _, paid in _units_paid(order, _indexed(order, lines)))
+
+
+def _units_paid(order: Order, indexed: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(line index, what its next ``units`` not yet refunded were paid) of each (index, units)."""
+    done = refunded_units(order)
+    return [(index, order.lines[index].paid_between(done[index], done[index] + units)) for index, units in indexed]
 
 
 def spread(amount_fen: int, parts: Sequence[tuple[int, int]]) -> list[int]:
@@ -139,7 +146,7 @@ def plan_record(order: Order, refund_no: str, lines: Sequence[RefundLine], amoun
         if units > asked.get(index, 0):
             raise InvalidLines("restock only units this refund takes back", line=position,
                                product_id=order.lines[index].product_id)
-    fen = spread(amount_fen, [(index, order.lines[index].unit_price_fen * units) for index, units in indexed])
+    fen = spread(amount_fen, _units_paid(order, indexed))
     return RefundRecord(refund_no, amount_fen, tuple((i, u, f) for (i, u), f in zip(indexed, fen, strict=True)),
                         tuple(back), now)
 
@@ -156,8 +163,10 @@ def with_refund(order: Order, record: RefundRecord) -> Order:
 
 
 def fully_refunded(order: Order) -> bool:
-    """Every unit of every line refunded."""
-    return all(done >= line.quantity for line, done in zip(order.lines, refunded_units(order), strict=True))
+    """Every unit of every line refunded, gift lines aside (they were paid nothing: a buyer
+    refunded all they paid for need not send the gift back for the order to be refunded)."""
+    return all(done >= line.quantity for line, done in zip(order.lines, refunded_units(order), strict=True)
+               if not line.gift)
 
 
 def line_rate_bp(line: Line, level: int) -> int:
@@ -165,8 +174,9 @@ def line_rate_bp(line: Line, level: int) -> int:
 
 
 def accrual_on(lines: Sequence[Line], units: Sequence[int], level: int, uplift_bp: int) -> int:
-    """A share's accrual on ``units`` of each line (the payment's formula on fewer units)."""
-    return sum(share_of(line.unit_price_fen * count, line_rate_bp(line, level) + uplift_bp)
+    """A share's accrual on the last ``units`` of each line, those still paid (the payment's
+    formula on what fewer units were paid; refunds take the first units)."""
+    return sum(share_of(line.paid_between(line.quantity - count, line.quantity), line_rate_bp(line, level) + uplift_bp)
                for line, count in zip(lines, units, strict=True))
 
 

@@ -52,6 +52,7 @@ JOBS: dict[str, JobDef] = {
     "poll_transfers": split("poll_transfers", "withdrawals", "transfer_parts", "poll_part"),
     "report_shipments": split("report_shipments", "shipping_reports", "report_parts", "report_part"),
     "track_parcels": split("track_parcels", "delivery", "track_parts", "track_part"),
+    "send_messages": split("send_messages", "subscriptions", "send_parts", "send_part"),
     "finish_case_refunds": split("finish_case_refunds", "case_refunds", "refund_parts", "refund_part"),
     "compute_recommendations": split("compute_recommendations", "recommendation_job", "recommendation_parts",
                                      "recommendation_part", "recommendation_finish"),

@@ -217,6 +217,8 @@ def reject(case_id: str, reason: str, deps: Deps, actor_id: str = SYSTEM_ACTOR) 
     """The operator refuses a case not refunded (requested, or a return that did not come back as
     agreed) with a reason: rejected, the order's open case released, the audit entry in the same
     transaction. A case whose refund is under way cannot be rejected (WRONG_CASE_STATUS)."""
+    from chalicelib.domain.notices import after_sales_decided
+    from chalicelib.services.subscriptions import notify
     from chalicelib.store.after_sales import reject_actions
 
     def step() -> Case:
@@ -230,4 +232,6 @@ def reject(case_id: str, reason: str, deps: Deps, actor_id: str = SYSTEM_ACTOR) 
         deps.after_sales.move(case, CaseStatus.REJECTED, reject_actions(now, actor_id, reason), now, entry)
         return read_case(case_id, deps)
 
-    return run_until_committed(step, what="this after-sales case")
+    case = run_until_committed(step, what="this after-sales case")
+    notify(after_sales_decided(case), deps)  # the buyer's 售后结果, once per case
+    return case

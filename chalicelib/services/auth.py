@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.users import User
-from chalicelib.services import facts, visits
+from chalicelib.services import facts, promotions, visits
 from chalicelib.services.sessions import Caller, issue_token, role_of
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ def login(code: str, deps: Deps) -> LoginResult:
     user, created = deps.users.login(identity.openid, nickname, now)
     if created:
         facts.user_registered(deps, user.user_id, now)
+        promotions.granted_at_login(user.user_id, deps)  # the new-user red packets (once; never raises)
     visits.visited(deps, user.user_id, now)  # a login makes a visitor of the day (never raises)
     role = role_of(identity.openid, deps.settings)
     token = issue_token(Caller(user.user_id, role), deps.settings, now)

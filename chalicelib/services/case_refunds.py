@@ -38,7 +38,10 @@ def approve(case_id: str, refund_fen: int | None, deps: Deps, actor_id: str = SY
     """Approve a requested case with ``refund_fen`` (default: what its lines were paid; at most
     that, REFUND_EXCEEDS_PAID): refund only → refunded through WeChat Pay; return then refund →
     awaiting_return. The same approval again (no amount, or the same) answers the case as it is,
-    finishing its refund if that was interrupted; another amount once decided: WRONG_CASE_STATUS."""
+    finishing its refund if that was interrupted; another amount once decided: WRONG_CASE_STATUS.
+    Its buyer's subscribe message (售后结果) is queued once, after the commit."""
+    from chalicelib.domain.notices import after_sales_decided
+    from chalicelib.services.subscriptions import notify
 
     def decide() -> Case:
         case = read_case(case_id, deps)
@@ -58,6 +61,7 @@ def approve(case_id: str, refund_fen: int | None, deps: Deps, actor_id: str = SY
         return read_case(case_id, deps)
 
     case = run_until_committed(decide, what="this after-sales case")
+    notify(after_sales_decided(case), deps)  # the buyer's 售后结果, once per case
     return finish_refund(case, deps) if case.status is CaseStatus.APPROVED else case
 
 

@@ -107,7 +107,7 @@ def _state(product: Product) -> dict[str, Any]:
             "level2_rate_bp": product.level2_rate_bp, "listed": product.listed,
             "group_buy": product.group_buy.__dict__ if product.group_buy else None,
             "stock_cells": product.stock_cells, "images": list(product.images), "detail": product.detail,
-            "resell_returns": product.resell_returns,
+            "resell_returns": product.resell_returns, "limit_per_user": product.limit_per_user,
             "skus": [{"sku_id": s.sku_id, "specs": s.specs, "price_fen": s.price_fen, "cost_fen": s.cost_fen}
                      for s in product.skus]}
 
@@ -132,7 +132,7 @@ def create_product(fields: dict[str, Any], admin_id: str, deps: Deps) -> tuple[P
         level2_rate_bp=fields.get("level2_rate_bp", rates.level2_rate_bp),
         group_buy=GroupBuy(**group) if group else None, stock_cells=check_cells(fields.get("stock_cells", 1)),
         skus=skus, images=check_images(fields.get("images") or [], deps), detail=fields.get("detail", ""),
-        resell_returns=fields.get("resell_returns", False)), deps)
+        resell_returns=fields.get("resell_returns", False), limit_per_user=fields.get("limit_per_user")), deps)
     context = moderation.PublishContext(ReviewKind.PRODUCT, product.product_id, admin_id,
                                         title=product.name if product.detail else None)
     outcome = moderation.check_publishable(_copy(product), deps, context)

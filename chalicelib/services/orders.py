@@ -26,13 +26,11 @@ from chalicelib.domain.orders import (
     check_transition,
     commission_shares,
     payout_upline,
-    price_lines,
 )
 from chalicelib.domain.payouts import team_sharers
-from chalicelib.domain.stock import stock_id
 from chalicelib.domain.tier_moves import in_force, on_figures
 from chalicelib.domain.tiers import TierStats
-from chalicelib.services import facts
+from chalicelib.services import facts, pricing
 from chalicelib.services.due import Deadline, Walked, day_parts, walk
 from chalicelib.services.retry import ReadAgain, Reads, run_until_committed
 from chalicelib.services.sessions import Caller
@@ -64,26 +62,29 @@ def new_order_id(now: datetime) -> str:
 
 def place_order(buyer_id: str, wanted: Sequence[Wanted], body: dict[str, Any], key: str,
                 deps: Deps, kind: str = "normal") -> Checkout:
-    """Create an order: price it (a SKU's line at the SKU's price), record its payees (level 1
-    and 2 now), reserve stock (the product's, or the SKU's) in one transaction with the
-    Idempotency-Key claim, then prepay with WeChat Pay.
+    """Create an order: price it with the promotions running now and the coupon named
+    (services/pricing.py: a SKU's line at the SKU's price, then the promotions), record its
+    payees (level 1 and 2 now), reserve stock (the product's, or the SKU's) in one transaction
+    with the Idempotency-Key claim, the coupon's use, a loss leader's spending and the purchase
+    counters, then prepay with WeChat Pay.
 
-    DynamoDB round trips: one batched read (buyer, products, SKU stock, key claim) and one
-    transaction."""
+    DynamoDB round trips: one batched read (buyer, products, SKU stock, key claim, coupon) and
+    one transaction."""
     digest = request_hash(body)
     asked = [Want(*w) for w in wanted]
+    coupon_id = body.get("coupon_id")
 
     def step() -> Checkout:
-        buyer, products, claim = deps.orders.checkout_reads(
-            buyer_id, [w.product_id for w in asked], key, [stock_id(w.product_id, w.sku_id) for w in asked if w.sku_id])
-        if claim is not None:
-            return replay(buyer_id, claim, digest, deps)
-        if buyer is None:
-            raise OrderNotFound("no such user; log in again")
-        order = _new_order(buyer, price_lines(asked, products), kind, deps)
+        reads, promotions = pricing.cart_reads(buyer_id, asked, key, coupon_id, deps.clock(), deps)
+        if reads.claim is not None:
+            return replay(buyer_id, reads.claim, digest, deps)
+        buyer = present(reads.buyer, "the buyer cart_reads found")
+        priced, taking = pricing.priced_cart(buyer_id, asked, coupon_id, reads, promotions, deps.clock())
+        order = replace(_new_order(buyer, list(priced.lines), kind, deps), coupon_id=priced.coupon_id,
+                        promotions=priced.applied, limited=tuple(sorted((p, u) for p, (u, _) in taking.limits.items())))
         # OutOfStock, or lost a race: again (a short stock cell: the others, services/stock.py)
-        order = create_taking_stock(order, {p.product_id: p.stock_cells for p in products.values()},
-                                    lambda o: deps.orders.create(o, (key, digest), _address(body)), deps)
+        order = create_taking_stock(order, {p.product_id: p.stock_cells for p in reads.products.values()},
+                                    lambda o: deps.orders.create(o, (key, digest), _address(body), taking=taking), deps)
         return Checkout(order, payment_for(order, buyer.openid, deps))
 
     return run_until_committed(step, what="this order")
@@ -150,8 +151,9 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: st
     (idempotent); with others, ALREADY_SHIPPED."""
     from chalicelib.domain.audit import Action, audit
     from chalicelib.domain.fulfilment import AlreadyShipped, delivery_id, first_report
+    from chalicelib.domain.notices import order_shipped
     from chalicelib.domain.tracking import fallback_confirm_due, order_subject
-    from chalicelib.services import delivery
+    from chalicelib.services import delivery, subscriptions
     from chalicelib.services.shipping_reports import report_shipment
 
     wechat_id = delivery_id(carrier)
@@ -188,6 +190,7 @@ def ship(order_id: str, carrier: str, tracking_no: str, deps: Deps, actor_id: st
         return order
     _, report = report_shipment(order, deps)
     delivery.subscribe(order_subject(order_id), deps)
+    subscriptions.notify(order_shipped(order, shipped_at), deps)  # the buyer's 发货通知, once
     return replace(order, shipping_report=report) if report else _reload(order_id, deps)
 
 

@@ -53,12 +53,23 @@ def settle_part(part: str, cursor: str | None, now: datetime, deps: Deps, deadli
         page, cursor = store.due(part, now, cursor)
         for due in page:
             if items_for([*batch, due]) > TRANSACTION_ITEMS:
-                settle_batch(store, batch, now, totals)
+                _credited(settle_batch(store, batch, now, totals), now, deps)
                 batch = []
             batch.append(due)
         if cursor is None or deadline.expired():
-            settle_batch(store, batch, now, totals)
+            _credited(settle_batch(store, batch, now, totals), now, deps)
             return Progress(totals, cursor)
+
+
+def _credited(settled: list[DueCommission], now: datetime, deps: Deps) -> None:
+    """Each commission just made available queues its subscribe message (sent by the
+    ``send_messages`` job: the settlement's slices make no WeChat call)."""
+    from chalicelib.domain.notices import commission_credited
+    from chalicelib.services.subscriptions import notify
+
+    for due in settled:
+        if due.bonus_month is None:
+            notify(commission_credited(due.user_id, due.order_id, due.level, due.amount_fen, now), deps, send=False)
 
 
 def settlement_finished(now: datetime, deps: Deps, counts: dict[str, Any]) -> dict[str, Any]:
@@ -68,10 +79,11 @@ def settlement_finished(now: datetime, deps: Deps, counts: dict[str, Any]) -> di
     return {}
 
 
-def settle_batch(store: SettlementStore, batch: list[DueCommission], now: datetime, totals: dict[str, int]) -> None:
+def settle_batch(store: SettlementStore, batch: list[DueCommission], now: datetime,
+                 totals: dict[str, int]) -> list[DueCommission]:
     """Settle one batch; commissions refused by their condition (settled, reversed or clawed back
     meanwhile) leave the batch and the rest is tried again. The day's settled-commission counter
-    moves in the batch's own transaction (store/ledger.py)."""
+    moves in the batch's own transaction (store/ledger.py). Returns what this call settled."""
     from chalicelib.observability import logger
 
     left = list(batch)
@@ -94,6 +106,8 @@ def settle_batch(store: SettlementStore, batch: list[DueCommission], now: dateti
     except Unavailable:
         totals["deferred"] += len(left)  # still frozen and listed: the next run settles them
         logger().warning("settlement batch deferred after repeated conflicts", extra={"commissions": len(left)})
+        return []
+    return left
 
 
 def _emit_settlement(totals: dict[str, Any]) -> None:

@@ -166,9 +166,12 @@ def _finish(withdrawal: Withdrawal, outcome: WithdrawalStatus, deps: Deps, *, re
                                decided_by=decided_by):
         _count("withdrawals_paid" if outcome is WithdrawalStatus.PAID else "withdrawals_returned", deps)
         if outcome is WithdrawalStatus.PAID:
+            from chalicelib.domain.notices import withdrawal_paid
             from chalicelib.services import facts
+            from chalicelib.services.subscriptions import notify
 
             facts.withdrawal_paid(deps, withdrawal.withdrawal_id, withdrawal.user_id, withdrawal.amount_fen, now)
+            notify(withdrawal_paid(withdrawal, now), deps)  # 提现到账, once
         return replace(withdrawal, status=outcome, reason=reason, finished_at=now, package_info=None,
                        transfer_bill_no=transfer_bill_no or withdrawal.transfer_bill_no,
                        decided_by=decided_by or withdrawal.decided_by)

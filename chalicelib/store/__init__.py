@@ -72,6 +72,11 @@ Access patterns (pattern → table → key / index → operation):
 | the inbox queue / every conversation     | support | GSI queue (sparse): "q#<shard>" (16), "<priority>#<waiting since>#<user>" ascending; GSI recent: "r#<shard>", "<last at>#<user>" descending | Query per shard (limit + 1 each), merged + BatchGetItem (users) |
 | a conversation's messages                | support | pk="c#<user>", sk begins_with "m#", newest first | GetItem + Query, paginated |
 | reply / close (admin)                    | support, admin | message (absent) + conversation `version =` as read + audit entry | TransactWriteItems (after WeChat took the reply) |
+| record subscribe consents (≤ 10 templates a request) | support | pk="s#<user>", sk="t#<template id>" `credits` ADD 1 | UpdateItem per accepted template |
+| a user's consents left                   | support | pk="s#<user>", sk begins_with "t#" | Query (consistent) |
+| queue a subscribe message (once per cause, one consent spent) | support | consent GetItem; then consent `credits > 0` ADD −1 + message "s#<user>"/"m#<kind>#<cause>" (absent; `outbox` while pending) | GetItem + TransactWriteItems |
+| a message's attempt (claim, outcome)     | support | message `attempts =` as read and `state = pending` | UpdateItem |
+| subscribe messages due (job)             | support | GSI outbox (sparse): outbox_shard (16), outbox_key = "<due>#<user>#<key>" ≤ now | Query per shard, paginated |
 | WeChat Pay / transfer simulator state (simulator mode only) | simulator (local, not deployed) | pk="pay#<out_trade_no>" / "transfer#<out_bill_no>" | GetItem (consistent) per call + PutItem per change |
 | count a fact (login, bind, ship, complete, withdrawal paid) | analytics | "fact#<kind>#<id>" (absent) + a random day shard (+ "u#<user>"/"buyer" at registration) | TransactWriteItems |
 | count a paid order                       | analytics | "u#<buyer>"/"buyer" + "u#<payee>"/"dist" (versioned states), "uv#<buyer>"/day; "fact#paid#<order>" (absent), day and product shards, changed states, "basket#<day>#<0-15>"/order | BatchGetItem (consistent) + TransactWriteItems |

@@ -213,6 +213,11 @@ class OrderItem(StoreModel):
     refunded_fen = NumberAttribute(null=True)
     refund_count = NumberAttribute(null=True)
     refunds_json = UnicodeAttribute(null=True)
+    # promotions (domain/pricing.py, store/order_promotions.py): the coupon the order uses, every
+    # promotion it took (domain ``Applied`` as JSON), the units it counted against purchase limits
+    coupon_id = UnicodeAttribute(null=True)
+    promotions_json = UnicodeAttribute(null=True)
+    limited_json = UnicodeAttribute(null=True)
     # idempotency claims, kept for replays only: DynamoDB deletes them after ``purge_at`` (the
     # table's TTL attribute; orders and groups never carry it)
     request_hash = UnicodeAttribute(null=True)

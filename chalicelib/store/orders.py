@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.attributes import NumberAttribute
 from pynamodb.connection import Connection
@@ -31,9 +31,11 @@ from chalicelib.domain.invariants import present
 from chalicelib.domain.invitations import Qualification
 from chalicelib.domain.orders import Line, Order, OrderStatus, OutOfStock, RefundRecord, Share, due_partition, id_shard
 from chalicelib.domain.payouts import team_bonus_refund_fen, team_sharers
+from chalicelib.domain.pricing import Taking
+from chalicelib.domain.promotions import Applied, Coupon, PromotionKind
 from chalicelib.domain.tier_moves import TierMove
 from chalicelib.domain.users import User
-from chalicelib.store import order_lists
+from chalicelib.store import order_lists, order_promotions
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import cause_code, decode_cursor, encode_cursor, paginate, transaction_failure
 from chalicelib.store.ledger import (
@@ -52,6 +54,8 @@ from chalicelib.store.ledger import (
 )
 from chalicelib.store.order_items import OrderItem, OrderPart, TxPart, claim_item, due_page, idem_key
 from chalicelib.store.products import ProductItem, cell_key, is_product, is_stock_id, stock_item, to_product
+from chalicelib.store.promotions import COUPON, PromotionItem, coupon_pk, to_coupon
+from chalicelib.store.promotions import table_name as coupon_table
 from chalicelib.store.rewards import count_invitee
 from chalicelib.store.users import PROFILE, UserItem, to_user, with_move
 
@@ -81,7 +85,18 @@ def to_order(item: OrderItem) -> Order:
         rules_version=int(item.rules_version or 1),
         forfeited=tuple(json.loads(item.forfeited_json or "[]")),
         refunded_fen=int(item.refunded_fen or 0), refunds=_refunds(item),
+        coupon_id=item.coupon_id, promotions=_applied(item),
+        limited=tuple((p, int(u)) for p, u in json.loads(item.limited_json or "[]")),
     )
+
+
+def _applied(item: OrderItem) -> tuple[Applied, ...]:
+    return tuple(Applied(a["promotion_id"], PromotionKind(a["kind"]), int(a["discount_fen"]), int(a["gift_cost_fen"]),
+                         a.get("coupon_id")) for a in json.loads(item.promotions_json or "[]"))
+
+
+def _applied_json(applied: Sequence[Applied]) -> str | None:
+    return json.dumps([{**a.__dict__, "kind": a.kind.value} for a in applied]) if applied else None
 
 
 def _refunds(item: OrderItem) -> tuple[RefundRecord, ...]:
@@ -134,13 +149,23 @@ def status_key(order: Order, status: OrderStatus) -> str:
     return status_partition(status.value, business_date(order.created_at), id_shard(order.order_id))
 
 
+class CheckoutReads(NamedTuple):
+    """What a checkout (or a quote) reads in one round trip."""
+
+    buyer: User | None
+    products: dict[str, Product]
+    claim: tuple[str, str] | None
+    coupon: Coupon | None = None
+
+
 class OrderStore:
     """Repository of orders, and the transactions that move stock and money with them."""
 
-    def checkout_reads(self, buyer_id: str, product_ids: list[str], key: str | None, sku_stocks: Sequence[str] = ()
-                       ) -> tuple[User | None, dict[str, Product], tuple[str, str] | None]:
+    def checkout_reads(self, buyer_id: str, product_ids: list[str], key: str | None, sku_stocks: Sequence[str] = (),
+                       coupon_id: str | None = None) -> CheckoutReads:
         """The buyer, the products, the stock of the SKUs the lines name (``sku_stocks``: their
-        stock ids) and the idempotency claim in one BatchGetItem across tables.
+        stock ids), the idempotency claim and the coupon named (promo-core's item, consistent) in
+        one BatchGetItem across tables.
         Each product is read once however often the request names it (BatchGetItem refuses
         duplicated keys; the domain then refuses the duplicated lines with INVALID_ORDER).
         Products are read eventually consistent (half the read units; a flash-sale product's
@@ -157,6 +182,9 @@ class OrderStore:
         if key:
             request[OrderItem.Meta.table_name] = {"Keys": [{"order_id": {"S": idem_key(buyer_id, key)}}],
                                                   "ConsistentRead": True}
+        if coupon_id:
+            request[coupon_table()] = {"Keys": [{"pk": {"S": coupon_pk(coupon_id)}, "sk": {"S": COUPON}}],
+                                       "ConsistentRead": True}
         found: dict[str, list[dict[str, Any]]] = {name: [] for name in request}
         client = _connection().client
         for _ in range(10):
@@ -172,7 +200,9 @@ class OrderStore:
         products = [to_product(i, counts) for i in items if not i.sku_of]
         claims = [OrderItem.from_raw_data(i) for i in found.get(OrderItem.Meta.table_name, [])]
         claim = (claims[0].request_hash or "", claims[0].claimed_order_id or "") if claims else None
-        return (users[0] if users else None), {p.product_id: p for p in products}, claim
+        coupons = [to_coupon(PromotionItem.from_raw_data(i)) for i in found.get(coupon_table(), [])]
+        return CheckoutReads((users[0] if users else None), {p.product_id: p for p in products}, claim,
+                             coupons[0] if coupons else None)
 
     def get(self, order_id: str) -> Order | None:
         try:
@@ -199,11 +229,14 @@ class OrderStore:
         return {item.order_id: to_order(item) for item in items if item.status}
 
     def create(self, order: Order, idempotency: tuple[str, str] | None, address: dict[str, Any],
-               extra: TxPart | None = None) -> None:
+               extra: TxPart | None = None, taking: Taking | None = None) -> None:
         """Create the order, claim the idempotency key and reserve every line's stock, at once
         (with ``extra``: a group's seat). Each line's units come from the stock cells
         ``order.takes`` names (cell 0, the product item, by default), each take conditioned on
         its cell's count; the order records its takes, so a return goes back where they came from.
+        With ``taking``, its promotions' parts too (store/order_promotions.py: the coupon, a
+        loss leader's budget, the purchase counters), whose refusal raises the buyer's error
+        (COUPON_NOT_USABLE, PROMOTION_BUDGET_SPENT, PURCHASE_LIMIT_REACHED).
         Raises OutOfStock (naming the first short line) when a line's take is refused;
         TransactionFailed for anything else (the key claimed or the seat taken meanwhile, a
         conflict): the caller reads again and decides again."""
@@ -218,7 +251,9 @@ class OrderStore:
             pay_deadline_key=f"{iso(order.pay_deadline)}#{order.order_id}",
             address_json=json.dumps(address, ensure_ascii=False), group_id=order.group_id,
             takes_json=json.dumps(order.takes, sort_keys=True) if order.takes else None,
-            rules_version=order.rules_version)
+            rules_version=order.rules_version, coupon_id=order.coupon_id,
+            promotions_json=_applied_json(order.promotions),
+            limited_json=json.dumps(order.limited) if order.limited else None)
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(item, condition=OrderItem.order_id.does_not_exist())
@@ -232,8 +267,13 @@ class OrderStore:
                                   condition=ProductItem.stock >= units)
                 if extra:
                     extra(tx)
+                if taking:
+                    order_promotions.take(tx, order, taking, order.created_at)
         except TransactWriteError as exc:
             failure = transaction_failure(exc, tx)
+            refused = order_promotions.refusal(failure, order, taking) if taking else None
+            if refused is not None:
+                raise refused from exc
             for index, line in enumerate(order.lines):
                 if any(failure.refused(ProductItem.Meta.table_name, product_id=cell_key(line.stock_id, cell))
                        for cell, _ in order.takes_of(line)):
@@ -300,6 +340,7 @@ class OrderStore:
                     OrderItem.unpaid_day.remove(), OrderItem.pay_deadline_key.remove(),
                 ], condition=_status_is(OrderStatus.PENDING_PAYMENT))
                 _return_stock(tx, order)
+                order_promotions.give_back(tx, order)
                 if order.group_id:
                     from chalicelib.store.groups import release_seat
 
@@ -390,6 +431,8 @@ class OrderStore:
                 ], condition=_status_is(order.status))
                 if return_stock:
                     _return_stock(tx, order)
+                if order.status is OrderStatus.PAID:  # before shipment: the coupon and the limits come back
+                    order_promotions.give_back(tx, order)
                 for share in order.commissions:
                     status = statuses[(share.user_id, share.level)]
                     if status is CommissionStatus.AVAILABLE:

@@ -111,6 +111,7 @@ class ProductItem(StoreModel):
     images_json = UnicodeAttribute(null=True)
     detail = UnicodeAttribute(null=True)
     resell_returns = BooleanAttribute(null=True)  # returned goods go back to stock (absent: no)
+    limit_per_user = NumberAttribute(null=True)  # units one user may buy in all (absent: no limit)
 
     by_category = ByCategory()
     listing = Listing()
@@ -167,7 +168,8 @@ def to_product(item: ProductItem, counts: Mapping[str, Sequence[int]] | None = N
                    stock, int(item.level1_rate_bp), int(item.level2_rate_bp), group,
                    listed=item.catalog is not None, stock_cells=_cells(item), skus=skus,
                    images=tuple(json.loads(item.images_json or "[]")), detail=item.detail or "",
-                   resell_returns=bool(item.resell_returns))
+                   resell_returns=bool(item.resell_returns),
+                   limit_per_user=int(item.limit_per_user) if item.limit_per_user is not None else None)
 
 
 def is_product(raw_or_id: str) -> bool:
@@ -294,6 +296,8 @@ class ProductStore:
         actions.append(ProductItem.detail.set(product.detail) if product.detail else ProductItem.detail.remove())
         actions.append(ProductItem.resell_returns.set(True) if product.resell_returns
                        else ProductItem.resell_returns.remove())
+        actions.append(ProductItem.limit_per_user.set(product.limit_per_user) if product.limit_per_user
+                       else ProductItem.limit_per_user.remove())
         old = _sku_json(was)
         same_skus = ProductItem.skus_json == old if old else ProductItem.skus_json.does_not_exist()
         existing = {sku.sku_id: sku for sku in was.skus}
@@ -378,7 +382,8 @@ class ProductStore:
                            shelf=product.category if product.listed else None, everything=CATALOG,
                            skus_json=_sku_json(product), detail=product.detail or None,
                            images_json=json.dumps(list(product.images)) if product.images else None,
-                           resell_returns=True if product.resell_returns else None)
+                           resell_returns=True if product.resell_returns else None,
+                           limit_per_user=product.limit_per_user)
         if product.group_buy:
             item.group_size = product.group_buy.size
             item.group_discount_bp = product.group_buy.discount_bp

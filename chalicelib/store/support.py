@@ -6,7 +6,9 @@ Items (``pk``, ``sk``):
   ``queue_key`` (sparse GSI ``queue``), always ``recent_shard`` / ``recent_key`` (GSI ``recent``);
 * ``("c#<user id>", "m#<at>#<message id>")``: a message of it, the user's or the operator's;
 * ``("wx#<MsgId or sender#CreateTime>", "seen")``: a push already taken (TTL 3 days: WeChat
-  retries within seconds), put in the same transaction as the message it brought.
+  retries within seconds), put in the same transaction as the message it brought;
+* ``("s#<user id>", "t#<template id>")`` and ``("s#<user id>", "m#<kind>#<cause>")``: a user's
+  subscribe-message consents and messages (``store/subscriptions.py``; GSI ``outbox``).
 
 Access patterns: a push → GetItem (conversation) + TransactWriteItems (marker absent, message,
 conversation `version =` as read); a reply or a close → TransactWriteItems (message, conversation
@@ -67,6 +69,18 @@ class RecentIndex(GlobalSecondaryIndex["SupportItem"]):
     recent_key = UnicodeAttribute(range_key=True)
 
 
+class OutboxIndex(GlobalSecondaryIndex["SupportItem"]):
+    """Subscribe messages not yet final (sparse), 16 shards, by when they are due
+    (``store/subscriptions.py``)."""
+
+    class Meta:
+        index_name = "outbox"
+        projection = AllProjection()
+
+    outbox_shard = UnicodeAttribute(hash_key=True)
+    outbox_key = UnicodeAttribute(range_key=True)
+
+
 class SupportItem(StoreModel):
     class Meta(BaseMeta):
         table_name = get_settings().support_table
@@ -101,9 +115,23 @@ class SupportItem(StoreModel):
     media = UnicodeAttribute(null=True)  # JSON
     # push marker
     expires_at = TTLAttribute(null=True)
+    # subscribe messages (store/subscriptions.py): a consent's count, a message's life
+    credits = NumberAttribute(null=True)
+    cause = UnicodeAttribute(null=True)
+    template_id = UnicodeAttribute(null=True)
+    page = UnicodeAttribute(null=True)
+    data = UnicodeAttribute(null=True)  # JSON: WeChat's template data
+    state = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    outbox_shard = UnicodeAttribute(null=True)
+    outbox_key = UnicodeAttribute(null=True)
 
     queue = QueueIndex()
     recent = RecentIndex()
+    outbox = OutboxIndex()
 
 
 def conv_pk(user_id: str) -> str:

@@ -24,11 +24,12 @@ def all_models() -> list[type[Model]]:
     from chalicelib.store.ledger import LedgerItem
     from chalicelib.store.order_items import OrderItem
     from chalicelib.store.products import ProductItem
+    from chalicelib.store.promotions import PromotionItem
     from chalicelib.store.support import SupportItem
     from chalicelib.store.users import UserItem
 
     return [UserItem, ProductItem, OrderItem, LedgerItem, ContentItem, AnalyticsItem, JobItem, AdminItem, CaseItem,
-            SupportItem]
+            SupportItem, PromotionItem]
 
 
 def table_spec(model: type[Model]) -> dict[str, Any]:

@@ -18,7 +18,10 @@ Items (``pk``, ``sk``):
   the time of the freeze);
 * ``(user_id, "milestone#0010")``: an invitation milestone reached, recorded once in the
   transaction that counts the invitee reaching it; a cash milestone is credited to the wallet
-  in that same transaction (``credited_at``; ``store/rewards.py``).
+  in that same transaction (``credited_at``; ``store/rewards.py``);
+* ``(user_id, "bought#<product_id>")``: ``bought_units``, the units of a product with a purchase
+  limit that the user's orders hold (store/order_promotions.py): added at checkout conditioned on
+  the limit, given back when an order is cancelled unpaid or refunded before shipment.
 """
 from __future__ import annotations
 
@@ -182,6 +185,8 @@ class UserItem(StoreModel):
     cash_fen = NumberAttribute(null=True)
     reached_at = UTCDateTimeAttribute(null=True)
     credited_at = UTCDateTimeAttribute(null=True)  # a cash milestone paid into the wallet
+    # purchase limits (store/order_promotions.py): units of a product the user's orders hold
+    bought_units = NumberAttribute(null=True)
 
     by_parent = ByParent()
     above_base = AboveBase()

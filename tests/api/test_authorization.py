@@ -88,10 +88,15 @@ def world(api: Any, deps: Any) -> World:
     status, case = api.call("POST", f"/v1/orders/{orders['shipped']}/after-sales", {
         "kind": "return_refund", "lines": [{"product_id": big, "quantity": 1}], "reason": "破损"}, victim)
     assert status == 201, case
+    status, promotion = api.call("POST", "/v1/admin/promotions", {  # issue 19: a coupon users may claim
+        "kind": "coupon", "title": "券", "amount_fen": 100, "min_spend_fen": 0, "valid_days": 7, "total": 100,
+        "per_user": 5}, admin)
+    assert status == 201, promotion
     ids = {"order_id": orders["paid"], "group_id": group["group_id"], "product_id": big, "case_id": case["case_id"],
            "material_id": material["material_id"], "review_id": held["review_id"], "user_id": victim_id,
            "withdrawal_id": withdrawals["reviewing"], "job": "settle_commissions", "name": "home_layout",
-           "subject": f"order-{orders['shipped']}", "scene": console.start_sign_in(deps).scene}
+           "subject": f"order-{orders['shipped']}", "scene": console.start_sign_in(deps).scene,
+           "promotion_id": promotion["promotion_id"]}
     return World(admin, admin_id, victim, victim_id, attacker, attacker_id, ids, {**orders, "group": group["order_id"],
                                                                            **withdrawals})
 
@@ -394,6 +399,22 @@ def an_experiment_variant_is_the_callers_own_and_records_nothing_for_others(api,
     assert status == 200 and answer == {"experiment": name, "variant": assign(definition, world.attacker_id)}
     assert deps.experiments.exposure(world.victim_id, name) == recorded and recorded.variant == theirs
     refused_unchanged(api, "GET", "/v1/experiments/no_such_test/variant", world.attacker, {"EXPERIMENT_NOT_FOUND"})
+
+
+@owner_case("POST", "/v1/promotions/{promotion_id}/claim")
+def a_claim_makes_the_callers_own_coupon_and_leaves_anothers_untouched(api, world, deps):
+    """The path names a promotion anyone may claim from (issue 19): the coupon is the caller's
+    own, whatever the request says, and another user's coupons do not change."""
+    path = f"/v1/promotions/{world.ids['promotion_id']}/claim"
+    assert api.call("POST", path, token=world.victim)[0] == 201
+    theirs = api.call("GET", "/v1/me/coupons", token=world.victim)[1]["items"]
+    status, coupon = api.call("POST", f"{path}?user_id={world.victim_id}", token=world.attacker,
+                              headers={"X-User-Id": world.victim_id})
+    assert status == 201, coupon
+    assert api.call("GET", "/v1/me/coupons", token=world.victim)[1]["items"] == theirs
+    assert [c["coupon_id"] for c in api.call("GET", "/v1/me/coupons", token=world.attacker)[1]["items"]] == [
+        coupon["coupon_id"]]
+    refused_unchanged(api, "POST", "/v1/promotions/pm-none/claim", world.attacker, {"PROMOTION_NOT_FOUND"})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,3 +55,12 @@ def test_the_contract_fields_of_api_md_are_in_the_schemas(api):
     assert set(schemas["TeamAnswer"]["properties"]) == {"tier", "direct_count", "team_count", "month_sales_fen",
                                                         "next_tier", "direct", "next"}
     assert set(schemas["BindAnswer"]["properties"]) == {"parent_id", "grandparent_id"}
+
+
+def test_an_answers_fields_with_defaults_are_required_and_a_requests_are_not(api):
+    """Answers are dumped whole, so a typed client (clients/miniprogram) may rely on every field of
+    an answer; a request's field with a default stays optional."""
+    schemas = api.call("GET", "/v1/openapi.json")[1]["components"]["schemas"]
+    assert "reversed_fen" in schemas["CommissionEntryOut"]["required"]  # default 0, always sent
+    assert {"sku_id", "refunded_quantity"} <= set(schemas["LineOut"]["required"])
+    assert "sku_id" not in schemas["LineIn"]["required"]  # a checkout line may leave it out

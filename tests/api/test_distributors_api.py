@@ -246,6 +246,8 @@ def _approved_return(api: Any, w: World, deps: Any) -> tuple[dict[str, str], Any
     return {"case_id": case_id}, None
 
 
+_MEMBER_DAY = {"kind": "member_day", "title": "会员日", "weekday": 3, "discount_bp": 500, "categories": ["none-such"]}
+
 CASES: dict[str, Setup] = {
     # a refund only: approved and refunded at once, one entry (the refund writes none of its own)
     "POST /v1/admin/after-sales/{case_id}/approve": lambda api, w, d: ({"case_id": _requested_case(api, w, d)}, {}),
@@ -286,6 +288,10 @@ CASES: dict[str, Setup] = {
     "POST /v1/admin/support/conversations/{user_id}/close": _conversation({"reason": "已电话联系"}),
     # the confirmation of a console sign-in scanned in the mini-program (docs/console.md)
     "POST /v1/console/logins/{scene}/confirm": lambda api, w, d: ({"scene": console.start_sign_in(d).scene}, None),
+    # promotions (issue 19): a member day of a category nobody sells passes any margin guard
+    "POST /v1/admin/promotions": lambda api, w, d: ({}, _MEMBER_DAY),
+    "POST /v1/admin/promotions/{promotion_id}/end": lambda api, w, d: (
+        {"promotion_id": api.call("POST", "/v1/admin/promotions", _MEMBER_DAY, w.admin)[1]["promotion_id"]}, None),
 }
 
 

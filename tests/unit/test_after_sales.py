@@ -69,7 +69,7 @@ def order(refunds: tuple[RefundRecord, ...] = ()) -> Order:
 
 def test_lines_name_order_lines_once_within_what_is_left():
     claimed = rules.case_lines(order(), [RefundLine("p1", 2), RefundLine("p2", 1, "s1")])
-    assert claimed == (CaseLine("p1", 2, 5_000), CaseLine("p2", 1, 9_900, "s1"))
+    assert claimed == (CaseLine("p1", 2, 5_000, None, 10_000), CaseLine("p2", 1, 9_900, "s1", 9_900))
     assert sum(line.paid_fen for line in claimed) == 19_900
     two_back = (RefundRecord("as0", 10_000, ((0, 2, 10_000),), (), NOW),)
     for wanted, refunds in (([RefundLine("p3", 1)], ()), ([RefundLine("p2", 1)], ()), ([RefundLine("p1", 4)], ()),
@@ -77,7 +77,7 @@ def test_lines_name_order_lines_once_within_what_is_left():
                             ([RefundLine("p1", 0)], ()), ([], ())):
         with pytest.raises(InvalidLines):
             rules.case_lines(order(refunds), wanted)
-    assert rules.case_lines(order(two_back), [RefundLine("p1", 1)]) == (CaseLine("p1", 1, 5_000),)
+    assert rules.case_lines(order(two_back), [RefundLine("p1", 1)]) == (CaseLine("p1", 1, 5_000, None, 5_000),)
 
 
 @given(st.lists(st.integers(min_value=1, max_value=3), max_size=6))

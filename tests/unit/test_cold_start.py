@@ -32,9 +32,10 @@ ALLOWED_OWN = {
         "console_content", "console_distributors", "console_http", "console_orders", "console_products",
         "console_settings", "console_support",
         "console_withdrawals", "content", "dashboard", "dev", "experiments", "fulfilment", "groups", "openapi",
-        "orders", "payments", "referrals", "settings", "support", "tracking", "uploads", "users", "wallet")),
-    "chalicelib.api.posters",
-    "chalicelib.api.partner_board",
+        "orders", "payments", "referrals", "settings", "subscriptions", "support", "tracking", "uploads", "users",
+        "wallet")),
+    *(f"chalicelib.api.{area}" for area in ("promotions", "console_promotions")),  # issue 19 (promo-core)
+    *(f"chalicelib.api.{area}" for area in ("posters", "partner_board")),  # issue 18 (poster)
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",

@@ -54,7 +54,7 @@ def test_app_has_the_jobs_of_the_contract() -> None:
     assert sorted(schedules()) == sorted([
         "evaluate_tiers", "cancel_unpaid", "expire_groups", "auto_confirm", "settle_commissions",
         "reconcile_wallets", "team_bonus", "compute_metrics", "poll_transfers", "compute_recommendations",
-        "report_shipments", "track_parcels", "finish_case_refunds"])
+        "report_shipments", "track_parcels", "finish_case_refunds", "send_messages"])
 
 
 def test_readme_lists_every_scheduled_job_with_its_schedule() -> None:

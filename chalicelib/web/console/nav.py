@@ -14,6 +14,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/console/settings", "运营规则"),
     ("/console/audit", "审计日志"),
     ("/console/support", "客服消息"),
+    ("/console/promotions", "促销"),  # issue 19 (promo-core)
 )
 # Outside the console's frame: the phone data board (its own page and session, docs/ops.md).
 BOARD = ("/v1/admin/dashboard", "数据看板")

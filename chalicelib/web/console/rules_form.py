@@ -20,7 +20,7 @@ from chalicelib.domain.errors import ValidationFailed
 SECTIONS: dict[str, str] = {
     "commission": "佣金比例", "tiers": "分销商等级", "tier_downgrade": "等级降级", "binding": "绑定关系",
     "withdrawals": "提现", "orders": "订单", "invitation_ladder": "邀请阶梯奖励", "experiments": "A/B 实验",
-    "recommendations": "推荐",
+    "recommendations": "推荐", "messages": "订阅消息",
 }
 # The words of a path, for a label: ``commission.category_rates.food.level1_rate_bp`` reads
 # 佣金比例 › 类目 › food › 一级佣金（基点）.
@@ -33,6 +33,9 @@ WORDS: dict[str, str] = {
     "daily_count": "每日次数上限", "daily_amount_fen": "每日金额上限（分）", "review_above_fen": "超过此金额需审核（分）",
     "payment_minutes": "支付时限（分钟）", "auto_confirm_days": "自动确认收货（天）",
     "settlement_hold_days": "佣金结算冻结期（天）", "invitees": "邀请人数", "reward": "奖励", "cash_fen": "现金（分）",
+    "template_id": "模板 ID（空 = 不发送）", "page": "点击跳转页面", "fields": "模板字段",
+    "commission_credited": "佣金到账", "order_shipped": "发货通知", "withdrawal_paid": "提现到账",
+    "after_sales_decided": "售后结果", "miniprogram_state": "跳转版本", "lang": "语言",
     "variants": "分组权重", "min_detectable_effect_bp": "最小可检测提升（基点）", "baseline_bp": "基线转化率（基点）",
 }
 
