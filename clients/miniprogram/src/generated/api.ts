@@ -329,6 +329,41 @@ export interface paths {
         patch: operations["edit_product"];
         trace?: never;
     };
+    "/v1/admin/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every promotion, newest first, with its state, claims and a loss leader's spending */
+        get: operations["list_promotions"];
+        put?: never;
+        /** Create a promotion (one of the five bodies); its worst case is checked against cost plus the largest commission unless it is a loss leader with a budget; audited */
+        post: operations["create_promotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/promotions/{promotion_id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a promotion now (coupons already held stay usable to their own end); audited */
+        post: operations["end_promotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/reviews": {
         parameters: {
             query?: never;
@@ -830,7 +865,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The material library for distributors: a week's materials (Asia/Shanghai; default this week) */
+        /** The material library for distributors: a week's materials (Asia/Shanghai; default this week); those above the caller's tier locked, with the tier that unlocks them */
         get: operations["list_materials"];
         put?: never;
         post?: never;
@@ -847,7 +882,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One-tap share: the material's text and media with the caller's invite link */
+        /** One-tap share: the material's text and media with the caller's invite link (403 TIER_REQUIRED with the tier when the material is locked to the caller) */
         get: operations["share_material"];
         put?: never;
         post?: never;
@@ -891,6 +926,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partner's own data board (HTML, phone-sized): their team's members, GMV, conversion, average order value, top products and team bonus; partners only */
+        get: operations["my_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/board/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A 5-minute link that opens the partner's own board without a header (the mini-program's web-view) */
+        post: operations["my_board_link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/commissions": {
         parameters: {
             query?: never;
@@ -900,6 +969,23 @@ export interface paths {
         };
         /** The caller's commission entries, by status */
         get: operations["my_commissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's coupons, newest first: usable, used, expired or all */
+        get: operations["my_coupons"];
         put?: never;
         post?: never;
         delete?: never;
@@ -942,6 +1028,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/poster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's share poster (PNG): a listed product, or the shop without product_id, with a mini-program code whose scene is the invite code (and '.' and the product id). Send Accept: image/png (or *\/*). Cached: the same content is one S3 read; X-Poster-Cache says hit or miss */
+        get: operations["poster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/real-name": {
         parameters: {
             query?: never;
@@ -970,6 +1073,24 @@ export interface paths {
         get: operations["my_recommendations"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subscribe-message templates to ask for, and the consents the caller has left of each */
+        get: operations["mine"];
+        put?: never;
+        /** Report the user's choices of wx.requestSubscribeMessage: each accept allows one subscribe message of its template (one-time subscriptions) */
+        post: operations["record"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1088,8 +1209,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Place an order (Idempotency-Key header required); answers the wx.requestPayment parameters */
+        /** Place an order (Idempotency-Key header required), priced with the promotions running now and the coupon named, exactly as POST /v1/orders/quote answers; answers the wx.requestPayment parameters */
         post: operations["place_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What POST /v1/orders would charge for this body now (pricing, each line's paid amount, gifts) and the caller's coupons the cart can use; writes nothing, needs no Idempotency-Key */
+        post: operations["quote"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1164,6 +1302,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/partner-board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partner board opened by a ticket of POST /v1/me/board/links instead of a header */
+        get: operations["ticket_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/products": {
         parameters: {
             query?: never;
@@ -1188,7 +1343,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One listed product's page: images, detail, SKUs with stock, promotions ([] until issue 19) */
+        /** One listed product's page: images, detail, SKUs with stock, the promotions that apply now */
         get: operations["product_page"];
         put?: never;
         post?: never;
@@ -1209,6 +1364,40 @@ export interface paths {
         get: operations["product_recommendations"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The promotions running now that a buyer sees (not the new-user red packet), soonest ending first */
+        get: operations["running_promotions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/promotions/{promotion_id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim a coupon of a running coupon promotion, within its total and per-user limits */
+        post: operations["claim_coupon"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1407,6 +1596,8 @@ export interface components {
             delivered_at: string | null;
             /** @default null */
             tracking: components["schemas"]["TrackingOut"] | null;
+            /** @default null */
+            pricing: components["schemas"]["PricingOut"] | null;
             /** Buyer Id */
             buyer_id: string;
             shipping_report: components["schemas"]["ShippingReportOut"] | null;
@@ -1467,6 +1658,12 @@ export interface components {
              * @description After-sales: units the operator receives back from a return go back to stock (resold) only when true (default false).
              */
             resell_returns: boolean;
+            /**
+             * Limit Per User
+             * @description The purchase limit per user (null: none).
+             * @default null
+             */
+            limit_per_user: number | null;
         };
         /** AdminProductsPage */
         AdminProductsPage: {
@@ -1476,6 +1673,74 @@ export interface components {
              * Next
              * @description The next page's cursor (null: the end). A filtered page may hold fewer than limit items before the end.
              */
+            next: string | null;
+        };
+        /**
+         * AdminPromotionOut
+         * @description A promotion as the operator sees it: also its state, loss-leader budget, counters and
+         *     the red packet's experiment.
+         */
+        AdminPromotionOut: {
+            /** Promotion Id */
+            promotion_id: string;
+            /** Kind */
+            kind: string;
+            /** Title */
+            title: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /**
+             * Terms
+             * @description The kind's fields of its body (amount_fen, gift, items, weekday…).
+             */
+            terms: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "scheduled" | "running" | "ended";
+            /** Ended At */
+            ended_at: string | null;
+            /** Loss Leader */
+            loss_leader: boolean;
+            /** Budget Fen */
+            budget_fen: number | null;
+            /**
+             * Spent Fen
+             * @description What a loss leader's orders gave away so far.
+             */
+            spent_fen: number;
+            /**
+             * Claimed
+             * @description Coupons claimed so far (a coupon).
+             */
+            claimed: number;
+            /** Experiment */
+            experiment: string | null;
+            /** Variant Amounts Fen */
+            variant_amounts_fen: {
+                [key: string]: number;
+            };
+            /** Created At */
+            created_at: string | null;
+            /** Created By */
+            created_by: string | null;
+        };
+        /** AdminPromotionsAnswer */
+        AdminPromotionsAnswer: {
+            /** Items */
+            items: components["schemas"]["AdminPromotionOut"][];
+            /** Next */
             next: string | null;
         };
         /**
@@ -1497,6 +1762,23 @@ export interface components {
             stock: number;
             /** Cost Fen */
             cost_fen: number;
+        };
+        /**
+         * AppliedOut
+         * @description A promotion the order took, in the order of application, and what it took off (0: a gift).
+         */
+        AppliedOut: {
+            /** Promotion Id */
+            promotion_id: string;
+            /** Kind */
+            kind: string;
+            /** Discount Fen */
+            discount_fen: number;
+            /**
+             * Coupon Id
+             * @default null
+             */
+            coupon_id: string | null;
         };
         /** AuditEntryOut */
         AuditEntryOut: {
@@ -1530,11 +1812,64 @@ export interface components {
             parent_id: string;
             /** Grandparent Id */
             grandparent_id: string | null;
+            /**
+             * Product Id
+             * @description the product a poster's scene opens (scene given)
+             * @default null
+             */
+            product_id: string | null;
         };
         /** BindBody */
         BindBody: {
-            /** Invite Code */
-            invite_code: string;
+            /**
+             * Invite Code
+             * @default null
+             */
+            invite_code?: string | null;
+            /**
+             * Scene
+             * @description instead of invite_code: a poster's scene as the mini-program read it (decodeURIComponent(query.scene)): the invite code, then '.' and a product id
+             * @default null
+             */
+            scene?: string | null;
+        };
+        /** BundleBody */
+        BundleBody: {
+            /** Title */
+            title: string;
+            /**
+             * Starts At
+             * @description When it starts (UTC, ISO-8601); default: now.
+             * @default null
+             */
+            starts_at?: string | null;
+            /**
+             * Ends At
+             * @description When it ends (exclusive); default: 30 days after the start.
+             * @default null
+             */
+            ends_at?: string | null;
+            /**
+             * Loss Leader
+             * @description Run it even when its worst case sells below cost plus the largest commission (422 PROMOTION_BELOW_COST otherwise); needs budget_fen.
+             * @default false
+             */
+            loss_leader?: boolean;
+            /**
+             * Budget Fen
+             * @description A loss leader's budget: what its orders may give away in all (discounts and gifts' cost); checkout refuses an order beyond it (409 PROMOTION_BUDGET_SPENT).
+             * @default null
+             */
+            budget_fen?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "bundle";
+            /** Items */
+            items: components["schemas"]["PromotionItemIn"][];
+            /** Price Fen */
+            price_fen: number;
         };
         /** CaseApproveBody */
         CaseApproveBody: {
@@ -1718,6 +2053,8 @@ export interface components {
             payment: components["schemas"]["PaymentOut"] | null;
             /** Pay Deadline */
             pay_deadline: string;
+            /** @default null */
+            pricing: components["schemas"]["PricingOut"] | null;
         };
         /** CloseBody */
         CloseBody: {
@@ -1806,6 +2143,87 @@ export interface components {
              * @description messages WeChat still takes in this window (5 after a message)
              */
             replies_left: number;
+        };
+        /** CouponBody */
+        CouponBody: {
+            /** Title */
+            title: string;
+            /**
+             * Starts At
+             * @description When it starts (UTC, ISO-8601); default: now.
+             * @default null
+             */
+            starts_at?: string | null;
+            /**
+             * Ends At
+             * @description When it ends (exclusive); default: 30 days after the start.
+             * @default null
+             */
+            ends_at?: string | null;
+            /**
+             * Loss Leader
+             * @description Run it even when its worst case sells below cost plus the largest commission (422 PROMOTION_BELOW_COST otherwise); needs budget_fen.
+             * @default false
+             */
+            loss_leader?: boolean;
+            /**
+             * Budget Fen
+             * @description A loss leader's budget: what its orders may give away in all (discounts and gifts' cost); checkout refuses an order beyond it (409 PROMOTION_BUDGET_SPENT).
+             * @default null
+             */
+            budget_fen?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "coupon";
+            /** Amount Fen */
+            amount_fen: number;
+            /** Min Spend Fen */
+            min_spend_fen: number;
+            /** Valid Days */
+            valid_days: number;
+            /** Total */
+            total: number;
+            /** Per User */
+            per_user: number;
+        };
+        /** CouponOut */
+        CouponOut: {
+            /** Coupon Id */
+            coupon_id: string;
+            /** Promotion Id */
+            promotion_id: string;
+            /** Kind */
+            kind: string;
+            /** Title */
+            title: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /** Min Spend Fen */
+            min_spend_fen: number;
+            /**
+             * Valid Until
+             * Format: date-time
+             */
+            valid_until: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "usable" | "used" | "expired";
+            /**
+             * Order Id
+             * @description The order using it (status used).
+             */
+            order_id: string | null;
+        };
+        /** CouponsAnswer */
+        CouponsAnswer: {
+            /** Items */
+            items: components["schemas"]["CouponOut"][];
+            /** Next */
+            next: string | null;
         };
         /** DashboardLinkAnswer */
         DashboardLinkAnswer: {
@@ -2000,6 +2418,58 @@ export interface components {
         ExperimentsAnswer: {
             /** Experiments */
             experiments: components["schemas"]["ExperimentFigures"][];
+        };
+        /** FullGiftBody */
+        FullGiftBody: {
+            /** Title */
+            title: string;
+            /**
+             * Starts At
+             * @description When it starts (UTC, ISO-8601); default: now.
+             * @default null
+             */
+            starts_at?: string | null;
+            /**
+             * Ends At
+             * @description When it ends (exclusive); default: 30 days after the start.
+             * @default null
+             */
+            ends_at?: string | null;
+            /**
+             * Loss Leader
+             * @description Run it even when its worst case sells below cost plus the largest commission (422 PROMOTION_BELOW_COST otherwise); needs budget_fen.
+             * @default false
+             */
+            loss_leader?: boolean;
+            /**
+             * Budget Fen
+             * @description A loss leader's budget: what its orders may give away in all (discounts and gifts' cost); checkout refuses an order beyond it (409 PROMOTION_BUDGET_SPENT).
+             * @default null
+             */
+            budget_fen?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "full_gift";
+            /** Min Spend Fen */
+            min_spend_fen: number;
+            gift: components["schemas"]["PromotionItemIn"];
+        };
+        /**
+         * GiftOut
+         * @description Free units a full gift (满赠) added: on a line of their own (paid 0) or on the line of the
+         *     same product the order buys.
+         */
+        GiftOut: {
+            /** Product Id */
+            product_id: string;
+            /** Sku Id */
+            sku_id: string | null;
+            /** Name */
+            name: string;
+            /** Quantity */
+            quantity: number;
         };
         /** GroupBuyIn */
         GroupBuyIn: {
@@ -2229,6 +2699,16 @@ export interface components {
             specs: {
                 [key: string]: string;
             } | null;
+            /**
+             * Discount Fen
+             * @default 0
+             */
+            discount_fen: number;
+            /**
+             * Free Units
+             * @default 0
+             */
+            free_units: number;
         };
         /** LinkedCaseOut */
         LinkedCaseOut: {
@@ -2298,6 +2778,25 @@ export interface components {
             product_id?: string | null;
             /** Media Urls */
             media_urls?: string[];
+            /**
+             * Kind
+             * @description post (to share), training (a course), event
+             * @default post
+             * @enum {string}
+             */
+            kind?: "post" | "training" | "event";
+            /**
+             * Min Tier
+             * @description tier rights (docs/tier-rights.md): distributors below it see the material locked (title and kind, with the tier that unlocks it); absent: open to every distributor
+             * @default null
+             */
+            min_tier?: ("regular" | "senior" | "partner") | null;
+            /**
+             * Open From
+             * @description early access: from this instant every distributor may open it (absent: min_tier holds for good)
+             * @default null
+             */
+            open_from?: string | null;
         };
         /** MaterialOut */
         MaterialOut: {
@@ -2305,11 +2804,17 @@ export interface components {
             material_id: string;
             /** Title */
             title: string;
-            /** Text */
+            /**
+             * Text
+             * @description empty while locked
+             */
             text: string;
             /** Product Id */
             product_id: string | null;
-            /** Media Urls */
+            /**
+             * Media Urls
+             * @description empty while locked
+             */
             media_urls: string[];
             /** Status */
             status: string;
@@ -2319,6 +2824,27 @@ export interface components {
             published_at: string | null;
             /** Review Id */
             review_id: string | null;
+            /**
+             * Kind
+             * @description post, training or event
+             */
+            kind: string;
+            /** Min Tier */
+            min_tier: string | null;
+            /** Open From */
+            open_from: string | null;
+            /**
+             * Locked
+             * @description above the caller's tier: text and media withheld
+             * @default false
+             */
+            locked: boolean;
+            /**
+             * Unlock Tier
+             * @description the tier that unlocks it, while locked
+             * @default null
+             */
+            unlock_tier: string | null;
         };
         /** MaterialsAnswer */
         MaterialsAnswer: {
@@ -2328,6 +2854,52 @@ export interface components {
             items: components["schemas"]["MaterialOut"][];
             /** Next */
             next: string | null;
+        };
+        /** MemberDayBody */
+        MemberDayBody: {
+            /** Title */
+            title: string;
+            /**
+             * Starts At
+             * @description When it starts (UTC, ISO-8601); default: now.
+             * @default null
+             */
+            starts_at?: string | null;
+            /**
+             * Ends At
+             * @description When it ends (exclusive); default: 30 days after the start.
+             * @default null
+             */
+            ends_at?: string | null;
+            /**
+             * Loss Leader
+             * @description Run it even when its worst case sells below cost plus the largest commission (422 PROMOTION_BELOW_COST otherwise); needs budget_fen.
+             * @default false
+             */
+            loss_leader?: boolean;
+            /**
+             * Budget Fen
+             * @description A loss leader's budget: what its orders may give away in all (discounts and gifts' cost); checkout refuses an order beyond it (409 PROMOTION_BUDGET_SPENT).
+             * @default null
+             */
+            budget_fen?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "member_day";
+            /**
+             * Weekday
+             * @description 1–7, Monday = 1, Shanghai time
+             */
+            weekday: number;
+            /** Discount Bp */
+            discount_bp: number;
+            /**
+             * Categories
+             * @description Categories it covers; empty or absent: every category.
+             */
+            categories?: string[];
         };
         /** MemberOut */
         MemberOut: {
@@ -2597,6 +3169,59 @@ export interface components {
              */
             stock?: number | null;
         };
+        /** NewUserCouponBody */
+        NewUserCouponBody: {
+            /** Title */
+            title: string;
+            /**
+             * Starts At
+             * @description When it starts (UTC, ISO-8601); default: now.
+             * @default null
+             */
+            starts_at?: string | null;
+            /**
+             * Ends At
+             * @description When it ends (exclusive); default: 30 days after the start.
+             * @default null
+             */
+            ends_at?: string | null;
+            /**
+             * Loss Leader
+             * @description Run it even when its worst case sells below cost plus the largest commission (422 PROMOTION_BELOW_COST otherwise); needs budget_fen.
+             * @default false
+             */
+            loss_leader?: boolean;
+            /**
+             * Budget Fen
+             * @description A loss leader's budget: what its orders may give away in all (discounts and gifts' cost); checkout refuses an order beyond it (409 PROMOTION_BUDGET_SPENT).
+             * @default null
+             */
+            budget_fen?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "new_user_coupon";
+            /** Amount Fen */
+            amount_fen: number;
+            /** Min Spend Fen */
+            min_spend_fen: number;
+            /** Valid Days */
+            valid_days: number;
+            /**
+             * Experiment
+             * @description An experiment of the rules (settings `experiments`): each new user's amount is their variant's.
+             * @default null
+             */
+            experiment?: string | null;
+            /**
+             * Variant Amounts Fen
+             * @description Variant → amount_fen, with `experiment`; a variant not listed gets amount_fen.
+             */
+            variant_amounts_fen?: {
+                [key: string]: number;
+            };
+        };
         /** NextTierOut */
         NextTierOut: {
             /** Tier */
@@ -2681,6 +3306,12 @@ export interface components {
             items: components["schemas"]["LineIn"][];
             /** Address */
             address: components["schemas"]["ShortAddressIn"] | components["schemas"]["WechatAddressIn"];
+            /**
+             * Coupon Id
+             * @description A coupon of the caller's (GET /v1/me/coupons) to use: used in the order's transaction (at most once), given back when the order is cancelled unpaid or refunded before shipment. Not the caller's, used, expired, or the order below its minimum spend: 409 COUPON_NOT_USABLE.
+             * @default null
+             */
+            coupon_id?: string | null;
         };
         /** OrderCasesOut */
         OrderCasesOut: {
@@ -2726,6 +3357,8 @@ export interface components {
             delivered_at: string | null;
             /** @default null */
             tracking: components["schemas"]["TrackingOut"] | null;
+            /** @default null */
+            pricing: components["schemas"]["PricingOut"] | null;
         };
         /** OrdersPage */
         OrdersPage: {
@@ -2783,6 +3416,25 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * PricingOut
+         * @description items_fen (the bought units at list price) − discount_fen = amount_fen (what is paid: the sum
+         *     of the lines' paid_fen).
+         */
+        PricingOut: {
+            /** Items Fen */
+            items_fen: number;
+            /** Discount Fen */
+            discount_fen: number;
+            /** Amount Fen */
+            amount_fen: number;
+            /** Gifts */
+            gifts: components["schemas"]["GiftOut"][];
+            /** Promotions */
+            promotions: components["schemas"]["AppliedOut"][];
+            /** Coupon Id */
+            coupon_id: string | null;
+        };
         /** ProductBody */
         ProductBody: {
             /** Name */
@@ -2836,6 +3488,11 @@ export interface components {
              * @default false
              */
             resell_returns?: boolean;
+            /**
+             * Limit Per User
+             * @default null
+             */
+            limit_per_user?: number | null;
         };
         /** ProductMetricsRow */
         ProductMetricsRow: {
@@ -2908,7 +3565,7 @@ export interface components {
             skus: components["schemas"]["SkuOut"][];
             /**
              * Promotions
-             * @description The promotions that apply now. Promotions are issue 19 and none exist yet: always [].
+             * @description The promotions in force now that apply to it (a member day on its weekday), each as GET /v1/promotions shows one (PromotionOut).
              */
             promotions: {
                 [key: string]: unknown;
@@ -2988,6 +3645,12 @@ export interface components {
              */
             resell_returns?: boolean | null;
             /**
+             * Limit Per User
+             * @description The purchase limit per user (限购): units one user may buy of the product in all; null lifts it.
+             * @default null
+             */
+            limit_per_user?: number | null;
+            /**
              * Skus
              * @description The whole new SKU list. An entry with sku_id edits that SKU (keeping its stock unless stock is given: then set, conditioned on the stock just read); one without is new. A SKU left out is no longer sold or shown; its stock item is kept (a pending order's cancellation still returns there), even with stock left. A product keeps SKUs once given (the list is never empty); a product without SKUs gains them only with its own stock at 0, and never while split (422 INVALID_SKUS).
              * @default null
@@ -3014,6 +3677,57 @@ export interface components {
             next: string | null;
         };
         /**
+         * PromotionBody
+         * @description One of the five bodies, told apart by ``kind``.
+         */
+        PromotionBody: components["schemas"]["NewUserCouponBody"] | components["schemas"]["CouponBody"] | components["schemas"]["FullGiftBody"] | components["schemas"]["BundleBody"] | components["schemas"]["MemberDayBody"];
+        /** PromotionItemIn */
+        PromotionItemIn: {
+            /** Product Id */
+            product_id: string;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Sku Id
+             * @default null
+             */
+            sku_id?: string | null;
+        };
+        /**
+         * PromotionOut
+         * @description A promotion as buyers see it: its kind's terms (a red packet's experiment is not shown).
+         */
+        PromotionOut: {
+            /** Promotion Id */
+            promotion_id: string;
+            /** Kind */
+            kind: string;
+            /** Title */
+            title: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /**
+             * Terms
+             * @description The kind's fields of its body (amount_fen, gift, items, weekday…).
+             */
+            terms: {
+                [key: string]: unknown;
+            };
+        };
+        /** PromotionsAnswer */
+        PromotionsAnswer: {
+            /** Items */
+            items: components["schemas"]["PromotionOut"][];
+        };
+        /**
          * PushAnswer
          * @description What 快递100 expects back from a push it may stop retrying.
          */
@@ -3024,6 +3738,39 @@ export interface components {
             returnCode: string;
             /** Message */
             message: string;
+        };
+        /** QuoteAnswer */
+        QuoteAnswer: {
+            pricing: components["schemas"]["PricingOut"];
+            /** Items */
+            items: components["schemas"]["QuoteLineOut"][];
+            /**
+             * Applicable Coupons
+             * @description The caller's usable coupons this cart reaches the minimum spend of, largest amount first.
+             */
+            applicable_coupons: components["schemas"]["CouponOut"][];
+        };
+        /** QuoteLineOut */
+        QuoteLineOut: {
+            /** Product Id */
+            product_id: string;
+            /** Sku Id */
+            sku_id: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Quantity
+             * @description Units, the free units of a gift included.
+             */
+            quantity: number;
+            /** Unit Price Fen */
+            unit_price_fen: number;
+            /** Discount Fen */
+            discount_fen: number;
+            /** Free Units */
+            free_units: number;
+            /** Paid Fen */
+            paid_fen: number;
         };
         /** RealNameAnswer */
         RealNameAnswer: {
@@ -3350,6 +4097,42 @@ export interface components {
              * @default null
              */
             sku_id?: string | null;
+        };
+        /** SubscriptionOut */
+        SubscriptionOut: {
+            /**
+             * Kind
+             * @description commission_credited | order_shipped | withdrawal_paid | after_sales_decided
+             */
+            kind: string;
+            /**
+             * Template Id
+             * @description the id to pass to wx.requestSubscribeMessage's tmplIds
+             */
+            template_id: string;
+            /**
+             * Remaining
+             * @description consents granted and not yet spent: messages WeChat will take
+             */
+            remaining: number;
+        };
+        /** SubscriptionsAnswer */
+        SubscriptionsAnswer: {
+            /**
+             * Items
+             * @description every configured template (a kind without a template id in the settings sends nothing and is not listed)
+             */
+            items: components["schemas"]["SubscriptionOut"][];
+        };
+        /** SubscriptionsBody */
+        SubscriptionsBody: {
+            /**
+             * Results
+             * @description wx.requestSubscribeMessage's success result as it came: template id → accept | reject | ban | filter (its errMsg key is ignored). One-time subscriptions: each accept allows one message of that template; reject, ban and filter change nothing
+             */
+            results: {
+                [key: string]: "accept" | "reject" | "ban" | "filter";
+            };
         };
         /** TeamAnswer */
         TeamAnswer: {
@@ -5643,6 +6426,291 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AdminProductOut"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    list_promotions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                next?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPromotionsAnswer"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    create_promotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromotionBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPromotionOut"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    end_promotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                promotion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPromotionOut"];
                 };
             };
             /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
@@ -8982,6 +10050,196 @@ export interface operations {
             };
         };
     };
+    my_board: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    my_board_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DashboardLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardLinkAnswer"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     my_commissions: {
         parameters: {
             query?: {
@@ -9002,6 +10260,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CommissionsPage"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    my_coupons: {
+        parameters: {
+            query?: {
+                limit?: number;
+                next?: string;
+                status?: "usable" | "used" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponsAnswer"];
                 };
             };
             /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
@@ -9269,6 +10623,100 @@ export interface operations {
             };
         };
     };
+    poster: {
+        parameters: {
+            query?: {
+                product_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     verify_real_name: {
         parameters: {
             query?: never;
@@ -9383,6 +10831,194 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HomeRecommendations"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    mine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionsAnswer"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    record: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionsBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionsAnswer"];
                 };
             };
             /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
@@ -10149,6 +11785,102 @@ export interface operations {
             };
         };
     };
+    quote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteAnswer"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     get_order: {
         parameters: {
             query?: never;
@@ -10533,6 +12265,101 @@ export interface operations {
             };
         };
     };
+    ticket_board: {
+        parameters: {
+            query: {
+                ticket: string;
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Credentials refused (WECHAT_LOGIN_FAILED, INVALID_SIGNATURE) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     products: {
         parameters: {
             query?: {
@@ -10755,6 +12582,194 @@ export interface operations {
                 };
             };
             /** @description Credentials refused (WECHAT_LOGIN_FAILED, INVALID_SIGNATURE) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    running_promotions: {
+        parameters: {
+            query?: {
+                product_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionsAnswer"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    claim_coupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                promotion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponOut"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -22,6 +22,9 @@ export const ERROR_CODES = [
     "CONTENT_BLOCKED",
     "CONVERSATION_CLOSED",
     "CONVERSATION_NOT_FOUND",
+    "COUPON_EXHAUSTED",
+    "COUPON_LIMIT_REACHED",
+    "COUPON_NOT_USABLE",
     "DAILY_LIMIT_EXCEEDED",
     "DISTRIBUTOR_NOT_FOUND",
     "DUPLICATE_LINE",
@@ -52,6 +55,7 @@ export const ERROR_CODES = [
     "INVALID_LEXICON",
     "INVALID_LINES",
     "INVALID_ORDER",
+    "INVALID_PROMOTION",
     "INVALID_RULES",
     "INVALID_SIGNATURE",
     "INVALID_SKUS",
@@ -69,6 +73,7 @@ export const ERROR_CODES = [
     "NOT_A_DISTRIBUTOR",
     "NOT_A_GROUP_PRODUCT",
     "NOT_A_NEW_USER",
+    "NOT_A_PARTNER",
     "NOT_FOUND",
     "NOT_FROZEN",
     "NOT_UNDER_REVIEW",
@@ -78,6 +83,12 @@ export const ERROR_CODES = [
     "PAYMENT_MISMATCH",
     "PAY_REJECTED",
     "PRODUCT_NOT_FOUND",
+    "PROMOTION_BELOW_COST",
+    "PROMOTION_BUDGET_SPENT",
+    "PROMOTION_ENDED",
+    "PROMOTION_NOT_CLAIMABLE",
+    "PROMOTION_NOT_FOUND",
+    "PURCHASE_LIMIT_REACHED",
     "REAL_NAME_ALREADY_VERIFIED",
     "REAL_NAME_REQUIRED",
     "REFERRAL_CYCLE",
@@ -88,6 +99,7 @@ export const ERROR_CODES = [
     "REPLY_WINDOW_CLOSED",
     "REQUEST_TIMEOUT",
     "REVIEW_NOT_FOUND",
+    "SCENE_INVALID",
     "SELF_REFERRAL",
     "SETTINGS_VERSION_NOT_FOUND",
     "SIMULATOR_CANNOT_SIGN",
@@ -95,6 +107,7 @@ export const ERROR_CODES = [
     "SKU_REQUIRED",
     "TEAM_TOO_LARGE",
     "TEXT_TOO_LONG",
+    "TIER_REQUIRED",
     "TOO_MANY_PHOTOS",
     "TOO_MANY_REQUESTS",
     "TRACKING_MISMATCH",
@@ -102,6 +115,7 @@ export const ERROR_CODES = [
     "TRANSFER_REJECTED",
     "TRY_AGAIN",
     "UNAUTHENTICATED",
+    "UNKNOWN_TEMPLATE",
     "UNSUPPORTED_IMAGE_TYPE",
     "UNSUPPORTED_MEDIA_TYPE",
     "VALIDATION_FAILED",
@@ -126,19 +140,22 @@ export interface DeclaredErrors {
     approve_review: "REVIEW_NOT_FOUND" | "ALREADY_DECIDED";
     approve_withdrawal: "WITHDRAWAL_NOT_FOUND" | "NOT_UNDER_REVIEW" | "ACCOUNT_FROZEN";
     audit_entries: "VALIDATION_FAILED" | "INVALID_DATE" | "INVALID_DATE_RANGE" | "INVALID_CURSOR";
-    bind: "INVITE_CODE_NOT_FOUND" | "ALREADY_BOUND" | "NOT_A_NEW_USER" | "SELF_REFERRAL" | "REFERRAL_CYCLE" | "TEAM_TOO_LARGE";
+    bind: "INVITE_CODE_NOT_FOUND" | "ALREADY_BOUND" | "NOT_A_NEW_USER" | "SELF_REFERRAL" | "REFERRAL_CYCLE" | "TEAM_TOO_LARGE" | "SCENE_INVALID";
     cancel_case: "CASE_NOT_FOUND" | "WRONG_CASE_STATUS";
     check: "TEXT_TOO_LONG";
+    claim_coupon: "PROMOTION_NOT_FOUND" | "PROMOTION_NOT_CLAIMABLE" | "COUPON_EXHAUSTED" | "COUPON_LIMIT_REACHED";
     close: "CONVERSATION_NOT_FOUND" | "CONVERSATION_CLOSED";
     confirm: "ORDER_NOT_FOUND" | "WRONG_ORDER_STATUS";
     confirm_console_login: "LOGIN_SCENE_NOT_FOUND" | "LOGIN_SCENE_EXPIRED" | "LOGIN_SCENE_USED";
     create_photo_upload: "UNSUPPORTED_IMAGE_TYPE" | "FILE_TOO_LARGE";
     create_product: "COMMISSION_EXCEEDS_MARGIN" | "CONTENT_BLOCKED" | "INVALID_SKUS" | "INVALID_IMAGES" | "IMAGE_NOT_OURS" | "IMAGE_NOT_UPLOADED" | "IMAGE_INVALID";
+    create_promotion: "INVALID_PROMOTION" | "PROMOTION_BELOW_COST";
     create_upload: "UNSUPPORTED_IMAGE_TYPE" | "FILE_TOO_LARGE";
     daily_metrics: "VALIDATION_FAILED" | "INVALID_DATE" | "INVALID_DATE_RANGE";
     dashboard_link: never;
     edit_lexicon: "LEXICON_CHANGED" | "INVALID_LEXICON" | "NOT_FOUND";
     edit_product: "NOT_FOUND" | "COMMISSION_EXCEEDS_MARGIN" | "CONTENT_BLOCKED" | "OUT_OF_STOCK" | "SKU_REQUIRED" | "SKU_NOT_FOUND" | "INVALID_SKUS" | "INVALID_IMAGES" | "IMAGE_NOT_OURS" | "IMAGE_NOT_UPLOADED" | "IMAGE_INVALID";
+    end_promotion: "PROMOTION_NOT_FOUND" | "PROMOTION_ENDED";
     experiment_figures: never;
     freeze: "DISTRIBUTOR_NOT_FOUND" | "VALIDATION_FAILED" | "ALREADY_FROZEN";
     get_case: "CASE_NOT_FOUND";
@@ -152,12 +169,17 @@ export interface DeclaredErrors {
     kuaidi100_push: "INVALID_SIGNATURE" | "INVALID_CALLBACK" | "TRACKING_NOT_FOUND" | "TRACKING_MISMATCH";
     list_distributors: "VALIDATION_FAILED" | "INVALID_CURSOR";
     list_materials: "NOT_A_DISTRIBUTOR" | "INVALID_CURSOR";
+    list_promotions: "INVALID_CURSOR";
     list_reviews: "INVALID_CURSOR";
     list_versions: "INVALID_CURSOR";
     login: "WECHAT_LOGIN_FAILED";
     me: never;
+    mine: never;
+    my_board: "NOT_A_PARTNER";
+    my_board_link: "NOT_A_PARTNER";
     my_cases: "INVALID_CURSOR";
     my_commissions: "INVALID_CURSOR";
+    my_coupons: "INVALID_CURSOR";
     my_orders: "INVALID_CURSOR";
     my_recommendations: never;
     my_wallet: never;
@@ -169,7 +191,8 @@ export interface DeclaredErrors {
     openapi: never;
     order_cases: "ORDER_NOT_FOUND";
     pay_notify: "INVALID_SIGNATURE" | "PAYMENT_MISMATCH";
-    place_order: "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "OUT_OF_STOCK" | "PRODUCT_NOT_FOUND" | "INVALID_ORDER" | "SKU_REQUIRED" | "SKU_NOT_FOUND";
+    place_order: "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "OUT_OF_STOCK" | "PRODUCT_NOT_FOUND" | "INVALID_ORDER" | "SKU_REQUIRED" | "SKU_NOT_FOUND" | "COUPON_NOT_USABLE" | "PURCHASE_LIMIT_REACHED" | "PROMOTION_BUDGET_SPENT";
+    poster: "NOT_A_DISTRIBUTOR" | "PRODUCT_NOT_FOUND" | "WXACODE_REFUSED" | "TRY_AGAIN";
     product_page: "PRODUCT_NOT_FOUND";
     product_recommendations: "PRODUCT_NOT_FOUND";
     products: "INVALID_CURSOR";
@@ -178,7 +201,9 @@ export interface DeclaredErrors {
     push_check: "INVALID_SIGNATURE";
     put_lexicon: "LEXICON_CHANGED" | "INVALID_LEXICON";
     put_settings: "VERSION_CONFLICT" | "INVALID_RULES";
+    quote: "OUT_OF_STOCK" | "PRODUCT_NOT_FOUND" | "INVALID_ORDER" | "SKU_REQUIRED" | "SKU_NOT_FOUND" | "COUPON_NOT_USABLE" | "PURCHASE_LIMIT_REACHED";
     receive: "CASE_NOT_FOUND" | "WRONG_CASE_STATUS" | "WRONG_ORDER_STATUS" | "PAY_REJECTED" | "REFUND_FAILED";
+    record: "UNKNOWN_TEMPLATE";
     record_events: "VALIDATION_FAILED" | "EVENT_TIME_OUT_OF_RANGE" | "MALFORMED_JSON" | "BODY_TOO_LARGE";
     refund: "ORDER_NOT_FOUND" | "WRONG_ORDER_STATUS" | "AFTER_SALES_REQUIRED" | "PAY_REJECTED" | "REFUND_FAILED";
     reject: "CASE_NOT_FOUND" | "WRONG_CASE_STATUS";
@@ -187,13 +212,15 @@ export interface DeclaredErrors {
     reply: "CONVERSATION_NOT_FOUND" | "REPLY_WINDOW_CLOSED" | "REPLY_LIMIT_REACHED" | "REPLY_REFUSED" | "TEXT_TOO_LONG";
     request_withdrawal: "VALIDATION_FAILED" | "IDEMPOTENCY_KEY_REQUIRED" | "ACCOUNT_FROZEN" | "IDEMPOTENCY_KEY_REUSED" | "REAL_NAME_REQUIRED" | "BELOW_MINIMUM" | "INSUFFICIENT_BALANCE" | "DAILY_LIMIT_EXCEEDED";
     rollback: "SETTINGS_VERSION_NOT_FOUND";
+    running_promotions: "PRODUCT_NOT_FOUND";
     set_tier: "DISTRIBUTOR_NOT_FOUND" | "VALIDATION_FAILED";
-    share_material: "NOT_A_DISTRIBUTOR" | "MATERIAL_NOT_FOUND";
+    share_material: "NOT_A_DISTRIBUTOR" | "MATERIAL_NOT_FOUND" | "TIER_REQUIRED";
     ship: "ORDER_NOT_FOUND" | "WRONG_ORDER_STATUS" | "ALREADY_SHIPPED" | "INVALID_CARRIER";
     ship_batch: never;
     ship_return: "CASE_NOT_FOUND" | "WRONG_CASE_STATUS" | "INVALID_CARRIER" | "INVALID_TRACKING_NO";
     team: "INVALID_CURSOR";
     thread: "CONVERSATION_NOT_FOUND" | "INVALID_CURSOR";
+    ticket_board: "UNAUTHENTICATED" | "NOT_A_PARTNER";
     ticket_dashboard: "UNAUTHENTICATED" | "FORBIDDEN";
     transfer_notify: "INVALID_SIGNATURE" | "PAYMENT_MISMATCH";
     unfreeze: "DISTRIBUTOR_NOT_FOUND" | "VALIDATION_FAILED" | "NOT_FROZEN";
@@ -214,6 +241,7 @@ export const IDEMPOTENT_ROUTES: readonly string[] = [
 export const PUBLIC_ROUTES: readonly string[] = [
     "GET /v1/dashboard",
     "GET /v1/openapi.json",
+    "GET /v1/partner-board",
     "GET /v1/products/{product_id}/recommendations",
     "GET /v1/wechat/message",
     "POST /v1/auth/login",
