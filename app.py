@@ -32,7 +32,9 @@ from chalicelib.api import (
     leaderboards,
     openapi,
     orders,
+    partner_board,
     payments,
+    posters,
     promotions,
     referrals,
     settings,
@@ -63,6 +65,7 @@ for blueprint in (users.bp, referrals.bp, catalog.bp, orders.bp, groups.bp, paym
                   console_after_sales.bp,
                   centre.bp,
                   promotions.bp, console_promotions.bp,
+                  posters.bp, partner_board.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
 

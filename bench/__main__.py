@@ -152,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _log("console pages on DynamoDB Local: server time per page over a demo mall")
         output["console"] = console.run()
+        from bench import posters
+
+        _log("posters: GET /v1/me/poster cold (composed) and cached, on moto in-process")
+        output["posters"] = posters.run()
         from bench import job_memory
 
         _log("Lambda memory: CPU against DynamoDB wait of the settlement job and of API requests")
@@ -199,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(console.section(output["console"]))
+    if "posters" in output:
+        from bench import posters
+
+        print()
+        print(posters.section(output["posters"]))
     if "capacity" in output:
         from bench import capacity
 

@@ -417,6 +417,13 @@ class Settings(_Frozen):
     console_code_env: str = Field(default="release", pattern="^(release|trial|develop)$")
     # A console form's largest body (a CSV of shipments, an image goes to S3 directly).
     console_max_body_bytes: int = Field(default=1024 * 1024, ge=64 * 1024, le=6 * 1024 * 1024)
+    # Share posters (docs/posters.md): the mini-program pages their codes open (the product page
+    # reads ``product_id`` from the scene; the shop page shows the sharer's shop), the version the
+    # codes open, and a font file with CJK glyphs (empty: the first of the known system fonts).
+    poster_product_page: str = Field(default="pages/product/index", pattern=r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
+    poster_shop_page: str = Field(default="pages/index/index", pattern=r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
+    poster_code_env: str = Field(default="release", pattern="^(release|trial|develop)$")
+    poster_font: str = Field(default="", max_length=512)
     # Carrier tracking through 快递100 (docs/delivery.md): the enterprise key and customer id, the key
     # each parcel's callback salt is derived from, and the public base URL of this API its pushes
     # reach. Live mode without a key: no tracking (automatic confirmation counts from shipping).
@@ -487,6 +494,7 @@ _ENV = {
     "console_login_page": "CONSOLE_LOGIN_PAGE",
     "console_code_env": "CONSOLE_CODE_ENV",
     "console_max_body_bytes": "CONSOLE_MAX_BODY_BYTES",
+    **{f"poster_{name}": f"POSTER_{name.upper()}" for name in ("product_page", "shop_page", "code_env", "font")},
     **{f"kuaidi100_{name}": f"KUAIDI100_{name.upper()}" for name in (
         "key", "customer", "salt_key", "api_base", "callback_base")},
     **{f"wechat_pay_{name}": f"WECHAT_PAY_{name.upper()}" for name in (

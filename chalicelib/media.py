@@ -97,6 +97,24 @@ class MediaStore:
         total = str(got.get("ContentRange", "")).rpartition("/")[2]
         return StoredObject(str(got.get("ContentType", "")), int(total) if total.isdigit() else len(head), head)
 
+    def read(self, key: str) -> bytes | None:
+        """An object's bytes in one GET; None when nothing is stored under the key."""
+        from botocore.exceptions import ClientError
+
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code", "")) in MISSING:
+                return None
+            raise
+        with got["Body"] as body:
+            return bytes(body.read())
+
+    def write(self, key: str, data: bytes, content_type: str, cache_control: str) -> None:
+        """Store an object (one PUT); a key written twice with the same bytes is the same object."""
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                               CacheControl=cache_control)
+
     def _content_type(self, key: str) -> str:
         return str(self.client.head_object(Bucket=self.bucket, Key=key).get("ContentType", ""))
 

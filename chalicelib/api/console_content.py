@@ -23,6 +23,8 @@ else:
 
 bp = Blueprint(__name__)
 KINDS = {"shop_name": "店铺名", "material": "推广素材", "product": "商品文案"}
+MATERIAL_KINDS = {"post": "推广素材", "training": "培训课程", "event": "活动"}  # docs/tier-rights.md
+TIERS = {"regular": "普通分销商", "senior": "高级分销商", "partner": "合伙人"}
 REASONS = {"lexicon": "命中敏感词库", "wechat": "微信内容安全建议人工审核", "wechat_unavailable": "微信内容安全暂不可用"}
 VERDICTS = {"block": "拦截", "review": "人工审核", "allow": "放行"}
 
@@ -70,13 +72,18 @@ def edit_lexicon(call: PageCall) -> Response:
 def materials_page(call: PageCall) -> Response:
     q = validate(c.MaterialsQuery, {k: v for k, v in call.query.items() if k in ("week", "next") and v})
     week = materials.week_materials(call.admin_id, True, q.week, 50, q.next, call.deps)
-    return call.render("materials.html", week=week, asked=q.week, done=call.query.get("done", ""))
+    return call.render("materials.html", week=week, asked=q.week, done=call.query.get("done", ""), kinds=MATERIAL_KINDS,
+                       tiers=TIERS)
 
 
 @page(bp, "/console/materials", ("POST",))
 def publish(call: PageCall) -> Response:
-    body = validate(c.MaterialBody, {"title": call.form.get("title"), "text": call.form.get("text"),
-                                     "product_id": call.form.get("product_id").strip() or None})
+    form = {"title": call.form.get("title"), "text": call.form.get("text"),
+            "product_id": call.form.get("product_id").strip() or None,
+            "kind": call.form.get("kind") or "post", "min_tier": call.form.get("min_tier") or None}
+    if open_from := call.form.get("open_from").strip():  # a Shanghai wall-clock time from <input type=datetime-local>
+        form["open_from"] = fields.shanghai_time(open_from, "open_from")
+    body = validate(c.MaterialBody, form)
     published = materials.publish(call.admin_id, body.title, body.text, body.product_id, tuple(body.media_urls),
-                                  call.deps)
+                                  call.deps, materials.rights_of(body.kind, body.min_tier, body.open_from))
     return call.redirect("/console/materials?done=" + ("held" if published.review_id else "published"))

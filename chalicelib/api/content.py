@@ -37,11 +37,14 @@ def check(call: Call) -> c.ModerationCheckAnswer:
 
 @endpoint(bp, "/v1/materials", tag="content", query="MaterialsQuery", response="MaterialsAnswer", models=MODELS,
           errors=("NOT_A_DISTRIBUTOR", "INVALID_CURSOR"),
-          summary="The material library for distributors: a week's materials (Asia/Shanghai; default this week)")
+          summary="The material library for distributors: a week's materials (Asia/Shanghai; default this week); "
+                  "those above the caller's tier locked, with the tier that unlocks them")
 def list_materials(call: Call) -> c.MaterialsAnswer:
     page = materials.week_materials(call.user_id, call.caller.is_admin, call.query.week, call.query.limit,
                                     call.query.next, call.deps)
-    return c.MaterialsAnswer(week=page.week, items=[c.MaterialOut.of(m) for m in page.materials], next=page.next_cursor)
+    items = [c.MaterialOut.of(m, page.locked[m.material_id].value if m.material_id in page.locked else None)
+             for m in page.materials]
+    return c.MaterialsAnswer(week=page.week, items=items, next=page.next_cursor)
 
 
 @endpoint(bp, "/v1/admin/materials", "POST", auth="admin", tag="content", status=201, alt_statuses=(202,),
@@ -49,14 +52,16 @@ def list_materials(call: Call) -> c.MaterialsAnswer:
           summary="Publish a material (201); held for review when moderation says so (202, status pending_review)")
 def publish_material(call: Call) -> Response:
     body = call.body
-    result = materials.publish(call.user_id, body.title, body.text, body.product_id, tuple(body.media_urls), call.deps)
+    result = materials.publish(call.user_id, body.title, body.text, body.product_id, tuple(body.media_urls), call.deps,
+                               materials.rights_of(body.kind, body.min_tier, body.open_from))
     out = c.MaterialOut.of(result.material)
     return json_response(out.model_dump(mode="json"), 202 if result.review_id else 201)
 
 
 @endpoint(bp, "/v1/materials/{material_id}/share", tag="content", response="ShareAnswer", models=MODELS,
-          errors=("NOT_A_DISTRIBUTOR", "MATERIAL_NOT_FOUND"),
-          summary="One-tap share: the material's text and media with the caller's invite link")
+          errors=("NOT_A_DISTRIBUTOR", "MATERIAL_NOT_FOUND", "TIER_REQUIRED"),
+          summary="One-tap share: the material's text and media with the caller's invite link "
+                  "(403 TIER_REQUIRED with the tier when the material is locked to the caller)")
 def share_material(call: Call) -> c.ShareAnswer:
     return c.ShareAnswer.of(materials.share(call.user_id, call.params["material_id"], call.deps))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from chalicelib.api.schemas import AnswerModel, OpenShopAnswer, PageQuery, QueryModel, RequestModel
 from chalicelib.api.schemas import OpenShopBody as OpenShopBody  # the shop route names its models here
@@ -53,29 +53,47 @@ class OpenShopResult(OpenShopAnswer):
 
 
 # Materials ----------------------------------------------------------------------------------
+MaterialKindIn = Literal["post", "training", "event"]
+TierIn = Literal["regular", "senior", "partner"]
+
+
 class MaterialBody(RequestModel):
     title: NonEmpty
     text: NonEmpty
     product_id: Id | None = None
     media_urls: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=list)
+    kind: MaterialKindIn = Field(default="post", description="post (to share), training (a course), event")
+    min_tier: TierIn | None = Field(default=None, description=(
+        "tier rights (docs/tier-rights.md): distributors below it see the material locked (title and kind, "
+        "with the tier that unlocks it); absent: open to every distributor"))
+    open_from: AwareDatetime | None = Field(default=None, strict=False, description=(  # an ISO-8601 string with a zone
+        "early access: from this instant every distributor may open it (absent: min_tier holds for good)"))
 
 
 class MaterialOut(AnswerModel):
     material_id: str
     title: str
-    text: str
+    text: str = Field(description="empty while locked")
     product_id: str | None
-    media_urls: list[str]
+    media_urls: list[str] = Field(description="empty while locked")
     status: str
     created_at: str
     published_at: str | None
     review_id: str | None
+    kind: str = Field(description="post, training or event")
+    min_tier: str | None
+    open_from: str | None
+    locked: bool = Field(default=False, description="above the caller's tier: text and media withheld")
+    unlock_tier: str | None = Field(default=None, description="the tier that unlocks it, while locked")
 
     @classmethod
-    def of(cls, m: Material) -> MaterialOut:
+    def of(cls, m: Material, unlock_tier: str | None = None) -> MaterialOut:
         return cls(material_id=m.material_id, title=m.title, text=m.text, product_id=m.product_id,
                    media_urls=list(m.media_urls), status=m.status.value, created_at=iso(m.created_at),
-                   published_at=iso(m.published_at) if m.published_at else None, review_id=m.review_id)
+                   published_at=iso(m.published_at) if m.published_at else None, review_id=m.review_id,
+                   kind=m.kind.value, min_tier=m.min_tier.value if m.min_tier else None,
+                   open_from=iso(m.open_from) if m.open_from else None, locked=unlock_tier is not None,
+                   unlock_tier=unlock_tier)
 
 
 class MaterialsQuery(PageQuery):

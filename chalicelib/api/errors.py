@@ -28,6 +28,7 @@ STATUS = {
 # bodies are rewritten into ours so that every error a client sees has the same shape.
 CHALICE_CODES = {
     "BadRequestError": "BAD_REQUEST",
+    "BadRequest": "BAD_REQUEST",  # a binary answer (the poster's PNG) to a request whose Accept refuses it
     "UnauthorizedError": "UNAUTHENTICATED",
     "ForbiddenError": "FORBIDDEN",
     "NotFoundError": "NOT_FOUND",

@@ -10,10 +10,11 @@ from chalicelib.lazy import lazy
 
 if TYPE_CHECKING:
     from chalicelib.api import schemas as s
-    from chalicelib.domain import clock
+    from chalicelib.domain import clock, posters
     from chalicelib.services import referrals
 else:
     s, clock, referrals = lazy("chalicelib.api.schemas"), lazy("chalicelib.domain.clock"), lazy("chalicelib.services.referrals")
+    posters = lazy("chalicelib.domain.posters")
 
 bp = Blueprint(__name__)
 
@@ -21,10 +22,14 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/v1/referrals/bind", "POST", tag="referrals", body="BindBody", response="BindAnswer",
           summary="Bind the caller to the distributor who invited them",
           errors=("INVITE_CODE_NOT_FOUND", "ALREADY_BOUND", "NOT_A_NEW_USER", "SELF_REFERRAL", "REFERRAL_CYCLE",
-                  "TEAM_TOO_LARGE"))
+                  "TEAM_TOO_LARGE", "SCENE_INVALID"))
 def bind(call: Call) -> s.BindAnswer:
-    plan = referrals.bind(call.user_id, call.body.invite_code, call.deps)
-    return s.BindAnswer(parent_id=plan.parent_id, grandparent_id=plan.grandparent_id)
+    invite_code, product_id = call.body.invite_code or "", None
+    if call.body.scene is not None:  # a poster's code: the scene names the invite code (docs/posters.md)
+        scene = posters.decode_scene(call.body.scene)
+        invite_code, product_id = scene.invite_code, scene.product_id
+    plan = referrals.bind(call.user_id, invite_code, call.deps)
+    return s.BindAnswer(parent_id=plan.parent_id, grandparent_id=plan.grandparent_id, product_id=product_id)
 
 
 @endpoint(bp, "/v1/me/team", tag="referrals", query="TeamQuery", response="TeamAnswer",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.domain.catalog import Product
 from chalicelib.domain.clock import iso
@@ -80,12 +80,22 @@ class OpenShopAnswer(AnswerModel):
 
 # Referral network --------------------------------------------------------------------------
 class BindBody(RequestModel):
-    invite_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    invite_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
+    scene: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = Field(
+        default=None, description="instead of invite_code: a poster's scene as the mini-program read it "
+                                  "(decodeURIComponent(query.scene)): the invite code, then '.' and a product id")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BindBody:
+        if (self.invite_code is None) == (self.scene is None):
+            raise ValueError("give invite_code or scene (one of them)")
+        return self
 
 
 class BindAnswer(AnswerModel):
     parent_id: str
     grandparent_id: str | None
+    product_id: str | None = Field(default=None, description="the product a poster's scene opens (scene given)")
 
 
 class PageQuery(QueryModel):

@@ -8,13 +8,14 @@ is decided exactly once (pending → approved | rejected).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.clock import SHANGHAI
-from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.errors import Kind, ValidationFailed, error
+from chalicelib.domain.tiers import Tier
 
 MAX_MEDIA_URLS = 9  # a Moments post carries at most nine pictures
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -30,6 +31,18 @@ class ReviewStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class MaterialKind(StrEnum):
+    """What a material is (docs/tier-rights.md): a post to share, a training course, an event."""
+
+    POST = "post"
+    TRAINING = "training"
+    EVENT = "event"
+
+
+TierRequired = error("TIER_REQUIRED", Kind.FORBIDDEN,
+                     "The material is locked below its minimum tier (the error names the tier that unlocks it).")
 
 
 class ReviewKind(StrEnum):
@@ -50,10 +63,23 @@ class Material:
     media_urls: tuple[str, ...] = ()
     published_at: datetime | None = None
     review_id: str | None = None
+    # Tier rights (DOMAIN.md §9): below ``min_tier`` a distributor sees the material locked, until
+    # ``open_from`` (early access: the tier sees it first, everyone from then on; None: never).
+    kind: MaterialKind = MaterialKind.POST
+    min_tier: Tier | None = None
+    open_from: datetime | None = None
 
     def published(self, at: datetime) -> Material:
-        return Material(self.material_id, self.title, self.text, self.author_id, self.created_at,
-                        MaterialStatus.PUBLISHED, self.product_id, self.media_urls, at, self.review_id)
+        return replace(self, status=MaterialStatus.PUBLISHED, published_at=at)
+
+    def unlocking_tier(self, tier: Tier, now: datetime) -> Tier | None:
+        """The tier that unlocks the material for a distributor of ``tier`` at
+        ``now``; None when the caller may open it."""
+        if self.min_tier is None or (self.open_from is not None and now >= self.open_from):
+            return None
+        if tier.rank >= self.min_tier.rank:
+            return None
+        return self.min_tier
 
 
 @dataclass(frozen=True)

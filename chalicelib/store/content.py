@@ -30,7 +30,16 @@ from chalicelib.config import get_settings
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.clock import iso
 from chalicelib.domain.errors import AlreadyDecided, InvalidLexicon, LexiconChanged
-from chalicelib.domain.materials import Material, MaterialStatus, Review, ReviewKind, ReviewStatus, week_of
+from chalicelib.domain.materials import (
+    Material,
+    MaterialKind,
+    MaterialStatus,
+    Review,
+    ReviewKind,
+    ReviewStatus,
+    week_of,
+)
+from chalicelib.domain.tiers import Tier
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import NEVER, BaseMeta, StoreModel, paginate, transaction_failure
 
@@ -95,6 +104,10 @@ class ContentItem(StoreModel):
     published_key = UnicodeAttribute(null=True)
     queue = UnicodeAttribute(null=True)
     created_key = UnicodeAttribute(null=True)
+    # tier rights of a material (docs/tier-rights.md); absent: a post open to every distributor
+    material_kind = UnicodeAttribute(null=True)
+    min_tier = UnicodeAttribute(null=True)
+    open_from = UTCDateTimeAttribute(null=True)
 
     by_week = ByWeek()
     pending = Queue()
@@ -107,7 +120,9 @@ def _version_key(version: int) -> str:
 def _material_item(m: Material) -> ContentItem:
     item = ContentItem(f"{MATERIAL}#{m.material_id}", MATERIAL, title=m.title, text=m.text, product_id=m.product_id,
                        media_urls=list(m.media_urls) or None, author_id=m.author_id, status=m.status.value,
-                       created_at=m.created_at, review_id=m.review_id)
+                       created_at=m.created_at, review_id=m.review_id,
+                       material_kind=None if m.kind is MaterialKind.POST else m.kind.value,
+                       min_tier=m.min_tier.value if m.min_tier else None, open_from=m.open_from)
     if m.status is MaterialStatus.PUBLISHED and m.published_at:
         item.published_at, item.week = m.published_at, week_of(m.published_at)
         item.published_key = f"{iso(m.published_at)}#{m.material_id}"
@@ -117,7 +132,9 @@ def _material_item(m: Material) -> ContentItem:
 def to_material(item: ContentItem) -> Material:
     return Material(item.pk.split("#", 1)[1], item.title or "", item.text or "", item.author_id or "",
                     item.created_at or NEVER, MaterialStatus(item.status), item.product_id,
-                    tuple(str(u) for u in item.media_urls or ()), item.published_at, item.review_id)
+                    tuple(str(u) for u in item.media_urls or ()), item.published_at, item.review_id,
+                    MaterialKind(item.material_kind or MaterialKind.POST.value),
+                    Tier(item.min_tier) if item.min_tier else None, item.open_from)
 
 
 def _review_item(r: Review) -> ContentItem:

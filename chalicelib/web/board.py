@@ -121,28 +121,38 @@ def _repurchase(figures: dict[str, Any] | None) -> str:
             f'<th>repurchases</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
-def chart_data(board: Board) -> dict[str, Any]:
+Charts = tuple[tuple[str, str, str, str], ...]
+
+
+def chart_data(board: Board, charts: Charts = CHARTS) -> dict[str, Any]:
     """What the chart script draws: per day, the charted fields only."""
-    fields = [c[0] for c in CHARTS]
+    fields = [c[0] for c in charts]
     return {
-        "charts": [{"field": f, "title": t, "format": u, "kind": k} for f, t, u, k in CHARTS],
+        "charts": [{"field": f, "title": t, "format": u, "kind": k} for f, t, u, k in charts],
         "days": [{"date": row["date"], **{f: row[f] for f in fields if f in row}} for row in board.days],
     }
 
 
-def render_board(board: Board) -> str:
-    """The page's HTML."""
+def _levers(board: Board) -> str:
+    """The mall's promotion levers: what each promotion did and the repurchase cycle per category."""
+    return (f'<section>\n<h2>Promotions · 促销效果</h2>\n{_promotions(board.promotions)}\n</section>\n'
+            f'<section>\n<h2>Repurchase cycle · 复购周期</h2>\n{_repurchase(board.repurchase)}\n</section>')
+
+
+def render_board(board: Board, title: str = TITLE, charts: Charts = CHARTS, note: str = "",
+                 levers: bool = True) -> str:
+    """The page's HTML (the admin's board by default; the partner board names its own title,
+    charts and a note after the period, and leaves out the mall's promotion levers)."""
     page, css, js = _assets()
     values = {
-        "title": escape(TITLE),
-        "period": escape(f"{board.from_day.isoformat()} – {board.to_day.isoformat()}"),
+        "title": escape(title),
+        "period": escape(f"{board.from_day.isoformat()} – {board.to_day.isoformat()}{note}"),
         "generated": escape(board.generated_at),
         "days": str(len(board.days)),
         "kpis": "".join(_kpi(k) for k in board.kpis),
         "products": _products(board.top_products),
-        "repurchase": _repurchase(board.repurchase),
-        "promotions": _promotions(board.promotions),
-        "data": script_json(chart_data(board)),
+        "levers": _levers(board) if levers else "",
+        "data": script_json(chart_data(board, charts)),
         "css": css,
         "js": js,
     }

@@ -532,6 +532,29 @@ def the_board_link_needs_an_admins_unexpired_board_ticket(api, world, deps):
     assert api.call("GET", f"/v1/dashboard?ticket={board_ticket_of(world, deps)}")[0] == 200  # the control
 
 
+@public_case("GET", "/v1/partner-board")
+def the_partner_board_link_needs_a_partner_board_ticket(api, world, deps):
+    import jwt
+
+    from chalicelib.services.partner_board import TICKET_AUDIENCE
+
+    now_s = int(deps.clock().timestamp())
+    ticket = {"sub": world.victim_id, "iss": ISSUER, "aud": TICKET_AUDIENCE, "iat": now_s, "exp": now_s + 300}
+    key = deps.settings.jwt_secret
+    refused = {
+        "a session token": world.victim,
+        "the admin board's ticket": board_ticket_of(world, deps),
+        "expired": jwt.encode({**ticket, "iat": now_s - 900, "exp": now_s - 600}, key, algorithm=ALGORITHM),
+        "another key": jwt.encode(ticket, "another-key-" + "x" * 32, algorithm=ALGORITHM),
+        "garbage": "not-a-ticket",
+    }
+    for kind, value in refused.items():
+        status, body = api.call("GET", f"/v1/partner-board?ticket={value}")
+        assert (status, body["error"]["code"]) == (401, "UNAUTHENTICATED"), (kind, status, body)
+    status, body = api.call("GET", f"/v1/partner-board?ticket={jwt.encode(ticket, key, algorithm=ALGORITHM)}")
+    assert (status, body["error"]["code"]) == (403, "NOT_A_PARTNER")  # a valid ticket of someone not a partner
+
+
 @public_case("GET", "/v1/wechat/message")
 def the_message_push_url_check_needs_our_token(api, world, deps):
     from urllib.parse import urlencode

@@ -7,10 +7,10 @@ def test_bind_answers_parent_and_grandparent(api):
     _, alice, alice_code = api.distributor("alice")
     bob_token, bob, bob_code = api.distributor("bob")
     assert api.call("POST", "/v1/referrals/bind", {"invite_code": alice_code}, bob_token) == \
-        (200, {"parent_id": alice, "grandparent_id": None})
+        (200, {"parent_id": alice, "grandparent_id": None, "product_id": None})
     carol_token, _ = api.login("carol")
     assert api.call("POST", "/v1/referrals/bind", {"invite_code": bob_code.lower()}, carol_token) == \
-        (200, {"parent_id": bob, "grandparent_id": alice})
+        (200, {"parent_id": bob, "grandparent_id": alice, "product_id": None})
 
 
 @pytest.mark.parametrize(("case", "status", "code"), [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = {"pynamodb", "botocore", "boto3", "cryptography", "jwt", "aws_xray_sdk", "opentelemetry",
+HEAVY = {"PIL", "pynamodb", "botocore", "boto3", "cryptography", "jwt", "aws_xray_sdk", "opentelemetry",
          "aws_lambda_powertools", "pydantic", "pydantic_core", "zoneinfo"}
 TRACING = {"aws_xray_sdk", "opentelemetry"}
 SIMULATOR = {"FENXIAO_MODE": "simulator"}
@@ -35,6 +35,7 @@ ALLOWED_OWN = {
         "orders", "payments", "referrals", "settings", "subscriptions", "support", "tracking", "uploads", "users",
         "wallet", "leaderboards")),
     *(f"chalicelib.api.{area}" for area in ("promotions", "console_promotions")),  # issue 19 (promo-core)
+    *(f"chalicelib.api.{area}" for area in ("posters", "partner_board")),  # issue 18 (poster)
     "chalicelib.api.errors",
     "chalicelib.api.http",
     "chalicelib.domain",

@@ -865,7 +865,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The material library for distributors: a week's materials (Asia/Shanghai; default this week) */
+        /** The material library for distributors: a week's materials (Asia/Shanghai; default this week); those above the caller's tier locked, with the tier that unlocks them */
         get: operations["list_materials"];
         put?: never;
         post?: never;
@@ -882,7 +882,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One-tap share: the material's text and media with the caller's invite link */
+        /** One-tap share: the material's text and media with the caller's invite link (403 TIER_REQUIRED with the tier when the material is locked to the caller) */
         get: operations["share_material"];
         put?: never;
         post?: never;
@@ -920,6 +920,40 @@ export interface paths {
         get: operations["my_cases"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partner's own data board (HTML, phone-sized): their team's members, GMV, conversion, average order value, top products and team bonus; partners only */
+        get: operations["my_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/board/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A 5-minute link that opens the partner's own board without a header (the mini-program's web-view) */
+        post: operations["my_board_link"];
         delete?: never;
         options?: never;
         head?: never;
@@ -986,6 +1020,23 @@ export interface paths {
         };
         /** The caller's orders, newest first */
         get: operations["my_orders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/poster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's share poster (PNG): a listed product, or the shop without product_id, with a mini-program code whose scene is the invite code (and '.' and the product id). Send Accept: image/png (or *\/*). Cached: the same content is one S3 read; X-Poster-Cache says hit or miss */
+        get: operations["poster"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1245,6 +1296,23 @@ export interface paths {
         put?: never;
         /** Refund a paid order not yet shipped through WeChat Pay (buyer or admin); commissions reversed or clawed back. Shipped or completed: 409 AFTER_SALES_REQUIRED (open a case) */
         post: operations["refund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/partner-board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partner board opened by a ticket of POST /v1/me/board/links instead of a header */
+        get: operations["ticket_board"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1744,11 +1812,64 @@ export interface components {
             parent_id: string;
             /** Grandparent Id */
             grandparent_id: string | null;
+            /**
+             * Product Id
+             * @description the product a poster's scene opens (scene given)
+             * @default null
+             */
+            product_id: string | null;
         };
         /** BindBody */
         BindBody: {
-            /** Invite Code */
-            invite_code: string;
+            /**
+             * Invite Code
+             * @default null
+             */
+            invite_code?: string | null;
+            /**
+             * Scene
+             * @description instead of invite_code: a poster's scene as the mini-program read it (decodeURIComponent(query.scene)): the invite code, then '.' and a product id
+             * @default null
+             */
+            scene?: string | null;
+        };
+        /** BundleBody */
+        BundleBody: {
+            /** Title */
+            title: string;
+            /**
+             * Starts At
+             * @description When it starts (UTC, ISO-8601); default: now.
+             * @default null
+             */
+            starts_at?: string | null;
+            /**
+             * Ends At
+             * @description When it ends (exclusive); default: 30 days after the start.
+             * @default null
+             */
+            ends_at?: string | null;
+            /**
+             * Loss Leader
+             * @description Run it even when its worst case sells below cost plus the largest commission (422 PROMOTION_BELOW_COST otherwise); needs budget_fen.
+             * @default false
+             */
+            loss_leader?: boolean;
+            /**
+             * Budget Fen
+             * @description A loss leader's budget: what its orders may give away in all (discounts and gifts' cost); checkout refuses an order beyond it (409 PROMOTION_BUDGET_SPENT).
+             * @default null
+             */
+            budget_fen?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "bundle";
+            /** Items */
+            items: components["schemas"]["PromotionItemIn"][];
+            /** Price Fen */
+            price_fen: number;
         };
         /** BundleBody */
         BundleBody: {
@@ -2695,6 +2816,25 @@ export interface components {
             product_id?: string | null;
             /** Media Urls */
             media_urls?: string[];
+            /**
+             * Kind
+             * @description post (to share), training (a course), event
+             * @default post
+             * @enum {string}
+             */
+            kind?: "post" | "training" | "event";
+            /**
+             * Min Tier
+             * @description tier rights (docs/tier-rights.md): distributors below it see the material locked (title and kind, with the tier that unlocks it); absent: open to every distributor
+             * @default null
+             */
+            min_tier?: ("regular" | "senior" | "partner") | null;
+            /**
+             * Open From
+             * @description early access: from this instant every distributor may open it (absent: min_tier holds for good)
+             * @default null
+             */
+            open_from?: string | null;
         };
         /** MaterialOut */
         MaterialOut: {
@@ -2702,11 +2842,17 @@ export interface components {
             material_id: string;
             /** Title */
             title: string;
-            /** Text */
+            /**
+             * Text
+             * @description empty while locked
+             */
             text: string;
             /** Product Id */
             product_id: string | null;
-            /** Media Urls */
+            /**
+             * Media Urls
+             * @description empty while locked
+             */
             media_urls: string[];
             /** Status */
             status: string;
@@ -2716,6 +2862,27 @@ export interface components {
             published_at: string | null;
             /** Review Id */
             review_id: string | null;
+            /**
+             * Kind
+             * @description post, training or event
+             */
+            kind: string;
+            /** Min Tier */
+            min_tier: string | null;
+            /** Open From */
+            open_from: string | null;
+            /**
+             * Locked
+             * @description above the caller's tier: text and media withheld
+             * @default false
+             */
+            locked: boolean;
+            /**
+             * Unlock Tier
+             * @description the tier that unlocks it, while locked
+             * @default null
+             */
+            unlock_tier: string | null;
         };
         /** MaterialsAnswer */
         MaterialsAnswer: {
@@ -9921,6 +10088,196 @@ export interface operations {
             };
         };
     };
+    my_board: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    my_board_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DashboardLinkBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardLinkAnswer"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     my_commissions: {
         parameters: {
             query?: {
@@ -10228,6 +10585,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrdersPage"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    poster: {
+        parameters: {
+            query?: {
+                product_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
                 };
             };
             /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
@@ -11788,6 +12239,101 @@ export interface operations {
                 };
             };
             /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    ticket_board: {
+        parameters: {
+            query: {
+                ticket: string;
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Credentials refused (WECHAT_LOGIN_FAILED, INVALID_SIGNATURE) */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -73,6 +73,7 @@ export const ERROR_CODES = [
     "NOT_A_DISTRIBUTOR",
     "NOT_A_GROUP_PRODUCT",
     "NOT_A_NEW_USER",
+    "NOT_A_PARTNER",
     "NOT_FOUND",
     "NOT_FROZEN",
     "NOT_UNDER_REVIEW",
@@ -98,6 +99,7 @@ export const ERROR_CODES = [
     "REPLY_WINDOW_CLOSED",
     "REQUEST_TIMEOUT",
     "REVIEW_NOT_FOUND",
+    "SCENE_INVALID",
     "SELF_REFERRAL",
     "SETTINGS_VERSION_NOT_FOUND",
     "SIMULATOR_CANNOT_SIGN",
@@ -105,6 +107,7 @@ export const ERROR_CODES = [
     "SKU_REQUIRED",
     "TEAM_TOO_LARGE",
     "TEXT_TOO_LONG",
+    "TIER_REQUIRED",
     "TOO_MANY_PHOTOS",
     "TOO_MANY_REQUESTS",
     "TRACKING_MISMATCH",
@@ -137,7 +140,7 @@ export interface DeclaredErrors {
     approve_review: "REVIEW_NOT_FOUND" | "ALREADY_DECIDED";
     approve_withdrawal: "WITHDRAWAL_NOT_FOUND" | "NOT_UNDER_REVIEW" | "ACCOUNT_FROZEN";
     audit_entries: "VALIDATION_FAILED" | "INVALID_DATE" | "INVALID_DATE_RANGE" | "INVALID_CURSOR";
-    bind: "INVITE_CODE_NOT_FOUND" | "ALREADY_BOUND" | "NOT_A_NEW_USER" | "SELF_REFERRAL" | "REFERRAL_CYCLE" | "TEAM_TOO_LARGE";
+    bind: "INVITE_CODE_NOT_FOUND" | "ALREADY_BOUND" | "NOT_A_NEW_USER" | "SELF_REFERRAL" | "REFERRAL_CYCLE" | "TEAM_TOO_LARGE" | "SCENE_INVALID";
     cancel_case: "CASE_NOT_FOUND" | "WRONG_CASE_STATUS";
     check: "TEXT_TOO_LONG";
     claim_coupon: "PROMOTION_NOT_FOUND" | "PROMOTION_NOT_CLAIMABLE" | "COUPON_EXHAUSTED" | "COUPON_LIMIT_REACHED";
@@ -172,6 +175,8 @@ export interface DeclaredErrors {
     login: "WECHAT_LOGIN_FAILED";
     me: never;
     mine: never;
+    my_board: "NOT_A_PARTNER";
+    my_board_link: "NOT_A_PARTNER";
     my_cases: "INVALID_CURSOR";
     my_commissions: "INVALID_CURSOR";
     my_coupons: "INVALID_CURSOR";
@@ -187,6 +192,7 @@ export interface DeclaredErrors {
     order_cases: "ORDER_NOT_FOUND";
     pay_notify: "INVALID_SIGNATURE" | "PAYMENT_MISMATCH";
     place_order: "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "OUT_OF_STOCK" | "PRODUCT_NOT_FOUND" | "INVALID_ORDER" | "SKU_REQUIRED" | "SKU_NOT_FOUND" | "COUPON_NOT_USABLE" | "PURCHASE_LIMIT_REACHED" | "PROMOTION_BUDGET_SPENT";
+    poster: "NOT_A_DISTRIBUTOR" | "PRODUCT_NOT_FOUND" | "WXACODE_REFUSED" | "TRY_AGAIN";
     product_page: "PRODUCT_NOT_FOUND";
     product_recommendations: "PRODUCT_NOT_FOUND";
     products: "INVALID_CURSOR";
@@ -208,12 +214,13 @@ export interface DeclaredErrors {
     rollback: "SETTINGS_VERSION_NOT_FOUND";
     running_promotions: "PRODUCT_NOT_FOUND";
     set_tier: "DISTRIBUTOR_NOT_FOUND" | "VALIDATION_FAILED";
-    share_material: "NOT_A_DISTRIBUTOR" | "MATERIAL_NOT_FOUND";
+    share_material: "NOT_A_DISTRIBUTOR" | "MATERIAL_NOT_FOUND" | "TIER_REQUIRED";
     ship: "ORDER_NOT_FOUND" | "WRONG_ORDER_STATUS" | "ALREADY_SHIPPED" | "INVALID_CARRIER";
     ship_batch: never;
     ship_return: "CASE_NOT_FOUND" | "WRONG_CASE_STATUS" | "INVALID_CARRIER" | "INVALID_TRACKING_NO";
     team: "INVALID_CURSOR";
     thread: "CONVERSATION_NOT_FOUND" | "INVALID_CURSOR";
+    ticket_board: "UNAUTHENTICATED" | "NOT_A_PARTNER";
     ticket_dashboard: "UNAUTHENTICATED" | "FORBIDDEN";
     transfer_notify: "INVALID_SIGNATURE" | "PAYMENT_MISMATCH";
     unfreeze: "DISTRIBUTOR_NOT_FOUND" | "VALIDATION_FAILED" | "NOT_FROZEN";
@@ -234,6 +241,7 @@ export const IDEMPOTENT_ROUTES: readonly string[] = [
 export const PUBLIC_ROUTES: readonly string[] = [
     "GET /v1/dashboard",
     "GET /v1/openapi.json",
+    "GET /v1/partner-board",
     "GET /v1/products/{product_id}/recommendations",
     "GET /v1/wechat/message",
     "POST /v1/auth/login",
