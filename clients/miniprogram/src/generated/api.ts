@@ -157,6 +157,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/leaderboards/{board}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A leaderboard of any month up to the current one, with user ids, and once the month closed, its awards and what each reward keeps */
+        get: operations["admin_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/lexicon": {
         parameters: {
             query?: never;
@@ -858,6 +875,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/leaderboards/{board}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A monthly leaderboard (sales, new_customers): the top ranks live, others' nicknames masked, and the caller's own rank; the current month or one of the rules' history_months before */
+        get: operations["board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/materials": {
         parameters: {
             query?: never;
@@ -1011,6 +1045,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The invitation ladder: qualified invitees, each milestone of the rules with when it was reached and its fulfilment (cash credited; the gift pack's order) */
+        get: operations["my_invitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/invitations/gift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Have the gift pack of a reached milestone sent: to the address given (or the latest order's). Creates its zero-price order once; an ordered gift is answered as it is */
+        post: operations["send_gift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every money line of the caller (佣金明细), newest first, each with the balances right after it: commissions, their completion and settlement, reversals and clawbacks, the team bonus, the invitation ladder's cash, leaderboard rewards, withdrawals */
+        get: operations["my_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/orders": {
         parameters: {
             query?: never;
@@ -1037,6 +1122,23 @@ export interface paths {
         };
         /** The caller's share poster (PNG): a listed product, or the shop without product_id, with a mini-program code whose scene is the invite code (and '.' and the product id). Send Accept: image/png (or *\/*). Cached: the same content is one S3 read; X-Poster-Cache says hit or miss */
         get: operations["poster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/promotion-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The orders the caller earns on (推广订单) at level 1 or 2, newest first: status, amount, the caller's commission and its state, the buyer's nickname masked */
+        get: operations["my_promotion_orders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1104,7 +1206,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's team: counters, progress to the next tier, direct invitees (paginated) */
+        /** The caller's team: counters, progress to the next tier, and a page of members of level 1 (direct invitees) or 2 (their invitees), each with what they bought this month */
         get: operations["team"];
         put?: never;
         post?: never;
@@ -1554,6 +1656,31 @@ export interface components {
              */
             national_code: string | null;
         };
+        /** AdminBoardOut */
+        AdminBoardOut: {
+            /** Month */
+            month: string;
+            /** Items */
+            items: components["schemas"]["AdminBoardRow"][];
+            /**
+             * Closed
+             * @description the month's standing is decided (its rewards paid or being paid)
+             */
+            closed: boolean;
+            /** Awards */
+            awards: components["schemas"]["AwardOut"][];
+        };
+        /** AdminBoardRow */
+        AdminBoardRow: {
+            /** Rank */
+            rank: number;
+            /** User Id */
+            user_id: string;
+            /** Nickname */
+            nickname: string;
+            /** Value */
+            value: number;
+        };
         /**
          * AdminOrderOut
          * @description ``GET /v1/orders/{id}``'s order, with its buyer and its shipping report (null: not shipped).
@@ -1806,6 +1933,46 @@ export interface components {
             /** Next */
             next: string | null;
         };
+        /** AwardOut */
+        AwardOut: {
+            /** Rank */
+            rank: number;
+            /** User Id */
+            user_id: string;
+            /**
+             * Value
+             * @description the value ranked on at the month's close
+             */
+            value: number;
+            /**
+             * Reward Fen
+             * @description the rank's reward as decided at the close
+             */
+            reward_fen: number;
+            /**
+             * Status
+             * @description unpaid (the close job has not paid it yet), pending, available, reversed (refunds took all of it) or forfeited (frozen when paid)
+             */
+            status: string;
+            /**
+             * Amount Fen
+             * @description what the reward keeps after refunds since the close
+             */
+            amount_fen: number;
+        };
+        /** BalancesOut */
+        BalancesOut: {
+            /** Pending Fen */
+            pending_fen: number;
+            /** Frozen Fen */
+            frozen_fen: number;
+            /** Available Fen */
+            available_fen: number;
+            /** Withdrawing Fen */
+            withdrawing_fen: number;
+            /** Withdrawn Fen */
+            withdrawn_fen: number;
+        };
         /** BindAnswer */
         BindAnswer: {
             /** Parent Id */
@@ -1833,43 +2000,41 @@ export interface components {
              */
             scene?: string | null;
         };
-        /** BundleBody */
-        BundleBody: {
-            /** Title */
-            title: string;
+        /** BoardMe */
+        BoardMe: {
             /**
-             * Starts At
-             * @description When it starts (UTC, ISO-8601); default: now.
-             * @default null
+             * Rank
+             * @description null: not ranked (no value this month)
              */
-            starts_at?: string | null;
-            /**
-             * Ends At
-             * @description When it ends (exclusive); default: 30 days after the start.
-             * @default null
-             */
-            ends_at?: string | null;
-            /**
-             * Loss Leader
-             * @description Run it even when its worst case sells below cost plus the largest commission (422 PROMOTION_BELOW_COST otherwise); needs budget_fen.
-             * @default false
-             */
-            loss_leader?: boolean;
-            /**
-             * Budget Fen
-             * @description A loss leader's budget: what its orders may give away in all (discounts and gifts' cost); checkout refuses an order beyond it (409 PROMOTION_BUDGET_SPENT).
-             * @default null
-             */
-            budget_fen?: number | null;
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            kind: "bundle";
+            rank: number | null;
+            /** Value */
+            value: number;
+        };
+        /** BoardOut */
+        BoardOut: {
+            /** Month */
+            month: string;
             /** Items */
-            items: components["schemas"]["PromotionItemIn"][];
-            /** Price Fen */
-            price_fen: number;
+            items: components["schemas"]["BoardRow"][];
+            me: components["schemas"]["BoardMe"];
+        };
+        /** BoardRow */
+        BoardRow: {
+            /**
+             * Rank
+             * @description competition ranking: equal values share a rank (1, 2, 2, 4)
+             */
+            rank: number;
+            /**
+             * Nickname
+             * @description masked (张**) except the caller's own
+             */
+            nickname: string;
+            /**
+             * Value
+             * @description sales: fen of paid, unrefunded orders; new_customers: buyers
+             */
+            value: number;
         };
         /** BundleBody */
         BundleBody: {
@@ -2298,10 +2463,25 @@ export interface components {
             nickname: string;
             /** Bound At */
             bound_at: string | null;
-            /** Month Sales Fen */
+            /**
+             * Month Sales Fen
+             * @description what the member's own referrals sold this month (their sales)
+             */
             month_sales_fen: number;
             /** Direct Count */
             direct_count: number;
+            /**
+             * Month Spent Fen
+             * @description what the member bought this Shanghai month (paid minus refunded)
+             * @default 0
+             */
+            month_spent_fen: number;
+            /**
+             * Parent Id
+             * @description level 2: the direct invitee they are under
+             * @default null
+             */
+            parent_id: string | null;
         };
         /** DistributorOut */
         DistributorOut: {
@@ -2457,6 +2637,25 @@ export interface components {
             /** Experiments */
             experiments: components["schemas"]["ExperimentFigures"][];
         };
+        /** FulfilmentOut */
+        FulfilmentOut: {
+            /**
+             * State
+             * @description cash: credited; gift pack: pending (order not created yet), address_needed (no address on file: POST .../gift with one), ordered
+             */
+            state: string;
+            /**
+             * Order Id
+             * @default null
+             */
+            order_id: string | null;
+            /**
+             * Order Status
+             * @description the gift order's status (paid, shipped, completed)
+             * @default null
+             */
+            order_status: string | null;
+        };
         /** FullGiftBody */
         FullGiftBody: {
             /** Title */
@@ -2493,6 +2692,26 @@ export interface components {
             /** Min Spend Fen */
             min_spend_fen: number;
             gift: components["schemas"]["PromotionItemIn"];
+        };
+        /** GiftAnswer */
+        GiftAnswer: {
+            /** Invitees */
+            invitees: number;
+            fulfilment: components["schemas"]["FulfilmentOut"];
+        };
+        /** GiftBody */
+        GiftBody: {
+            /**
+             * Invitees
+             * @description the gift-pack milestone (its invitee count, e.g. 10)
+             */
+            invitees: number;
+            /**
+             * Address
+             * @description where to ship the gift (either address form of POST /v1/orders); omitted: the latest order's
+             * @default null
+             */
+            address?: (components["schemas"]["ShortAddressIn"] | components["schemas"]["WechatAddressIn"]) | null;
         };
         /**
          * GiftOut
@@ -2623,6 +2842,16 @@ export interface components {
             /** Next */
             next: string | null;
         };
+        /** InvitationsAnswer */
+        InvitationsAnswer: {
+            /**
+             * Qualified Invitees
+             * @description invitees counted: those whose first paid order completed
+             */
+            qualified_invitees: number;
+            /** Milestones */
+            milestones: components["schemas"]["MilestoneOut"][];
+        };
         /** JoinGroupAnswer */
         JoinGroupAnswer: {
             /** Group Id */
@@ -2642,6 +2871,56 @@ export interface components {
              * @default null
              */
             address?: (components["schemas"]["ShortAddressIn"] | components["schemas"]["WechatAddressIn"]) | null;
+        };
+        /** LedgerLineOut */
+        LedgerLineOut: {
+            /**
+             * Entry Id
+             * @description stable id of the line (its ledger key)
+             */
+            entry_id: string;
+            /**
+             * Kind
+             * @description one of commission, completion, settlement, reversal, clawback, team_bonus, invitation_reward, leaderboard_reward, withdrawal, withdrawal_paid, withdrawal_return
+             */
+            kind: string;
+            /**
+             * Amount Fen
+             * @description the size of the movement (> 0); from/to say where it went
+             */
+            amount_fen: number;
+            /** At */
+            at: string;
+            /**
+             * Order Id
+             * @default null
+             */
+            order_id: string | null;
+            /**
+             * Note
+             * @description what a line without an order is about: 'team_bonus 2026-11', 'milestone 50', 'leaderboard sales 2026-11'
+             * @default null
+             */
+            note: string | null;
+            /**
+             * From Bucket
+             * @description the balance it left (pending, frozen, available, withdrawing); null: it came into the wallet
+             */
+            from_bucket: string | null;
+            /**
+             * To Bucket
+             * @description the balance it entered (…, withdrawn); null: it left the wallet (a reversal, a clawback)
+             */
+            to_bucket: string | null;
+            /** @description every balance right after this line (null in a list filtered by kind) */
+            balances: components["schemas"]["BalancesOut"] | null;
+        };
+        /** LedgerPage */
+        LedgerPage: {
+            /** Items */
+            items: components["schemas"]["LedgerLineOut"][];
+            /** Next */
+            next: string | null;
         };
         /** LexiconAnswer */
         LexiconAnswer: {
@@ -2991,6 +3270,11 @@ export interface components {
              * @description each configured A/B test's variants as of now (docs/experiments.md)
              */
             experiments: components["schemas"]["ExperimentFigures"][];
+            /**
+             * @description the repurchase cycle per category as of `to` (docs/metrics.md "Repurchase cycle"); null before any was computed
+             * @default null
+             */
+            repurchase_cycles: components["schemas"]["RepurchaseCycles"] | null;
         };
         /** MetricsDay */
         MetricsDay: {
@@ -3019,6 +3303,26 @@ export interface components {
              * @description amount paid on the day / orders paid on the day, floored to the fen
              */
             avg_order_value_fen: number;
+            /**
+             * Promoted Orders
+             * @description orders paid on the day that took at least one promotion (docs/promotions.md)
+             */
+            promoted_orders: number;
+            /**
+             * Promotion Discount Fen
+             * @description what promotions gave away on the orders paid on the day (discounts and the gifts' cost), fen
+             */
+            promotion_discount_fen: number;
+            /**
+             * Avg Order Value Promoted Fen
+             * @description amount paid / orders paid on the day, of the orders that took a promotion, floored to the fen
+             */
+            avg_order_value_promoted_fen: number;
+            /**
+             * Avg Order Value Unpromoted Fen
+             * @description amount paid / orders paid on the day, of the orders that took none, floored to the fen
+             */
+            avg_order_value_unpromoted_fen: number;
             /**
              * Refunds
              * @description orders refunded on the day
@@ -3144,6 +3448,33 @@ export interface components {
              * @description products viewed or sold on the day, best sellers first
              */
             products: components["schemas"]["ProductMetricsRow"][];
+            /**
+             * Promotions
+             * @description promotions taken by the day's paid or refunded orders, most redeemed first
+             */
+            promotions: components["schemas"]["PromotionMetricsRow"][];
+        };
+        /** MilestoneOut */
+        MilestoneOut: {
+            /** Invitees */
+            invitees: number;
+            /**
+             * Reward
+             * @description gift_pack or cash
+             */
+            reward: string;
+            /**
+             * Cash Fen
+             * @default 0
+             */
+            cash_fen: number;
+            /**
+             * Reached At
+             * @default null
+             */
+            reached_at: string | null;
+            /** @default null */
+            fulfilment: components["schemas"]["FulfilmentOut"] | null;
         };
         /** ModerationCheckAnswer */
         ModerationCheckAnswer: {
@@ -3608,6 +3939,11 @@ export interface components {
             promotions: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Limit Per User
+             * @description Units one user may buy of it in all (null: no limit); beyond it 409 PURCHASE_LIMIT_REACHED.
+             */
+            limit_per_user: number | null;
         };
         /** ProductPatch */
         ProductPatch: {
@@ -3730,6 +4066,96 @@ export interface components {
              * @default null
              */
             sku_id?: string | null;
+        };
+        /**
+         * PromotionMetricsRow
+         * @description One promotion's day (docs/promotions.md "Measuring the levers").
+         */
+        PromotionMetricsRow: {
+            /** Promotion Id */
+            promotion_id: string;
+            /** Title */
+            title: string;
+            /**
+             * Kind
+             * @description new_user_coupon, coupon, full_gift, bundle or member_day
+             */
+            kind: string;
+            /**
+             * Redemptions
+             * @description orders paid on the day that took it, less its orders refunded whole on the day
+             */
+            redemptions: number;
+            /**
+             * Orders
+             * @description orders paid on the day that took it
+             */
+            orders: number;
+            /**
+             * Gmv Fen
+             * @description paid − refunded on the day, of the orders that took it
+             */
+            gmv_fen: number;
+            /**
+             * Discount Fen
+             * @description what it gave away on the day's paid orders (discounts, gifts' cost)
+             */
+            discount_fen: number;
+            /**
+             * Avg Order Value Fen
+             * @description average order value of the day's paid orders that took it
+             */
+            avg_order_value_fen: number;
+            /**
+             * Avg Order Value Without Fen
+             * @description average order value of the day's other paid orders
+             */
+            avg_order_value_without_fen: number;
+        };
+        /** PromotionOrderOut */
+        PromotionOrderOut: {
+            /** Order Id */
+            order_id: string;
+            /** Created At */
+            created_at: string | null;
+            /**
+             * Paid At
+             * @description null while unpaid (or cancelled unpaid)
+             */
+            paid_at: string | null;
+            /** Status */
+            status: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /** Level */
+            level: number;
+            /**
+             * Commission Fen
+             * @description what the caller keeps of it (after refunds); 0 when none
+             */
+            commission_fen: number;
+            /**
+             * Reversed Fen
+             * @description what refunds took back of the caller's commission
+             */
+            reversed_fen: number;
+            /**
+             * Commission Status
+             * @description pending, frozen, available, reversed, clawed_back; null: no commission (unpaid, or the caller was frozen)
+             */
+            commission_status: string | null;
+            /**
+             * Buyer Nickname
+             * @description masked: the first character and ** (张** / A**)
+             */
+            buyer_nickname: string;
+        };
+        /** PromotionOrdersPage */
+        PromotionOrdersPage: {
+            /** Items */
+            items: components["schemas"]["PromotionOrderOut"][];
+            /** Next */
+            next: string | null;
         };
         /**
          * PromotionOut
@@ -3878,6 +4304,49 @@ export interface components {
              * @description at most 1,000 characters (TEXT_TOO_LONG)
              */
             text: string;
+        };
+        /** RepurchaseCategory */
+        RepurchaseCategory: {
+            /** Category */
+            category: string;
+            /**
+             * Median Days
+             * @description median days between a buyer's successive paid days in the category, over the window's repurchases; null without any
+             */
+            median_days: number | null;
+            /**
+             * Repurchases
+             * @description repurchases (a buyer's paid day in the category after an earlier one) in the window
+             */
+            repurchases: number;
+            /**
+             * Seed Days
+             * @description the seed's cycle (repurchase.seed_cycle_days); null when the rules name none
+             */
+            seed_days: number | null;
+            /**
+             * Lag Days
+             * @description median_days − seed_days: positive when buyers come back later than the seed
+             */
+            lag_days: number | null;
+        };
+        /** RepurchaseCycles */
+        RepurchaseCycles: {
+            /**
+             * As Of
+             * @description the last Asia/Shanghai day of the window, YYYY-MM-DD
+             */
+            as_of: string;
+            /**
+             * Window Days
+             * @description days of repurchases the medians are taken over (repurchase.window_days)
+             */
+            window_days: number;
+            /**
+             * Categories
+             * @description the most lagging first (docs/metrics.md)
+             */
+            categories: components["schemas"]["RepurchaseCategory"][];
         };
         /** ReviewOut */
         ReviewOut: {
@@ -4183,7 +4652,10 @@ export interface components {
             /** Month Sales Fen */
             month_sales_fen: number;
             next_tier: components["schemas"]["NextTierOut"] | null;
-            /** Direct */
+            /**
+             * Direct
+             * @description the page of members of the level asked (1 by default)
+             */
             direct: components["schemas"]["DirectMemberOut"][];
             /** Next */
             next: string | null;
@@ -5298,6 +5770,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExperimentsAnswer"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    admin_board: {
+        parameters: {
+            query?: {
+                month?: string;
+            };
+            header?: never;
+            path: {
+                board: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminBoardOut"];
                 };
             };
             /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
@@ -9711,6 +10279,102 @@ export interface operations {
             };
         };
     };
+    board: {
+        parameters: {
+            query?: {
+                month?: string;
+            };
+            header?: never;
+            path: {
+                board: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     list_materials: {
         parameters: {
             query?: {
@@ -10566,6 +11230,290 @@ export interface operations {
             };
         };
     };
+    my_invitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationsAnswer"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    send_gift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GiftBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GiftAnswer"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    my_ledger: {
+        parameters: {
+            query?: {
+                kind?: "commission" | "completion" | "settlement" | "reversal" | "clawback" | "team_bonus" | "invitation_reward" | "leaderboard_reward" | "withdrawal" | "withdrawal_paid" | "withdrawal_return";
+                limit?: number;
+                next?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerPage"];
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
     my_orders: {
         parameters: {
             query?: {
@@ -10679,6 +11627,102 @@ export interface operations {
                 };
                 content: {
                     "image/png": string;
+                };
+            };
+            /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description No valid session token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Refused by the state of things */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Body over the maximum (BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Contention or an upstream failure; retry (TRY_AGAIN) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+        };
+    };
+    my_promotion_orders: {
+        parameters: {
+            query?: {
+                level?: number;
+                limit?: number;
+                next?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionOrdersPage"];
                 };
             };
             /** @description Malformed request (MALFORMED_JSON, INVALID_CURSOR) */
@@ -11138,6 +12182,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 next?: string;
+                level?: number;
             };
             header?: never;
             path?: never;

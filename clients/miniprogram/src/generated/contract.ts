@@ -33,6 +33,8 @@ export const ERROR_CODES = [
     "EXPERIMENT_NOT_FOUND",
     "FILE_TOO_LARGE",
     "FORBIDDEN",
+    "GIFT_NOT_CONFIGURED",
+    "GIFT_NOT_FOUND",
     "GROUP_CLOSED",
     "GROUP_FULL",
     "GROUP_NOT_COMPLETE",
@@ -61,6 +63,7 @@ export const ERROR_CODES = [
     "INVALID_SKUS",
     "INVALID_TRACKING_NO",
     "INVITE_CODE_NOT_FOUND",
+    "LEADERBOARD_NOT_FOUND",
     "LEXICON_CHANGED",
     "LOGIN_SCENE_EXPIRED",
     "LOGIN_SCENE_NOT_FOUND",
@@ -69,6 +72,7 @@ export const ERROR_CODES = [
     "MALFORMED_PUSH",
     "MATERIAL_NOT_FOUND",
     "METHOD_NOT_ALLOWED",
+    "MONTH_OUT_OF_RANGE",
     "NOT_ALLOWED_TO_PROMOTE",
     "NOT_A_DISTRIBUTOR",
     "NOT_A_GROUP_PRODUCT",
@@ -132,6 +136,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** The codes each operation declares (`x-error-codes`), besides the ones any route may answer
  * (VALIDATION_FAILED, UNAUTHENTICATED, TRY_AGAIN, ...). */
 export interface DeclaredErrors {
+    admin_board: "LEADERBOARD_NOT_FOUND" | "MONTH_OUT_OF_RANGE" | "VALIDATION_FAILED";
     admin_dashboard: never;
     admin_orders: "INVALID_DATE_RANGE" | "INVALID_CURSOR";
     admin_products: "INVALID_CURSOR";
@@ -141,6 +146,7 @@ export interface DeclaredErrors {
     approve_withdrawal: "WITHDRAWAL_NOT_FOUND" | "NOT_UNDER_REVIEW" | "ACCOUNT_FROZEN";
     audit_entries: "VALIDATION_FAILED" | "INVALID_DATE" | "INVALID_DATE_RANGE" | "INVALID_CURSOR";
     bind: "INVITE_CODE_NOT_FOUND" | "ALREADY_BOUND" | "NOT_A_NEW_USER" | "SELF_REFERRAL" | "REFERRAL_CYCLE" | "TEAM_TOO_LARGE" | "SCENE_INVALID";
+    board: "LEADERBOARD_NOT_FOUND" | "MONTH_OUT_OF_RANGE" | "VALIDATION_FAILED";
     cancel_case: "CASE_NOT_FOUND" | "WRONG_CASE_STATUS";
     check: "TEXT_TOO_LONG";
     claim_coupon: "PROMOTION_NOT_FOUND" | "PROMOTION_NOT_CLAIMABLE" | "COUPON_EXHAUSTED" | "COUPON_LIMIT_REACHED";
@@ -180,7 +186,10 @@ export interface DeclaredErrors {
     my_cases: "INVALID_CURSOR";
     my_commissions: "INVALID_CURSOR";
     my_coupons: "INVALID_CURSOR";
+    my_invitations: "NOT_FOUND";
+    my_ledger: "INVALID_CURSOR";
     my_orders: "INVALID_CURSOR";
+    my_promotion_orders: "INVALID_CURSOR";
     my_recommendations: never;
     my_wallet: never;
     my_withdrawal: "WITHDRAWAL_NOT_FOUND";
@@ -213,6 +222,7 @@ export interface DeclaredErrors {
     request_withdrawal: "VALIDATION_FAILED" | "IDEMPOTENCY_KEY_REQUIRED" | "ACCOUNT_FROZEN" | "IDEMPOTENCY_KEY_REUSED" | "REAL_NAME_REQUIRED" | "BELOW_MINIMUM" | "INSUFFICIENT_BALANCE" | "DAILY_LIMIT_EXCEEDED";
     rollback: "SETTINGS_VERSION_NOT_FOUND";
     running_promotions: "PRODUCT_NOT_FOUND";
+    send_gift: "GIFT_NOT_FOUND" | "GIFT_NOT_CONFIGURED" | "OUT_OF_STOCK" | "VALIDATION_FAILED";
     set_tier: "DISTRIBUTOR_NOT_FOUND" | "VALIDATION_FAILED";
     share_material: "NOT_A_DISTRIBUTOR" | "MATERIAL_NOT_FOUND" | "TIER_REQUIRED";
     ship: "ORDER_NOT_FOUND" | "WRONG_ORDER_STATUS" | "ALREADY_SHIPPED" | "INVALID_CARRIER";
