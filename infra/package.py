@@ -81,6 +81,25 @@ def copy_project(build: Path) -> None:
     shutil.copy2(ROOT / ".chalice" / "config.json", build / ".chalice" / "config.json")
 
 
+# The posters' CJK font (docs/posters.md "Fonts"), from the packaging machine: Debian's
+# fonts-wqy-microhei (Apache-2.0 or GPLv3 with the font exception). Chalice puts ``vendor/`` at
+# the zip's root, so it reaches Lambda as /var/task/fonts/poster.ttc.
+POSTER_FONT_SOURCES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)
+POSTER_FONT_TARGET = Path("vendor") / "fonts" / "poster.ttc"
+
+
+def ship_poster_font(build: Path, sources: tuple[str, ...] = POSTER_FONT_SOURCES) -> Path | None:
+    """Copy the first font of ``sources`` present into the build as the posters' font; None
+    when there is none (the posters would draw Chinese as boxes: the caller warns)."""
+    source = next((Path(s) for s in sources if Path(s).is_file()), None)
+    if source is None:
+        return None
+    target = build / POSTER_FONT_TARGET
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+    return source
+
+
 def write_json(path: Path, document: Any) -> None:
     path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
 
@@ -147,6 +166,10 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
         build, chalice_out = Path(tmp) / "project", Path(tmp) / "package"
         build.mkdir()
         copy_project(build)
+        font = ship_poster_font(build)
+        if font is None:
+            sys.stderr.write("warning: no CJK font for the posters on this machine (apt-get install "
+                             "fonts-wqy-microhei); deployed posters would draw Chinese as boxes\n")
         policy_file = config.iam_policy_file or f"policy-{args.stage}.json"
         policy = lambda_policy(tables, xray=bool(config.xray_enabled), secret_id=env.get("FENXIAO_SECRET_ID"))
         write_json(build / ".chalice" / policy_file, policy)
@@ -171,7 +194,8 @@ def package(args: argparse.Namespace) -> tuple[int, str]:
             shutil.copy2(chalice_out / "deployment.zip", args.out / "chalice-deployment.zip")
 
     return 0, (f"{len(tables)} tables, functions {', '.join(sorted(functions))}, deployment.zip "
-               f"{bundle.bytes_after / 1e6:.1f} MB (chalice's {bundle.bytes_before / 1e6:.1f} MB; service models "
+               f"{bundle.bytes_after / 1e6:.1f} MB (chalice's {bundle.bytes_before / 1e6:.1f} MB; poster font "
+               f"{font.name if font else 'none'}; service models "
                f"{bundle.models_after} of {bundle.models_before}, {bundle.compiled} modules precompiled) "
                f"-> {args.out / 'sam.json'}")
 

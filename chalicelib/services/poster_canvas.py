@@ -26,6 +26,7 @@ PICTURE = WIDTH  # the product's image: a 750 × 750 square on top
 CODE = 240  # the mini-program code's side
 INK, MUTED, PRICE, PAPER, PLACEHOLDER = (34, 34, 34), (128, 128, 128), (226, 35, 26), (255, 255, 255), (245, 240, 235)
 FONT_CANDIDATES = (
+    "/var/task/fonts/poster.ttc",  # shipped in the deployment zip by infra/package.py
     "/opt/fonts/poster.ttc",
     "/opt/fonts/poster.ttf",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",

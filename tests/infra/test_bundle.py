@@ -22,11 +22,13 @@ from infra.bundle import (
     rebuild,
     services_in_source,
 )
+from infra.package import POSTER_FONT_SOURCES
 
 ROOT = Path(__file__).resolve().parents[2]
+# 27.5 MB with the posters' CJK font (WenQuanYi Micro Hei: 5.2 MB, 2.7 MB zipped);
 # 24.8 MB on 2026-12-06 with Pillow for the posters (pillow.libs 5.3 MB, of which libavif 2.2 MB; PIL 2.4 MB);
 # 17.0 MB before, with the console (jinja2 0.40 MB, segno 0.18 MB, templates); 15.3 MB before that
-ZIP_LIMIT_BYTES = 26_000_000
+ZIP_LIMIT_BYTES = 29_000_000
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 TAG = sys.implementation.cache_tag  # cpython-313: the runtime's, test_package checks python3.13
 
@@ -81,7 +83,9 @@ def test_only_the_models_of_the_services_the_code_uses_ship(names: set[str]) -> 
 def test_the_zip_is_under_its_size_bound_and_smaller_than_chalices(out: Path) -> None:
     size = (out / "deployment.zip").stat().st_size
     assert size < ZIP_LIMIT_BYTES
-    assert size < (out / "chalice-deployment.zip").stat().st_size * 0.7
+    # The dropped service models save ≈ 9.5 MB (with the added bytecode). A bound in bytes, not a
+    # ratio: Pillow's libraries and the font, already compressed, are in both zips alike.
+    assert (out / "chalice-deployment.zip").stat().st_size - size > 8_000_000
 
 
 def test_the_same_inputs_give_the_same_zip(out: Path, tmp_path: Path) -> None:
@@ -178,3 +182,9 @@ def test_the_consoles_templates_and_assets_ship_in_the_bundle(names: set[str]) -
     console = "chalicelib/web/console"
     assert {f"{console}/static/htmx.min.js", f"{console}/static/console.css", f"{console}/templates/base.html",
             f"{console}/templates/login.html"} <= names
+
+
+def test_the_posters_cjk_font_ships_at_the_zips_root(names: set[str]) -> None:
+    if not any(Path(p).is_file() for p in POSTER_FONT_SOURCES):
+        pytest.skip("no CJK font on this machine to ship (apt-get install fonts-wqy-microhei)")
+    assert "fonts/poster.ttc" in names  # /var/task/fonts/poster.ttc: poster_canvas.FONT_CANDIDATES[0]
