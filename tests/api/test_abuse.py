@@ -129,7 +129,7 @@ def test_two_accounts_binding_under_each_other_make_no_loop_under_any_policy(api
     a, _, a_code = api.distributor("a")
     b, b_id, b_code = api.distributor("b")
     refused(api, "POST", "/v1/referrals/bind", {"invite_code": a_code}, a, 422, "SELF_REFERRAL")
-    assert bind(api, a, b_code)[1] == {"parent_id": b_id, "grandparent_id": None}
+    assert bind(api, a, b_code)[1] == {"parent_id": b_id, "grandparent_id": None, "product_id": None}
     refused(api, "POST", "/v1/referrals/bind", {"invite_code": a_code}, b, 422, "REFERRAL_CYCLE")
     assert api.call("GET", "/v1/me", token=b)[1]["parent_id"] is None
 

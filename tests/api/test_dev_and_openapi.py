@@ -54,7 +54,8 @@ def test_the_contract_fields_of_api_md_are_in_the_schemas(api):
                                                      "real_name_verified", "shop"}
     assert set(schemas["TeamAnswer"]["properties"]) == {"tier", "direct_count", "team_count", "month_sales_fen",
                                                         "next_tier", "direct", "next"}
-    assert set(schemas["BindAnswer"]["properties"]) == {"parent_id", "grandparent_id"}
+    # API.md's two fields, and the product a poster's scene opened (docs/posters.md)
+    assert set(schemas["BindAnswer"]["properties"]) == {"parent_id", "grandparent_id", "product_id"}
 
 
 def test_an_answers_fields_with_defaults_are_required_and_a_requests_are_not(api):
