@@ -6,8 +6,11 @@ reaches DynamoDB.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -435,3 +438,41 @@ def _rate(n: int, seconds: float, snap: Snapshot) -> dict[str, Any]:
             "round_trips_per_request": snap.round_trips / n, "calls": dict(snap.calls),
             "share_in_dynamodb": snap.seconds_in_calls / seconds if seconds else 0.0,
             "errors": dict(snap.errors)}
+
+
+def run_alone(only: list[tuple[str, str, Prepare, Minimum]]) -> int:
+    """Only these scenarios, against a fresh DynamoDB Local (as ``make bench``'s request part): the
+    ``main`` of bench/centre.py, bench/fulfilment.py and bench/pricing.py."""
+    from bench.env import REPO_ROOT, apply_in_process
+
+    apply_in_process()
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from scripts import dynamodb_local
+
+    with dynamodb_local.start() as db:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.endpoint
+        from chalice.test import Client
+
+        import app
+        from bench import report
+        from bench.meter import DynamoMeter
+        from chalicelib.bootstrap import Deps, set_default_deps
+        from chalicelib.services.demo import seed_demo
+        from chalicelib.store.tables import all_models, ensure_tables, reset_connections
+
+        reset_connections()
+        ensure_tables()
+        meter = DynamoMeter()
+        meter.attach_models(all_models())
+        seed_demo(Deps())
+        set_default_deps(Deps())
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \
+                Client(app.app, stage_name="test", project_dir=str(REPO_ROOT)) as client:
+            http = Api(client.http)
+            http.products(http.login("warm-up"))
+            tree = build_tree(http)
+            results = run_scenarios(http, meter, tree, 3, only=only)
+        set_default_deps(None)
+    print(report.api_section(results, db.backend))
+    return 0

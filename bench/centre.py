@@ -10,13 +10,10 @@ distributor's ledger holds 35 lines, more than a page.
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.api import BENCH_PRODUCT, Api, Minimum, Request, Tree, _paid
+from bench.api import BENCH_PRODUCT, Api, Minimum, Request, Tree, _paid, run_alone
 
 ORDERS, REFUNDED, PAGE = 30, 5, 20
 
@@ -95,40 +92,7 @@ SCENARIOS: list[tuple[str, str, Any, Minimum]] = [
 
 def main() -> int:
     """Only these scenarios, against a fresh DynamoDB Local (as ``make bench``'s request part)."""
-    from bench.env import REPO_ROOT, apply_in_process
-
-    apply_in_process()
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    from scripts import dynamodb_local
-
-    with dynamodb_local.start() as db:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.endpoint
-        from chalice.test import Client
-
-        import app
-        from bench import api as scenarios
-        from bench import report
-        from bench.meter import DynamoMeter
-        from chalicelib.bootstrap import Deps, set_default_deps
-        from chalicelib.services.demo import seed_demo
-        from chalicelib.store.tables import all_models, ensure_tables, reset_connections
-
-        reset_connections()
-        ensure_tables()
-        meter = DynamoMeter()
-        meter.attach_models(all_models())
-        seed_demo(Deps())
-        set_default_deps(Deps())
-        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \
-                Client(app.app, stage_name="test", project_dir=str(REPO_ROOT)) as client:
-            http = scenarios.Api(client.http)
-            http.products(http.login("warm-up"))
-            tree = scenarios.build_tree(http)
-            results = scenarios.run_scenarios(http, meter, tree, 3, only=SCENARIOS)
-        set_default_deps(None)
-    print(report.api_section(results, db.backend))
-    return 0
+    return run_alone(SCENARIOS)
 
 
 if __name__ == "__main__":
