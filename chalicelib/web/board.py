@@ -135,8 +135,10 @@ def chart_data(board: Board, charts: Charts = CHARTS) -> dict[str, Any]:
 
 def _levers(board: Board) -> str:
     """The mall's promotion levers: what each promotion did and the repurchase cycle per category."""
-    return (f'<section>\n<h2>Promotions · 促销效果</h2>\n{_promotions(board.promotions)}\n</section>\n'
-            f'<section>\n<h2>Repurchase cycle · 复购周期</h2>\n{_repurchase(board.repurchase)}\n</section>')
+    # Seven and five columns: each scrolls sideways in its own box, so the page keeps a phone's width.
+    return (f'<section>\n<h2>Promotions · 促销效果</h2>\n<div class="wide">{_promotions(board.promotions)}</div>\n'
+            f'</section>\n<section>\n<h2>Repurchase cycle · 复购周期</h2>\n'
+            f'<div class="wide">{_repurchase(board.repurchase)}</div>\n</section>')
 
 
 def render_board(board: Board, title: str = TITLE, charts: Charts = CHARTS, note: str = "",
