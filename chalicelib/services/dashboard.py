@@ -209,19 +209,27 @@ def issue_ticket(caller: Caller, deps: Deps) -> tuple[str, datetime]:
 def verify_ticket(ticket: str, deps: Deps) -> Caller:
     """The admin a board ticket was issued to. Unauthenticated when it is forged, expired or
     not a board ticket (a session token is not one); Forbidden when it names no admin."""
+    claims = ticket_claims(ticket, TICKET_AUDIENCE, deps)
+    if claims.get("role") != "admin":
+        raise Forbidden("this needs an admin")
+    return Caller(claims["sub"], "admin")
+
+
+def ticket_claims(ticket: str, audience: str, deps: Deps) -> dict[str, Any]:
+    """The claims of a board ticket of ``audience`` (the admin board's or the partner board's):
+    Unauthenticated when it is forged, of another audience, expired or not yet valid, or names
+    no subject. The clock is ours (``deps.clock``), not PyJWT's."""
     import jwt
 
     now = deps.clock().timestamp()
     try:
-        claims = jwt.decode(ticket, deps.settings.jwt_secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                            audience=TICKET_AUDIENCE, options={"require": ["exp", "iat", "sub", "aud"],
-                                                               "verify_exp": False, "verify_iat": False})
+        claims: dict[str, Any] = jwt.decode(
+            ticket, deps.settings.jwt_secret, algorithms=[ALGORITHM], issuer=ISSUER, audience=audience,
+            options={"require": ["exp", "iat", "sub", "aud"], "verify_exp": False, "verify_iat": False})
     except jwt.PyJWTError as exc:
         raise Unauthenticated("the board link is invalid; open the board again") from exc
     if not isinstance(claims["exp"], int) or claims["exp"] <= now:
         raise Unauthenticated("the board link has expired; open the board again")
-    if not isinstance(claims["iat"], int) or claims["iat"] > now + 60:
+    if not isinstance(claims["iat"], int) or claims["iat"] > now + 60 or not isinstance(claims["sub"], str):
         raise Unauthenticated("the board link is not valid yet")
-    if claims.get("role") != "admin" or not isinstance(claims["sub"], str):
-        raise Forbidden("this needs an admin")
-    return Caller(claims["sub"], "admin")
+    return claims

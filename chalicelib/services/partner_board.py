@@ -17,12 +17,12 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.clock import SHANGHAI, business_month, previous_month
-from chalicelib.domain.errors import Kind, Unauthenticated, error
+from chalicelib.domain.errors import Kind, error
 from chalicelib.domain.partner_board import conversion_bp, team_figures
 from chalicelib.domain.payouts import team_bonus_fen
 from chalicelib.domain.tier_moves import in_force
 from chalicelib.domain.tiers import Tier
-from chalicelib.services.dashboard import Board, Kpi, TopProduct, period
+from chalicelib.services.dashboard import Board, Kpi, TopProduct, period, ticket_claims
 from chalicelib.services.sessions import ALGORITHM, ISSUER
 
 if TYPE_CHECKING:
@@ -117,17 +117,4 @@ def issue_ticket(user_id: str, deps: Deps) -> tuple[str, datetime]:
 def verify_ticket(ticket: str, deps: Deps) -> str:
     """The partner a board ticket was issued to; Unauthenticated when forged, expired or not a
     partner-board ticket (a session token or the admin board's ticket is not one)."""
-    import jwt
-
-    now = deps.clock().timestamp()
-    try:
-        claims = jwt.decode(ticket, deps.settings.jwt_secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                            audience=TICKET_AUDIENCE, options={"require": ["exp", "iat", "sub", "aud"],
-                                                               "verify_exp": False, "verify_iat": False})
-    except jwt.PyJWTError as exc:
-        raise Unauthenticated("the board link is invalid; open the board again") from exc
-    if not isinstance(claims["exp"], int) or claims["exp"] <= now:
-        raise Unauthenticated("the board link has expired; open the board again")
-    if not isinstance(claims["iat"], int) or claims["iat"] > now + 60 or not isinstance(claims["sub"], str):
-        raise Unauthenticated("the board link is not valid yet")
-    return str(claims["sub"])
+    return str(ticket_claims(ticket, TICKET_AUDIENCE, deps)["sub"])
